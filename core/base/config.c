@@ -58,7 +58,9 @@ static const command COMMANDS[] = {
     {"calc", C_CALC, "[FILE] [flags]", "one /v1/calculate from FILE or stdin (--all-regions)",
      "One calculation from a /v1/calculate request body in FILE or stdin; prints the response\n"
      "JSON. Reads regions, settings and products from the data dir (read-only) when it exists.\n"
-     "Exit 0 ok, 1 calculation error (JSON error on stdout), 2 usage."},
+     "With --lines, FILE or stdin holds one request body per line (JSON Lines; blank lines\n"
+     "skipped) and each answer is printed on its own line, in order, from one load of the rules.\n"
+     "Exit 0 ok, 1 calculation error (JSON error on stdout; with --lines: any line's), 2 usage."},
     {"check", C_CHECK, "[flags]", "load every plugin and rule, run every self-test",
      "Loads every plugin and rule script as a reload would and runs every self-test; one line\n"
      "per file and a summary. Exit 0 all good, 1 any failure."},
@@ -217,6 +219,8 @@ static const flag_doc FLAGS[] = {
     {"--invoices N", NULL, "demo invoices to generate, default 25", C_SIM, C_SIM},
     {"--no-rate-limit", NULL, "switch off the simulated 60-per-60 s rate limit", C_SIM, C_SIM},
     {"--all-regions", NULL, "treat every region as subscribed with tax on", C_CALC, C_CALC},
+    {"--lines", NULL, "JSON Lines: one request body per input line, one answer per output line",
+     C_CALC, C_CALC},
     {"--auto", NULL, "also connect levy to the simulator and subscribe a few regions", C_DEMO,
      C_DEMO},
     {"--keep", NULL, "keep the temporary data dirs when the demo stops", C_DEMO, C_DEMO},
@@ -769,6 +773,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             c->sim_rate_limit = 0;
         } else if (strcmp(a, "--all-regions") == 0) {
             c->cli_all_regions = 1;
+        } else if (strcmp(a, "--lines") == 0) {
+            c->calc_lines = 1;
         } else if (strcmp(a, "--force") == 0) {
             c->force = 1;
         } else if (strcmp(a, "--yes-env") == 0) {

@@ -75,6 +75,7 @@ typedef struct levy_config {
     char demo_api_key[256];
     /* calc */
     int cli_all_regions;
+    int calc_lines; /* levy calc --lines: JSON Lines in, one answer per line out */
     const char *calc_file;
     /* restore */
     int force; /* --force: replace an existing database */

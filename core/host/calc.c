@@ -85,6 +85,73 @@ static void calc_finish(levy_call *call, int status, int nres)
         keep_body(co, o, st);
 }
 
+/* One POST /v1/calculate of body through the current generation's route, in-process; o gets
+ * the answer (o->body NULL when none came: an internal error). 0, or -1 when no loaded plugin
+ * serves the route or the call could not start. */
+static int calc_one(levy_host *h, const char *body, size_t blen, calc_out *o)
+{
+    levy_config *cfg = h->cfg;
+    levy_route_match m;
+    int known = 0;
+    if (!levy_gen_match(h->current, "POST", "/v1/calculate", &m, &known)) {
+        levy_route_match_free(&m);
+        fprintf(stderr, "levy calc: no loaded plugin serves POST /v1/calculate\n");
+        return -1;
+    }
+    levy_call *call = levy_call_new(h, h->current, LEVY_CALL_CALC, m.route->plugin, calc_finish, o);
+    if (!call) {
+        levy_route_match_free(&m);
+        return -1;
+    }
+    lua_State *co = call->co;
+    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
+    lua_rawgeti(co, -1, m.route->index);
+    lua_remove(co, -2);
+    levy_route_match_free(&m);
+    levy_sandbox_push_api(co, "make_req");
+    lua_createtable(co, 0, 9);
+    lua_pushstring(co, "POST");
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, "/v1/calculate");
+    lua_setfield(co, -2, "path");
+    lua_pushstring(co, call->id);
+    lua_setfield(co, -2, "id");
+    lua_newtable(co);
+    lua_setfield(co, -2, "params");
+    lua_newtable(co);
+    lua_setfield(co, -2, "query");
+    lua_createtable(co, 0, 2);
+    lua_pushstring(co, "application/json");
+    lua_setfield(co, -2, "content-type");
+    if (cfg->api_token[0]) {
+        lua_pushfstring(co, "Bearer %s", cfg->api_token);
+        lua_setfield(co, -2, "authorization");
+    }
+    lua_setfield(co, -2, "headers");
+    lua_pushlstring(co, body, blen);
+    lua_setfield(co, -2, "body");
+    lua_pushstring(co, "cli");
+    lua_setfield(co, -2, "remote");
+    lua_call(co, 1, 1);
+    levy_call_resume(call, 1);
+    if (h->calls) /* the handler yielded (outbound HTTP): run the loop until it is done */
+        event_base_dispatch(h->base);
+    return 0;
+}
+
+/* Prints o's answer on one line (an internal error's when there is none): 1 when it is not a
+ * 200. */
+static int print_answer(const calc_out *o)
+{
+    if (!o->body) {
+        printf("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}\n");
+        return 1;
+    }
+    fwrite(o->body, 1, o->len, stdout);
+    fputc('\n', stdout);
+    return o->status != 200;
+}
+
 int levy_host_calc(levy_config *cfg)
 {
     levy_host hs, *h = &hs;
@@ -94,7 +161,6 @@ int levy_host_calc(levy_config *cfg)
     levy_gen_errors errs = {0};
     levy_err err;
     levy_err_clear(&err);
-    calc_out out = {0, NULL, 0};
     size_t blen = 0;
     char *body = NULL;
     if (levy_file_read(cfg->calc_file, (size_t)128 << 20, &body, &blen, &err) != LEVY_OK) {
@@ -130,61 +196,38 @@ int levy_host_calc(levy_config *cfg)
             fprintf(stderr, "levy calc: %s\n", err.message);
         goto done;
     }
-    levy_route_match m;
-    int known = 0;
-    if (!levy_gen_match(h->current, "POST", "/v1/calculate", &m, &known)) {
-        levy_route_match_free(&m);
-        fprintf(stderr, "levy calc: no loaded plugin serves POST /v1/calculate\n");
+    if (!cfg->calc_lines) {
+        calc_out out = {0, NULL, 0};
+        if (calc_one(h, body, blen, &out) == 0)
+            code = print_answer(&out);
+        free(out.body);
         goto done;
     }
-    levy_call *call =
-        levy_call_new(h, h->current, LEVY_CALL_CALC, m.route->plugin, calc_finish, &out);
-    if (!call) {
-        levy_route_match_free(&m);
-        goto done;
+    /* --lines: each non-blank line one request, each answer one line (the answers are
+     * compact JSON: no newline inside), in input order; exit 1 when any line's was not a 200 */
+    code = 0;
+    for (size_t at = 0; at < blen;) {
+        const char *nl = memchr(body + at, '\n', blen - at);
+        size_t end = nl ? (size_t)(nl - body) : blen, len = end - at;
+        const char *line = body + at;
+        at = end + 1;
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+            len--;
+        size_t lead = 0;
+        while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
+            lead++;
+        if (lead == len)
+            continue;
+        calc_out out = {0, NULL, 0};
+        if (calc_one(h, line + lead, len - lead, &out) != 0) {
+            code = 1;
+            break;
+        }
+        code |= print_answer(&out);
+        free(out.body);
+        fflush(stdout);
     }
-    lua_State *co = call->co;
-    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
-    lua_rawgeti(co, -1, m.route->index);
-    lua_remove(co, -2);
-    levy_route_match_free(&m);
-    levy_sandbox_push_api(co, "make_req");
-    lua_createtable(co, 0, 9);
-    lua_pushstring(co, "POST");
-    lua_setfield(co, -2, "method");
-    lua_pushstring(co, "/v1/calculate");
-    lua_setfield(co, -2, "path");
-    lua_pushstring(co, call->id);
-    lua_setfield(co, -2, "id");
-    lua_newtable(co);
-    lua_setfield(co, -2, "params");
-    lua_newtable(co);
-    lua_setfield(co, -2, "query");
-    lua_createtable(co, 0, 2);
-    lua_pushstring(co, "application/json");
-    lua_setfield(co, -2, "content-type");
-    if (cfg->api_token[0]) {
-        lua_pushfstring(co, "Bearer %s", cfg->api_token);
-        lua_setfield(co, -2, "authorization");
-    }
-    lua_setfield(co, -2, "headers");
-    lua_pushlstring(co, body, blen);
-    lua_setfield(co, -2, "body");
-    lua_pushstring(co, "cli");
-    lua_setfield(co, -2, "remote");
-    lua_call(co, 1, 1);
-    levy_call_resume(call, 1);
-    if (h->calls) /* the handler yielded (outbound HTTP): run the loop until it is done */
-        event_base_dispatch(h->base);
-    if (!out.body) {
-        printf("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}\n");
-        goto done;
-    }
-    fwrite(out.body, 1, out.len, stdout);
-    fputc('\n', stdout);
-    code = out.status == 200 ? 0 : 1;
 done:
-    free(out.body);
     free(body);
     levy_gen_errors_free(&errs);
     levy_host_release(h);
