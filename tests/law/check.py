@@ -496,6 +496,31 @@ case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside 
      intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
      intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
+# Place of supply of B2C electronically supplied services before 2015-01-01 (issue 19; rule field
+# place_of_supply of scripts/eu/vat.lua and scripts/gb/gb.lua, docs/rules.md section 2)
+POS_2015 = ("Directive 2006/112/EC art. 45 (supplier's place of establishment) and art. 58 as amended by "
+            "Council Directive 2008/8/EC art. 5 from 2015-01-01 (customer's member state); EUR-Lex CELEX "
+            "32006L0112, 32008L0008")
+case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
+     POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "EU 2015-01-01, French seller, SaaS to a German consumer: German VAT 19 % (MOSS)",
+     POS_2015 + "; UStG 3a(5), 12(1)",
+     intl("DE", S, pc="10115", date="2015-01-01", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2014-12-31, US seller, SaaS to a German consumer: German VAT 19 % (VoES)",
+     "Directive 2006/112/EC art. 58 (customer's member state for a non-EU supplier) and art. 357-369; "
+     "Council Directive 2002/38/EC (from 2003-07-01); CELEX 32006L0112, 32002L0038",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2014-12-31, French seller, SaaS to a German business with a VAT number: reverse charge",
+     "Directive 2006/112/EC art. 44, 196 (B2B: customer's place, the customer liable); CELEX 32006L0112",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="FR", tax_id="DE136695976"), total_tax="0.00",
+     reason="reverse_charge")
+case("place of supply", "EU 2014-12-31, UK seller (a member state then), SaaS to a German consumer: UK VAT 20 %",
+     POS_2015 + "; VATA 1994 s. 2 (20 % from 2011-01-04)",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="GB"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "GB 2014-12-31, German seller, SaaS to a UK consumer: German VAT 19 %",
+     POS_2015 + "; UStG 12(1) (19 %)",
+     intl("GB", S, pc="SW1A 1AA", date="2014-12-31", seller="DE", cur="GBP"), total_tax="19.00", note="place_of_supply")
 # EU standard rates before the rate data's history (scripts/eu/vat.lua STANDARD_HISTORY); each
 # figure from the national act and the Commission's lists of 2007-01-01 and 2011-01-01
 EU_HIST = "Commission (DG TAXUD), VAT Rates Applied in the Member States (situation 2005-07-01, 2007-05-01, 2009-07-01, 2011-07-01: evolution of the rates)"
