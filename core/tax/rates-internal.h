@@ -37,6 +37,11 @@ typedef struct zip_row {
      * ZIPs spanning several rates; mark_plain_specials): index + 1 of the region's row at the
      * lowest special rate below this row's (0 = not flagged) */
     uint32_t special_low;
+    /* 1 when that gap is wider than a district's cap (DIST_MAX, 2 percentage points: issue 19,
+     * wide gaps between a ZIP's candidate rates -- a tribal tax on a county's reservation ZIPs,
+     * AZ APACHE 86502's Navajo Nation 6 %): the candidates are listed all the same, with
+     * area_kind higher_special_wide / lower_special_wide and a note on the special entry */
+    uint8_t special_wide;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */

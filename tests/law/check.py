@@ -597,6 +597,23 @@ case("business vs consumer", "OH SaaS for business: automatic data processing, t
 case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.01(B)(3)(e) (used in business)",
      us("OH", "43215", S, city="Columbus", ctype="individual"), total_tax="0.00")
 
+# ---------------------------------------------------------------- address precision: wide gaps in a ZIP
+# The ZIP table gives a ZIP the highest-rated region touching it: Apache County's ZIPs reaching the
+# Navajo Nation carry its sales tax on top of the state's TPT and the county's, the county's other
+# ZIPs not. levy keeps the table's rate and says the ZIP spans both (docs/rules.md section 5).
+NAVAJO = ("Navajo Nation Code tit. 24 ch. 6 (Navajo Nation Sales Tax, 6 %; Navajo Tax Commission); A.R.S. "
+          "42-5010 (TPT 5.6 %), Apache County excise tax 0.5 % (ADOR TPT rate table)")
+case("address precision", "AZ 86502 (Apache County, Navajo Nation): 12.1 % charged, ambiguous_zip lists the county's 6.1 %",
+     NAVAJO, us("AZ", "86502", G), total_tax="12.10",
+     ambiguous=[("12.10", True, "higher_special_wide"), ("6.10", False, "lower_special_wide")])
+case("address precision", "UT 84512 (Bluff, San Juan County, the Navajo Nation's edge): 12.35 % charged, ambiguous_zip lists San Juan County's 6.35 %",
+     "Navajo Nation Code tit. 24 ch. 6 (Navajo Nation Sales Tax, 6 %); Utah Code 59-12-103 (state 4.85 %), San Juan County local rates (Utah State Tax Commission)",
+     us("UT", "84512", G), total_tax="12.35",
+     ambiguous=[("12.35", True, "higher_special_wide"), ("6.35", False, "lower_special_wide")])
+case("address precision", "AZ 86502 with city St. Johns (Apache County outside the Nation): 9.1 %, no ambiguity",
+     "A.R.S. 42-5010; Apache County 0.5 %; City of St. Johns 3 % (ADOR TPT rate table)",
+     us("AZ", "86502", G, city="St. Johns"), total_tax="9.10", ambiguous=[])
+
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
      us("NY", "14201", G, city="Buffalo"), has_jur=[("ERIE COUNTY", "county", "36029")], no_jur="BUFFALO (COUNTY)")
@@ -757,6 +774,11 @@ def check(c, res):
         got = (res.get("territory") or {}).get("treatment")
         if got != e["territory"]:
             bad.append("territory %s, want %s" % (got, e["territory"]))
+    if "ambiguous" in e:
+        got = [(c.get("rate"), c.get("default"), c.get("area_kind"))
+               for c in (res.get("ambiguous_zip") or {}).get("candidates", [])]
+        if got != e["ambiguous"]:
+            bad.append("ambiguous_zip %s, want %s" % (got, e["ambiguous"]))
     notes = [n.get("code") for n in res.get("notes", [])]
     if "note" in e and e["note"] not in notes:
         bad.append("note %s missing (%s)" % (e["note"], notes))
