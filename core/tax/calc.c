@@ -685,7 +685,9 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
         break;
     case LEVY_TREAT_REDUCED: {
         int64_t rate;
-        if (levy_rates_vat_key(&d->res, tr->text ? tr->text : "reduced", &rate) == 0) {
+        /* the rates of where the line is taxed (the seller's: place_of_supply) */
+        if (levy_rates_vat_key(req->meta[li].pos ? &d->pos_res : &d->res,
+                               tr->text ? tr->text : "reduced", &rate) == 0) {
             for (int i = 0; i < l->n; i++)
                 if (l->e[i].group == g)
                     l->e[i].rate = rate;
@@ -890,8 +892,9 @@ static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int
             if (e->group != g || e->code || e->note)
                 continue;
             e->note = NOTE_RULE_ADDED;
-            for (int r = 0; r < d->res.n; r++) {
-                const levy_tax_entry *re = &d->res.e[r];
+            const levy_tax_resolution *lr = req->meta[i].pos ? &d->pos_res : &d->res;
+            for (int r = 0; r < lr->n; r++) {
+                const levy_tax_entry *re = &lr->e[r];
                 if (re->group == g && re->level == e->level && same_name(re, e)) {
                     e->code = re->code;
                     e->note = re->note;
@@ -905,12 +908,13 @@ static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int
 /* Before a delivery line follows the goods again (after calculate): its group-g entries are
  * the resolution's again (every jurisdiction at its rate, in the resolution's order; a
  * reverse-charged line keeps them at zero), the other groups' entries as they are. */
-static void refollow_entries(const levy_tax_decision *d, levy_tax_line *l, int g)
+static void refollow_entries(const levy_tax_decision *d, const levy_tax_resolution *lr,
+                             levy_tax_line *l, int g)
 {
     levy_tax_entry e[LEVY_TAX_MAX_ENTRIES];
     int n = 0, zero = l->reason == LEVY_REASON_REVERSE_CHARGE;
-    for (int r = 0; r < d->res.n && n < LEVY_TAX_MAX_ENTRIES; r++) {
-        const levy_tax_entry *re = &d->res.e[r];
+    for (int r = 0; r < lr->n && n < LEVY_TAX_MAX_ENTRIES; r++) {
+        const levy_tax_entry *re = &lr->e[r];
         if (!d->on[re->group])
             continue;
         if (re->group == g) {
@@ -958,9 +962,72 @@ int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const cha
     return 0;
 }
 
+/* Place of supply (issue 19; docs/rules.md section 2, "Place of supply"): the row of the
+ * primary region's place_of_supply in force at the date, when the seller's own address
+ * resolves to one of its seller_regions in another country than the ship-to (EL = GR); the
+ * seller's resolution in d->pos_res. d->pos_row -1 when none applies. */
+static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
+{
+    d->pos_row = -1;
+    const levy_tax_rule *r = d->rule[0];
+    const levy_tax_addr *s = &req->seller;
+    if (!r || !r->npos || !d->on[0] || d->res.ngroups != 1 || !s->present || !s->country[0] ||
+        strcmp(iso_country(s->country), iso_country(req->ship_to.country)) == 0)
+        return;
+    int k = 0;
+    while (k < r->npos && !((!r->pos[k].from || req->date >= r->pos[k].from) &&
+                            (!r->pos[k].to || req->date <= r->pos[k].to)))
+        k++;
+    if (k == r->npos)
+        return;
+    levy_tax_address sa = {s->country, s->state[0] ? s->state : NULL, s->city, s->zip};
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &d->pos_res, &e) !=
+            LEVY_OK ||
+        d->pos_res.ngroups != 1 || d->pos_res.n == 0)
+        return;
+    for (int i = 0; i < r->pos[k].nregions; i++)
+        if (strcmp(r->pos[k].regions[i], d->pos_res.region) == 0)
+            d->pos_row = k;
+}
+
+/* 1 when row lists code or its parent. */
+static int pos_lists(const levy_tax_pos_row *row, const char *code)
+{
+    const char *parent = levy_tax_code_parent(code);
+    for (int i = 0; i < row->ncodes; i++)
+        if (strcmp(row->codes[i], code) == 0 || (parent && strcmp(row->codes[i], parent) == 0))
+            return 1;
+    return 0;
+}
+
+/* The note saying which rule placed the supply of which lines where. */
+static void pos_note(const levy_tax_request *req, levy_tax_decision *d)
+{
+    char lines[120] = "", msg[LEVY_TAX_NOTE_MAX];
+    size_t w = 0;
+    int n = 0;
+    for (int i = 0; i < req->nlines && w + 32 < sizeof lines; i++)
+        if (req->meta[i].pos)
+            w += (size_t)snprintf(lines + w, sizeof lines - w, "%s%.24s", n++ ? ", " : "",
+                                  req->meta[i].id);
+    if (!n)
+        return;
+    const levy_tax_pos_row *row = &d->rule[0]->pos[d->pos_row];
+    snprintf(msg, sizeof msg,
+             "%s: line%s %s taxed where the seller is established (%s), not in %s: the place of "
+             "supply of the region's rule (place_of_supply) for this date; %s",
+             d->res.region, n > 1 ? "s" : "", lines,
+             d->pos_res.country[0] ? d->pos_res.country : req->seller.country, req->ship_to.country,
+             row->cite);
+    levy_tax_decision_add_note(d, LEVY_TAX_NOTE_PLACE_OF_SUPPLY, msg);
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
+    d->pos_row = -1;
     levy_tax_problem_clear(p);
     levy_err_clear(err);
     /* resolve */
@@ -1019,6 +1086,10 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             rc_on[g] = reverse_charge_applies(req, d, d->rule[g]->reverse_charge);
         d->reverse |= rc_on[g];
     }
+    /* the place of supply the rule declares for a seller elsewhere in its seller_regions
+     * (not for a reverse-charged sale: the business customer accounts for its own VAT) */
+    if (!rc_on[0] && !d->customer_exempt)
+        place_of_supply(req, d);
     int calc_groups = 0;
     /* lines whose treatment follows the goods are decided after all the others */
     for (int i = 0; i < req->nlines; i++) {
@@ -1033,9 +1104,12 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
-        for (int e = 0; e < d->res.n; e++)
-            if (d->on[d->res.e[e].group])
-                l->e[l->n++] = d->res.e[e];
+        req->meta[i].pos =
+            d->pos_row >= 0 && pos_lists(&d->rule[0]->pos[d->pos_row], req->meta[i].tax_code);
+        const levy_tax_resolution *lr = req->meta[i].pos ? &d->pos_res : &d->res;
+        for (int e = 0; e < lr->n; e++)
+            if (d->on[lr->e[e].group])
+                l->e[l->n++] = lr->e[e];
         if (d->res.territory && d->res.territory->kind == LEVY_TERRITORY_OUT_OF_SCOPE) {
             l->reason =
                 LEVY_REASON_OUT_OF_SCOPE; /* no VAT of the EU/UK: result.territory says why */
@@ -1087,6 +1161,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         }
         calc_groups = 1;
     }
+    if (d->pos_row >= 0)
+        pos_note(req, d);
     /* the note tax_id_invalid only where the id decided something: lines were taxed and the
      * customer is not exempt */
     if (!calc_groups || d->customer_exempt)
@@ -1124,7 +1200,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                 if (!k)
                     continue;
                 levy_tax_line *l = &req->lines[i];
-                refollow_entries(d, l, g);
+                refollow_entries(d, req->meta[i].pos ? &d->pos_res : &d->res, l, g);
                 int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
                 if (l->reason != LEVY_REASON_REVERSE_CHARGE && g == 0) /* as apply_treatment */
                     l->reason = reason;

@@ -111,6 +111,23 @@ typedef struct levy_tax_code_row {
 
 #define LEVY_TAX_CALC_FOR_MAX 16 /* tax codes a rule's calculate_for may list */
 
+/* A rule's place_of_supply row (issue 19; docs/rules.md section 2, "Place of supply"): for a
+ * document dated within [from, to] (0 = open), a line of one of codes (or a refinement of one)
+ * not reverse-charged, sold by a seller whose own address resolves to one of seller_regions
+ * and lies in another country than the ship-to, is taxed at the seller's place: its entries
+ * are the seller's jurisdictions at their rates (the supplier's member state's VAT before
+ * 2015-01-01 for electronically supplied services). Strings borrowed from the rule. */
+#define LEVY_TAX_POS_MAX 4     /* rows of a rule's place_of_supply */
+#define LEVY_TAX_POS_REGIONS 4 /* seller_regions of one row */
+typedef struct levy_tax_pos_row {
+    int32_t from, to;
+    int ncodes;
+    const char *codes[LEVY_TAX_CALC_FOR_MAX];
+    int nregions;
+    const char *regions[LEVY_TAX_POS_REGIONS];
+    const char *cite; /* the row's source (the note quotes it), or "" */
+} levy_tax_pos_row;
+
 typedef struct levy_tax_rule {
     const char *region; /* "US-TX" */
     int sourcing;       /* enum levy_tax_sourcing */
@@ -128,6 +145,9 @@ typedef struct levy_tax_rule {
      * (YYYYMMDD; 0 = none), and from it only as calculate_for says (none: never): a regime's
      * start that concerns every line */
     int32_t calc_before;
+    /* place_of_supply (issue 19): rows placing a supply at the seller's address */
+    int npos;
+    levy_tax_pos_row pos[LEVY_TAX_POS_MAX];
 } levy_tax_rule;
 
 /* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
@@ -196,6 +216,8 @@ typedef struct levy_tax_line_meta {
                   * after every other line's treatment) */
     unsigned oos; /* bit g: group g's calculate(ctx) put the line out of scope (issue 19: a
                    * foreign-seller regime not yet in force for that tax only) */
+    int pos;      /* set by levy_tax_decide: the rule's place_of_supply placed the line at the
+                   * seller's address (levy_tax_decision.pos_res) */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
@@ -280,6 +302,11 @@ struct levy_tax_request {
 
 struct levy_tax_decision {
     levy_tax_resolution res; /* region, groups and jurisdictions (after sourcing) */
+    /* the seller's own resolution when a row of the rule's place_of_supply applies to the
+     * sale (pos_row >= 0; -1 none): the lines it places (levy_tax_line_meta.pos) take its
+     * jurisdictions */
+    int pos_row;
+    levy_tax_resolution pos_res;
     const levy_tax_rule *rule[2];
     int on[2];
     int customer_exempt; /* after the stored record */
@@ -391,6 +418,8 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
 #define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
 /* The note of a sale a certificate covers by region but not by date (issue 20): taxed. */
 #define LEVY_TAX_NOTE_CERT_EXPIRED "exemption_certificate_expired"
+/* issue 19: a rule's place_of_supply placed lines at the seller's address */
+#define LEVY_TAX_NOTE_PLACE_OF_SUPPLY "place_of_supply"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge

@@ -376,6 +376,127 @@ int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, s
     return 0;
 }
 
+/* One string list of a place_of_supply row (the value on top: codes or seller_regions) into
+ * out[0..*n), at most max; each code built-in or a taxability row of the rule (check_codes).
+ * 0, -1 out of memory, -2 with msg. */
+static int pos_list(levy_tax_rule_build *b, levy_tax_in *in, const char *what, long long row,
+                    int check_codes, const char **out, int *n, int max, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    long long len = in->type(in) == LEVY_IN_TABLE ? in->len(in, 1) : 0;
+    *n = 0;
+    if (len < 1 || len > max) {
+        snprintf(msg, cap, "rule %s: place_of_supply[%lld].%s must be a list of 1 to %d strings",
+                 region, row, what, max);
+        return -2;
+    }
+    for (long long k = 1; k <= len; k++) {
+        size_t sl = 0;
+        const char *v = in->item(in, k) == LEVY_IN_STRING ? in->text(in, &sl) : NULL;
+        int ok = v && sl > 0 &&
+                 (!check_codes || levy_tax_code_builtin(v) || levy_tax_rule_knows(&b->r, v));
+        const char *kept = ok ? levy_tax_rule_keep(b, v, sl) : NULL;
+        if (!v || !sl)
+            snprintf(msg, cap, "rule %s: place_of_supply[%lld].%s[%lld] must be a string", region,
+                     row, what, k);
+        else if (!ok)
+            snprintf(msg, cap,
+                     "rule %s: place_of_supply[%lld].codes: unknown tax code '%.100s' (GET "
+                     "/v1/tax-codes or a taxability row of the rule)",
+                     region, row, v);
+        in->pop(in);
+        if (!ok)
+            return -2;
+        if (!kept)
+            return -1;
+        out[(*n)++] = kept;
+    }
+    return 0;
+}
+
+/* A date field of a place_of_supply row (nil: 0). 0, or -2 with msg. */
+static int pos_date(levy_tax_rule_build *b, levy_tax_in *in, const char *name, long long row,
+                    int32_t *out, char *msg, size_t cap)
+{
+    *out = 0;
+    int type = in->field(in, name);
+    size_t n = 0;
+    const char *ds = type == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+    int bad = type != LEVY_IN_NIL && (!ds || levy_tax_date_parse(ds, n, out) != 0);
+    in->pop(in);
+    if (bad)
+        snprintf(msg, cap, "rule %s: place_of_supply[%lld].%s must be a date YYYY-MM-DD",
+                 b->r.region ? b->r.region : "", row, name);
+    return bad ? -2 : 0;
+}
+
+int levy_tax_rule_place_of_supply(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    b->r.npos = 0;
+    int type = in->type(in);
+    if (type == LEVY_IN_NIL)
+        return 0;
+    long long n = type == LEVY_IN_TABLE ? in->len(in, 1) : 0;
+    if (n < 1 || n > LEVY_TAX_POS_MAX) {
+        snprintf(msg, cap, "rule %s: place_of_supply must be a list of 1 to %d rows", region,
+                 LEVY_TAX_POS_MAX);
+        return -2;
+    }
+    for (long long k = 1; k <= n; k++) {
+        levy_tax_pos_row *pr = &b->r.pos[k - 1];
+        memset(pr, 0, sizeof *pr);
+        int rc = 0;
+        if (in->item(in, k) != LEVY_IN_TABLE) {
+            snprintf(msg, cap, "rule %s: place_of_supply[%lld] must be a table", region, k);
+            rc = -2;
+        }
+        if (!rc) { /* the place: only "supplier" (the seller's establishment) today */
+            size_t sl = 0;
+            const char *pl = in->item(in, 1) == LEVY_IN_STRING ? in->text(in, &sl) : NULL;
+            if (!pl || strcmp(pl, "supplier") != 0) {
+                snprintf(msg, cap, "rule %s: place_of_supply[%lld][1] must be \"supplier\"", region,
+                         k);
+                rc = -2;
+            }
+            in->pop(in);
+        }
+        if (!rc)
+            rc = pos_date(b, in, "from", k, &pr->from, msg, cap);
+        if (!rc)
+            rc = pos_date(b, in, "to", k, &pr->to, msg, cap);
+        if (!rc && pr->from && pr->to && pr->from > pr->to) {
+            snprintf(msg, cap, "rule %s: place_of_supply[%lld]: from is after to", region, k);
+            rc = -2;
+        }
+        if (!rc) {
+            in->field(in, "codes");
+            rc = pos_list(b, in, "codes", k, 1, pr->codes, &pr->ncodes, LEVY_TAX_CALC_FOR_MAX, msg,
+                          cap);
+            in->pop(in);
+        }
+        if (!rc) {
+            in->field(in, "seller_regions");
+            rc = pos_list(b, in, "seller_regions", k, 0, pr->regions, &pr->nregions,
+                          LEVY_TAX_POS_REGIONS, msg, cap);
+            in->pop(in);
+        }
+        if (!rc) {
+            size_t cl = 0;
+            const char *c = in->field(in, "cite") == LEVY_IN_STRING ? in->text(in, &cl) : NULL;
+            pr->cite = levy_tax_rule_keep(b, c ? c : "", c ? cl : 0);
+            in->pop(in);
+            if (!pr->cite)
+                rc = -1;
+        }
+        in->pop(in);
+        if (rc)
+            return rc;
+        b->r.npos = (int)k;
+    }
+    return 0;
+}
+
 /* levy_tax_in's each over a taxability: one row per member. */
 static int add_row(levy_tax_in *in, const char *key, size_t len, void *b)
 {
@@ -402,5 +523,12 @@ void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_rai
     rc = levy_tax_rule_calc_before(b, in, msg, sizeof msg);
     in->pop(in);
     if (rc != 0)
+        raise(ud, msg);
+    in->field(in, "place_of_supply");
+    rc = levy_tax_rule_place_of_supply(b, in, msg, sizeof msg);
+    in->pop(in);
+    if (rc == -1)
+        raise(ud, "out of memory");
+    if (rc == -2)
         raise(ud, msg);
 }

@@ -38,6 +38,11 @@ typedef struct zip_row {
     /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
      * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
     uint8_t county_split;
+    /* 1 when special_low's gap is wider than a district's cap (DIST_MAX, 2 percentage points: issue 19,
+     * wide gaps between a ZIP's candidate rates -- a tribal tax on a county's reservation ZIPs,
+     * AZ APACHE 86502's Navajo Nation 6 %): the candidates are listed all the same, with
+     * area_kind higher_special_wide / lower_special_wide and a note on the special entry */
+    uint8_t special_wide;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */

@@ -2424,6 +2424,11 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_SPECIAL                                                                               \
     "special district(s) not named: the ZIP table gives only the total special-district "          \
     "rate of the ZIP, without names or codes"
+#define NOTE_SPECIAL_WIDE                                                                          \
+    "special rate(s) not named: the ZIP table prices this region at a special rate more than 2 "   \
+    "percentage points above its rate on another ZIP of the county (a tax of part of the region, " \
+    "such as a tribal nation's on its reservation); whether this address is inside is not in the " \
+    "table: ambiguous_zip lists both rates, the ZIP table's is charged"
 #define NOTE_CDTFA_DISTRICT                                                                        \
     "district taxes of the city: CDTFA gives their total for the city, without their names or "    \
     "codes"
@@ -2850,10 +2855,27 @@ static int zips_share_county(const levy_rates *r, const zip_row *a, const zip_ro
     return 0;
 }
 
+/* A region named after tribal land ("NAVAJO NATION", "... RESERVATION", "... PUEBLO ..."). */
+static int tribal_name(const char *n)
+{
+    static const char *const words[] = {"NATION", "RESERVATION", "PUEBLO",
+                                        "TRIBAL", "TRIBE",       "INDIAN"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        const char *p = strstr(n, words[i]);
+        size_t wl = strlen(words[i]);
+        /* a whole word ("NATIONAL" is not) */
+        if (p && (p == n || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
 static void mark_plain_specials(levy_rates *r)
 {
-    for (size_t i = 0; i < r->nzips; i++)
+    for (size_t i = 0; i < r->nzips; i++) {
         r->zips[i].special_low = 0;
+        r->zips[i].special_wide = 0;
+    }
     if (!r->by_region)
         return;
     for (size_t i = 0; i < r->nzips; i++) {
@@ -2872,9 +2894,32 @@ static void mark_plain_specials(levy_rates *r)
                 (!low || m->special < r->zips[low - 1].special))
                 low = (uint32_t)r->by_region[lo] + 1;
         }
-        /* a gap above the districts' caps (DIST_MAX) is no sub-area district of the region:
-         * a tribal tax on a county's reservation ZIPs (AZ APACHE 6 %), a row of another shape */
-        z->special_low = low && z->special - r->zips[low - 1].special <= DIST_MAX ? low : 0;
+        /* a region named after tribal land (UT "NAVAJO NATION" 84512 at 12.35 %, AZ "PASCUA
+         * PUEBLO YAQUI RESERVATION" 85746) whose own rows agree: the county's plain rows of the
+         * same shape around it (UT "SAN JUAN" 6.35 %), when more than a district's cap lower */
+        if (!low && tribal_name(n)) {
+            uint32_t cix[8];
+            size_t nc = zip_counties(r, z, cix, 8);
+            for (size_t c = 0; c < nc && c < 8; c++) {
+                const char *bare = P(r, r->counties[cix[c] - 1].bare);
+                for (size_t lo = region_start(r, z->st, bare); lo < r->nzips; lo++) {
+                    const zip_row *m = &r->zips[r->by_region[lo]];
+                    if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), bare) != 0)
+                        break;
+                    if (m->state == z->state && m->county == z->county && m->city == z->city &&
+                        plain_row(r, m) && m->dist_base < 0 && !m->city_out &&
+                        z->special - m->special > DIST_MAX && zips_share_county(r, z, m) &&
+                        (!low || m->special < r->zips[low - 1].special))
+                        low = (uint32_t)r->by_region[lo] + 1;
+                }
+            }
+        }
+        /* a gap above the districts' caps (DIST_MAX) is no sub-area district of the region but
+         * a tax of another kind on part of it -- a tribal tax on a county's reservation ZIPs (AZ
+         * APACHE 86502: the Navajo Nation's 6 %), a row of another shape: still two candidate
+         * rates the table cannot choose between, listed as such (special_wide) */
+        z->special_low = low;
+        z->special_wide = low && z->special - r->zips[low - 1].special > DIST_MAX;
     }
 }
 
@@ -2999,9 +3044,11 @@ static void city_candidates(const levy_rates *r, const zip_row *row, levy_tax_re
 static void special_candidates(const levy_rates *r, const zip_row *row, levy_tax_resolution *res)
 {
     const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
-    city_cand(r, row, cty, NULL, "higher_special", 0, &res->cand[0]);
+    int w = row->special_wide; /* a gap wider than a district's cap: said by the kinds */
+    city_cand(r, row, cty, NULL, w ? "higher_special_wide" : "higher_special", 0, &res->cand[0]);
     res->cand[0].is_default = 1;
-    city_cand(r, &r->zips[row->special_low - 1], cty, NULL, "lower_special", 0, &res->cand[1]);
+    city_cand(r, &r->zips[row->special_low - 1], cty, NULL,
+              w ? "lower_special_wide" : "lower_special", 0, &res->cand[1]);
     res->ncand = res->ncand_all = 2;
     res->ambiguous = 1;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
@@ -3615,7 +3662,9 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     /* a partial-ZIP city (issue 19): ship_to.city naming another place of the county that
      * the table prices decides; otherwise the candidates are listed below */
     int city_decided = 0;
-    if (row->city_out && !is_ca && a->city && a->city[0]) {
+    /* so does it for a region the table prices at two rates wider apart than a district's cap
+     * (special_wide: a tribal nation's tax on part of a county) */
+    if ((row->city_out || row->special_wide) && !is_ca && a->city && a->city[0]) {
         char city[128];
         upcase(city, a->city, sizeof city);
         const zip_row *pick = city_row_decides(r, row, city);
@@ -3678,7 +3727,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         }
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);
-        e->note = NOTE_SPECIAL;
+        e->note = row->special_wide ? NOTE_SPECIAL_WIDE : NOTE_SPECIAL;
         if (is_ca && !older_city)
             ca_candidates(r, row, zip, stcode, given, date, res);
         else if (row->dist_base >= 0 && e) {

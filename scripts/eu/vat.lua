@@ -29,10 +29,30 @@
 -- digital_goods (and their refinements) sold by a seller established outside the EU-15 of
 -- 2003 before 2003-07-01 answer out_of_scope with regime_not_in_force
 -- (scripts/_lib/foreign_regime.lua; calculate runs for every request dated before that day,
--- calculate_before). Doubt, not modelled: before 2015-01-01 a seller established in the EU
--- charged the VAT of its own member state on B2C e-services, not the customer's (levy
--- answers the destination's); the member states that joined after 2003 count as outside the
--- EU before 2003-07-01, as they were. Standard rates before the rate data's history (DE 16 %
+-- calculate_before). The member states that joined after 2003 count as outside the EU before
+-- 2003-07-01, as they were.
+--
+-- Place of supply of B2C electronically supplied services before 2015-01-01 (issue 19;
+-- PLACE_OF_SUPPLY below, applied by the engine: docs/rules.md section 2, "Place of supply"): a
+-- supplier established in the EU charged the VAT of its OWN member state -- the general rule,
+-- the place where the supplier has established its business (Sixth Directive 77/388/EEC art.
+-- 9(1), CELEX 31977L0388; Directive 2006/112/EC art. 43, from 2010-01-01 art. 45 as replaced by
+-- Directive 2008/8/EC art. 2, CELEX 32006L0112, 32008L0008) -- while a supplier established
+-- outside the EU charged the customer's member state's from 2003-07-01 (art. 9(2)(f) under
+-- Directive 2002/38/EC, CELEX 32002L0038; Directive 2006/112/EC art. 57 (2007-2009), art. 58
+-- (2010-2014); the VoES scheme, art. 357-369). From 2015-01-01 both charge the customer's
+-- member state's VAT (Directive 2008/8/EC art. 5: art. 58 as in force from 2015-01-01; MOSS,
+-- art. 369a-369k). B2B supplies are not affected: the customer's place (art. 44, 196; before
+-- 2010 art. 56(1)(k) and 196), reverse-charged as today. Telecommunications and broadcasting
+-- went the same way in 2015; levy has no tax code for telecoms, and streaming (a refinement of
+-- digital_goods) follows its parent. Not modelled: the EUR 10,000 threshold of art. 58(2) from
+-- 2019-01-01 (Directive (EU) 2017/2455 art. 1, CELEX 32017L2455; from 2021-07-01 art. 59c):
+-- an EU supplier established in one member state whose cross-border B2C supplies of these
+-- services stay under it may charge its home VAT; levy does not know the seller's turnover
+-- (it would be a seller setting), so it charges the customer's member state's VAT, which is
+-- also what such a seller may opt for (art. 58(2) second subparagraph). Not modelled either:
+-- B2C professional services (art. 45 still places them at the supplier's today) and goods
+-- distance sales under the art. 34 thresholds before 2021-07-01. Standard rates before the rate data's history (DE 16 %
 -- until 2006-12-31, ES, PT, IT, ...): STANDARD_HISTORY below.
 local foreign_regime = require "_lib.foreign_regime"
 local EU_2003 = { name = "EU", AT = true, BE = true, DE = true, DK = true, ES = true, FI = true, FR = true, GB = true,
@@ -40,6 +60,12 @@ local EU_2003 = { name = "EU", AT = true, BE = true, DE = true, DK = true, ES = 
 local REGIME = {
   { from = "2003-07-01", codes = { "saas", "software_download", "digital_goods" },
     cite = "Council Directive 2002/38/EC art. 1, 3 (electronically supplied services by non-EU suppliers taxed where the customer resides, from 2003-07-01); Sixth Directive art. 9(2)(f), 26c" },
+}
+
+local PLACE_OF_SUPPLY = {
+  { "supplier", to = "2014-12-31", codes = { "saas", "software_download", "digital_goods" },
+    seller_regions = { "EU", "GB" },
+    cite = "Directive 2006/112/EC art. 45 before Directive 2008/8/EC art. 5 took effect on 2015-01-01 (CELEX 32006L0112, 32008L0008): B2C electronically supplied services of an EU supplier are supplied where the supplier is established" },
 }
 
 -- E-books (tax code digital_books): Directive (EU) 2018/1713 let member states apply to books
@@ -220,6 +246,7 @@ return {
   calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
   calculate_before = "2014-01-13", -- ... and on every request before the non-EU sellers' regime (header) and the last STANDARD_HISTORY row's end
   foreign_seller_regime = REGIME,
+  place_of_supply = PLACE_OF_SUPPLY, -- header: the supplier's member state before 2015-01-01
   calculate = function(ctx)
     if ctx.date < "2003-07-01" then foreign_regime.apply(ctx, REGIME, EU_2003) end
     for _, line in ipairs(ctx.lines) do
@@ -243,6 +270,67 @@ return {
     end
   end,
   selftest = {
+    -- issue 19: place of supply of B2C e-services before 2015-01-01 (PLACE_OF_SUPPLY)
+    { name = "French seller 2014-12-31: SaaS to a German consumer at the French 20 % (supplier's place), note place_of_supply",
+      request = {
+        currency = "EUR", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "French seller 2015-01-01: SaaS to a German consumer at the German 19 % (MOSS)",
+      request = {
+        currency = "EUR", date = "2015-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2014-12-31: SaaS to a German consumer at the German 19 % (VoES)",
+      request = {
+        currency = "EUR", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "French seller 2014-12-31: SaaS to a German business with a VAT number: reverse charge (art. 44, 196)",
+      request = {
+        currency = "EUR", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+        customer = { id = "de-b2b", tax_id = "DE136695976", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "French seller 2014-12-31: goods to a German consumer stay at the German rate (not an e-service)",
+      request = {
+        currency = "EUR", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "German seller 2006-06-01: an e-book to a French consumer at the German 16 % (supplier's place, STANDARD_HISTORY)",
+      request = {
+        currency = "EUR", date = "2006-06-01",
+        ship_to = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "UK seller 2014-12-31 (an EU member then): SaaS to a German consumer at the UK 20 %",
+      request = {
+        currency = "EUR", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "10 Downing Street", city = "London", zip_code = "SW1A 2AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
     -- issue 19: non-EU sellers of electronically supplied services from 2003-07-01 (Directive 2002/38/EC)
     { name = "US seller 2003-06-30: SaaS to a French consumer out of scope, note regime_not_in_force",
       request = {

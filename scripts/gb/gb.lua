@@ -10,6 +10,17 @@
 -- supplier belongs (s. 9), not on its UK registration: a UK-registered overseas seller of
 -- digital services does not charge a UK business, the customer accounts (HMRC VAT Notice 741A
 -- "Place of supply of services", section 15 "Reverse charge").
+--
+-- Place of supply before 2015-01-01 (issue 19; docs/rules.md section 2, "Place of supply"): the
+-- UK was a member state until 2020-12-31 (end of the transition period), and until 2014-12-31
+-- an EU supplier of electronically supplied services to a UK consumer charged the VAT of its
+-- own member state (Directive 2006/112/EC art. 45 as in force before Directive 2008/8/EC art. 5,
+-- CELEX 32006L0112, 32008L0008), while a supplier established outside the EU charged UK VAT
+-- (Directive 2002/38/EC, CELEX 32002L0038). From 2015-01-01 UK VAT for every supplier (the UK's
+-- MOSS). The UK's own provisions (VATA 1994 s. 7A and Sch. 4A as amended for 2015) implement
+-- the Directive; their paragraph numbers are not checked here (doubt). The other way round (a
+-- UK seller to an EU consumer before 2015) is eu/vat.lua's PLACE_OF_SUPPLY. The rate data for GB
+-- starts in 2010 (national.csv): before it levy answers no_tax_in_region, as before.
 
 return {
   region = "GB",
@@ -43,7 +54,37 @@ return {
     gift_card = "exempt", -- VATA 1994 Sch 10A (face-value vouchers, Finance Act 2019 implementing Directive (EU) 2016/1065): issuing or transferring a multi-purpose voucher is not a supply; the redemption is
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  place_of_supply = {
+    { "supplier", to = "2014-12-31", codes = { "saas", "software_download", "digital_goods" }, seller_regions = { "EU" },
+      cite = "Directive 2006/112/EC art. 45 before Directive 2008/8/EC art. 5 took effect on 2015-01-01 (CELEX 32006L0112, 32008L0008); UK an EU member state until 2020-12-31: B2C e-services of an EU supplier are supplied where the supplier is established" },
+  },
   selftest = {
+    -- issue 19: place of supply before 2015-01-01 (header)
+    { name = "German seller 2014-12-31: SaaS to a UK consumer at the German 19 %, note place_of_supply",
+      request = {
+        currency = "GBP", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "German seller 2015-01-01: SaaS to a UK consumer at the UK 20 %",
+      request = {
+        currency = "GBP", date = "2015-01-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2014-12-31: SaaS to a UK consumer at the UK 20 %",
+      request = {
+        currency = "GBP", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy: the rows above, both sides of SI 2020/459
     { name = "e-book 2020-04-30: standard-rated",
       request = {

@@ -1615,10 +1615,95 @@ end:
     free(p.data);
 }
 
+/* place_of_supply (issue 19; docs/rules.md section 2, "Place of supply"): before its `to` a
+ * listed line sold by a seller of another country of a listed region takes the seller's
+ * jurisdictions (the supplier's member state), with the note place_of_supply; from the next
+ * day, for a seller outside the listed regions, for a reverse-charged sale, for another code
+ * or a seller of the ship-to's own country, nothing changes. */
+static const levy_tax_rule eu_pos = {.region = "EU",
+                                     .sourcing = LEVY_SOURCING_DESTINATION,
+                                     .reverse_charge = LEVY_RC_B2B_FOREIGN_SELLER,
+                                     .ncodes = 3,
+                                     .codes = vat_codes,
+                                     .ntreat = 3,
+                                     .treat = vat_treat,
+                                     .npos = 1,
+                                     .pos = {{.to = 20141231,
+                                              .ncodes = 1,
+                                              .codes = {"digital_goods"},
+                                              .nregions = 2,
+                                              .regions = {"EU", "GB"},
+                                              .cite = "art. 45"}}};
+
+static void t_place_of_supply(void)
+{
+    fixture f;
+    setup(&f, "EUR", "100.00", "digital_books"); /* a refinement of the listed digital_goods */
+    f.req.date = 20141231;
+    addr(&f.req.ship_to, "DE", NULL, "10115");
+    addr(&f.req.seller, "FR", NULL, "75001");
+    f.rule = &eu_pos;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(f.d.res.region, "EU");
+    CHECK_EQ_INT(f.d.pos_row, 0);
+    CHECK(f.meta[0].pos);
+    CHECK_EQ_INT(f.lines[0].n, 1);
+    CHECK_EQ_STR(f.lines[0].e[0].name, "FRANCE");
+    CHECK_EQ_STR(tax_of(&f, -1), "20.00");
+    CHECK(has_note(&f.d, "place_of_supply"));
+    CHECK(strstr(f.d.rule_note[0].message, "(FR), not in DE") != NULL);
+    CHECK(strstr(f.d.rule_note[0].message, "art. 45") != NULL);
+    /* the day after: the customer's member state */
+    f.req.date = 20150101;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.pos_row, -1);
+    CHECK_EQ_STR(f.lines[0].e[0].name, "GERMANY");
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(!has_note(&f.d, "place_of_supply"));
+    /* a seller of a region not listed (the US): the customer's member state */
+    f.req.date = 20141231;
+    addr(&f.req.seller, "US", "WA", "98101");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(!has_note(&f.d, "place_of_supply"));
+    /* a listed region other than the ship-to's (GB, an EU member before 2021): GB's 20 % */
+    addr(&f.req.seller, "GB", NULL, "SW1A 2AA");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "20.00");
+    CHECK(has_note(&f.d, "place_of_supply"));
+    /* a business customer with a valid VAT number: reverse charge at the customer's rate */
+    addr(&f.req.seller, "FR", NULL, "75001");
+    f.req.tax_id = "DE136695976";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    CHECK_EQ_STR(f.lines[0].e[0].name, "GERMANY");
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK(!has_note(&f.d, "place_of_supply"));
+    /* a code the row does not list: the customer's member state */
+    f.req.tax_id = NULL;
+    f.meta[0].tax_code = "general";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(!f.meta[0].pos);
+    /* a seller in the ship-to's own country: nothing to place */
+    f.meta[0].tax_code = "digital_goods";
+    addr(&f.req.seller, "DE", NULL, "80331");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.pos_row, -1);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    /* a zero-rated code listed: the treatment applies at the seller's place */
+    addr(&f.req.seller, "FR", NULL, "75001");
+    f.meta[0].tax_code = "food_grocery";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_ZERO);
+end:;
+}
+
 static const levy_test tests[] = {{"open", t_open},
                                   {"sourcing", t_sourcing},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
+                                  {"place_of_supply", t_place_of_supply},
                                   {"simplified_regime", t_simplified_regime},
                                   {"qst_number", t_qst_number},
                                   {"qst_stored", t_qst_stored},

@@ -533,16 +533,98 @@ static void t_plain_specials(void)
     CHECK(res.ambiguous);
     CHECK_EQ_INT(total(&res), 9000000);
     CHECK_EQ_INT(res.cand[1].rate, 8000000);
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special");
     /* not flagged: the region's ZIP at its lower rate (63038, 60515); NM 87022, whose row puts
-     * the whole rate in the special column (no state rate: not the same shape); a gap above
-     * the districts' cap (AZ 86502 APACHE: the Navajo Nation's 6 % on the county's row) */
-    const char *const whole[][2] = {
-        {"MO", "63038"}, {"IL", "60515"}, {"NM", "87022"}, {"AZ", "86502"}};
+     * the whole rate in the special column (no state rate: not the same shape) */
+    const char *const whole[][2] = {{"MO", "63038"}, {"IL", "60515"}, {"NM", "87022"}};
     for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
         CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
         CHECK(!res.ambiguous);
         CHECK_EQ_INT(res.ncand, 0);
     }
+end:;
+}
+
+/* The special entry of res, or NULL. */
+static const levy_tax_entry *special_entry(const levy_tax_resolution *res)
+{
+    for (int i = 0; i < res->n; i++)
+        if (res->e[i].level == LEVY_LEVEL_DISTRICT)
+            return &res->e[i];
+    return NULL;
+}
+
+/* Wide gaps between a ZIP's candidate rates (issue 19): a plain-named region the table prices
+ * at two special rates more than 2 percentage points apart (above a district's cap: a tribal
+ * nation's tax on part of a county) is flagged too, the table's rate still charged, the kinds
+ * and the special entry's note saying the gap is wide; ship_to.city naming another place of
+ * the county the table prices decides. */
+static void t_wide_specials(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* AZ 86502 APACHE (Chambers, on the Navajo Nation's edge): 5.6 + 0.5 + special 6 = 12.1;
+     * the county's other ZIPs (85920 APACHE) 6.1 */
+    CHECK_EQ_INT(resolve("US", "AZ", NULL, "86502", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 12100000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "86502");
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 12100000);
+    CHECK_EQ_STR(res.cand[0].area, "APACHE");
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special_wide");
+    CHECK(!res.cand[1].is_default);
+    CHECK_EQ_INT(res.cand[1].rate, 6100000);
+    CHECK_EQ_STR(res.cand[1].area_kind, "lower_special_wide");
+    const levy_tax_entry *sp = special_entry(&res);
+    CHECK(sp != NULL && sp->rate == 6000000);
+    CHECK(sp->note != NULL && strstr(sp->note, "more than 2 percentage points") != NULL);
+    /* NAVAJO 86031 (12.43 against the county's 6.43); MO 64111 KANSAS CITY (3.125 against the
+     * city's 0.125 special: a gap of 3 points) */
+    CHECK_EQ_INT(resolve("US", "AZ", NULL, "86031", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.cand[1].rate, 6430000);
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "64111", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special_wide");
+    /* tribal land the table names as its own region, all its rows at one rate: the county's
+     * own rows of the same shape around it (UT 84512 NAVAJO NATION, Bluff: 4.8499 + 1.5 + the
+     * Navajo Nation's 6 = 12.35 against SAN JUAN 6.35; NV 89431 RENO SPARKS INDIAN COLONY, a
+     * Sparks ZIP: 16.89 against WASHOE 8.265) */
+    CHECK_EQ_INT(resolve("US", "UT", NULL, "84512", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 12350000);
+    CHECK_EQ_STR(res.cand[0].area, "NAVAJO NATION");
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special_wide");
+    CHECK_EQ_INT(res.cand[1].rate, 6350000);
+    CHECK_EQ_STR(res.cand[1].area, "SAN JUAN");
+    CHECK_EQ_INT(resolve("US", "NV", NULL, "89431", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.cand[1].rate, 8265000);
+    /* a tribal region whose gap is within a district's cap is not flagged here (AZ 85256 SALT
+     * RIVER RESERVATION 8.05 against MARICOPA's 6.3: 1.75 points) */
+    CHECK_EQ_INT(resolve("US", "AZ", NULL, "85256", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    /* the region's own name does not decide; another place of the county does (St. Johns,
+     * Apache County: 9.1 %, zip5_city) */
+    CHECK_EQ_INT(resolve("US", "AZ", "Apache", "86502", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 12100000);
+    CHECK_EQ_INT(resolve("US", "AZ", "St. Johns", "86502", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 9100000);
+    /* a place of another county does not (Tucson, Pima County) */
+    CHECK_EQ_INT(resolve("US", "AZ", "Tucson", "86502", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 12100000);
+    /* not flagged: the county's ZIP at its lower rate (85920) */
+    CHECK_EQ_INT(resolve("US", "AZ", NULL, "85920", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(total(&res), 6100000);
 end:;
 }
 
@@ -955,6 +1037,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"partial_districts", t_partial_districts},
                                   {"partial_cities", t_partial_cities},
                                   {"plain_specials", t_plain_specials},
+                                  {"wide_specials", t_wide_specials},
                                   {"alaska", t_alaska},
                                   {"vintage_from", t_vintage_from},
                                   {"overlays", t_overlays},

@@ -431,6 +431,54 @@ static void t_rule_compile(void)
                  "rule EU: calculate_before must be a date YYYY-MM-DD");
     CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate_before", S("2026-01-01")))),
                  "rule EU: calculate_before without calculate");
+    /* place_of_supply (issue 19): rows of "supplier", dates, codes (a row of the rule's own or
+     * built-in), seller_regions, cite */
+    CHECK_EQ_STR(
+        compile_rule(&b,
+                     T(F("region", S("EU")), F("taxability", T(F("ebook_own", S("taxable")))),
+                       F("place_of_supply", T(I(T(I(S("supplier")), F("to", S("2014-12-31")),
+                                                  F("codes", T(I(S("saas")), I(S("ebook_own")))),
+                                                  F("seller_regions", T(I(S("EU")), I(S("GB")))),
+                                                  F("cite", S("art. 45")))))))),
+        "");
+    CHECK_EQ_INT(b.r.npos, 1);
+    CHECK_EQ_INT(b.r.pos[0].from, 0);
+    CHECK_EQ_INT(b.r.pos[0].to, 20141231);
+    CHECK_EQ_INT(b.r.pos[0].ncodes, 2);
+    CHECK_EQ_STR(b.r.pos[0].codes[1], "ebook_own");
+    CHECK_EQ_INT(b.r.pos[0].nregions, 2);
+    CHECK_EQ_STR(b.r.pos[0].regions[1], "GB");
+    CHECK_EQ_STR(b.r.pos[0].cite, "art. 45");
+    const val *good_codes = T(I(S("saas"))), *good_regions = T(I(S("EU")));
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("place_of_supply", S("x")))),
+                 "rule EU: place_of_supply must be a list of 1 to 4 rows");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply", T(I(T(I(S("customer")), F("codes", good_codes),
+                                                      F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1][1] must be \"supplier\"");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply",
+                             T(I(T(I(S("supplier")), F("to", S("2014-13-01")),
+                                   F("codes", good_codes), F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1].to must be a date YYYY-MM-DD");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")),
+                                    F("place_of_supply",
+                                      T(I(T(I(S("supplier")), F("from", S("2015-01-01")),
+                                            F("to", S("2014-12-31")), F("codes", good_codes),
+                                            F("seller_regions", good_regions))))))),
+                 "rule EU: place_of_supply[1]: from is after to");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply", T(I(T(I(S("supplier")), F("codes", T(I(S("saaz")))),
+                                                      F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1].codes: unknown tax code 'saaz' (GET /v1/tax-codes "
+        "or a taxability row of the rule)");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")),
+                                    F("place_of_supply",
+                                      T(I(T(I(S("supplier")), F("codes", good_codes))))))),
+                 "rule EU: place_of_supply[1].seller_regions must be a list of 1 to 4 strings");
 end:
     levy_tax_rule_build_free(&b);
 }

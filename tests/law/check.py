@@ -496,6 +496,31 @@ case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside 
      intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
      intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
+# Place of supply of B2C electronically supplied services before 2015-01-01 (issue 19; rule field
+# place_of_supply of scripts/eu/vat.lua and scripts/gb/gb.lua, docs/rules.md section 2)
+POS_2015 = ("Directive 2006/112/EC art. 45 (supplier's place of establishment) and art. 58 as amended by "
+            "Council Directive 2008/8/EC art. 5 from 2015-01-01 (customer's member state); EUR-Lex CELEX "
+            "32006L0112, 32008L0008")
+case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
+     POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "EU 2015-01-01, French seller, SaaS to a German consumer: German VAT 19 % (MOSS)",
+     POS_2015 + "; UStG 3a(5), 12(1)",
+     intl("DE", S, pc="10115", date="2015-01-01", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2014-12-31, US seller, SaaS to a German consumer: German VAT 19 % (VoES)",
+     "Directive 2006/112/EC art. 58 (customer's member state for a non-EU supplier) and art. 357-369; "
+     "Council Directive 2002/38/EC (from 2003-07-01); CELEX 32006L0112, 32002L0038",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2014-12-31, French seller, SaaS to a German business with a VAT number: reverse charge",
+     "Directive 2006/112/EC art. 44, 196 (B2B: customer's place, the customer liable); CELEX 32006L0112",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="FR", tax_id="DE136695976"), total_tax="0.00",
+     reason="reverse_charge")
+case("place of supply", "EU 2014-12-31, UK seller (a member state then), SaaS to a German consumer: UK VAT 20 %",
+     POS_2015 + "; VATA 1994 s. 2 (20 % from 2011-01-04)",
+     intl("DE", S, pc="10115", date="2014-12-31", seller="GB"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "GB 2014-12-31, German seller, SaaS to a UK consumer: German VAT 19 %",
+     POS_2015 + "; UStG 12(1) (19 %)",
+     intl("GB", S, pc="SW1A 1AA", date="2014-12-31", seller="DE", cur="GBP"), total_tax="19.00", note="place_of_supply")
 # EU standard rates before the rate data's history (scripts/eu/vat.lua STANDARD_HISTORY); each
 # figure from the national act and the Commission's lists of 2007-01-01 and 2011-01-01
 EU_HIST = "Commission (DG TAXUD), VAT Rates Applied in the Member States (situation 2005-07-01, 2007-05-01, 2009-07-01, 2011-07-01: evolution of the rates)"
@@ -571,6 +596,23 @@ case("business vs consumer", "OH SaaS for business: automatic data processing, t
      us("OH", "43215", S, city="Columbus", ctype="business"), reason="standard_rated")
 case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.01(B)(3)(e) (used in business)",
      us("OH", "43215", S, city="Columbus", ctype="individual"), total_tax="0.00")
+
+# ---------------------------------------------------------------- address precision: wide gaps in a ZIP
+# The ZIP table gives a ZIP the highest-rated region touching it: Apache County's ZIPs reaching the
+# Navajo Nation carry its sales tax on top of the state's TPT and the county's, the county's other
+# ZIPs not. levy keeps the table's rate and says the ZIP spans both (docs/rules.md section 5).
+NAVAJO = ("Navajo Nation Code tit. 24 ch. 6 (Navajo Nation Sales Tax, 6 %; Navajo Tax Commission); A.R.S. "
+          "42-5010 (TPT 5.6 %), Apache County excise tax 0.5 % (ADOR TPT rate table)")
+case("address precision", "AZ 86502 (Apache County, Navajo Nation): 12.1 % charged, ambiguous_zip lists the county's 6.1 %",
+     NAVAJO, us("AZ", "86502", G), total_tax="12.10",
+     ambiguous=[("12.10", True, "higher_special_wide"), ("6.10", False, "lower_special_wide")])
+case("address precision", "UT 84512 (Bluff, San Juan County, the Navajo Nation's edge): 12.35 % charged, ambiguous_zip lists San Juan County's 6.35 %",
+     "Navajo Nation Code tit. 24 ch. 6 (Navajo Nation Sales Tax, 6 %); Utah Code 59-12-103 (state 4.85 %), San Juan County local rates (Utah State Tax Commission)",
+     us("UT", "84512", G), total_tax="12.35",
+     ambiguous=[("12.35", True, "higher_special_wide"), ("6.35", False, "lower_special_wide")])
+case("address precision", "AZ 86502 with city St. Johns (Apache County outside the Nation): 9.1 %, no ambiguity",
+     "A.R.S. 42-5010; Apache County 0.5 %; City of St. Johns 3 % (ADOR TPT rate table)",
+     us("AZ", "86502", G, city="St. Johns"), total_tax="9.10", ambiguous=[])
 
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
@@ -732,6 +774,11 @@ def check(c, res):
         got = (res.get("territory") or {}).get("treatment")
         if got != e["territory"]:
             bad.append("territory %s, want %s" % (got, e["territory"]))
+    if "ambiguous" in e:
+        got = [(c.get("rate"), c.get("default"), c.get("area_kind"))
+               for c in (res.get("ambiguous_zip") or {}).get("candidates", [])]
+        if got != e["ambiguous"]:
+            bad.append("ambiguous_zip %s, want %s" % (got, e["ambiguous"]))
     notes = [n.get("code") for n in res.get("notes", [])]
     if "note" in e and e["note"] not in notes:
         bad.append("note %s missing (%s)" % (e["note"], notes))

@@ -348,10 +348,13 @@
       // outside_cities; the ZIP table's answer is the default, charged)
       var byArea = !byDistrict && amb.candidates.some(function (c) { return !!c.area_kind; });
       // a region the ZIP table prices at two special rates (c.area_kind higher_special, the
-      // ZIP table's answer, charged; lower_special, the region's other rate)
-      var bySpecial = byArea && amb.candidates.some(function (c) { return c.area_kind === 'higher_special'; });
+      // ZIP table's answer, charged; lower_special, the region's other rate; _wide: more than
+      // 2 points apart, a tax of another kind on part of the region, e.g. a tribal nation's)
+      var wide = byArea && amb.candidates.some(function (c) { return c.area_kind === 'higher_special_wide'; });
+      var bySpecial = byArea && (wide || amb.candidates.some(function (c) { return c.area_kind === 'higher_special'; }));
       var AREA = { city: 'inside the city ', police_jurisdiction: 'police jurisdiction ', outside_cities: 'outside any city: ',
-        higher_special: 'inside the special district: ', lower_special: 'outside it: ' };
+        higher_special: 'inside the special district: ', lower_special: 'outside it: ',
+        higher_special_wide: 'inside the area of the higher special tax: ', lower_special_wide: 'outside it: ' };
       var byCity = !byDistrict && !byArea && amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
       var rows = amb.candidates.map(function (c) {
         var where = byArea ? (AREA[c.area_kind] || '') + (c.area || '') + (c['default'] ? ' (charged)' : '') :
@@ -364,7 +367,8 @@
       });
       notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
         h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
-        bySpecial ? ' The ZIP code table prices ' + (amb.candidates[0].area || 'this place') + ' at two special rates: a special district covers part of it, and the table cannot say whether this address is inside; this answer charges the ZIP table\'s rate for this ZIP (the first row). Give the ZIP+4 or street address with the state\'s boundary file imported to get the exact rate.'
+        wide ? ' The ZIP code table prices ' + (amb.candidates[0].area || 'this place') + ' at two rates more than 2 points apart: a tax of part of it (such as a tribal nation\'s on its reservation) applies to this ZIP\'s row, and the table cannot say whether this address is inside; this answer charges the ZIP table\'s rate for this ZIP (the first row). If the address is in a town of the county, give its name; or the ZIP+4 / street address with the state\'s boundary file imported.'
+          : bySpecial ? ' The ZIP code table prices ' + (amb.candidates[0].area || 'this place') + ' at two special rates: a special district covers part of it, and the table cannot say whether this address is inside; this answer charges the ZIP table\'s rate for this ZIP (the first row). Give the ZIP+4 or street address with the state\'s boundary file imported to get the exact rate.'
           : byArea ? ' A city covers only part of this ZIP; this answer charges the ZIP table\'s rate (the first row). If the address is outside the city limits, give the name of the place it is in (another town of the county decides) or the ZIP+4 / street address with the state\'s boundary file imported.'
           : byDistrict ? ' A special district covers only part of this ZIP; this answer charges the rate outside it. Give the ZIP+4 (or the street address) of an address inside the district to get its rate.'
           : byCity ? ' This answer charged the default candidate; give the city of the address to get its rate.'

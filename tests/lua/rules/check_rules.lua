@@ -1071,6 +1071,29 @@ local function qst_specified(ctx, test)
   return true, { code = "qst_registrant", message = "QST not charged: the customer gave its QST registration number" }
 end
 
+-- place_of_supply (docs/rules.md section 2, "Place of supply"; calc.c place_of_supply): the
+-- first row whose [from, to] holds the date, for a seller whose own address resolves to one of
+-- its seller_regions in another country than the ship-to (not a reverse-charged sale, not an
+-- exempt customer): the seller's resolution and the row, else nil.
+local function place_of_supply(r, req, regions, rc_on)
+  local function iso(c) c = type(c) == "string" and string.upper(c) or ""; return c == "EL" and "GR" or c end
+  local s = req.ship_from
+  if not r.place_of_supply or #regions ~= 1 or rc_on or (req.customer or {}).exempt == true
+     or type(s) ~= "table" or iso(s.country) == "" or iso(s.country) == iso(req.ship_to.country) then
+    return nil
+  end
+  for _, row in ipairs(r.place_of_supply) do
+    if (row.from == nil or req.date >= row.from) and (row.to == nil or req.date <= row.to) then
+      local ok, sregs = pcall(resolve, { ship_to = s, date = req.date })
+      if not ok or #sregs ~= 1 or #sregs[1].taxes == 0 or not contains(row.seller_regions, sregs[1].region) then
+        return nil
+      end
+      return sregs[1], row
+    end
+  end
+  return nil
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -1091,6 +1114,13 @@ local function run(rules, rule, test)
       ctx.jurisdictions[#ctx.jurisdictions + 1] = c
     end
     local follows = {}
+    -- place_of_supply: decided before the lines, reverse charge first (calc.c)
+    local pos_reg, pos_row
+    if ri == 1 and r.place_of_supply then
+      local rc_on = r.reverse_charge == "b2b_foreign_seller" and b2b_foreign_seller(ctx)
+      pos_reg, pos_row = place_of_supply(r, req, regions, rc_on)
+    end
+    local pos_ids = {}
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
       local parent = TAX_CODE_PARENT[code] or code
@@ -1106,18 +1136,27 @@ local function run(rules, rule, test)
       local line = { id = l.id, index = i, tax_code = code, tax_code_parent = parent, amount = l.amount, quantity = l.quantity or "1",
                      tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
       line.unit_amount = unit_amount(line.amount, line.quantity)
+      -- the seller's place when the row lists the code or its parent
+      local lreg = reg
+      if pos_row and (contains(pos_row.codes, code) or contains(pos_row.codes, parent)) then
+        lreg = pos_reg
+        pos_ids[#pos_ids + 1] = l.id
+      end
       local taxes = {}
-      for _, t in ipairs(reg.taxes) do taxes[#taxes + 1] = copy(t) end
+      for _, t in ipairs(lreg.taxes) do taxes[#taxes + 1] = copy(t) end
       if #taxes == 0 then
         line.taxes, line.reason = {}, "no_tax_in_region"
       else
-        line.taxes, line.reason = apply(treat, line, taxes, reg.reduced, (req.customer or {}).type)
+        line.taxes, line.reason = apply(treat, line, taxes, lreg.reduced, (req.customer or {}).type)
       end
       if treat == "follows_goods" or treat == "follows_goods_any" then follows[i] = treat end
       ctx.lines[i] = line
     end
     for i, line in ipairs(ctx.lines) do
       if follows[i] and #line.taxes > 0 then follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows) end
+    end
+    if #pos_ids > 0 then
+      notes[#notes + 1] = { code = "place_of_supply", message = reg.region .. ": lines " .. table.concat(pos_ids, ", ") }
     end
     -- "b2b_simplified_regime" (Canada, ETA s. 211.1): the same test, but only for a seller
     -- registered under the simplified regime (the test's ca_gst_regime = "simplified"); under
