@@ -79,21 +79,30 @@ def load(path):
     return rows, problems
 
 
-def ask(levy, src, data_dir, r, tmp):
-    body = {"currency": "USD", "date": r["date"],
-            "ship_to": {"line1": "1 Main St", "city": r["city"], "state": r["state"],
-                        "zip_code": r["zip"], "country": "US"},
-            "lines": [{"id": "1", "amount": str(AMOUNT), "tax_code": "general"}]}
-    p = os.path.join(tmp, "req.json")
+def ask_all(levy, src, data_dir, rows, tmp):
+    """levy's answers to every row, in order, from one `levy calc --lines` (one load of the rules
+    and rate tables for the whole set)."""
+    bodies = []
+    for r in rows:
+        bodies.append({"currency": "USD", "date": r["date"],
+                       "ship_to": {"line1": "1 Main St", "city": r["city"], "state": r["state"],
+                                   "zip_code": r["zip"], "country": "US"},
+                       "lines": [{"id": "1", "amount": str(AMOUNT), "tax_code": "general"}]})
+    p = os.path.join(tmp, "requests.jsonl")
     with open(p, "w") as f:
-        json.dump(body, f)
-    cmd = [levy, "calc", "--all-regions", "--data-dir", data_dir, "--plugins", os.path.join(src, "plugins"),
-           "--scripts", os.path.join(src, "scripts"), p]
-    pr = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    try:
-        return json.loads(pr.stdout)
-    except ValueError:
-        return {"_failed": "exit %d: %s" % (pr.returncode, (pr.stdout + pr.stderr)[-300:])}
+        for b in bodies:
+            f.write(json.dumps(b) + "\n")
+    cmd = [levy, "calc", "--lines", "--all-regions", "--data-dir", data_dir, "--plugins",
+           os.path.join(src, "plugins"), "--scripts", os.path.join(src, "scripts"), p]
+    pr = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    lines = pr.stdout.splitlines()
+    out = []
+    for n in range(len(rows)):
+        try:
+            out.append(json.loads(lines[n]))
+        except (ValueError, IndexError):
+            out.append({"_failed": "exit %d: %s" % (pr.returncode, (pr.stdout[-200:] + pr.stderr)[-300:])})
+    return out
 
 
 def find_key(obj, key):
@@ -138,8 +147,7 @@ def main(argv):
     data_dir = opts.get("--data-dir") or os.path.join(tmp, "data")
     failed, results = 0, []
     per = defaultdict(lambda: [0, 0])
-    for r in rows:
-        ans = ask(levy, src, data_dir, r, tmp)
+    for r, ans in zip(rows, ask_all(levy, src, data_dir, rows, tmp)):
         res = {"line": r["line"], "state": r["state"], "city": r["city"], "zip": r["zip"],
                "date": r["date"], "expected": r["expected_rate_pct"], "note": r["note"]}
         if "_failed" in ans:

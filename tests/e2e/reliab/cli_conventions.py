@@ -16,6 +16,7 @@
 
 Usage: cli_conventions.py LEVY_BINARY SOURCE_DIR [BASE_PORT=23640]
 """
+import json
 import os
 import re
 import shutil
@@ -48,7 +49,7 @@ OWN = {
     "serve": (["--listen", "--data-dir", "--public-url", "--metrics-token", "--webhook-max-body"], "--seed"),
     "sim": (["--seed", "--invoices", "--data-dir", "--listen", "--no-rate-limit"], "--webhook-max-body"),
     "demo": (["--auto", "--keep"], "--seed"),
-    "calc": (["--all-regions", "--data-dir"], "--seed"),
+    "calc": (["--all-regions", "--data-dir", "--lines"], "--seed"),
     "check": (["--plugins", "--scripts"], "--all-regions"),
     "restore": (["--force", "--data-dir"], "--seed"),
     "backup": (["--data-dir"], "--force"),
@@ -226,7 +227,42 @@ def case_demo():
             shutil.rmtree(data, ignore_errors=True)
 
 
+def case_calc_lines():
+    """levy calc --lines: one answer line per non-blank request line, in order, from one load of
+    the rules; a bad line answers its error on its own line and makes the exit 1, the lines
+    after it are still answered."""
+    good = ('{"currency":"USD","date":"2026-03-01","ship_to":{"country":"US","state":"TX",'
+            '"zip_code":"78701","city":"Austin","line1":"1 Main St"},'
+            '"lines":[{"id":"1","amount":"100.00","tax_code":"general"}]}')
+    eu = ('{"currency":"EUR","date":"2026-03-01","ship_to":{"country":"DE","zip_code":"10115",'
+          '"city":"Berlin","line1":"1 Str"},"lines":[{"id":"1","amount":"100.00","tax_code":"general"}]}')
+    tmp = tempfile.mkdtemp(prefix="levy-cli-lines-")
+    try:
+        data = os.path.join(tmp, "data")
+        src = ["--plugins", os.path.join(SRC, "plugins"), "--scripts", os.path.join(SRC, "scripts"),
+               "--data", os.path.join(SRC, "data"), "--data-dir", data]
+        r = subprocess.run([LEVY, "calc", "--lines", "--all-regions", *src], capture_output=True, text=True,
+                           timeout=120, env=CLEAN, input=good + "\n\n" + eu + "\r\n")
+        out = r.stdout.splitlines()
+        check("levy calc --lines: two requests (a blank line between) -> exit 0, two answer lines",
+              r.returncode == 0 and len(out) == 2, (r.returncode, r.stdout[:300], r.stderr[-300:]))
+        if len(out) == 2:
+            a, b = json.loads(out[0]), json.loads(out[1])
+            check("... in order: Texas 8.25 % then Germany's 19 %",
+                  a.get("total_tax") == "8.25" and b.get("total_tax") == "19.00", (a.get("total_tax"), b.get("total_tax")))
+        r = subprocess.run([LEVY, "calc", "--lines", "--all-regions", *src], capture_output=True, text=True,
+                           timeout=120, env=CLEAN, input=good + "\n" + '{"lines":5}' + "\n" + eu + "\n")
+        out = r.stdout.splitlines()
+        errs = [json.loads(x).get("error", {}).get("code") for x in out] if len(out) == 3 else []
+        check("levy calc --lines with an invalid second line -> exit 1, three lines, the second its error",
+              r.returncode == 1 and errs[:1] == [None] and errs[1:2] == ["validation_failed"] and errs[2:] == [None],
+              (r.returncode, r.stdout[:400]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
+    case_calc_lines()
     case_help()
     case_bad_flags()
     case_addresses()
