@@ -530,7 +530,7 @@ static int setup_job(lua_State *co)
 #define POLL_LEVEL(h) (levy_store_state((h)->store) == LEVY_STORE_STATE_OK ? HLOG_WARN : HLOG_DEBUG)
 
 static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks, levy_job *job,
-                      int64_t now)
+                      int64_t now, int64_t claimed_at)
 {
     levy_host *h = r->h;
     levy_err e;
@@ -548,7 +548,7 @@ static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks,
     jc->base_ms = jk->base_delay_ms;
     jc->max_ms = jk->max_delay_ms;
     jc->ks = ks;
-    jc->renew_at = now + levy_jobs_lease_ms() / LEVY_JOB_RENEW_FRACTION;
+    jc->renew_at = claimed_at + levy_jobs_lease_ms() / LEVY_JOB_RENEW_FRACTION;
     jc->next = r->calls;
     if (r->calls)
         r->calls->prev = jc;
@@ -711,6 +711,10 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     }
     r->ndone = 0;
     r->nrequeue = 0;
+    /* read after the claims' COMMIT: not before the claims' own clock read, so the lease each
+     * wrote (that time + the lease) is within its renewal window at claimed_at + a quarter */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t claimed_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (int i = 0; i < total; i++) {
         levy_job_kind *jk = &g->jobs[kind_of_claim[i]];
         kind_state *ks = kind_of(r, jk->kind);
@@ -719,7 +723,7 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             levy_job_free(&claimed[i]);
             continue;
         }
-        start_job(r, g, jk, ks, &claimed[i], now);
+        start_job(r, g, jk, ks, &claimed[i], now, claimed_at);
     }
     r->polling = 0;
     if (r->stopped)

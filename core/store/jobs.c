@@ -32,7 +32,7 @@ int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err)
      * concurrency); claimed_by and the window are read from those rows */
     levy_stmt *s = levy_store_prepare_cached(st,
                                              "UPDATE jobs SET lease_until=?1 WHERE state='running' "
-                                             "AND claimed_by=?2 AND lease_until<?3",
+                                             "AND claimed_by=?2 AND lease_until<=?3",
                                              err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;

@@ -42,7 +42,7 @@
  * among the processes sharing the database. */
 void levy_jobs_set_lease(int64_t ms, const char *owner);
 /* PostgreSQL: one statement, no transaction of its own: the running jobs claimed under this
- * process's id whose lease is within its renewal window (less than three quarters of the
+ * process's id whose lease is within its renewal window (at most three quarters of the
  * lease left at now_ms, i.e. renewed or claimed a quarter lease ago or more) get lease_until =
  * now_ms + the lease; the others are left alone. The job runner calls it only when one of its
  * jobs reaches that window (LEVY_JOB_RENEW_FRACTION), not on every pass. SQLite: nothing. */
