@@ -320,6 +320,26 @@ if(LEVY_PG_INITDB)
     levy_pg_variant(reliab_${script}_pg ${port} ${_rel}/${script}.py $<TARGET_FILE:levy>
                     ${CMAKE_SOURCE_DIR} ${sport})
   endforeach()
+  # The correctness a finance team depends on over time, on PostgreSQL (issue 22, h-pg22b):
+  # write-backs verified through edits and reverts (A -> B -> A) and Rillet's stored answers;
+  # the liability report against what Rillet holds (payments, credit memos, a refused write);
+  # webhook replay and dedup; kill -9 right after Rillet's 200 (one tax write per cycle, the
+  # retry an idempotent replay: 6 cycles here, 20 on SQLite); the kill -9 loop under webhook
+  # and API load (every acknowledged delivery and write kept, nothing twice: 3 cycles here,
+  # 20 on SQLite). Each Env of a script gets a database of its own (common.Env: the second Env
+  # of writeback_verify and liability_collected shared the first's and failed). Ports
+  # 18200-18299.
+  foreach(pair writeback_verify:18220 liability_collected:18240 webhook_replay:18280)
+    string(REPLACE ":" ";" pair ${pair})
+    list(GET pair 0 script)
+    list(GET pair 1 port)
+    math(EXPR sport "${port} + 1")
+    levy_pg_variant(reliab_${script}_pg ${port} ${_rel}/${script}.py $<TARGET_FILE:levy>
+                    ${CMAKE_SOURCE_DIR} ${sport})
+  endforeach()
+  levy_pg_variant(reliab_writeback_kill_pg 18200 ${_rel}/writeback_kill.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} 6 18201)
+  levy_pg_variant(reliab_kill9_pg 18260 ${_rel}/kill9.py $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 3 18261)
   # Several replicas on one database behind one URL (a round-robin proxy in the test): the
   # connect flow, a webhook burst with kill -9 of a replica in the middle (0 acknowledged
   # deliveries lost, 0 tax writes applied twice, no job dead), one scheduled sweep per interval

@@ -193,8 +193,11 @@ void levy_schedule_start(levy_host *h);
 void levy_schedule_stop(levy_host *h);
 int levy_jobs_runner_busy(levy_host *h);
 /* Passes of the job runner since its start, and those that took the store's transaction and
- * claimed (not idle: something to flush, renew or claim); 0 without a runner. */
+ * claimed (not idle: something to flush, move or claim); 0 without a runner. */
 void levy_jobs_runner_polls(levy_host *h, int64_t *polls, int64_t *full);
+/* PostgreSQL: the lease renewals the job runner sent (one statement each, when a lease of a
+ * job running here reached its renewal window); 0 without a runner. */
+int64_t levy_jobs_runner_renewals(levy_host *h);
 /* The process took a new replica id (host.c replica_rename; levy_jobs_set_lease has the new
  * one): the next poll moves the claims of the jobs running here from old_id to it
  * (levy_jobs_move_claims), so their leases go on being renewed. */

@@ -212,6 +212,7 @@ typedef struct levy_jobs_runner {
     int polling; /* inside poll_jobs: a kick sets repoll instead of re-arming the timer */
     int repoll;
     int64_t polls, full_polls; /* passes, and those that opened a transaction and claimed */
+    int64_t renewals;          /* lease renewals sent (PostgreSQL) */
     /* Jobs that returned normally, marked done in the next poll's transaction together with
      * the next claims (one commit instead of one per job). A crash before that commit leaves
      * them running, and the start requeues them: at-least-once, as for a crash inside a job. */
@@ -234,6 +235,9 @@ typedef struct job_call {
     int max_attempts;
     int64_t base_ms, max_ms;
     kind_state *ks;
+    /* PostgreSQL: when its lease is next due for renewal (a quarter lease after its claim or
+     * its last renewal; renew_leases) */
+    int64_t renew_at;
     struct job_call *prev, *next; /* runner.calls */
 } job_call;
 
@@ -526,7 +530,7 @@ static int setup_job(lua_State *co)
 #define POLL_LEVEL(h) (levy_store_state((h)->store) == LEVY_STORE_STATE_OK ? HLOG_WARN : HLOG_DEBUG)
 
 static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks, levy_job *job,
-                      int64_t now)
+                      int64_t now, int64_t claimed_at)
 {
     levy_host *h = r->h;
     levy_err e;
@@ -544,6 +548,7 @@ static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks,
     jc->base_ms = jk->base_delay_ms;
     jc->max_ms = jk->max_delay_ms;
     jc->ks = ks;
+    jc->renew_at = claimed_at + levy_jobs_lease_ms() / LEVY_JOB_RENEW_FRACTION;
     jc->next = r->calls;
     if (r->calls)
         r->calls->prev = jc;
@@ -560,6 +565,41 @@ static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks,
         return;
     }
     levy_call_resume(c, 1);
+}
+
+/* The earliest renewal due among the jobs running here (INT64_MAX: none). */
+static int64_t next_renewal(const runner *r)
+{
+    int64_t at = INT64_MAX;
+    for (const job_call *jc = r->calls; jc; jc = jc->next)
+        if (jc->renew_at < at)
+            at = jc->renew_at;
+    return at;
+}
+
+/* PostgreSQL: the leases of the jobs running here, renewed when the first of them reaches its
+ * renewal window (a quarter lease after its claim or last renewal) — not on every pass. One
+ * UPDATE of this process's rows in that window (levy_jobs_renew_leases), outside any
+ * transaction, so the pass itself stays the idle one when nothing is due. Every job whose time
+ * had come is checked again a quarter lease on: one the statement renewed still has its whole
+ * lease then minus that quarter, one it left alone (its lease fresher: a claim moved after a
+ * rename) at least half of it; the next check renews that one. A failure is retried at the
+ * next pass (the store logs the episode). */
+static void renew_leases(runner *r, int64_t now)
+{
+    if (next_renewal(r) > now)
+        return;
+    levy_err e;
+    levy_host *h = r->h;
+    if (levy_jobs_renew_leases(h->store, now, &e) != LEVY_OK) {
+        hlog(POLL_LEVEL(h), "jobs: cannot renew the leases of running jobs: %s", e.message);
+        return;
+    }
+    r->renewals++;
+    int64_t next = now + levy_jobs_lease_ms() / LEVY_JOB_RENEW_FRACTION;
+    for (job_call *jc = r->calls; jc; jc = jc->next)
+        if (jc->renew_at <= now)
+            jc->renew_at = next;
 }
 
 /* One pass: in ONE transaction (one fsync) mark the jobs finished since the last pass done
@@ -586,19 +626,34 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     r->polling = 1;
     r->repoll = 0;
     r->polls++;
-    /* Idle (issue 21): nothing to mark done, requeue or move, no lease to renew (PostgreSQL,
-     * nothing running here) and one indexed read says no job is due: no transaction and no
-     * claims (an idle pass cost ~132k instructions, one BEGIN..COMMIT and a claim per kind;
-     * on PostgreSQL each a round trip). The next pass comes when the earliest job is due, at
-     * most 250 ms on (other replicas and `levy` commands enqueue without kicking this
-     * process). A failing read takes the full pass, which reports the store's state. */
-    if (r->ndone == 0 && r->nrequeue == 0 && r->nfrom == 0 &&
-        (r->running == 0 || levy_store_engine(h->store) != LEVY_STORE_POSTGRES)) {
+    /* PostgreSQL, jobs running here: their leases when one is due for renewal (its own
+     * statement; issue 22: this used to take the full pass every 250 ms while a job ran) */
+    int pg = levy_store_engine(h->store) == LEVY_STORE_POSTGRES;
+    if (pg && r->running > 0 && r->nfrom == 0)
+        renew_leases(r, now);
+    /* Idle (issue 21): nothing to mark done, requeue or move, and one indexed read says no job
+     * is due: no transaction and no claims (an idle pass cost ~132k instructions, one
+     * BEGIN..COMMIT and a claim per kind; on PostgreSQL each a round trip). Jobs running here
+     * do not make a pass full (their leases are renewed above; on PostgreSQL the read's due
+     * time includes the earliest lease end of a running job, so a dead runner's job is
+     * claimed again once its lease ran out). The next pass comes when the earliest job is
+     * due or a lease here is due for renewal, at most 250 ms on (other replicas and `levy`
+     * commands enqueue without kicking this process). A failing read takes the full pass,
+     * which reports the store's state. */
+    if (r->ndone == 0 && r->nrequeue == 0 && r->nfrom == 0) {
         int64_t due = 0;
         int drc = levy_jobs_next_due(h->store, &due, &e);
         if (drc == LEVY_ENOTFOUND || (drc == LEVY_OK && due > now)) {
+            int64_t wait = 250;
+            if (drc == LEVY_OK && due - now < wait)
+                wait = due - now;
+            if (pg && r->running > 0) { /* one overdue (its renewal failed): the 250 ms */
+                int64_t renew = next_renewal(r);
+                if (renew > now && renew - now < wait)
+                    wait = renew - now;
+            }
             r->polling = 0;
-            schedule_poll(r, drc == LEVY_OK && due - now < 250 ? (int)(due - now) : 250);
+            schedule_poll(r, (int)wait);
             return;
         }
     }
@@ -619,8 +674,6 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     if (rc == LEVY_OK && r->nfrom > 0 && (rc = move_claims(r, now, &e)) != LEVY_OK)
         hlog(POLL_LEVEL(h), "jobs: cannot move the running jobs' claims to the new replica id: %s",
              e.message);
-    if (rc == LEVY_OK && r->running > 0 && levy_jobs_renew_leases(h->store, now, &e) != LEVY_OK)
-        hlog(POLL_LEVEL(h), "jobs: cannot renew the leases of running jobs: %s", e.message);
     for (int k = 0; rc == LEVY_OK && k < g->njobs && total < CLAIM_MAX; k++) {
         levy_job_kind *jk = &g->jobs[k];
         kind_state *ks = kind_of(r, jk->kind);
@@ -658,6 +711,10 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     }
     r->ndone = 0;
     r->nrequeue = 0;
+    /* read after the claims' COMMIT: not before the claims' own clock read, so the lease each
+     * wrote (that time + the lease) is within its renewal window at claimed_at + a quarter */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t claimed_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (int i = 0; i < total; i++) {
         levy_job_kind *jk = &g->jobs[kind_of_claim[i]];
         kind_state *ks = kind_of(r, jk->kind);
@@ -666,7 +723,7 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             levy_job_free(&claimed[i]);
             continue;
         }
-        start_job(r, g, jk, ks, &claimed[i], now);
+        start_job(r, g, jk, ks, &claimed[i], now, claimed_at);
     }
     r->polling = 0;
     if (r->stopped)
@@ -743,6 +800,12 @@ void levy_jobs_runner_polls(levy_host *h, int64_t *polls, int64_t *full)
     runner *r = h->jobs;
     *polls = r ? r->polls : 0;
     *full = r ? r->full_polls : 0;
+}
+
+int64_t levy_jobs_runner_renewals(levy_host *h)
+{
+    runner *r = h->jobs;
+    return r ? r->renewals : 0;
 }
 
 void levy_jobs_runner_renamed(levy_host *h, const char *old_id)

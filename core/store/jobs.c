@@ -22,21 +22,25 @@ void levy_jobs_set_lease(int64_t ms, const char *owner)
 
 #define PG(st) (levy_store_engine(st) == LEVY_STORE_POSTGRES)
 
+int64_t levy_jobs_lease_ms(void) { return lease_ms; }
+
 int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err)
 {
-    static int64_t last; /* one process, one runner: renewed every quarter lease */
-    if (!PG(st) || (last && now_ms - last < lease_ms / 4 && now_ms >= last))
+    if (!PG(st))
         return LEVY_OK;
-    levy_stmt *s = levy_store_prepare_cached(
-        st, "UPDATE jobs SET lease_until=? WHERE state='running' AND claimed_by=?", err);
+    /* state='running' is one probe of jobs_state_run_at (running jobs are few: the runners'
+     * concurrency); claimed_by and the window are read from those rows */
+    levy_stmt *s = levy_store_prepare_cached(st,
+                                             "UPDATE jobs SET lease_until=?1 WHERE state='running' "
+                                             "AND claimed_by=?2 AND lease_until<=?3",
+                                             err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     levy_stmt_bind_int64(s, 1, now_ms + lease_ms);
     levy_stmt_bind_text(s, 2, lease_owner, -1);
+    levy_stmt_bind_int64(s, 3, now_ms + lease_ms - lease_ms / LEVY_JOB_RENEW_FRACTION);
     int rc = levy_stmt_step(s, err);
     levy_store_release(st, s);
-    if (rc == LEVY_OK)
-        last = now_ms;
     return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
 }
 

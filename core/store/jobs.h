@@ -41,9 +41,16 @@
  * hung, cut off from the database for a lease) loses its jobs. The replica id must be unique
  * among the processes sharing the database. */
 void levy_jobs_set_lease(int64_t ms, const char *owner);
-/* PostgreSQL: pushes lease_until of every running job this process claimed to now_ms + the
- * lease, at most every quarter lease (a cheap no-op between); SQLite: nothing. */
+/* PostgreSQL: one statement, no transaction of its own: the running jobs claimed under this
+ * process's id whose lease is within its renewal window (at most three quarters of the
+ * lease left at now_ms, i.e. renewed or claimed a quarter lease ago or more) get lease_until =
+ * now_ms + the lease; the others are left alone. The job runner calls it only when one of its
+ * jobs reaches that window (LEVY_JOB_RENEW_FRACTION), not on every pass. SQLite: nothing. */
 int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err);
+/* The lease set by levy_jobs_set_lease (ms). */
+int64_t levy_jobs_lease_ms(void);
+/* A lease is renewed once a quarter of it has passed (three quarters still to run). */
+#define LEVY_JOB_RENEW_FRACTION 4
 /* This process took a new replica id (levy_jobs_set_lease with the new owner, after a clash):
  * the running jobs ids[0..n) it holds whose claim is still under one of the ids it had before
  * (from[0..nfrom), at most 4) become the new owner's, with a fresh lease, in one transaction

@@ -16,7 +16,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
+#include "gen.h"
 #include "harness.h"
+#include "host/host.h"
 #include "log.h"
 #include "store/jobs.h"
 #include "store/store.h"
@@ -24,6 +27,8 @@
 #include "core_migrations.h"
 #include "writer_units.h"
 #include <string.h>
+
+#include <event2/event.h>
 
 static char dir[64], url[512], password[64];
 static int have_pg = -1;
@@ -643,6 +648,121 @@ end:
     levy_jobs_free(jb, nb);
     levy_store_close(a);
     levy_store_close(b);
+}
+
+/* Issue 22: the job runner on PostgreSQL with a job running. Its lease is renewed by one
+ * statement when it reaches its renewal window (a quarter lease on), not by a full pass: while
+ * the job runs and nothing is due, the runner's passes take no transaction and claim nothing
+ * (before, every pass with a job running here was full — BEGIN, a claim per kind, COMMIT —
+ * four times a second). The job sleeps 2.5 leases: another connection's claim past the first
+ * lease does not take it, and it ends done with one attempt (not run twice). Counts and
+ * states, no timing: the waits are for the runner's states. */
+static void t_runner_lease(void)
+{
+    if (!pg())
+        return;
+    char root[128], p[256];
+    snprintf(root, sizeof root, "%s/rl", dir);
+    mkdir(root, 0700);
+    snprintf(p, sizeof p, "%s/scripts", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/plugins", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/plugins/l", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/plugins/l/handler.lua", root);
+    write_file(p, "local t = require 'levy.time'\n"
+                  "return { name = 'l', version = '1', jobs = { ['l.job'] = {\n"
+                  "  run = function(job) t.sleep(5000) end, concurrency = 1 } } }\n");
+    levy_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.role = "serve";
+    snprintf(cfg.plugins_dir, sizeof cfg.plugins_dir, "%s/plugins", root);
+    snprintf(cfg.scripts_dir, sizeof cfg.scripts_dir, "%s/scripts", root);
+    levy_host h;
+    memset(&h, 0, sizeof h);
+    h.cfg = &cfg;
+    levy_gen_errors errs = {0};
+    levy_err e = {0};
+    levy_store *b = NULL;
+    levy_job jb[4];
+    int nb = 0, checked = 0;
+    char id[LEVY_JOB_ID_MAX];
+    int64_t polls0 = 0, full0 = 0, polls1 = 0, full1 = 0, t0 = 0, t1 = 0;
+    const int64_t lease = 2000;
+    CHECK_EQ_INT(levy_host_build(&h, 1, &h.current, &errs, NULL, NULL), LEVY_OK);
+    CHECK_EQ_INT(h.current->njobs, 1);
+    h.store = open_pg();
+    b = open_pg();
+    CHECK(h.store && b);
+    h.base = event_base_new();
+    CHECK(h.base != NULL);
+    /* the cases above leave running jobs of other kinds whose leases ran out: due (for a claim
+     * by kind) on every pass, they would make each pass full whatever this runner does */
+    CHECK_EQ_INT(levy_store_exec(b, "DELETE FROM jobs", &e), LEVY_OK);
+    levy_jobs_set_lease(lease, "runner");
+    CHECK_EQ_INT(levy_jobs_enqueue(b, "l.job", NULL, "{}", 0, 3, id, &e), LEVY_OK);
+    levy_jobs_runner_start(&h);
+    CHECK(h.jobs != NULL);
+    for (int i = 0; i < 400 && !levy_jobs_runner_busy(&h); i++)
+        event_base_loop(h.base, EVLOOP_ONCE);
+    CHECK(levy_jobs_runner_busy(&h));
+    t0 = levy_clock_now_ms();
+    levy_jobs_runner_polls(&h, &polls0, &full0);
+    /* the job sleeps 5 s: passes come at most 250 ms apart, so ~20 while it runs */
+    for (int i = 0; i < 4000 && levy_jobs_runner_busy(&h); i++) {
+        event_base_loop(h.base, EVLOOP_ONCE);
+        if (!checked && levy_clock_now_ms() > t0 + lease + lease / 4 && levy_jobs_runner_busy(&h)) {
+            /* past its first lease: still this runner's (renewed), another claim skips it */
+            CHECK_EQ_INT(levy_jobs_claim(b, "l.job", levy_clock_now_ms(), 4, jb, &nb, &e), LEVY_OK);
+            CHECK_EQ_INT(nb, 0);
+            checked = 1;
+        }
+    }
+    CHECK(!levy_jobs_runner_busy(&h));
+    t1 = levy_clock_now_ms();
+    levy_jobs_runner_polls(&h, &polls1, &full1);
+    CHECK(checked);
+    /* the runner passed while the job ran, and none of those passes was full */
+    CHECK(polls1 - polls0 >= 4);
+    CHECK_EQ_INT(full1 - full0, 0);
+    /* renewed at least twice (5 s against a 2 s lease), at most once per quarter lease */
+    int64_t renewals = levy_jobs_runner_renewals(&h);
+    CHECK(renewals >= 2);
+    CHECK(renewals <= (t1 - t0) / (lease / LEVY_JOB_RENEW_FRACTION) + 1);
+    /* the next pass marks it done: one attempt */
+    for (int i = 0; i < 400 && full1 == full0; i++) {
+        event_base_loop(h.base, EVLOOP_ONCE);
+        levy_jobs_runner_polls(&h, &polls1, &full1);
+    }
+    {
+        levy_stmt *s = NULL;
+        CHECK_EQ_INT(
+            levy_store_prepare(b, "SELECT state, attempts FROM jobs WHERE id = ?", &s, NULL, &e),
+            LEVY_OK);
+        levy_stmt_bind_text(s, 1, id, -1);
+        int src = levy_stmt_step(s, &e);
+        int ok = src == LEVY_STMT_ROW && strcmp(levy_stmt_column_text(s, 0), "done") == 0 &&
+                 levy_stmt_column_int64(s, 1) == 1;
+        if (!ok)
+            fprintf(stderr, "  job: %s, attempts %lld\n",
+                    src == LEVY_STMT_ROW ? levy_stmt_column_text(s, 0) : "(none)",
+                    src == LEVY_STMT_ROW ? (long long)levy_stmt_column_int64(s, 1) : -1LL);
+        levy_stmt_finalize(s);
+        CHECK(ok);
+    }
+end:
+    levy_jobs_free(jb, nb);
+    levy_jobs_runner_stop(&h);
+    levy_jobs_set_lease(0, "levy");
+    levy_gen_errors_free(&errs);
+    if (h.current)
+        levy_gen_unref(h.current);
+    if (h.store)
+        levy_store_close(h.store);
+    levy_store_close(b);
+    if (h.base)
+        event_base_free(h.base);
 }
 
 static void t_unreachable(void)
@@ -1294,6 +1414,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
                                   {"jobs_move_claims", t_jobs_move_claims},
+                                  {"runner_lease", t_runner_lease},
                                   {"unreachable", t_unreachable},
                                   {"lost_in_savepoint", t_lost_in_savepoint},
                                   {"lock_budget", t_lock_budget},

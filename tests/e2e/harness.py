@@ -177,6 +177,7 @@ def sign(token, ts, wid, entity, event, body):
 # -- levy's store, read and written by a test: SQLite or PostgreSQL
 
 PG_URL = os.environ.get("LEVY_DATABASE_URL", "")  # tests/pg/run_on_pg.py: levy's store is PostgreSQL
+PG_DBS = {}  # data dir (absolute) -> its own database's URL, when a test gave it one (reliab Env)
 
 
 def pg_bin(name):
@@ -244,13 +245,16 @@ class _Rows:
     def fetchone(self):
         return self.rows[0] if self.rows else None
 
+    def __iter__(self):  # `for row in con.execute(...)`, as on a sqlite3 cursor
+        return iter(self.rows)
+
 
 def store(levy_dir, readonly=True):
     """A connection to the store of the levy serving levy_dir: its levy.db (read-only unless
     readonly is False), or PostgreSQL when the test runs there (LEVY_DATABASE_URL set). Only
     SQL both engines take. Close it when done."""
     if PG_URL:
-        return PgCon(PG_URL)
+        return PgCon(PG_DBS.get(os.path.abspath(levy_dir), PG_URL))
     path = os.path.join(levy_dir, "levy.db")
     if readonly:
         return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)

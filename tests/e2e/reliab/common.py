@@ -146,6 +146,11 @@ class Env:
         self.webhook_url = None
         self.starts = 0
         self.levy_env = {}       # extra environment for levy serve (e.g. LD_PRELOAD in tests)
+        # PostgreSQL (tests/pg/run_on_pg.py): a fresh data dir is a fresh store on SQLite, so
+        # each Env gets a database of its own (the first the cluster's, which run_on_pg checks);
+        # two Envs of one script on one database saw each other's documents and write-backs
+        # (start_levy passes it: scripts replace levy_env)
+        self.pg_url = pg_database_for(self.levy_dir) if harness.PG_URL else ""
 
     # -- processes
     def start_sim(self):
@@ -157,8 +162,11 @@ class Env:
         return ok
 
     def start_levy(self, timeout=30):
+        lenv = dict(self.levy_env)
+        if self.pg_url:
+            lenv.setdefault("LEVY_DATABASE_URL", self.pg_url)
         self.levy = start(levy_cmd(self.levy_bin, self.levy_port, self.levy_dir, self.token, self.rillet_url,
-                                   self.src), os.path.join(self.tmp, "levy.log"), self.levy_env)
+                                   self.src), os.path.join(self.tmp, "levy.log"), lenv)
         self.starts += 1
         return wait_for(lambda: self.levy.poll() is None and
                         req("GET", self.levy_url + "/healthz", timeout=2)[0] == 200, timeout, 0.05)
@@ -290,18 +298,43 @@ class Env:
             c.close()
 
     def db(self):
-        """Opens levy's store (levy must be stopped: this runs WAL recovery like a restart)."""
+        """Opens levy's store (levy must be stopped: this runs WAL recovery like a restart). On
+        PostgreSQL (tests/pg/run_on_pg.py: LEVY_DATABASE_URL set) the database through psql
+        (harness.PgCon: rows are tuples, read by position)."""
+        if harness.PG_URL:
+            return harness.PgCon(self.pg_url)
         c = sqlite3.connect(os.path.join(self.levy_dir, "levy.db"), timeout=10)
         c.row_factory = sqlite3.Row
         return c
 
 
+_pg_dbs = []
+
+
+def pg_database_for(levy_dir):
+    """PostgreSQL (LEVY_DATABASE_URL set by run_on_pg.py): the URL of a database for the levy
+    of levy_dir: the cluster's own for the first one asked, a new database for each later one."""
+    import urllib.parse
+    _pg_dbs.append(levy_dir)
+    if len(_pg_dbs) == 1:
+        url = harness.PG_URL
+    else:
+        name = "reliab_%d" % len(_pg_dbs)
+        harness.PgCon().execute("CREATE DATABASE " + name)
+        u = urllib.parse.urlsplit(harness.PG_URL)
+        url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+    harness.PG_DBS[os.path.abspath(levy_dir)] = url  # harness.store(levy_dir) reads it there
+    return url
+
+
 def store_invariants(c):
-    """ARCHITECTURE §3 on a stopped store: returns a list of problems (empty = fine)."""
+    """ARCHITECTURE §3 on a stopped store: returns a list of problems (empty = fine). On
+    PostgreSQL (c a harness.PgCon) the same checks but SQLite's integrity_check."""
     bad = []
-    ic = c.execute("PRAGMA integrity_check").fetchall()
-    if [r[0] for r in ic] != ["ok"]:
-        bad.append(("integrity_check", [r[0] for r in ic][:5]))
+    if not isinstance(c, harness.PgCon):
+        ic = c.execute("PRAGMA integrity_check").fetchall()
+        if [r[0] for r in ic] != ["ok"]:
+            bad.append(("integrity_check", [r[0] for r in ic][:5]))
     live = "state IN ('queued','running')"
     # an unprocessed delivery has a process_inbox job
     n = c.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
@@ -319,7 +352,7 @@ def store_invariants(c):
             bad.append((table + " pending without a calculate job", [r[0] for r in rows][:5]))
         # calculated but differing from Rillet and unpaid: a write-back job exists
         rows = c.execute(("SELECT d.id FROM %s d WHERE d.deleted = 0 AND d.tax_status = 'calculated' "
-                          "AND d.levy_tax IS NOT d.rillet_taxed_amount AND coalesce(d.status,'') NOT IN ('PAID') "
+                          "AND d.levy_tax IS DISTINCT FROM d.rillet_taxed_amount AND coalesce(d.status,'') NOT IN ('PAID') "
                           # a reason = left alone on purpose (paid, outside the window, manual tax...)
                           "AND d.reason IS NULL "
                           "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind IN ('rillet.writeback','rillet.calculate') "

@@ -25,7 +25,6 @@ Usage: webhook_replay.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19860]
 """
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -224,7 +223,7 @@ def main():
 
         # 8. the store: every accepted id is there, no refused one is
         common.stop(env.levy)
-        c = sqlite3.connect(os.path.join(env.levy_dir, "levy.db"), timeout=10)
+        c = env.db()  # levy.db, or its database on PostgreSQL (run_on_pg.py)
         ids = set(r[0] for r in c.execute("SELECT delivery_id FROM inbox"))
         c.close()
         check("every accepted delivery is in the inbox", all(w in ids for w in stored), [w for w in stored if w not in ids])
