@@ -11,6 +11,7 @@
   function count(path, params) {
     return L.fetchAll(path, params).then(function (rows) { return { n: rows.length, rows: rows, capped: rows.length >= 10000 }; });
   }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
   function them(n) { return n === 1 ? 'it' : 'them'; }
   function showThem(n) { return 'Show ' + them(n); }
@@ -23,6 +24,7 @@
       var year = L.today().slice(0, 4);
       var attention = h('ul', { id: 'attention', class: 'attention' }, h('li', { class: 'loading', text: 'Checking…' }));
       var chart = h('div', { id: 'home-chart' });
+      var quarters = h('div', { id: 'home-quarters' });
       var regions = h('div', { id: 'home-regions' });
       main.appendChild(h('h1', { text: 'Home' }));
       // the getting-started checklist (web/js/onboarding.js) until it is done or dismissed
@@ -35,7 +37,28 @@
         h('h2', { id: 'home-tax-title', text: 'Tax due in ' + year }),
         h('p', { class: 'muted' }, 'Tax Rillet holds on this year\'s invoices less credit memos. ',
           h('a', { href: '#/filing?year=' + year, text: 'Open the filing report' }), '.'),
-        chart, regions));
+        quarters, chart, regions));
+
+      /* what is owed for each quarter so far (issue 20: "what do we owe for Q1 in each state, and
+       * which invoices make it up" in two clicks): each quarter links to the Filing report of that
+       * quarter (each state's row, its documents, the CSV); its total is the report's own */
+      var QMONTHS = ['January to March', 'April to June', 'July to September', 'October to December'];
+      var started = [1, 2, 3, 4].filter(function (q) { return year + '-' + pad2(q * 3 - 2) + '-01' <= L.today(); });
+      Promise.all(started.map(function (q) {
+        var m2 = q * 3, end = new Date(Date.UTC(Number(year), m2, 0)).getUTCDate();
+        return L.api('GET', '/v1/reports/filing' + L.qs({ from: year + '-' + pad2(m2 - 2) + '-01', to: year + '-' + pad2(m2) + '-' + pad2(end) }));
+      })).then(function (all) {
+        if (!alive) return;
+        L.clear(quarters).appendChild(L.tableWrap(['Quarter', { text: 'Tax due', cls: 'num' }], h('tbody', null, all.map(function (r, i) {
+          var q = started[i], t = (r && r.totals) || {}, curs = Object.keys(t).sort();
+          var due = curs.filter(function (c) { return !L.isZero(t[c].tax_due); }).map(function (c) { return L.money(t[c].tax_due, c); });
+          return h('tr', { 'data-quarter': 'Q' + q },
+            h('td', null, h('a', { href: '#/filing?year=' + year + '&period=Q' + q, text: 'Q' + q + ' ' + year }),
+              h('span', { class: 'muted', text: ' ' + QMONTHS[q - 1] })),
+            h('td', { class: 'num', text: due.length ? due.join(', ') : 'Nothing due' }));
+        })), { id: 'home-quarters-table' }));
+        quarters.appendChild(h('p', { class: 'muted', text: 'Open a quarter for the tax due in each region, the invoices behind it and a CSV for your accountant.' }));
+      }, function (err) { if (alive) L.clear(quarters).appendChild(L.errorNotice(err)); });
 
       var from = year + '-01-01', to = L.today();
       L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'month' })).then(function (r) {

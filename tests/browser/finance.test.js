@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/* Browser test of the finance newcomer's questions (issue 20, ux20): "what do we owe for Q1 in
+ * each state, and which invoices make it up" in two clicks from Home (the quarter's link on
+ * Home, then Download CSV on the Filing report it opens, whose CSV has ISO dates and decimal
+ * amounts); each region's Documents button visible without scrolling the table sideways, and
+ * the month chart whole, at 1280x800 and 390x844; every page of the main menu reachable at
+ * 1280 px (none hidden past the header's edge); Home's sentence about tax not in Rillet in
+ * plain grammar. A real `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base
+ * 16200), Debian's Chromium through playwright-core.
+ *
+ *   node tests/browser/finance.test.js /path/to/levy
+ *
+ * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
+'use strict';
+const fs = require('fs');
+const t = require('./harness')('finance.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, set-up steps, the run
+const { ROOT, LEVY, TOKEN, EVENTS, check, assert, startPair, http } = t;
+
+async function main() {
+  const tmp = t.mkTmp('levy-ui-finance-');
+  const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '3', '--invoices', '40', '--public-url', '--port-base', '16200']);
+  const base = pair.levy_url, simUrl = pair.sim_url;
+  const auth = { Authorization: 'Bearer ' + TOKEN };
+  const api = async (method, p, body) => http(method, base + p, body, auth);
+  const YEAR = new Date().toISOString().slice(0, 4);
+  let q1 = null; /* GET /v1/reports/filing of Q1: the answer the pages must show */
+
+  await check('setup: levy connected to the simulator, Q1 invoices taxed and written back', async () => {
+    const { key, usd } = await t.simReady(simUrl);
+    for (const code of ['US-CA', 'US-NY', 'US-TX', 'US-WA', 'US-IL']) {
+      const r = await api('PUT', '/v1/regions/' + code, { subscribed: true, tax_calculation: true });
+      assert(r.status === 200, 'subscribe ' + code + ': ' + r.status);
+    }
+    await t.connectRillet(base, simUrl, key, usd, YEAR + '-01-01', { INVOICE: EVENTS });
+    q1 = await t.until('tax due in Q1 and a document not collected this year', async () => {
+      const r = (await api('GET', '/v1/reports/filing?from=' + YEAR + '-01-01&to=' + YEAR + '-03-31')).json;
+      const l = (await api('GET', '/v1/reports/liability?from=' + YEAR + '-01-01&to=' + YEAR + '-12-31&not_collected_limit=1')).json;
+      return r && r.totals && r.totals.USD && Number(r.totals.USD.tax_due) > 0 && l && l.not_collected_count > 0 ? r : null;
+    }, 180000, 500);
+  });
+
+  const { ctx, page, errors, unlabelled, shot } = await t.browser(tmp, { labels: true });
+  await t.signIn(page, tmp, base);
+
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: hgt });
+
+    await check(w + ' px: Home names what is owed for each quarter so far, Q1 linking to the Filing report of Q1', async () => {
+      await page.goto(base + '/#/home');
+      const link = page.locator('#home-quarters a[href="#/filing?year=' + YEAR + '&period=Q1"]');
+      await link.waitFor();
+      const row = page.locator('#home-quarters tr[data-quarter=Q1]');
+      const text = await row.innerText();
+      const due = q1.totals.USD.tax_due.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+      assert(text.includes(due + ' USD'), 'Q1 row: ' + JSON.stringify(text) + ', expected ' + due + ' USD');
+      await shot('finance-home-' + w);
+    });
+
+    await check(w + ' px: click 1, the Q1 link, shows Q1 per state; click 2, Download CSV, saves the quarter (ISO dates, decimal amounts)', async () => {
+      await page.locator('#home-quarters a[href="#/filing?year=' + YEAR + '&period=Q1"]').click();
+      await page.locator('#filing-table').waitFor();
+      assert(await page.locator('select[name=period]').inputValue() === 'Q1', 'period: ' + await page.locator('select[name=period]').inputValue());
+      const periods = await page.locator('#filing-table tbody tr[data-period]').evaluateAll(rs => rs.map(r => r.dataset.period));
+      assert(periods.length && periods.every(p => p === YEAR + '-Q1' || /^\d{4}-0[1-3]$/.test(p)), 'rows: ' + periods.join(' '));
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#filing-csv').click()]);
+      assert(dl.suggestedFilename() === 'levy-filing-' + YEAR + '-01-01-to-' + YEAR + '-03-31.csv', 'file: ' + dl.suggestedFilename());
+      const lines = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+      const head = lines[0].split(',');
+      const col = name => head.indexOf(name);
+      const regions = lines.slice(1).filter(l => l.startsWith('region,')).map(l => l.split(','));
+      assert(regions.length >= 1, 'no region rows');
+      for (const r of regions) {
+        assert(/^\d{4}-\d{2}-\d{2}$/.test(r[col('period_start')]) && /^\d{4}-\d{2}-\d{2}$/.test(r[col('period_end')]), 'dates: ' + r.join(','));
+        assert(/^-?\d+\.\d{2}$/.test(r[col('tax_due')]) && /^-?\d+\.\d{2}$/.test(r[col('gross_sales')]), 'amounts: ' + r.join(','));
+      }
+      await shot('finance-filing-q1-' + w);
+    });
+
+  }
+
+  await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
+  await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
+  await ctx.close();
+}
+
+t.run(main);
