@@ -76,6 +76,24 @@ async function main() {
       await shot('finance-filing-q1-' + w);
     });
 
+    await check(w + ' px: each region\'s Documents button of the year is in view without scrolling the table sideways, and opens its invoices', async () => {
+      /* the whole year: its wider figures pushed the last column past the frame at 1280 px */
+      await page.goto(base + '/#/filing?year=' + YEAR);
+      await page.locator('#filing-table').waitFor();
+      const hidden = await page.evaluate(() => {
+        const wrap = document.querySelector('#filing-table').closest('.table-wrap').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#filing-table tbody tr[data-period] button')).filter(b => {
+          const r = b.getBoundingClientRect();
+          return r.left < wrap.left || r.right > wrap.right + 0.5;
+        }).map(b => b.getAttribute('aria-label'));
+      });
+      assert(!hidden.length, 'past the table\'s edge: ' + hidden.join('; '));
+      await page.locator('#filing-table tbody tr[data-period]').first().getByRole('button', { name: /^Documents of/ }).click();
+      await page.locator('#filing-docs-table tbody tr').first().waitFor();
+      const n = await page.locator('#filing-docs-table tbody a[href^="#/invoices/"]').count();
+      assert(n >= 1, 'no invoice in the drill-down');
+    });
+
   }
 
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));

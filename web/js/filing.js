@@ -266,7 +266,7 @@
             onclick: function () { showDocs(x, p); } });
           var ex = exemptText(x.exempt_by_reason, cur);
           tbody.appendChild(h('tr', { 'data-region': x.region || '', 'data-period': x.period },
-            h('td', { text: x.period }), h('td', { class: 'region' }, regionParts(x.region)), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { text: x.period }), h('td', { class: 'region' }, regionParts(x.region), h('div', { class: 'drill' }, btn)), h('td', { class: 'hide-sm', text: cur }),
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }),
             h('td', { class: 'num hide-sm', title: ex, text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }),
@@ -274,15 +274,14 @@
             h('td', { class: 'num hide-sm', text: M(x.tax_collected) }),
             h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
             h('td', { class: 'num tax-due', text: M(x.tax_due) }),
-            h('td', { class: 'num hide-sm', text: L.isZero(x.not_collected_tax) ? '—' : M(x.not_collected_tax) }),
-            h('td', null, btn)));
+            h('td', { class: 'num hide-sm', text: L.isZero(x.not_collected_tax) ? '—' : M(x.not_collected_tax) })));
           if ((x.jurisdictions || []).length) {
             var jt = h('tbody', null, x.jurisdictions.map(function (j) {
               return h('tr', null, h('td', { class: 'jurisdiction', title: j.jurisdiction || '', text: L.jurisdictionName(j.jurisdiction, j.level) }), h('td', { class: 'hide-sm', text: j.level || '—' }),
                 h('td', { class: 'hide-sm', text: j.authority_code || '' }), h('td', { class: 'hide-sm', text: (j.rates || []).join(', ') + (j.rates && j.rates.length ? ' %' : '') }),
                 h('td', { class: 'num', text: L.money(j.taxable_sales, cur) }), h('td', { class: 'num', text: L.money(j.tax_due, cur) }));
             }));
-            tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: 12 },
+            tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: 11 },
               h('details', null, h('summary', { text: x.jurisdictions.length + ' jurisdiction' + (x.jurisdictions.length > 1 ? 's' : '') + (ex ? ' · exempt: ' + ex : '') }),
                 L.tableWrap(['Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Authority code', cls: 'hide-sm' }, { text: 'Rate', cls: 'hide-sm' },
                   { text: 'Taxable', cls: 'num' }, { text: 'Tax due', cls: 'num' }], jt)))));
@@ -295,12 +294,12 @@
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }), h('td', { class: 'num hide-sm', text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }), h('td', { class: 'num hide-sm', text: M(x.taxable_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.tax_collected) }), h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
-            h('td', { class: 'num', text: L.money(x.tax_due, cur) }), h('td', { class: 'num hide-sm', text: M(x.not_collected_tax) }), h('td'));
+            h('td', { class: 'num', text: L.money(x.tax_due, cur) }), h('td', { class: 'num hide-sm', text: M(x.not_collected_tax) }));
         }));
         var w = L.tableWrap(['Period', 'Region', { text: 'Currency', cls: 'hide-sm' }, { text: 'Gross sales', cls: 'num hide-sm' },
           { text: 'Exempt', cls: 'num hide-sm' }, { text: 'Non-taxable', cls: 'num hide-sm' }, { text: 'Taxable', cls: 'num hide-sm' },
           { text: 'Tax collected', cls: 'num hide-sm' }, { text: 'Credit memos', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' },
-          { text: 'Not collected', cls: 'num hide-sm' }, { text: '', sr: 'Drill down' }], tbody, { id: 'filing-table' });
+          { text: 'Not collected', cls: 'num hide-sm' }], tbody, { id: 'filing-table' });
         w.querySelector('table').appendChild(tfoot);
         return h('div', null, w, canadaNote(p, rows), hidden ? h('p', { class: 'muted', id: 'filing-hidden', text: hidden + ' region' + (hidden > 1 ? 's' : '') +
           ' with sales but no tax due hidden (tick "Show regions with no tax due"; the CSV has every row).' }) : null);
