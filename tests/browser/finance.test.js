@@ -94,6 +94,23 @@ async function main() {
       assert(n >= 1, 'no invoice in the drill-down');
     });
 
+    await check(w + ' px: the month chart shows all twelve months without scrolling', async () => {
+      await page.goto(base + '/#/filing?year=' + YEAR + '&period=Q1');
+      await page.locator('#filing-month-chart').waitFor();
+      const cut = await page.evaluate(() => {
+        const wrap = document.querySelector('#filing-chart .chart-wrap').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#filing-month-chart g.bar text')).filter(el => {
+          const r = el.getBoundingClientRect();
+          return r.left < wrap.left || r.right > wrap.right + 0.5;
+        }).map(el => el.textContent);
+      });
+      assert(!cut.length, 'months past the chart\'s edge: ' + cut.join(' '));
+      const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#filing-month-chart g.bar text')).fontSize) *
+        document.querySelector('#filing-month-chart').getBoundingClientRect().width / 760);
+      assert(size >= 9, 'month labels drawn at ' + size.toFixed(1) + ' px');
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert(over <= 0, 'page overflows by ' + over + ' px');
+    });
   }
 
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));

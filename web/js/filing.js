@@ -421,11 +421,11 @@
     if (!curs.length) return h('p', { class: 'empty', text: 'No tax due in ' + year + '.' });
     var cur = curs[0], months = by[cur].months, max = BigInt(1), min = BigInt(0);
     for (var m = 1; m <= 12; m++) { var v = months[m] || BigInt(0); if (v > max) max = v; if (v < min) min = v; }
-    var W = 760, left = 8, top = 24, plotH = 160, span = max - min, barSlot = Math.floor((W - left * 2) / 12);
+    var W = 760, left = 8, top = 30, plotH = 160, span = max - min, barSlot = Math.floor((W - left * 2) / 12);
     var zeroY = top + Number(BigInt(plotH) * max / span);
     var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + (top + plotH + 40), role: 'img', 'aria-labelledby': 'filing-chart-title', id: 'filing-month-chart' });
     svg.appendChild(s('title', { id: 'filing-chart-title' }, 'Tax due by month, ' + year + ' (' + cur + ')'));
-    svg.appendChild(s('text', { x: left, y: 14 }, 'Tax due by month, ' + year + ' (' + cur + ')'));
+    svg.appendChild(s('text', { x: left, y: 20, class: 'chart-title' }, 'Tax due by month, ' + year + ' (' + cur + ')'));
     for (m = 1; m <= 12; m++) {
       var val = months[m] || BigInt(0), x = left + (m - 1) * barSlot;
       var hgt = Number(BigInt(plotH) * (val < BigInt(0) ? -val : val) / span);
@@ -434,7 +434,7 @@
       var amount = (val < BigInt(0) ? '-' : '') + ((val < BigInt(0) ? -val : val) / BigInt(100)).toString() + '.' + pad(Number((val < BigInt(0) ? -val : val) % BigInt(100)));
       g.appendChild(s('title', {}, MONTHS[m - 1] + ' ' + year + ': ' + L.money(amount, cur)));
       g.appendChild(s('rect', { x: x + 6, y: val < BigInt(0) ? zeroY : zeroY - hgt, width: barSlot - 12, height: hgt, fill: val < BigInt(0) ? '#cf222e' : '#0969da', rx: 2 }));
-      g.appendChild(s('text', { x: x + barSlot / 2, y: top + plotH + 16, 'text-anchor': 'middle' }, MONTHS[m - 1]));
+      g.appendChild(s('text', { x: x + barSlot / 2, y: top + plotH + 24, 'text-anchor': 'middle' }, MONTHS[m - 1]));
       svg.appendChild(g);
     }
     svg.appendChild(s('line', { x1: left, x2: W - left, y1: zeroY, y2: zeroY, stroke: '#57606a' }));
