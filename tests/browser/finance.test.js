@@ -113,6 +113,20 @@ async function main() {
     });
   }
 
+  await check('1280 px: every page of the main menu is in view in the header (Settings too)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/home');
+    await page.locator('#nav a[data-route=settings]').waitFor();
+    const out = await page.evaluate(() => {
+      const nav = document.getElementById('nav').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('#nav a')).filter(a => {
+        const r = a.getBoundingClientRect();
+        return !r.width || r.right > Math.min(nav.right, window.innerWidth) + 0.5 || r.left < nav.left;
+      }).map(a => a.textContent);
+    });
+    assert(!out.length, 'not in view: ' + out.join(', '));
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();
