@@ -127,6 +127,16 @@ async function main() {
     assert(!out.length, 'not in view: ' + out.join(', '));
   });
 
+  await check('Home: the sentence about tax not in Rillet agrees with its count and says Rillet with a capital', async () => {
+    await page.goto(base + '/#/home');
+    const item = page.locator('#attention-not-collected');
+    await item.waitFor();
+    const text = await item.innerText();
+    const m = /^(\d+) documents? of \d{4} (has|have) /.exec(text);
+    assert(m && (m[1] === '1') === (m[2] === 'has'), 'sentence: ' + text);
+    assert(!/\brillet\b/.test(text), 'lower-case rillet: ' + text);
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();

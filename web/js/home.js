@@ -159,9 +159,11 @@
           Object.keys(by).forEach(function (k) { why[k] = (why[k] || 0) + by[k].documents; });
         });
         var parts = Object.keys(why).sort(function (a, b) { return why[b] - why[a]; }).map(function (k) {
-          return why[k] + ' ' + (L.notCollectedText ? L.notCollectedText(k) : k.replace(/_/g, ' ')).replace(/:.*$/, '').toLowerCase();
+          /* only the sentence's first letter lowered: "Rillet" stays a name */
+          var w = (L.notCollectedText ? L.notCollectedText(k) : k.replace(/_/g, ' ')).replace(/:.*$/, '');
+          return why[k] + ' ' + w.charAt(0).toLowerCase() + w.slice(1);
         });
-        add('warn', plural(n, 'document', 'documents') + ' of ' + year + ' have tax levy calculated that is not in Rillet' +
+        add('warn', plural(n, 'document', 'documents') + ' of ' + year + (n === 1 ? ' has' : ' have') + ' tax levy calculated that is not in Rillet' +
           (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports', 'See which and why');
         items[items.length - 1].id = 'attention-not-collected';
       }));
