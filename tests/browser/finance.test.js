@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /* Browser test of the finance newcomer's questions (issue 20, ux20): "what do we owe for Q1 in
  * each state, and which invoices make it up" in two clicks from Home (the quarter's link on
- * Home, then Download CSV on the Filing report it opens, whose CSV has ISO dates and decimal
- * amounts); each region's Documents button visible without scrolling the table sideways, and
+ * Home, then Download CSV on the Filing report it opens, whose CSV has its header in words,
+ * ISO dates and decimal amounts); each region's Documents button visible without scrolling the table sideways, and
  * the month chart whole, at 1280x800 and 390x844; every page of the main menu reachable at
  * 1280 px (none hidden past the header's edge); Home's sentence about tax not in Rillet in
  * plain grammar. A real `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base
@@ -56,7 +56,7 @@ async function main() {
       await shot('finance-home-' + w);
     });
 
-    await check(w + ' px: click 1, the Q1 link, shows Q1 per state; click 2, Download CSV, saves the quarter (ISO dates, decimal amounts)', async () => {
+    await check(w + ' px: click 1, the Q1 link, shows Q1 per state; click 2, Download CSV, saves the quarter (header in words, ISO dates, decimal amounts)', async () => {
       await page.locator('#home-quarters a[href="#/filing?year=' + YEAR + '&period=Q1"]').click();
       await page.locator('#filing-table').waitFor();
       assert(await page.locator('select[name=period]').inputValue() === 'Q1', 'period: ' + await page.locator('select[name=period]').inputValue());
@@ -65,13 +65,16 @@ async function main() {
       const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#filing-csv').click()]);
       assert(dl.suggestedFilename() === 'levy-filing-' + YEAR + '-01-01-to-' + YEAR + '-03-31.csv', 'file: ' + dl.suggestedFilename());
       const lines = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+      fs.writeFileSync(require('path').join(t.OUT, 'finance-q1-' + w + '.csv'), lines.join('\n') + '\n'); /* to look at */
+      /* the header in words for the accountant (the API keeps period_start, tax_due...) */
       const head = lines[0].split(',');
+      assert(lines[0].startsWith('Row,Period,Period start,Period end,') && head.every(c => !/_/.test(c)), 'header: ' + lines[0]);
       const col = name => head.indexOf(name);
       const regions = lines.slice(1).filter(l => l.startsWith('region,')).map(l => l.split(','));
       assert(regions.length >= 1, 'no region rows');
       for (const r of regions) {
-        assert(/^\d{4}-\d{2}-\d{2}$/.test(r[col('period_start')]) && /^\d{4}-\d{2}-\d{2}$/.test(r[col('period_end')]), 'dates: ' + r.join(','));
-        assert(/^-?\d+\.\d{2}$/.test(r[col('tax_due')]) && /^-?\d+\.\d{2}$/.test(r[col('gross_sales')]), 'amounts: ' + r.join(','));
+        assert(/^\d{4}-\d{2}-\d{2}$/.test(r[col('Period start')]) && /^\d{4}-\d{2}-\d{2}$/.test(r[col('Period end')]), 'dates: ' + r.join(','));
+        assert(/^-?\d+\.\d{2}$/.test(r[col('Tax due')]) && /^-?\d+\.\d{2}$/.test(r[col('Gross sales')]), 'amounts: ' + r.join(','));
       }
       await shot('finance-filing-q1-' + w);
     });

@@ -83,6 +83,29 @@
       if (err) throw err;
     });
   }
+  /* The summary CSV's header in words for the person it is handed to (an accountant opening it
+   * in a spreadsheet): "Period start", "Tax due", "Exempt sales: exempt customer", not
+   * period_start, tax_due, exempt_sales_customer_exempt. Only the first line changes; the API
+   * (GET /v1/reports/filing?format=csv) keeps its column names for programs. */
+  var CSV_WORDS = {
+    row: 'Row', period: 'Period', period_start: 'Period start', period_end: 'Period end', frequency: 'Filing frequency',
+    region: 'Region', jurisdiction: 'Jurisdiction', level: 'Level', authority_code: 'Authority code', type: 'Tax type',
+    currency: 'Currency', invoices: 'Invoices', credit_memos: 'Credit memos', gross_sales: 'Gross sales',
+    exempt_sales: 'Exempt sales', exempt_sales_other: 'Exempt sales: other reasons', non_taxable_sales: 'Non-taxable sales',
+    taxable_sales: 'Taxable sales', tax_collected: 'Tax collected', credit_memo_sales: 'Credit memo sales',
+    credit_memo_taxable: 'Credit memo taxable sales', credit_memo_tax: 'Credit memo tax', net_taxable_sales: 'Net taxable sales',
+    tax_due: 'Tax due', not_collected_tax: 'Not collected tax', rates: 'Rates (%)'
+  };
+  function csvHeaderWords(text) {
+    var nl = text.indexOf('\n'), head = nl < 0 ? text : text.slice(0, nl), cr = /\r$/.test(head) ? '\r' : '';
+    var words = head.replace(/\r$/, '').split(',').map(function (c) {
+      var w = CSV_WORDS[c];
+      if (!w && /^exempt_sales_/.test(c)) { var r = c.slice(13); w = 'Exempt sales: ' + (EXEMPT_WORDS[r] || r.replace(/_/g, ' ')); }
+      if (!w) w = c.charAt(0).toUpperCase() + c.slice(1).replace(/_/g, ' ');
+      return /[",]/.test(w) ? '"' + w.replace(/"/g, '""') + '"' : w;
+    });
+    return words.join(',') + cr + (nl < 0 ? '' : text.slice(nl));
+  }
   function exemptText(byReason, cur) {
     var keys = Object.keys(byReason || {});
     if (!keys.length) return '';
@@ -180,7 +203,9 @@
         var p = params({ format: 'csv' });
         L.busy(csv, true);
         L.api('GET', '/v1/reports/filing' + L.qs(p), undefined, { blob: true }).then(function (blob) {
-          saveBlob(blob, 'levy-filing-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
+          return blob.text();
+        }).then(function (text) {
+          saveBlob(new Blob([csvHeaderWords(text)], { type: 'text/csv' }), 'levy-filing-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
         }, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); }).then(function () { L.busy(csv, false); });
       });
 
