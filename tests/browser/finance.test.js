@@ -2,11 +2,12 @@
 /* Browser test of the finance newcomer's questions (issue 20, ux20): "what do we owe for Q1 in
  * each state, and which invoices make it up" in two clicks from Home (the quarter's link on
  * Home, then Download CSV on the Filing report it opens, whose CSV has its header in words,
- * ISO dates and decimal amounts); each region's Documents button visible without scrolling the table sideways, and
- * the month chart whole, at 1280x800 and 390x844; every page of the main menu reachable at
- * 1280 px (none hidden past the header's edge); Home's sentence about tax not in Rillet in
- * plain grammar. A real `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base
- * 16200), Debian's Chromium through playwright-core.
+ * ISO dates and decimal amounts); each region's Documents button visible without scrolling
+ * the table sideways, and the month chart whole, at 1280x800 and 390x844; every page of the
+ * main menu reachable at 1280 px (none hidden past the header's edge); Home's sentence about
+ * tax not in Rillet in plain grammar; a stale rate table of a subscribed region on Home. A real
+ * `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base 16200), Debian's
+ * Chromium through playwright-core.
  *
  *   node tests/browser/finance.test.js /path/to/levy
  *
@@ -138,6 +139,30 @@ async function main() {
     const m = /^(\d+) documents? of \d{4} (has|have) /.exec(text);
     assert(m && (m[1] === '1') === (m[2] === 'has'), 'sentence: ' + text);
     assert(!/\brillet\b/.test(text), 'lower-case rillet: ' + text);
+  });
+
+  await check('Home: rate tables past their stale date that serve a subscribed region are under Needs attention, linking to Regions', async () => {
+    const rt = (await api('GET', '/admin/rates')).json;
+    const stale = (rt.tables || []).filter(x => x.stale && (x.regions || []).length);
+    const item = page.locator('#attention-rates-stale');
+    if (!stale.length) {
+      /* no table of this checkout is stale today: the item must not show */
+      log('     no stale rate table today: checking the item is absent');
+      await page.goto(base + '/#/home');
+      await page.locator('#attention li').first().waitFor();
+      await t.until('Home checked', async () => !(await page.locator('#attention li.loading').count()), 15000, 200);
+      assert(!(await item.count()), 'item without a stale table: ' + await item.innerText());
+      return;
+    }
+    const code = stale[0].regions[0];
+    const r = await api('PUT', '/v1/regions/' + code, { subscribed: true });
+    assert(r.status === 200, 'subscribe ' + code + ': ' + r.status);
+    const name = ((await api('GET', '/v1/regions/' + code)).json || {}).name;
+    await page.goto(base + '/#/home');
+    await item.waitFor();
+    const text = await item.innerText();
+    assert(text.includes('(' + code + ')') && (!name || text.includes(name)) && /past (its|their) stale date/.test(text) && /levy rates update/.test(text), 'item: ' + text);
+    assert(await item.locator('a').getAttribute('href') === '#/regions', 'link: ' + await item.locator('a').getAttribute('href'));
   });
 
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));

@@ -175,6 +175,31 @@
         add('warn', said.join(' ') + ' The reports may be wrong until they are rebuilt.', '#/filing', 'Rebuild on the Filing report');
         items[items.length - 1].id = 'attention-kept-sums';
       }, function () { /* older rillet plugin: nothing to show */ }));
+      /* rate data (issue 19): the last `levy rates update` failed, or a rate table serving a
+       * subscribed region is past its stale date (tax calculated on rates that may have
+       * changed); the Regions page shows each table and its date */
+      check(Promise.all([L.api('GET', '/admin/rates'), L.fetchAll('/v1/regions')]).then(function (all) {
+        var rt = all[0] || {}, sub = {}, u = rt.update;
+        (all[1] || []).forEach(function (x) { if (x.subscribed) sub[x.code] = true; });
+        if (u && u.ok === false) {
+          add('error', 'The last rate update' + (u.checked_at ? ' (' + L.time(u.checked_at) + ')' : '') + ' failed; levy keeps calculating with the rates it has. Ask your administrator to run levy rates update again.',
+            '#/regions', 'See the rate tables');
+          items[items.length - 1].id = 'attention-rates-update';
+        }
+        var codes = [], n = 0;
+        (rt.tables || []).forEach(function (t) {
+          var mine = (t.regions || []).filter(function (c) { return sub[c]; });
+          if (!t.stale || !mine.length) return;
+          n += 1;
+          mine.forEach(function (c) { if (codes.indexOf(c) < 0) codes.push(c); });
+        });
+        if (!n) return;
+        codes.sort();
+        var names = codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).join(', ') + (codes.length > 5 ? ' and ' + (codes.length - 5) + ' more' : '');
+        add('warn', 'The rates for ' + names + ' come from ' + plural(n, 'table', 'tables') + ' past ' + (n === 1 ? 'its' : 'their') +
+          ' stale date: tax may be calculated on rates that have changed since. Ask your administrator to run levy rates update.', '#/regions', 'See the rate tables');
+        items[items.length - 1].id = 'attention-rates-stale';
+      }, function () { /* rate data not readable here: the Regions page says why */ }));
       check(count('/v1/products').then(function (c) {
         var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
         if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');
