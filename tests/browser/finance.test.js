@@ -165,6 +165,18 @@ async function main() {
     assert(await item.locator('a').getAttribute('href') === '#/regions', 'link: ' + await item.locator('a').getAttribute('href'));
   });
 
+  await check('Products: where each tax code comes from is said in words (the fallback filter from Home), not mapping/default/user', async () => {
+    await page.goto(base + '/#/products?source=default');
+    await page.locator('#products-table tbody .source').first().waitFor();
+    const fallback = await page.locator('#products-table tbody .source').allInnerTexts();
+    assert(fallback.length && fallback.every(x => x.trim() === 'Fallback (not chosen yet)'), 'fallback: ' + fallback.join(' | '));
+    await page.goto(base + '/#/products');
+    await t.until('every product listed', async () => (await page.locator('#products-table tbody .source').count()) > fallback.length, 15000, 200);
+    const all = await page.locator('#products-table tbody .source').allInnerTexts();
+    const words = ['Fallback (not chosen yet)', 'From Rillet', 'Chosen in levy'];
+    assert(all.every(x => words.includes(x.trim())) && all.some(x => x.trim() === 'From Rillet'), 'sources: ' + all.join(' | '));
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();
