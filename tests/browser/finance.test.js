@@ -177,6 +177,22 @@ async function main() {
     assert(all.every(x => words.includes(x.trim())) && all.some(x => x.trim() === 'From Rillet'), 'sources: ' + all.join(' | '));
   });
 
+  await check('1280 px: the lists show each date on one line; the credit memos\' number search suggests a credit memo number', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const [route, hint] of [['invoices', 'INV-0001'], ['credit-memos', 'CM-0001']]) {
+      await page.goto(base + '/#/' + route);
+      await page.locator('main tbody tr a').first().waitFor();
+      const broken = await page.evaluate(() => Array.from(document.querySelectorAll('main tbody td')).filter(td => /^\d{4}-\d{2}-\d{2}$/.test(td.textContent))
+        .filter(td => { const r = document.createRange(); r.selectNodeContents(td); return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1; })
+        .map(td => td.textContent));
+      assert(!broken.length, route + ': dates on two lines: ' + broken.slice(0, 3).join(' '));
+      assert(await page.locator('main tbody td.date').count() > 0 || await page.evaluate(() => Array.from(document.querySelectorAll('main tbody td')).some(td => /^\d{4}-\d{2}-\d{2}$/.test(td.textContent) && td.getClientRects().length)),
+        route + ': no date shown');
+      const ph = await page.locator('input[name=q]').getAttribute('placeholder');
+      assert(ph === hint, route + ' number placeholder: ' + ph);
+    }
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();

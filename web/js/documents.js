@@ -66,7 +66,7 @@
         h('option', { value: 'imprecise', text: 'Located by ZIP only' }));
       precision.value = q.precision === 'imprecise' ? 'imprecise' : '';
       var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
-      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: 'INV-0001', value: q.q || '' });
+      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: kindKey === 'credit-memos' ? 'CM-0001' : 'INV-0001', value: q.q || '' });
       var dFrom = h('input', { type: 'date', name: 'from', value: q.from || '' });
       var dTo = h('input', { type: 'date', name: 'to', value: q.to || '' });
       var region = h('select', { name: 'region' }, h('option', { value: '', text: 'Any' }));
@@ -164,7 +164,7 @@
     var num = d[K.number] || d.number || d.id;
     return h('tr', { dataset: { id: d.id, taxStatus: d.tax_status || '' } },
       h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
-      h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
+      h('td', { class: 'hide-sm date', text: d[K.date] || d.date || '—' }),
       customerCell(d),
       h('td', { class: 'hide-sm' }, d.status ? h('span', { class: 'badge doc-rillet-status', text: docStatusWords(d.status) }) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
