@@ -193,6 +193,23 @@ async function main() {
     }
   });
 
+  await check('Invoices: filter by a customer picked by name, not a Rillet id typed by hand', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/invoices');
+    const first = page.locator('#documents-table tbody td.cust a').first();
+    await first.waitFor();
+    const name = (await first.innerText()).trim();
+    const pick = page.locator('form[role=search]').getByLabel('Customer', { exact: true });
+    assert(await pick.evaluate(el => el.tagName) === 'SELECT', 'the customer filter is a ' + await pick.evaluate(el => el.tagName + ' ' + (el.placeholder || '')));
+    await t.until('the picker names ' + name, async () => (await pick.locator('option', { hasText: name }).count()) >= 1, 15000, 200);
+    await pick.selectOption({ label: name });
+    await t.until('the list of ' + name, async () => {
+      const cs = await page.locator('#documents-table tbody td.cust').allInnerTexts();
+      return cs.length && cs.every(c => c.trim() === name);
+    }, 20000, 300);
+    assert(/customer_id=/.test(page.url()), 'the filter is not in the link: ' + page.url());
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();
