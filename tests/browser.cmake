@@ -41,6 +41,14 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_kept_sums PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=sums.test.js")
+  # issue 20 (ux20): the finance newcomer's questions: what is owed for Q1 per state in two clicks
+  # from Home and its CSV, each region's documents and the month chart in view, the menu whole
+  # at 1280 px (port base 16200)
+  add_test(NAME browser_finance
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_finance PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=finance.test.js")
 else()
   message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
 endif()

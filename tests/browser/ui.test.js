@@ -328,7 +328,7 @@ async function main() {
     const target = current === 'saas' ? 'digital_goods' : 'saas';
     await sel.selectOption(target);
     await row.locator('td.status-cell', { hasText: 'Saved' }).waitFor();
-    await row.locator('.source', { hasText: 'user' }).waitFor();
+    await row.locator('.source', { hasText: 'Chosen in levy' }).waitFor(); /* the source in words, not 'user' */
     const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
     assert(p && p.tax_code === target && p.tax_code_source === 'user', 'API shows ' + JSON.stringify(p && { tax_code: p.tax_code, src: p.tax_code_source }));
     await bulkProgressShown('product', productId);
@@ -1305,7 +1305,7 @@ async function main() {
     await page.locator('#products-table tbody tr').first().waitFor();
     const pn = await count();
     const badges = await page.locator('#products-table tbody .source').allInnerTexts();
-    assert(badges.length === pn && badges.every(b => b.trim() === 'default'), 'fallback filter: ' + pn + ' ' + badges.slice(0, 3));
+    assert(badges.length === pn && badges.every(b => b.trim() === 'Fallback (not chosen yet)'), 'fallback filter: ' + pn + ' ' + badges.slice(0, 3));
     assert((await csvRows()) === pn, 'products CSV rows differ from ' + pn);
   });
 
@@ -1411,7 +1411,8 @@ async function main() {
       assert(all >= n, 'showing every row shows fewer');
       const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#filing-csv')]);
       const summ = fs.readFileSync(await dl2.path(), 'utf8').split('\r\n').filter(Boolean);
-      assert(summ[0].startsWith('row,period,period_start') && summ.filter(l => l.startsWith('region,')).length === all,
+      /* the page's download has its header in words (ux20); the API's keeps row,period,period_start */
+      assert(summ[0].startsWith('Row,Period,Period start') && summ.filter(l => l.startsWith('region,')).length === all,
         'summary CSV: ' + summ.length + ' lines for ' + all + ' rows');
       await page.locator('input[name=show-zero]').uncheck();
       const w = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -84,8 +84,16 @@
 
   /* the Products page's progress line for the re-check a tax code change starts */
   var productBulk = null;
+  /* where a product's tax code comes from, in the filter's words (issue 20: not the enum) */
+  var SOURCE_WORDS = { 'default': 'Fallback (not chosen yet)', mapping: 'From Rillet', user: 'Chosen in levy' };
+  function sourceBadge(v) {
+    var b = L.badge(v);
+    b.dataset.source = v;
+    b.textContent = SOURCE_WORDS[v] || b.textContent;
+    return b;
+  }
   function productRow(p) {
-    var src = h('span', { class: 'source' }, L.badge(p.tax_code_source || 'default'));
+    var src = h('span', { class: 'source' }, sourceBadge(p.tax_code_source || 'default'));
     var st = h('td', { class: 'status-cell', role: 'status' });
     var sel = L.taxCodeSelect(p.tax_code, { name: 'tax_code', 'aria-label': 'Tax code for ' + (p.name || p.id) });
     var prev = sel.value;
@@ -95,7 +103,7 @@
       L.api('PUT', '/v1/products/' + encodeURIComponent(p.id), { tax_code: sel.value }).then(function (np) {
         prev = (np && np.tax_code) || sel.value;
         sel.value = prev;
-        L.clear(src).appendChild(L.badge((np && np.tax_code_source) || 'user'));
+        L.clear(src).appendChild(sourceBadge((np && np.tax_code_source) || 'user'));
         st.textContent = 'Saved'; st.className = 'status-cell ok';
         L.announce('Tax code saved');
         if (productBulk && np) productBulk.follow(np.requeue);

@@ -65,8 +65,10 @@
       var precision = h('select', { name: 'precision' }, h('option', { value: '', text: 'Any' }),
         h('option', { value: 'imprecise', text: 'Located by ZIP only' }));
       precision.value = q.precision === 'imprecise' ? 'imprecise' : '';
-      var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
-      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: 'INV-0001', value: q.q || '' });
+      /* a customer picked by name (issue 20: not a Rillet id typed by hand); the names come from
+       * the customers levy holds (customerNames: up to 2,000); an id in the link stays chosen */
+      var customer = h('select', { name: 'customer_id' }, h('option', { value: '', text: 'Any' }));
+      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: kindKey === 'credit-memos' ? 'CM-0001' : 'INV-0001', value: q.q || '' });
       var dFrom = h('input', { type: 'date', name: 'from', value: q.from || '' });
       var dTo = h('input', { type: 'date', name: 'to', value: q.to || '' });
       var region = h('select', { name: 'region' }, h('option', { value: '', text: 'Any' }));
@@ -88,7 +90,17 @@
       var current = {};
       taxStatus.value = q.tax_status || '';
       status.value = q.status || '';
+      if (q.customer_id) customer.appendChild(h('option', { value: q.customer_id, text: q.customer_id }));
       customer.value = q.customer_id || '';
+      customerNames().then(function (map) {
+        var chosen = customer.value;
+        Object.keys(map).sort(function (a, b) { return map[a].localeCompare(map[b]) || (a < b ? -1 : 1); }).forEach(function (id) {
+          var o = [].filter.call(customer.options, function (x) { return x.value === id; })[0];
+          if (o) o.textContent = map[id];
+          else customer.appendChild(h('option', { value: id, text: map[id] }));
+        });
+        customer.value = chosen;
+      });
       var tbody = h('tbody', null, L.loadingRow(8));
       var more = h('div');
       var filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': K.title + ' filters' },
@@ -99,7 +111,7 @@
         L.field({ label: 'Status', input: status }),
         L.field({ label: 'Why', input: reason }),
         L.field({ label: 'Address', input: precision, field: 'precision' }),
-        L.field({ label: 'Customer id', input: customer }),
+        L.field({ label: 'Customer', input: customer }),
         L.field({ label: 'Sort', input: sort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
@@ -111,7 +123,7 @@
       function run() {
         if (list) list.stop();
         var params = { q: search.value.trim(), from: dFrom.value, to: dTo.value, region: region.value, tax_status: taxStatus.value,
-          status: status.value, reason: reason.value, precision: precision.value, customer_id: customer.value.trim(), sort: sort.value };
+          status: status.value, reason: reason.value, precision: precision.value, customer_id: customer.value, sort: sort.value };
         current = params;
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
@@ -127,7 +139,7 @@
         });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status, reason, precision, region, sort].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason, precision, region, customer, sort].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };
@@ -164,7 +176,7 @@
     var num = d[K.number] || d.number || d.id;
     return h('tr', { dataset: { id: d.id, taxStatus: d.tax_status || '' } },
       h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
-      h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
+      h('td', { class: 'hide-sm date', text: d[K.date] || d.date || '—' }),
       customerCell(d),
       h('td', { class: 'hide-sm' }, d.status ? h('span', { class: 'badge doc-rillet-status', text: docStatusWords(d.status) }) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),

@@ -83,6 +83,29 @@
       if (err) throw err;
     });
   }
+  /* The summary CSV's header in words for the person it is handed to (an accountant opening it
+   * in a spreadsheet): "Period start", "Tax due", "Exempt sales: exempt customer", not
+   * period_start, tax_due, exempt_sales_customer_exempt. Only the first line changes; the API
+   * (GET /v1/reports/filing?format=csv) keeps its column names for programs. */
+  var CSV_WORDS = {
+    row: 'Row', period: 'Period', period_start: 'Period start', period_end: 'Period end', frequency: 'Filing frequency',
+    region: 'Region', jurisdiction: 'Jurisdiction', level: 'Level', authority_code: 'Authority code', type: 'Tax type',
+    currency: 'Currency', invoices: 'Invoices', credit_memos: 'Credit memos', gross_sales: 'Gross sales',
+    exempt_sales: 'Exempt sales', exempt_sales_other: 'Exempt sales: other reasons', non_taxable_sales: 'Non-taxable sales',
+    taxable_sales: 'Taxable sales', tax_collected: 'Tax collected', credit_memo_sales: 'Credit memo sales',
+    credit_memo_taxable: 'Credit memo taxable sales', credit_memo_tax: 'Credit memo tax', net_taxable_sales: 'Net taxable sales',
+    tax_due: 'Tax due', not_collected_tax: 'Not collected tax', rates: 'Rates (%)'
+  };
+  function csvHeaderWords(text) {
+    var nl = text.indexOf('\n'), head = nl < 0 ? text : text.slice(0, nl), cr = /\r$/.test(head) ? '\r' : '';
+    var words = head.replace(/\r$/, '').split(',').map(function (c) {
+      var w = CSV_WORDS[c];
+      if (!w && /^exempt_sales_/.test(c)) { var r = c.slice(13); w = 'Exempt sales: ' + (EXEMPT_WORDS[r] || r.replace(/_/g, ' ')); }
+      if (!w) w = c.charAt(0).toUpperCase() + c.slice(1).replace(/_/g, ' ');
+      return /[",]/.test(w) ? '"' + w.replace(/"/g, '""') + '"' : w;
+    });
+    return words.join(',') + cr + (nl < 0 ? '' : text.slice(nl));
+  }
   function exemptText(byReason, cur) {
     var keys = Object.keys(byReason || {});
     if (!keys.length) return '';
@@ -180,7 +203,9 @@
         var p = params({ format: 'csv' });
         L.busy(csv, true);
         L.api('GET', '/v1/reports/filing' + L.qs(p), undefined, { blob: true }).then(function (blob) {
-          saveBlob(blob, 'levy-filing-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
+          return blob.text();
+        }).then(function (text) {
+          saveBlob(new Blob([csvHeaderWords(text)], { type: 'text/csv' }), 'levy-filing-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
         }, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); }).then(function () { L.busy(csv, false); });
       });
 
@@ -266,7 +291,7 @@
             onclick: function () { showDocs(x, p); } });
           var ex = exemptText(x.exempt_by_reason, cur);
           tbody.appendChild(h('tr', { 'data-region': x.region || '', 'data-period': x.period },
-            h('td', { text: x.period }), h('td', { class: 'region' }, regionParts(x.region)), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { text: x.period }), h('td', { class: 'region' }, regionParts(x.region), h('div', { class: 'drill' }, btn)), h('td', { class: 'hide-sm', text: cur }),
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }),
             h('td', { class: 'num hide-sm', title: ex, text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }),
@@ -274,15 +299,14 @@
             h('td', { class: 'num hide-sm', text: M(x.tax_collected) }),
             h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
             h('td', { class: 'num tax-due', text: M(x.tax_due) }),
-            h('td', { class: 'num hide-sm', text: L.isZero(x.not_collected_tax) ? '—' : M(x.not_collected_tax) }),
-            h('td', null, btn)));
+            h('td', { class: 'num hide-sm', text: L.isZero(x.not_collected_tax) ? '—' : M(x.not_collected_tax) })));
           if ((x.jurisdictions || []).length) {
             var jt = h('tbody', null, x.jurisdictions.map(function (j) {
               return h('tr', null, h('td', { class: 'jurisdiction', title: j.jurisdiction || '', text: L.jurisdictionName(j.jurisdiction, j.level) }), h('td', { class: 'hide-sm', text: j.level || '—' }),
                 h('td', { class: 'hide-sm', text: j.authority_code || '' }), h('td', { class: 'hide-sm', text: (j.rates || []).join(', ') + (j.rates && j.rates.length ? ' %' : '') }),
                 h('td', { class: 'num', text: L.money(j.taxable_sales, cur) }), h('td', { class: 'num', text: L.money(j.tax_due, cur) }));
             }));
-            tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: 12 },
+            tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: 11 },
               h('details', null, h('summary', { text: x.jurisdictions.length + ' jurisdiction' + (x.jurisdictions.length > 1 ? 's' : '') + (ex ? ' · exempt: ' + ex : '') }),
                 L.tableWrap(['Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Authority code', cls: 'hide-sm' }, { text: 'Rate', cls: 'hide-sm' },
                   { text: 'Taxable', cls: 'num' }, { text: 'Tax due', cls: 'num' }], jt)))));
@@ -295,12 +319,12 @@
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }), h('td', { class: 'num hide-sm', text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }), h('td', { class: 'num hide-sm', text: M(x.taxable_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.tax_collected) }), h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
-            h('td', { class: 'num', text: L.money(x.tax_due, cur) }), h('td', { class: 'num hide-sm', text: M(x.not_collected_tax) }), h('td'));
+            h('td', { class: 'num', text: L.money(x.tax_due, cur) }), h('td', { class: 'num hide-sm', text: M(x.not_collected_tax) }));
         }));
         var w = L.tableWrap(['Period', 'Region', { text: 'Currency', cls: 'hide-sm' }, { text: 'Gross sales', cls: 'num hide-sm' },
           { text: 'Exempt', cls: 'num hide-sm' }, { text: 'Non-taxable', cls: 'num hide-sm' }, { text: 'Taxable', cls: 'num hide-sm' },
           { text: 'Tax collected', cls: 'num hide-sm' }, { text: 'Credit memos', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' },
-          { text: 'Not collected', cls: 'num hide-sm' }, { text: '', sr: 'Drill down' }], tbody, { id: 'filing-table' });
+          { text: 'Not collected', cls: 'num hide-sm' }], tbody, { id: 'filing-table' });
         w.querySelector('table').appendChild(tfoot);
         return h('div', null, w, canadaNote(p, rows), hidden ? h('p', { class: 'muted', id: 'filing-hidden', text: hidden + ' region' + (hidden > 1 ? 's' : '') +
           ' with sales but no tax due hidden (tick "Show regions with no tax due"; the CSV has every row).' }) : null);
@@ -422,11 +446,11 @@
     if (!curs.length) return h('p', { class: 'empty', text: 'No tax due in ' + year + '.' });
     var cur = curs[0], months = by[cur].months, max = BigInt(1), min = BigInt(0);
     for (var m = 1; m <= 12; m++) { var v = months[m] || BigInt(0); if (v > max) max = v; if (v < min) min = v; }
-    var W = 760, left = 8, top = 24, plotH = 160, span = max - min, barSlot = Math.floor((W - left * 2) / 12);
+    var W = 760, left = 8, top = 30, plotH = 160, span = max - min, barSlot = Math.floor((W - left * 2) / 12);
     var zeroY = top + Number(BigInt(plotH) * max / span);
     var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + (top + plotH + 40), role: 'img', 'aria-labelledby': 'filing-chart-title', id: 'filing-month-chart' });
     svg.appendChild(s('title', { id: 'filing-chart-title' }, 'Tax due by month, ' + year + ' (' + cur + ')'));
-    svg.appendChild(s('text', { x: left, y: 14 }, 'Tax due by month, ' + year + ' (' + cur + ')'));
+    svg.appendChild(s('text', { x: left, y: 20, class: 'chart-title' }, 'Tax due by month, ' + year + ' (' + cur + ')'));
     for (m = 1; m <= 12; m++) {
       var val = months[m] || BigInt(0), x = left + (m - 1) * barSlot;
       var hgt = Number(BigInt(plotH) * (val < BigInt(0) ? -val : val) / span);
@@ -435,7 +459,7 @@
       var amount = (val < BigInt(0) ? '-' : '') + ((val < BigInt(0) ? -val : val) / BigInt(100)).toString() + '.' + pad(Number((val < BigInt(0) ? -val : val) % BigInt(100)));
       g.appendChild(s('title', {}, MONTHS[m - 1] + ' ' + year + ': ' + L.money(amount, cur)));
       g.appendChild(s('rect', { x: x + 6, y: val < BigInt(0) ? zeroY : zeroY - hgt, width: barSlot - 12, height: hgt, fill: val < BigInt(0) ? '#cf222e' : '#0969da', rx: 2 }));
-      g.appendChild(s('text', { x: x + barSlot / 2, y: top + plotH + 16, 'text-anchor': 'middle' }, MONTHS[m - 1]));
+      g.appendChild(s('text', { x: x + barSlot / 2, y: top + plotH + 24, 'text-anchor': 'middle' }, MONTHS[m - 1]));
       svg.appendChild(g);
     }
     svg.appendChild(s('line', { x1: left, x2: W - left, y1: zeroY, y2: zeroY, stroke: '#57606a' }));

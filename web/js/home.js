@@ -11,6 +11,7 @@
   function count(path, params) {
     return L.fetchAll(path, params).then(function (rows) { return { n: rows.length, rows: rows, capped: rows.length >= 10000 }; });
   }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
   function them(n) { return n === 1 ? 'it' : 'them'; }
   function showThem(n) { return 'Show ' + them(n); }
@@ -23,6 +24,7 @@
       var year = L.today().slice(0, 4);
       var attention = h('ul', { id: 'attention', class: 'attention' }, h('li', { class: 'loading', text: 'Checking…' }));
       var chart = h('div', { id: 'home-chart' });
+      var quarters = h('div', { id: 'home-quarters' });
       var regions = h('div', { id: 'home-regions' });
       main.appendChild(h('h1', { text: 'Home' }));
       // the getting-started checklist (web/js/onboarding.js) until it is done or dismissed
@@ -35,7 +37,28 @@
         h('h2', { id: 'home-tax-title', text: 'Tax due in ' + year }),
         h('p', { class: 'muted' }, 'Tax Rillet holds on this year\'s invoices less credit memos. ',
           h('a', { href: '#/filing?year=' + year, text: 'Open the filing report' }), '.'),
-        chart, regions));
+        quarters, chart, regions));
+
+      /* what is owed for each quarter so far (issue 20: "what do we owe for Q1 in each state, and
+       * which invoices make it up" in two clicks): each quarter links to the Filing report of that
+       * quarter (each state's row, its documents, the CSV); its total is the report's own */
+      var QMONTHS = ['January to March', 'April to June', 'July to September', 'October to December'];
+      var started = [1, 2, 3, 4].filter(function (q) { return year + '-' + pad2(q * 3 - 2) + '-01' <= L.today(); });
+      Promise.all(started.map(function (q) {
+        var m2 = q * 3, end = new Date(Date.UTC(Number(year), m2, 0)).getUTCDate();
+        return L.api('GET', '/v1/reports/filing' + L.qs({ from: year + '-' + pad2(m2 - 2) + '-01', to: year + '-' + pad2(m2) + '-' + pad2(end) }));
+      })).then(function (all) {
+        if (!alive) return;
+        L.clear(quarters).appendChild(L.tableWrap(['Quarter', { text: 'Tax due', cls: 'num' }], h('tbody', null, all.map(function (r, i) {
+          var q = started[i], t = (r && r.totals) || {}, curs = Object.keys(t).sort();
+          var due = curs.filter(function (c) { return !L.isZero(t[c].tax_due); }).map(function (c) { return L.money(t[c].tax_due, c); });
+          return h('tr', { 'data-quarter': 'Q' + q },
+            h('td', null, h('a', { href: '#/filing?year=' + year + '&period=Q' + q, text: 'Q' + q + ' ' + year }),
+              h('span', { class: 'muted', text: ' ' + QMONTHS[q - 1] })),
+            h('td', { class: 'num', text: due.length ? due.join(', ') : 'Nothing due' }));
+        })), { id: 'home-quarters-table' }));
+        quarters.appendChild(h('p', { class: 'muted', text: 'Open a quarter for the tax due in each region, the invoices behind it and a CSV for your accountant.' }));
+      }, function (err) { if (alive) L.clear(quarters).appendChild(L.errorNotice(err)); });
 
       var from = year + '-01-01', to = L.today();
       L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'month' })).then(function (r) {
@@ -136,9 +159,11 @@
           Object.keys(by).forEach(function (k) { why[k] = (why[k] || 0) + by[k].documents; });
         });
         var parts = Object.keys(why).sort(function (a, b) { return why[b] - why[a]; }).map(function (k) {
-          return why[k] + ' ' + (L.notCollectedText ? L.notCollectedText(k) : k.replace(/_/g, ' ')).replace(/:.*$/, '').toLowerCase();
+          /* only the sentence's first letter lowered: "Rillet" stays a name */
+          var w = (L.notCollectedText ? L.notCollectedText(k) : k.replace(/_/g, ' ')).replace(/:.*$/, '');
+          return why[k] + ' ' + w.charAt(0).toLowerCase() + w.slice(1);
         });
-        add('warn', plural(n, 'document', 'documents') + ' of ' + year + ' have tax levy calculated that is not in Rillet' +
+        add('warn', plural(n, 'document', 'documents') + ' of ' + year + (n === 1 ? ' has' : ' have') + ' tax levy calculated that is not in Rillet' +
           (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports', 'See which and why');
         items[items.length - 1].id = 'attention-not-collected';
       }));
@@ -150,6 +175,31 @@
         add('warn', said.join(' ') + ' The reports may be wrong until they are rebuilt.', '#/filing', 'Rebuild on the Filing report');
         items[items.length - 1].id = 'attention-kept-sums';
       }, function () { /* older rillet plugin: nothing to show */ }));
+      /* rate data (issue 19): the last `levy rates update` failed, or a rate table serving a
+       * subscribed region is past its stale date (tax calculated on rates that may have
+       * changed); the Regions page shows each table and its date */
+      check(Promise.all([L.api('GET', '/admin/rates'), L.fetchAll('/v1/regions')]).then(function (all) {
+        var rt = all[0] || {}, sub = {}, u = rt.update;
+        (all[1] || []).forEach(function (x) { if (x.subscribed) sub[x.code] = true; });
+        if (u && u.ok === false) {
+          add('error', 'The last rate update' + (u.checked_at ? ' (' + L.time(u.checked_at) + ')' : '') + ' failed; levy keeps calculating with the rates it has. Ask your administrator to run levy rates update again.',
+            '#/regions', 'See the rate tables');
+          items[items.length - 1].id = 'attention-rates-update';
+        }
+        var codes = [], n = 0;
+        (rt.tables || []).forEach(function (t) {
+          var mine = (t.regions || []).filter(function (c) { return sub[c]; });
+          if (!t.stale || !mine.length) return;
+          n += 1;
+          mine.forEach(function (c) { if (codes.indexOf(c) < 0) codes.push(c); });
+        });
+        if (!n) return;
+        codes.sort();
+        var names = codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).join(', ') + (codes.length > 5 ? ' and ' + (codes.length - 5) + ' more' : '');
+        add('warn', 'The rates for ' + names + ' come from ' + plural(n, 'table', 'tables') + ' past ' + (n === 1 ? 'its' : 'their') +
+          ' stale date: tax may be calculated on rates that have changed since. Ask your administrator to run levy rates update.', '#/regions', 'See the rate tables');
+        items[items.length - 1].id = 'attention-rates-stale';
+      }, function () { /* rate data not readable here: the Regions page says why */ }));
       check(count('/v1/products').then(function (c) {
         var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
         if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');

@@ -73,7 +73,7 @@
               return L.rateTableWords(x.key || x.source, x.vintage) + ': ' + String(x.status || '').replace(/_/g, ' ');
             }).join(', ') }));
         }
-        if (stale) ratesNote.appendChild(h('p', { class: 'notice warn', role: 'status', text: stale + ' rate table(s) past their stale date: run levy rates update (docs/operations.md).' }));
+        if (stale) ratesNote.appendChild(h('p', { class: 'notice warn', role: 'status', text: stale + (stale === 1 ? ' rate table is past its' : ' rate tables are past their') + ' stale date: run levy rates update (docs/operations.md).' }));
         fillRates();
       }, function () { /* rate data is a hint on this page */ });
       main.appendChild(errSlot);
