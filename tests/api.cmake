@@ -6,3 +6,13 @@ if(Python3_Interpreter_FOUND)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e_api PROPERTIES LABELS e2e TIMEOUT 300)
 endif()
+# A literal checker of CONTRACT.md (§1, §2.1-2.7) against levy serve + levy sim, as an outside
+# acceptance check reads it (tests/e2e/contract/test_contract.py). Ports from 16000.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME e2e_contract
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/contract/test_contract.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(e2e_contract PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT "CONTRACT_E2E_PORT=16000;LEVY_TEST_TIMEOUT=300")
+endif()
