@@ -106,6 +106,26 @@ def common(api):
     check("2.2 /healthz open: 200 {status:ok, version, generation}", s == 200 and js.get("status") == "ok"
           and isinstance(js.get("version"), str) and isinstance(js.get("generation"), int), js)
 
+    s, _, text, h = api("GET", "/metrics")
+    types = dict(ln.split()[2:4] for ln in text.splitlines() if ln.startswith("# TYPE "))
+    want = {"levy_http_requests_total": "counter", "levy_webhook_deliveries_total": "counter", "levy_jobs": "gauge",
+            "levy_writebacks_total": "counter", "levy_rule_generation": "gauge", "levy_reloads_total": "counter",
+            "levy_reload_failures_total": "counter", "levy_calculation_duration_seconds": "histogram"}
+    check("2.2 /metrics: Prometheus text with the named families", s == 200
+          and (h.get("Content-Type") or "").startswith("text/plain")
+          and all(types.get(k) == v for k, v in want.items()), {k: types.get(k) for k in want})
+    check("2.2 /metrics: requests by route and status", 'route="' in text and 'status="' in text, text[:300])
+    s, js, _, _ = api("GET", "/admin/generation")
+    files = (js or {}).get("files") or []
+    check("2.2 /admin/generation: generation, loaded_at, files[{path, sha256, kind}]", s == 200
+          and isinstance(js.get("generation"), int) and isinstance(js.get("loaded_at"), str) and files
+          and all(isinstance(f.get("path"), str) and len(f.get("sha256") or "") == 64
+                  and f.get("kind") in ("plugin", "rule") for f in files)
+          and {"plugin", "rule"} <= {f["kind"] for f in files}, {k: js.get(k) for k in ("generation", "loaded_at")})
+    s, js, _, _ = api("POST", "/admin/reload")
+    check("2.2 POST /admin/reload (nothing changed) -> 200 unchanged + generation", s == 200
+          and js.get("status") in ("unchanged", "reloaded") and isinstance(js.get("generation"), int), js)
+
     s, js, _, _ = api("GET", "/v1/no-such-thing")
     check("2.1 unknown path -> 404 not_found", s == 404 and err(js) == "not_found", js)
     s, js, _, _ = api("GET", "/no-such-page-either")
