@@ -95,6 +95,7 @@ class Rillet:
         self.violations = []  # what levy sent that Rillet would refuse or that breaks CONTRACT §3
         self.writes = []      # (invoice id, headers, body) of accepted POST .../taxes
         self.products_429_at = None
+        self.revoked = False  # every request answered 401 (the key was revoked in Rillet)
 
     def violate(self, what):
         with self.lock:
@@ -150,7 +151,7 @@ def make_handler(r):
             raw = self.rfile.read(n) if n else b""
             with r.lock:
                 r.requests.append((time.time(), method, path, q, dict(self.headers)))
-            if self.headers.get("Authorization") != "Bearer " + KEY:
+            if self.headers.get("Authorization") != "Bearer " + KEY or r.revoked:
                 return self.problem(401, "Unauthorized", "missing or wrong API key")
             if self.headers.get("X-Rillet-API-Version") != "4":
                 r.violate("%s %s without X-Rillet-API-Version: 4 (%r)" % (method, path,
@@ -408,6 +409,20 @@ def main():
         times = sorted(t for (t, m, p, q, h) in reqs)
         worst = max((sum(1 for u in times if t <= u < t + 60) for t in times), default=0)
         check("3 at most 60 requests in any 60 s", worst <= 60, worst)
+        # §2.3: status error with error:{code,message} when the key is revoked
+        with r.lock:
+            r.revoked = True
+        s, js, _, _ = api("POST", "/v1/connections/%s/sync" % cid)
+        check("2.3 resync -> 202", s == 202, js)
+
+        def errored():
+            st, c, _, _ = api("GET", "/v1/connections/" + cid)
+            return c if st == 200 and c.get("status") == "error" else None
+        c = harness.wait_for(errored, 120, 0.5)
+        e = (c or {}).get("error") or {}
+        check("2.3 a revoked key -> status error with error {code, message}, no secret",
+              c and isinstance(e.get("code"), str) and e["code"] and isinstance(e.get("message"), str)
+              and KEY not in json.dumps(c), c)
     finally:
         harness.stop(lp, 15)
         srv.shutdown()
