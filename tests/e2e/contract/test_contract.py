@@ -455,6 +455,13 @@ def connect_and_documents(api, sim_url, sim_log):
     s, js, _, _ = api("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": "nope"})
     check("2.3 unknown subsidiary -> 422", s == 422 and err(js) == "validation_failed", js)
     sub = next(x for x in con["subsidiaries"] if x["currency"] == "USD")
+    # a field the step does not take breaks its schema (as in step 1 and the settings): 422
+    # naming it, nothing changed, rather than a typo'd extra field silently dropped
+    s, js, _, _ = api("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": sub["id"], "subsidary": "x"})
+    check("2.3 step 2 with an unknown field -> 422 naming it", s == 422 and err(js) == "validation_failed"
+          and "subsidary" in fields(js), js)
+    s, js, _, _ = api("POST", "/v1/connections", {"provider": "rillet", "api_key": key, "apikey": "x"})
+    check("2.3 step 1 with an unknown field -> 422 naming it", s == 422 and "apikey" in fields(js), js)
     s, con, _, _ = api("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": sub["id"]})
     check("2.3 step 2 -> 200 needs_webhook_secret, subsidiary, webhook_url", s == 200
           and con.get("status") == "needs_webhook_secret" and (con.get("subsidiary") or {}).get("id") == sub["id"]
@@ -467,6 +474,10 @@ def connect_and_documents(api, sim_url, sim_log):
     if not check("sim: webhook created", s in (200, 201), text):
         return None
     token = hk["signing_token"]
+    s, js, _, _ = api("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": token, "token": token})
+    check("2.3 step 4 with an unknown field -> 422 naming it, not connected", s == 422
+          and err(js) == "validation_failed" and "token" in fields(js)
+          and api("GET", "/v1/connections/" + cid)[1].get("status") == "needs_webhook_secret", js)
     s, con, _, _ = api("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": token})
     check("2.3 step 4 -> 200 connected", s == 200 and con.get("status") == "connected", con)
     check("2.3 the signing token is never returned", token not in json.dumps(con), "token in the answer")
