@@ -9,8 +9,9 @@ JSON numbers, unicode), health and operations (§2.2), the connect flow (§2.3),
 settings, tax codes (§2.4), /v1/calculate and the Sphere endpoint's edges (§2.5), the
 documents' lists and filters (§2.6) and the webhook intake (§2.7: every header, signature
 variants, duplicates, entity/event spelling, DELETED bodies, unknown and disconnected
-connections). Starts `levy sim` and `levy serve` on loopback from port 16000 (or
-$CONTRACT_E2E_PORT). Prints "N passed, N failed"; exit 1 on failure. Standard library only.
+connections). Starts `levy sim` and `levy serve` on loopback on ports 16000-16039 and
+16060-16079 (offsets from $CONTRACT_E2E_PORT when set; e2e_contract_standin uses
+16040-16059). Prints "N passed, N failed"; exit 1 on failure. Standard library only.
 """
 import base64
 import hashlib
@@ -78,6 +79,38 @@ def cli():
           rc == 0 and lines and lines[0].startswith("levy ") and len(lines[0].split()[1].split(".")) == 3
           and all(any(x.lower() in ln.lower() for ln in lines) for x in ("Lua", "SQLite", "OpenSSL", "libevent",
                                                                          "libcurl")), out)
+
+
+def cli_serve_defaults(base):
+    """§1 flag table: the flag wins over its variable; the default data dir ./levy-data is
+    created 0700 with api-token and master.key 0600; SIGTERM is a clean stop (exit 0)."""
+    cwd = harness.tmpdir("levy-contract-cwd-")
+    env_port = harness.free_port(base + 60, 10)
+    flag_port = harness.free_port(env_port + 1, 10)
+    env = {"LEVY_LISTEN": "127.0.0.1:%d" % env_port, "LEVY_PLUGINS": os.path.join(SRC, "plugins"),
+           "LEVY_SCRIPTS": os.path.join(SRC, "scripts")}
+    e = dict((k, v) for k, v in os.environ.items() if not k.startswith("LEVY_"))
+    e.update(env)
+    p = subprocess.Popen([LEVY, "serve", "--listen", "127.0.0.1:%d" % flag_port], cwd=cwd, env=e,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=harness.pdeathsig_preexec())
+    try:
+        up = harness.wait_up(levy_url="http://127.0.0.1:%d" % flag_port, timeout=60, proc=p)
+        check("1 --listen wins over LEVY_LISTEN", up and not harness.healthy("http://127.0.0.1:%d" % env_port), up)
+        d = os.path.join(cwd, "levy-data")
+        modes = {n: oct(os.stat(os.path.join(d, n)).st_mode & 0o777) if os.path.exists(os.path.join(d, n)) else None
+                 for n in ("api-token", "master.key")}
+        check("1 default data dir ./levy-data created 0700; api-token and master.key 0600",
+              os.path.isdir(d) and os.stat(d).st_mode & 0o777 == 0o700
+              and modes == {"api-token": "0o600", "master.key": "0o600"}, modes)
+    finally:
+        p.terminate()
+        try:
+            rc = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+    check("1 levy serve: SIGTERM -> clean shutdown, exit 0", rc == 0, rc)
 
 
 class Api:
@@ -556,6 +589,7 @@ def main():
         sys.exit(2)
     cli()
     base = int(os.environ.get("CONTRACT_E2E_PORT", "16000"))
+    cli_serve_defaults(base)
     tmp = harness.tmpdir("levy-contract-")
     sim_port = harness.free_port(base, 20)
     levy_port = harness.free_port(base + 20, 20)
