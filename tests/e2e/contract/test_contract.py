@@ -530,6 +530,14 @@ def connect_and_documents(api, sim_url, sim_log):
     s, js, _, _ = api("POST", "/v1/connections/%s/sync" % cid)
     check("2.3 resync -> 202", s == 202, js)
 
+    s, js, _, _ = api("GET", "/v1/customers")
+    check("2.1 lists default to 50 (62 imported customers)", s == 200 and len(js.get("data", [])) == 50
+          and isinstance(js.get("next_cursor"), str), {"n": len((js or {}).get("data", [])), "s": s})
+    if s == 200 and js.get("next_cursor"):
+        s, js2, _, _ = api("GET", "/v1/customers?cursor=" + urllib_quote(js["next_cursor"]))
+        check("2.1 ... the next page holds the other 12, next_cursor null", s == 200 and len(js2.get("data", [])) == 12
+              and js2.get("next_cursor") is None and {c["id"] for c in js2["data"]}
+              .isdisjoint({c["id"] for c in js["data"]}), {"n": len((js2 or {}).get("data", []))})
     s, js, _, _ = api("GET", "/v1/invoices?limit=2")
     docs = js.get("data", []) if s == 200 else []
     check("2.6 invoices: a page of 2 with next_cursor", s == 200 and len(docs) == 2
