@@ -294,6 +294,12 @@ if(LEVY_PG_INITDB)
   # has no PostgreSQL twin (the store is the database)
   levy_pg_variant(e2e_api_pg 26340 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>)
   set_property(TEST e2e_api_pg APPEND PROPERTY ENVIRONMENT LEVY_E2E_PORT=26341)
+  # the contract checker on PostgreSQL: there every webhook delivery takes the Lua intake (no
+  # writer thread, no C fast path), so §2.7's answers are checked on that path too. Cluster on
+  # 16090, levy and the simulator from 16100 (the SQLite run uses 16000-16079)
+  levy_pg_variant(e2e_contract_pg 16090 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/contract/test_contract.py
+                  $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
+  set_property(TEST e2e_contract_pg APPEND PROPERTY ENVIRONMENT CONTRACT_E2E_PORT=16100)
   # e2e_connector reads the store (inbox, jobs) through tests/e2e/harness.py store(): psql on
   # PostgreSQL; its secrets grep covers a pg_dump of the database; its kill -9 restart run gets
   # a database of its own (levy_restart). Ports 31500-31549.

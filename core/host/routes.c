@@ -937,6 +937,33 @@ static uint64_t route_cap(levy_host *h, const levy_route *r)
     return (uint64_t)h->cfg->max_body;
 }
 
+/* A 405's Allow header (RFC 9110 §15.5.6: a 405 MUST list the methods the target takes):
+ * the methods of the C routes and of the current generation's Lua routes on path; HEAD
+ * wherever GET is (dispatch answers it as GET). Only asked when answering 405. */
+static void add_allow(levy_host *h, struct evkeyvalq *oh, const char *path)
+{
+    static const char *const M[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    char allow[64] = "";
+    for (size_t i = 0; i < sizeof M / sizeof M[0]; i++) {
+        int ok = 0;
+        for (size_t j = 0; j < sizeof CROUTES / sizeof CROUTES[0] && !ok; j++)
+            ok = strcmp(CROUTES[j].path, path) == 0 && strcmp(CROUTES[j].method, M[i]) == 0;
+        if (!ok && h->current) {
+            levy_route_match m;
+            int known = 0;
+            ok = levy_gen_match(h->current, M[i], path, &m, &known);
+            levy_route_match_free(&m);
+        }
+        if (ok) {
+            size_t n = strlen(allow);
+            snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "", M[i],
+                     i == 0 ? ", HEAD" : "");
+        }
+    }
+    if (allow[0])
+        evhttp_add_header(oh, "Allow", allow);
+}
+
 /* The server's dispatch callback (levy_server_ops.dispatch): a request that passed the
  * framing and canonical-target checks of core/http/server.c. */
 static void dispatch(void *ud, struct evhttp_request *req, const char *method, const char *path,
@@ -969,6 +996,7 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
             levy_http_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }
+        add_allow(h, oh, path);
         levy_http_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
         return;
     }
@@ -997,6 +1025,7 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
             levy_http_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
             return;
         }
+        add_allow(h, oh, path);
         levy_http_error(req, "unmatched", 405, "method_not_allowed",
                         "method not allowed on this path");
         return;
@@ -1042,6 +1071,7 @@ static void metrics_dispatch(void *ud, struct evhttp_request *req, const char *m
         return;
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
         levy_http_error(req, "/metrics", 405, "method_not_allowed",
                         "method not allowed on this path");
         return;

@@ -69,6 +69,16 @@ static int hexval(int c)
  * ("http://x/v1/..."), authority-form and asterisk-form are refused. On success path
  * receives the path part (raw, still percent-encoded) and *query the text after '?' (or
  * NULL). Returns NULL when canonical, else why not. */
+const char levy_http_trailing_slash[] =
+    "no such path: a request path does not end with '/' (ask for it without the '/')";
+
+int levy_http_target_status(const char *why, const char **code)
+{
+    int nf = why == levy_http_trailing_slash;
+    *code = nf ? "not_found" : "bad_request";
+    return nf ? 404 : 400;
+}
+
 const char *levy_http_target_check(const char *raw, char *path, size_t cap, const char **query)
 {
     *query = NULL;
@@ -98,7 +108,7 @@ const char *levy_http_target_check(const char *raw, char *path, size_t cap, cons
     if (n == 1)
         return NULL;
     if (path[n - 1] == '/')
-        return "request path must not end with '/'";
+        return levy_http_trailing_slash;
     for (const char *seg = path + 1;;) {
         const char *end = strchr(seg, '/');
         size_t len = end ? (size_t)(end - seg) : strlen(seg);
@@ -186,7 +196,9 @@ static int gate_head(levy_gate *g, const char *head, size_t len, int partial)
             const char *query;
             const char *why = levy_http_target_check(sp1 + 1, path, sizeof path, &query);
             if (why) {
-                gate_fail(g, 400, "bad_request", why);
+                const char *code;
+                int st = levy_http_target_status(why, &code);
+                gate_fail(g, st, code, why);
                 return -1;
             }
         } else {

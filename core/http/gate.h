@@ -40,7 +40,15 @@ int levy_gate_feed(levy_gate *g, const char *p, size_t n);
 void levy_gate_free(levy_gate *g);
 
 /** NULL when raw is a canonical origin-form request target (path in path, text after '?' in
- * *query), else the reason it is refused (400 bad_request). */
+ * *query), else the reason it is refused (400 bad_request; levy_http_target_status). */
 const char *levy_http_target_check(const char *raw, char *path, size_t cap, const char **query);
+
+/** The reason levy_http_target_check gives for a path ending in '/' (other than "/"). */
+extern const char levy_http_trailing_slash[];
+
+/** The status for a refusal reason of levy_http_target_check: 404 for a trailing '/' (no
+ * route or file has one, so it is an unknown path: CONTRACT §2.1 404 not_found, as
+ * "/v1/regions/" is to a client), else 400. *code gets "not_found" or "bad_request". */
+int levy_http_target_status(const char *why, const char **code);
 
 #endif

@@ -416,8 +416,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *why =
         levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
     if (why) {
+        const char *code;
+        int st = levy_http_target_status(why, &code);
         evhttp_add_header(oh, "Connection", "close");
-        levy_http_error(req, "unmatched", 400, "bad_request", why);
+        levy_http_error(req, "unmatched", st, code, why);
         return;
     }
     s->ops.dispatch(s->ops.ud, req, method, path, query);

@@ -388,7 +388,7 @@ end
 
 -- Step 2: POST /v1/connections/{id}/subsidiary
 function M.set_subsidiary(id, body)
-  local row, sid = step_input(id, body, "subsidiary_id")
+  local row, sid = step_input(id, body, "subsidiary_id", true)
   if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
     if row.subsidiary_id == sid then return M.view(row) end
     http.error(409, "conflict", "the subsidiary cannot change once the connection is connected")
@@ -406,7 +406,7 @@ end
 
 -- Step 4: POST /v1/connections/{id}/webhook-secret
 function M.set_secret(id, body)
-  local row, token = step_input(id, body, "signing_token")
+  local row, token = step_input(id, body, "signing_token", true)
   if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
   if not row.subsidiary_id then
     http.error(409, "conflict", "choose a subsidiary first (POST /v1/connections/{id}/subsidiary)")

@@ -211,6 +211,10 @@ end
 local JSON_HEADERS = { ["Content-Type"] = "application/json" }
 
 local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id", reason = "reason" }
+-- ?tax_status= takes the values CONTRACT §2.6 names (+ drift, docs/openapi.yaml TaxStatus): a
+-- misspelt one is a 422 naming it, not an empty page a client reads as "none of those"
+local TAX_STATUSES = { pending = true, calculated = true, written = true, not_collecting = true, failed = true,
+                       deleted = true, drift = true }
 
 local opt = lutil.orjnull
 
@@ -299,6 +303,9 @@ local function list_where(q)
     end
   end
   local e = lutil.errors()
+  if q.tax_status ~= nil and q.tax_status ~= "" and not TAX_STATUSES[q.tax_status] then
+    e:add("tax_status", "must be one of pending, calculated, written, not_collecting, failed, deleted, drift")
+  end
   if q.q ~= nil and q.q ~= "" then
     if #q.q > 200 then e:add("q", "must be at most 200 characters") end
     -- number contains the text (case-insensitive), or the id is the text

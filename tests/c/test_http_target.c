@@ -88,6 +88,14 @@ static void t_refused(void)
         CHECK(why != NULL);
     }
     CHECK(levy_http_target_check(NULL, path, sizeof path, &q) != NULL);
+    /* a trailing '/' is an unknown path (CONTRACT §2.1: 404 not_found), the rest 400 */
+    const char *code = NULL;
+    CHECK(levy_http_target_status(levy_http_target_check("/v1/regions/", path, sizeof path, &q),
+                                  &code) == 404);
+    CHECK_EQ_STR(code, "not_found");
+    CHECK(levy_http_target_status(levy_http_target_check("/v1//regions", path, sizeof path, &q),
+                                  &code) == 400);
+    CHECK_EQ_STR(code, "bad_request");
     /* too long for the caller's buffer: refused, not cut */
     CHECK(levy_http_target_check("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", path, 16, &q) !=
           NULL);

@@ -396,6 +396,25 @@ def case_openapi(tmp):
         raw = f.read()
     doc = yaml.safe_load(raw)
     check("openapi 3.1", str(doc.get("openapi", "")).startswith("3.1"), doc.get("openapi"))
+
+    # a key twice in one mapping: PyYAML keeps the last silently, a strict reader (and an
+    # OpenAPI validator) refuses the document; the first value is lost either way
+    dups = []
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = {}
+        for k, _ in node.value:
+            key = loader.construct_object(k, deep=deep)
+            if key in seen:
+                dups.append("%r at line %d (first at line %d)" % (key, k.start_mark.line + 1, seen[key]))
+            seen[key] = k.start_mark.line + 1
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load(raw, Loader=StrictLoader)
+    check("openapi.yaml has no key twice in a mapping", not dups, dups)
     spec = oas.Spec(doc)
     documented = {(m, t) for _, t, m, _ in spec.ops}
     for m, p in sorted(code_routes()):
