@@ -19,6 +19,11 @@ struct levy_vm {
     uint64_t instr_budget;
     int64_t time_ns;
     levy_budget budget; /* for threads without a call */
+    /* Threads of finished calls, reset, for the next calls (levy_vm_thread_take / _give):
+     * each stays anchored in the registry under its ref; lua_close frees them. */
+    lua_State *pool[LEVY_VM_THREAD_POOL];
+    int pool_ref[LEVY_VM_THREAD_POOL];
+    int npool;
 };
 
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -223,6 +228,35 @@ void levy_vm_free(levy_vm *vm)
 }
 
 lua_State *levy_vm_state(levy_vm *vm) { return vm->L; }
+
+lua_State *levy_vm_thread_take(levy_vm *vm, int *ref)
+{
+    if (!vm->npool)
+        return NULL;
+    vm->npool--;
+    *ref = vm->pool_ref[vm->npool];
+    return vm->pool[vm->npool];
+}
+
+int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref)
+{
+    if (vm->npool >= LEVY_VM_THREAD_POOL || T == vm->L || lua_status(T) != LUA_OK)
+        return 0;
+    levy_lua_set_ctx(T, NULL); /* a finalizer run on it before the next call is in no call */
+    /* Unwinds to the base (a finished call is there already), empties and shrinks the stack,
+     * closes what is still open (nothing after a normal return; a __close that fails makes
+     * it unfit). The hook and the budget are set afresh by the next call's
+     * levy_vm_budget_start; the thread's context by levy_lua_set_ctx. */
+    if (lua_resetthread(T) != LUA_OK)
+        return 0;
+    lua_sethook(T, NULL, 0, 0); /* no budget counts while it waits */
+    vm->pool[vm->npool] = T;
+    vm->pool_ref[vm->npool] = ref;
+    vm->npool++;
+    return 1;
+}
+
+int levy_vm_thread_pooled(const levy_vm *vm) { return vm->npool; }
 
 levy_vm *levy_vm_of(lua_State *L)
 {
