@@ -274,6 +274,19 @@ void levy_vm_collect(levy_vm *vm)
     vm->base = vm->peak = vm->used;
 }
 
+void levy_vm_serving_gc(levy_vm *vm)
+{
+    /* Entering generational mode is itself a full collection (lgc.c entergen: it ends the
+     * running cycle, marks everything and frees what is dead): everything
+     * that survives it (the plugins, rules and rate tables) is old from then on, and a minor
+     * collection visits only what was made since the previous one (a few dozen requests'
+     * garbage), so no single request pays for a whole cycle's sweep. A major collection
+     * comes when the heap has doubled since the last one (Lua's default), which requests
+     * whose objects die young do not cause; levy_vm_trim still collects fully after a call
+     * that grew the heap by LEVY_VM_TRIM_BYTES. */
+    lua_gc(vm->L, LUA_GCGEN, LEVY_VM_GC_MINOR, 0);
+}
+
 int levy_vm_trim(levy_vm *vm)
 {
     if (vm->base == 0)

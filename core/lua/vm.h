@@ -45,6 +45,12 @@ typedef struct levy_vm_limits {
 /* A state that grew this much above what it held after the last trim is collected and the
  * freed pages handed back to the OS when a call ends (levy_vm_trim). */
 #define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)
+/* While a generation serves, its collector is generational with a minor collection each time
+ * the heap grew this many per cent (levy_vm_serving_gc; issue 21, bench/README.md "coroutines
+ * reused, the GC's steps"): Lua's incremental collector, levy's before, swept all the garbage
+ * made since its previous cycle in one step once per cycle (~5-8 M instructions, 20-25x a
+ * calculation, about one request in 600-1000). */
+#define LEVY_VM_GC_MINOR 2
 /* Threads of finished calls kept for reuse per VM (levy_vm_thread_give). */
 #define LEVY_VM_THREAD_POOL 16
 
@@ -66,6 +72,10 @@ int levy_vm_trim(levy_vm *vm);
 /** A full collection and malloc_trim(0) now (levy_vm_trim does it past its threshold; the
  * host once before serving, after the build's self-tests and table loading). */
 void levy_vm_collect(levy_vm *vm);
+/** Once a generation is built (loaded, self-tested): a full collection, and the collector
+ * switched to generational mode (minor collections at LEVY_VM_GC_MINOR %) for the calls it
+ * serves. Loading keeps the incremental mode. */
+void levy_vm_serving_gc(levy_vm *vm);
 /** The VM that owns thread L (through the allocator's userdata). */
 levy_vm *levy_vm_of(lua_State *L);
 /** A thread a finished call gave back (levy_vm_thread_give), reset, anchored in the registry
