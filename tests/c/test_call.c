@@ -40,7 +40,8 @@ static void put(const char *rel, const char *text)
 }
 
 static const char HANDLERS[] =
-    "local state = { closed = 0 }\n"
+    "local state = { closed = 0, big = {} }\n"
+    "for i = 1, 40000 do state.big[i] = { i, 'k' .. i } end -- a heap of a few MB, as rules\n"
     "local CLOSER = { __close = function() state.closed = state.closed + 1 end }\n"
     "local function route(path, fn) return { method = 'POST', path = '/v1/t/' .. path, handler "
     "= fn } end\n"
@@ -407,8 +408,8 @@ end:
 }
 
 /* The serving collector (levy_vm_serving_gc: generational) keeps the heap flat over many
- * calls that each leave garbage (~45 kB a call here, 130 MB over the run without a
- * collection), and a reused thread holds none of it. */
+ * calls that each leave garbage (~45 kB a call here, ~65 MB over the run without a
+ * collection), from the first call on. */
 static void t_heap_flat(void)
 {
     result r;
@@ -418,7 +419,7 @@ static void t_heap_flat(void)
     CHECK_EQ_INT(run("garbage", NULL, 300, &r), 0);
     CHECK_EQ_STR(r.text, "300");
     base = levy_vm_mem_used(H.current->vm);
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 1500; i++) {
         CHECK_EQ_INT(run("garbage", NULL, 300, &r), 0);
         CHECK_EQ_INT(r.status, LUA_OK);
         size_t used = levy_vm_mem_used(H.current->vm);
@@ -426,9 +427,10 @@ static void t_heap_flat(void)
             peak = used;
     }
     CHECK_EQ_INT(pooled(), 1);
-    /* a minor collection each time the heap grew 2 %, a major when it doubled: never more
-     * than twice the base plus a few calls' garbage (here: base ~200 kB, peak ~320 kB) */
-    CHECK(peak < base * 2 + ((size_t)256 << 10));
+    /* a minor collection each time the heap grew 2 %: the base and a few calls' garbage
+     * (here: base ~5 MB, a call ~45 kB). Without the minor debt set after the switch (Lua
+     * 5.4.4's bug, vm.c gen_debt) nothing was collected until the heap had doubled. */
+    CHECK(peak < base + base / 8);
 end:
     host_down();
 }
