@@ -77,7 +77,11 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     if (!c)
         return NULL;
     lua_State *L = levy_vm_state(gen->vm);
-    c->co = levy_aux_thread(L, &c->co_ref); /* protected: a full generation fails cleanly */
+    /* A thread a finished call gave back (reset), else a new one (protected: a full
+     * generation fails cleanly) */
+    c->co = levy_vm_thread_take(gen->vm, &c->co_ref);
+    if (!c->co)
+        c->co = levy_aux_thread(L, &c->co_ref);
     if (!c->co) {
         free(c);
         return NULL;
@@ -127,7 +131,10 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     return c;
 }
 
-static void call_free(levy_call *c)
+/* reuse: the call returned normally (LUA_OK) within its budget, so its thread may serve the
+ * next call (levy_vm_thread_give decides whether it is fit); 0 after an error, a budget trip,
+ * out of memory or a start that failed: such a thread is dropped for the GC. */
+static void call_free(levy_call *c, int reuse)
 {
     levy_host *h = c->host;
     if (h) {
@@ -141,7 +148,8 @@ static void call_free(levy_call *c)
     }
     lua_State *L = levy_vm_state(c->gen->vm);
     levy_lua_set_ctx(c->co, NULL);
-    luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
+    if (!(reuse && !c->budget.tripped && levy_vm_thread_give(c->gen->vm, c->co, c->co_ref)))
+        luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
     levy_vm_trim(c->gen->vm);
     levy_gen_unref(c->gen);
     free(c);
@@ -200,7 +208,7 @@ void levy_call_fail(levy_call *c)
 {
     if (c->finish)
         c->finish(c, LUA_ERRMEM, 0);
-    call_free(c);
+    call_free(c, 0);
 }
 
 void levy_call_resume(levy_call *c, int nargs)
@@ -220,5 +228,5 @@ void levy_call_resume(levy_call *c, int nargs)
     }
     if (c->finish)
         c->finish(c, st, st == LUA_OK ? nres : 0);
-    call_free(c);
+    call_free(c, st == LUA_OK);
 }

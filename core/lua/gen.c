@@ -706,7 +706,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     levy_sandbox_push_api(L, "done_loading");
     levy_vm_pcall_bg(g->vm, 0, 0, NULL);
     levy_lua_set_ctx(L, NULL);
-    lua_gc(L, LUA_GCCOLLECT);
+    levy_vm_serving_gc(g->vm); /* a full collection, then the collector calls run under */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     g->loaded_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

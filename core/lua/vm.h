@@ -45,6 +45,14 @@ typedef struct levy_vm_limits {
 /* A state that grew this much above what it held after the last trim is collected and the
  * freed pages handed back to the OS when a call ends (levy_vm_trim). */
 #define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)
+/* With LEVY_LUA_GC=generational, a serving generation's collector is generational with a minor
+ * collection each time the heap grew this many per cent (levy_vm_serving_gc; issue 21,
+ * bench/README.md "coroutines reused, the GC's steps"): Lua's incremental collector, the
+ * default, sweeps all the garbage made since its previous cycle in one step once per cycle
+ * (~5-8 M instructions, 20-25x a calculation, about one request in 600-1000). */
+#define LEVY_VM_GC_MINOR 2
+/* Threads of finished calls kept for reuse per VM (levy_vm_thread_give). */
+#define LEVY_VM_THREAD_POOL 16
 
 typedef struct levy_vm levy_vm;
 
@@ -64,8 +72,28 @@ int levy_vm_trim(levy_vm *vm);
 /** A full collection and malloc_trim(0) now (levy_vm_trim does it past its threshold; the
  * host once before serving, after the build's self-tests and table loading). */
 void levy_vm_collect(levy_vm *vm);
+/** Once a generation is built (loaded, self-tested): a full collection; with the environment's
+ * LEVY_LUA_GC=generational, the collector switched to generational mode (minor collections at
+ * LEVY_VM_GC_MINOR %) for the calls it serves. Loading keeps the incremental mode. */
+void levy_vm_serving_gc(levy_vm *vm);
 /** The VM that owns thread L (through the allocator's userdata). */
 levy_vm *levy_vm_of(lua_State *L);
+/** A thread a finished call gave back (levy_vm_thread_give), reset, anchored in the registry
+ * under *ref, with no context and no hook: the caller sets both (levy_lua_set_ctx,
+ * levy_vm_budget_start) and luaL_unrefs it or gives it back when done. NULL when the pool is
+ * empty (then make one: lua_newthread). Reusing a thread saves its allocation, and the GC's
+ * sweep its free: issue 21, one thread per request was ~5 % of the objects a GC cycle frees. */
+lua_State *levy_vm_thread_take(levy_vm *vm, int *ref);
+/** [-0, +0, -] Offers thread T (anchored under ref) of a call that has ended for reuse: kept
+ * (1; the caller must not unref it) when the pool has room and T is fit, i.e. its status is
+ * LUA_OK (it returned normally: not dead of an error, not suspended) and lua_resetthread
+ * closes it cleanly; else 0 and the caller unrefs it. The caller decides first whether the
+ * call may be reused at all (not after a budget trip, an out-of-memory or a failed start).
+ * Its stack is emptied, its context and hook cleared. Thread identity is therefore not per
+ * call: `coroutine.running()` may return the same thread in a later call. */
+int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref);
+/** Threads in the pool now (tests). */
+int levy_vm_thread_pooled(const levy_vm *vm);
 /** Bytes currently allocated by the state. */
 size_t levy_vm_mem_used(const levy_vm *vm);
 uint64_t levy_vm_instr_budget(const levy_vm *vm);
