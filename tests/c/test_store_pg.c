@@ -30,7 +30,7 @@
 
 #include <event2/event.h>
 
-static char dir[64], url[512], password[64];
+static char dir[64], url[600], password[64];
 static int have_pg = -1;
 
 static int port_free(int port)
