@@ -210,6 +210,53 @@ async function main() {
     assert(/customer_id=/.test(page.url()), 'the filter is not in the link: ' + page.url());
   });
 
+  /* ---- the rest of the newcomer's walk (issue 20, ux20b) ---- */
+  const TODAY = new Date().toISOString().slice(0, 10);
+  const lines = s => s.split('\n').map(x => x.trim()).filter(Boolean);
+  /* the documents of this year whose tax is not in Rillet, as Home counts them */
+  const ncAll = (await api('GET', '/v1/reports/liability?from=' + YEAR + '-01-01&to=' + TODAY + '&not_collected_limit=500')).json;
+
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: Customers are found by name; the Rillet id entry is behind Technical details; where a tax id comes from is said in words', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      const all = (await api('GET', '/v1/customers?limit=100')).json.data;
+      const c0 = all.find(x => x.tax_id && /^external reference /.test(x.tax_id_detail || '') && x.tax_id_source !== 'user');
+      assert(c0, 'no customer with a tax id from an external reference: ' + JSON.stringify(all.map(x => x.tax_id_detail)));
+      const type = c0.tax_id_detail.replace(/^external reference /, '');
+      await page.goto(base + '/#/customers');
+      await page.locator('#customers-table tbody tr[data-id]').first().waitFor();
+      /* the first thing to fill in is the name search; the id entry is not shown until asked */
+      const first = await page.evaluate(() => { const el = document.querySelector('main input:not([type=hidden]), main select'); return el && el.name; });
+      assert(first === 'q', 'the first field of Customers is ' + first);
+      assert(!(await page.locator('input[name=customer_id]').isVisible()), 'the Rillet id entry shows without asking');
+      const said = await page.locator('main').innerText();
+      assert(!/Rillet id|external reference/i.test(said), 'technical words on Customers: ' + lines(said).filter(l => /Rillet id|external reference/i.test(l)).join(' | '));
+      /* found by its name */
+      await page.getByLabel('Search by name').fill(c0.name);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const row = page.locator('#customers-table tbody tr[data-id="' + c0.id + '"]');
+      await row.waitFor();
+      await t.until('only ' + c0.name, async () => (await page.locator('#customers-table tbody tr[data-id]').count()) === 1, 15000, 200);
+      const src = row.locator('.tax-id-source');
+      const words = (await src.innerText()).trim();
+      assert(/ in Rillet$/.test(words) && !words.includes(type) && !/external reference|of type/.test(words), 'tax id source: ' + words);
+      assert(((await src.getAttribute('title')) || '').includes('"' + type + '"'), 'the reference type is not in the title: ' + await src.getAttribute('title'));
+      /* the customer's own page says it in the same words; the id still opens a customer, behind Technical details */
+      await row.locator('a').first().click();
+      await page.locator('#customer-form').waitFor();
+      const own = await page.locator('#tax-id-source').innerText();
+      assert(own.includes(words) && !/external reference|of type/.test(own), 'customer page: ' + own);
+      await shot('ux20b-customer-' + w);
+      await page.goto(base + '/#/customers');
+      await page.locator('#customer-open-details summary', { hasText: 'Technical details' }).click();
+      await page.getByLabel('Rillet customer id').fill(c0.id);
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await page.locator('#customer-form').waitFor();
+      assert((await page.locator('main h1').innerText()).trim() === c0.name, 'opened by id: ' + await page.locator('main h1').innerText());
+    });
+
+  }
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();
