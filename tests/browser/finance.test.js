@@ -257,6 +257,21 @@ async function main() {
 
   }
 
+  await check('1280 px: Products says its status in words ("Active") and names each tax code choice without its code (the code in its title)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/products');
+    const row = page.locator('#products-table tbody tr[data-id]').first();
+    await row.waitFor();
+    const st = await page.locator('#products-table tbody tr[data-id] td:nth-child(2)').allInnerTexts();
+    assert(st.length && st.every(x => ['Active', 'Inactive'].includes(x.trim())), 'statuses: ' + [...new Set(st)].join(' | '));
+    const opts = await row.locator('select[name=tax_code] option').evaluateAll(os => os.map(o => [o.value, o.textContent.trim(), o.title || '']));
+    const coded = opts.filter(([v, txt]) => txt.includes('(' + v + ')') || txt === v);
+    assert(opts.length >= 10 && !coded.length, 'choices with their code: ' + coded.slice(0, 4).map(o => o[1]).join(' | '));
+    const untitled = opts.filter(([v, , title]) => !title.includes(v));
+    assert(!untitled.length, 'choices without their code in the title: ' + untitled.slice(0, 4).map(o => o[1]).join(' | '));
+    await shot('ux20b-products-1280');
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();

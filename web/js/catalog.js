@@ -9,7 +9,9 @@
     return L.fetchAll('/v1/tax-codes').then(function (d) { L.taxCodes = d; return d; });
   };
   /* The tax code picker, grouped by parent (issue 19, product taxonomy): one <optgroup> per
-     old code, holding that code first and then its children (GET /v1/tax-codes `parent`). */
+     old code, holding that code first and then its children (GET /v1/tax-codes `parent`).
+     Each choice by its name (issue 20: words first); the code and the description in its
+     title (on hover). */
   L.taxCodeSelect = function (value, attrs) {
     var sel = h('select', attrs || null);
     var seen = false;
@@ -27,7 +29,8 @@
       var og = h('optgroup', { label: r && r.name ? r.name : root });
       groups[root].forEach(function (t) {
         if (t.code === value) seen = true;
-        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name ? t.name + ' (' + t.code + ')' : t.code), title: t.description || null }));
+        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name || t.code),
+          title: (t.description ? t.description + ' ' : '') + '(tax code ' + t.code + ')' }));
       });
       sel.appendChild(og);
     });
@@ -92,6 +95,15 @@
     b.textContent = SOURCE_WORDS[v] || b.textContent;
     return b;
   }
+  /* Rillet's product status in words (issue 20: "Active", not the enum's "active"); the
+   * status as Rillet names it in the title */
+  var PRODUCT_STATUS = { ACTIVE: ['Active', 'ok'], INACTIVE: ['Inactive', ''] };
+  function productStatus(v) {
+    var k = String(v).toUpperCase(), w = PRODUCT_STATUS[k];
+    var t = String(v).replace(/_/g, ' ').toLowerCase();
+    return h('span', { class: 'badge product-status ' + (w ? w[1] : ''), 'data-status': k, title: 'Rillet status ' + k,
+      text: w ? w[0] : t.charAt(0).toUpperCase() + t.slice(1) });
+  }
   function productRow(p) {
     var src = h('span', { class: 'source' }, sourceBadge(p.tax_code_source || 'default'));
     var st = h('td', { class: 'status-cell', role: 'status' });
@@ -117,7 +129,7 @@
     });
     return h('tr', { dataset: { id: p.id } },
       h('td', null, h('div', { text: p.name || p.id }), p.description ? h('div', { class: 'muted', style: 'font-size:.85rem', text: p.description }) : null),
-      h('td', { class: 'hide-sm' }, p.status ? L.badge(String(p.status).toLowerCase()) : '—'),
+      h('td', { class: 'hide-sm' }, p.status ? productStatus(p.status) : '—'),
       h('td', null, sel),
       h('td', null, src),
       st);
