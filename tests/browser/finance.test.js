@@ -272,6 +272,33 @@ async function main() {
     await shot('ux20b-products-1280');
   });
 
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: Regions names each region first, and at 390 px a row reads without scrolling sideways', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      await page.goto(base + '/#/regions');
+      const row = page.locator('#regions-table tr[data-code="US-CA"]');
+      await row.waitFor();
+      const name = ((await api('GET', '/v1/regions/US-CA')).json || {}).name;
+      assert(name, 'US-CA has no name');
+      const cells = await row.evaluate(tr => Array.from(tr.children).filter(c => c.getClientRects().length).map(c => c.innerText.trim()));
+      assert(cells[0].startsWith(name), 'the row begins with ' + JSON.stringify(cells[0]));
+      const lay = await page.evaluate(() => {
+        const wrap = document.getElementById('regions-table').closest('.table-wrap');
+        const box = wrap.getBoundingClientRect();
+        const tr = document.querySelector('#regions-table tr[data-code="US-CA"]');
+        const out = Array.from(tr.querySelectorAll('input')).filter(el => { const r = el.getBoundingClientRect(); return r.left < box.left - 0.5 || r.right > box.right + 0.5; });
+        return { sideways: wrap.scrollWidth - wrap.clientWidth, out: out.map(el => el.name), page: document.documentElement.scrollWidth - document.documentElement.clientWidth, text: tr.innerText };
+      });
+      if (w === 390) {
+        assert(lay.sideways <= 1 && !lay.out.length, 'the table scrolls sideways by ' + lay.sideways + ' px; past its frame: ' + lay.out.join(', '));
+        assert(lay.page <= 0, 'the page overflows by ' + lay.page + ' px');
+        /* no header row on a phone: each control says what it is */
+        for (const l of ['Subscribed', 'Tax calculation', 'Registration number', 'Effective from']) assert(lay.text.includes(l), 'no "' + l + '" beside its control: ' + JSON.stringify(lay.text));
+      }
+      await shot('ux20b-regions-' + w);
+    });
+  }
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();
