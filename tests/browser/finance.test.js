@@ -255,6 +255,26 @@ async function main() {
       assert((await page.locator('main h1').innerText()).trim() === c0.name, 'opened by id: ' + await page.locator('main h1').innerText());
     });
 
+    await check(w + ' px: the "Why" of an invoice paid in full in Rillet is one sentence (Reports, Filing report, the invoice)', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      const paid = ncAll.not_collected.find(x => x.reason === 'paid_before_calculation' && x.detail === 'paid in full in Rillet');
+      assert(paid, 'no invoice paid in full among the documents not collected: ' + JSON.stringify(ncAll.not_collected.map(x => [x.reason, x.detail])));
+      const once = (where, text) => {
+        const n = (text.match(/\bpaid\b/gi) || []).length;
+        assert(lines(text).length === 1 && n === 1, where + ': ' + JSON.stringify(text));
+      };
+      await page.goto(base + '/#/reports');
+      const r = page.locator('#not-collected-table tbody tr', { has: page.locator('a[href="#/invoices/' + encodeURIComponent(paid.id) + '"]') });
+      await r.waitFor();
+      once('Reports', await r.locator('td').last().innerText());
+      await page.goto(base + '/#/filing?year=' + YEAR);
+      const f = page.locator('#filing-nc-table tbody tr', { has: page.locator('a[href="#/invoices/' + encodeURIComponent(paid.id) + '"]') });
+      await f.waitFor();
+      once('Filing report', await f.locator('td').last().innerText());
+      await page.goto(base + '/#/invoices/' + encodeURIComponent(paid.id));
+      await page.locator('#doc-reason').waitFor();
+      once('the invoice\'s Why', await page.locator('#doc-reason').innerText());
+    });
   }
 
   await check('1280 px: Products says its status in words ("Active") and names each tax code choice without its code (the code in its title)', async () => {

@@ -385,7 +385,7 @@
           h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id) })),
           h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
           h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, x.currency) }),
-          h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+          h('td', { class: 'why' }, L.notCollectedWhy ? L.notCollectedWhy(x) : [String(x.reason).replace(/_/g, ' '), x.detail ? h('div', { class: 'muted', text: x.detail }) : null])));
       });
     }
     add(rows);

@@ -46,6 +46,13 @@
   };
   function reasonText(r) { return REASONS[r] || String(r || '—').replace(/_/g, ' '); }
   L.notCollectedText = reasonText; /* the filing report shows the same reasons */
+  /* A row's "Why" cell content: one sentence for a document paid in Rillet (L.paidWhy), else
+   * the reason in words with levy's detail under it. */
+  function whyParts(x) {
+    var one = x.reason === 'paid_before_calculation' && L.paidWhy(x.detail, true);
+    return one ? [one] : [reasonText(x.reason), x.detail ? h('div', { class: 'muted', text: x.detail }) : null];
+  }
+  L.notCollectedWhy = whyParts; /* and the same cell on the filing report */
   function notAvailable(what) {
     return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
       ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');
@@ -217,7 +224,9 @@
   }
 
   /* Documents whose calculated tax Rillet does not hold: date, document, region, calculated,
-   * collected, not collected, reason (in words; the code and levy's detail on hover/below).
+   * collected, not collected, reason (in words; the code and levy's detail on hover/below). On
+   * a phone: the document, what is not collected and why (the Why readable, not a column one
+   * word wide).
    * The report carries the list's first page; "Show more" reads the next from
    * GET /v1/reports/not-collected (cursor); the totals row counts every document. */
   function notCollectedTable(r) {
@@ -231,25 +240,24 @@
       var cur = x.currency, kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
       var label = (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id);
       tbody.appendChild(h('tr', { 'data-reason': x.reason || '' },
-        h('td', { class: 'hide-sm', text: x.date || '—' }),
+        h('td', { class: 'hide-sm date', text: x.date || '—' }),
         h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: label })),
         h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
-        h('td', { class: 'num', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
+        h('td', { class: 'num hide-sm', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
         h('td', { class: 'num hide-sm', text: L.money(x.collected_tax, cur) }),
         h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, cur) }),
-        h('td', { title: x.reason || '' }, reasonText(x.reason),
-          x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+        h('td', { class: 'why', title: x.reason || '' }, whyParts(x))));
     }
     add(rows);
     var t = (r && r.not_collected_totals) || {}, totals = Object.keys(t);
     var table = L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', { text: 'Region', cls: 'hide-sm' },
-      { text: 'Calculated', cls: 'num' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
+      { text: 'Calculated', cls: 'num hide-sm' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
       tbody, { id: 'not-collected-table' });
     if (rows.length && totals.length) {
       table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (cur) {
         return h('tr', null, h('td', { class: 'hide-sm' }),
           h('td', { text: 'Total' + (totals.length > 1 ? ' ' + cur : '') + ' (invoices minus credit memos)' }),
-          h('td', { class: 'hide-sm' }), h('td'), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
           h('td', { class: 'num', text: L.money(t[cur].tax, cur) }), h('td'));
       })));
     }
