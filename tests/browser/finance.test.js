@@ -255,6 +255,29 @@ async function main() {
       assert((await page.locator('main h1').innerText()).trim() === c0.name, 'opened by id: ' + await page.locator('main h1').innerText());
     });
 
+    await check(w + ' px: Home\'s "See which and why" opens the list of exactly the documents whose tax is not in Rillet this year, in view', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      await page.goto(base + '/#/home');
+      const link = page.locator('#attention-not-collected a');
+      await link.waitFor();
+      await link.click();
+      await page.locator('#not-collected-table').waitFor();
+      const period = [await page.locator('input[name=from]').inputValue(), await page.locator('input[name=to]').inputValue()];
+      assert(period[0] === YEAR + '-01-01' && period[1] === TODAY, 'the list is of ' + period.join(' to ') + ', Home counted ' + YEAR + '-01-01 to ' + TODAY);
+      const want = ncAll.not_collected.slice(0, 100).map(x => x.id).sort();
+      await t.until('the listed documents', async () => {
+        const got = (await page.locator('#not-collected-table tbody a').evaluateAll(as => as.map(a => decodeURIComponent(a.getAttribute('href').split('/').pop())))).sort();
+        return JSON.stringify(got) === JSON.stringify(want);
+      }, 15000, 200);
+      /* in view: the list's top below the sticky header and above the window's bottom */
+      await t.until('the list in view', async () => page.evaluate(() => {
+        const head = document.querySelector('header').getBoundingClientRect().bottom;
+        const r = document.getElementById('not-collected-table').getBoundingClientRect();
+        return r.top >= head && r.top < window.innerHeight - 40;
+      }), 10000, 200);
+      await shot('ux20b-not-collected-' + w);
+    });
+
     await check(w + ' px: the "Why" of an invoice paid in full in Rillet is one sentence (Reports, Filing report, the invoice)', async () => {
       await page.setViewportSize({ width: w, height: hgt });
       const paid = ncAll.not_collected.find(x => x.reason === 'paid_before_calculation' && x.detail === 'paid in full in Rillet');

@@ -164,7 +164,7 @@
           return why[k] + ' ' + w.charAt(0).toLowerCase() + w.slice(1);
         });
         add('warn', plural(n, 'document', 'documents') + ' of ' + year + (n === 1 ? ' has' : ' have') + ' tax levy calculated that is not in Rillet' +
-          (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports', 'See which and why');
+          (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports' + L.qs({ from: from, to: to, list: 'not-collected' }), 'See which and why');
         items[items.length - 1].id = 'attention-not-collected';
       }));
       /* the reports' sums kept on write (issue 20): the last check (daily, or an operator's)

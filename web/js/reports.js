@@ -64,16 +64,26 @@
       var alive = true;
       L.onLeave(function () { alive = false; });
       var today = L.today();
-      var from = h('input', { type: 'date', name: 'from', value: today.slice(0, 4) + '-01-01', required: true });
-      var to = h('input', { type: 'date', name: 'to', value: today, required: true });
+      /* #/reports?from=&to=&region=&list=not-collected (issue 20: Home's "See which and why"
+       * opens exactly the documents it counted: its period, the list in view) */
+      var hq = L.hashQuery ? L.hashQuery() : {};
+      function day(v, dflt) { return /^\d{4}-\d{2}-\d{2}$/.test(v || '') ? v : dflt; }
+      var from = h('input', { type: 'date', name: 'from', value: day(hq.from, today.slice(0, 4) + '-01-01'), required: true });
+      var to = h('input', { type: 'date', name: 'to', value: day(hq.to, today), required: true });
+      var toList = hq.list === 'not-collected';
       /* a region picker (the subscribed regions by name), not a code typed by hand */
       var region = h('select', { name: 'region' }, h('option', { value: '', text: 'All regions' }));
       L.loadRegions().then(function (list) {
         if (!alive) return;
         list.filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          if (x.code === hq.region && linked) { linked.textContent = L.regionLabel(x.code, x.name); return; }
           region.appendChild(h('option', { value: x.code, text: L.regionLabel(x.code, x.name) }));
         });
       }); /* the report works for all regions without the picker's names */
+      /* a region from the link: its option now (the first report asks for it), named once the
+       * names are in */
+      var linked = hq.region ? region.appendChild(h('option', { value: hq.region, text: hq.region })) : null;
+      if (linked) region.value = hq.region;
       var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
       var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
       var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
@@ -88,7 +98,8 @@
       main.appendChild(h('p', { class: 'muted', text: 'Tax collected: the tax Rillet holds on documents dated in the period, as levy last wrote it, per region and jurisdiction, minus credit memos. A region changed later does not remove tax already written.' }));
       main.appendChild(form);
       main.appendChild(liab);
-      main.appendChild(h('h3', { text: 'Calculated, not collected' }));
+      var ncTitle = h('h3', { id: 'not-collected-title', tabindex: '-1', text: 'Calculated, not collected' });
+      main.appendChild(ncTitle);
       main.appendChild(h('p', { class: 'muted', text: 'Documents in the period whose tax levy calculated but Rillet does not hold, with the reason. This tax is not in the totals above.' }));
       main.appendChild(h('div', { class: 'toolbar' }, ncCsv));
       main.appendChild(nc);
@@ -107,6 +118,11 @@
           if (!alive) return;
           L.clear(liab).appendChild(liabilityTable(r));
           L.clear(nc).appendChild(notCollectedTable(r));
+          if (toList) { /* once: the list in view, its heading focused (for a screen reader too) */
+            toList = false;
+            ncTitle.focus({ preventScroll: true });
+            ncTitle.scrollIntoView({ block: 'start' });
+          }
           /* the totals come from sums kept on write: a check that found them differing from
            * the documents is said above them, with the rebuild */
           L.api('GET', '/v1/reports/filing/sums').then(function (s) {
