@@ -342,6 +342,34 @@ async function main() {
     });
   }
 
+  await check('Home: the stale-rates item names its regions as a list, "and" before the last', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const rt = (await api('GET', '/admin/rates')).json;
+    const staleRegions = [...new Set((rt.tables || []).filter(x => x.stale).flatMap(x => x.regions || []))].sort();
+    /* the list-joining helper itself (web/js/core.js) */
+    await page.goto(base + '/#/home');
+    const joined = await page.evaluate(() => window.levy.listWords ? [[], ['A'], ['A', 'B'], ['A', 'B', 'C']].map(a => window.levy.listWords(a)) : null);
+    assert(JSON.stringify(joined) === JSON.stringify(['', 'A', 'A and B', 'A, B and C']), 'L.listWords: ' + JSON.stringify(joined));
+    if (staleRegions.length < 2) { t.log('     fewer than two regions on stale rate tables today: the helper checked alone'); return; }
+    for (const code of staleRegions.slice(0, 2)) {
+      const r = await api('PUT', '/v1/regions/' + code, { subscribed: true });
+      assert(r.status === 200, 'subscribe ' + code + ': ' + r.status);
+    }
+    const mine = [];
+    for (const c of staleRegions) if (((await api('GET', '/v1/regions/' + c)).json || {}).subscribed) mine.push(c);
+    await page.goto(base + '/#/home');
+    const item = page.locator('#attention-rates-stale');
+    await item.waitFor();
+    const text = await item.innerText();
+    const m = /^The rates for (.+) come from /.exec(text);
+    assert(m, 'item: ' + text);
+    const codes = [...m[1].matchAll(/\(([A-Z]{2}(?:-[A-Z0-9]+)?)\)/g)].map(x => x[1]);
+    assert(codes.length === Math.min(mine.length, 5), 'regions named: ' + codes.join(' ') + ' of ' + mine.join(' '));
+    /* "A (X), B (Y) and C (Z)": commas between, "and" before the last, no comma before it */
+    const parts = m[1].split(/, | and /);
+    assert(/ and [^,]+$/.test(m[1]) && !/, and /.test(m[1]) && parts.length === codes.length + (mine.length > 5 ? 1 : 0), 'list: ' + m[1]);
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();

@@ -271,6 +271,12 @@
     var cur = p.currency || currency;
     return L.groupDigits(String(p.amount)) + (cur ? ' ' + cur : '');
   };
+  /* A list in a sentence (issue 20): ['Texas'] -> "Texas", ['Texas', 'Utah'] -> "Texas and
+   * Utah", ['A', 'B', 'C'] -> "A, B and C" (no comma before "and"); empty parts are left out. */
+  L.listWords = function (items) {
+    var a = (items || []).filter(function (x) { return x !== null && x !== undefined && x !== ''; }).map(String);
+    return a.length > 1 ? a.slice(0, -1).join(', ') + ' and ' + a[a.length - 1] : (a[0] || '');
+  };
   /* Why a document paid (or refunded) in Rillet keeps the tax it has, as one sentence (issue 20:
    * the reason's words and the rillet plugin's detail, scope.lua status_policy, said the same
    * thing twice: "...levy does not add tax to paid invoices" and "paid in full in Rillet").

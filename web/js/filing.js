@@ -271,7 +271,7 @@
         });
         if (!hasCa || !provinces.length) return null;
         var names = provinces.sort().map(function (c) { return L.regionLabel(c); });
-        var list = names.length > 1 ? names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] : names[0];
+        var list = L.listWords(names);
         return h('p', { class: 'muted', id: 'filing-canada-note', text: 'A Canadian invoice\'s sales are in two rows, ' + L.regionLabel('CA') +
           ' for the federal return and its province\'s row (' + list + ') for the provincial QST or PST return, while the totals count each document once.' });
       }

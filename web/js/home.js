@@ -195,7 +195,8 @@
         });
         if (!n) return;
         codes.sort();
-        var names = codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).join(', ') + (codes.length > 5 ? ' and ' + (codes.length - 5) + ' more' : '');
+        /* "California (US-CA), Maine (US-ME) and New York (US-NY)" (L.listWords) */
+        var names = L.listWords(codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).concat(codes.length > 5 ? [(codes.length - 5) + ' more'] : []));
         add('warn', 'The rates for ' + names + ' come from ' + plural(n, 'table', 'tables') + ' past ' + (n === 1 ? 'its' : 'their') +
           ' stale date: tax may be calculated on rates that have changed since. Ask your administrator to run levy rates update.', '#/regions', 'See the rate tables');
         items[items.length - 1].id = 'attention-rates-stale';
