@@ -210,6 +210,166 @@ async function main() {
     assert(/customer_id=/.test(page.url()), 'the filter is not in the link: ' + page.url());
   });
 
+  /* ---- the rest of the newcomer's walk (issue 20, ux20b) ---- */
+  const TODAY = new Date().toISOString().slice(0, 10);
+  const lines = s => s.split('\n').map(x => x.trim()).filter(Boolean);
+  /* the documents of this year whose tax is not in Rillet, as Home counts them */
+  const ncAll = (await api('GET', '/v1/reports/liability?from=' + YEAR + '-01-01&to=' + TODAY + '&not_collected_limit=500')).json;
+
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: Customers are found by name; the Rillet id entry is behind Technical details; where a tax id comes from is said in words', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      const all = (await api('GET', '/v1/customers?limit=100')).json.data;
+      const c0 = all.find(x => x.tax_id && /^external reference /.test(x.tax_id_detail || '') && x.tax_id_source !== 'user');
+      assert(c0, 'no customer with a tax id from an external reference: ' + JSON.stringify(all.map(x => x.tax_id_detail)));
+      const type = c0.tax_id_detail.replace(/^external reference /, '');
+      await page.goto(base + '/#/customers');
+      await page.locator('#customers-table tbody tr[data-id]').first().waitFor();
+      /* the first thing to fill in is the name search; the id entry is not shown until asked */
+      const first = await page.evaluate(() => { const el = document.querySelector('main input:not([type=hidden]), main select'); return el && el.name; });
+      assert(first === 'q', 'the first field of Customers is ' + first);
+      assert(!(await page.locator('input[name=customer_id]').isVisible()), 'the Rillet id entry shows without asking');
+      const said = await page.locator('main').innerText();
+      assert(!/Rillet id|external reference/i.test(said), 'technical words on Customers: ' + lines(said).filter(l => /Rillet id|external reference/i.test(l)).join(' | '));
+      /* found by its name */
+      await page.getByLabel('Search by name').fill(c0.name);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const row = page.locator('#customers-table tbody tr[data-id="' + c0.id + '"]');
+      await row.waitFor();
+      await t.until('only ' + c0.name, async () => (await page.locator('#customers-table tbody tr[data-id]').count()) === 1, 15000, 200);
+      const src = row.locator('.tax-id-source');
+      const words = (await src.innerText()).trim();
+      assert(/ in Rillet$/.test(words) && !words.includes(type) && !/external reference|of type/.test(words), 'tax id source: ' + words);
+      assert(((await src.getAttribute('title')) || '').includes('"' + type + '"'), 'the reference type is not in the title: ' + await src.getAttribute('title'));
+      /* the customer's own page says it in the same words; the id still opens a customer, behind Technical details */
+      await row.locator('a').first().click();
+      await page.locator('#customer-form').waitFor();
+      const own = await page.locator('#tax-id-source').innerText();
+      assert(own.includes(words) && !/external reference|of type/.test(own), 'customer page: ' + own);
+      await shot('ux20b-customer-' + w);
+      await page.goto(base + '/#/customers');
+      await page.locator('#customer-open-details summary', { hasText: 'Technical details' }).click();
+      await page.getByLabel('Rillet customer id').fill(c0.id);
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await page.locator('#customer-form').waitFor();
+      assert((await page.locator('main h1').innerText()).trim() === c0.name, 'opened by id: ' + await page.locator('main h1').innerText());
+    });
+
+    await check(w + ' px: Home\'s "See which and why" opens the list of exactly the documents whose tax is not in Rillet this year, in view', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      await page.goto(base + '/#/home');
+      const link = page.locator('#attention-not-collected a');
+      await link.waitFor();
+      await link.click();
+      await page.locator('#not-collected-table').waitFor();
+      const period = [await page.locator('input[name=from]').inputValue(), await page.locator('input[name=to]').inputValue()];
+      assert(period[0] === YEAR + '-01-01' && period[1] === TODAY, 'the list is of ' + period.join(' to ') + ', Home counted ' + YEAR + '-01-01 to ' + TODAY);
+      const want = ncAll.not_collected.slice(0, 100).map(x => x.id).sort();
+      await t.until('the listed documents', async () => {
+        const got = (await page.locator('#not-collected-table tbody a').evaluateAll(as => as.map(a => decodeURIComponent(a.getAttribute('href').split('/').pop())))).sort();
+        return JSON.stringify(got) === JSON.stringify(want);
+      }, 15000, 200);
+      /* in view: the list's top below the sticky header and above the window's bottom */
+      await t.until('the list in view', async () => page.evaluate(() => {
+        const head = document.querySelector('header').getBoundingClientRect().bottom;
+        const r = document.getElementById('not-collected-table').getBoundingClientRect();
+        return r.top >= head && r.top < window.innerHeight - 40;
+      }), 10000, 200);
+      await shot('ux20b-not-collected-' + w);
+    });
+
+    await check(w + ' px: the "Why" of an invoice paid in full in Rillet is one sentence (Reports, Filing report, the invoice)', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      const paid = ncAll.not_collected.find(x => x.reason === 'paid_before_calculation' && x.detail === 'paid in full in Rillet');
+      assert(paid, 'no invoice paid in full among the documents not collected: ' + JSON.stringify(ncAll.not_collected.map(x => [x.reason, x.detail])));
+      const once = (where, text) => {
+        const n = (text.match(/\bpaid\b/gi) || []).length;
+        assert(lines(text).length === 1 && n === 1, where + ': ' + JSON.stringify(text));
+      };
+      await page.goto(base + '/#/reports');
+      const r = page.locator('#not-collected-table tbody tr', { has: page.locator('a[href="#/invoices/' + encodeURIComponent(paid.id) + '"]') });
+      await r.waitFor();
+      once('Reports', await r.locator('td').last().innerText());
+      await page.goto(base + '/#/filing?year=' + YEAR);
+      const f = page.locator('#filing-nc-table tbody tr', { has: page.locator('a[href="#/invoices/' + encodeURIComponent(paid.id) + '"]') });
+      await f.waitFor();
+      once('Filing report', await f.locator('td').last().innerText());
+      await page.goto(base + '/#/invoices/' + encodeURIComponent(paid.id));
+      await page.locator('#doc-reason').waitFor();
+      once('the invoice\'s Why', await page.locator('#doc-reason').innerText());
+    });
+  }
+
+  await check('1280 px: Products says its status in words ("Active") and names each tax code choice without its code (the code in its title)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/products');
+    const row = page.locator('#products-table tbody tr[data-id]').first();
+    await row.waitFor();
+    const st = await page.locator('#products-table tbody tr[data-id] td:nth-child(2)').allInnerTexts();
+    assert(st.length && st.every(x => ['Active', 'Inactive'].includes(x.trim())), 'statuses: ' + [...new Set(st)].join(' | '));
+    const opts = await row.locator('select[name=tax_code] option').evaluateAll(os => os.map(o => [o.value, o.textContent.trim(), o.title || '']));
+    const coded = opts.filter(([v, txt]) => txt.includes('(' + v + ')') || txt === v);
+    assert(opts.length >= 10 && !coded.length, 'choices with their code: ' + coded.slice(0, 4).map(o => o[1]).join(' | '));
+    const untitled = opts.filter(([v, , title]) => !title.includes(v));
+    assert(!untitled.length, 'choices without their code in the title: ' + untitled.slice(0, 4).map(o => o[1]).join(' | '));
+    await shot('ux20b-products-1280');
+  });
+
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: Regions names each region first, and at 390 px a row reads without scrolling sideways', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      await page.goto(base + '/#/regions');
+      const row = page.locator('#regions-table tr[data-code="US-CA"]');
+      await row.waitFor();
+      const name = ((await api('GET', '/v1/regions/US-CA')).json || {}).name;
+      assert(name, 'US-CA has no name');
+      const cells = await row.evaluate(tr => Array.from(tr.children).filter(c => c.getClientRects().length).map(c => c.innerText.trim()));
+      assert(cells[0].startsWith(name), 'the row begins with ' + JSON.stringify(cells[0]));
+      const lay = await page.evaluate(() => {
+        const wrap = document.getElementById('regions-table').closest('.table-wrap');
+        const box = wrap.getBoundingClientRect();
+        const tr = document.querySelector('#regions-table tr[data-code="US-CA"]');
+        const out = Array.from(tr.querySelectorAll('input')).filter(el => { const r = el.getBoundingClientRect(); return r.left < box.left - 0.5 || r.right > box.right + 0.5; });
+        return { sideways: wrap.scrollWidth - wrap.clientWidth, out: out.map(el => el.name), page: document.documentElement.scrollWidth - document.documentElement.clientWidth, text: tr.innerText };
+      });
+      if (w === 390) {
+        assert(lay.sideways <= 1 && !lay.out.length, 'the table scrolls sideways by ' + lay.sideways + ' px; past its frame: ' + lay.out.join(', '));
+        assert(lay.page <= 0, 'the page overflows by ' + lay.page + ' px');
+        /* no header row on a phone: each control says what it is */
+        for (const l of ['Subscribed', 'Tax calculation', 'Registration number', 'Effective from']) assert(lay.text.includes(l), 'no "' + l + '" beside its control: ' + JSON.stringify(lay.text));
+      }
+      await shot('ux20b-regions-' + w);
+    });
+  }
+
+  await check('Home: the stale-rates item names its regions as a list, "and" before the last', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const rt = (await api('GET', '/admin/rates')).json;
+    const staleRegions = [...new Set((rt.tables || []).filter(x => x.stale).flatMap(x => x.regions || []))].sort();
+    /* the list-joining helper itself (web/js/core.js) */
+    await page.goto(base + '/#/home');
+    const joined = await page.evaluate(() => window.levy.listWords ? [[], ['A'], ['A', 'B'], ['A', 'B', 'C']].map(a => window.levy.listWords(a)) : null);
+    assert(JSON.stringify(joined) === JSON.stringify(['', 'A', 'A and B', 'A, B and C']), 'L.listWords: ' + JSON.stringify(joined));
+    if (staleRegions.length < 2) { t.log('     fewer than two regions on stale rate tables today: the helper checked alone'); return; }
+    for (const code of staleRegions.slice(0, 2)) {
+      const r = await api('PUT', '/v1/regions/' + code, { subscribed: true });
+      assert(r.status === 200, 'subscribe ' + code + ': ' + r.status);
+    }
+    const mine = [];
+    for (const c of staleRegions) if (((await api('GET', '/v1/regions/' + c)).json || {}).subscribed) mine.push(c);
+    await page.goto(base + '/#/home');
+    const item = page.locator('#attention-rates-stale');
+    await item.waitFor();
+    const text = await item.innerText();
+    const m = /^The rates for (.+) come from /.exec(text);
+    assert(m, 'item: ' + text);
+    const codes = [...m[1].matchAll(/\(([A-Z]{2}(?:-[A-Z0-9]+)?)\)/g)].map(x => x[1]);
+    assert(codes.length === Math.min(mine.length, 5), 'regions named: ' + codes.join(' ') + ' of ' + mine.join(' '));
+    /* "A (X), B (Y) and C (Z)": commas between, "and" before the last, no comma before it */
+    const parts = m[1].split(/, | and /);
+    assert(/ and [^,]+$/.test(m[1]) && !/, and /.test(m[1]) && parts.length === codes.length + (mine.length > 5 ? 1 : 0), 'list: ' + m[1]);
+  });
+
   await check('no unlabelled control', async () => assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | ')));
   await check('no console error', async () => assert(!errors.length, errors.slice(0, 3).join(' | ')));
   await ctx.close();

@@ -584,9 +584,10 @@ async function main() {
     await page.goto(base + '/#/customers/' + encodeURIComponent(c0.id));
     await page.locator('#customer-form').waitFor();
     const src = await page.locator('#tax-id-source').innerText();
-    // issue 20: the field's name kept, in a sentence that says where in Rillet it is
+    // issue 20: a custom field's name kept, in a sentence that says where in Rillet it is; an
+    // external reference said by what it holds (its type only in the title)
     const where = c0.tax_id_detail.replace(/^custom field (.+)$/, 'the custom field "$1" on the customer in Rillet')
-      .replace(/^external reference (.+)$/, 'the external reference of type "$1" on the customer in Rillet');
+      .replace(/^external reference (.+)$/, 'the customer\'s VAT number in Rillet');
     assert(where !== c0.tax_id_detail && src.includes('from ' + where), 'source line: ' + src + ' (detail ' + c0.tax_id_detail + ')');
     assert((await page.locator('#rillet-tax-id').innerText()).includes('(from ' + where + ')'), 'Rillet tax id line: ' + await page.locator('#rillet-tax-id').innerText());
     assert((await page.locator('#rillet-tax-id').innerText()).includes(c0.tax_id), 'Rillet tax id not shown');
@@ -616,11 +617,13 @@ async function main() {
       external_references: [{ type: 'VAT', id: 'DE123456788' }] }, simH)).json;
     assert(nc && nc.id, 'customer not created in the simulator');
     await page.goto(base + '/#/customers');
-    await page.getByLabel(/Open a customer by Rillet id/).fill(nc.id);
+    await page.locator('#customer-open-details summary').click(); // behind "Technical details" (issue 20)
+    await page.getByLabel('Rillet customer id').fill(nc.id);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.locator('#customer-form').waitFor();
     assert((await page.locator('main h1').innerText()) === 'Late Customer GmbH', 'heading ' + await page.locator('main h1').innerText());
-    assert((await page.locator('#tax-id-source').innerText()).includes('from the external reference of type "VAT" on the customer in Rillet'), 'source ' + await page.locator('#tax-id-source').innerText());
+    assert((await page.locator('#tax-id-source').innerText()).includes('from the customer\'s VAT number in Rillet'), 'source ' + await page.locator('#tax-id-source').innerText());
+    assert((await page.locator('#tax-id-source').getAttribute('title')) === 'In Rillet: the external reference of type "VAT"', 'title ' + await page.locator('#tax-id-source').getAttribute('title'));
   });
 
   await check('customers: customer type set in levy and back (issue 19)', async () => {

@@ -9,7 +9,9 @@
     return L.fetchAll('/v1/tax-codes').then(function (d) { L.taxCodes = d; return d; });
   };
   /* The tax code picker, grouped by parent (issue 19, product taxonomy): one <optgroup> per
-     old code, holding that code first and then its children (GET /v1/tax-codes `parent`). */
+     old code, holding that code first and then its children (GET /v1/tax-codes `parent`).
+     Each choice by its name (issue 20: words first); the code and the description in its
+     title (on hover). */
   L.taxCodeSelect = function (value, attrs) {
     var sel = h('select', attrs || null);
     var seen = false;
@@ -27,7 +29,8 @@
       var og = h('optgroup', { label: r && r.name ? r.name : root });
       groups[root].forEach(function (t) {
         if (t.code === value) seen = true;
-        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name ? t.name + ' (' + t.code + ')' : t.code), title: t.description || null }));
+        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name || t.code),
+          title: (t.description ? t.description + ' ' : '') + '(tax code ' + t.code + ')' }));
       });
       sel.appendChild(og);
     });
@@ -92,6 +95,15 @@
     b.textContent = SOURCE_WORDS[v] || b.textContent;
     return b;
   }
+  /* Rillet's product status in words (issue 20: "Active", not the enum's "active"); the
+   * status as Rillet names it in the title */
+  var PRODUCT_STATUS = { ACTIVE: ['Active', 'ok'], INACTIVE: ['Inactive', ''] };
+  function productStatus(v) {
+    var k = String(v).toUpperCase(), w = PRODUCT_STATUS[k];
+    var t = String(v).replace(/_/g, ' ').toLowerCase();
+    return h('span', { class: 'badge product-status ' + (w ? w[1] : ''), 'data-status': k, title: 'Rillet status ' + k,
+      text: w ? w[0] : t.charAt(0).toUpperCase() + t.slice(1) });
+  }
   function productRow(p) {
     var src = h('span', { class: 'source' }, sourceBadge(p.tax_code_source || 'default'));
     var st = h('td', { class: 'status-cell', role: 'status' });
@@ -117,7 +129,7 @@
     });
     return h('tr', { dataset: { id: p.id } },
       h('td', null, h('div', { text: p.name || p.id }), p.description ? h('div', { class: 'muted', style: 'font-size:.85rem', text: p.description }) : null),
-      h('td', { class: 'hide-sm' }, p.status ? L.badge(String(p.status).toLowerCase()) : '—'),
+      h('td', { class: 'hide-sm' }, p.status ? productStatus(p.status) : '—'),
       h('td', null, sel),
       h('td', null, src),
       st);
@@ -134,24 +146,27 @@
       var more = h('div');
       main.appendChild(h('h1', { text: 'Customers' }));
       main.appendChild(h('p', { class: 'muted', text: 'Exemptions apply in the listed regions (all regions when none are listed) until they expire. A tax id enables reverse charge where the region allows it.' }));
-      // a customer created in Rillet after the import that no sweep or webhook brought yet:
-      // opening it by its Rillet id fetches it from Rillet
-      var byId = h('input', { type: 'text', name: 'customer_id', size: 36, placeholder: 'Rillet customer id', autocomplete: 'off', spellcheck: 'false' });
+      /* a customer is found by its name (issue 20: no ids on the way); a customer created in
+       * Rillet after the import that no sweep or webhook brought yet is opened by its Rillet id,
+       * which levy fetches from Rillet: that entry sits behind "Technical details" */
+      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Customer name' });
+      var current = {};
+      var bar = L.listBar({ path: '/v1/customers', name: 'levy-customers', params: function () { return current; } });
+      var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Customer search' },
+        L.field({ label: 'Search by name', input: search, field: 'q' }), h('button', { type: 'submit', class: 'secondary', text: 'Search' }));
+      main.appendChild(form);
+      var byId = h('input', { type: 'text', name: 'customer_id', size: 36, autocomplete: 'off', spellcheck: 'false' });
       var open = h('form', { class: 'toolbar', id: 'customer-open' },
-        L.field({ label: 'Open a customer by Rillet id (one levy has not seen yet is fetched from Rillet)', input: byId }),
+        L.field({ label: 'Rillet customer id', input: byId,
+          hint: 'For a customer just created in Rillet that the list does not show yet: levy fetches it from Rillet.' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Open' }));
       open.addEventListener('submit', function (ev) {
         ev.preventDefault();
         var v = byId.value.trim();
         if (v) location.hash = '#/customers/' + encodeURIComponent(v);
       });
-      main.appendChild(open);
-      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Customer name' });
-      var current = {};
-      var bar = L.listBar({ path: '/v1/customers', name: 'levy-customers', params: function () { return current; } });
-      var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Customer search' },
-        L.field({ label: 'Search', input: search, field: 'q' }), h('button', { type: 'submit', class: 'secondary', text: 'Search' }));
-      main.appendChild(form);
+      main.appendChild(h('details', { class: 'tech-details', id: 'customer-open-details' },
+        h('summary', { text: 'Technical details' }), open));
       main.appendChild(bar.el);
       main.appendChild(L.tableWrap(['Customer', 'Exemption', { text: 'Certificate', cls: 'hide-sm' }, 'Tax id', { sr: 'Actions' }], tbody, { id: 'customers-table' }));
       main.appendChild(more);
@@ -177,22 +192,40 @@
   }
   /* Where a value came from: "custom field VAT number", "external reference vat-id",
      "set in levy" (an override), or nothing. */
-  function sourceText(detail, source) {
+  function sourceText(detail, source, what) {
     if (source === 'user') return 'set in levy (overrides Rillet)';
-    return detail ? 'from ' + whereInRillet(detail) : '';
+    return detail ? 'from ' + whereInRillet(detail, what) : '';
   }
-  /* Where in Rillet a value sits, in a sentence that keeps the field's name (the user has to find
-   * it there, issue 20): "custom field QST number" -> 'the custom field "QST number" on the
-   * customer in Rillet'; "custom field Tax exempt = Yes" adds 'set to "Yes"'; "external reference
-   * vat-id" -> 'the external reference of type "vat-id" on the customer in Rillet'. */
-  function whereInRillet(detail) {
+  /* What an external reference of a type holds, in words: its type compared as mapping.lua
+   * compares them (case and punctuation ignored: "vat-id" = "VAT ID"); a type of the user's own
+   * (Settings -> Customer data) is named by what it was read for (`what`). */
+  var REF_WORDS = [
+    [/^(vat|vatid|vatnumber|vatno|vatregno|ustidnr|nif|btw|piva)$/, 'VAT number'], [/^(gst|gstnumber|gstin)$/, 'GST number'],
+    [/^hst$/, 'HST number'], [/^abn$/, 'ABN'], [/^ein$/, 'EIN'], [/^(qst|qstnumber|qstno|tvq|tvqnumber|qstregistration)$/, 'QST number']];
+  function refWords(type, what) {
+    var k = String(type || '').toLowerCase().replace(/[^a-z0-9]/g, '');
+    for (var i = 0; i < REF_WORDS.length; i++) if (REF_WORDS[i][0].test(k)) return REF_WORDS[i][1];
+    return what || 'tax id';
+  }
+  /* Where in Rillet a value sits, in a sentence (issue 20): a custom field keeps its name (the
+   * user has to find it there): "custom field QST number" -> 'the custom field "QST number" on
+   * the customer in Rillet'; "custom field Tax exempt = Yes" adds 'set to "Yes"'; an external
+   * reference is said by what it holds, "external reference vat-id" -> "the customer's VAT
+   * number in Rillet" (its type only in techWhere's title). */
+  function whereInRillet(detail, what) {
     var d = String(detail || ''), m = /^custom field (.+?) = (.*)$/.exec(d);
     if (m) return 'the custom field "' + m[1] + '" on the customer in Rillet (set to "' + m[2] + '")';
     m = /^custom field (.+)$/.exec(d);
     if (m) return 'the custom field "' + m[1] + '" on the customer in Rillet';
     m = /^external reference (.+)$/.exec(d);
-    if (m) return 'the external reference of type "' + m[1] + '" on the customer in Rillet';
+    if (m) return 'the customer\'s ' + refWords(m[1], what) + ' in Rillet';
     return d;
+  }
+  /* The technical reading of an external reference for a title attribute (null otherwise):
+   * 'In Rillet: the external reference of type "vat-id"'. */
+  function techWhere(detail) {
+    var m = /^external reference (.+)$/.exec(String(detail || ''));
+    return m ? 'In Rillet: the external reference of type "' + m[1] + '"' : null;
   }
   L.customerSource = sourceText;
   // Issue 19: a tax id that fails the offline check (format or check digit) gets no reverse
@@ -229,7 +262,8 @@
       h('td', null, exemptionText(c)),
       h('td', { class: 'hide-sm' }, certSummary(c)),
       h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }), taxIdBadge(c),
-        tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
+        tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc,
+          title: c.tax_id_source === 'user' ? null : techWhere(c.tax_id_detail) }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
   }
 
@@ -343,12 +377,14 @@
       line(ctSrc, sourceText(nc.customer_type_detail, nc.customer_type_source), 'customer_type', nc.customer_type_source === 'user',
         rillet.customer_type ? '(Rillet: ' + rillet.customer_type + ', from ' + whereInRillet(rillet.customer_type_detail) + ')' : '(Rillet: nothing said)');
       qst.value = nc.qst_number || '';
-      line(qstSrc, sourceText(nc.qst_number_detail, nc.qst_number_source), 'qst_number', nc.qst_number_source === 'user',
-        rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', from ' + whereInRillet(rillet.qst_number_detail) + ')' : '(Rillet: none)');
+      line(qstSrc, sourceText(nc.qst_number_detail, nc.qst_number_source, 'QST number'), 'qst_number', nc.qst_number_source === 'user',
+        rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', from ' + whereInRillet(rillet.qst_number_detail, 'QST number') + ')' : '(Rillet: none)');
+      qstSrc.title = techWhere(rillet.qst_number_detail) || '';
       pickRegions(nc.exempt_regions);
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
         rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', from ' + whereInRillet(rillet.tax_id_detail) + ')' : '(Rillet: none)');
+      taxSrc.title = techWhere(rillet.tax_id_detail) || ''; /* the reference's type, on hover */
       var bad = taxIdProblem(nc);
       if (bad) taxSrc.appendChild(h('span', { class: 'field-error tax-id-invalid', text: ' ' + bad }));
       showRegistry(nc);
@@ -409,20 +445,22 @@
     var info = h('section', { class: 'card' },
       h('h2', { style: 'margin-top:0', text: 'From Rillet' }),
       h('dl', { class: 'kv' },
-        h('dt', { text: 'Id' }), h('dd', { class: 'mono', text: c.id }),
         h('dt', { text: 'Billing address' }), h('dd', { text: addr(c.address) }),
         h('dt', { text: 'Shipping address' }), h('dd', { text: addr(c.shipping_address) }),
-        h('dt', { text: 'Tax id in the Rillet data' }), h('dd', { id: 'rillet-tax-id',
+        h('dt', { text: 'Tax id in the Rillet data' }), h('dd', { id: 'rillet-tax-id', title: techWhere(rillet.tax_id_detail),
           text: rillet.tax_id ? rillet.tax_id + ' (from ' + whereInRillet(rillet.tax_id_detail) + ')' : 'none found' }),
         h('dt', { text: 'Exemption in the Rillet data' }), h('dd', { text: rillet.exempt === true || rillet.exempt === false ?
           (rillet.exempt ? 'exempt' : 'not exempt') + ' (from ' + whereInRillet(rillet.exempt_detail) + ')' : 'none found' }),
         h('dt', { text: 'Customer type in the Rillet data' }), h('dd', { id: 'rillet-customer-type',
           text: rillet.customer_type ? rillet.customer_type + ' (from ' + whereInRillet(rillet.customer_type_detail) + ')' : 'none found' }),
-        h('dt', { text: 'QST number in the Rillet data' }), h('dd', { id: 'rillet-qst-number',
-          text: rillet.qst_number ? rillet.qst_number + ' (from ' + whereInRillet(rillet.qst_number_detail) + ')' : 'none found' }),
-        h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
+        h('dt', { text: 'QST number in the Rillet data' }), h('dd', { id: 'rillet-qst-number', title: techWhere(rillet.qst_number_detail),
+          text: rillet.qst_number ? rillet.qst_number + ' (from ' + whereInRillet(rillet.qst_number_detail, 'QST number') + ')' : 'none found' }),
         h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
-      h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));
+      /* ids and reference types (issue 20): behind "Technical details" */
+      h('details', { class: 'tech-details', id: 'customer-tech' }, h('summary', { text: 'Technical details' }),
+        h('dl', { class: 'tech' }, h('dt', { text: 'Rillet customer id' }), h('dd', { class: 'mono', text: c.id }),
+          h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' })),
+        h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' })));
     return h('div', null, form, certSection(c), info);
   }
 

@@ -271,6 +271,28 @@
     var cur = p.currency || currency;
     return L.groupDigits(String(p.amount)) + (cur ? ' ' + cur : '');
   };
+  /* A list in a sentence (issue 20): ['Texas'] -> "Texas", ['Texas', 'Utah'] -> "Texas and
+   * Utah", ['A', 'B', 'C'] -> "A, B and C" (no comma before "and"); empty parts are left out. */
+  L.listWords = function (items) {
+    var a = (items || []).filter(function (x) { return x !== null && x !== undefined && x !== ''; }).map(String);
+    return a.length > 1 ? a.slice(0, -1).join(', ') + ' and ' + a[a.length - 1] : (a[0] || '');
+  };
+  /* Why a document paid (or refunded) in Rillet keeps the tax it has, as one sentence (issue 20:
+   * the reason's words and the rillet plugin's detail, scope.lua status_policy, said the same
+   * thing twice: "...levy does not add tax to paid invoices" and "paid in full in Rillet").
+   * before: say "before levy calculated the tax" (the lists of tax not collected; a document's
+   * page says it in its status already). null for a detail of another shape. */
+  L.paidWhy = function (detail, before) {
+    var m = /^(paid in full|refunded|partially paid) in Rillet(?: \((.*)\))?$/.exec(String(detail || ''));
+    if (!m) return null;
+    var head = m[1].charAt(0).toUpperCase() + m[1].slice(1) + ' in Rillet' + (before ? ' before levy calculated the tax' : '');
+    if (m[1] === 'partially paid') {
+      /* '"Also tax partially paid invoices" is off: Integrations, Which documents levy writes' */
+      var p = String(m[2] || '').split(': ');
+      return p[0] ? head + ', and ' + p[0] + (p.length > 1 ? ' (' + p.slice(1).join(': ') + ')' : '') : head;
+    }
+    return head + ': levy does not change the tax of ' + (m[1] === 'refunded' ? 'a refunded credit memo' : 'a settled invoice');
+  };
   /* A tax type in words (issue 20 plain words): 'SALES_TAX' -> 'Sales tax'; the acronyms stay. */
   var TAX_TYPES = { SALES_TAX: 'Sales tax', USE_TAX: 'Use tax', LEASE_TRANSACTION_TAX: 'Lease transaction tax',
     AMUSEMENT_TAX: 'Amusement tax', VAT: 'VAT', GST: 'GST', HST: 'HST', PST: 'PST', QST: 'QST' };

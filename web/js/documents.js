@@ -225,6 +225,8 @@
       return m ? t + ' (' + m[1] + ')' : t + ' (' + x + ')';
     }
     if (d.reason === 'manual_tax_kept') return t + ' (' + x + ')';
+    /* paid in Rillet: one sentence, not the reason's words and the detail repeating them */
+    if (d.reason === 'paid_before_calculation' && L.paidWhy(x)) return L.paidWhy(x);
     return t + ': ' + x;
   }
   L.reasonText = reasonText;

@@ -271,7 +271,7 @@
         });
         if (!hasCa || !provinces.length) return null;
         var names = provinces.sort().map(function (c) { return L.regionLabel(c); });
-        var list = names.length > 1 ? names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] : names[0];
+        var list = L.listWords(names);
         return h('p', { class: 'muted', id: 'filing-canada-note', text: 'A Canadian invoice\'s sales are in two rows, ' + L.regionLabel('CA') +
           ' for the federal return and its province\'s row (' + list + ') for the provincial QST or PST return, while the totals count each document once.' });
       }
@@ -385,7 +385,7 @@
           h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id) })),
           h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
           h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, x.currency) }),
-          h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+          h('td', { class: 'why' }, L.notCollectedWhy ? L.notCollectedWhy(x) : [String(x.reason).replace(/_/g, ' '), x.detail ? h('div', { class: 'muted', text: x.detail }) : null])));
       });
     }
     add(rows);

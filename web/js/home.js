@@ -164,7 +164,7 @@
           return why[k] + ' ' + w.charAt(0).toLowerCase() + w.slice(1);
         });
         add('warn', plural(n, 'document', 'documents') + ' of ' + year + (n === 1 ? ' has' : ' have') + ' tax levy calculated that is not in Rillet' +
-          (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports', 'See which and why');
+          (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports' + L.qs({ from: from, to: to, list: 'not-collected' }), 'See which and why');
         items[items.length - 1].id = 'attention-not-collected';
       }));
       /* the reports' sums kept on write (issue 20): the last check (daily, or an operator's)
@@ -195,7 +195,8 @@
         });
         if (!n) return;
         codes.sort();
-        var names = codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).join(', ') + (codes.length > 5 ? ' and ' + (codes.length - 5) + ' more' : '');
+        /* "California (US-CA), Maine (US-ME) and New York (US-NY)" (L.listWords) */
+        var names = L.listWords(codes.slice(0, 5).map(function (c) { return L.regionLabel(c); }).concat(codes.length > 5 ? [(codes.length - 5) + ' more'] : []));
         add('warn', 'The rates for ' + names + ' come from ' + plural(n, 'table', 'tables') + ' past ' + (n === 1 ? 'its' : 'their') +
           ' stale date: tax may be calculated on rates that have changed since. Ask your administrator to run levy rates update.', '#/regions', 'See the rate tables');
         items[items.length - 1].id = 'attention-rates-stale';

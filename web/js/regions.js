@@ -101,7 +101,9 @@
       var countriesDone = false, seq = 0;
       function load() {
         var mine = ++seq;
-        var heads = ['Code', 'Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, { text: 'Rate data', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from'];
+        /* the region by its name first, its code after it (issue 20); on a phone each row is a
+         * block of labelled controls (app.css #regions-table), not a table scrolled sideways */
+        var heads = ['Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, { text: 'Rate data', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from'];
         if (entity) heads.push('Applies');
         heads.push({ sr: 'Save status' });
         tbody = h('tbody', null, L.loadingRow(heads.length));
@@ -221,17 +223,18 @@
       showSource();
     }
 
-    tr.appendChild(h('td', null, h('code', { text: r.code })));
     var own = entity ? null : h('div', { class: 'muted own-values' });
     if (own) own.hidden = true;
-    tr.appendChild(h('td', null, r.name || '', own));
+    tr.appendChild(h('th', { scope: 'row', class: 'region-name' }, L.regionLabelParts(r.code, r.name), own));
     tr.appendChild(h('td', { class: 'hide-sm', title: r.country || '', text: L.countryName(r.country) }));
     tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: r.tax_type ? L.taxTypeText(r.tax_type) : '' })));
     tr.appendChild(h('td', { class: 'hide-sm rate-data' }));
-    tr.appendChild(h('td', null, sub));
-    tr.appendChild(h('td', null, calc));
-    tr.appendChild(h('td', null, reg));
-    tr.appendChild(h('td', null, eff));
+    /* each control's column name as its label, shown only on a phone (no header row there) */
+    function cellLabel(el, text) { return h('label', { class: 'cell-label', for: el.id, text: text }); }
+    tr.appendChild(h('td', { class: 'check-cell' }, cellLabel(sub, 'Subscribed'), sub));
+    tr.appendChild(h('td', { class: 'check-cell' }, cellLabel(calc, 'Tax calculation'), calc));
+    tr.appendChild(h('td', null, cellLabel(reg, 'Registration number'), reg));
+    tr.appendChild(h('td', null, cellLabel(eff, 'Effective from'), eff));
     if (applies) tr.appendChild(applies);
     tr.appendChild(st);
     return tr;

@@ -46,6 +46,13 @@
   };
   function reasonText(r) { return REASONS[r] || String(r || '—').replace(/_/g, ' '); }
   L.notCollectedText = reasonText; /* the filing report shows the same reasons */
+  /* A row's "Why" cell content: one sentence for a document paid in Rillet (L.paidWhy), else
+   * the reason in words with levy's detail under it. */
+  function whyParts(x) {
+    var one = x.reason === 'paid_before_calculation' && L.paidWhy(x.detail, true);
+    return one ? [one] : [reasonText(x.reason), x.detail ? h('div', { class: 'muted', text: x.detail }) : null];
+  }
+  L.notCollectedWhy = whyParts; /* and the same cell on the filing report */
   function notAvailable(what) {
     return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
       ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');
@@ -57,16 +64,26 @@
       var alive = true;
       L.onLeave(function () { alive = false; });
       var today = L.today();
-      var from = h('input', { type: 'date', name: 'from', value: today.slice(0, 4) + '-01-01', required: true });
-      var to = h('input', { type: 'date', name: 'to', value: today, required: true });
+      /* #/reports?from=&to=&region=&list=not-collected (issue 20: Home's "See which and why"
+       * opens exactly the documents it counted: its period, the list in view) */
+      var hq = L.hashQuery ? L.hashQuery() : {};
+      function day(v, dflt) { return /^\d{4}-\d{2}-\d{2}$/.test(v || '') ? v : dflt; }
+      var from = h('input', { type: 'date', name: 'from', value: day(hq.from, today.slice(0, 4) + '-01-01'), required: true });
+      var to = h('input', { type: 'date', name: 'to', value: day(hq.to, today), required: true });
+      var toList = hq.list === 'not-collected';
       /* a region picker (the subscribed regions by name), not a code typed by hand */
       var region = h('select', { name: 'region' }, h('option', { value: '', text: 'All regions' }));
       L.loadRegions().then(function (list) {
         if (!alive) return;
         list.filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          if (x.code === hq.region && linked) { linked.textContent = L.regionLabel(x.code, x.name); return; }
           region.appendChild(h('option', { value: x.code, text: L.regionLabel(x.code, x.name) }));
         });
       }); /* the report works for all regions without the picker's names */
+      /* a region from the link: its option now (the first report asks for it), named once the
+       * names are in */
+      var linked = hq.region ? region.appendChild(h('option', { value: hq.region, text: hq.region })) : null;
+      if (linked) region.value = hq.region;
       var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
       var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
       var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
@@ -81,7 +98,8 @@
       main.appendChild(h('p', { class: 'muted', text: 'Tax collected: the tax Rillet holds on documents dated in the period, as levy last wrote it, per region and jurisdiction, minus credit memos. A region changed later does not remove tax already written.' }));
       main.appendChild(form);
       main.appendChild(liab);
-      main.appendChild(h('h3', { text: 'Calculated, not collected' }));
+      var ncTitle = h('h3', { id: 'not-collected-title', tabindex: '-1', text: 'Calculated, not collected' });
+      main.appendChild(ncTitle);
       main.appendChild(h('p', { class: 'muted', text: 'Documents in the period whose tax levy calculated but Rillet does not hold, with the reason. This tax is not in the totals above.' }));
       main.appendChild(h('div', { class: 'toolbar' }, ncCsv));
       main.appendChild(nc);
@@ -100,6 +118,11 @@
           if (!alive) return;
           L.clear(liab).appendChild(liabilityTable(r));
           L.clear(nc).appendChild(notCollectedTable(r));
+          if (toList) { /* once: the list in view, its heading focused (for a screen reader too) */
+            toList = false;
+            ncTitle.focus({ preventScroll: true });
+            ncTitle.scrollIntoView({ block: 'start' });
+          }
           /* the totals come from sums kept on write: a check that found them differing from
            * the documents is said above them, with the rebuild */
           L.api('GET', '/v1/reports/filing/sums').then(function (s) {
@@ -217,7 +240,9 @@
   }
 
   /* Documents whose calculated tax Rillet does not hold: date, document, region, calculated,
-   * collected, not collected, reason (in words; the code and levy's detail on hover/below).
+   * collected, not collected, reason (in words; the code and levy's detail on hover/below). On
+   * a phone: the document, what is not collected and why (the Why readable, not a column one
+   * word wide).
    * The report carries the list's first page; "Show more" reads the next from
    * GET /v1/reports/not-collected (cursor); the totals row counts every document. */
   function notCollectedTable(r) {
@@ -231,25 +256,24 @@
       var cur = x.currency, kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
       var label = (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id);
       tbody.appendChild(h('tr', { 'data-reason': x.reason || '' },
-        h('td', { class: 'hide-sm', text: x.date || '—' }),
+        h('td', { class: 'hide-sm date', text: x.date || '—' }),
         h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: label })),
         h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
-        h('td', { class: 'num', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
+        h('td', { class: 'num hide-sm', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
         h('td', { class: 'num hide-sm', text: L.money(x.collected_tax, cur) }),
         h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, cur) }),
-        h('td', { title: x.reason || '' }, reasonText(x.reason),
-          x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+        h('td', { class: 'why', title: x.reason || '' }, whyParts(x))));
     }
     add(rows);
     var t = (r && r.not_collected_totals) || {}, totals = Object.keys(t);
     var table = L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', { text: 'Region', cls: 'hide-sm' },
-      { text: 'Calculated', cls: 'num' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
+      { text: 'Calculated', cls: 'num hide-sm' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
       tbody, { id: 'not-collected-table' });
     if (rows.length && totals.length) {
       table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (cur) {
         return h('tr', null, h('td', { class: 'hide-sm' }),
           h('td', { text: 'Total' + (totals.length > 1 ? ' ' + cur : '') + ' (invoices minus credit memos)' }),
-          h('td', { class: 'hide-sm' }), h('td'), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
           h('td', { class: 'num', text: L.money(t[cur].tax, cur) }), h('td'));
       })));
     }
