@@ -147,7 +147,7 @@ async function main() {
     const item = page.locator('#attention-rates-stale');
     if (!stale.length) {
       /* no table of this checkout is stale today: the item must not show */
-      log('     no stale rate table today: checking the item is absent');
+      t.log('     no stale rate table today: checking the item is absent');
       await page.goto(base + '/#/home');
       await page.locator('#attention li').first().waitFor();
       await t.until('Home checked', async () => !(await page.locator('#attention li.loading').count()), 15000, 200);
