@@ -18,6 +18,7 @@ typedef struct jp {
     const char *s;
     size_t len, i;
     int depth;
+    int dup_last;  /* a repeated object key: 0 refused, 1 kept (the later member wins) */
     uint32_t *stk; /* members of the open tables (node indexes): stk0, then allocated */
     size_t nstk, capstk;
     levy_buf tmp;
@@ -296,7 +297,9 @@ static long parse_object_members(jp *d, long t, size_t first, keyset *ks)
         /* a repeated key is refused, as levy.json.decode refuses it */
         size_t n = d->nstk - first;
         int dup = 0;
-        if (n < DUP_LINEAR) {
+        if (d->dup_last) {
+            /* kept: levy.json.decode's walk sets the members in order, the later one wins */
+        } else if (n < DUP_LINEAR) {
             for (size_t k = first; k < d->nstk && !dup; k++) {
                 const levy_json_node *m = &doc->nodes[d->stk[k]];
                 dup = m->klen == klen && memcmp(doc->strs + m->key, doc->strs + koff, klen) == 0;
@@ -444,6 +447,12 @@ void levy_json_doc_free(levy_json_doc *doc)
 
 int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *msg, size_t cap)
 {
+    return levy_json_doc_parse_keys(doc, text, len, 0, msg, cap);
+}
+
+int levy_json_doc_parse_keys(levy_json_doc *doc, const char *text, size_t len, int dup_last,
+                             char *msg, size_t cap)
+{
     doc->nnodes = doc->nkids = 0;
     doc->nstrs = 0;
     jp d;
@@ -451,6 +460,7 @@ int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *
     d.doc = doc;
     d.s = text;
     d.len = len;
+    d.dup_last = dup_last;
     d.stk = d.stk0;
     d.capstk = sizeof d.stk0 / sizeof d.stk0[0];
     /* room for a typical body at once (a node per ~10 bytes of text, every string's bytes):

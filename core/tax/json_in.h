@@ -40,6 +40,10 @@ typedef struct levy_json_doc {
 /* Parses text[0..len) into doc (emptied first). 0, or -1 with levy.json.decode's message in
  * msg ("unexpected character at offset 3"). */
 int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *msg, size_t cap);
+/* The same; dup_last = 1 keeps a repeated object key as another member (levy.json.decode's
+ * duplicate_keys = "last": its walk sets the members in order, so the later value wins). */
+int levy_json_doc_parse_keys(levy_json_doc *doc, const char *text, size_t len, int dup_last,
+                             char *msg, size_t cap);
 void levy_json_doc_free(levy_json_doc *doc);
 
 /* levy_tax_in over a parsed doc; the value on top starts as the doc's root. */

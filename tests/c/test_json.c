@@ -776,6 +776,39 @@ end:
     lua_close(L);
 }
 
+/* Issue 18: json.decode reuses one parsed doc per Lua state; a finalizer the walk runs (a GC
+ * step inside it) that decodes again gets a doc of its own, and both values come out whole. */
+static void t_decode_reentry(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L,
+              "local inner, during = 0, 0\n"
+              "IN = false\n"
+              "local mt = {__gc = function()\n"
+              "  local v = assert(json.decode('{\"x\":[1,2,{\"y\":\"z\"}],\"w\":\"v\"}'))\n"
+              "  assert(v.x[3].y == 'z' and v.w == 'v' and #v.x == 3)\n"
+              "  inner = inner + 1\n"
+              "  if IN then during = during + 1 end\n"
+              "end}\n"
+              "local parts = {}\n"
+              "for i = 1, 20000 do parts[i] = string.format('{\"k\":%d,\"s\":\"s%d\"}', i, i) end\n"
+              "local text = '[' .. table.concat(parts, ',') .. ']'\n"
+              "for round = 1, 5 do\n"
+              "  for i = 1, 2000 do setmetatable({}, mt) end\n"
+              "  IN = true\n"
+              "  local v = assert(json.decode(text))\n"
+              "  IN = false\n"
+              "  assert(#v == 20000)\n"
+              "  for i = 1, 20000 do assert(v[i].k == i and v[i].s == 's' .. i) end\n"
+              "  assert(json.decode('[1]')[1] == 1)\n"
+              "end\n"
+              "collectgarbage()\n"
+              "assert(inner >= 10000, inner)\n"
+              "assert(during > 0, 'no finalizer ran inside a decode')\n"));
+end:
+    lua_close(L);
+}
+
 /* levy_json_escape and levy_json_plain_len test eight bytes at a time (issue 21): every byte
  * value at every place of strings around the word size, among varied plain bytes (the edges
  * ' ', '!', '#', '[', ']', '~'), gives what one byte at a time gives. */
@@ -1016,6 +1049,7 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"duplicate_keys", t_duplicate_keys},
                                   {"decode_chunks", t_decode_chunks},
                                   {"decoders_agree", t_decoders_agree},
+                                  {"decode_reentry", t_decode_reentry},
                                   {"escape_words", t_escape_words},
                                   {"escape_fast", t_escape_fast},
                                   {NULL, NULL}};
