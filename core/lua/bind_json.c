@@ -7,7 +7,7 @@
 
 #include "json_scan.h"
 #include "lctx.h"
-#include "tax/json_in.h"
+#include "json_doc.h"
 
 #define ARRAY_MT_KEY "levy.json.array_mt"
 #define EMPTY_KEY "levy.json.empty_array"
@@ -37,7 +37,7 @@ static levy_buf *push_scratch(lua_State *L)
 
 /* ---------------------------------------------------------------- decode */
 
-/* One grammar (issue 18): the text is parsed by levy_json_doc_parse (core/tax/json_in.c, the
+/* One grammar (issue 18): the text is parsed by levy_json_doc_parse (core/base/json_doc.c, the
  * parse of levy.tax.parse: its values, refusals, messages and offsets) and its nodes are walked
  * into Lua values. A table is created at its final size (the parse knows every table's member
  * count), so no table is rehashed while it fills. */
@@ -109,19 +109,19 @@ static void push_node(lua_State *L, const levy_json_doc *doc, uint32_t k, int ar
 {
     const levy_json_node *n = &doc->nodes[k];
     switch (n->type) {
-    case LEVY_IN_STRING:
+    case LEVY_JSON_STRING:
         lua_pushlstring(L, doc->strs + n->at, n->n);
         return;
-    case LEVY_IN_NUMBER:
+    case LEVY_JSON_INTEGER:
         lua_pushinteger(L, (lua_Integer)n->ival);
         return;
-    case LEVY_IN_BOOLEAN:
+    case LEVY_JSON_BOOLEAN:
         lua_pushboolean(L, n->array);
         return;
-    case LEVY_IN_NULL:
+    case LEVY_JSON_NULL:
         lua_pushlightuserdata(L, NULL);
         return;
-    default: /* LEVY_IN_TABLE; nested at most LEVY_JSON_MAX_DEPTH deep (the parse refuses more) */
+    default: /* LEVY_JSON_TABLE; nested at most LEVY_JSON_MAX_DEPTH deep (the parse refuses more) */
         luaL_checkstack(L, 4, "json.decode");
         break;
     }

@@ -8,7 +8,7 @@
 #include "harness.h"
 #include "json_scan.h"
 #include "lctx.h"
-#include "tax/json_in.h"
+#include "json_doc.h"
 
 int luaopen_levy_json(lua_State *L);
 
@@ -461,7 +461,7 @@ end:
     lua_close(L);
 }
 
-/* Issue 18: levy.json.decode and levy_json_doc_parse (core/tax/json_in.c, levy.tax.parse's
+/* Issue 18: levy.json.decode and levy_json_doc_parse (core/base/json_doc.c, levy.tax.parse's
  * parse) read one grammar: fed the same texts -- the cases above, the fuzz seeds, adversarial
  * shapes (depth, duplicates, NULs, ill-formed UTF-8, huge numbers, big inputs) and random
  * mutations -- both accept with the same values or both refuse with the same message. */
@@ -472,18 +472,18 @@ static int same_value(lua_State *L, int idx, const levy_json_doc *doc, uint32_t 
     size_t len;
     const char *s;
     switch (n->type) {
-    case LEVY_IN_STRING:
+    case LEVY_JSON_STRING:
         if (lua_type(L, idx) != LUA_TSTRING)
             return 0;
         s = lua_tolstring(L, idx, &len);
         return len == n->n && memcmp(s, doc->strs + n->at, len) == 0;
-    case LEVY_IN_NUMBER:
+    case LEVY_JSON_INTEGER:
         return lua_isinteger(L, idx) && lua_tointeger(L, idx) == (lua_Integer)n->ival;
-    case LEVY_IN_BOOLEAN:
+    case LEVY_JSON_BOOLEAN:
         return lua_type(L, idx) == LUA_TBOOLEAN && lua_toboolean(L, idx) == (n->array != 0);
-    case LEVY_IN_NULL:
+    case LEVY_JSON_NULL:
         return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
-    case LEVY_IN_TABLE: {
+    case LEVY_JSON_TABLE: {
         if (lua_type(L, idx) != LUA_TTABLE)
             return 0;
         luaL_checkstack(L, 4, "same_value");
