@@ -422,9 +422,10 @@ end:
     lua_close(L);
 }
 
-/* Issue 21: the decoder moves members into their table 16 at a time (sized tables): objects
- * and arrays of every size around that boundary decode to the same values, a repeated key is
- * found in the pending members and in the table, last-wins holds across the boundary. */
+/* Issue 21: the decoder once moved members into their table 16 at a time (sized tables);
+ * since issue 18 a table is created at its parsed size and the parse finds repeats one by one
+ * up to 16 keys, then in a hash set: objects and arrays of every size around that boundary
+ * decode to the same values, a repeat of any key is found, last-wins holds across it. */
 static void t_decode_chunks(void)
 {
     lua_State *L = new_state();
