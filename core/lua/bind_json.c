@@ -46,63 +46,46 @@ static levy_buf *push_scratch(lua_State *L)
 /* A parsed doc owned by a userdata, so a Lua error in the walk (out of memory) never leaks it.
  * Each Lua state keeps one in its registry for the next decode (a body's doc is one block of
  * ~5x its text: allocating and freeing it per call cost ~6k instructions of a 1.6 KB invoice's
- * ~100k, malloc consolidating the fast bins Lua's small frees fill); a doc that grew beyond
- * DOC_KEEP bytes is freed after its decode. busy: a decode reentered from a finalizer the walk
- * ran takes a doc of its own. */
-typedef struct docbox {
-    levy_json_doc doc;
-    int busy;
-} docbox;
-
+ * ~100k, malloc consolidating the fast bins Lua's small frees fill). A decode takes it out of
+ * the registry and puts it back when done, so a decode reentered from a finalizer the walk ran
+ * makes its own, and one a Lua error ended leaves nothing stale; a doc that grew beyond
+ * DOC_KEEP bytes is freed before it goes back. */
 #define DOC_KEEP (64 * 1024)
-static const char DOC_KEY = 0; /* the registry's kept docbox: &DOC_KEY */
+static const char DOC_KEY = 0; /* the registry's kept doc: &DOC_KEY */
 
 static int doc_gc(lua_State *L)
 {
-    docbox *b = luaL_checkudata(L, 1, DOC_MT);
-    levy_json_doc_free(&b->doc);
+    levy_json_doc_free(luaL_checkudata(L, 1, DOC_MT));
     return 0;
 }
 
-static docbox *new_docbox(lua_State *L)
+/* [-0, +1] The state's kept doc, taken out of the registry, or a new one. */
+static levy_json_doc *take_doc(lua_State *L)
 {
-    docbox *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DOC_KEY) == LUA_TUSERDATA) {
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &DOC_KEY);
+        return lua_touserdata(L, -1);
+    }
+    lua_pop(L, 1);
+    levy_json_doc *doc = lua_newuserdatauv(L, sizeof *doc, 0);
+    memset(doc, 0, sizeof *doc);
     if (luaL_newmetatable(L, DOC_MT)) {
         lua_pushcfunction(L, doc_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    return b;
+    return doc;
 }
 
-/* [-0, +1] The state's kept docbox, or a new one when it is in use. */
-static docbox *take_docbox(lua_State *L)
+/* Puts the doc at stack index idx back into the registry (emptied when it grew too big). */
+static void put_doc(lua_State *L, levy_json_doc *doc, int idx)
 {
-    docbox *b = NULL;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DOC_KEY) == LUA_TUSERDATA)
-        b = lua_touserdata(L, -1);
-    if (b && !b->busy) {
-        b->busy = 1;
-        return b;
-    }
-    lua_pop(L, 1);
-    b = new_docbox(L);
-    if (!lua_rawgetp(L, LUA_REGISTRYINDEX, &DOC_KEY)) { /* the first: kept */
-        lua_pushvalue(L, -2);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &DOC_KEY);
-        b->busy = 1;
-    }
-    lua_pop(L, 1);
-    return b;
-}
-
-static void put_docbox(docbox *b)
-{
-    const levy_json_doc *d = &b->doc;
-    if (d->capnodes * sizeof *d->nodes + d->capkids * sizeof *d->kids + d->capstrs > DOC_KEEP)
-        levy_json_doc_free(&b->doc);
-    b->busy = 0;
+    if (doc->capnodes * sizeof *doc->nodes + doc->capkids * sizeof *doc->kids + doc->capstrs >
+        DOC_KEEP)
+        levy_json_doc_free(doc);
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &DOC_KEY);
 }
 
 static void push_node(lua_State *L, const levy_json_doc *doc, uint32_t k, int array_mt)
@@ -162,15 +145,15 @@ static int l_decode(lua_State *L)
     }
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
-    docbox *b = take_docbox(L);                       /* 3 */
+    levy_json_doc *doc = take_doc(L);                 /* 3 */
     char msg[320];
-    if (levy_json_doc_parse_keys(&b->doc, s, len, dup_last, msg, sizeof msg) != 0) {
-        put_docbox(b);
+    if (levy_json_doc_parse_keys(doc, s, len, dup_last, msg, sizeof msg) != 0) {
+        put_doc(L, doc, 3);
         lua_settop(L, 0);
         return levy_lua_fail(L, "invalid_json", msg);
     }
-    push_node(L, &b->doc, 0, 2);
-    put_docbox(b);
+    push_node(L, doc, 0, 2);
+    put_doc(L, doc, 3);
     return 1;
 }
 

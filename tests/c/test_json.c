@@ -778,34 +778,43 @@ end:
 }
 
 /* Issue 18: json.decode reuses one parsed doc per Lua state; a finalizer the walk runs (a GC
- * step inside it) that decodes again gets a doc of its own, and both values come out whole. */
+ * step inside it) that decodes another big text gets a doc of its own: both values come out
+ * whole (sharing the doc, the inner parse overwrote the nodes the outer walk had still to
+ * read). */
 static void t_decode_reentry(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L,
-              "local inner, during = 0, 0\n"
-              "IN = false\n"
-              "local mt = {__gc = function()\n"
-              "  local v = assert(json.decode('{\"x\":[1,2,{\"y\":\"z\"}],\"w\":\"v\"}'))\n"
-              "  assert(v.x[3].y == 'z' and v.w == 'v' and #v.x == 3)\n"
-              "  inner = inner + 1\n"
-              "  if IN then during = during + 1 end\n"
-              "end}\n"
-              "local parts = {}\n"
-              "for i = 1, 20000 do parts[i] = string.format('{\"k\":%d,\"s\":\"s%d\"}', i, i) end\n"
-              "local text = '[' .. table.concat(parts, ',') .. ']'\n"
-              "for round = 1, 5 do\n"
-              "  for i = 1, 2000 do setmetatable({}, mt) end\n"
-              "  IN = true\n"
-              "  local v = assert(json.decode(text))\n"
-              "  IN = false\n"
-              "  assert(#v == 20000)\n"
-              "  for i = 1, 20000 do assert(v[i].k == i and v[i].s == 's' .. i) end\n"
-              "  assert(json.decode('[1]')[1] == 1)\n"
-              "end\n"
-              "collectgarbage()\n"
-              "assert(inner >= 10000, inner)\n"
-              "assert(during > 0, 'no finalizer ran inside a decode')\n"));
+    CHECK(run(L, "local function text(sign)\n"
+                 "  local parts = {}\n"
+                 "  for i = 1, 20000 do parts[i] = string.format('{\"k\":%d,\"s\":\"s%d\"}', "
+                 "sign * i, sign * i) end\n"
+                 "  return '[' .. table.concat(parts, ',') .. ']'\n"
+                 "end\n"
+                 "local outer, other = text(1), text(-1)\n"
+                 "local function check(v, sign)\n"
+                 "  assert(#v == 20000)\n"
+                 "  for i = 1, 20000 do\n"
+                 "    assert(v[i].k == sign * i and v[i].s == 's' .. sign * i, i)\n"
+                 "  end\n"
+                 "end\n"
+                 "local inner, during = 0, 0\n"
+                 "IN = false\n"
+                 "local mt = {__gc = function()\n"
+                 "  check(assert(json.decode(other)), -1)\n"
+                 "  inner = inner + 1\n"
+                 "  if IN then during = during + 1 end\n"
+                 "end}\n"
+                 "for round = 1, 4 do\n"
+                 "  for i = 1, 2 do setmetatable({}, mt) end\n"
+                 "  IN = true\n"
+                 "  local v = assert(json.decode(outer))\n"
+                 "  IN = false\n"
+                 "  check(v, 1)\n"
+                 "  assert(json.decode('[1]')[1] == 1)\n"
+                 "end\n"
+                 "collectgarbage()\n"
+                 "assert(inner == 8, inner)\n"
+                 "assert(during > 0, 'no finalizer ran inside a decode')\n"));
 end:
     lua_close(L);
 }
