@@ -7,6 +7,7 @@
 
 #include "json_scan.h"
 #include "lctx.h"
+#include "json_doc.h"
 
 #define ARRAY_MT_KEY "levy.json.array_mt"
 #define EMPTY_KEY "levy.json.empty_array"
@@ -36,265 +37,95 @@ static levy_buf *push_scratch(lua_State *L)
 
 /* ---------------------------------------------------------------- decode */
 
-typedef struct dec {
-    lua_State *L;
-    const char *s;
-    size_t len, i;
-    int depth;
-    int array_mt; /* stack index */
-    int dup_last; /* duplicate object keys: 0 = refused (default), 1 = the last one wins */
-    levy_buf *tmp;
-    char msg[320];
-} dec;
+/* One grammar (issue 18): the text is parsed by levy_json_doc_parse (core/base/json_doc.c, the
+ * parse of levy.tax.parse: its values, refusals, messages and offsets) and its nodes are walked
+ * into Lua values. A table is created at its final size (the parse knows every table's member
+ * count), so no table is rehashed while it fills. */
+#define DOC_MT "levy.json.Doc"
 
-static void skip_ws(dec *d)
-{
-    while (d->i < d->len) {
-        char c = d->s[d->i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        d->i++;
-    }
-}
+/* A parsed doc owned by a userdata, so a Lua error in the walk (out of memory) never leaks it.
+ * Each Lua state keeps one in its registry for the next decode (a body's doc is one block of
+ * ~5x its text: allocating and freeing it per call cost ~6k instructions of a 1.6 KB invoice's
+ * ~100k, malloc consolidating the fast bins Lua's small frees fill). A decode takes it out of
+ * the registry and puts it back when done, so a decode reentered from a finalizer the walk ran
+ * makes its own, and one a Lua error ended leaves nothing stale; a doc that grew beyond
+ * DOC_KEEP bytes is freed before it goes back. */
+#define DOC_KEEP (64 * 1024)
+static const char DOC_KEY = 0; /* the registry's kept doc: &DOC_KEY */
 
-static int dec_fail(dec *d, const char *what)
+static int doc_gc(lua_State *L)
 {
-    if (!d->msg[0])
-        snprintf(d->msg, sizeof d->msg, "%s at offset %zu", what, d->i);
-    return -1;
-}
-
-static int dec_string(dec *d)
-{
-    levy_err e;
-    size_t used;
-    /* a string of plain bytes (most keys and values) is pushed straight from the text */
-    const char *p = d->s + d->i + 1;
-    size_t n = levy_json_plain_len(p, d->len - d->i - 1);
-    if (n < d->len - d->i - 1 && p[n] == '"') {
-        lua_pushlstring(d->L, p, n);
-        d->i += n + 2;
-        return 0;
-    }
-    d->tmp->len = 0;
-    if (levy_json_unescape(d->s + d->i, d->len - d->i, 1, d->tmp, &used, &e) != LEVY_OK) {
-        snprintf(d->msg, sizeof d->msg, "%s (string at offset %zu)", e.message, d->i);
-        return -1;
-    }
-    if (d->tmp->oom)
-        return dec_fail(d, "out of memory");
-    lua_pushlstring(d->L, d->tmp->data ? d->tmp->data : "", d->tmp->len);
-    d->i += used;
+    levy_json_doc_free(luaL_checkudata(L, 1, DOC_MT));
     return 0;
 }
 
-static int dec_value(dec *d);
-
-/* Members are decoded onto the stack and moved into their table DEC_CHUNK at a time: the
- * table is created at its size (objects and arrays of up to DEC_CHUNK members, nearly every
- * request body's, are never rehashed; issue 21: growing them one key at a time was ~7 % of a
- * /v1/calculate's instructions). */
-#define DEC_CHUNK 16
-
-/* [-(2n or n), +0] Moves the n pending members above the table at t into it (pairs when obj,
- * else values numbered from *next); creates the table (sized n) when t is 0. Returns t. */
-static int dec_flush(dec *d, int t, int first, int n, int obj, lua_Integer *next)
+/* [-0, +1] The state's kept doc, taken out of the registry, or a new one. */
+static levy_json_doc *take_doc(lua_State *L)
 {
-    lua_State *L = d->L;
-    if (!t) {
-        lua_createtable(L, obj ? 0 : n, obj ? n : 0);
-        if (!obj) {
-            lua_pushvalue(L, d->array_mt);
-            lua_setmetatable(L, -2);
-        }
-        lua_insert(L, first);
-        t = first;
-        first++;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DOC_KEY) == LUA_TUSERDATA) {
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &DOC_KEY);
+        return lua_touserdata(L, -1);
     }
-    int w = obj ? 2 : 1;
-    for (int k = 0; k < n; k++) {
-        lua_pushvalue(L, first + w * k);
-        if (obj) {
-            lua_pushvalue(L, first + 2 * k + 1);
-            lua_rawset(L, t);
-        } else {
-            lua_rawseti(L, t, (*next)++);
-        }
+    lua_pop(L, 1);
+    levy_json_doc *doc = lua_newuserdatauv(L, sizeof *doc, 0);
+    memset(doc, 0, sizeof *doc);
+    if (luaL_newmetatable(L, DOC_MT)) {
+        lua_pushcfunction(L, doc_gc);
+        lua_setfield(L, -2, "__gc");
     }
-    lua_settop(L, t);
-    return t;
+    lua_setmetatable(L, -2);
+    return doc;
 }
 
-static int dec_array(dec *d)
+/* Puts the doc at stack index idx back into the registry (emptied when it grew too big). */
+static void put_doc(lua_State *L, levy_json_doc *doc, int idx)
 {
-    lua_State *L = d->L;
-    int t = 0, first = lua_gettop(L) + 1, n = 0;
-    lua_Integer next = 1;
-    d->i++;
-    skip_ws(d);
-    if (d->i < d->len && d->s[d->i] == ']') {
-        d->i++;
-        dec_flush(d, 0, first, 0, 0, &next);
-        return 0;
-    }
-    for (;;) {
-        if (!lua_checkstack(L, 4)) /* the value, a flush */
-            return dec_fail(d, "stack overflow");
-        if (dec_value(d))
-            return -1;
-        if (++n == DEC_CHUNK) {
-            t = dec_flush(d, t, t ? t + 1 : first, n, 0, &next);
-            n = 0;
-        }
-        skip_ws(d);
-        if (d->i >= d->len)
-            return dec_fail(d, "unterminated array");
-        char c = d->s[d->i++];
-        if (c == ']') {
-            dec_flush(d, t, t ? t + 1 : first, n, 0, &next);
-            return 0;
-        }
-        if (c != ',') {
-            d->i--;
-            return dec_fail(d, "expected ',' or ']'");
-        }
-    }
+    if (doc->capnodes * sizeof *doc->nodes + doc->capkids * sizeof *doc->kids + doc->capstrs >
+        DOC_KEEP)
+        levy_json_doc_free(doc);
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &DOC_KEY);
 }
 
-static int dec_object(dec *d)
+static void push_node(lua_State *L, const levy_json_doc *doc, uint32_t k, int array_mt)
 {
-    lua_State *L = d->L;
-    int t = 0, first = lua_gettop(L) + 1, n = 0;
-    d->i++;
-    skip_ws(d);
-    if (d->i < d->len && d->s[d->i] == '}') {
-        d->i++;
-        dec_flush(d, 0, first, 0, 1, NULL);
-        return 0;
-    }
-    for (;;) {
-        if (!lua_checkstack(L, 6)) /* the key, its lookup, the value, a flush */
-            return dec_fail(d, "stack overflow");
-        skip_ws(d);
-        if (d->i >= d->len || d->s[d->i] != '"')
-            return dec_fail(d, "expected a string key");
-        size_t key_at = d->i;
-        if (dec_string(d))
-            return -1;
-        if (!d->dup_last) {
-            /* a repeated key is refused: two readers of the same text must never see two
-             * different objects (last wins here, first wins elsewhere); the key is looked up
-             * in the table and among the pending keys */
-            int dup = 0, pend = t ? t + 1 : first;
-            if (t) {
-                lua_pushvalue(L, -1);
-                dup = lua_rawget(L, t) != LUA_TNIL;
-                lua_pop(L, 1);
-            }
-            for (int k = 0; k < n && !dup; k++)
-                dup = lua_rawequal(L, pend + 2 * k, -1);
-            if (dup) {
-                size_t kl;
-                const char *k = lua_tolstring(L, -1, &kl);
-                snprintf(d->msg, sizeof d->msg, "duplicate object key \"%.*s%s\" at offset %zu",
-                         (int)(kl > 64 ? 64 : kl), k, kl > 64 ? "..." : "", key_at);
-                return -1;
-            }
-        }
-        skip_ws(d);
-        if (d->i >= d->len || d->s[d->i] != ':')
-            return dec_fail(d, "expected ':'");
-        d->i++;
-        if (dec_value(d))
-            return -1;
-        if (++n == DEC_CHUNK) {
-            t = dec_flush(d, t, t ? t + 1 : first, n, 1, NULL);
-            n = 0;
-        }
-        skip_ws(d);
-        if (d->i >= d->len)
-            return dec_fail(d, "unterminated object");
-        char c = d->s[d->i++];
-        if (c == '}') {
-            dec_flush(d, t, t ? t + 1 : first, n, 1, NULL);
-            return 0;
-        }
-        if (c != ',') {
-            d->i--;
-            return dec_fail(d, "expected ',' or '}'");
-        }
-    }
-}
-
-static int dec_value(dec *d)
-{
-    lua_State *L = d->L;
-    skip_ws(d);
-    if (d->i >= d->len)
-        return dec_fail(d, "unexpected end of input");
-    if (!lua_checkstack(L, 4))
-        return dec_fail(d, "stack overflow");
-    const char *p = d->s + d->i;
-    size_t rest = d->len - d->i;
-    switch (*p) {
-    case '{':
-    case '[': {
-        if (d->depth >= LEVY_JSON_MAX_DEPTH)
-            return dec_fail(d, "nesting deeper than 200");
-        d->depth++;
-        int rc = *p == '{' ? dec_object(d) : dec_array(d);
-        d->depth--;
-        return rc;
-    }
-    case '"':
-        return dec_string(d);
-    case 't':
-        if (rest >= 4 && memcmp(p, "true", 4) == 0) {
-            lua_pushboolean(L, 1);
-            d->i += 4;
-            return 0;
-        }
+    const levy_json_node *n = &doc->nodes[k];
+    switch (n->type) {
+    case LEVY_JSON_STRING:
+        lua_pushlstring(L, doc->strs + n->at, n->n);
+        return;
+    case LEVY_JSON_INTEGER:
+        lua_pushinteger(L, (lua_Integer)n->ival);
+        return;
+    case LEVY_JSON_BOOLEAN:
+        lua_pushboolean(L, n->array);
+        return;
+    case LEVY_JSON_NULL:
+        lua_pushlightuserdata(L, NULL);
+        return;
+    default: /* LEVY_JSON_TABLE; nested at most LEVY_JSON_MAX_DEPTH deep (the parse refuses more) */
+        luaL_checkstack(L, 4, "json.decode");
         break;
-    case 'f':
-        if (rest >= 5 && memcmp(p, "false", 5) == 0) {
-            lua_pushboolean(L, 0);
-            d->i += 5;
-            return 0;
-        }
-        break;
-    case 'n':
-        if (rest >= 4 && memcmp(p, "null", 4) == 0) {
-            lua_pushlightuserdata(L, NULL);
-            d->i += 4;
-            return 0;
-        }
-        break;
-    default: {
-        size_t n = levy_json_number_len(p, rest);
-        if (!n)
-            break;
-        int64_t v;
-        if (levy_json_int_literal(p, n, &v)) {
-            lua_pushinteger(L, (lua_Integer)v);
-        } else {
-            char small[64];
-            if (n + 1 <= sizeof small) {
-                small[0] = 0;
-                memcpy(small + 1, p, n);
-                lua_pushlstring(L, small, n + 1);
-            } else {
-                luaL_Buffer b;
-                luaL_buffinit(L, &b);
-                luaL_addchar(&b, '\0');
-                luaL_addlstring(&b, p, n);
-                luaL_pushresult(&b);
-            }
-        }
-        d->i += n;
-        return 0;
     }
+    const uint32_t *kids = doc->kids + n->at;
+    if (n->array) {
+        lua_createtable(L, (int)n->n, 0);
+        lua_pushvalue(L, array_mt);
+        lua_setmetatable(L, -2);
+        for (uint32_t i = 0; i < n->n; i++) {
+            push_node(L, doc, kids[i], array_mt);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+    } else {
+        lua_createtable(L, 0, (int)n->n);
+        for (uint32_t i = 0; i < n->n; i++) {
+            const levy_json_node *m = &doc->nodes[kids[i]];
+            lua_pushlstring(L, doc->strs + m->key, m->klen);
+            push_node(L, doc, kids[i], array_mt);
+            lua_rawset(L, -3);
+        }
     }
-    return dec_fail(d, "unexpected character");
 }
 
 /* json.decode(text[, opts]); opts.duplicate_keys = "error" (default) | "last". */
@@ -314,19 +145,15 @@ static int l_decode(lua_State *L)
     }
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
-    dec d = {.L = L, .s = s, .len = len, .array_mt = 2, .dup_last = dup_last};
-    d.tmp = push_scratch(L); /* 3 */
-    int rc = dec_value(&d);
-    if (rc == 0) {
-        skip_ws(&d);
-        if (d.i != d.len)
-            rc = dec_fail(&d, "trailing characters");
-    }
-    levy_buf_free(d.tmp);
-    if (rc) {
+    levy_json_doc *doc = take_doc(L);                 /* 3 */
+    char msg[320];
+    if (levy_json_doc_parse_keys(doc, s, len, dup_last, msg, sizeof msg) != 0) {
+        put_doc(L, doc, 3);
         lua_settop(L, 0);
-        return levy_lua_fail(L, "invalid_json", d.msg);
+        return levy_lua_fail(L, "invalid_json", msg);
     }
+    push_node(L, doc, 0, 2);
+    put_doc(L, doc, 3);
     return 1;
 }
 

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "json_doc.h"
 
 int luaopen_levy_json(lua_State *L);
 
@@ -421,9 +422,10 @@ end:
     lua_close(L);
 }
 
-/* Issue 21: the decoder moves members into their table 16 at a time (sized tables): objects
- * and arrays of every size around that boundary decode to the same values, a repeated key is
- * found in the pending members and in the table, last-wins holds across the boundary. */
+/* Issue 21: the decoder once moved members into their table 16 at a time (sized tables);
+ * since issue 18 a table is created at its parsed size and the parse finds repeats one by one
+ * up to 16 keys, then in a hash set: objects and arrays of every size around that boundary
+ * decode to the same values, a repeat of any key is found, last-wins holds across it. */
 static void t_decode_chunks(void)
 {
     lua_State *L = new_state();
@@ -456,6 +458,363 @@ static void t_decode_chunks(void)
         "assert(#v.a == 41 and v.a[40].x[2] == 2 and next(v.a[40].y) == nil and #v.a[41] == 0)\n"
         "local e = assert(json.decode([[{\"\\u00e9\":\"caf\\u00e9\",\"b\":\"x\\\"y\"}]]))\n"
         "assert(e['\\u{e9}'] == 'caf\\u{e9}' and e.b == 'x\"y')\n"));
+end:
+    lua_close(L);
+}
+
+/* Issue 18: levy.json.decode and levy_json_doc_parse (core/base/json_doc.c, levy.tax.parse's
+ * parse) read one grammar: fed the same texts -- the cases above, the fuzz seeds, adversarial
+ * shapes (depth, duplicates, NULs, ill-formed UTF-8, huge numbers, big inputs) and random
+ * mutations -- both accept with the same values or both refuse with the same message. */
+static int same_value(lua_State *L, int idx, const levy_json_doc *doc, uint32_t k)
+{
+    const levy_json_node *n = &doc->nodes[k];
+    idx = lua_absindex(L, idx);
+    size_t len;
+    const char *s;
+    switch (n->type) {
+    case LEVY_JSON_STRING:
+        if (lua_type(L, idx) != LUA_TSTRING)
+            return 0;
+        s = lua_tolstring(L, idx, &len);
+        return len == n->n && memcmp(s, doc->strs + n->at, len) == 0;
+    case LEVY_JSON_INTEGER:
+        return lua_isinteger(L, idx) && lua_tointeger(L, idx) == (lua_Integer)n->ival;
+    case LEVY_JSON_BOOLEAN:
+        return lua_type(L, idx) == LUA_TBOOLEAN && lua_toboolean(L, idx) == (n->array != 0);
+    case LEVY_JSON_NULL:
+        return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+    case LEVY_JSON_TABLE: {
+        if (lua_type(L, idx) != LUA_TTABLE)
+            return 0;
+        luaL_checkstack(L, 4, "same_value");
+        int has_mt = lua_getmetatable(L, idx), is_arr = 0;
+        if (has_mt) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
+            is_arr = lua_rawequal(L, -1, -2);
+            lua_pop(L, 2);
+        }
+        if (has_mt != n->array || is_arr != n->array)
+            return 0;
+        uint32_t count = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            count++;
+        }
+        if (count != n->n)
+            return 0;
+        for (uint32_t i = 0; i < n->n; i++) {
+            uint32_t m = doc->kids[n->at + i];
+            if (n->array)
+                lua_rawgeti(L, idx, (lua_Integer)i + 1);
+            else {
+                lua_pushlstring(L, doc->strs + doc->nodes[m].key, doc->nodes[m].klen);
+                lua_rawget(L, idx);
+            }
+            int ok = same_value(L, -1, doc, m);
+            lua_pop(L, 1);
+            if (!ok)
+                return 0;
+        }
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* 1 when the two decoders agree on text[0..len) (prints the first few disagreements). */
+static int decoders_agree(lua_State *L, const char *text, size_t len)
+{
+    static int shown;
+    levy_json_doc doc = {0};
+    char msg[320] = "";
+    int prc = levy_json_doc_parse(&doc, text, len, msg, sizeof msg);
+    lua_getglobal(L, "json");
+    lua_getfield(L, -1, "decode");
+    lua_pushlstring(L, text, len);
+    lua_call(L, 1, 2);
+    int ok;
+    if (lua_isnil(L, -2))
+        ok = prc != 0 && lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), msg) == 0;
+    else
+        ok = prc == 0 && same_value(L, -2, &doc, 0);
+    if (!ok && shown++ < 5)
+        fprintf(stderr, "  disagree on %.*s%s: parse %d '%s', decode '%s'\n",
+                (int)(len > 120 ? 120 : len), text, len > 120 ? "..." : "", prc, msg,
+                lua_isnil(L, -2) ? lua_tostring(L, -1) : "(a value)");
+    lua_pop(L, 3);
+    levy_json_doc_free(&doc);
+    return ok;
+}
+
+static int agree_str(lua_State *L, const char *s) { return decoders_agree(L, s, strlen(s)); }
+
+static void t_decoders_agree(void)
+{
+    lua_State *L = new_state();
+    static const char *const texts[] = {
+        "",
+        " ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "[1,]",
+        "{\"a\":1,}",
+        "nul",
+        "nulL",
+        "tru",
+        "fals",
+        "[1]x",
+        "\"\\u0000\"",
+        "\"a\\0b\"",
+        "\"\\ud800\"",
+        "{\"a\" 1}",
+        "[01]",
+        "[NaN]",
+        "[.5]",
+        "'x'",
+        "{\"a\":1,\"b\":-2,\"c\":9007199254740993,\"d\":1.5,\"e\":1e3,\"f\":null,\"g\":[true,"
+        "false],\"h\":\"x\\u00e9\",\"i\":[],\"j\":{},\"k\":99999999999999999999,\"l\":-0}",
+        "[1, 2.5, -3e-2, {\"x\": 0.1}, [1e400]]",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "-0",
+        "-0.0",
+        "0e0",
+        "1E+3",
+        "-",
+        "1.",
+        "1e",
+        "+1",
+        "\"",
+        "\"abc",
+        "\"\\\"",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\uD83D\\uDE00\"",
+        "\"\\ud83d\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "{\"\":1}",
+        "{\"\":1,\"\":2}",
+        "{\"a\":null,\"a\":1}",
+        "{\"a\":1,\"\\u0061\":2}",
+        "{\"a\":{\"a\":1},\"b\":{\"a\":2}}",
+        "[{\"a\":1},{\"a\":2}]",
+        "{\"lines\":[{\"id\":\"1\",\"amount\":\"1.00\",\"amount\":"
+        "\"1000.00\"}]}",
+        "{\"description\":\"caf\xc3\"}",
+        "{\"description\":\"\xc0\xaf\"}",
+        "{\"description\":\"\xed\xa0\x80\"}",
+        "{\"description\":\"\xf4\x90\x80\x80\"}",
+        "{\"k\xff\":1}",
+        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+        "\"a\nb\"",
+        "\"tab\there\"",
+        "{1:2}",
+        "{\"a\":}",
+        "{,}",
+        "[,1]",
+        "[1 2]",
+        "{\"a\":1 \"b\":2}",
+        "{\"a\"",
+        "{\"a\":",
+        "{\"a\":1",
+        "[1",
+        "[\"x\"",
+        " \t\r\n[ \t\r\n1 \t\r\n] \t\r\n",
+        "\f1",
+        "true",
+        "false",
+        "null",
+        "[true,false,null]",
+        "{\"x\":truex}",
+        "\xef\xbb\xbf{}",
+        "{\"k\":\"" /* a key of 70 bytes, repeated: the message cuts it at 64 */
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+        "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1,"
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":2}",
+        "[1.00000000000000000000000000000000000000000000000000000000000000000000000001]",
+        "{\"a\":\"\\/\\b\\f\\n\\r\\t\\\\\"}",
+        "[\"\\u00e9\", \"\\u20AC\"]",
+    };
+    int bad = 0, total = 0;
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(texts); i++, total++)
+        bad += !agree_str(L, texts[i]);
+    /* NUL bytes: inside a string, between tokens, after the value */
+    static const struct {
+        const char *s;
+        size_t n;
+    } nuls[] = {{"\"a\0b\"", 5}, {"[1,\0 2]", 7}, {"{}\0", 3}, {"\0", 1}, {"{\"a\0\":1}", 8}};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(nuls); i++, total++)
+        bad += !decoders_agree(L, nuls[i].s, nuls[i].n);
+    /* depth: 199..201 nested arrays and objects, and a bomb */
+    for (int d = 199; d <= 201; d++) {
+        char *t = malloc((size_t)d * 8 + 8);
+        size_t n = 0;
+        for (int k = 0; k < d; k++)
+            memcpy(t + n, k % 2 ? "{\"a\":" : "[", k % 2 ? 5 : 1), n += k % 2 ? 5 : 1;
+        for (int k = d - 1; k >= 0; k--)
+            t[n++] = k % 2 ? '}' : ']';
+        bad += !decoders_agree(L, t, n), total++;
+        bad += !decoders_agree(L, t, n - 1), total++; /* one closer short */
+        free(t);
+    }
+    char *bomb = malloc(100000);
+    memset(bomb, '[', 100000);
+    bad += !decoders_agree(L, bomb, 100000), total++;
+    free(bomb);
+    /* objects and arrays around the decoder's chunk of 16, with a repeat of each key */
+    for (int n = 0; n <= 40; n++) {
+        levy_buf o = {0}, a = {0};
+        levy_buf_putc(&o, '{');
+        levy_buf_putc(&a, '[');
+        for (int i = 1; i <= n; i++) {
+            char kv[48];
+            snprintf(kv, sizeof kv, "%s\"k%d\":%d", i > 1 ? "," : "", i, i);
+            levy_buf_puts(&o, kv);
+            snprintf(kv, sizeof kv, "%s\"v%d\"", i > 1 ? "," : "", i);
+            levy_buf_puts(&a, kv);
+        }
+        size_t open = o.len;
+        levy_buf_putc(&o, '}');
+        levy_buf_putc(&a, ']');
+        bad += !decoders_agree(L, o.data, o.len), total++;
+        bad += !decoders_agree(L, a.data, a.len), total++;
+        for (int d = 1; d <= n; d++) {
+            char kv[48];
+            o.len = open;
+            snprintf(kv, sizeof kv, ",\"k%d\":0}", d);
+            levy_buf_puts(&o, kv);
+            bad += !decoders_agree(L, o.data, o.len), total++;
+        }
+        levy_buf_free(&o);
+        levy_buf_free(&a);
+    }
+    /* big inputs: 200,000 members, a 1 MB string, a 4,000-digit number */
+    levy_buf big = {0};
+    levy_buf_putc(&big, '[');
+    for (int i = 0; i < 200000; i++)
+        levy_buf_puts(&big, i ? ",{\"n\":-12.5e-3,\"s\":\"\\u00e9x\"}" : "{\"n\":1,\"s\":\"\"}");
+    levy_buf_putc(&big, ']');
+    bad += !decoders_agree(L, big.data, big.len), total++;
+    big.len = 0;
+    levy_buf_putc(&big, '"');
+    for (int i = 0; i < 1 << 20; i++)
+        levy_buf_putc(&big, (char)('a' + i % 26));
+    levy_buf_putc(&big, '"');
+    bad += !decoders_agree(L, big.data, big.len), total++;
+    big.len = 0;
+    levy_buf_puts(&big, "[-1");
+    for (int i = 0; i < 4000; i++)
+        levy_buf_putc(&big, (char)('0' + i % 10));
+    levy_buf_puts(&big, "e-99]");
+    bad += !decoders_agree(L, big.data, big.len), total++;
+    levy_buf_free(&big);
+    /* the fuzz seeds of both codecs' targets, each and every prefix of each */
+    static const char *const seed_dirs[] = {"tests/fuzz/seeds/fuzz_json_codec",
+                                            "tests/fuzz/seeds/fuzz_tax_request"};
+    int seeds = 0;
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(seed_dirs); i++) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "ls %s", seed_dirs[i]);
+        FILE *ls = popen(cmd, "r");
+        char name[200];
+        while (ls && fgets(name, sizeof name, ls)) {
+            name[strcspn(name, "\n")] = 0;
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s", seed_dirs[i], name);
+            FILE *f = fopen(path, "rb");
+            if (!f)
+                continue;
+            char *t = malloc(1 << 16);
+            size_t n = fread(t, 1, 1 << 16, f);
+            fclose(f);
+            seeds++;
+            for (size_t p = 0; p <= n; p++, total++)
+                bad += !decoders_agree(L, t, p);
+            free(t);
+        }
+        if (ls)
+            pclose(ls);
+    }
+    CHECK(seeds >= 10);
+    /* random edits of a document with every kind of value */
+    static const char base[] =
+        "{\"a\":[1,-2.5e3,\"x\\u00e9\\n\",null,true,{\"b\":{}}],\"c\":\"\\ud83d\\ude00\","
+        "\"d\":12345678901234567890,\"e\":{\"e\":[[],{}],\"f\":\"caf\xc3\xa9\"},\"\":0}";
+    static const char alphabet[] = "{}[]\",:0123456789-+.eE \\/untrfalsx\0\xc3\xa9\xff";
+    unsigned seed = 12345;
+    int rounds = getenv("LEVY_UNDER_VALGRIND") ? 500 : 30000;
+    for (int r = 0; r < rounds; r++, total++) {
+        char s[sizeof base + 8];
+        size_t n = sizeof base - 1;
+        memcpy(s, base, n);
+        int edits = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 4;
+        for (int k = 0; k < edits && n > 0; k++) {
+            size_t p = ((seed = seed * 1103515245u + 12345u) >> 16) % n;
+            char c = alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof alphabet - 1)];
+            int op = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 3;
+            if (op == 0)
+                s[p] = c;
+            else if (op == 1 && n < sizeof s - 1) {
+                memmove(s + p + 1, s + p, n - p);
+                s[p] = c, n++;
+            } else {
+                memmove(s + p, s + p + 1, n - p - 1);
+                n--;
+            }
+        }
+        bad += !decoders_agree(L, s, n);
+    }
+    fprintf(stderr, "  decoders agree: %d texts (%d seeds), %d disagreements\n", total, seeds, bad);
+    CHECK_EQ_INT(bad, 0);
+end:
+    lua_close(L);
+}
+
+/* Issue 18: json.decode reuses one parsed doc per Lua state; a finalizer the walk runs (a GC
+ * step inside it) that decodes another big text gets a doc of its own: both values come out
+ * whole (sharing the doc, the inner parse overwrote the nodes the outer walk had still to
+ * read). */
+static void t_decode_reentry(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "local function text(sign)\n"
+                 "  local parts = {}\n"
+                 "  for i = 1, 20000 do parts[i] = string.format('{\"k\":%d,\"s\":\"s%d\"}', "
+                 "sign * i, sign * i) end\n"
+                 "  return '[' .. table.concat(parts, ',') .. ']'\n"
+                 "end\n"
+                 "local outer, other = text(1), text(-1)\n"
+                 "local function check(v, sign)\n"
+                 "  assert(#v == 20000)\n"
+                 "  for i = 1, 20000 do\n"
+                 "    assert(v[i].k == sign * i and v[i].s == 's' .. sign * i, i)\n"
+                 "  end\n"
+                 "end\n"
+                 "local inner, during = 0, 0\n"
+                 "IN = false\n"
+                 "local mt = {__gc = function()\n"
+                 "  check(assert(json.decode(other)), -1)\n"
+                 "  inner = inner + 1\n"
+                 "  if IN then during = during + 1 end\n"
+                 "end}\n"
+                 "for round = 1, 4 do\n"
+                 "  for i = 1, 2 do setmetatable({}, mt) end\n"
+                 "  IN = true\n"
+                 "  local v = assert(json.decode(outer))\n"
+                 "  IN = false\n"
+                 "  check(v, 1)\n"
+                 "  assert(json.decode('[1]')[1] == 1)\n"
+                 "end\n"
+                 "collectgarbage()\n"
+                 "assert(inner == 8, inner)\n"
+                 "assert(during > 0, 'no finalizer ran inside a decode')\n"));
 end:
     lua_close(L);
 }
@@ -699,6 +1058,8 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"utf8", t_utf8},
                                   {"duplicate_keys", t_duplicate_keys},
                                   {"decode_chunks", t_decode_chunks},
+                                  {"decoders_agree", t_decoders_agree},
+                                  {"decode_reentry", t_decode_reentry},
                                   {"escape_words", t_escape_words},
                                   {"escape_fast", t_escape_fast},
                                   {NULL, NULL}};

@@ -15,9 +15,9 @@ set -eu
 SRC=$(cd "$1" && pwd); T=$3; SECS=$4
 mkdir -p "$2/corpus-$T"
 OUT=$(cd "$2" && pwd)
-CORE="$SRC/core/lua/bind_json.c $SRC/core/base/json_scan.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c"
+CORE="$SRC/core/lua/bind_json.c $SRC/core/base/json_scan.c $SRC/core/base/json_doc.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c"
 # core/tax minus update.c (levy rates update: downloads with libcurl, no part of a decision)
-TAX="$(ls "$SRC"/core/tax/*.c | grep -v '/update\.c$' | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/tax_stack.c $SRC/core/lua/bind_json.c $SRC/core/lua/bind_taxid.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c $SRC/core/base/json_scan.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c $SRC/core/base/clock.c $SRC/core/crypto/crypto.c $SRC/core/base/log.c"
+TAX="$(ls "$SRC"/core/tax/*.c | grep -v '/update\.c$' | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/tax_stack.c $SRC/core/lua/bind_json.c $SRC/core/lua/bind_taxid.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c $SRC/core/base/json_scan.c $SRC/core/base/json_doc.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c $SRC/core/base/clock.c $SRC/core/crypto/crypto.c $SRC/core/base/log.c"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -g -O1 -fno-sanitize-recover=undefined"
 MAXLEN=4096; TIMEOUT=""
 # All of core/ (minus main.c) compiled with coverage into OUT/core-objs, for the targets that

@@ -5,6 +5,7 @@
 #include "embedded.h"
 #include "file.h"
 #include "hlog.h"
+#include "json_doc.h"
 #include "json_scan.h"
 #include "log.h"
 #include "metrics.h"
