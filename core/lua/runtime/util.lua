@@ -226,8 +226,21 @@ function M.limit_arg(q, default)
   return limit
 end
 
--- limit (1..500, default 50) and an opaque cursor from the query string.
--- The cursor is the URL-safe Base64 of the last key of the previous page.
+-- The key a cursor names: cursor_for's "k:"-tagged form, or (cursors issued before the tag)
+-- a key of printable UTF-8. nil for anything else: text that happens to be Base64 (e.g.
+-- "not-a-cursor") decodes to bytes no page ever ended on, and must be refused, not answered
+-- with an empty page.
+local function cursor_key(raw)
+  if raw == nil or raw == "" then return nil end
+  if raw:sub(1, 2) == "k:" then
+    raw = raw:sub(3)
+    return raw ~= "" and raw or nil
+  end
+  if utf8.len(raw) == nil or raw:find("[%c\127]") then return nil end
+  return raw
+end
+
+-- limit (1..500, default 50) and an opaque cursor from the query string (cursor_for's).
 function M.page_args(req)
   local crypto = require "levy.crypto"
   local q = req.query or {}
@@ -236,17 +249,17 @@ function M.page_args(req)
   if limit == nil then errs:add("limit", LIMIT_MESSAGE) end
   local after
   if q.cursor ~= nil and q.cursor ~= "" then
-    after = crypto.b64decode(q.cursor, true)
-    if after == nil or after == "" then errs:add("cursor", "invalid cursor") end
+    after = cursor_key(crypto.b64decode(q.cursor, true))
+    if after == nil then errs:add("cursor", "invalid cursor") end
   end
   errs:raise()
   return limit, after
 end
 
--- The cursor page_args reads back: URL-safe Base64 of the page's last key.
+-- The cursor page_args reads back: URL-safe Base64 of "k:" and the page's last key.
 function M.cursor_for(key)
   local crypto = require "levy.crypto"
-  return crypto.b64encode(key, true, true)
+  return crypto.b64encode("k:" .. key, true, true)
 end
 
 -- CSV (RFC 4180, CRLF) ---------------------------------------------------------------------

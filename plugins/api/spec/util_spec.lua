@@ -154,6 +154,12 @@ describe("API errors", function()
     assert.equal(7, limit)
     assert.equal("k9", after)
     assert.equal(50, (util.page_args({ query = {} })))
+    -- a cursor from before the "k:" tag still reads; Base64 text no page gave is refused
+    assert.equal("cus_7", select(2, util.page_args({ query = { cursor = "Y3VzXzc" } })))
+    for _, bad in ipairs({ "not-a-cursor", "AAEC", "azo", "!!" }) do
+      local e = raised(function() util.page_args({ query = { cursor = bad } }) end)
+      assert.same({ 422, "cursor" }, { e.status, e.details[1].field }, bad)
+    end
     raised(function() util.page_args({ query = { limit = "0" } }) end)
     raised(function() util.page_args({ query = { limit = "501" } }) end)
     assert.equal(100, util.limit_arg({}, 100))

@@ -539,6 +539,11 @@ def connect_and_documents(api, sim_url, sim_log):
         check("2.1 ... the next page holds the other 12, next_cursor null", s == 200 and len(js2.get("data", [])) == 12
               and js2.get("next_cursor") is None and {c["id"] for c in js2["data"]}
               .isdisjoint({c["id"] for c in js["data"]}), {"n": len((js2 or {}).get("data", []))})
+    for path in ("/v1/customers", "/v1/products", "/v1/invoices", "/v1/credit-memos"):
+        for bad in ("not-a-cursor", "AAEC", "!!"):
+            s, js, _, _ = api("GET", "%s?cursor=%s" % (path, bad))
+            check("2.1 %s ?cursor=%s (not one levy gave) -> 422 naming it" % (path, bad), s == 422
+                  and err(js) == "validation_failed" and "cursor" in fields(js), js)
     s, js, _, _ = api("GET", "/v1/invoices?limit=2")
     docs = js.get("data", []) if s == 200 else []
     check("2.6 invoices: a page of 2 with next_cursor", s == 200 and len(docs) == 2
