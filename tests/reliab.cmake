@@ -300,6 +300,11 @@ if(LEVY_PG_INITDB)
   levy_pg_variant(e2e_contract_pg 16090 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/contract/test_contract.py
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
   set_property(TEST e2e_contract_pg APPEND PROPERTY ENVIRONMENT CONTRACT_E2E_PORT=16100)
+  # levy on PostgreSQL against the strict Rillet stand-in (the Lua intake, the write-back's
+  # verify read, 429 + Retry-After with the shared budget). Cluster on 30700, ports from 30710
+  levy_pg_variant(e2e_contract_standin_pg 30700 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/contract/test_standin.py
+                  $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
+  set_property(TEST e2e_contract_standin_pg APPEND PROPERTY ENVIRONMENT STANDIN_E2E_PORT=30710)
   # e2e_connector reads the store (inbox, jobs) through tests/e2e/harness.py store(): psql on
   # PostgreSQL; its secrets grep covers a pg_dump of the database; its kill -9 restart run gets
   # a database of its own (levy_restart). Ports 31500-31549.
