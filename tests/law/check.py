@@ -356,6 +356,10 @@ case("territory", "Guernsey by postcode GY1: outside UK VAT", "HMRC VAT Notice 7
      intl("GB", S, pc="GY1 1AA", cur="GBP"), reason="out_of_scope")
 case("territory", "Northern Ireland (BT1): UK VAT 20 % on goods", "Windsor Framework art. 8; VATA 1994 Sch. 9ZA",
      intl("GB", G, pc="BT1 1AA", cur="GBP"), total_tax="20.00", territory="goods_eu_rules_services_uk")
+case("territory", "Svalbard (Longyearbyen 9170): outside Norwegian VAT", "Merverdiavgiftsloven \u00a7 1-2 (2) (skatteetaten.no: the VAT area is not Svalbard, Jan Mayen or the dependencies)",
+     intl("NO", S, pc="9170", cur="NOK"), total_tax="0.00", reason="out_of_scope", territory="out_of_scope")
+case("territory", "Oslo 0150: Norwegian VAT 25 % on a US seller's SaaS", "Merverdiavgiftsloven \u00a7 3-30 (VOEC), \u00a7 5-1 (25 %)",
+     intl("NO", S, pc="0150", cur="NOK", seller="US"), total_tax="25.00")
 case("territory", "Liechtenstein: Swiss VAT 8.1 %", "MWSTG art. 3 lit. a; CH-FL treaty 1994",
      intl("LI", S, pc="9490", cur="CHF"), total_tax="8.10")
 
