@@ -14,6 +14,7 @@ The bug stories (main before this change):
   * A US consultant's services to a German consumer are supplied in the US (art. 45): outside
     the scope of EU VAT. levy charged 19 %; now out_of_scope, 0.00, note place_of_supply.
 """
+import json
 import os
 import sys
 
@@ -91,6 +92,33 @@ def main():
         got = answer(env, body)
         check("US consultant to a German business: reverse_charge 0.00 (%s)" % (got[:4],),
               got[:3] == (200, "0.00", "reverse_charge"), got[4][:600])
+        # through Rillet: a US seller's consulting invoice to a Munich consumer is out of scope;
+        # levy leaves its tax alone (not_collecting) and says why (art. 45), not "not subscribed"
+        st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SEATTLE})
+        check("seller address in Seattle", st == 200, text[:300])
+        addr = {"line1": "Marienplatz 1", "city": "M\u00fcnchen", "state": "BY", "zip_code": "80331", "country": "DE"}
+        st, cust, text, _ = env.S("POST", "/customers", {"name": "Erika Mustermann", "address": addr,
+                                                         "shipping_address": addr})
+        check("consumer in Munich created in Rillet", st == 200, text[:300])
+        st, js, text, _ = env.S("GET", "/products?limit=100")
+        prod = next((p for p in (js or {}).get("products", []) if p.get("name") == "Consulting hour"), None)
+        if not check("the simulator has the Consulting hour product", prod is not None, text[:300]):
+            return
+        inv = {"customer_id": cust["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-03-02",
+               "items": [{"description": "Consulting", "price": {
+                   "product_id": prod["id"], "quantity": 1,
+                   "amount_per_unit": {"amount": "185.00", "currency": "USD"}}}]}
+        st, doc, text, _ = env.S("POST", "/invoices", inv)
+        check("consulting invoice to Munich created in Rillet", st in (200, 201), text[:300])
+
+        def settled():
+            s, d, _, _ = env.L("GET", "/v1/invoices/" + doc["id"])
+            return d if s == 200 and (d or {}).get("tax_status") not in (None, "pending") else None
+        d = common.wait_for(settled, 90, 0.3) or {}
+        check("levy leaves the out-of-scope invoice alone: tax_status not_collecting (%s)" % d.get("tax_status"),
+              d.get("tax_status") == "not_collecting", json.dumps(d)[:600])
+        check("the document says why: outside the scope, art. 45",
+              "outside the scope" in json.dumps(d) and "art. 45" in json.dumps(d), json.dumps(d)[:800])
 
 
 if __name__ == "__main__":
