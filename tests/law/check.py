@@ -279,6 +279,15 @@ case("reverse charge", "CA normal regime: GST registrant charged 5 %", "Excise T
      intl("CA", S, state="AB", tax_id="123456782RT0001", seller="US", cur="CAD", regime="normal"), total_tax="5.00")
 case("reverse charge", "JP: business customer: reverse charge on B2B electronic services", "Consumption Tax Act art. 4(1), 5(1) (2015 amendment)",
      intl("JP", [("10000", "saas")], tax_id="T1234567890123", seller="US", cur="JPY"), total_tax="0")
+JP_B2C = ("MOF 'FY2015 Tax Reform: Revision of Consumption Taxation on Cross-Border Supplies of Services'; Consumption Tax "
+          "Act art. 2(1)(viii-4) (business-oriented services only); NTA Q&A: consumer-oriented services (e-books, music, video) "
+          "include those received by businesses, the foreign business pays")
+case("reverse charge", "JP: business customer, e-book from a US seller (consumer-oriented): JCT 10 % charged", JP_B2C,
+     intl("JP", [("10000", "digital_books")], tax_id="T7000012050002", seller="US", cur="JPY"), total_tax="1000",
+     reason="standard_rated")
+case("reverse charge", "JP: business customer, internet advertising from a US seller (business-oriented): reverse charge", JP_B2C,
+     intl("JP", [("10000", "advertising_services")], tax_id="T7000012050002", seller="US", cur="JPY"), total_tax="0",
+     reason="reverse_charge")
 case("reverse charge", "SG: GST-registered business: not charged under OVR", "GST Act s. 14D; IRAS e-Tax Guide 'GST: Taxing imported services by way of reverse charge'",
      intl("SG", S, tax_id="M90312345A", seller="US", cur="SGD"), total_tax="0.00")
 case("reverse charge", "IN: business with a GSTIN: OIDAR B2B reverse charge", "IGST Act s. 5(3), 14; Notification 10/2017-IT (Rate)",
