@@ -962,6 +962,29 @@ int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const cha
     return 0;
 }
 
+/* 1 when row lists code or its parent (and does not except the code). */
+static int pos_lists(const levy_tax_pos_row *row, const char *code)
+{
+    const char *parent = levy_tax_code_parent(code);
+    for (int i = 0; i < row->nexcept; i++)
+        if (strcmp(row->except[i], code) == 0)
+            return 0;
+    for (int i = 0; i < row->ncodes; i++)
+        if (strcmp(row->codes[i], code) == 0 || (parent && strcmp(row->codes[i], parent) == 0))
+            return 1;
+    return 0;
+}
+
+/* The first live row of the rule's place_of_supply listing code, -1 none. */
+static int pos_row_for(const levy_tax_decision *d, const char *code)
+{
+    const levy_tax_rule *r = d->rule[0];
+    for (int k = 0; d->pos_live && k < r->npos; k++)
+        if ((d->pos_live & (1u << k)) && pos_lists(&r->pos[k], code))
+            return k;
+    return -1;
+}
+
 /* Place of supply (issue 19; docs/rules.md section 2, "Place of supply"): the rows of the
  * primary region's place_of_supply in force at the date (and, for a `when = "below_threshold"`
  * row, for a seller below the EU threshold) when the seller is not of the ship-to's country
@@ -984,8 +1007,15 @@ static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
             (!r->pos[k].to || req->date <= r->pos[k].to) &&
             (!r->pos[k].below_threshold || req->below_threshold))
             d->pos_live |= 1u << k;
-    if (!d->pos_live)
+    /* no line of a code a live row lists: nothing to place (and no resolution of the
+     * seller's address, the common case: a foreign seller's SaaS after 2015) */
+    int listed = 0;
+    for (int i = 0; d->pos_live && i < req->nlines && !listed; i++)
+        listed = pos_row_for(d, req->meta[i].tax_code) >= 0;
+    if (!listed) {
+        d->pos_live = 0;
         return;
+    }
     int resolved = 0;
     if (known) {
         levy_tax_address sa = {s->country, s->state[0] ? s->state : NULL, s->city, s->zip};
@@ -1011,29 +1041,6 @@ static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
             d->pos_out |= 1u << k;
         }
     }
-}
-
-/* 1 when row lists code or its parent (and does not except the code). */
-static int pos_lists(const levy_tax_pos_row *row, const char *code)
-{
-    const char *parent = levy_tax_code_parent(code);
-    for (int i = 0; i < row->nexcept; i++)
-        if (strcmp(row->except[i], code) == 0)
-            return 0;
-    for (int i = 0; i < row->ncodes; i++)
-        if (strcmp(row->codes[i], code) == 0 || (parent && strcmp(row->codes[i], parent) == 0))
-            return 1;
-    return 0;
-}
-
-/* The first live row of the rule's place_of_supply listing code, -1 none. */
-static int pos_row_for(const levy_tax_decision *d, const char *code)
-{
-    const levy_tax_rule *r = d->rule[0];
-    for (int k = 0; d->pos_live && k < r->npos; k++)
-        if ((d->pos_live & (1u << k)) && pos_lists(&r->pos[k], code))
-            return k;
-    return -1;
 }
 
 /* The notes saying which row placed the supply of which lines where (or outside the
