@@ -114,6 +114,50 @@ local PLACE_OF_SUPPLY = {
     elsewhere = "out_of_scope", cite = ART45 .. "; the UK outside the EU from 2021-01-01" },
 }
 
+-- Distance sales of goods before 2021-07-01 (issue 19, lawintl): a member state's threshold
+-- (Directive 2006/112/EC art. 34 as before 2021-07-01: EUR 100,000, or EUR 35,000 at its
+-- option) kept an EU seller's B2C goods shipped from another member state at the seller's VAT
+-- until its sales into that state passed it. levy knows only whether the seller is under
+-- EUR 10,000 in total (setting eu_below_threshold: PLACE_OF_SUPPLY rows 3-4); otherwise it
+-- answers the customer's member state, and says so: the note distance_sales_threshold.
+local MEMBER_FROM = { AT = "1995-01-01", BE = "", DE = "", DK = "", ES = "", FI = "1995-01-01", FR = "", GR = "",
+                      EL = "", IE = "", IT = "", LU = "", NL = "", PT = "", SE = "1995-01-01", GB = "",
+                      CY = "2004-05-01", CZ = "2004-05-01", EE = "2004-05-01", HU = "2004-05-01", LT = "2004-05-01",
+                      LV = "2004-05-01", MT = "2004-05-01", PL = "2004-05-01", SI = "2004-05-01", SK = "2004-05-01",
+                      BG = "2007-01-01", RO = "2007-01-01", HR = "2013-07-01" }
+local GOODS_ROOT = { general = true, clothing = true, food_grocery = true, shipping = true }
+local function member(cc, date)
+  local from = MEMBER_FROM[cc]
+  return from ~= nil and date >= from and not (cc == "GB" and date > "2020-12-31")
+end
+local function distance_sales_note(ctx)
+  local s = ctx.seller
+  if ctx.date >= "2021-07-01" or type(s) ~= "table" or type(s.country) ~= "string" then return end
+  local sc = s.country == "EL" and "GR" or s.country
+  if not member(sc, ctx.date) then return end
+  for _, line in ipairs(ctx.lines) do
+    if (GOODS_ROOT[line.tax_code] or GOODS_ROOT[line.tax_code_parent]) and not line.reverse_charge
+       and line.reason ~= "out_of_scope" and line.reason ~= "product_exempt" then
+      local cc
+      for _, t in ipairs(line.taxes) do
+        if t.level == "country" and type(t.authority_code) == "string" then cc = t.authority_code end
+      end
+      cc = cc == "EL" and "GR" or cc
+      if cc and cc ~= sc then
+        ctx.notes = ctx.notes or {}
+        ctx.notes[#ctx.notes + 1] = {
+          code = "distance_sales_threshold",
+          message = string.format("EU: goods sold to a consumer in %s by a seller in %s before 2021-07-01 taxed in %s, as for a seller "
+            .. "whose distance sales into %s passed that state's threshold (Directive 2006/112/EC art. 33, 34 as before 2021-07-01: "
+            .. "EUR 100,000 or 35,000); under it they were taxed in %s. levy does not know the seller's sales per member state "
+            .. "(setting eu_below_threshold = \"yes\" places them for a seller under EUR 10,000 in total)", cc, sc, cc, cc, sc),
+        }
+        return
+      end
+    end
+  end
+end
+
 -- E-books (tax code digital_books): Directive (EU) 2018/1713 let member states apply to books
 -- supplied electronically the reduced (or a super-reduced or zero) rate they apply to printed
 -- books. Where a member state did, its rate and date with the national law; the other member
@@ -302,6 +346,21 @@ local function pos_tests()
   t("below-threshold French seller 2021-07-01: goods at the French 20 % (art. 59c)", "2021-07-01", "FR", "general", "yes", "20.00", "standard_rated", true)
   t("French seller over the threshold 2021-07-01: goods at the German 19 %", "2021-07-01", "FR", "general", "no", "19.00", "standard_rated")
   t("below-threshold French seller 2018-06-01: goods at the French 20 % (art. 34)", "2018-06-01", "FR", "general", "yes", "20.00", "standard_rated", true)
+  -- art. 34 before 2021-07-01 for a seller that did not say it is under EUR 10,000: the note
+  local function note_case(name, date, below, want_note)
+    local c = { name = name, eu_below_threshold = below,
+                request = { currency = "EUR", date = date,
+                            ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                            ship_from = SELLERS.FR,
+                            lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } } },
+                expect = { total_tax = want_note and "19.00" or "20.00",
+                           lines = { { taxability_reason = "standard_rated" } },
+                           notes = { { code = want_note and "distance_sales_threshold" or "place_of_supply" } } } }
+    out[#out + 1] = c
+  end
+  note_case("French seller 2021-06-30 (setting no): goods at German 19 %, note distance_sales_threshold", "2021-06-30", "no", true)
+  note_case("below-threshold French seller 2021-06-30: goods at French 20 %, no distance_sales_threshold note", "2021-06-30", "yes", false)
+  t("French seller 2021-07-01 (setting no): goods at German 19 %, no note (the thresholds ended)", "2021-07-01", "FR", "general", "no", "19.00", "standard_rated")
   -- art. 45: B2C professional services at the supplier's place
   t("French consultant 2026: consulting to a German consumer at the French 20 % (art. 45)", "2026-03-01", "FR", "professional_services", nil, "20.00", "standard_rated", true)
   t("French IT consultant 2026: it_consulting (a refinement) at the French 20 %", "2026-03-01", "FR", "it_consulting", nil, "20.00", "standard_rated")
@@ -348,11 +407,12 @@ return {
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
-  calculate_before = "2014-01-13", -- ... and on every request before the non-EU sellers' regime (header) and the last STANDARD_HISTORY row's end
+  calculate_before = "2021-07-01", -- ... and on every request before the non-EU sellers' regime (header), the last STANDARD_HISTORY row's end and the end of the art. 34 thresholds (distance_sales_note)
   foreign_seller_regime = REGIME,
   place_of_supply = PLACE_OF_SUPPLY, -- header: the supplier's member state before 2015-01-01; the EUR 10,000 threshold; art. 45
   calculate = function(ctx)
     if ctx.date < "2003-07-01" then foreign_regime.apply(ctx, REGIME, EU_2003) end
+    distance_sales_note(ctx)
     for _, line in ipairs(ctx.lines) do
       if line.reason == "standard_rated" or line.reason == "reverse_charge" then
         for _, t in ipairs(line.taxes) do

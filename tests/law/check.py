@@ -561,6 +561,10 @@ case("place of supply", "EU 2021-07-01, French seller over the threshold: goods 
 case("place of supply", "EU 2021-01-01, UK seller under EUR 10,000: SaaS to a German consumer at German 19 % (the UK left)",
      THR + "; Withdrawal Agreement art. 126 (transition period ended 2020-12-31)",
      below(intl("DE", S, pc="10115", date="2021-01-01", seller="GB")), total_tax="19.00")
+case("place of supply", "EU 2020-07-01, French seller (threshold setting no): goods to a German consumer at German 16 %, the art. 34 threshold noted",
+     "Directive 2006/112/EC art. 33, 34 as before 2021-07-01 (distance sales under the member state's threshold: where "
+     "dispatch begins); UStG 3c (EUR 100,000); Zweites Corona-Steuerhilfegesetz (16 % from 2020-07-01)",
+     intl("DE", G, pc="10115", date="2020-07-01", seller="FR"), total_tax="16.00", note="distance_sales_threshold")
 ART45 = ("Directive 2006/112/EC art. 45 (B2C services: where the supplier is established), art. 59 (services of "
          "consultants, lawyers, accountants to customers outside the EU); Implementing Regulation (EU) 282/2011 "
          "art. 7(3)(i); CELEX 32006L0112, 32011R0282")
