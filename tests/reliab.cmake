@@ -190,6 +190,10 @@ levy_reliab_test(reliab_countries countries 180 22500)
 # charges Swiss businesses; Canada's simplified vs normal GST/HST regime is the setting
 # ca_gst_regime (422 for bad values and per connection). Ports 23000-23049.
 levy_reliab_test(reliab_registered registered 120 23000)
+# Issue 19 (lawintl), place of supply through the API: the seller setting eu_below_threshold (the
+# EU's EUR 10,000 threshold: 422 for bad values, per connection, null resets) and B2C
+# professional services at the supplier's place (a US consultant: out_of_scope). Ports 30200-30249.
+levy_reliab_test(reliab_eu_threshold eu_threshold 120 30200)
 # Issue 19, Quebec QST under the specified registration system: customer.qst_number, setting
 # qc_qst_regime, notes qst_registrant / qst_number_invalid.
 levy_reliab_test(reliab_qst_specified qst_specified 120 15100)

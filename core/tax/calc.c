@@ -962,72 +962,131 @@ int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const cha
     return 0;
 }
 
-/* Place of supply (issue 19; docs/rules.md section 2, "Place of supply"): the row of the
- * primary region's place_of_supply in force at the date, when the seller's own address
- * resolves to one of its seller_regions in another country than the ship-to (EL = GR); the
- * seller's resolution in d->pos_res. d->pos_row -1 when none applies. */
-static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
-{
-    d->pos_row = -1;
-    const levy_tax_rule *r = d->rule[0];
-    const levy_tax_addr *s = &req->seller;
-    if (!r || !r->npos || !d->on[0] || d->res.ngroups != 1 || !s->present || !s->country[0] ||
-        strcmp(iso_country(s->country), iso_country(req->ship_to.country)) == 0)
-        return;
-    int k = 0;
-    while (k < r->npos && !((!r->pos[k].from || req->date >= r->pos[k].from) &&
-                            (!r->pos[k].to || req->date <= r->pos[k].to)))
-        k++;
-    if (k == r->npos)
-        return;
-    levy_tax_address sa = {s->country, s->state[0] ? s->state : NULL, s->city, s->zip};
-    levy_err e;
-    levy_err_clear(&e);
-    if (levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &d->pos_res, &e) !=
-            LEVY_OK ||
-        d->pos_res.ngroups != 1 || d->pos_res.n == 0)
-        return;
-    for (int i = 0; i < r->pos[k].nregions; i++)
-        if (strcmp(r->pos[k].regions[i], d->pos_res.region) == 0)
-            d->pos_row = k;
-}
-
-/* 1 when row lists code or its parent. */
+/* 1 when row lists code or its parent (and does not except the code). */
 static int pos_lists(const levy_tax_pos_row *row, const char *code)
 {
     const char *parent = levy_tax_code_parent(code);
+    for (int i = 0; i < row->nexcept; i++)
+        if (strcmp(row->except[i], code) == 0)
+            return 0;
     for (int i = 0; i < row->ncodes; i++)
         if (strcmp(row->codes[i], code) == 0 || (parent && strcmp(row->codes[i], parent) == 0))
             return 1;
     return 0;
 }
 
-/* The note saying which rule placed the supply of which lines where. */
+/* The first live row of the rule's place_of_supply listing code, -1 none. */
+static int pos_row_for(const levy_tax_decision *d, const char *code)
+{
+    const levy_tax_rule *r = d->rule[0];
+    for (int k = 0; d->pos_live && k < r->npos; k++)
+        if ((d->pos_live & (1u << k)) && pos_lists(&r->pos[k], code))
+            return k;
+    return -1;
+}
+
+/* Place of supply (issue 19; docs/rules.md section 2, "Place of supply"): the rows of the
+ * primary region's place_of_supply in force at the date (and, for a `when = "below_threshold"`
+ * row, for a seller below the EU threshold) when the seller is not of the ship-to's country
+ * (EL = GR): d->pos_here the rows whose seller_regions hold the seller's own address (its
+ * resolution in d->pos_res), d->pos_out the `elsewhere = "out_of_scope"` rows of a seller
+ * outside them (or unknown: established abroad, as for reverse charge). d->pos_row the first
+ * of pos_here, -1 none. */
+static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
+{
+    d->pos_row = -1;
+    d->pos_live = d->pos_here = d->pos_out = 0;
+    const levy_tax_rule *r = d->rule[0];
+    const levy_tax_addr *s = &req->seller;
+    int known = s->present && s->country[0];
+    if (!r || !r->npos || !d->on[0] || d->res.ngroups != 1 ||
+        (known && strcmp(iso_country(s->country), iso_country(req->ship_to.country)) == 0))
+        return;
+    for (int k = 0; k < r->npos; k++)
+        if ((!r->pos[k].from || req->date >= r->pos[k].from) &&
+            (!r->pos[k].to || req->date <= r->pos[k].to) &&
+            (!r->pos[k].below_threshold || req->below_threshold))
+            d->pos_live |= 1u << k;
+    /* no line of a code a live row lists: nothing to place (and no resolution of the
+     * seller's address, the common case: a foreign seller's SaaS after 2015) */
+    int listed = 0;
+    for (int i = 0; d->pos_live && i < req->nlines && !listed; i++)
+        listed = pos_row_for(d, req->meta[i].tax_code) >= 0;
+    if (!listed) {
+        d->pos_live = 0;
+        return;
+    }
+    int resolved = 0;
+    if (known) {
+        levy_tax_address sa = {s->country, s->state[0] ? s->state : NULL, s->city, s->zip};
+        levy_err e;
+        levy_err_clear(&e);
+        resolved = levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &d->pos_res,
+                                             &e) == LEVY_OK &&
+                   d->pos_res.ngroups == 1 && d->pos_res.n > 0;
+    }
+    if (!resolved)
+        memset(&d->pos_res, 0, sizeof d->pos_res);
+    for (int k = 0; k < r->npos; k++) {
+        if (!(d->pos_live & (1u << k)))
+            continue;
+        int here = 0;
+        for (int i = 0; resolved && i < r->pos[k].nregions; i++)
+            here |= strcmp(r->pos[k].regions[i], d->pos_res.region) == 0;
+        if (here) {
+            d->pos_here |= 1u << k;
+            if (d->pos_row < 0)
+                d->pos_row = k;
+        } else if (r->pos[k].elsewhere_oos) {
+            d->pos_out |= 1u << k;
+        }
+    }
+}
+
+/* The notes saying which row placed the supply of which lines where (or outside the
+ * region's VAT). */
 static void pos_note(const levy_tax_request *req, levy_tax_decision *d)
 {
-    char lines[120] = "", msg[LEVY_TAX_NOTE_MAX];
-    size_t w = 0;
-    int n = 0;
-    for (int i = 0; i < req->nlines && w + 32 < sizeof lines; i++)
-        if (req->meta[i].pos)
-            w += (size_t)snprintf(lines + w, sizeof lines - w, "%s%.24s", n++ ? ", " : "",
-                                  req->meta[i].id);
-    if (!n)
-        return;
-    const levy_tax_pos_row *row = &d->rule[0]->pos[d->pos_row];
-    snprintf(msg, sizeof msg,
-             "%s: line%s %s taxed where the seller is established (%s), not in %s: the place of "
-             "supply of the region's rule (place_of_supply) for this date; %s",
-             d->res.region, n > 1 ? "s" : "", lines,
-             d->pos_res.country[0] ? d->pos_res.country : req->seller.country, req->ship_to.country,
-             row->cite);
-    levy_tax_decision_add_note(d, LEVY_TAX_NOTE_PLACE_OF_SUPPLY, msg);
+    for (int k = 0; k < d->rule[0]->npos; k++) {
+        char lines[120] = "", msg[LEVY_TAX_NOTE_MAX];
+        size_t w = 0;
+        int n = 0, out = 0;
+        for (int i = 0; i < req->nlines && w + 32 < sizeof lines; i++)
+            if (req->meta[i].pos_by == k) {
+                w += (size_t)snprintf(lines + w, sizeof lines - w, "%s%.24s", n++ ? ", " : "",
+                                      req->meta[i].id);
+                out |= !req->meta[i].pos;
+            }
+        if (!n)
+            continue;
+        const levy_tax_pos_row *row = &d->rule[0]->pos[k];
+        if (out)
+            snprintf(msg, sizeof msg,
+                     "%s: line%s %s supplied where the seller is established (%s), outside %s: "
+                     "not subject to its tax (out of scope), the place of supply of the "
+                     "region's rule (place_of_supply) for this date; %s",
+                     d->res.region, n > 1 ? "s" : "", lines,
+                     req->seller.present && req->seller.country[0]
+                         ? req->seller.country
+                         : "unknown: no ship_from or settings address, counted as abroad",
+                     d->res.region, row->cite);
+        else
+            snprintf(msg, sizeof msg,
+                     "%s: line%s %s taxed where the seller is established (%s), not in %s: the "
+                     "place of supply of the region's rule (place_of_supply) for this date; %s",
+                     d->res.region, n > 1 ? "s" : "", lines,
+                     d->pos_res.country[0] ? d->pos_res.country : req->seller.country,
+                     req->ship_to.country, row->cite);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_PLACE_OF_SUPPLY, msg);
+    }
 }
 
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
     d->pos_row = -1;
+    for (int i = 0; i < req->nlines; i++)
+        req->meta[i].pos = 0, req->meta[i].pos_by = -1;
     levy_tax_problem_clear(p);
     levy_err_clear(err);
     /* resolve */
@@ -1104,8 +1163,14 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
-        req->meta[i].pos =
-            d->pos_row >= 0 && pos_lists(&d->rule[0]->pos[d->pos_row], req->meta[i].tax_code);
+        int pk = pos_row_for(d, req->meta[i].tax_code);
+        req->meta[i].pos_by = pk >= 0 && (d->pos_here | d->pos_out) & (1u << pk) ? pk : -1;
+        req->meta[i].pos = req->meta[i].pos_by >= 0 && (d->pos_here & (1u << pk));
+        if (req->meta[i].pos_by >= 0 && !req->meta[i].pos) {
+            /* supplied where a seller outside the region is established: no tax of it */
+            l->reason = LEVY_REASON_OUT_OF_SCOPE;
+            continue;
+        }
         const levy_tax_resolution *lr = req->meta[i].pos ? &d->pos_res : &d->res;
         for (int e = 0; e < lr->n; e++)
             if (d->on[lr->e[e].group])
@@ -1161,7 +1226,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         }
         calc_groups = 1;
     }
-    if (d->pos_row >= 0)
+    if (d->pos_here | d->pos_out)
         pos_note(req, d);
     /* the note tax_id_invalid only where the id decided something: lines were taxed and the
      * customer is not exempt */

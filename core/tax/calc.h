@@ -117,7 +117,7 @@ typedef struct levy_tax_code_row {
  * and lies in another country than the ship-to, is taxed at the seller's place: its entries
  * are the seller's jurisdictions at their rates (the supplier's member state's VAT before
  * 2015-01-01 for electronically supplied services). Strings borrowed from the rule. */
-#define LEVY_TAX_POS_MAX 4     /* rows of a rule's place_of_supply */
+#define LEVY_TAX_POS_MAX 8     /* rows of a rule's place_of_supply */
 #define LEVY_TAX_POS_REGIONS 4 /* seller_regions of one row */
 typedef struct levy_tax_pos_row {
     int32_t from, to;
@@ -126,6 +126,18 @@ typedef struct levy_tax_pos_row {
     int nregions;
     const char *regions[LEVY_TAX_POS_REGIONS];
     const char *cite; /* the row's source (the note quotes it), or "" */
+    /* codes that stay where they are although their parent is listed (e.g. installation, a
+     * refinement of professional_services placed where it is carried out) */
+    int nexcept;
+    const char *except[LEVY_TAX_CALC_FOR_MAX];
+    /* when = "below_threshold": the row applies only for a seller whose setting
+     * eu_below_threshold is "yes" (levy_tax_request.below_threshold; the EUR 10,000 of
+     * Directive 2006/112/EC art. 59c) */
+    int below_threshold;
+    /* elsewhere = "out_of_scope": a seller outside seller_regions (or unknown) and outside
+     * the ship-to's country makes the listed lines out of scope (art. 45: a US consultant's
+     * services to an EU consumer are supplied in the US) */
+    int elsewhere_oos;
 } levy_tax_pos_row;
 
 typedef struct levy_tax_rule {
@@ -218,6 +230,8 @@ typedef struct levy_tax_line_meta {
                    * foreign-seller regime not yet in force for that tax only) */
     int pos;      /* set by levy_tax_decide: the rule's place_of_supply placed the line at the
                    * seller's address (levy_tax_decision.pos_res) */
+    int pos_by;   /* the row of place_of_supply that decided the line (placed or out of
+                   * scope), -1 none */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
@@ -298,6 +312,11 @@ struct levy_tax_request {
      * system, it charges every customer. */
     int qst_specified;
     const char *qst_number; /* NULL or the request's customer.qst_number (issue 19) */
+    /* The seller, established in one EU member state, stays below the EUR 10,000 of
+     * cross-border B2C supplies of Directive 2006/112/EC art. 59c (before 2021-07-01 art.
+     * 58(2)) and charges its own member state's VAT (setting eu_below_threshold = "yes",
+     * opts.eu_below_threshold); 0: the customer's member state's (the default). */
+    int below_threshold;
 };
 
 struct levy_tax_decision {
@@ -306,6 +325,9 @@ struct levy_tax_decision {
      * sale (pos_row >= 0; -1 none): the lines it places (levy_tax_line_meta.pos) take its
      * jurisdictions */
     int pos_row;
+    unsigned pos_live; /* bit k: row k of place_of_supply holds at the date (and threshold) */
+    unsigned pos_here; /* bit k: ... and the seller is in its seller_regions (placed there) */
+    unsigned pos_out;  /* bit k: ... and the seller is elsewhere, the row's lines out of scope */
     levy_tax_resolution pos_res;
     const levy_tax_rule *rule[2];
     int on[2];

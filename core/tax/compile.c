@@ -401,9 +401,9 @@ static int pos_list(levy_tax_rule_build *b, levy_tax_in *in, const char *what, l
                      row, what, k);
         else if (!ok)
             snprintf(msg, cap,
-                     "rule %s: place_of_supply[%lld].codes: unknown tax code '%.100s' (GET "
+                     "rule %s: place_of_supply[%lld].%s: unknown tax code '%.100s' (GET "
                      "/v1/tax-codes or a taxability row of the rule)",
-                     region, row, v);
+                     region, row, what, v);
         in->pop(in);
         if (!ok)
             return -2;
@@ -427,6 +427,24 @@ static int pos_date(levy_tax_rule_build *b, levy_tax_in *in, const char *name, l
     if (bad)
         snprintf(msg, cap, "rule %s: place_of_supply[%lld].%s must be a date YYYY-MM-DD",
                  b->r.region ? b->r.region : "", row, name);
+    return bad ? -2 : 0;
+}
+
+/* A word field of a place_of_supply row: nil (0) or the one word it may be (1). 0, or -2 with
+ * msg. */
+static int pos_word(levy_tax_rule_build *b, levy_tax_in *in, const char *name, const char *word,
+                    long long row, int *out, char *msg, size_t cap)
+{
+    *out = 0;
+    int type = in->field(in, name);
+    size_t n = 0;
+    const char *v = type == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+    int bad = type != LEVY_IN_NIL && (!v || strcmp(v, word) != 0);
+    *out = type != LEVY_IN_NIL && !bad;
+    in->pop(in);
+    if (bad)
+        snprintf(msg, cap, "rule %s: place_of_supply[%lld].%s must be \"%s\"",
+                 b->r.region ? b->r.region : "", row, name, word);
     return bad ? -2 : 0;
 }
 
@@ -481,6 +499,16 @@ int levy_tax_rule_place_of_supply(levy_tax_rule_build *b, levy_tax_in *in, char 
                           LEVY_TAX_POS_REGIONS, msg, cap);
             in->pop(in);
         }
+        if (!rc) { /* except: nil, or codes that stay although their parent is listed */
+            if (in->field(in, "except") != LEVY_IN_NIL)
+                rc = pos_list(b, in, "except", k, 1, pr->except, &pr->nexcept,
+                              LEVY_TAX_CALC_FOR_MAX, msg, cap);
+            in->pop(in);
+        }
+        if (!rc)
+            rc = pos_word(b, in, "when", "below_threshold", k, &pr->below_threshold, msg, cap);
+        if (!rc)
+            rc = pos_word(b, in, "elsewhere", "out_of_scope", k, &pr->elsewhere_oos, msg, cap);
         if (!rc) {
             size_t cl = 0;
             const char *c = in->field(in, "cite") == LEVY_IN_STRING ? in->text(in, &cl) : NULL;

@@ -811,7 +811,10 @@ int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, siz
     if (read_regime(in, "ca_gst_regime", "simplified", "normal", &req->simplified_regime, msg,
                     cap) != 0 ||
         read_regime(in, "qc_qst_regime", "specified", "regular", &req->qst_specified, msg, cap) !=
-            0)
+            0 ||
+        /* the seller below the EU's EUR 10,000 cross-border threshold (setting
+         * eu_below_threshold, docs/rules.md section 2 "Place of supply"): "yes" or "no" */
+        read_regime(in, "eu_below_threshold", "yes", "no", &req->below_threshold, msg, cap) != 0)
         return -1;
     if (in->field(in, "rounding") == LEVY_IN_STRING && strcmp(in->text(in, &len), "document") == 0)
         req->document_rounding = 1;

@@ -30,6 +30,7 @@ enum {
     T_MF,
     T_JE,
     T_GG,
+    T_SJ,
     T_N
 };
 
@@ -139,6 +140,11 @@ static const levy_territory terr[T_N] = {
               "Outside the UK and EU VAT territories (" EU6_1 "(e); HMRC VAT Notice 700: the "
               "Channel Islands are outside the UK VAT area): no VAT",
               "country GG, or GB postcode area GY (Guernsey, Alderney, Sark: Royal Mail)"},
+    [T_SJ] = {"SJ", "Svalbard and Jan Mayen", OUT,
+              "Outside the Norwegian VAT area (merverdiavgiftsloven § 1-2 (2): the VAT area "
+              "is the Norwegian mainland and territorial waters, not Svalbard, Jan Mayen or the "
+              "dependencies): no Norwegian VAT",
+              "country SJ, or NO postcodes 9170-9179 (Svalbard) and 8099 (Jan Mayen) (Posten)"},
 };
 
 /* How an address matches a territory: its own ISO code as the country, a postcode area of a
@@ -173,6 +179,8 @@ static const matcher match[] = {
     {"YT", M_COUNTRY, NULL, NULL, T_YT},          {"FR", M_RANGE, "97600", "97699", T_YT},
     {"JE", M_COUNTRY, NULL, NULL, T_JE},          {"GB", M_AREA, "JE", NULL, T_JE},
     {"GG", M_COUNTRY, NULL, NULL, T_GG},          {"GB", M_AREA, "GY", NULL, T_GG},
+    {"SJ", M_COUNTRY, NULL, NULL, T_SJ},          {"NO", M_RANGE, "9170", "9179", T_SJ},
+    {"NO", M_RANGE, "8099", "8099", T_SJ},
 };
 
 static int is_alpha(char c) { return c >= 'A' && c <= 'Z'; }

@@ -143,6 +143,9 @@ function M.build_opts(request, cid)
   if settings.ca_gst_regime == "simplified" then opts.ca_gst_regime = "simplified" end
   -- the seller's QST registration (issue 19; docs/rules.md section 2)
   if settings.qc_qst_regime == "specified" then opts.qc_qst_regime = "specified" end
+  -- the seller under the EU's EUR 10,000 cross-border threshold (issue 19; docs/rules.md
+  -- section 2, "Place of supply"): its own member state's VAT
+  if settings.eu_below_threshold == "yes" then opts.eu_below_threshold = "yes" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

@@ -243,12 +243,13 @@ end
 
 M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
                        reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal",
-                       qc_qst_regime = "regular",
+                       qc_qst_regime = "regular", eu_below_threshold = "no",
                        certificate_max_bytes = 10485760 }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
 --  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int,
---  ca_gst_regime = "normal"|"simplified", qc_qst_regime = "regular"|"specified" (organisation-wide)}
+--  ca_gst_regime = "normal"|"simplified", qc_qst_regime = "regular"|"specified" (organisation-wide),
+--  eu_below_threshold = "no"|"yes"}
 -- cid (optional): a connection id; its overrides (connection_settings) replace the global
 -- values key by key.
 function M.settings(cid)
@@ -263,6 +264,7 @@ function M.settings(cid)
                 webhook_silent_minutes = M.SETTINGS_DEFAULTS.webhook_silent_minutes,
                 ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime,
                 qc_qst_regime = M.SETTINGS_DEFAULTS.qc_qst_regime,
+                eu_below_threshold = M.SETTINGS_DEFAULTS.eu_below_threshold,
                 certificate_max_bytes = M.SETTINGS_DEFAULTS.certificate_max_bytes }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)

@@ -333,6 +333,7 @@ local function settings_public(cid)
     tax_id_online = db.tax_id_online(s),
     ca_gst_regime = s.ca_gst_regime,
     qc_qst_regime = s.qc_qst_regime,
+    eu_below_threshold = s.eu_below_threshold,
     certificate_max_bytes = s.certificate_max_bytes,
   }
 end
@@ -358,6 +359,9 @@ local function put_settings(req)
       r = requeue("api.region_changed", { code = "CA" })
     elseif now.qc_qst_regime ~= old.qc_qst_regime then
       r = requeue("api.region_changed", { code = "CA-QC" })
+    elseif now.eu_below_threshold ~= old.eu_below_threshold then
+      -- the EU threshold places region EU's B2C documents (issue 19): re-check them
+      r = requeue("api.region_changed", { code = "EU" })
     end
     if customer_data_text(now.customer_data) ~= before then requeue("api.customer_data_changed", {}) end
     return r
@@ -384,7 +388,7 @@ local function conn_settings_public(cid)
 end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
-local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true }
+local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true, eu_below_threshold = true }
 
 -- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
 -- as null (or a blank seller_address) goes back to the global value.

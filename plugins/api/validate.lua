@@ -110,7 +110,8 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
                           sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
-                          ca_gst_regime = true, qc_qst_regime = true, certificate_max_bytes = true }
+                          ca_gst_regime = true, qc_qst_regime = true, certificate_max_bytes = true,
+                          eu_below_threshold = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
 -- not established in Canada, and a connection whose seller address is in Canada charges
@@ -118,7 +119,9 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
 M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
                       sweep_interval_minutes = true,
                       sweep_overlap_seconds = true, reconcile_interval_minutes = true,
-                      webhook_silent_minutes = true }
+                      webhook_silent_minutes = true,
+                      -- a subsidiary is its own supplier: its own EU threshold (issue 19)
+                      eu_below_threshold = true }
 
 -- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
@@ -226,6 +229,12 @@ function M.settings(body)
   -- specified registration system for suppliers outside Quebec: a customer giving its QST
   -- number is not charged) or "regular" (every customer charged; the default).
   word_setting(errs, changes, body, "qc_qst_regime", "specified", "regular", true)
+  -- eu_below_threshold (issue 19): the seller, established in one EU member state, stays under
+  -- the EUR 10,000 of cross-border B2C supplies of Directive 2006/112/EC art. 59c (art. 58(2)
+  -- from 2019-01-01): "yes" charges its own member state's VAT on e-services (and goods) to
+  -- consumers elsewhere in the EU; "no" (the default; also a seller that opted under art.
+  -- 59c(3)) the customer's. docs/rules.md section 2, "Place of supply".
+  word_setting(errs, changes, body, "eu_below_threshold", "yes", "no", true)
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)
   int_setting(errs, changes, body, "certificate_max_bytes", 1024, 67108864, " (64 MiB)")

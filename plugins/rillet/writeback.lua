@@ -336,9 +336,16 @@ function M.calculate(job)
     local reason, detail
     if api.not_collecting(result) then
       status, outcome = "not_collecting", "not_collecting"
+      -- every line out of scope by the rule's law (issue 19: a supply made where a seller
+      -- outside the region is established, a regime not yet in force): the note says why
+      local why_note
+      for _, n in ipairs(type(result.notes) == "table" and result.notes or {}) do
+        if not why_note and (n.code == "place_of_supply" or n.code == "regime_not_in_force") then why_note = n end
+      end
       message = type(result.territory) == "table" and result.territory.treatment == "out_of_scope"
         and ("ship-to in " .. tostring(result.territory.name) .. ": outside the VAT area (" ..
              tostring(result.territory.reason) .. ")")
+        or why_note and ("outside the scope of the region's tax: " .. tostring(why_note.message))
         or "ship-to not in a subscribed region with tax calculation on"
       reason = "not_collecting"
     elseif M.differs(doc, result) or M.note_unwritten(doc_type, id, doc, result, rhash) then

@@ -18,7 +18,11 @@
 -- (streaming, downloads, apps, SaaS, e-books) collect from January 2019 (Avalara VATlive
 -- "Canada Saskatchewan PST on e-services", 2019-11-21). Modelled from 2019-01-01, B2B and
 -- B2C alike (no B2B relief, above). Doubt: the in-force day of the 2018 amendment is not in
--- the stored sources (the 2018 statute itself was not found); the marketplace and electronic
+-- the stored sources (the 2018 statute itself was not found: the consolidated Act lists the
+-- amending statutes "2017, c 24; 2018, c 30 and c 42" without their in-force days); a third
+-- secondary source names the same day, "from 1 January 2019" (vatcalc.com, "Canada
+-- Saskatchewan PST digital services January 2019"; checked 2026-12, issue 19 lawintl), so the
+-- date stays 2019-01-01, still from secondary sources only; the marketplace and electronic
 -- distribution platform rules (Bill 211, in force 2020-01-01 retroactively; MLT Aikins,
 -- Miller Thomson 2020-09-24) are later and not modelled. Before the start such a seller had
 -- no duty to collect: out of scope for the PST only (the GST/HST has its own start,
@@ -29,7 +33,7 @@ local foreign_regime = require "_lib.foreign_regime"
 
 local REGIME = {
   { from = "2019-01-01", codes = { "saas", "software_download", "digital_goods" },
-    cite = "The Provincial Sales Tax Act (SK) s. 3(1) 'retail sale in the province' as amended (finalized May 2018; KPMG TaxNewsFlash-Canada 2019-02); e-services of sellers outside Saskatchewan from January 2019 (Avalara VATlive 2019-11-21); in-force day: doubt" },
+    cite = "The Provincial Sales Tax Act (SK) s. 3(1) 'retail sale in the province' as amended (finalized May 2018; KPMG TaxNewsFlash-Canada 2019-02); e-services of sellers outside Saskatchewan from January 2019 (Avalara VATlive 2019-11-21; vatcalc.com: from 1 January 2019); in-force day of the statute: doubt" },
 }
 
 return {

@@ -45,14 +45,8 @@
 -- art. 369a-369k). B2B supplies are not affected: the customer's place (art. 44, 196; before
 -- 2010 art. 56(1)(k) and 196), reverse-charged as today. Telecommunications and broadcasting
 -- went the same way in 2015; levy has no tax code for telecoms, and streaming (a refinement of
--- digital_goods) follows its parent. Not modelled: the EUR 10,000 threshold of art. 58(2) from
--- 2019-01-01 (Directive (EU) 2017/2455 art. 1, CELEX 32017L2455; from 2021-07-01 art. 59c):
--- an EU supplier established in one member state whose cross-border B2C supplies of these
--- services stay under it may charge its home VAT; levy does not know the seller's turnover
--- (it would be a seller setting), so it charges the customer's member state's VAT, which is
--- also what such a seller may opt for (art. 58(2) second subparagraph). Not modelled either:
--- B2C professional services (art. 45 still places them at the supplier's today) and goods
--- distance sales under the art. 34 thresholds before 2021-07-01. Standard rates before the rate data's history (DE 16 %
+-- digital_goods) follows its parent. The EUR 10,000 threshold (from 2019-01-01) and B2C
+-- professional services (art. 45): PLACE_OF_SUPPLY rows 2-6 below. Standard rates before the rate data's history (DE 16 %
 -- until 2006-12-31, ES, PT, IT, ...): STANDARD_HISTORY below.
 local foreign_regime = require "_lib.foreign_regime"
 local EU_2003 = { name = "EU", AT = true, BE = true, DE = true, DK = true, ES = true, FI = true, FR = true, GB = true,
@@ -62,11 +56,107 @@ local REGIME = {
     cite = "Council Directive 2002/38/EC art. 1, 3 (electronically supplied services by non-EU suppliers taxed where the customer resides, from 2003-07-01); Sixth Directive art. 9(2)(f), 26c" },
 }
 
+-- (issue 19, lawintl) Rows 2-4: the threshold for a supplier established in only ONE member
+-- state whose cross-border B2C supplies stay under EUR 10,000 in the current and the preceding
+-- calendar year: it charges its own member state's VAT on them (unless it opts for the
+-- customer's). E-services from 2019-01-01 (art. 58(2)-(6) inserted by Council Directive (EU)
+-- 2017/2455 art. 1(1), CELEX 32017L2455), e-services and distance sales of goods from
+-- 2021-07-01 (art. 59c, inserted by the same Directive's art. 2(2); applied from 2021-07-01 by
+-- Council Decision (EU) 2020/1109). Distance sales of goods before 2021-07-01 were supplied
+-- where the dispatch began while the seller's sales into the customer's member state stayed
+-- under that state's threshold, EUR 100,000 or (at the state's option) EUR 35,000 (art. 33, 34
+-- of Directive 2006/112/EC as before 2021-07-01); a seller under EUR 10,000 of all its
+-- cross-border B2C supplies is under every state's threshold, so the same setting places its
+-- goods at its own member state (row 3). Levy cannot know the seller's turnover: the seller
+-- says so by the setting eu_below_threshold = "yes" (default "no": the customer's member state,
+-- which is also what a seller that opted under art. 58(4) / 59c(3) charges). Not modelled: a
+-- seller over EUR 10,000 but under a member state's art. 34 threshold before 2021-07-01 (its
+-- goods stayed at origin there; levy answers the destination), excise goods and new means of
+-- transport (no tax code). The UK, a member state until 2020-12-31, counts for rows 2 and 3.
+--
+-- Rows 5-6: B2C services that are NOT electronically supplied -- the services of consultants,
+-- lawyers, accountants, IT consultants, programmers, advertising, staff supply -- follow the
+-- general rule of art. 45 (Sixth Directive art. 9(1) before 2010): supplied where the supplier
+-- is established. An EU supplier in another member state charges its own VAT (row placed at
+-- its address); a supplier established outside the EU (a US consultant) makes a supply outside
+-- the scope of EU VAT: out_of_scope, no tax (art. 59 sends such services of an EU supplier to a
+-- customer outside the EU out of the EU as well). An unknown seller counts as established
+-- abroad, as for reverse charge. Implementing Regulation (EU) 282/2011 art. 7(3)(i), (n), (t)
+-- (CELEX 32011R0282): advice of professionals by e-mail and helpdesks by telephone are not
+-- electronically supplied services. Excepted (stay at the customer's member state):
+-- information_services (Annex II point 3: making information and databases available is an
+-- e-service), data_processing (doubt: automated processing may be an e-service under Reg.
+-- 282/2011 art. 7(1); left at the destination), installation and repair_services (art. 54(2)(b):
+-- work on movable property is supplied where it is physically carried out). Not modelled: the
+-- use-and-enjoyment options of art. 59a (a member state may move a non-EU supplier's services
+-- used in its territory into it), training (art. 53/54: where the event takes place; virtual
+-- events B2C from 2025-01-01 where the customer is, Directive (EU) 2022/542).
+local ESS = { "saas", "software_download", "digital_goods" }
+local GOODS = { "general", "clothing", "food_grocery", "shipping" }
+local PROF = { "professional_services" }
+local PROF_EXCEPT = { "information_services", "data_processing", "installation", "repair_services" }
+local THRESHOLD_CITE = "Directive 2006/112/EC art. 58(2) (Council Directive (EU) 2017/2455 art. 1(1), CELEX 32017L2455, from 2019-01-01) and art. 59c (same Directive art. 2(2), from 2021-07-01): a supplier established in only one member state under EUR 10,000 of cross-border B2C supplies charges its own VAT (seller setting eu_below_threshold)"
+local ART45 = "Directive 2006/112/EC art. 45 (CELEX 32006L0112; Sixth Directive art. 9(1) before 2010): B2C services not electronically supplied are supplied where the supplier is established; Implementing Regulation (EU) 282/2011 art. 7(3)(i)"
 local PLACE_OF_SUPPLY = {
-  { "supplier", to = "2014-12-31", codes = { "saas", "software_download", "digital_goods" },
+  { "supplier", to = "2014-12-31", codes = ESS,
     seller_regions = { "EU", "GB" },
     cite = "Directive 2006/112/EC art. 45 before Directive 2008/8/EC art. 5 took effect on 2015-01-01 (CELEX 32006L0112, 32008L0008): B2C electronically supplied services of an EU supplier are supplied where the supplier is established" },
+  { "supplier", from = "2019-01-01", to = "2020-12-31", codes = ESS, seller_regions = { "EU", "GB" },
+    when = "below_threshold", cite = THRESHOLD_CITE },
+  { "supplier", to = "2020-12-31", codes = GOODS, seller_regions = { "EU", "GB" }, when = "below_threshold",
+    cite = "Directive 2006/112/EC art. 33, 34 as before 2021-07-01: distance sales of goods under the member state of arrival's threshold (EUR 100,000, or 35,000 at its option) are supplied where the dispatch begins; a seller under EUR 10,000 of all cross-border B2C supplies (setting eu_below_threshold) is under every threshold" },
+  { "supplier", from = "2021-01-01", codes = { "saas", "software_download", "digital_goods", "general", "clothing", "food_grocery", "shipping" },
+    seller_regions = { "EU" }, when = "below_threshold",
+    cite = THRESHOLD_CITE .. "; goods before 2021-07-01: art. 33, 34 thresholds (EUR 35,000/100,000)" },
+  { "supplier", to = "2020-12-31", codes = PROF, except = PROF_EXCEPT, seller_regions = { "EU", "GB" },
+    elsewhere = "out_of_scope", cite = ART45 },
+  { "supplier", from = "2021-01-01", codes = PROF, except = PROF_EXCEPT, seller_regions = { "EU" },
+    elsewhere = "out_of_scope", cite = ART45 .. "; the UK outside the EU from 2021-01-01" },
 }
+
+-- Distance sales of goods before 2021-07-01 (issue 19, lawintl): a member state's threshold
+-- (Directive 2006/112/EC art. 34 as before 2021-07-01: EUR 100,000, or EUR 35,000 at its
+-- option) kept an EU seller's B2C goods shipped from another member state at the seller's VAT
+-- until its sales into that state passed it. levy knows only whether the seller is under
+-- EUR 10,000 in total (setting eu_below_threshold: PLACE_OF_SUPPLY rows 3-4); otherwise it
+-- answers the customer's member state, and says so: the note distance_sales_threshold.
+local MEMBER_FROM = { AT = "1995-01-01", BE = "", DE = "", DK = "", ES = "", FI = "1995-01-01", FR = "", GR = "",
+                      EL = "", IE = "", IT = "", LU = "", NL = "", PT = "", SE = "1995-01-01", GB = "",
+                      CY = "2004-05-01", CZ = "2004-05-01", EE = "2004-05-01", HU = "2004-05-01", LT = "2004-05-01",
+                      LV = "2004-05-01", MT = "2004-05-01", PL = "2004-05-01", SI = "2004-05-01", SK = "2004-05-01",
+                      BG = "2007-01-01", RO = "2007-01-01", HR = "2013-07-01" }
+local GOODS_ROOT = { general = true, clothing = true, food_grocery = true, shipping = true }
+local function member(cc, date)
+  local from = MEMBER_FROM[cc]
+  return from ~= nil and date >= from and not (cc == "GB" and date > "2020-12-31")
+end
+local function distance_sales_note(ctx)
+  local s = ctx.seller
+  if ctx.date >= "2021-07-01" or type(s) ~= "table" or type(s.country) ~= "string" then return end
+  local sc = s.country == "EL" and "GR" or s.country
+  if not member(sc, ctx.date) then return end
+  for _, line in ipairs(ctx.lines) do
+    if (GOODS_ROOT[line.tax_code] or GOODS_ROOT[line.tax_code_parent]) and not line.reverse_charge
+       and line.reason ~= "out_of_scope" and line.reason ~= "product_exempt" then
+      local cc
+      for _, t in ipairs(line.taxes) do
+        if t.level == "country" and type(t.authority_code) == "string" then cc = t.authority_code end
+      end
+      cc = cc == "EL" and "GR" or cc
+      if cc and cc ~= sc then
+        ctx.notes = ctx.notes or {}
+        ctx.notes[#ctx.notes + 1] = {
+          code = "distance_sales_threshold",
+          message = string.format("EU: goods sold to a consumer in %s by a seller in %s before 2021-07-01 taxed in %s, as for a seller "
+            .. "whose distance sales into %s passed that state's threshold (Directive 2006/112/EC art. 33, 34 as before 2021-07-01: "
+            .. "EUR 100,000 or 35,000); under it they were taxed in %s. levy does not know the seller's sales per member state "
+            .. "(setting eu_below_threshold = \"yes\" places them for a seller under EUR 10,000 in total)", cc, sc, cc, cc, sc),
+        }
+        return
+      end
+    end
+  end
+end
 
 -- E-books (tax code digital_books): Directive (EU) 2018/1713 let member states apply to books
 -- supplied electronically the reduced (or a super-reduced or zero) rate they apply to printed
@@ -182,8 +272,9 @@ local function shift(date, dir) -- the day after (dir 1) or before (dir -1) a YY
   if m > 12 then m, y = 1, y + 1 end
   return string.format("%04d-%02d-%02d", y, m, d)
 end
-local function history_tests()
-  local out, countries = {}, {}
+local function history_tests(out)
+  local countries = {}
+  out = out or {}
   for cc in pairs(STANDARD_HISTORY) do countries[#countries + 1] = cc end
   table.sort(countries)
   local function case(cc, date, rate)
@@ -219,6 +310,78 @@ local function history_tests()
   return out
 end
 
+-- Self-tests of PLACE_OF_SUPPLY rows 2-6 (the EUR 10,000 threshold, art. 45): both sides of
+-- 2019-01-01, 2021-01-01 and 2021-07-01, with and without the seller setting.
+local SELLERS = {
+  FR = { line1 = "1 Rue de Rivoli", city = "Paris", zip_code = "75001", country = "FR" },
+  GB = { line1 = "10 Downing Street", city = "London", zip_code = "SW1A 2AA", country = "GB" },
+  US = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+}
+local function pos_tests()
+  local out = {}
+  local function t(name, date, seller, code, below, tax, reason, note, tax_id)
+    local c = {
+      name = name, eu_below_threshold = below,
+      request = { currency = "EUR", date = date,
+                  ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  ship_from = SELLERS[seller],
+                  customer = tax_id and { id = "b2b", tax_id = tax_id, exempt = false } or nil,
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = code } } },
+      expect = { total_tax = tax, lines = { { tax = tax, taxability_reason = reason } } },
+    }
+    if note then c.expect.notes = { { code = "place_of_supply" } } end
+    out[#out + 1] = c
+  end
+  -- the threshold for e-services: from 2019-01-01
+  t("below-threshold French seller 2018-12-31: SaaS to a German consumer at 19 % (no threshold before 2019)", "2018-12-31", "FR", "saas", "yes", "19.00", "standard_rated")
+  t("below-threshold French seller 2019-01-01: SaaS to a German consumer at the French 20 % (art. 58(2))", "2019-01-01", "FR", "saas", "yes", "20.00", "standard_rated", true)
+  t("French seller over the threshold (setting no) 2019-01-01: SaaS at the German 19 %", "2019-01-01", "FR", "saas", "no", "19.00", "standard_rated")
+  t("French seller, setting absent 2026: SaaS at the German 19 % (default: the customer's member state)", "2026-03-01", "FR", "saas", nil, "19.00", "standard_rated")
+  t("below-threshold UK seller 2020-12-31 (a member state then): SaaS at the UK 20 %", "2020-12-31", "GB", "saas", "yes", "20.00", "standard_rated", true)
+  t("below-threshold UK seller 2021-01-01 (outside the EU): SaaS at the German 19 %", "2021-01-01", "GB", "saas", "yes", "19.00", "standard_rated")
+  t("below-threshold US seller 2026: SaaS at the German 19 % (only EU-established suppliers)", "2026-03-01", "US", "saas", "yes", "19.00", "standard_rated")
+  t("below-threshold French seller 2026: SaaS to a German business: reverse charge", "2026-03-01", "FR", "saas", "yes", "0.00", "reverse_charge", nil, "DE136695976")
+  -- goods: art. 34 before 2021-07-01, art. 59c from it
+  t("below-threshold French seller 2021-06-30: goods to a German consumer at the French 20 % (art. 34)", "2021-06-30", "FR", "general", "yes", "20.00", "standard_rated", true)
+  t("below-threshold French seller 2021-07-01: goods at the French 20 % (art. 59c)", "2021-07-01", "FR", "general", "yes", "20.00", "standard_rated", true)
+  t("French seller over the threshold 2021-07-01: goods at the German 19 %", "2021-07-01", "FR", "general", "no", "19.00", "standard_rated")
+  t("below-threshold French seller 2018-06-01: goods at the French 20 % (art. 34)", "2018-06-01", "FR", "general", "yes", "20.00", "standard_rated", true)
+  -- art. 34 before 2021-07-01 for a seller that did not say it is under EUR 10,000: the note
+  local function note_case(name, date, below, want_note)
+    local c = { name = name, eu_below_threshold = below,
+                request = { currency = "EUR", date = date,
+                            ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                            ship_from = SELLERS.FR,
+                            lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } } },
+                expect = { total_tax = want_note and "19.00" or "20.00",
+                           lines = { { taxability_reason = "standard_rated" } },
+                           notes = { { code = want_note and "distance_sales_threshold" or "place_of_supply" } } } }
+    out[#out + 1] = c
+  end
+  note_case("French seller 2021-06-30 (setting no): goods at German 19 %, note distance_sales_threshold", "2021-06-30", "no", true)
+  note_case("below-threshold French seller 2021-06-30: goods at French 20 %, no distance_sales_threshold note", "2021-06-30", "yes", false)
+  t("French seller 2021-07-01 (setting no): goods at German 19 %, no note (the thresholds ended)", "2021-07-01", "FR", "general", "no", "19.00", "standard_rated")
+  -- art. 45: B2C professional services at the supplier's place
+  t("French consultant 2026: consulting to a German consumer at the French 20 % (art. 45)", "2026-03-01", "FR", "professional_services", nil, "20.00", "standard_rated", true)
+  t("French IT consultant 2026: it_consulting (a refinement) at the French 20 %", "2026-03-01", "FR", "it_consulting", nil, "20.00", "standard_rated")
+  t("US consultant 2026: consulting to a German consumer outside the scope of EU VAT (art. 45)", "2026-03-01", "US", "professional_services", nil, "0.00", "out_of_scope", true)
+  t("UK consultant 2020-12-31 (a member state then): consulting at the UK 20 %", "2020-12-31", "GB", "professional_services", nil, "20.00", "standard_rated", true)
+  t("UK consultant 2021-01-01: consulting to a German consumer out of scope", "2021-01-01", "GB", "professional_services", nil, "0.00", "out_of_scope", true)
+  t("US consultant 2026: consulting to a German business: reverse charge (art. 44, 196)", "2026-03-01", "US", "professional_services", nil, "0.00", "reverse_charge", nil, "DE136695976")
+  t("US seller 2026: information_services (an e-service, Annex II point 3) at the German 19 %", "2026-03-01", "US", "information_services", nil, "19.00", "standard_rated")
+  t("French seller 2026: installation (art. 54(2)(b), where carried out) at the German 19 %", "2026-03-01", "FR", "installation", nil, "19.00", "standard_rated")
+  t("US seller 2026: SaaS to a German consumer at the German 19 % (art. 58: an e-service)", "2026-03-01", "US", "saas", nil, "19.00", "standard_rated")
+  -- an unknown seller counts as established abroad (as for reverse charge)
+  local u = { name = "unknown seller 2026: consulting to a German consumer out of scope (counted as abroad)",
+              request = { currency = "EUR", date = "2026-03-01",
+                          ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                          lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+              expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                         notes = { { code = "place_of_supply" } } } }
+  out[#out + 1] = u
+  return out
+end
+
 return {
   region = "EU",
   name = "European Union — OSS", -- no brackets: the UI adds the code's, "European Union — OSS (EU)" (L.regionLabel)
@@ -244,11 +407,12 @@ return {
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
-  calculate_before = "2014-01-13", -- ... and on every request before the non-EU sellers' regime (header) and the last STANDARD_HISTORY row's end
+  calculate_before = "2021-07-01", -- ... and on every request before the non-EU sellers' regime (header), the last STANDARD_HISTORY row's end and the end of the art. 34 thresholds (distance_sales_note)
   foreign_seller_regime = REGIME,
-  place_of_supply = PLACE_OF_SUPPLY, -- header: the supplier's member state before 2015-01-01
+  place_of_supply = PLACE_OF_SUPPLY, -- header: the supplier's member state before 2015-01-01; the EUR 10,000 threshold; art. 45
   calculate = function(ctx)
     if ctx.date < "2003-07-01" then foreign_regime.apply(ctx, REGIME, EU_2003) end
+    distance_sales_note(ctx)
     for _, line in ipairs(ctx.lines) do
       if line.reason == "standard_rated" or line.reason == "reverse_charge" then
         for _, t in ipairs(line.taxes) do
@@ -845,6 +1009,6 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
-    table.unpack(history_tests()),
+    table.unpack(history_tests(pos_tests())),
   },
 }

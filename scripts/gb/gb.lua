@@ -21,6 +21,20 @@
 -- the Directive; their paragraph numbers are not checked here (doubt). The other way round (a
 -- UK seller to an EU consumer before 2015) is eu/vat.lua's PLACE_OF_SUPPLY. The rate data for GB
 -- starts in 2010 (national.csv): before it levy answers no_tax_in_region, as before.
+--
+-- issue 19 (lawintl): until 2020-12-31 the EU's EUR 10,000 threshold applied to EU suppliers'
+-- e-services to UK consumers (from 2019-01-01; art. 58(2), Directive (EU) 2017/2455) and the
+-- distance-selling threshold to their goods (VATA 1994 Sch. 2, GBP 70,000): a seller that says
+-- it is below EUR 10,000 (setting eu_below_threshold = "yes") charges its own member state's
+-- VAT. B2C services that are not electronically supplied (consulting, legal, accounting, IT
+-- consulting, programming, advertising, staff supply) are supplied where the supplier belongs
+-- (VATA 1994 s. 7A(2)(b); HMRC VAT Notice 741A): an EU supplier's until 2020-12-31 at its own
+-- VAT; a supplier belonging outside the UK (the US; the EU from 2021-01-01) makes a supply
+-- outside the scope of UK VAT: out_of_scope. An unknown seller counts as belonging abroad, as
+-- for reverse charge. Information services, data processing, installation and repairs stay
+-- with UK VAT (Sch. 4A: e-services and work on goods; data processing: doubt, as in eu/vat.lua).
+-- Not modelled: Sch. 4A para. 15-16 use-and-enjoyment rules (telecoms, hire of goods: no tax
+-- code); the UK's own provisions for the 2019 threshold (paragraph numbers not checked, doubt).
 
 return {
   region = "GB",
@@ -57,8 +71,85 @@ return {
   place_of_supply = {
     { "supplier", to = "2014-12-31", codes = { "saas", "software_download", "digital_goods" }, seller_regions = { "EU" },
       cite = "Directive 2006/112/EC art. 45 before Directive 2008/8/EC art. 5 took effect on 2015-01-01 (CELEX 32006L0112, 32008L0008); UK an EU member state until 2020-12-31: B2C e-services of an EU supplier are supplied where the supplier is established" },
+    -- issue 19 (lawintl), header: the EUR 10,000 threshold while the UK was a member state
+    { "supplier", from = "2019-01-01", to = "2020-12-31", codes = { "saas", "software_download", "digital_goods" },
+      seller_regions = { "EU" }, when = "below_threshold",
+      cite = "Directive 2006/112/EC art. 58(2) (Council Directive (EU) 2017/2455 art. 1(1), CELEX 32017L2455, from 2019-01-01), the UK a member state until 2020-12-31: an EU supplier in one member state under EUR 10,000 of cross-border B2C supplies charges its own VAT (seller setting eu_below_threshold)" },
+    { "supplier", to = "2020-12-31", codes = { "general", "clothing", "food_grocery", "shipping" }, seller_regions = { "EU" },
+      when = "below_threshold",
+      cite = "Directive 2006/112/EC art. 33, 34 as before 2021-07-01; VATA 1994 Sch. 2 (distance selling into the UK, GBP 70,000 threshold) until 2020-12-31: an EU seller under EUR 10,000 of cross-border B2C supplies (setting eu_below_threshold) is under it, its goods taxed where the dispatch begins" },
+    -- B2C services not electronically supplied: where the supplier belongs (header)
+    { "supplier", to = "2020-12-31", codes = { "professional_services" },
+      except = { "information_services", "data_processing", "installation", "repair_services" },
+      seller_regions = { "EU" }, elsewhere = "out_of_scope",
+      cite = "VATA 1994 s. 7A(2)(b) (B2C: the country where the supplier belongs; HMRC VAT Notice 741A); Directive 2006/112/EC art. 45 while the UK was a member state (CELEX 32006L0112)" },
+    { "supplier", from = "2021-01-01", codes = { "professional_services" },
+      except = { "information_services", "data_processing", "installation", "repair_services" },
+      seller_regions = { "GB" }, elsewhere = "out_of_scope",
+      cite = "VATA 1994 s. 7A(2)(b) (B2C: the country where the supplier belongs; HMRC VAT Notice 741A): a supplier belonging outside the UK (the EU included from 2021-01-01) makes a supply outside the scope of UK VAT" },
   },
   selftest = {
+    -- issue 19 (lawintl): the EUR 10,000 threshold until 2020-12-31, B2C professional services
+    { name = "below-threshold German seller 2018-12-31: SaaS to a UK consumer at the UK 20 %", eu_below_threshold = "yes",
+      request = { currency = "GBP", date = "2018-12-31",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } } },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "below-threshold German seller 2019-01-01: SaaS to a UK consumer at the German 19 %", eu_below_threshold = "yes",
+      request = { currency = "GBP", date = "2019-01-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } } },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "below-threshold German seller 2021-01-01: SaaS to a UK consumer at the UK 20 % (the UK outside the EU)", eu_below_threshold = "yes",
+      request = { currency = "GBP", date = "2021-01-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } } },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "below-threshold German seller 2020-12-31: goods to a UK consumer at the German 16 % (distance selling; Germany's Jul-Dec 2020 rate)", eu_below_threshold = "yes",
+      request = { currency = "GBP", date = "2020-12-31",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } } },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "German consultant 2020-12-31: consulting to a UK consumer at the German 16 % (art. 45; Jul-Dec 2020 rate)",
+      request = { currency = "GBP", date = "2020-12-31",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "German consultant 2021-01-01: consulting to a UK consumer outside the scope of UK VAT (s. 7A(2)(b))",
+      request = { currency = "GBP", date = "2021-01-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "US consultant 2026: consulting to a UK consumer out of scope",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "UK consultant 2026: consulting to a UK consumer at 20 % (domestic)",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Leeds", zip_code = "LS1 1UR", country = "GB" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2026: consulting to a UK business: reverse charge (VATA 1994 s. 8)",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+                  customer = { id = "gb-b2b", tax_id = "GB980780684", exempt = false },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
     -- issue 19: place of supply before 2015-01-01 (header)
     { name = "German seller 2014-12-31: SaaS to a UK consumer at the German 19 %, note place_of_supply",
       request = {

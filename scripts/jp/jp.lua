@@ -14,6 +14,27 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- Who accounts for the tax on a business customer (issue 19, lawintl): the reverse charge
+-- covers only "business-to-business electronic services" (jigyosha-muke denki tsushin riyo
+-- ekimu, Consumption Tax Act art. 2(1)(viii-4)): services that by their nature or the terms
+-- of the transaction are normally received only by businesses (internet advertising, a
+-- marketplace's space for sellers, cloud services under contracts negotiated with a business).
+-- "Consumer-oriented" electronic services -- e-books, music, video generally provided to
+-- consumers, and services that say "for business use" but do not keep consumers out -- are
+-- taxed on the foreign business even when a business receives them (it files and pays; the
+-- business credits the tax only if the seller is registered): MOF "FY2015 Tax Reform: Revision
+-- of Consumption Taxation on Cross-Border Supplies of Services"; NTA Q&A as summarised by
+-- Shinagawa ("the provision of B2C electronic services is not limited to services that only
+-- consumers receive but also include services received by businesses"), Yasuda Accounting
+-- 2023-02-21 ("services that are expected to be used by consumers ... do not fall under 'for
+-- business operators'"). So digital_goods and its refinements (e-books, audio, video,
+-- streaming, digital subscriptions) and saas_personal are charged to a business customer
+-- too; saas, saas_business, iaas_paas, software_download and the other codes keep the reverse
+-- charge for a business customer (doubt: generic SaaS or downloads open to consumers are
+-- consumer-oriented by the NTA's test; levy cannot see the seller's terms -- use saas_personal
+-- for such a service).
+local CONSUMER_ORIENTED = { digital_goods = true, saas_personal = true }
+
 -- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
 -- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
 -- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
@@ -44,6 +65,12 @@ return {
   foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "JP")
+    for _, line in ipairs(ctx.lines) do
+      if line.reverse_charge and (CONSUMER_ORIENTED[line.tax_code] or CONSUMER_ORIENTED[line.tax_code_parent]) then
+        line.reverse_charge = false -- consumer-oriented electronic services: the foreign seller pays (header)
+        line.reason = "standard_rated"
+      end
+    end
   end,
   selftest = {
     { name = "foreign seller 2015-09-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
@@ -114,6 +141,33 @@ return {
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
         customer = { id = "b2b-1", tax_id = "T1234567890123", exempt = false },
         lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "reverse_charge" } } } },
+    { name = "foreign seller, business customer, an e-book (consumer-oriented): charged 10 %, not reverse-charged",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-3", tax_id = "T7000012050002", exempt = false },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "100", lines = { { tax = "100", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller, business customer, saas_personal (consumer-oriented): charged 10 %",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-4", tax_id = "T7000012050002", exempt = false },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "saas_personal" } },
+      },
+      expect = { total_tax = "100", lines = { { tax = "100", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller, business customer, advertising services (business-oriented): reverse charge",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-5", tax_id = "T7000012050002", exempt = false },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "advertising_services" } },
       },
       expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "reverse_charge" } } } },
     { name = "seller established here, business customer: domestic tax charged",

@@ -910,6 +910,23 @@ async function main() {
     assert(st && st.ca_gst_regime === 'normal', 'API shows ' + JSON.stringify(st && st.ca_gst_regime));
   });
 
+  await check('settings: EU cross-border threshold (issue 19) defaults to no, saved as yes, and back', async () => {
+    await page.locator('#settings-form').waitFor();
+    assert((await page.locator('#eu-below-threshold').inputValue()) === 'no', 'default ' + await page.locator('#eu-below-threshold').inputValue());
+    await page.getByLabel('Below the EU threshold', { exact: true }).selectOption('yes');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    let st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.eu_below_threshold === 'yes', 'API shows ' + JSON.stringify(st && st.eu_below_threshold));
+    const bad = await http('PUT', base + '/v1/settings', { eu_below_threshold: true }, auth);
+    assert(bad.status === 422 && /eu_below_threshold/.test(bad.text), 'bad value: ' + bad.status + ' ' + bad.text.slice(0, 200));
+    await page.getByLabel('Below the EU threshold', { exact: true }).selectOption('no');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.eu_below_threshold === 'no', 'API shows ' + JSON.stringify(st && st.eu_below_threshold));
+  });
+
   await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
     label = 'settings';
     await page.getByRole('button', { name: 'Create key' }).click();

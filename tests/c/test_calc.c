@@ -1635,6 +1635,90 @@ static const levy_tax_rule eu_pos = {.region = "EU",
                                               .regions = {"EU", "GB"},
                                               .cite = "art. 45"}}};
 
+/* place_of_supply rows of issue 19 (lawintl): `when = "below_threshold"` (only for a seller
+ * whose setting eu_below_threshold is "yes": req.below_threshold), `except` (a refinement that
+ * stays at the destination though its parent is listed) and `elsewhere = "out_of_scope"` (a
+ * seller outside seller_regions, or unknown: the line out of scope, no tax). */
+static const levy_tax_rule eu_pos2 = {.region = "EU",
+                                      .sourcing = LEVY_SOURCING_DESTINATION,
+                                      .reverse_charge = LEVY_RC_B2B_FOREIGN_SELLER,
+                                      .ncodes = 3,
+                                      .codes = vat_codes,
+                                      .ntreat = 3,
+                                      .treat = vat_treat,
+                                      .npos = 2,
+                                      .pos = {{.from = 20190101,
+                                               .ncodes = 1,
+                                               .codes = {"saas"},
+                                               .nregions = 1,
+                                               .regions = {"EU"},
+                                               .cite = "art. 59c",
+                                               .below_threshold = 1},
+                                              {.ncodes = 1,
+                                               .codes = {"professional_services"},
+                                               .nexcept = 1,
+                                               .except = {"installation"},
+                                               .nregions = 1,
+                                               .regions = {"EU"},
+                                               .cite = "art. 45",
+                                               .elsewhere_oos = 1}}};
+
+static void t_place_of_supply_rows(void)
+{
+    fixture f;
+    setup(&f, "EUR", "100.00", "saas");
+    addr(&f.req.ship_to, "DE", NULL, "10115");
+    addr(&f.req.seller, "FR", NULL, "75001");
+    f.rule = &eu_pos2;
+    /* the threshold row: not for a seller over it (the default) */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(!has_note(&f.d, "place_of_supply"));
+    /* below it: the seller's member state from its from date, not the day before */
+    f.req.below_threshold = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "20.00");
+    CHECK(strstr(f.d.rule_note[0].message, "art. 59c") != NULL);
+    f.req.date = 20181231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    /* art. 45: a French consultant's services at the French rate */
+    f.req.date = 20260301;
+    f.meta[0].tax_code = "it_consulting";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(f.lines[0].e[0].name, "FRANCE");
+    CHECK_EQ_STR(tax_of(&f, -1), "20.00");
+    CHECK_EQ_INT(f.meta[0].pos_by, 1);
+    /* the excepted refinement stays at the destination */
+    f.meta[0].tax_code = "installation";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK_EQ_INT(f.meta[0].pos_by, -1);
+    /* a US consultant: out of scope, no jurisdictions, a note naming the row */
+    f.meta[0].tax_code = "professional_services";
+    addr(&f.req.seller, "US", "WA", "98101");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_OUT_OF_SCOPE);
+    CHECK_EQ_INT(f.lines[0].n, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK(has_note(&f.d, "place_of_supply"));
+    CHECK(strstr(f.d.rule_note[0].message, "outside EU") != NULL);
+    /* an unknown seller counts as abroad */
+    f.req.seller.present = 0;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_OUT_OF_SCOPE);
+    /* a German seller (the ship-to's country): domestic VAT */
+    addr(&f.req.seller, "DE", NULL, "80331");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    /* a business customer of the US seller: reverse charge, not out of scope */
+    addr(&f.req.seller, "US", "WA", "98101");
+    f.req.tax_id = "DE136695976";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+end:;
+}
+
 static void t_place_of_supply(void)
 {
     fixture f;
@@ -1704,6 +1788,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
                                   {"place_of_supply", t_place_of_supply},
+                                  {"place_of_supply_rows", t_place_of_supply_rows},
                                   {"simplified_regime", t_simplified_regime},
                                   {"qst_number", t_qst_number},
                                   {"qst_stored", t_qst_stored},

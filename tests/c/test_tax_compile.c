@@ -451,7 +451,40 @@ static void t_rule_compile(void)
     CHECK_EQ_STR(b.r.pos[0].cite, "art. 45");
     const val *good_codes = T(I(S("saas"))), *good_regions = T(I(S("EU")));
     CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("place_of_supply", S("x")))),
-                 "rule EU: place_of_supply must be a list of 1 to 4 rows");
+                 "rule EU: place_of_supply must be a list of 1 to 8 rows");
+    /* except, when = "below_threshold", elsewhere = "out_of_scope" (issue 19, lawintl) */
+    CHECK_EQ_STR(
+        compile_rule(
+            &b,
+            T(F("region", S("EU")),
+              F("place_of_supply",
+                T(I(T(I(S("supplier")), F("codes", T(I(S("professional_services")))),
+                      F("except", T(I(S("installation")))), F("when", S("below_threshold")),
+                      F("elsewhere", S("out_of_scope")), F("seller_regions", good_regions))))))),
+        "");
+    CHECK_EQ_INT(b.r.pos[0].nexcept, 1);
+    CHECK_EQ_STR(b.r.pos[0].except[0], "installation");
+    CHECK_EQ_INT(b.r.pos[0].below_threshold, 1);
+    CHECK_EQ_INT(b.r.pos[0].elsewhere_oos, 1);
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply",
+                             T(I(T(I(S("supplier")), F("codes", good_codes), F("when", S("always")),
+                                   F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1].when must be \"below_threshold\"");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply", T(I(T(I(S("supplier")), F("codes", good_codes),
+                                                      F("elsewhere", S("exempt")),
+                                                      F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1].elsewhere must be \"out_of_scope\"");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("EU")),
+                           F("place_of_supply", T(I(T(I(S("supplier")), F("codes", good_codes),
+                                                      F("except", T(I(S("saaz")))),
+                                                      F("seller_regions", good_regions))))))),
+        "rule EU: place_of_supply[1].except: unknown tax code 'saaz' (GET /v1/tax-codes "
+        "or a taxability row of the rule)");
     CHECK_EQ_STR(
         compile_rule(&b, T(F("region", S("EU")),
                            F("place_of_supply", T(I(T(I(S("customer")), F("codes", good_codes),

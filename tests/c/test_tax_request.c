@@ -410,6 +410,27 @@ static void t_region_on_options(void)
                           "\"regular\"");
         CHECK_EQ_INT(ji.top, 0);
     }
+    /* the EU threshold (issue 19, lawintl): "yes" sets below_threshold, "no" leaves it, another
+     * value is refused naming both words */
+    const char *thr = "{\"eu_below_threshold\":\"yes\"}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, thr, strlen(thr), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    memset(&req, 0, sizeof req);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), 0);
+    CHECK_EQ_INT(req.below_threshold, 1);
+    CHECK_EQ_INT(ji.top, 0);
+    const char *thr_no = "{\"eu_below_threshold\":\"no\"}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, thr_no, strlen(thr_no), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    memset(&req, 0, sizeof req);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), 0);
+    CHECK_EQ_INT(req.below_threshold, 0);
+    const char *thr_bad = "{\"eu_below_threshold\":true}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, thr_bad, strlen(thr_bad), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "levy.tax.calculate: opts.eu_below_threshold must be \"yes\" or \"no\"");
+    CHECK_EQ_INT(ji.top, 0);
     /* all of them at once: a switch levy does not know refuses before the records are read */
     static levy_tax_opts_buf ob;
     memset(&req, 0, sizeof req);

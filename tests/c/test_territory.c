@@ -57,6 +57,12 @@ static void t_out_of_scope(void)
     CHECK_EQ_STR(code("EL", "63086"), "GR-69");
     CHECK_EQ_STR(code("GR", "63085"), "-");
     CHECK_EQ_STR(code("DE", "27498"), "DE-HGL"); /* Heligoland */
+    CHECK_EQ_STR(code("NO", "9170"), "SJ");      /* Longyearbyen, Svalbard */
+    CHECK_EQ_STR(code("NO", "8099"), "SJ");      /* Jan Mayen */
+    CHECK_EQ_STR(code("SJ", NULL), "SJ");
+    CHECK_EQ_STR(code("NO", "9180"), "-"); /* Skjervøy, on the mainland */
+    CHECK_EQ_STR(code("NO", "0150"), "-"); /* Oslo */
+    CHECK_EQ_INT(kind("NO", "9171"), LEVY_TERRITORY_OUT_OF_SCOPE);
     CHECK_EQ_STR(code("IT", "23041"), "IT-LIV"); /* Livigno */
     CHECK_EQ_STR(code("IT", "22061"), "IT-CDI"); /* Campione d'Italia */
     CHECK_EQ_STR(code("IT", "00100"), "-");

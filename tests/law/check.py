@@ -279,6 +279,15 @@ case("reverse charge", "CA normal regime: GST registrant charged 5 %", "Excise T
      intl("CA", S, state="AB", tax_id="123456782RT0001", seller="US", cur="CAD", regime="normal"), total_tax="5.00")
 case("reverse charge", "JP: business customer: reverse charge on B2B electronic services", "Consumption Tax Act art. 4(1), 5(1) (2015 amendment)",
      intl("JP", [("10000", "saas")], tax_id="T1234567890123", seller="US", cur="JPY"), total_tax="0")
+JP_B2C = ("MOF 'FY2015 Tax Reform: Revision of Consumption Taxation on Cross-Border Supplies of Services'; Consumption Tax "
+          "Act art. 2(1)(viii-4) (business-oriented services only); NTA Q&A: consumer-oriented services (e-books, music, video) "
+          "include those received by businesses, the foreign business pays")
+case("reverse charge", "JP: business customer, e-book from a US seller (consumer-oriented): JCT 10 % charged", JP_B2C,
+     intl("JP", [("10000", "digital_books")], tax_id="T7000012050002", seller="US", cur="JPY"), total_tax="1000",
+     reason="standard_rated")
+case("reverse charge", "JP: business customer, internet advertising from a US seller (business-oriented): reverse charge", JP_B2C,
+     intl("JP", [("10000", "advertising_services")], tax_id="T7000012050002", seller="US", cur="JPY"), total_tax="0",
+     reason="reverse_charge")
 case("reverse charge", "SG: GST-registered business: not charged under OVR", "GST Act s. 14D; IRAS e-Tax Guide 'GST: Taxing imported services by way of reverse charge'",
      intl("SG", S, tax_id="M90312345A", seller="US", cur="SGD"), total_tax="0.00")
 case("reverse charge", "IN: business with a GSTIN: OIDAR B2B reverse charge", "IGST Act s. 5(3), 14; Notification 10/2017-IT (Rate)",
@@ -356,6 +365,10 @@ case("territory", "Guernsey by postcode GY1: outside UK VAT", "HMRC VAT Notice 7
      intl("GB", S, pc="GY1 1AA", cur="GBP"), reason="out_of_scope")
 case("territory", "Northern Ireland (BT1): UK VAT 20 % on goods", "Windsor Framework art. 8; VATA 1994 Sch. 9ZA",
      intl("GB", G, pc="BT1 1AA", cur="GBP"), total_tax="20.00", territory="goods_eu_rules_services_uk")
+case("territory", "Svalbard (Longyearbyen 9170): outside Norwegian VAT", "Merverdiavgiftsloven \u00a7 1-2 (2) (skatteetaten.no: the VAT area is not Svalbard, Jan Mayen or the dependencies)",
+     intl("NO", S, pc="9170", cur="NOK"), total_tax="0.00", reason="out_of_scope", territory="out_of_scope")
+case("territory", "Oslo 0150: Norwegian VAT 25 % on a US seller's SaaS", "Merverdiavgiftsloven \u00a7 3-30 (VOEC), \u00a7 5-1 (25 %)",
+     intl("NO", S, pc="0150", cur="NOK", seller="US"), total_tax="25.00")
 case("territory", "Liechtenstein: Swiss VAT 8.1 %", "MWSTG art. 3 lit. a; CH-FL treaty 1994",
      intl("LI", S, pc="9490", cur="CHF"), total_tax="8.10")
 
@@ -521,6 +534,59 @@ case("place of supply", "EU 2014-12-31, UK seller (a member state then), SaaS to
 case("place of supply", "GB 2014-12-31, German seller, SaaS to a UK consumer: German VAT 19 %",
      POS_2015 + "; UStG 12(1) (19 %)",
      intl("GB", S, pc="SW1A 1AA", date="2014-12-31", seller="DE", cur="GBP"), total_tax="19.00", note="place_of_supply")
+# The EUR 10,000 threshold (issue 19, lawintl; seller setting eu_below_threshold) and B2C
+# services that are not electronically supplied (art. 45), scripts/eu/vat.lua PLACE_OF_SUPPLY
+THR = ("Directive 2006/112/EC art. 58(2) inserted by Council Directive (EU) 2017/2455 art. 1(1) from "
+       "2019-01-01 and art. 59c (art. 2(2)) from 2021-07-01; CELEX 32017L2455, 32006L0112")
+
+
+def below(b):
+    b["_settings"] = {"eu_below_threshold": "yes"}
+    return b
+
+
+case("place of supply", "EU 2018-12-31, French seller under EUR 10,000: SaaS to a German consumer at German 19 % (no threshold yet)",
+     THR + "; UStG 3a(5)", below(intl("DE", S, pc="10115", date="2018-12-31", seller="FR")), total_tax="19.00")
+case("place of supply", "EU 2019-01-01, French seller under EUR 10,000: SaaS to a German consumer at French 20 %",
+     THR + "; CGI art. 278", below(intl("DE", S, pc="10115", date="2019-01-01", seller="FR")), total_tax="20.00",
+     note="place_of_supply")
+case("place of supply", "EU 2026, French seller over the threshold (default setting): SaaS to a German consumer at German 19 %",
+     THR + "; UStG 3a(5), 12(1)", intl("DE", S, pc="10115", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2021-07-01, French seller under EUR 10,000: goods to a German consumer at French 20 % (art. 59c)",
+     THR + "; CGI art. 278", below(intl("DE", G, pc="10115", date="2021-07-01", seller="FR")), total_tax="20.00",
+     note="place_of_supply")
+case("place of supply", "EU 2021-07-01, French seller over the threshold: goods to a German consumer at German 19 % (art. 33(a))",
+     THR + "; Directive 2006/112/EC art. 33(a) as from 2021-07-01 (Directive (EU) 2017/2455 art. 2)",
+     intl("DE", G, pc="10115", date="2021-07-01", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2021-01-01, UK seller under EUR 10,000: SaaS to a German consumer at German 19 % (the UK left)",
+     THR + "; Withdrawal Agreement art. 126 (transition period ended 2020-12-31)",
+     below(intl("DE", S, pc="10115", date="2021-01-01", seller="GB")), total_tax="19.00")
+case("place of supply", "EU 2020-07-01, French seller (threshold setting no): goods to a German consumer at German 16 %, the art. 34 threshold noted",
+     "Directive 2006/112/EC art. 33, 34 as before 2021-07-01 (distance sales under the member state's threshold: where "
+     "dispatch begins); UStG 3c (EUR 100,000); Zweites Corona-Steuerhilfegesetz (16 % from 2020-07-01)",
+     intl("DE", G, pc="10115", date="2020-07-01", seller="FR"), total_tax="16.00", note="distance_sales_threshold")
+ART45 = ("Directive 2006/112/EC art. 45 (B2C services: where the supplier is established), art. 59 (services of "
+         "consultants, lawyers, accountants to customers outside the EU); Implementing Regulation (EU) 282/2011 "
+         "art. 7(3)(i); CELEX 32006L0112, 32011R0282")
+case("place of supply", "EU 2026, French consultant to a German consumer: French VAT 20 %", ART45 + "; CGI art. 278",
+     intl("DE", [("100.00", "professional_services")], pc="10115", seller="FR"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "EU 2026, US consultant to a German consumer: outside the scope of EU VAT", ART45,
+     intl("DE", [("100.00", "professional_services")], pc="10115", seller="US"), total_tax="0.00", reason="out_of_scope",
+     note="place_of_supply")
+case("place of supply", "EU 2026, US IT consultant (it_consulting) to a French consumer: out of scope", ART45,
+     intl("FR", [("100.00", "it_consulting")], pc="75001", seller="US"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "EU 2026, US consultant to a German business: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", [("100.00", "professional_services")], pc="10115", seller="US", tax_id="DE136695976"), total_tax="0.00",
+     reason="reverse_charge")
+case("place of supply", "EU 2026, US seller, SaaS to a German consumer: German 19 % (e-service, art. 58)",
+     "Directive 2006/112/EC art. 58(1)(c), Annex II", intl("DE", S, pc="10115", seller="US"), total_tax="19.00")
+case("place of supply", "GB 2026, US consultant to a UK consumer: outside the scope of UK VAT",
+     "VATA 1994 s. 7A(2)(b); HMRC VAT Notice 741A", intl("GB", [("100.00", "professional_services")], pc="SW1A 1AA",
+                                                        seller="US", cur="GBP"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "GB 2026, German consultant to a UK consumer: outside the scope of UK VAT (EU art. 59 too)",
+     "VATA 1994 s. 7A(2)(b); Directive 2006/112/EC art. 59(c)", intl("GB", [("100.00", "professional_services")],
+                                                                 pc="SW1A 1AA", seller="DE", cur="GBP"),
+     total_tax="0.00", reason="out_of_scope")
 # EU standard rates before the rate data's history (scripts/eu/vat.lua STANDARD_HISTORY); each
 # figure from the national act and the Commission's lists of 2007-01-01 and 2011-01-01
 EU_HIST = "Commission (DG TAXUD), VAT Rates Applied in the Member States (situation 2005-07-01, 2007-05-01, 2009-07-01, 2011-07-01: evolution of the rates)"

@@ -101,6 +101,13 @@
       h('option', { value: 'regular', text: 'Regular system: charge QST to every customer' }),
       h('option', { value: 'specified', text: 'Specified system (seller outside Quebec): no QST to customers who give their QST number' }));
     qcRegime.value = st.qc_qst_regime === 'specified' ? 'specified' : 'regular';
+    /* issue 19: the EU's EUR 10,000 cross-border threshold (Directive 2006/112/EC art. 59c); per
+       entity too: each subsidiary is its own supplier */
+    var euThr = h('select', { name: 'eu_below_threshold', id: 'eu-below-threshold' },
+      h('option', { value: 'no', text: 'No: charge the VAT of the customer\'s EU country (OSS)' }),
+      h('option', { value: 'yes', text: 'Yes: below EUR 10,000 of cross-border EU consumer sales, charge my own country\'s VAT' }));
+    if (entity) euThr.insertBefore(h('option', { value: '', text: 'Default (' + (st.eu_below_threshold === 'yes' ? 'yes' : 'no') + ')' }), euThr.firstChild);
+    euThr.value = entity && !own.eu_below_threshold ? '' : (st.eu_below_threshold === 'yes' ? 'yes' : 'no');
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -114,6 +121,9 @@
         L.field({ label: 'Rounding', input: rounding, field: 'rounding' }),
         L.field({ label: 'Default customer type', input: ctype, field: 'default_customer_type', hint: 'For customers whose type is not set (request customer.type, the customer page or a Rillet custom field). Some states tax SaaS differently for business and personal use.' }),
         L.field({ label: 'Sweep interval (minutes)', input: sweep, field: 'sweep_interval_minutes', hint: 'How often levy pulls documents updated in Rillet, as a backstop for lost webhooks.' })),
+      h('fieldset', { id: 'eu-threshold' }, h('legend', { text: 'EU cross-border threshold' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller established in one EU country. Below EUR 10,000 a year (this year and last) of digital services and distance sales of goods to consumers in other EU countries, you charge your own country\'s VAT on them (Directive 2006/112/EC art. 59c; from 2019 for digital services, from July 2021 for goods too). Choose No once you pass it, or if you opted to charge the customer\'s country. levy cannot see your turnover: it follows this setting.' }),
+        L.field({ label: 'Below the EU threshold', input: euThr, field: 'eu_below_threshold' })),
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
         h('div', { class: 'grid2' }, cdFields)),
@@ -146,6 +156,9 @@
         if (!rounding.value) body.rounding = null;
         if (!ctype.value) body.default_customer_type = null;
         if (!sweep.value.trim()) body.sweep_interval_minutes = null;
+        body.eu_below_threshold = euThr.value || null;
+      } else {
+        body.eu_below_threshold = euThr.value;
       }
       if (!entity) {
         /* customer_data is organisation-wide (Rillet's customers are not per subsidiary) */

@@ -1071,7 +1071,8 @@ function H.selftest(region)
   for i, c in ipairs(r.selftest) do
     local name = c.name or fmt("#%d", i)
     local res, err = tax.calculate(c.request, { all_regions = true, rule = r, seller = c.seller,
-                                                ca_gst_regime = c.ca_gst_regime, qc_qst_regime = c.qc_qst_regime })
+                                                ca_gst_regime = c.ca_gst_regime, qc_qst_regime = c.qc_qst_regime,
+                                                eu_below_threshold = c.eu_below_threshold })
     if not res then
       local m = type(err) == "table" and (tostring(err.message) .. (err.details and err.details[1] and (" (" .. tostring(err.details[1].field) .. ": " .. tostring(err.details[1].message) .. ")") or "")) or tostring(err)
       fail(file, 0, fmt("selftest '%s' failed: %s", name, m))

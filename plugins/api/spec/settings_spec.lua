@@ -21,6 +21,7 @@ describe("two-word settings", function()
     { "default_customer_type", "business", "individual", false },
     { "ca_gst_regime", "simplified", "normal", true },
     { "qc_qst_regime", "specified", "regular", true },
+    { "eu_below_threshold", "yes", "no", true },
   }
   it("take either word", function()
     for _, w in ipairs(WORDS) do

@@ -1072,23 +1072,43 @@ local function qst_specified(ctx, test)
 end
 
 -- place_of_supply (docs/rules.md section 2, "Place of supply"; calc.c place_of_supply): the
--- first row whose [from, to] holds the date, for a seller whose own address resolves to one of
--- its seller_regions in another country than the ship-to (not a reverse-charged sale, not an
--- exempt customer): the seller's resolution and the row, else nil.
-local function place_of_supply(r, req, regions, rc_on)
+-- rows whose [from, to] holds the date (a `when = "below_threshold"` row only for a test with
+-- eu_below_threshold = "yes"), for a seller not of the ship-to's country (not a reverse-charged
+-- sale, not an exempt customer): the seller's resolution (nil when unknown or not resolved) and
+-- the live rows, each marked here (the seller in its seller_regions) or out (elsewhere =
+-- "out_of_scope" and the seller outside them, or unknown); nil when none.
+local function place_of_supply(r, req, regions, rc_on, test)
   local function iso(c) c = type(c) == "string" and string.upper(c) or ""; return c == "EL" and "GR" or c end
   local s = req.ship_from
+  local known = type(s) == "table" and iso(s.country) ~= ""
   if not r.place_of_supply or #regions ~= 1 or rc_on or (req.customer or {}).exempt == true
-     or type(s) ~= "table" or iso(s.country) == "" or iso(s.country) == iso(req.ship_to.country) then
+     or (known and iso(s.country) == iso(req.ship_to.country)) then
     return nil
   end
+  local live, sreg, resolved = {}, nil, false
   for _, row in ipairs(r.place_of_supply) do
-    if (row.from == nil or req.date >= row.from) and (row.to == nil or req.date <= row.to) then
-      local ok, sregs = pcall(resolve, { ship_to = s, date = req.date })
-      if not ok or #sregs ~= 1 or #sregs[1].taxes == 0 or not contains(row.seller_regions, sregs[1].region) then
-        return nil
+    if (row.from == nil or req.date >= row.from) and (row.to == nil or req.date <= row.to)
+       and (row.when ~= "below_threshold" or test.eu_below_threshold == "yes") then
+      if not resolved and known then
+        resolved = true
+        local ok, sregs = pcall(resolve, { ship_to = s, date = req.date })
+        if ok and #sregs == 1 and #sregs[1].taxes > 0 then sreg = sregs[1] end
       end
-      return sregs[1], row
+      local here = sreg ~= nil and contains(row.seller_regions, sreg.region)
+      live[#live + 1] = { row = row, here = here, out = not here and row.elsewhere == "out_of_scope" }
+    end
+  end
+  if #live == 0 then return nil end
+  return sreg, live
+end
+
+-- The first live row listing code or its parent (not excepting code), when it decides.
+local function pos_for(live, code, parent)
+  for _, lr in ipairs(live or {}) do
+    local row = lr.row
+    if not contains(row.except or {}, code) and (contains(row.codes, code) or contains(row.codes, parent)) then
+      if lr.here or lr.out then return lr end
+      return nil
     end
   end
   return nil
@@ -1115,10 +1135,10 @@ local function run(rules, rule, test)
     end
     local follows = {}
     -- place_of_supply: decided before the lines, reverse charge first (calc.c)
-    local pos_reg, pos_row
+    local pos_reg, pos_live
     if ri == 1 and r.place_of_supply then
       local rc_on = r.reverse_charge == "b2b_foreign_seller" and b2b_foreign_seller(ctx)
-      pos_reg, pos_row = place_of_supply(r, req, regions, rc_on)
+      pos_reg, pos_live = place_of_supply(r, req, regions, rc_on, test)
     end
     local pos_ids = {}
     for i, l in ipairs(req.lines) do
@@ -1138,13 +1158,16 @@ local function run(rules, rule, test)
       line.unit_amount = unit_amount(line.amount, line.quantity)
       -- the seller's place when the row lists the code or its parent
       local lreg = reg
-      if pos_row and (contains(pos_row.codes, code) or contains(pos_row.codes, parent)) then
-        lreg = pos_reg
+      local lp = pos_for(pos_live, code, parent)
+      if lp then
+        lreg = lp.here and pos_reg or { taxes = {} }
         pos_ids[#pos_ids + 1] = l.id
       end
       local taxes = {}
       for _, t in ipairs(lreg.taxes) do taxes[#taxes + 1] = copy(t) end
-      if #taxes == 0 then
+      if lp and lp.out then
+        line.taxes, line.reason = {}, "out_of_scope"
+      elseif #taxes == 0 then
         line.taxes, line.reason = {}, "no_tax_in_region"
       else
         line.taxes, line.reason = apply(treat, line, taxes, lreg.reduced, (req.customer or {}).type)
