@@ -30,7 +30,14 @@ CASES = []
 def case(cat, name, source, req, known=None, **expect):
     """known: a wrong answer levy gives today and why it is not fixed yet (listed as wrong in the
     table and in the output, not failing the test; a known case that passes is reported)."""
+    # an expectation check() does not read would make a case that cannot fail
+    unknown = set(expect) - EXPECT_KEYS
+    assert not unknown, "case %r: unknown expectation(s) %s" % (name, sorted(unknown))
     CASES.append({"cat": cat, "name": name, "source": source, "req": req, "expect": expect, "known": known})
+
+
+EXPECT_KEYS = {"total_tax", "reason", "line_tax", "line_taxable", "territory", "ambiguous", "note", "has_jur",
+               "has_jur2", "no_jur", "no_level"}
 
 
 def line(i, amount, code, qty=None):
@@ -154,8 +161,13 @@ case("shipping", "CT: delivery of exempt groceries exempt", "Conn. Gen. Stat. 12
      us("CT", "06103", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Hartford"), total_tax="0.00")
 case("shipping", "CT: delivery of taxable goods taxed 6.35 %", "Conn. Gen. Stat. 12-407(a)(8)(A)(iii)",
      us("CT", "06103", [("100.00", "general"), ("10.00", "shipping")], city="Hartford"), line_tax={2: "0.64"})
-case("shipping", "MI: mixed shipment allocated by price (6 % on $5)", "MCL 205.51(1)(d); Treasury IPD 2004-8",
-     us("MI", "48226", [("100.00", "general"), ("100.00", "food_grocery"), ("10.00", "shipping")], city="Detroit"), line_tax={3: "0.30"})
+case("shipping", "MI 2023-04-25: mixed shipment allocated by price (6 % on $5)", "MCL 205.51(1)(d) before 2023 PA 20; Treasury IPD 2004-8",
+     us("MI", "48226", [("100.00", "general"), ("100.00", "food_grocery"), ("10.00", "shipping")], date="2023-04-25", city="Detroit"),
+     line_tax={3: "0.30"})
+case("shipping", "MI 2023-04-26: separately stated delivery of taxable goods not taxed", "2023 PA 20 (HB 4039), MCL 205.51 as amended, immediate effect 2023-04-26; House Fiscal Agency analysis (2023-07-26)",
+     us("MI", "48226", [("100.00", "general"), ("10.00", "shipping")], date="2023-04-26", city="Detroit"), line_tax={2: "0.00"})
+case("shipping", "MI 2026: separately stated shipping and handling not taxed (6 % on the goods only)", "2023 PA 20 and 21 (MCL 205.51, 205.92); Treasury: delivery, shipping, handling used interchangeably (Avalara 2023-07-05)",
+     us("MI", "48226", [("100.00", "general"), ("10.00", "shipping_handling")], city="Detroit"), total_tax="6.00")
 case("shipping", "WI: delivery of exempt groceries exempt", "Wis. Stat. 77.51(15b)(a)4; SSUTA sec. 317",
      us("WI", "53202", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Milwaukee"), total_tax="0.00")
 case("shipping", "CO: separately stated delivery not taxed", "1 CCR 201-4 Reg. 39-26-102.13",
