@@ -2897,7 +2897,7 @@ static void mark_plain_specials(levy_rates *r)
         /* a region named after tribal land (UT "NAVAJO NATION" 84512 at 12.35 %, AZ "PASCUA
          * PUEBLO YAQUI RESERVATION" 85746) whose own rows agree: the county's plain rows of the
          * same shape around it (UT "SAN JUAN" 6.35 %), when more than a district's cap lower */
-        if (!low && tribal_name(n)) {
+        for (int pass = 0; pass < 2 && !low && tribal_name(n); pass++) {
             uint32_t cix[8];
             size_t nc = zip_counties(r, z, cix, 8);
             for (size_t c = 0; c < nc && c < 8; c++) {
@@ -2906,7 +2906,15 @@ static void mark_plain_specials(levy_rates *r)
                     const zip_row *m = &r->zips[r->by_region[lo]];
                     if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), bare) != 0)
                         break;
-                    if (m->state == z->state && m->county == z->county && m->city == z->city &&
+                    /* the same shape; failing that (pass 1: NM "NAVAJO NATION RESERVATION"
+                     * 87420 at 10.875 % = state 4.875 + the Navajo Nation's 6 %, no county
+                     * rate; 24 N.N.C. ch. 6, Navajo Tax Commission "Sales Tax": 6 % on all
+                     * retail sales within the Nation) a tribal row with neither county nor
+                     * city rate against the county's row off the Nation ("SAN JUAN" 6.5 %:
+                     * state + county) */
+                    int shape = pass == 0 ? m->county == z->county
+                                          : z->county == 0 && m->county > 0 && z->city == 0;
+                    if (m->state == z->state && shape && m->city == z->city &&
                         plain_row(r, m) && m->dist_base < 0 && !m->city_out &&
                         z->special - m->special > DIST_MAX && zips_share_county(r, z, m) &&
                         (!low || m->special < r->zips[low - 1].special))
@@ -3760,6 +3768,7 @@ overlays:
             break;
         }
     }
+    int special_dropped = 0; /* an overlay set the ZIP's special rate to 0 */
     for (size_t i = 0; i < r->novl; i++) {
         const overlay_row *o = &r->ovl[i];
         if (memcmp(o->st, st, 2) != 0 || zip < o->zfrom || zip > o->zto || date < o->from ||
@@ -3801,6 +3810,7 @@ overlays:
             for (int k = 0; k < res->n; k++)
                 if (res->e[k].level == o->level) {
                     res->e[k].rate = o->rate;
+                    special_dropped |= o->level == LEVY_LEVEL_DISTRICT && o->rate == 0;
                     done = 1;
                     break;
                 }
@@ -3811,6 +3821,23 @@ overlays:
                     e->note = NOTE_OVERLAY;
             }
         }
+    }
+    /* a special rate the overlays say no seller collects (set to 0 at district level: the
+     * Oneida Indian Nation's own tax in the NY ZIP table, data/us/overlays.csv) is not a
+     * candidate either: the higher_special candidate that priced it goes, and one rate left
+     * is no ambiguity */
+    if (special_dropped && res->ambiguous) {
+        int w = 0;
+        for (int c = 0; c < res->ncand; c++)
+            if (!res->cand[c].area_kind || strncmp(res->cand[c].area_kind, "higher_special", 14))
+                res->cand[w++] = res->cand[c];
+        res->ncand_all -= res->ncand - w;
+        res->ncand = w;
+        res->ambiguous = 0;
+        for (int c = 1; c < res->ncand; c++)
+            res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
+        if (!res->ambiguous)
+            res->ncand = res->ncand_all = 0;
     }
     /* drop zero components */
     int w = 0;

@@ -625,6 +625,19 @@ case("address precision", "UT 84512 (Bluff, San Juan County, the Navajo Nation's
 case("address precision", "AZ 86502 with city St. Johns (Apache County outside the Nation): 9.1 %, no ambiguity",
      "A.R.S. 42-5010; Apache County 0.5 %; City of St. Johns 3 % (ADOR TPT rate table)",
      us("AZ", "86502", G, city="St. Johns"), total_tax="9.10", ambiguous=[])
+case("address precision", "NM 87420 (Shiprock, San Juan County, Navajo Nation): 10.875 % charged, ambiguous_zip lists San Juan County's 6.5 %",
+     "Navajo Tax Commission 'Sales Tax (SALES)': 6 % on all retail sales within the Navajo Nation (24 N.N.C. ch. 6); "
+     "NM gross receipts tax state rate 4.875 % (NMSA 7-9-4), San Juan County 1.625 % (NM TRD rate schedule)",
+     us("NM", "87420", G), total_tax="10.88",
+     ambiguous=[("10.875", True, "higher_special_wide"), ("6.50", False, "lower_special_wide")])
+case("address precision", "NY 13461 (Vernon, Oneida County): 8.75 %, the Oneida Indian Nation's own tax not added on top (ZIP table 17.5 %)",
+     "Settlement Agreement by the Oneida Nation, the State of New York, Madison County and Oneida County (2013-05-16): the "
+     "Nation imposes its own sales tax, equal to or above the state and county taxes, on sales by its retailers on Nation land "
+     "(SALT Report 2511; Oneida Nation 'Tax Rates by County'); NY Pub 718: Oneida County 8.75 %",
+     us("NY", "13461", G, city="Vernon"), total_tax="8.75", ambiguous=[])
+case("address precision", "NY 13421 (Oneida city, Madison County): 8 % (ZIP table 20 %)",
+     "NY Pub 718: Oneida (city) 8 % (reporting code 2541); Settlement Agreement 2013-05-16 (the Nation's tax is not added)",
+     us("NY", "13421", G, city="Oneida"), total_tax="8.00")
 
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
