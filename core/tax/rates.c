@@ -2914,9 +2914,9 @@ static void mark_plain_specials(levy_rates *r)
                      * state + county) */
                     int shape = pass == 0 ? m->county == z->county
                                           : z->county == 0 && m->county > 0 && z->city == 0;
-                    if (m->state == z->state && shape && m->city == z->city &&
-                        plain_row(r, m) && m->dist_base < 0 && !m->city_out &&
-                        z->special - m->special > DIST_MAX && zips_share_county(r, z, m) &&
+                    if (m->state == z->state && shape && m->city == z->city && plain_row(r, m) &&
+                        m->dist_base < 0 && !m->city_out && z->special - m->special > DIST_MAX &&
+                        zips_share_county(r, z, m) &&
                         (!low || m->special < r->zips[low - 1].special))
                         low = (uint32_t)r->by_region[lo] + 1;
                 }
