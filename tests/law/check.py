@@ -179,6 +179,12 @@ case("shipping", "OH: delivery of taxable goods taxed", "R.C. 5739.01(H)(1)(a)(i
 
 case("shipping", "OK: separately stated delivery not taxed", "Okla. Admin. Code 710:65-19-70(b)",
      us("OK", "73102", [("100.00", "general"), ("10.00", "shipping")], city="Oklahoma City"), line_tax={2: "0.00"})
+case("shipping", "KS 2023-06-30: delivery of taxable goods taxed (Wichita 9.5 % on $10)", "K.S.A. 79-3602 before H.B. 2136 (2022)",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping")], date="2023-06-30", city="Wichita"), line_tax={2: "0.95"})
+case("shipping", "KS 2023-07-01: separately stated delivery charges not taxed", "H.B. 2136 (2022), K.S.A. 79-3602(ll)(1)(D)(ii); KDOR Notice 23-02 (2023-06-22)",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping")], date="2023-07-01", city="Wichita"), line_tax={2: "0.00"})
+case("shipping", "KS 2026: separately stated shipping and handling not taxed", "K.S.A. 79-3602(ll) ('delivery charges' include handling, crating, packing); KDOR Notice 23-02",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping_handling")], city="Wichita"), total_tax="9.50")
 case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
      us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
 
