@@ -54,6 +54,13 @@ return common.state{
     },
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    -- handling (issue 19, shipping): Maryland leaves only a separately stated charge for
+    -- transportation out of the taxable price; a handling charge, or one charge for shipping and
+    -- handling together, is part of the price of what is sold (Md. Code Tax-Gen. 11-101 "taxable
+    -- price"; Comptroller of Maryland as quoted by Avalara "Do I tax shipping charges to
+    -- Maryland?" 2016-07-16; legalclarity.org 2025: a combined shipping-and-handling line is
+    -- taxable; secondary sources: doubt on the paragraph), so it follows the goods it comes with
+    shipping_handling = "follows_goods",
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
@@ -105,6 +112,12 @@ return common.state{
     { name = "SaaS for a business: 3%",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "shipping and handling with taxable goods: taxable (handling is part of the price)",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "6.60", lines = { { tax = "6.00" }, { tax = "0.60", taxability_reason = "standard_rated" } } } },
+    { name = "shipping and handling with exempt goods only: exempt",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -185,6 +185,8 @@ case("shipping", "KS 2023-07-01: separately stated delivery charges not taxed", 
      us("KS", "67202", [("100.00", "general"), ("10.00", "shipping")], date="2023-07-01", city="Wichita"), line_tax={2: "0.00"})
 case("shipping", "KS 2026: separately stated shipping and handling not taxed", "K.S.A. 79-3602(ll) ('delivery charges' include handling, crating, packing); KDOR Notice 23-02",
      us("KS", "67202", [("100.00", "general"), ("10.00", "shipping_handling")], city="Wichita"), total_tax="9.50")
+case("shipping", "MD: a combined shipping and handling charge is taxed with taxable goods (6 % on $10)", "Md. Code Tax-Gen. 11-101 'taxable price'; Comptroller of Maryland via Avalara 'Do I tax shipping charges to Maryland?' (2016-07-16)",
+     us("MD", "21201", [("100.00", "general"), ("10.00", "shipping_handling")], city="Baltimore"), line_tax={2: "0.60"})
 case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
      us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
 
