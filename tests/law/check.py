@@ -244,6 +244,14 @@ case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025),
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
 case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
+case("dated taxability", "DC digital goods 2019-09-30: not taxable", "D.C. Code 47-2001 before D.C. Law 23-16 (FY2020 Budget Support Act)",
+     us("DC", "20001", [("100.00", "digital_goods")], date="2019-09-30", city="Washington"), total_tax="0.00")
+case("dated taxability", "DC digital goods 2019-10-01: 6 %", "D.C. Law 23-16, D.C. Code 47-2001(n)(1)(P)",
+     us("DC", "20001", [("100.00", "digital_goods")], date="2019-10-01", city="Washington"), total_tax="6.00")
+case("dated taxability", "MD digital goods 2021-03-13: not taxable", "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021 (HB 932)",
+     us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-13", city="Baltimore"), total_tax="0.00")
+case("dated taxability", "MD digital goods 2021-03-14: 6 %", "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101(c-3)",
+     us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-14", city="Baltimore"), total_tax="6.00")
 case("dated taxability", "DC 2026-09-30: 6 %", "D.C. Code 47-2002(a)",
      us("DC", "20001", G, date="2026-09-30", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2026-10-01: 7 %", "D.C. Code 47-2002(a) (FY2025 BSA, kept by FY2026 BSA)",
