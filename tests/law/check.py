@@ -244,6 +244,14 @@ case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025),
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
 case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
+case("dated taxability", "CT digital goods 2019-09-30: 1 % (computer and data processing)", "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117; RSM 2019-09-10 (DRS Special Notice 2019(8))",
+     us("CT", "06103", [("100.00", "digital_goods")], date="2019-09-30", city="Hartford"), total_tax="1.00")
+case("dated taxability", "CT digital goods 2019-10-01: 6.35 %", "Public Act 19-117; DRS Special Notice 2019(8); Sales Tax Institute",
+     us("CT", "06103", [("100.00", "digital_goods")], date="2019-10-01", city="Hartford"), total_tax="6.35")
+case("dated taxability", "CT meals 2019-09-30: 6.35 %", "Conn. Gen. Stat. 12-408(1) before Public Act 19-117",
+     us("CT", "06103", [("100.00", "prepared_food")], date="2019-09-30", city="Hartford"), total_tax="6.35")
+case("dated taxability", "CT meals 2019-10-01: 7.35 %", "Public Act 19-117 (additional 1 % on meals); DRS guidance (Yale 2019-10-09)",
+     us("CT", "06103", [("100.00", "prepared_food")], date="2019-10-01", city="Hartford"), total_tax="7.35")
 case("dated taxability", "DC digital goods 2019-09-30: not taxable", "D.C. Code 47-2001 before D.C. Law 23-16 (FY2020 Budget Support Act)",
      us("DC", "20001", [("100.00", "digital_goods")], date="2019-09-30", city="Washington"), total_tax="0.00")
 case("dated taxability", "DC digital goods 2019-10-01: 6 %", "D.C. Law 23-16, D.C. Code 47-2001(n)(1)(P)",
