@@ -244,6 +244,8 @@ case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025),
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
 case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
+case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
+     us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
 case("dated taxability", "CT digital goods 2019-09-30: 1 % (computer and data processing)", "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117; RSM 2019-09-10 (DRS Special Notice 2019(8))",
      us("CT", "06103", [("100.00", "digital_goods")], date="2019-09-30", city="Hartford"), total_tax="1.00")
 case("dated taxability", "CT digital goods 2019-10-01: 6.35 %", "Public Act 19-117; DRS Special Notice 2019(8); Sales Tax Institute",
