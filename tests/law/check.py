@@ -246,6 +246,14 @@ case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code 
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
 case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
      us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
+case("dated taxability", "AR groceries 2025-12-31: state 0.125 % + local (Little Rock)", "Ark. Code 26-52-317",
+     us("AR", "72201", [("100.00", "food_grocery")], date="2025-12-31", city="Little Rock"), total_tax="2.26")
+case("dated taxability", "AR groceries 2026-01-01: no state tax, local only", "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act)",
+     us("AR", "72201", [("100.00", "food_grocery")], date="2026-01-01", city="Little Rock"), total_tax="2.13", no_level="state")
+case("dated taxability", "OK groceries 2024-08-28: full rate", "68 O.S. 1354 before HB 1955 (2024)",
+     us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-28", city="Oklahoma City"), total_tax="8.63")
+case("dated taxability", "OK groceries 2024-08-29: no state tax, local only", "HB 1955 (2024): state rate on food 0 % from 2024-08-29",
+     us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-29", city="Oklahoma City"), total_tax="4.13", no_level="state")
 case("dated taxability", "CT digital goods 2019-09-30: 1 % (computer and data processing)", "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117; RSM 2019-09-10 (DRS Special Notice 2019(8))",
      us("CT", "06103", [("100.00", "digital_goods")], date="2019-09-30", city="Hartford"), total_tax="1.00")
 case("dated taxability", "CT digital goods 2019-10-01: 6.35 %", "Public Act 19-117; DRS Special Notice 2019(8); Sales Tax Institute",
