@@ -187,6 +187,8 @@ case("shipping", "KS 2026: separately stated shipping and handling not taxed", "
      us("KS", "67202", [("100.00", "general"), ("10.00", "shipping_handling")], city="Wichita"), total_tax="9.50")
 case("shipping", "MD: a combined shipping and handling charge is taxed with taxable goods (6 % on $10)", "Md. Code Tax-Gen. 11-101 'taxable price'; Comptroller of Maryland via Avalara 'Do I tax shipping charges to Maryland?' (2016-07-16)",
      us("MD", "21201", [("100.00", "general"), ("10.00", "shipping_handling")], city="Baltimore"), line_tax={2: "0.60"})
+case("shipping", "VA: a combined shipping and handling charge is taxable (6 % on $10 in Richmond)", "23VAC10-210-6000; Rulings of the Tax Commissioner P.D. 89-132, 91-223, 13-37",
+     us("VA", "23219", [("100.00", "general"), ("10.00", "shipping_handling")], city="Richmond"), line_tax={2: "0.60"})
 case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
      us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
 
