@@ -2461,6 +2461,9 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_OVERLAY_NAMED_CITY                                                                    \
     "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this city's tax " \
     "after a district); the code is the Census place of that name"
+#define NOTE_OVERLAY_NAMED_COUNTY                                                                  \
+    "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this county's "   \
+    "tax after another county); the code is the Census FIPS code of the county of that name"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
@@ -3781,6 +3784,12 @@ overlays:
                     res->e[k].suffix = NULL;
                     res->e[k].note = NOTE_OVERLAY_NAMED;
                     res->e[k].code = NULL;
+                    if (o->level == LEVY_LEVEL_COUNTY) { /* the county of that name's FIPS */
+                        const fips_county *c = county_by_name(r, st, P(r, o->name));
+                        res->e[k].code = c ? P(r, c->code) : NULL;
+                        if (c)
+                            res->e[k].note = NOTE_OVERLAY_NAMED_COUNTY;
+                    }
                     if (o->level == LEVY_LEVEL_CITY) { /* its Census place, one of that name */
                         const char *nm = P(r, o->name);
                         res->e[k].code = place_code(r, st, nm, NULL);

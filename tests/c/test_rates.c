@@ -633,6 +633,15 @@ static void t_wide_specials(void)
     /* Oneida (city) 13421: 4 + 4 + 4 + 8 = 20 in the table, 8 in NY Pub 718 */
     CHECK_EQ_INT(resolve("US", "NY", "Oneida", "13421", "2026-03-01", &res, &err), 0);
     CHECK_EQ_INT(total(&res), 8000000);
+    /* and its 4 % county tax is Madison County's (op name at county level: the county's FIPS) */
+    int madison = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+            CHECK_EQ_STR(res.e[k].name, "MADISON COUNTY");
+            CHECK_EQ_STR(res.e[k].code, "36053");
+            madison = 1;
+        }
+    CHECK(madison);
     /* a tribal region whose gap is within a district's cap is not flagged here (AZ 85256 SALT
      * RIVER RESERVATION 8.05 against MARICOPA's 6.3: 1.75 points) */
     CHECK_EQ_INT(resolve("US", "AZ", NULL, "85256", "2026-03-01", &res, &err), 0);

@@ -671,9 +671,9 @@ case("address precision", "NY 13461 (Vernon, Oneida County): 8.75 %, the Oneida 
      "Nation imposes its own sales tax, equal to or above the state and county taxes, on sales by its retailers on Nation land "
      "(SALT Report 2511; Oneida Nation 'Tax Rates by County'); NY Pub 718: Oneida County 8.75 %",
      us("NY", "13461", G, city="Vernon"), total_tax="8.75", ambiguous=[])
-case("address precision", "NY 13421 (Oneida city, Madison County): 8 % (ZIP table 20 %)",
+case("address precision", "NY 13421 (Oneida city, Madison County): 8 % (ZIP table 20 %), the county tax is MADISON COUNTY's (FIPS 36053)",
      "NY Pub 718: Oneida (city) 8 % (reporting code 2541); Settlement Agreement 2013-05-16 (the Nation's tax is not added)",
-     us("NY", "13421", G, city="Oneida"), total_tax="8.00")
+     us("NY", "13421", G, city="Oneida"), total_tax="8.00", has_jur=[("MADISON COUNTY", "county", "36053")])
 
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
