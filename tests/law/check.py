@@ -215,6 +215,9 @@ case("caps", "NY: clothing of $110 in NYC taxed in full (8.875 %)", "Tax Law 111
      us("NY", "10001", [("110.00", "clothing")], city="New York"), total_tax="9.76")
 case("caps", "NY: clothing under $110 in Buffalo: state exempt, Erie County 4.75 % applies", "Pub 718-C (Erie County did not enact the exemption)",
      us("NY", "14201", [("100.00", "clothing")], city="Buffalo"), total_tax="4.75")
+case("caps", "NY clothing under $110 in Cazenovia (Madison County) 2026: state exempt, county 4 % (Madison repealed its exemption in 2012)",
+     "syracuse.com 2012-08 (Madison County Board of Supervisors repeals the exemption); Avalara 2014-01 and WKBW 2025 (NYC and eight counties, not Madison)",
+     us("NY", "13035", [("100.00", "clothing")], city="Cazenovia"), total_tax="4.00")
 case("caps", "VT: clothing exempt", "32 V.S.A. 9741(45)",
      us("VT", "05401", [("100.00", "clothing")], city="Burlington"), total_tax="0.00")
 case("caps", "MN: clothing exempt", "Minn. Stat. 297A.67 subd. 8",
