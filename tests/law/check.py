@@ -275,6 +275,10 @@ case("dated taxability", "MD digital goods 2021-03-13: not taxable", "Md. Code T
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-13", city="Baltimore"), total_tax="0.00")
 case("dated taxability", "MD digital goods 2021-03-14: 6 %", "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101(c-3)",
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-14", city="Baltimore"), total_tax="6.00")
+case("dated taxability", "DC 2013-10-01: 5.75 %", "D.C. Code 47-2002(a); Washington Post 2013-10-01 (6 % -> 5.75 %)",
+     us("DC", "20001", G, date="2013-10-01", city="Washington"), total_tax="5.75")
+case("dated taxability", "DC 2018-10-01: 6 %", "D.C. Code 47-2002(a); FY2019 Budget Support Act (OTR notice 2018-09-05)",
+     us("DC", "20001", G, date="2018-10-01", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2026-09-30: 6 %", "D.C. Code 47-2002(a)",
      us("DC", "20001", G, date="2026-09-30", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2026-10-01: 7 %", "D.C. Code 47-2002(a) (FY2025 BSA, kept by FY2026 BSA)",
