@@ -5,7 +5,9 @@ the table also prices at a special rate more than 2 percentage points lower, wit
 state, county and city rates -- e.g. AZ APACHE 86502 at 12.1 % (the Navajo Nation's 6 % in the
 special column) against the county's 6.1 % on 85920 -- and the ZIPs of a region named after tribal
 land (UT NAVAJO NATION 84512 at 12.35 %) whose county's own rows (SAN JUAN 6.35 %, by the
-ZIP-county crosswalk) have the same shape and a rate more than 2 points lower.
+ZIP-county crosswalk) have the same shape and a rate more than 2 points lower -- or, a tribal row
+with neither county nor city rate (NM NAVAJO NATION RESERVATION 87420 at 10.875 %: state + the
+Navajo Nation's 6 %), the county's rows with a county rate and no city rate (SAN JUAN 6.5 %).
 
 The table is scanned here (exact integer rates, scaled by 10^8; no county check), then each ZIP
 found is put to `levy calc` and kept when levy answers it with `ambiguous_zip` whose candidates'
@@ -72,6 +74,17 @@ def table_gaps():
                     mk = (rate(m["StateRate"]), rate(m["EstimatedCountyRate"]), rate(m["EstimatedCityRate"]))
                     ms = rate(m["EstimatedSpecialRate"])
                     if mk == key and ms < sp and (low is None or ms < rate(low["EstimatedSpecialRate"])):
+                        low = m
+        if low is None and tribal(r["TaxRegionName"]) and key[1] == 0 and key[2] == 0:
+            # failing that, a tribal row with neither county nor city rate (NM NAVAJO NATION
+            # RESERVATION 87420: state + the Navajo Nation's 6 %) against the county's rows with a
+            # county rate and no city rate (SAN JUAN 6.5 %)
+            for fips in xwalk.get((r["State"], r["ZipCode"]), ()):
+                for m in by[(r["State"], counties.get(fips, ""))]:
+                    mk = (rate(m["StateRate"]), rate(m["EstimatedCountyRate"]), rate(m["EstimatedCityRate"]))
+                    ms = rate(m["EstimatedSpecialRate"])
+                    if mk[0] == key[0] and mk[1] > 0 and mk[2] == 0 and ms < sp and (
+                            low is None or ms < rate(low["EstimatedSpecialRate"])):
                         low = m
         if low is not None and sp - rate(low["EstimatedSpecialRate"]) > GAP:
             found.append((r["State"], r["ZipCode"], r["TaxRegionName"]))

@@ -2461,6 +2461,9 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_OVERLAY_NAMED_CITY                                                                    \
     "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this city's tax " \
     "after a district); the code is the Census place of that name"
+#define NOTE_OVERLAY_NAMED_COUNTY                                                                  \
+    "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this county's "   \
+    "tax after another county); the code is the Census FIPS code of the county of that name"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
@@ -2897,7 +2900,7 @@ static void mark_plain_specials(levy_rates *r)
         /* a region named after tribal land (UT "NAVAJO NATION" 84512 at 12.35 %, AZ "PASCUA
          * PUEBLO YAQUI RESERVATION" 85746) whose own rows agree: the county's plain rows of the
          * same shape around it (UT "SAN JUAN" 6.35 %), when more than a district's cap lower */
-        if (!low && tribal_name(n)) {
+        for (int pass = 0; pass < 2 && !low && tribal_name(n); pass++) {
             uint32_t cix[8];
             size_t nc = zip_counties(r, z, cix, 8);
             for (size_t c = 0; c < nc && c < 8; c++) {
@@ -2906,9 +2909,17 @@ static void mark_plain_specials(levy_rates *r)
                     const zip_row *m = &r->zips[r->by_region[lo]];
                     if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), bare) != 0)
                         break;
-                    if (m->state == z->state && m->county == z->county && m->city == z->city &&
-                        plain_row(r, m) && m->dist_base < 0 && !m->city_out &&
-                        z->special - m->special > DIST_MAX && zips_share_county(r, z, m) &&
+                    /* the same shape; failing that (pass 1: NM "NAVAJO NATION RESERVATION"
+                     * 87420 at 10.875 % = state 4.875 + the Navajo Nation's 6 %, no county
+                     * rate; 24 N.N.C. ch. 6, Navajo Tax Commission "Sales Tax": 6 % on all
+                     * retail sales within the Nation) a tribal row with neither county nor
+                     * city rate against the county's row off the Nation ("SAN JUAN" 6.5 %:
+                     * state + county) */
+                    int shape = pass == 0 ? m->county == z->county
+                                          : z->county == 0 && m->county > 0 && z->city == 0;
+                    if (m->state == z->state && shape && m->city == z->city && plain_row(r, m) &&
+                        m->dist_base < 0 && !m->city_out && z->special - m->special > DIST_MAX &&
+                        zips_share_county(r, z, m) &&
                         (!low || m->special < r->zips[low - 1].special))
                         low = (uint32_t)r->by_region[lo] + 1;
                 }
@@ -3760,6 +3771,7 @@ overlays:
             break;
         }
     }
+    int special_dropped = 0; /* an overlay set the ZIP's special rate to 0 */
     for (size_t i = 0; i < r->novl; i++) {
         const overlay_row *o = &r->ovl[i];
         if (memcmp(o->st, st, 2) != 0 || zip < o->zfrom || zip > o->zto || date < o->from ||
@@ -3772,6 +3784,12 @@ overlays:
                     res->e[k].suffix = NULL;
                     res->e[k].note = NOTE_OVERLAY_NAMED;
                     res->e[k].code = NULL;
+                    if (o->level == LEVY_LEVEL_COUNTY) { /* the county of that name's FIPS */
+                        const fips_county *c = county_by_name(r, st, P(r, o->name));
+                        res->e[k].code = c ? P(r, c->code) : NULL;
+                        if (c)
+                            res->e[k].note = NOTE_OVERLAY_NAMED_COUNTY;
+                    }
                     if (o->level == LEVY_LEVEL_CITY) { /* its Census place, one of that name */
                         const char *nm = P(r, o->name);
                         res->e[k].code = place_code(r, st, nm, NULL);
@@ -3801,6 +3819,7 @@ overlays:
             for (int k = 0; k < res->n; k++)
                 if (res->e[k].level == o->level) {
                     res->e[k].rate = o->rate;
+                    special_dropped |= o->level == LEVY_LEVEL_DISTRICT && o->rate == 0;
                     done = 1;
                     break;
                 }
@@ -3811,6 +3830,23 @@ overlays:
                     e->note = NOTE_OVERLAY;
             }
         }
+    }
+    /* a special rate the overlays say no seller collects (set to 0 at district level: the
+     * Oneida Indian Nation's own tax in the NY ZIP table, data/us/overlays.csv) is not a
+     * candidate either: the higher_special candidate that priced it goes, and one rate left
+     * is no ambiguity */
+    if (special_dropped && res->ambiguous) {
+        int w = 0;
+        for (int c = 0; c < res->ncand; c++)
+            if (!res->cand[c].area_kind || strncmp(res->cand[c].area_kind, "higher_special", 14))
+                res->cand[w++] = res->cand[c];
+        res->ncand_all -= res->ncand - w;
+        res->ncand = w;
+        res->ambiguous = 0;
+        for (int c = 1; c < res->ncand; c++)
+            res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
+        if (!res->ambiguous)
+            res->ncand = res->ncand_all = 0;
     }
     /* drop zero components */
     int w = 0;

@@ -7,7 +7,9 @@
 -- 0.375% MCTD); Putnam County from 2024-03-01 (county and MCTD); as of 2012 Chautauqua,
 -- Chenango, City of Norwich, Columbia, Delaware, Greene, Hamilton, Madison (outside the City
 -- of Oneida), Tioga and Wayne. "Verify the current list" (tax-facts): re-check 718-C before
--- relying on the upstate entries.
+-- relying on the upstate entries. Checked (issue 19): Madison's exemption ended in 2012 (its
+-- row); Avalara 2014 lists "Chenango County (outside the City of Norwich)" where 2012 lists
+-- named the City of Norwich too (doubt, not changed: when Norwich stopped is not known).
 --
 -- Fields: name; from (first day in force, "YYYY-MM-DD"); to (last day, optional);
 -- levels = "all" or a list of rate levels exempted ("county", "city", "district");
@@ -77,8 +79,15 @@ M.localities = {
     partial = true, zips = { "12414" } },                      -- Catskill
   { name = "Hamilton County", from = "2012-04-01", levels = "all", county = "HAMILTON",
     partial = true, zips = { "12108" } },                      -- Lake Pleasant
-  { name = "Madison County (outside the City of Oneida)", from = "2012-04-01", levels = "all",
-    county = "MADISON", partial = true, zips = { "13035" } },  -- Cazenovia
+  -- Madison County's Board of Supervisors repealed its exemption in August 2012 "citing budget
+  -- pressures", to bring in revenue from 2013 (syracuse.com 2012-08 "Madison County repeals
+  -- sales tax exemption for clothing and footwear purchases under $110"; zip2tax blog); later
+  -- lists name NYC and eight counties without Madison (Avalara 2014-01 "9 New York localities
+  -- that exempt clothing and footwear"; WKBW back-to-school 2025). A local change takes effect
+  -- on the first day of a sales tax quarter: 2012-12-01 is read as the first day without it
+  -- (doubt: 2013-03-01 if the county gave the later date)
+  { name = "Madison County (outside the City of Oneida)", from = "2012-04-01", to = "2012-11-30",
+    levels = "all", county = "MADISON", partial = true, zips = { "13035" } },  -- Cazenovia
   { name = "Tioga County", from = "2012-04-01", levels = "all", county = "TIOGA",
     partial = true, zips = { "13827" } },                      -- Owego
   { name = "Wayne County", from = "2012-04-01", levels = "all", county = "WAYNE",
@@ -112,7 +121,7 @@ function M.find(ship_to, date, taxes)
       local name = string.upper(t.jurisdiction)
       for _, l in ipairs(M.localities) do
         if l.county and in_force(l, date) and string.find(name, l.county .. " COUNTY", 1, true)
-           and not (l.county == "MADISON" and string.find(name, "ONEIDA", 1, true)) then
+           and not (l.county == "MADISON" and (string.find(name, "ONEIDA", 1, true) or zip == "13421")) then
           return l
         end
       end

@@ -15,7 +15,10 @@ return common.state{
       { "taxable", from = "2018-01-01", cite = "Act 141 of 2017 (HB 1162), Ark. Code 26-52-301: specified digital products (digital audio, audio-visual works, books) and digital codes taxable from 2018-01-01, with a permanent or less than permanent right of use (streaming subscriptions too); Sales Tax Institute; KPMG TWIST 2017-02-20; DFA Revenue Legal Counsel Opinion 20180921" },
     },
     shipping = "follows_goods", -- Ark. Code Ann. 26-52-103 (sales price includes delivery charges); SSUTA sec. 317 (AR is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
-    food_grocery = common.state_rate("0.125"), -- Ark. Code 26-52-317: state food rate 0.125%, local rates apply in full
+    food_grocery = { -- issue 19, dated taxability
+      { common.state_rate("0.125"), to = "2025-12-31", cite = "Ark. Code 26-52-317: state food rate 0.125% (since 2018-01-01), local rates apply in full" },
+      { { exempt_levels = { "state" } }, from = "2026-01-01", cite = "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act): food and food ingredients exempt from the state sales and use tax from 2026-01-01; city and county taxes still apply (TaxCloud, TaxValet, KNWA 2026-01)" },
+    },
   },
   selftest = {
     { name = "e-book 2017-12-31: not taxed (before Act 141 of 2017)",
@@ -33,9 +36,12 @@ return common.state{
     { name = "shipping with taxable goods: taxable",
       request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "9.49", lines = { { tax = "8.63" }, { tax = "0.86", taxability_reason = "standard_rated" } } } },
-    { name = "groceries: state rate 0.125%, local rates kept",
-      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+    { name = "groceries 2025-12-31: state rate 0.125%, local rates kept",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "2.26", lines = { { tax = "2.26", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2026-01-01: state exempt (Act 1008 of 2025), local rates kept",
+      request = common.request("AR", "Little Rock", "72201", "2026-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.13", lines = { { tax = "2.13", taxability_reason = "partially_taxable" } } } },
     { name = "professional services: exempt",
       request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -12,7 +12,24 @@ local money = require "levy.money"
 local LUXURY_OVER = "1000.00"
 local LUXURY_RATE = "7.75"
 
+-- Meals (prepared food): 6.35% plus 1% = 7.35% from 2019-10-01 (Conn. Gen. Stat. 12-408(1) as
+-- amended by Public Act 19-117 (the FY2020-21 budget), sec. 322: an additional 1% on meals and
+-- beverages sold by eating establishments, caterers and grocery stores; DRS guidance as
+-- summarized by Yale "Important sales tax updates" 2019-10-09). The state entry's rate, kept as
+-- standard_rated (it is the general tax on meals, not a reduced rate).
+local MEALS_FROM = "2019-10-01"
+local MEALS_RATE = "7.35"
+
 local function calculate(ctx)
+  if common.date_on_or_after(ctx.date, MEALS_FROM) then
+    for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
+      for _, t in ipairs(line.taxes) do
+        if t.level == "state" then
+          t.percentage = MEALS_RATE
+        end
+      end
+    end
+  end
   for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "clothing" end)) do
     if money.cmp(common.unit_magnitude(line), LUXURY_OVER) > 0 then
       for _, t in ipairs(line.taxes) do
@@ -43,12 +60,29 @@ return common.state{
     -- services (Conn. Gen. Stat. 12-407(a)(37)(L)) taxed at 1 % (12-408(1)(H)); bought by an
     -- individual for personal use they are taxable at the general 6.35 % (CT DRS guidance on
     -- canned software and SaaS; [TF])
-    saas = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- [TF] 12-408(1)(H)
-    software_download = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- CT DRS: electronically delivered prewritten software used in business is computer/data processing at 1%; personal use 6.35%
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- Dated (issue 19): until 2019-09-30 electronically accessed or transferred software and
+    -- digital goods were computer and data processing services at 1% for every buyer; Public
+    -- Act 19-117 made them tangible personal property at 6.35% from 2019-10-01, software for
+    -- business use staying at 1% (DRS Special Notice 2019(8), 2019-09-04; RSM 2019-09-10;
+    -- Sales Tax Institute "Connecticut increases tax rate on most digital goods")
+    saas = {
+      { { rate = "1.00", level = "state" }, to = "2019-09-30", cite = "Conn. Gen. Stat. 12-407(a)(37)(A), 12-408(1)(H) before Public Act 19-117: remotely accessed software is a computer and data processing service at 1%" },
+      { { business = { rate = "1.00", level = "state" }, individual = "taxable" }, from = "2019-10-01", cite = "[TF] 12-408(1)(H) as amended by Public Act 19-117: 1% for business use, 6.35% otherwise (DRS Special Notice 2019(8))" },
+    },
+    software_download = {
+      { { rate = "1.00", level = "state" }, to = "2019-09-30", cite = "Conn. Gen. Stat. 12-407(a)(37)(A), 12-408(1)(H) before Public Act 19-117: electronically delivered canned software at 1% (computer and data processing)" },
+      { { business = { rate = "1.00", level = "state" }, individual = "taxable" }, from = "2019-10-01", cite = "Public Act 19-117; DRS Special Notice 2019(8): electronically delivered prewritten software used in business stays at 1%; personal use 6.35%" },
+    },
+    digital_goods = {
+      { { rate = "1.00", level = "state" }, to = "2019-09-30", cite = "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117: electronically accessed digital goods at the 1% computer and data processing rate (RSM 2019-09-10: 'the current rate for all digital goods sold into Connecticut is 1%')" },
+      { "taxable", from = "2019-10-01", cite = "Public Act 19-117, Conn. Gen. Stat. 12-407(a)(13) 'tangible personal property' incl. digital goods: 6.35% from 2019-10-01 for every buyer (DRS Special Notice 2019(8))" },
+    },
+    -- newspapers, and magazines by subscription, printed or electronic, are exempt
+    print_publication_subscription = "exempt", -- Conn. Gen. Stat. 12-412(114); DRS Special Notice 2019(8)
+    digital_publication_subscription = "exempt", -- Conn. Gen. Stat. 12-412(114) (whether sold as physical copies or electronically accessed); DRS Special Notice 2019(8)
     shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
-  calculate_for = { "clothing" }, -- calculate acts on these lines only
+  calculate_for = { "clothing", "prepared_food" }, -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
@@ -114,6 +148,31 @@ return common.state{
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "7.62", lines = { { tax = "6.35" }, { tax = "0.00" }, { tax = "1.27", taxability_reason = "standard_rated" } } } },
     -- issue 19, caps and thresholds on the price: clothing over $1,000 per article at 7.75%
+    -- issue 19, dated taxability (Public Act 19-117, 2019-10-01)
+    { name = "digital goods 2019-09-30: 1%",
+      request = common.request("CT", "Hartford", "06103", "2019-09-30", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "digital goods 2019-10-01: 6.35%, also for a business",
+      request = common.request("CT", "Hartford", "06103", "2019-10-01", { common.line("1", "100.00", "1", "digital_goods") }, { customer = { type = "business" } }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for an individual 2019-09-30: 1%",
+      request = common.request("CT", "Hartford", "06103", "2019-09-30", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for an individual 2019-10-01: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2019-10-01", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "downloaded software for an individual 2019-09-30: 1%",
+      request = common.request("CT", "Hartford", "06103", "2019-09-30", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "meals 2019-09-30: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2019-09-30", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "meals 2019-10-01: 7.35%",
+      request = common.request("CT", "Hartford", "06103", "2019-10-01", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "7.35", lines = { { tax = "7.35", taxability_reason = "standard_rated" } } } },
+    { name = "magazine subscription, electronic: exempt",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "digital_publication_subscription") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "clothing article of $1,000.00 (not over): 6.35%",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "1000.00", "1", "clothing") }),
       expect = { total_tax = "63.50", lines = { { tax = "63.50", taxability_reason = "standard_rated" } } } },

@@ -3,6 +3,9 @@
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
 -- The general rate (D.C. Code 47-2002(a)) with dates, as rows of data/us/overlays.csv:
+--   5.75 % from 2013-10-01 to 2018-09-30 (the 2009-10-01 step to 6 % ended with FY2013:
+--       Washington Post 2013-10-01; a row of overlays.csv since issue 19), 6 % before (from
+--       2009-10-01, Act 18-207) and after;
 --   6 % until 2026-09-30 (the Dec-2025 ZIP table's rate; 6 % since 2018-10-01, FY2019 Budget
 --       Support Act, OTR notice 2018-09-05);
 --   the 6.5 % step the FY2025 Budget Support Act (B25-0784) scheduled for 2025-10-01 was
@@ -29,7 +32,10 @@ return common.state{
     data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: data processing services (storage, retrieval, payroll and accounting processing) are retail sales
     information_services = "taxable", -- 9 DCMR 475: information services (news, financial, credit reports, electronic data retrieval) are taxable, by subscription or as needed; information compiled only for one client is excluded (not modelled)
     saas = "taxable", -- [TF] 6%
-    digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01
+    digital_goods = { -- issue 19, dated taxability: the date the comment gave is now the row's
+      { "exempt", to = "2019-09-30", cite = "D.C. Code 47-2001 before D.C. Law 23-16: digital goods were neither tangible personal property nor a listed taxable service" },
+      { "taxable", from = "2019-10-01", cite = "Fiscal Year 2020 Budget Support Act of 2019 (D.C. Law 23-16), D.C. Code 47-2001(n)(1)(P): digital goods (e-books, music, video, apps) taxable from 2019-10-01 (OTR notice 'Sales and Use Tax on Digital Goods', 2019)" },
+    },
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },
   selftest = {
@@ -42,6 +48,24 @@ return common.state{
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "information services: taxable",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "general rate 2013-09-30: 6%",
+      request = common.request("DC", "Washington", "20001", "2013-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "general rate 2013-10-01: 5.75%",
+      request = common.request("DC", "Washington", "20001", "2013-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75" } },
+    { name = "general rate 2018-09-30: 5.75%",
+      request = common.request("DC", "Washington", "20001", "2018-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75" } },
+    { name = "general rate 2018-10-01: 6%",
+      request = common.request("DC", "Washington", "20001", "2018-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "digital goods 2019-09-30: not taxable (before D.C. Law 23-16)",
+      request = common.request("DC", "Washington", "20001", "2019-09-30", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "digital goods 2019-10-01: 6%",
+      request = common.request("DC", "Washington", "20001", "2019-10-01", { common.line("1", "100.00", "1", "digital_goods") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (6%)",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "general") }),

@@ -9,7 +9,17 @@ return common.state{
   name = "Kansas",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    shipping = "follows_goods", -- K.S.A. 79-3602 (sales price includes delivery charges); SSUTA sec. 317 (KS is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
+    -- Delivery charges (issue 19, shipping): part of the sales price until 2023-06-30; from
+    -- 2023-07-01 delivery charges separately stated on the invoice and clearly denominated as
+    -- delivery, transmission or transportation are excluded from the "sales or selling price"
+    -- (H.B. 2136 of 2022, K.S.A. 79-3602(ll)(1)(D)(ii); KDOR Notice 23-02 "Delivery Fees Charged
+    -- By A Retailer", 2023-06-22: state, local and special district taxes alike; handling,
+    -- crating and packing are part of "delivery charges"). A shipping line is a separately
+    -- stated charge, so it is exempt from then on.
+    shipping = {
+      { "follows_goods", to = "2023-06-30", cite = "K.S.A. 79-3602 before H.B. 2136 (sales price includes delivery charges); SSUTA sec. 317 (KS is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price" },
+      { "exempt", from = "2023-07-01", cite = "H.B. 2136 (2022), K.S.A. 79-3602(ll)(1)(D)(ii): separately stated delivery charges are not part of the sales or selling price from 2023-07-01 (KDOR Notice 23-02, 2023-06-22)" },
+    },
     food_grocery = { exempt_levels = { "state" } }, -- SB 1 (2024): state rate on food 0% from 2025-01-01; local sales taxes still apply
   },
   -- HB 2106 (2022): 6.5% -> 4% (2023) -> 2% (2024) -> 0% (2025)
@@ -28,9 +38,15 @@ return common.state{
     { name = "SaaS subscription: exempt",
       request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "shipping with taxable goods: taxable",
-      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+    { name = "shipping with taxable goods 2023-06-30: taxable (before H.B. 2136)",
+      request = common.request("KS", "Wichita", "67202", "2023-06-30", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "10.45", lines = { { tax = "9.50" }, { tax = "0.95", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods 2023-07-01: separately stated, exempt (H.B. 2136)",
+      request = common.request("KS", "Wichita", "67202", "2023-07-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "9.50", lines = { { tax = "9.50" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping and handling with taxable goods 2026-03-01: exempt (delivery charges include handling)",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "9.50", lines = { { tax = "9.50" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: state level exempt, local rates apply",
       request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "partially_taxable" } } } },
@@ -53,11 +69,11 @@ return common.state{
       request = common.request("KS", "Wichita", "67202", "2025-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "partially_taxable" } } } },
     -- issue 19, shipping follows the goods (see the shipping row)
-    { name = "shipping of exempt goods only: exempt",
-      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+    { name = "shipping of exempt goods only 2023-06-30: exempt",
+      request = common.request("KS", "Wichita", "67202", "2023-06-30", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
-      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+    { name = "mixed shipment 2023-06-30: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("KS", "Wichita", "67202", "2023-06-30", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "9.98", lines = { { tax = "9.50" }, { tax = "0.00" }, { tax = "0.48", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -52,8 +52,18 @@ return common.state{
       { { business = "exempt", individual = "taxable" }, from = "2022-07-01", to = "2025-06-30", cite = "Ch. 535 of 2022 (SB 723 / HB 791), Tax-Gen. 11-101(c-3)(2): SaaS purchased or licensed solely for commercial purposes in an enterprise computer system is not a digital product, from 2022-07-01 (Comptroller Business Tax Tip #29; Aprio 2022-06-09; PwC 2022-06)" },
       { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
     },
-    digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
+    digital_goods = { -- issue 19, dated taxability: the date the comment gave is now the row's
+      { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: a digital product (e-book, music, video) was not tangible personal property nor a taxable service" },
+      { "taxable", from = "2021-03-14", cite = "Ch. 37 of 2021 (HB 932, veto overridden), Tax-Gen. 11-101(c-3), 11-102: digital products and digital codes taxable at 6% from 2021-03-14" },
+    },
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    -- handling (issue 19, shipping): Maryland leaves only a separately stated charge for
+    -- transportation out of the taxable price; a handling charge, or one charge for shipping and
+    -- handling together, is part of the price of what is sold (Md. Code Tax-Gen. 11-101 "taxable
+    -- price"; Comptroller of Maryland as quoted by Avalara "Do I tax shipping charges to
+    -- Maryland?" 2016-07-16; legalclarity.org 2025: a combined shipping-and-handling line is
+    -- taxable; secondary sources: doubt on the paragraph), so it follows the goods it comes with
+    shipping_handling = "follows_goods",
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
@@ -105,6 +115,18 @@ return common.state{
     { name = "SaaS for a business: 3%",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "digital goods 2021-03-13: not taxable (before Ch. 37 of 2021)",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-13", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "digital goods 2021-03-14: 6%",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-14", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping and handling with taxable goods: taxable (handling is part of the price)",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "6.60", lines = { { tax = "6.00" }, { tax = "0.60", taxability_reason = "standard_rated" } } } },
+    { name = "shipping and handling with exempt goods only: exempt",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -4,6 +4,31 @@
 -- ZIP row 04101 of TAXRATES_ZIP5_ME202512.csv: state 5.5%
 local common = require "_common"
 
+-- Prepared food (issue 19, rates beyond the general rate): 36 M.R.S. 1811 taxes prepared food at
+-- its own rate, 8% since 2013-10-01 (P.L. 2013, c. 368, the same act that took the general
+-- rate from 5% to 5.5%; 7% before), against the general 5.5% of the ZIP table (Maine Revenue
+-- Services Instructional Bulletin No. 27 "Sales of prepared food"; 36 M.R.S. 1811 as amended;
+-- legalclarity.org "What is the sales tax rate in Maine?": 8% on prepared food; b985.fm: 5 -> 5.5%
+-- and 7 -> 8% the same day).
+-- Maine has no local sales tax, so the state entry carries it; kept standard_rated (it is the
+-- tax on prepared food, not a reduced rate). Before 2013-10-01 levy leaves the table's rate
+-- (the 7% prepared food rate and the 5% general rate of that time are not modelled).
+local PREPARED_FOOD_FROM = "2013-10-01"
+local PREPARED_FOOD_RATE = "8.00"
+
+local function calculate(ctx)
+  if not common.date_on_or_after(ctx.date, PREPARED_FOOD_FROM) then
+    return
+  end
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.level == "state" then
+        t.percentage = PREPARED_FOOD_RATE
+      end
+    end
+  end
+end
+
 return common.state{
   code = "ME",
   name = "Maine",
@@ -13,7 +38,15 @@ return common.state{
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "exempt", -- 36 M.R.S. 1752(14)(B): separately stated delivery charges excluded when the buyer can avoid them (doubt)
   },
+  calculate_for = { "prepared_food" }, -- calculate acts on these lines only
+  calculate = calculate,
   selftest = {
+    { name = "prepared food: 8% (36 M.R.S. 1811)",
+      request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "prepared food 2013-10-01: 8% (P.L. 2013, c. 368)",
+      request = common.request("ME", "Portland", "04101", "2013-10-01", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (5.5%)",
       request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "5.50", lines = { { tax = "5.50", taxability_reason = "standard_rated" } } } },

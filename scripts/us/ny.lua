@@ -106,6 +106,13 @@ return common.state{
     { name = "professional services: exempt",
       request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- Madison County's local exemption ended in 2012 (_ny_clothing.lua)
+    { name = "Cazenovia (Madison County) clothing $100 2012-11-30: state and county exempt",
+      request = common.request("NY", "Cazenovia", "13035", "2012-11-30", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" } } } },
+    { name = "Cazenovia (Madison County) clothing $100 2012-12-01: county 4% (exemption repealed)",
+      request = common.request("NY", "Cazenovia", "13035", "2012-12-01", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "4.00", lines = { { tax = "4.00", taxability_reason = "partially_taxable" } } } },
     { name = "NYC clothing $50: state, city and MCTD exempt",
       request = req("New York", "10001", "2025-12-15", { L("1", "50.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

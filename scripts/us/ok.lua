@@ -13,7 +13,10 @@ return common.state{
     gift_card = "exempt", -- Okla. Admin. Code 710:65-19-126: the sale of gift certificates and similar documents is not subject to tax; tax is due on the selling price of what they are redeemed for
     software_download = "exempt", -- OAC 710:65-19-52: software delivered electronically is not tangible personal property
     shipping = "exempt", -- Okla. Admin. Code 710:65-19-70(b): separately stated delivery charges (transportation, shipping, postage, handling) are not subject to sales tax; included in the price they are (c)
-    food_grocery = { exempt_levels = { "state" } }, -- HB 1955 (2024): state rate on groceries 0% from 2024-08-29; local taxes apply
+    food_grocery = { -- issue 19, dated taxability: the date the comment gave is now the row's
+      { "taxable", to = "2024-08-28", cite = "68 O.S. 1354 before HB 1955 (2024): food for home consumption taxed at the full 4.5% state rate and local rates" },
+      { { exempt_levels = { "state" } }, from = "2024-08-29", cite = "HB 1955 (2024), 68 O.S. 1357.21: state rate on food and food ingredients 0% from 2024-08-29; local taxes apply" },
+    },
   },
   selftest = {
     { name = "gift card: not taxed when sold (cited row, no fallback note)",
@@ -30,6 +33,12 @@ return common.state{
       expect = { total_tax = "8.63", lines = { { tax = "8.63" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: state level exempt, local rates apply",
       request = common.request("OK", "Oklahoma City", "73102", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "4.13", lines = { { tax = "4.13", taxability_reason = "partially_taxable" } } } },
+    { name = "groceries 2024-08-28: full rate (before HB 1955)",
+      request = common.request("OK", "Oklahoma City", "73102", "2024-08-28", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "8.63", lines = { { tax = "8.63", taxability_reason = "standard_rated" } } } },
+    { name = "groceries 2024-08-29: state level exempt (HB 1955)",
+      request = common.request("OK", "Oklahoma City", "73102", "2024-08-29", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "4.13", lines = { { tax = "4.13", taxability_reason = "partially_taxable" } } } },
     { name = "professional services: exempt",
       request = common.request("OK", "Oklahoma City", "73102", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),

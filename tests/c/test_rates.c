@@ -603,6 +603,45 @@ static void t_wide_specials(void)
     CHECK_EQ_INT(resolve("US", "NV", NULL, "89431", "2026-03-01", &res, &err), 0);
     CHECK(res.ambiguous);
     CHECK_EQ_INT(res.cand[1].rate, 8265000);
+    /* NM's Navajo Nation rows carry no county rate beside the Nation's 6 % (87420 Shiprock:
+     * 4.875 + 6 = 10.875): flagged against the county's row off the Nation (SAN JUAN 6.5 %:
+     * state + county), the table's rate still charged; the same-shape comparison comes first
+     * (SC 29730 CATAWBA INDIAN RESERVATION keeps its 7 % candidate) */
+    CHECK_EQ_INT(resolve("US", "NM", NULL, "87420", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 10875000);
+    CHECK_EQ_STR(res.cand[0].area, "NAVAJO NATION RESERVATION");
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special_wide");
+    CHECK_EQ_INT(res.cand[1].rate, 6500000);
+    CHECK_EQ_STR(res.cand[1].area, "SAN JUAN");
+    CHECK_EQ_STR(res.cand[1].area_kind, "lower_special_wide");
+    CHECK_EQ_INT(resolve("US", "SC", NULL, "29730", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.cand[1].rate, 7000000);
+    /* a tribal nation's tax the table adds on top of state and county where the nation's law
+     * puts it in their stead (NY 13461 VERNON, 13054 ONEIDA INDIAN RESERVATION: 4 + 4.75 + the
+     * Oneida Indian Nation's 8.75 = 17.5; Settlement Agreement 2013-05-16): overlays.csv sets
+     * it to 0, so Oneida County's 8.75 is charged and no higher_special candidate is left */
+    static const char *const oneida[] = {"13461", "13476", "13054", "13162"};
+    for (size_t i = 0; i < sizeof oneida / sizeof *oneida; i++) {
+        CHECK_EQ_INT(resolve("US", "NY", NULL, oneida[i], "2026-03-01", &res, &err), 0);
+        CHECK_EQ_INT(total(&res), 8750000);
+        CHECK(!res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 0);
+        CHECK(special_entry(&res) == NULL);
+    }
+    /* Oneida (city) 13421: 4 + 4 + 4 + 8 = 20 in the table, 8 in NY Pub 718 */
+    CHECK_EQ_INT(resolve("US", "NY", "Oneida", "13421", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8000000);
+    /* and its 4 % county tax is Madison County's (op name at county level: the county's FIPS) */
+    int madison = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+            CHECK_EQ_STR(res.e[k].name, "MADISON COUNTY");
+            CHECK_EQ_STR(res.e[k].code, "36053");
+            madison = 1;
+        }
+    CHECK(madison);
     /* a tribal region whose gap is within a district's cap is not flagged here (AZ 85256 SALT
      * RIVER RESERVATION 8.05 against MARICOPA's 6.3: 1.75 points) */
     CHECK_EQ_INT(resolve("US", "AZ", NULL, "85256", "2026-03-01", &res, &err), 0);

@@ -30,7 +30,14 @@ CASES = []
 def case(cat, name, source, req, known=None, **expect):
     """known: a wrong answer levy gives today and why it is not fixed yet (listed as wrong in the
     table and in the output, not failing the test; a known case that passes is reported)."""
+    # an expectation check() does not read would make a case that cannot fail
+    unknown = set(expect) - EXPECT_KEYS
+    assert not unknown, "case %r: unknown expectation(s) %s" % (name, sorted(unknown))
     CASES.append({"cat": cat, "name": name, "source": source, "req": req, "expect": expect, "known": known})
+
+
+EXPECT_KEYS = {"total_tax", "reason", "line_tax", "line_taxable", "territory", "ambiguous", "note", "has_jur",
+               "has_jur2", "no_jur", "no_level"}
 
 
 def line(i, amount, code, qty=None):
@@ -154,8 +161,13 @@ case("shipping", "CT: delivery of exempt groceries exempt", "Conn. Gen. Stat. 12
      us("CT", "06103", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Hartford"), total_tax="0.00")
 case("shipping", "CT: delivery of taxable goods taxed 6.35 %", "Conn. Gen. Stat. 12-407(a)(8)(A)(iii)",
      us("CT", "06103", [("100.00", "general"), ("10.00", "shipping")], city="Hartford"), line_tax={2: "0.64"})
-case("shipping", "MI: mixed shipment allocated by price (6 % on $5)", "MCL 205.51(1)(d); Treasury IPD 2004-8",
-     us("MI", "48226", [("100.00", "general"), ("100.00", "food_grocery"), ("10.00", "shipping")], city="Detroit"), line_tax={3: "0.30"})
+case("shipping", "MI 2023-04-25: mixed shipment allocated by price (6 % on $5)", "MCL 205.51(1)(d) before 2023 PA 20; Treasury IPD 2004-8",
+     us("MI", "48226", [("100.00", "general"), ("100.00", "food_grocery"), ("10.00", "shipping")], date="2023-04-25", city="Detroit"),
+     line_tax={3: "0.30"})
+case("shipping", "MI 2023-04-26: separately stated delivery of taxable goods not taxed", "2023 PA 20 (HB 4039), MCL 205.51 as amended, immediate effect 2023-04-26; House Fiscal Agency analysis (2023-07-26)",
+     us("MI", "48226", [("100.00", "general"), ("10.00", "shipping")], date="2023-04-26", city="Detroit"), line_tax={2: "0.00"})
+case("shipping", "MI 2026: separately stated shipping and handling not taxed (6 % on the goods only)", "2023 PA 20 and 21 (MCL 205.51, 205.92); Treasury: delivery, shipping, handling used interchangeably (Avalara 2023-07-05)",
+     us("MI", "48226", [("100.00", "general"), ("10.00", "shipping_handling")], city="Detroit"), total_tax="6.00")
 case("shipping", "WI: delivery of exempt groceries exempt", "Wis. Stat. 77.51(15b)(a)4; SSUTA sec. 317",
      us("WI", "53202", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Milwaukee"), total_tax="0.00")
 case("shipping", "CO: separately stated delivery not taxed", "1 CCR 201-4 Reg. 39-26-102.13",
@@ -167,6 +179,16 @@ case("shipping", "OH: delivery of taxable goods taxed", "R.C. 5739.01(H)(1)(a)(i
 
 case("shipping", "OK: separately stated delivery not taxed", "Okla. Admin. Code 710:65-19-70(b)",
      us("OK", "73102", [("100.00", "general"), ("10.00", "shipping")], city="Oklahoma City"), line_tax={2: "0.00"})
+case("shipping", "KS 2023-06-30: delivery of taxable goods taxed (Wichita 9.5 % on $10)", "K.S.A. 79-3602 before H.B. 2136 (2022)",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping")], date="2023-06-30", city="Wichita"), line_tax={2: "0.95"})
+case("shipping", "KS 2023-07-01: separately stated delivery charges not taxed", "H.B. 2136 (2022), K.S.A. 79-3602(ll)(1)(D)(ii); KDOR Notice 23-02 (2023-06-22)",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping")], date="2023-07-01", city="Wichita"), line_tax={2: "0.00"})
+case("shipping", "KS 2026: separately stated shipping and handling not taxed", "K.S.A. 79-3602(ll) ('delivery charges' include handling, crating, packing); KDOR Notice 23-02",
+     us("KS", "67202", [("100.00", "general"), ("10.00", "shipping_handling")], city="Wichita"), total_tax="9.50")
+case("shipping", "MD: a combined shipping and handling charge is taxed with taxable goods (6 % on $10)", "Md. Code Tax-Gen. 11-101 'taxable price'; Comptroller of Maryland via Avalara 'Do I tax shipping charges to Maryland?' (2016-07-16)",
+     us("MD", "21201", [("100.00", "general"), ("10.00", "shipping_handling")], city="Baltimore"), line_tax={2: "0.60"})
+case("shipping", "VA: a combined shipping and handling charge is taxable (6 % on $10 in Richmond)", "23VAC10-210-6000; Rulings of the Tax Commissioner P.D. 89-132, 91-223, 13-37",
+     us("VA", "23219", [("100.00", "general"), ("10.00", "shipping_handling")], city="Richmond"), line_tax={2: "0.60"})
 case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
      us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
 
@@ -193,6 +215,9 @@ case("caps", "NY: clothing of $110 in NYC taxed in full (8.875 %)", "Tax Law 111
      us("NY", "10001", [("110.00", "clothing")], city="New York"), total_tax="9.76")
 case("caps", "NY: clothing under $110 in Buffalo: state exempt, Erie County 4.75 % applies", "Pub 718-C (Erie County did not enact the exemption)",
      us("NY", "14201", [("100.00", "clothing")], city="Buffalo"), total_tax="4.75")
+case("caps", "NY clothing under $110 in Cazenovia (Madison County) 2026: state exempt, county 4 % (Madison repealed its exemption in 2012)",
+     "syracuse.com 2012-08 (Madison County Board of Supervisors repeals the exemption); Avalara 2014-01 and WKBW 2025 (NYC and eight counties, not Madison)",
+     us("NY", "13035", [("100.00", "clothing")], city="Cazenovia"), total_tax="4.00")
 case("caps", "VT: clothing exempt", "32 V.S.A. 9741(45)",
      us("VT", "05401", [("100.00", "clothing")], city="Burlington"), total_tax="0.00")
 case("caps", "MN: clothing exempt", "Minn. Stat. 297A.67 subd. 8",
@@ -224,6 +249,36 @@ case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025),
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
 case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
+case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
+     us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
+case("dated taxability", "AR groceries 2025-12-31: state 0.125 % + local (Little Rock)", "Ark. Code 26-52-317",
+     us("AR", "72201", [("100.00", "food_grocery")], date="2025-12-31", city="Little Rock"), total_tax="2.26")
+case("dated taxability", "AR groceries 2026-01-01: no state tax, local only", "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act)",
+     us("AR", "72201", [("100.00", "food_grocery")], date="2026-01-01", city="Little Rock"), total_tax="2.13", no_level="state")
+case("dated taxability", "OK groceries 2024-08-28: full rate", "68 O.S. 1354 before HB 1955 (2024)",
+     us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-28", city="Oklahoma City"), total_tax="8.63")
+case("dated taxability", "OK groceries 2024-08-29: no state tax, local only", "HB 1955 (2024): state rate on food 0 % from 2024-08-29",
+     us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-29", city="Oklahoma City"), total_tax="4.13", no_level="state")
+case("dated taxability", "CT digital goods 2019-09-30: 1 % (computer and data processing)", "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117; RSM 2019-09-10 (DRS Special Notice 2019(8))",
+     us("CT", "06103", [("100.00", "digital_goods")], date="2019-09-30", city="Hartford"), total_tax="1.00")
+case("dated taxability", "CT digital goods 2019-10-01: 6.35 %", "Public Act 19-117; DRS Special Notice 2019(8); Sales Tax Institute",
+     us("CT", "06103", [("100.00", "digital_goods")], date="2019-10-01", city="Hartford"), total_tax="6.35")
+case("dated taxability", "CT meals 2019-09-30: 6.35 %", "Conn. Gen. Stat. 12-408(1) before Public Act 19-117",
+     us("CT", "06103", [("100.00", "prepared_food")], date="2019-09-30", city="Hartford"), total_tax="6.35")
+case("dated taxability", "CT meals 2019-10-01: 7.35 %", "Public Act 19-117 (additional 1 % on meals); DRS guidance (Yale 2019-10-09)",
+     us("CT", "06103", [("100.00", "prepared_food")], date="2019-10-01", city="Hartford"), total_tax="7.35")
+case("dated taxability", "DC digital goods 2019-09-30: not taxable", "D.C. Code 47-2001 before D.C. Law 23-16 (FY2020 Budget Support Act)",
+     us("DC", "20001", [("100.00", "digital_goods")], date="2019-09-30", city="Washington"), total_tax="0.00")
+case("dated taxability", "DC digital goods 2019-10-01: 6 %", "D.C. Law 23-16, D.C. Code 47-2001(n)(1)(P)",
+     us("DC", "20001", [("100.00", "digital_goods")], date="2019-10-01", city="Washington"), total_tax="6.00")
+case("dated taxability", "MD digital goods 2021-03-13: not taxable", "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021 (HB 932)",
+     us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-13", city="Baltimore"), total_tax="0.00")
+case("dated taxability", "MD digital goods 2021-03-14: 6 %", "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101(c-3)",
+     us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-14", city="Baltimore"), total_tax="6.00")
+case("dated taxability", "DC 2013-10-01: 5.75 %", "D.C. Code 47-2002(a); Washington Post 2013-10-01 (6 % -> 5.75 %)",
+     us("DC", "20001", G, date="2013-10-01", city="Washington"), total_tax="5.75")
+case("dated taxability", "DC 2018-10-01: 6 %", "D.C. Code 47-2002(a); FY2019 Budget Support Act (OTR notice 2018-09-05)",
+     us("DC", "20001", G, date="2018-10-01", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2026-09-30: 6 %", "D.C. Code 47-2002(a)",
      us("DC", "20001", G, date="2026-09-30", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2026-10-01: 7 %", "D.C. Code 47-2002(a) (FY2025 BSA, kept by FY2026 BSA)",
@@ -679,6 +734,19 @@ case("address precision", "UT 84512 (Bluff, San Juan County, the Navajo Nation's
 case("address precision", "AZ 86502 with city St. Johns (Apache County outside the Nation): 9.1 %, no ambiguity",
      "A.R.S. 42-5010; Apache County 0.5 %; City of St. Johns 3 % (ADOR TPT rate table)",
      us("AZ", "86502", G, city="St. Johns"), total_tax="9.10", ambiguous=[])
+case("address precision", "NM 87420 (Shiprock, San Juan County, Navajo Nation): 10.875 % charged, ambiguous_zip lists San Juan County's 6.5 %",
+     "Navajo Tax Commission 'Sales Tax (SALES)': 6 % on all retail sales within the Navajo Nation (24 N.N.C. ch. 6); "
+     "NM gross receipts tax state rate 4.875 % (NMSA 7-9-4), San Juan County 1.625 % (NM TRD rate schedule)",
+     us("NM", "87420", G), total_tax="10.88",
+     ambiguous=[("10.875", True, "higher_special_wide"), ("6.50", False, "lower_special_wide")])
+case("address precision", "NY 13461 (Vernon, Oneida County): 8.75 %, the Oneida Indian Nation's own tax not added on top (ZIP table 17.5 %)",
+     "Settlement Agreement by the Oneida Nation, the State of New York, Madison County and Oneida County (2013-05-16): the "
+     "Nation imposes its own sales tax, equal to or above the state and county taxes, on sales by its retailers on Nation land "
+     "(SALT Report 2511; Oneida Nation 'Tax Rates by County'); NY Pub 718: Oneida County 8.75 %",
+     us("NY", "13461", G, city="Vernon"), total_tax="8.75", ambiguous=[])
+case("address precision", "NY 13421 (Oneida city, Madison County): 8 % (ZIP table 20 %), the county tax is MADISON COUNTY's (FIPS 36053)",
+     "NY Pub 718: Oneida (city) 8 % (reporting code 2541); Settlement Agreement 2013-05-16 (the Nation's tax is not added)",
+     us("NY", "13421", G, city="Oneida"), total_tax="8.00", has_jur=[("MADISON COUNTY", "county", "36053")])
 
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
