@@ -352,6 +352,17 @@ local function list_where(q)
       where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.imprecise = 1)"
     end
   end
+  -- certificate=expired (issue 20, "a document exempted by an expired certificate is taxed and
+  -- flagged"): the document's current calculation carries the note exemption_certificate_expired
+  -- (the customer's certificate for the region had expired, or was not yet valid, on its date),
+  -- kept as rillet_calc_heads.cert_expired (migration 0021); the Home dashboard counts them
+  if q.certificate ~= nil and q.certificate ~= "" then
+    if q.certificate ~= "expired" then
+      e:add("certificate", "must be expired")
+    else
+      where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.cert_expired = 1)"
+    end
+  end
   local order = "rowid"
   local sort = q.sort
   if sort ~= nil and sort ~= "" then
