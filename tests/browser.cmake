@@ -57,6 +57,14 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_cert_expired PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=certexpired.test.js")
+  # issue 20 (audit20): the Settings and Calculator country pickers list each country once, by
+  # its current ISO code (no "United Kingdom (UK)", "Germany (DD)"), at 1280 and 390 px (port
+  # base 30340)
+  add_test(NAME browser_countries
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_countries PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=countries.test.js")
 else()
   message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
 endif()
