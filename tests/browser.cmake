@@ -51,7 +51,8 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=finance.test.js")
   # issue 20 (audit20): an invoice taxed because its customer's exemption certificate had
   # expired, on Home with the link to Invoices filtered by it, its count and rows, the invoice's
-  # note, at 1280 and 390 px (port base 30320)
+  # note; Customers' Exemption column and Getting started for a customer exempt by a
+  # certificate only; at 1280 and 390 px (port base 30320)
   add_test(NAME browser_cert_expired
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

@@ -6,7 +6,10 @@
  * exemption certificate had expired on its date ...") with a "Show it" link; the link opens
  * Invoices filtered by "Exemption certificate: Taxed: certificate expired", its count and that
  * invoice, whose page shows the note in words; at 1280x800 and 390x844 without horizontal
- * overflow. A real `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base
+ * overflow. And the Customers list's Exemption column for a customer exempt only by a valid
+ * certificate ("exempt by certificate"; it read "Not exempt", at 390 px with the Certificate
+ * column hidden) and for one whose only certificate expired; Home's Getting started counting
+ * the first. A real `levy serve` + `levy sim` through tests/e2e/harness.py pair (port base
  * 30320), Debian's Chromium through playwright-core.
  *
  *   node tests/browser/certexpired.test.js /path/to/levy
@@ -27,6 +30,7 @@ async function main() {
   const api = async (method, p, body) => http(method, base + p, body, auth);
   const YEAR = new Date().toISOString().slice(0, 4);
   let inv = null; /* the invoice taxed because its customer's certificate had expired */
+  let exemptCust = null; /* a customer exempt only by a valid certificate on file */
 
   await check('setup: an invoice re-checked under a certificate that expired the day before its date is taxed with the note', async () => {
     const { key, usd } = await t.simReady(simUrl);
@@ -52,6 +56,15 @@ async function main() {
       return d && (d.notes || []).some(n => n.code === 'exemption_certificate_expired') ? d : null;
     }, 120000, 500);
     inv.number = inv.invoice_number || taxed.invoice_number;
+    /* another customer, exempt by a valid certificate only (its exempt flag stays false) */
+    const custs = (await api('GET', '/v1/customers?limit=100')).json.data;
+    exemptCust = custs.find(c => c.id !== taxed.customer_id && !c.exempt && !(c.exemption_certificates || {}).on_file);
+    assert(exemptCust, 'no second customer');
+    const q2 = new URLSearchParams({ number: 'VALID-RESALE-8', reason: 'resale', regions: regions.join(','), issued: '2020-01-01' });
+    const res2 = await fetch(base + '/v1/customers/' + encodeURIComponent(exemptCust.id) + '/exemption-certificates?' + q2,
+      { method: 'POST', headers: Object.assign({ 'Content-Type': 'application/pdf' }, auth), body: PDF });
+    assert(res2.status === 201, 'upload 2: ' + res2.status);
+    inv.customer_id = taxed.customer_id;
   });
 
   const { ctx, page, errors, unlabelled, shot } = await t.browser(tmp, { labels: true });
@@ -91,6 +104,31 @@ async function main() {
       assert(nt && !/_/.test(nt), 'note: ' + nt);
     });
   }
+
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: Customers says who is exempt by a certificate and whose certificate expired, not "Not exempt" for both', async () => {
+      assert(inv && exemptCust, 'setup failed');
+      await page.setViewportSize({ width: w, height: hgt });
+      for (const [id, want] of [[exemptCust.id, /^exempt by certificate$/i], [inv.customer_id, /^Not exempt: certificate expired$/]]) {
+        const c = (await api('GET', '/v1/customers/' + encodeURIComponent(id))).json;
+        await page.goto(base + '/#/customers?q=' + encodeURIComponent(c.name));
+        const cell = page.locator('#customers-table tbody tr[data-id="' + id + '"] td:nth-child(2)');
+        await cell.waitFor();
+        const text = (await cell.innerText()).replace(/\s+/g, ' ').trim();
+        assert(want.test(text), c.name + ': ' + JSON.stringify(text));
+        assert(await cell.isVisible(), c.name + ': the exemption cell is hidden');
+      }
+    });
+  }
+
+  await check('Home: Getting started counts the customer exempt by a certificate and ticks the item', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/home');
+    const item = page.locator('#onboarding li[data-item="exemptions"]');
+    await item.waitFor();
+    const text = await item.innerText();
+    assert(await item.getAttribute('data-done') === 'true' && /\b1 customer is exempt by a certificate on file\./.test(text), 'item: ' + text);
+  });
 
   await check('Invoices: the Exemption certificate filter picked by hand gives the same list; Any lifts it', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });

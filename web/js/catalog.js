@@ -201,7 +201,19 @@
     }
   });
 
+  /* The customer's exemption in words. Certificates on file decide it instead of the exempt
+   * flag (plugins/api/db.lua customer_public): a customer exempt only by a valid certificate
+   * read "Not exempt" here, at 390 px with the Certificate column hidden too (audit20). */
   function exemptionText(c) {
+    var s = c.exemption_certificates;
+    if (s && s.on_file) {
+      var covering = (s.valid || 0) + (s.expiring || 0);
+      if (covering) {
+        return h('span', { class: 'cert-exempt' }, L.badge('exempt'), ' by certificate',
+          s.expiring ? h('span', { class: 'muted', text: ' (expiring soon)' }) : null);
+      }
+      return h('span', { class: 'muted cert-exempt', text: s.expired ? 'Not exempt: certificate expired' : 'Not exempt yet: certificate not valid yet' });
+    }
     if (!c.exempt) return h('span', { class: 'muted', text: 'Not exempt' });
     var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.map(function (x) { return L.regionLabel(x); }).join(', ') : 'all regions';
     return h('span', null, L.badge('exempt'), ' ', regions, c.exemption_expires ? h('span', { class: 'muted', text: ' until ' + c.exemption_expires }) : null);
