@@ -49,6 +49,30 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_finance PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=finance.test.js")
+  # issue 20 (audit20): an invoice taxed because its customer's exemption certificate had
+  # expired, on Home with the link to Invoices filtered by it, its count and rows, the invoice's
+  # note; Customers' Exemption column and Getting started for a customer exempt by a
+  # certificate only; at 1280 and 390 px (port base 30320)
+  add_test(NAME browser_cert_expired
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_cert_expired PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=certexpired.test.js")
+  # issue 20 (audit20): the Settings and Calculator country pickers list each country once, by
+  # its current ISO code (no "United Kingdom (UK)", "Germany (DD)"), at 1280 and 390 px (port
+  # base 30340)
+  add_test(NAME browser_countries
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_countries PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=countries.test.js")
+  # issue 20 (audit20): the Customers and Products lists sorted by name from their Sort picker,
+  # kept in the address, at 1280 and 390 px (port base 30360)
+  add_test(NAME browser_catalog_sort
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_catalog_sort PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=catalogsort.test.js")
 else()
   message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
 endif()

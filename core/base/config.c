@@ -1,4 +1,5 @@
 /* CLI and environment parsing (CONTRACT §1). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -387,7 +388,9 @@ static void set_from(char *dst, size_t cap, const char *env, const char *def)
 }
 
 /* host:port, host a name, an IPv4 address or [IPv6]; port 0..65535 (0: the system picks).
- * host (cap bytes) and *port_out are set on success. */
+ * host (cap bytes) and *port_out are set on success. A host of digits and dots only must be a
+ * dotted-quad IPv4 address and one in brackets an IPv6 address (inet_pton): getaddrinfo would
+ * take 127.0.0 as 127.0.0.0 and try 999.1.1.1 as a name, after the data dir was created. */
 static int parse_listen(const char *listen, char *host, size_t cap, int *port_out)
 {
     const char *colon = strrchr(listen, ':');
@@ -403,13 +406,20 @@ static int parse_listen(const char *listen, char *host, size_t cap, int *port_ou
             return -1;
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = '\0';
-        for (const char *q = host; *q; q++)
-            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
-                return -1;
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, host, &a6) != 1)
+            return -1;
     } else {
-        for (const char *q = host; *q; q++)
+        int numeric = 1;
+        for (const char *q = host; *q; q++) {
             if (!isalnum((unsigned char)*q) && *q != '-' && *q != '.')
                 return -1;
+            if (!isdigit((unsigned char)*q) && *q != '.')
+                numeric = 0;
+        }
+        struct in_addr a4;
+        if (numeric && inet_pton(AF_INET, host, &a4) != 1)
+            return -1;
     }
     const char *ps = colon + 1;
     if (!*ps || strlen(ps) > 5)

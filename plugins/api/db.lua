@@ -431,17 +431,29 @@ local function list_where(tbl, filt)
   return where, args
 end
 
+-- filt.sort (issue 20, "sortable"): "name" / "-name" orders by the name, case-insensitive
+-- (no name first ascending, last descending; ties by id) and `after` is then an offset into
+-- that order (the handler's "o<n>" cursor); nil: id order, `after` the last id.
 local function id_page(tbl, cols, limit, after, filt)
   local where, args = list_where(tbl, filt)
-  if after then
+  local sort = filt and filt.sort
+  local order = "id"
+  if sort then
+    local d = sort:sub(1, 1) == "-" and " DESC" or ""
+    order = "lower(COALESCE(name, ''))" .. d .. ", id" .. d
+  elseif after then
     where[#where + 1] = "id > ?"
     args[#args + 1] = after
   end
   local sql = "SELECT " .. cols .. " FROM " .. tbl .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
-    " ORDER BY id"
+    " ORDER BY " .. order
   if limit then
     sql = sql .. " LIMIT ?"
     args[#args + 1] = limit + 1
+    if sort then
+      sql = sql .. " OFFSET ?"
+      args[#args + 1] = after or 0
+    end
   end
   return store.rows(sql, table.unpack(args))
 end

@@ -427,8 +427,8 @@ end
 
 ---------------------------------------------------------------- products, customers
 
--- A list's filters (issue 20): ?q= (name contains, or the id), ?tax_code_source= (products);
--- 422 naming a bad one.
+-- A list's filters (issue 20): ?q= (name contains, or the id), ?tax_code_source= (products),
+-- ?sort=name|-name (by name; a cursor is then an offset); 422 naming a bad one.
 local LIST_SOURCES = { user = true, mapping = true, default = true }
 local function list_filter(req, tbl)
   local q = req.query or {}
@@ -441,6 +441,10 @@ local function list_filter(req, tbl)
   if tbl == "products" and q.tax_code_source ~= nil and q.tax_code_source ~= "" then
     if not LIST_SOURCES[q.tax_code_source] then e:add("tax_code_source", "must be user, mapping or default") end
     filt.source = q.tax_code_source
+  end
+  if q.sort ~= nil and q.sort ~= "" then
+    if q.sort ~= "name" and q.sort ~= "-name" then e:add("sort", "must be name or -name") end
+    filt.sort = q.sort
   end
   if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then
     e:add("format", "must be json or csv")
@@ -477,11 +481,18 @@ local function page(req, fetch, public, tbl)
     return util.csv_reply(util.csv(rows, LIST_CSV[tbl].cols), "levy-" .. tbl .. ".csv")
   end
   local limit, after = util.page_args(req)
+  -- a sorted list's cursor is an offset into its order ("o<n>"), an unsorted one the last id
+  local offset
+  if filt.sort then
+    offset = after and math.tointeger(tonumber(after:match("^o(%d+)$")))
+    if after and not offset then util.invalid("cursor", "invalid cursor", "invalid query") end
+    after = offset or 0
+  end
   local rows = fetch(limit, after, filt)
   local out, next_cursor = {}, json.null
   for i, row in ipairs(rows) do
     if i > limit then
-      next_cursor = util.cursor_for(rows[limit].id)
+      next_cursor = util.cursor_for(filt.sort and ("o" .. ((offset or 0) + limit)) or rows[limit].id)
       break
     end
     out[#out + 1] = public(row)

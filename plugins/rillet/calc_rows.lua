@@ -73,6 +73,27 @@ end
 local function lo(a, b) return (b ~= nil and b < a) and b or a end
 local function hi(a, b) return (b ~= nil and b > a) and b or a end
 
+-- Whether a result located its ship-to only imprecisely (rillet migration 0021, the lists'
+-- ?precision=imprecise): by its ZIP5 alone where that ZIP spans several rates (resolution zip5
+-- with ambiguous_zip), or with the note local_tax_uncertain (a city's own tax decided on a
+-- partial address).
+-- Whether a result carries a note of code `code`.
+function M.has_note(result, code)
+  if not is_object(result) or not is_array(result.notes) then return false end
+  for _, n in ipairs(result.notes) do
+    if is_object(n) and n.code == code then return true end
+  end
+  return false
+end
+
+function M.imprecise(result)
+  if not is_object(result) then return false end
+  if result.resolution == "zip5" and is_object(result.ambiguous_zip) then
+    return true
+  end
+  return M.has_note(result, "local_tax_uncertain")
+end
+
 -- Records the rows of calculation `id` (request and result: the Lua tables stored as its JSON;
 -- result nil when the calculation failed; total_tax and region: as stored in calculations).
 -- Call inside the transaction that inserts it.
@@ -157,11 +178,13 @@ function M.record(id, request, result, total_tax, region)
   local ship = is_object(request) and is_object(request.ship_to) and request.ship_to or {}
   store.exec([[INSERT INTO rillet_calc_heads(calculation_id, has_result, readable, total_tax, region,
       result_currency, result_region, tax, tax_lo, tax_hi, result_object, total_taxable, total_taxable_minor,
-      total_taxable_scale, total_amount, ship_country, ship_state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)]],
+      total_taxable_scale, total_amount, ship_country, ship_state, imprecise, cert_expired)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)]],
     id, result ~= nil and 1 or 0, readable and 1 or 0, total_tax, region,
     obj and label(result.currency) or nil, obj and label(result.region) or nil, tax, tax_lo, tax_hi,
     obj and 1 or 0, tt, tt_minor, tt_minor and tt_scale or nil, total,
-    is_text(ship.country) and ship.country or nil, is_text(ship.state) and ship.state or nil)
+    is_text(ship.country) and ship.country or nil, is_text(ship.state) and ship.state or nil,
+    M.imprecise(result) and 1 or 0, M.has_note(result, "exemption_certificate_expired") and 1 or 0)
 end
 
 return M

@@ -343,16 +343,24 @@ local function list_where(q)
   -- precision=imprecise (issue 20, the dashboard's "address located at ZIP level"): the
   -- document's current calculation located the ship-to by its ZIP5 alone where that ZIP spans
   -- several rates (resolution zip5 with ambiguous_zip), or noted local_tax_uncertain (a city's
-  -- own tax decided on a partial address)
+  -- own tax decided on a partial address): calc_rows.imprecise, kept in rillet_calc_heads
+  -- (migration 0021) so that the same SQL runs on SQLite and PostgreSQL (no JSON functions)
   if q.precision ~= nil and q.precision ~= "" then
     if q.precision ~= "imprecise" then
       e:add("precision", "must be imprecise")
     else
-      where[#where + 1] = [[EXISTS (SELECT 1 FROM calculations c WHERE c.id = calculation_id AND c.result IS NOT NULL
-        AND json_valid(c.result) AND ((json_extract(c.result, '$.resolution') = 'zip5'
-          AND json_type(c.result, '$.ambiguous_zip') = 'object')
-        OR EXISTS (SELECT 1 FROM json_each(c.result, '$.notes') n
-          WHERE json_extract(n.value, '$.code') = 'local_tax_uncertain')))]]
+      where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.imprecise = 1)"
+    end
+  end
+  -- certificate=expired (issue 20, "a document exempted by an expired certificate is taxed and
+  -- flagged"): the document's current calculation carries the note exemption_certificate_expired
+  -- (the customer's certificate for the region had expired, or was not yet valid, on its date),
+  -- kept as rillet_calc_heads.cert_expired (migration 0021); the Home dashboard counts them
+  if q.certificate ~= nil and q.certificate ~= "" then
+    if q.certificate ~= "expired" then
+      e:add("certificate", "must be expired")
+    else
+      where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.cert_expired = 1)"
     end
   end
   local order = "rowid"

@@ -61,17 +61,19 @@
         h('option', { value: 'default', text: 'Fallback tax code (not chosen yet)' }), h('option', { value: 'mapping', text: 'From Rillet' }),
         h('option', { value: 'user', text: 'Chosen in levy' }));
       source.value = hq.source || '';
+      var psort = sortSelect(hq.sort);
       var current = {};
       var bar = L.listBar({ path: '/v1/products', name: 'levy-products', params: function () { return current; } });
       var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Product filters' },
         L.field({ label: 'Search', input: search, field: 'q' }), L.field({ label: 'Tax code', input: source, field: 'tax_code_source' }),
+        L.field({ label: 'Sort', input: psort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.insertBefore(form, errSlot);
       main.insertBefore(bar.el, errSlot);
       function run() {
         if (list) list.stop();
-        current = { q: search.value.trim(), tax_code_source: source.value };
-        history.replaceState(null, '', '#/products' + L.qs({ q: current.q, source: current.tax_code_source }));
+        current = { q: search.value.trim(), tax_code_source: source.value, sort: psort.value };
+        history.replaceState(null, '', '#/products' + L.qs({ q: current.q, source: current.tax_code_source, sort: current.sort }));
         bar.total(null);
         L.clear(tbody).appendChild(L.loadingRow(5));
         list = L.pagedList({ path: '/v1/products', params: current, tbody: tbody, more: more, cols: 5, row: productRow,
@@ -80,10 +82,19 @@
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
       source.addEventListener('change', run);
+      psort.addEventListener('change', run);
       L.loadTaxCodes().then(run, function (err) { L.clear(tbody); L.showError(errSlot, err); });
       return 'Products';
     }
   });
+
+  /* a list's order (issue 20, "sortable"): the import order, or by name */
+  function sortSelect(value) {
+    var sel = h('select', { name: 'sort' }, h('option', { value: '', text: 'Import order' }),
+      h('option', { value: 'name', text: 'Name A–Z' }), h('option', { value: '-name', text: 'Name Z–A' }));
+    sel.value = value === 'name' || value === '-name' ? value : '';
+    return sel;
+  }
 
   /* the Products page's progress line for the re-check a tax code change starts */
   var productBulk = null;
@@ -149,11 +160,14 @@
       /* a customer is found by its name (issue 20: no ids on the way); a customer created in
        * Rillet after the import that no sweep or webhook brought yet is opened by its Rillet id,
        * which levy fetches from Rillet: that entry sits behind "Technical details" */
-      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Customer name' });
+      var cq = L.hashQuery ? L.hashQuery() : {};
+      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Customer name', value: cq.q || '' });
+      var csort = sortSelect(cq.sort);
       var current = {};
       var bar = L.listBar({ path: '/v1/customers', name: 'levy-customers', params: function () { return current; } });
       var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Customer search' },
-        L.field({ label: 'Search by name', input: search, field: 'q' }), h('button', { type: 'submit', class: 'secondary', text: 'Search' }));
+        L.field({ label: 'Search by name', input: search, field: 'q' }), L.field({ label: 'Sort', input: csort, field: 'sort' }),
+        h('button', { type: 'submit', class: 'secondary', text: 'Search' }));
       main.appendChild(form);
       var byId = h('input', { type: 'text', name: 'customer_id', size: 36, autocomplete: 'off', spellcheck: 'false' });
       var open = h('form', { class: 'toolbar', id: 'customer-open' },
@@ -172,7 +186,8 @@
       main.appendChild(more);
       function run() {
         if (list) list.stop();
-        current = { q: search.value.trim() };
+        current = { q: search.value.trim(), sort: csort.value };
+        history.replaceState(null, '', '#/customers' + L.qs(current));
         bar.total(null);
         L.clear(tbody).appendChild(L.loadingRow(5));
         list = L.pagedList({ path: '/v1/customers', params: current, tbody: tbody, more: more, cols: 5, row: customerRow,
@@ -180,12 +195,25 @@
           empty: current.q ? 'No customers match.' : 'No customers yet. Connect Rillet on the Integrations page to import them.' });
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
+      csort.addEventListener('change', run);
       run();
       return 'Customers';
     }
   });
 
+  /* The customer's exemption in words. Certificates on file decide it instead of the exempt
+   * flag (plugins/api/db.lua customer_public): a customer exempt only by a valid certificate
+   * read "Not exempt" here, at 390 px with the Certificate column hidden too (audit20). */
   function exemptionText(c) {
+    var s = c.exemption_certificates;
+    if (s && s.on_file) {
+      var covering = (s.valid || 0) + (s.expiring || 0);
+      if (covering) {
+        return h('span', { class: 'cert-exempt' }, L.badge('exempt'), ' by certificate',
+          s.expiring ? h('span', { class: 'muted', text: ' (expiring soon)' }) : null);
+      }
+      return h('span', { class: 'muted cert-exempt', text: s.expired ? 'Not exempt: certificate expired' : 'Not exempt yet: certificate not valid yet' });
+    }
     if (!c.exempt) return h('span', { class: 'muted', text: 'Not exempt' });
     var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.map(function (x) { return L.regionLabel(x); }).join(', ') : 'all regions';
     return h('span', null, L.badge('exempt'), ' ', regions, c.exemption_expires ? h('span', { class: 'muted', text: ' until ' + c.exemption_expires }) : null);

@@ -518,6 +518,12 @@
    * the text of a first, empty choice (none: a country must be picked). A value the list
    * lacks is kept as its own choice; a browser without Intl.DisplayNames gets a text field. */
   var NOT_COUNTRIES = { EU: 1, EZ: 1, UN: 1, QO: 1, XA: 1, XB: 1, ZZ: 1 }, countryList = null;
+  /* Whether c is the current code of its country: the browser also names withdrawn codes
+   * (UK, DD, SU, FX, YU, HV, DY, ...: "United Kingdom (UK)" beside "United Kingdom (GB)"), which
+   * a seller address or a calculation must not carry; Intl.Locale maps them to today's code. */
+  function canonicalRegion(c) {
+    try { return new Intl.Locale('und-' + c).region === c; } catch (e) { return true; }
+  }
   L.countries = function () {
     if (countryList) return countryList;
     var dn = null, out = [];
@@ -525,7 +531,7 @@
     for (var i = 0; dn && i < 26; i++) {
       for (var j = 0; j < 26; j++) {
         var c = String.fromCharCode(65 + i, 65 + j), n;
-        if (NOT_COUNTRIES[c]) continue;
+        if (NOT_COUNTRIES[c] || !canonicalRegion(c)) continue;
         try { n = dn.of(c); } catch (e) { n = undefined; }
         if (n && n !== c) out.push({ code: c, name: n });
       }

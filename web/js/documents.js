@@ -65,6 +65,11 @@
       var precision = h('select', { name: 'precision' }, h('option', { value: '', text: 'Any' }),
         h('option', { value: 'imprecise', text: 'Located by ZIP only' }));
       precision.value = q.precision === 'imprecise' ? 'imprecise' : '';
+      // issue 20: documents taxed because the customer's exemption certificate had expired on
+      // their date (the note exemption_certificate_expired; the dashboard's link)
+      var certificate = h('select', { name: 'certificate' }, h('option', { value: '', text: 'Any' }),
+        h('option', { value: 'expired', text: 'Taxed: certificate expired' }));
+      certificate.value = q.certificate === 'expired' ? 'expired' : '';
       /* a customer picked by name (issue 20: not a Rillet id typed by hand); the names come from
        * the customers levy holds (customerNames: up to 2,000); an id in the link stays chosen */
       var customer = h('select', { name: 'customer_id' }, h('option', { value: '', text: 'Any' }));
@@ -111,6 +116,7 @@
         L.field({ label: 'Status', input: status }),
         L.field({ label: 'Why', input: reason }),
         L.field({ label: 'Address', input: precision, field: 'precision' }),
+        L.field({ label: 'Exemption certificate', input: certificate, field: 'certificate' }),
         L.field({ label: 'Customer', input: customer }),
         L.field({ label: 'Sort', input: sort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
@@ -123,7 +129,7 @@
       function run() {
         if (list) list.stop();
         var params = { q: search.value.trim(), from: dFrom.value, to: dTo.value, region: region.value, tax_status: taxStatus.value,
-          status: status.value, reason: reason.value, precision: precision.value, customer_id: customer.value, sort: sort.value };
+          status: status.value, reason: reason.value, precision: precision.value, certificate: certificate.value, customer_id: customer.value, sort: sort.value };
         current = params;
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
@@ -139,7 +145,7 @@
         });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status, reason, precision, region, customer, sort].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason, precision, certificate, region, customer, sort].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };

@@ -1,6 +1,7 @@
 /* Home dashboard (issue 20): tax due by month and by region this year, and what needs
  * attention — connection health, failed and drifting write-backs, manual tax kept, addresses
- * located at ZIP level only, products on the fallback tax code, exemption certificates expiring within 30 days, tax
+ * located at ZIP level only, products on the fallback tax code, exemption certificates expiring
+ * within 30 days and documents taxed because one had expired, tax
  * calculated but not in Rillet, regions over or near their economic-nexus threshold — each with
  * the link to the filtered list that resolves it. Built from the public API only. */
 (function () {
@@ -127,6 +128,16 @@
             add('warn', plural(n, k[1] + ' was', k[2] + ' were') + ' taxed at a ZIP-level rate: the address matches more than one rate. Add the ZIP+4 or the street to the customer\'s address in Rillet to be sure.',
               '#/' + k[0] + '?precision=imprecise', showThem(n));
             items[items.length - 1].id = 'attention-precision-' + k[0];
+          }
+        }));
+        /* documents taxed because the customer's exemption certificate for the region had
+         * expired (or was not yet valid) on their date: a renewed certificate exempts them */
+        check(L.api('GET', '/v1/' + k[0] + L.qs({ certificate: 'expired', limit: 1 })).then(function (r) {
+          var n = (r && r.total) || 0;
+          if (n) {
+            add('warn', plural(n, k[1] + ' was', k[2] + ' were') + ' taxed because the customer\'s exemption certificate had expired on ' +
+              (n === 1 ? 'its' : 'their') + ' date. If the customer is still exempt, upload the renewed certificate on the customer\'s page.', '#/' + k[0] + '?certificate=expired', showThem(n));
+            items[items.length - 1].id = 'attention-cert-expired-' + k[0];
           }
         }));
       });

@@ -79,9 +79,20 @@
       if (customers) {
         var cd = settings.customer_data || {};
         var configured = (cd.exempt_fields || []).length > 0;
-        var exempt = customers.rows.filter(function (c) { return c.exempt || (c.exempt_regions || []).length; }).length;
+        /* marked exempt, or exempt by a certificate on file that covers today (audit20: a
+         * customer with only a certificate was not counted, "No customer is marked exempt") */
+        var marked = 0, byCert = 0;
+        customers.rows.forEach(function (c) {
+          var s = c.exemption_certificates;
+          if (s && s.on_file) { if ((s.valid || 0) + (s.expiring || 0) > 0) byCert += 1; }
+          else if (c.exempt || (c.exempt_regions || []).length) marked += 1;
+        });
+        var exempt = marked + byCert;
+        var exemptText = !byCert ? plural(marked, 'customer is', 'customers are') + ' marked exempt.'
+          : !marked ? plural(byCert, 'customer is', 'customers are') + ' exempt by a certificate on file.'
+            : plural(exempt, 'customer is', 'customers are') + ' exempt (' + marked + ' marked, ' + byCert + ' by a certificate on file).';
         items.push({ id: 'exemptions', done: configured || exempt > 0, title: 'Tell levy which customers are exempt', href: '#/customers', link: 'Customers',
-          text: exempt ? plural(exempt, 'customer is', 'customers are') + ' marked exempt.'
+          text: exempt ? exemptText
             : configured ? 'levy reads exemptions from the Rillet field' + (cd.exempt_fields.length > 1 ? 's ' : ' ') + cd.exempt_fields.join(', ') + '; no customer is exempt yet.'
               : 'No customer is marked exempt. If some are, mark them on their page, or name the Rillet custom field that says so (Settings → Customer data).' });
       }

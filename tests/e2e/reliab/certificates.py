@@ -21,6 +21,10 @@ Against the real simulator (CA, NY, TX subscribed), checked here:
      the file.
   7. A certificate for an invoice's customer re-checks its documents; the invoice (GET
      /v1/invoices/{id}) then shows the certificate that exempted it and tax 0.00.
+  8. Before that, a certificate of the same customer that expired the day before the invoice's
+     date: the invoice is re-checked, stays taxed with the note exemption_certificate_expired,
+     and GET /v1/invoices?certificate=expired (and its CSV) lists it; exempted in step 7, it
+     is no longer listed; another value of certificate is 422.
 On PostgreSQL (LEVY_DATABASE_URL set: tests/pg/run_on_pg.py, ctest reliab_certificates_pg) the
 files are rows of the core `files` table, not files in the data dir: steps 0 and 6 then block
 the table's inserts with a trigger, and plant and inspect the orphans as rows, through psql.
@@ -292,6 +296,45 @@ def main():
         if not check("a written, taxed invoice with a customer", inv is not None, text[:600]):
             return
         codes, why = common.us_regions(env)
+
+        # 8. flagged in the lists (issue 20: "a document exempted by an expired certificate is
+        # taxed and flagged"; the Home dashboard counts them): a certificate of the invoice's
+        # customer that expired the day before its date re-checks it; it stays taxed with the
+        # note, and ?certificate=expired lists it (its CSV too); once a valid certificate
+        # exempts it (step 7) it is no longer listed
+        day_before = (datetime.date.fromisoformat(inv["invoice_date"][:10]) - datetime.timedelta(days=1)).isoformat()
+        st, b, _ = upload(env, inv["customer_id"], PDF, number="OLD-US-1", reason="resale", regions=",".join(codes),
+                          issued="2020-01-01", expires=day_before)
+        check("a certificate of the invoice's customer that expired the day before its date -> 201",
+              st == 201 and js(b).get("status") == "expired", b[:300])
+
+        def flagged():
+            st, d, _, _ = env.L("GET", "/v1/invoices/" + inv["id"])
+            codes_ = [n.get("code") for n in (d or {}).get("notes") or []]
+            return d if st == 200 and "exemption_certificate_expired" in codes_ else None
+        d = common.wait_for(flagged, 120, 0.3)
+        check("the invoice is re-checked: taxed as before, with the note exemption_certificate_expired",
+              d is not None and d.get("levy_tax") == inv["levy_tax"], d and {k: d.get(k) for k in ("levy_tax", "notes")})
+
+        def expired_list(suffix=""):
+            st, l, text, _ = env.L("GET", "/v1/invoices?certificate=expired&limit=100" + suffix)
+            return st, l or {}, text
+        st, l, text = expired_list()
+        ids = [x["id"] for x in l.get("data", [])]
+        notes_ok = all("exemption_certificate_expired" in [n.get("code") for n in
+                                                            (env.L("GET", "/v1/invoices/" + i)[1] or {}).get("notes") or []]
+                       for i in ids)
+        check("?certificate=expired lists the invoice, and only invoices carrying the note (total = rows)",
+              st == 200 and inv["id"] in ids and notes_ok and l.get("total") == len(ids), text[:400])
+        st, _, csv_text, _ = env.L("GET", "/v1/invoices?certificate=expired&format=csv")
+        csv_ids = [line.split(",")[0] for line in csv_text.strip().splitlines()[1:]]
+        check("... its CSV holds the same invoices", st == 200 and sorted(csv_ids) == sorted(ids), csv_text[:300])
+        st, b, text, _ = env.L("GET", "/v1/invoices?certificate=valid")
+        check("?certificate=valid -> 422 naming the field", st == 422 and "certificate" in
+              [x.get("field") for x in ((b or {}).get("error") or {}).get("details") or []], text[:300])
+        st, b, text, _ = env.L("GET", "/v1/credit-memos?certificate=expired")
+        check("credit memos take the filter too", st == 200 and isinstance((b or {}).get("total"), int), text[:300])
+
         st, b, _ = upload(env, inv["customer_id"], PDF, number="ALL-US-1", reason="sst_g", regions=",".join(codes),
                           issued="2025-01-01")
         c3 = js(b)
@@ -313,6 +356,9 @@ def main():
         check("the invoice names the certificate that exempted it (id and number), tax 0.00",
               d is not None and d["exemption_certificate"].get("number") == "ALL-US-1"
               and d.get("levy_tax") == "0.00", d and {k: d.get(k) for k in ("levy_tax", "exemption_certificate")})
+        st, l, text = expired_list()
+        check("exempted by the valid certificate, the invoice is no longer listed by ?certificate=expired",
+              st == 200 and inv["id"] not in [x["id"] for x in l.get("data", [])], text[:400])
     except Exception:  # noqa: BLE001
         check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:

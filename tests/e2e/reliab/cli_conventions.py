@@ -124,6 +124,12 @@ def case_addresses():
             (["--listen", ":8080"], {}, "--listen", ":8080"),
             (["--listen", "127.0.0.1:80x"], {}, "--listen", "80x"),
             ([], {"LEVY_LISTEN": "[::1:8080"}, "LEVY_LISTEN", "[::1:8080"),
+            # an address that is all digits and dots must be an IPv4 address, one in brackets an
+            # IPv6 address (they reached getaddrinfo and exited 1 after creating the data dir)
+            (["--listen", "999.1.1.1:8080"], {}, "--listen", "999.1.1.1"),
+            (["--listen", "127.0.0:8080"], {}, "--listen", "127.0.0"),
+            (["--listen", "[::g1]:8080"], {}, "--listen", "::g1"),
+            (["--metrics-listen", "300.0.0.1:9464"], {}, "--metrics-listen", "300.0.0.1"),
         ]
         # a port of this test's range, so that a levy that takes a bad value serves there
         own = ["--listen", "127.0.0.1:%d" % (BASE_PORT + 10)]

@@ -8,8 +8,8 @@ levy serve + levy sim (seeded) on loopback, connected and quiet. For each list a
 filter sets (none; a search; a date range + region + sort; tax status; the products'
 tax_code_source): `total` == the documents of every page; the CSV (?format=csv and
 Accept: text/csv, byte-identical) has the header and exactly `total` rows, the same ids in
-the same order as the pages; a sorted list's pages are in that order; bad parameters are 422
-naming the parameter.
+the same order as the pages; a sorted list's pages are in that order (customers and products
+by name too); bad parameters are 422 naming the parameter.
 """
 import csv
 import io
@@ -20,6 +20,7 @@ from common import check
 
 LEVY, SRC = sys.argv[1], sys.argv[2]
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 23720
+CURSOR_R1 = "cjE"  # URL-safe Base64 of "r1": not an offset cursor ("o<n>") of a sorted list
 
 
 def main():
@@ -65,6 +66,11 @@ def run(env):
         ("/v1/products", {}),
         ("/v1/products", {"q": "sub"}),
         ("/v1/products", {"tax_code_source": "default"}),
+        # sortable by name (audit20: the customers and products lists had no order but the ids')
+        ("/v1/customers", {"sort": "name"}),
+        ("/v1/customers", {"q": "in", "sort": "-name"}),
+        ("/v1/products", {"sort": "name"}),
+        ("/v1/products", {"tax_code_source": "default", "sort": "-name"}),
     ]
     for path, params in cases:
         label = path + " " + (",".join("%s=%s" % kv for kv in params.items()) or "(all)")
@@ -86,6 +92,16 @@ def run(env):
                  "number": "invoice_number" if path == "/v1/invoices" else "credit_memo_number"}[key]
             vals = [d.get(f) or "" for d in got]
             check(label + ": pages are sorted", vals == sorted(vals, reverse=params["sort"].startswith("-")), vals[:10])
+        if path in ("/v1/customers", "/v1/products") and params.get("sort"):
+            desc = params["sort"].startswith("-")
+            keys = [((d.get("name") or "").lower(), d["id"]) for d in got]
+            check(label + ": pages are in name order (ties by id), every row once",
+                  keys == sorted(keys, reverse=desc) and len({d["id"] for d in got}) == len(got),
+                  [k[0] for k in keys[:10]])
+            st, unsorted, _, _ = env.L("GET", "%s?limit=500%s" % (path, "".join(
+                "&%s=%s" % kv for kv in params.items() if kv[0] != "sort")))
+            check(label + ": the same rows as unsorted", st == 200 and
+                  sorted(d["id"] for d in unsorted["data"]) == sorted(d["id"] for d in got))
         if "from" in params:
             check(label + ": dates within the range", all(params["from"] <= d["invoice_date"] <= params["to"] for d in got))
         if "q" in params and path == "/v1/invoices":
@@ -99,7 +115,8 @@ def run(env):
     for path, q, field in (("/v1/invoices", "from=2026-13-01", "from"), ("/v1/invoices", "sort=amount", "sort"),
                            ("/v1/invoices", "from=2026-05-01&to=2026-04-01", "from"),
                            ("/v1/credit-memos", "format=xml", "format"), ("/v1/products", "tax_code_source=x", "tax_code_source"),
-                           ("/v1/customers", "format=pdf", "format")):
+                           ("/v1/customers", "format=pdf", "format"), ("/v1/customers", "sort=id", "sort"),
+                           ("/v1/products", "sort=-date", "sort"), ("/v1/customers", "sort=name&cursor=" + CURSOR_R1, "cursor")):
         st, js, text, _ = env.L("GET", "%s?%s" % (path, q))
         details = ((js or {}).get("error") or {}).get("details") or []
         check("%s?%s refused: 422 naming %s" % (path, q, field), st == 422 and any(d.get("field") == field for d in details),
