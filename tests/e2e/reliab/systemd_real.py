@@ -33,6 +33,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
+import harness  # noqa: E402  (tests/e2e/harness.py, on the path through common)
 from common import check, run_main, free_port, req, wait_for  # noqa: E402
 
 LEVY, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -40,6 +41,9 @@ PORT_BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 30600
 SYSTEMD = "/lib/systemd/systemd"
 UNIT_DIRS = ("/lib/systemd/system", "/usr/lib/systemd/system")
 NS = ["--pid", "--fork", "--mount", "--uts", "--ipc", "--cgroup", "--mount-proc"]
+# the namespaces' PID 1 is SIGKILLed when unshare dies (the kernel then ends all in them), and
+# unshare when this test dies, however (Popen's preexec): a killed test leaves no manager behind
+KILL_CHILD = ["--kill-child=SIGKILL"]
 
 # PID 1 of the namespaces: private mounts, then exec systemd. $1 the test's directory (not
 # under /tmp, which becomes a fresh tmpfs here), $2 the systemd binary.
@@ -94,6 +98,31 @@ def cgroup2_dir():
     return mnt, os.path.join(mnt, me.lstrip("/"))
 
 
+def rmdir_tree(cg):
+    for root, dirs, _ in os.walk(cg, topdown=False):
+        for d in dirs:
+            try:
+                os.rmdir(os.path.join(root, d))
+            except OSError:
+                pass
+    os.rmdir(cg)
+
+
+def remove_stale(base):
+    """The empty cgroups of runs that were killed (their test process is gone)."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        m = re.match(r"levy-systemd-real-(\d+)$", name)
+        if m and not os.path.exists("/proc/" + m.group(1)):
+            try:
+                rmdir_tree(os.path.join(base, name))
+            except OSError:
+                pass
+
+
 def preflight():
     if os.geteuid() != 0:
         skip("needs root (private PID/mount/cgroup namespaces, systemd as their PID 1)")
@@ -104,10 +133,11 @@ def preflight():
             skip("%s is missing" % tool)
     if not any(os.path.exists(os.path.join(d, "systemd-journald.service")) for d in UNIT_DIRS):
         skip("systemd-journald.service is missing")
-    r = subprocess.run(["unshare"] + NS + ["true"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(["unshare"] + NS + KILL_CHILD + ["true"], capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         skip("unshare %s refused: %s" % (" ".join(NS), r.stderr.strip()[:300]))
     mnt, base = cgroup2_dir()
+    remove_stale(base)
     cg = os.path.join(base, "levy-systemd-real-%d" % os.getpid())
     try:
         os.mkdir(cg)
@@ -195,8 +225,9 @@ class Manager:
         self.t, self.cg = t, cg
         self.log = open(os.path.join(t, "manager.log"), "w")
         self.p = subprocess.Popen(
-            ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec unshare "$@"', "sh", cg] + NS +
-            [os.path.join(t, "boot.sh"), t, SYSTEMD], stdout=self.log, stderr=subprocess.STDOUT)
+            ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec unshare "$@"', "sh", cg] + NS + KILL_CHILD +
+            [os.path.join(t, "boot.sh"), t, SYSTEMD], stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=harness.pdeathsig_preexec(9))
         self.pid1 = None
 
     def find_pid1(self):
@@ -240,14 +271,8 @@ class Manager:
         self.log.close()
         # the manager's cgroups are empty now: remove them, deepest first
         wait_for(lambda: not open(os.path.join(self.cg, "cgroup.procs")).read().strip(), 30, 0.2)
-        for root, dirs, _ in os.walk(self.cg, topdown=False):
-            for d in dirs:
-                try:
-                    os.rmdir(os.path.join(root, d))
-                except OSError:
-                    pass
         try:
-            os.rmdir(self.cg)
+            rmdir_tree(self.cg)
         except OSError as e:
             print("note: cgroup %s left: %s" % (self.cg, e), flush=True)
 
@@ -284,7 +309,7 @@ def main():
         def sample():
             while not done.is_set():
                 st = m.show("ActiveState", "SubState").get("ActiveState", "")
-                hz = req("GET", url + "/healthz", timeout=2)[0]
+                hz = req("GET", url + "/healthz", timeout=10)[0]
                 samples.append((st, hz))
         th = threading.Thread(target=sample, daemon=True)
         th.start()
