@@ -12,6 +12,8 @@ cgroup2 mounted fresh, a journald of its own). No fake notify socket: systemd's 
   - a levy whose loop stops pinging (SIGSTOP) is killed by systemd's watchdog (WatchdogSec=30s
     of the unit) and restarted by Restart=on-failure (the journal says `Watchdog timeout`);
   - `systemctl stop levy` ends it with exit 0 (SIGTERM drained, not a kill at TimeoutStopSec);
+  - a scheduled rate update (LEVY_RATES_UPDATE_S) forks `levy rates update` inside the sandbox,
+    which installs a vintage from a local file, and levy reloads onto it, nothing killed;
   - levy's log lines reach the journal (`journalctl -u levy`).
 The unit's hardening (ProtectSystem=strict, SystemCallFilter=, User=levy, ...) applies for real.
 
@@ -405,6 +407,38 @@ def main():
               "no `Main process exited` (a failure or a kill), nothing timed out or killed",
               "stopping: draining" in jr and "Deactivated successfully" in jr and "Main process exited" not in jr
               and "timed out" not in jr and "Killing" not in jr, jr[-1500:])
+
+        # a scheduled rate update (LEVY_RATES_UPDATE_S): levy forks `levy rates update` inside
+        # the unit's sandbox (seccomp, ProtectSystem=strict, no capabilities), which installs a
+        # new vintage from a local file, and levy reloads onto it
+        tx = os.path.join(SRC, "data", "us", "avalara-zip5-2025-12", "TAXRATES_ZIP5_TX202512.csv")
+        with open(tx) as f:
+            text = f.read()
+        old_row = "TX,78701,AUSTIN,0.082500,0.062500,0.000000,0.010000,0.010000,0"
+        check("the shipped TX table has the Austin row (test self-check)", old_row in text)
+        os.makedirs(os.path.join(t, "rates-src"))
+        newer = os.path.join(t, "rates-src", "TAXRATES_ZIP5_TX202603.csv")
+        write(newer, text.replace(old_row, "TX,78701,AUSTIN,0.085000,0.062500,0.000000,0.012500,0.010000,0"))
+        data = os.path.join(t, "var-lib", "levy")
+        write(os.path.join(data, "rates-sources.conf"), "source %s format=avalara\n" % newer, 0o600)
+        os.chown(os.path.join(data, "rates-sources.conf"), os.stat(data).st_uid, os.stat(data).st_gid)
+        with open(os.path.join(t, "levy.env"), "a") as f:
+            f.write("LEVY_RATES_UPDATE_S=2\n")
+        before = len(m.journal("-u", "levy.service"))
+        r = m.run("systemctl", "start", "levy.service", timeout=240)
+        check("systemctl start levy (rate updates every 2 s): exit 0", r.returncode == 0, (r.returncode, r.stderr))
+        got = wait_for(lambda: "reload: generation 2 live" in m.journal("-u", "levy.service")[before:], 120, 0.5)
+        jr = m.journal("-u", "levy.service")[before:]
+        check("the scheduled `levy rates update` ran in the sandbox, installed the vintage, levy reloaded",
+              got and "rates update: 1 vintage(s) installed" in jr, jr[-1500:])
+        more = wait_for(lambda: m.journal("-u", "levy.service")[before:].count("rates update: 0 vintage(s)") >= 2,
+                        60, 0.5)
+        jr = m.journal("-u", "levy.service")[before:]
+        check("later updates (2 or more) find it unchanged; none exited abnormally; levy never restarted",
+              more and "rates update: exit" not in jr and "Main process exited" not in jr and
+              m.show("NRestarts").get("NRestarts") == "0", (m.show("NRestarts"), jr[-1500:]))
+        r = m.run("systemctl", "stop", "levy.service", timeout=120)
+        check("systemctl stop levy: exit 0", r.returncode == 0, (r.returncode, r.stderr))
     finally:
         if m:
             if common.failed:
