@@ -213,9 +213,9 @@ def prepare(t, port):
     plugins, scripts = os.path.join(t, "plugins"), os.path.join(t, "scripts")
     shutil.copytree(os.path.join(SRC, "plugins"), plugins)
     shutil.copytree(os.path.join(SRC, "scripts"), scripts)
-    # what an operator writes into /etc/levy/levy.env (root:levy 0640)
+    # what an operator writes into /etc/levy/levy.env; systemd (root) reads it, levy never does
     write(env_file, "LEVY_LISTEN=127.0.0.1:%d\nLEVY_PLUGINS=%s\nLEVY_SCRIPTS=%s\n" % (port, plugins, scripts),
-          0o644)
+          0o600)
     write(os.path.join(t, "boot.sh"), BOOT, 0o755)
     return scripts
 
