@@ -14,6 +14,8 @@ cgroup2 mounted fresh, a journald of its own). No fake notify socket: systemd's 
   - `systemctl stop levy` ends it with exit 0 (SIGTERM drained, not a kill at TimeoutStopSec);
   - a scheduled rate update (LEVY_RATES_UPDATE_S) forks `levy rates update` inside the sandbox,
     which installs a vintage from a local file, and levy reloads onto it, nothing killed;
+  - the connector works from inside the sandbox: connected to the simulator, an invoice made in
+    Rillet is taxed and written back;
   - levy's log lines reach the journal (`journalctl -u levy`).
 The unit's hardening (ProtectSystem=strict, SystemCallFilter=, User=levy, ...) applies for real.
 
@@ -42,6 +44,8 @@ LEVY, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PORT_BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 30600
 SYSTEMD = "/lib/systemd/systemd"
 UNIT_DIRS = ("/lib/systemd/system", "/usr/lib/systemd/system")
+SEATTLE = {"line1": "1 Main Street", "city": "Seattle", "state": "WA", "zip_code": "98101", "country": "US"}
+VANCOUVER = {"line1": "1 Main Street", "city": "Vancouver", "state": "BC", "zip_code": "V6B 1A1", "country": "CA"}
 NS = ["--pid", "--fork", "--mount", "--uts", "--ipc", "--cgroup", "--mount-proc"]
 # the namespaces' PID 1 is SIGKILLed when unshare dies (the kernel then ends all in them), and
 # unshare when this test dies, however (Popen's preexec): a killed test leaves no manager behind
@@ -286,7 +290,7 @@ def main():
     build = os.path.dirname(LEVY)
     t = tempfile.mkdtemp(prefix="systemd-real-", dir=build)
     os.chmod(t, 0o755)
-    m = None
+    m = env = None
     try:
         port = free_port(PORT_BASE, 50)
         url = "http://127.0.0.1:%d" % port
@@ -422,8 +426,12 @@ def main():
         data = os.path.join(t, "var-lib", "levy")
         write(os.path.join(data, "rates-sources.conf"), "source %s format=avalara\n" % newer, 0o600)
         os.chown(os.path.join(data, "rates-sources.conf"), os.stat(data).st_uid, os.stat(data).st_gid)
+        # and the Rillet simulator (a plain process beside the namespaces) for the connector below
+        env = common.Env(LEVY, SRC, t, free_port(PORT_BASE + 50, 40), port, invoices=2)
+        if not check("the Rillet simulator starts", env.start_sim()):
+            return
         with open(os.path.join(t, "levy.env"), "a") as f:
-            f.write("LEVY_RATES_UPDATE_S=2\n")
+            f.write("LEVY_RATES_UPDATE_S=2\nLEVY_RILLET_URL=%s\n" % env.sim_url)
         before = len(m.journal("-u", "levy.service"))
         r = m.run("systemctl", "start", "levy.service", timeout=240)
         check("systemctl start levy (rate updates every 2 s): exit 0", r.returncode == 0, (r.returncode, r.stderr))
@@ -437,9 +445,27 @@ def main():
         check("later updates (2 or more) find it unchanged; none exited abnormally; levy never restarted",
               more and "rates update: exit" not in jr and "Main process exited" not in jr and
               m.show("NRestarts").get("NRestarts") == "0", (m.show("NRestarts"), jr[-1500:]))
+
+        # the connector in the sandbox: connect (Rillet API calls through libcurl, the import
+        # job), a customer and an invoice made in Rillet reach levy as signed webhooks, the
+        # invoice is taxed and written back (CA GST 5 % on 100.00, as reliab_province_recheck)
+        with open(os.path.join(data, "api-token")) as f:
+            env.token = f.read().strip()
+        env.connect(regions=("CA",), events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+                                             "CUSTOMER": ["CREATED", "UPDATED", "DELETED"]})
+        prod = env.saas_product(SEATTLE)
+        van = prod and env.sim_customer("Vancouver Ltd", VANCOUVER)
+        iv = van and env.sim_invoice(van, prod)
+        d, ok = env.written(iv, "5.00") if iv else (None, False)
+        check("an invoice made in Rillet is taxed and written back by the levy in the unit (GST 5.00)", ok, d)
+        jr = m.journal("-u", "levy.service")[before:]
+        check("through the connector's work levy never restarted nor was killed",
+              "Main process exited" not in jr and m.show("NRestarts").get("NRestarts") == "0", jr[-1500:])
         r = m.run("systemctl", "stop", "levy.service", timeout=120)
         check("systemctl stop levy: exit 0", r.returncode == 0, (r.returncode, r.stderr))
     finally:
+        if env:
+            env.close()
         if m:
             if common.failed:
                 print("---- journal -u levy.service (tail) ----\n" + m.journal("-u", "levy.service")[-4000:] +
