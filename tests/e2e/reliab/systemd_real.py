@@ -338,6 +338,12 @@ def main():
         s = m.show("MainPID", "NRestarts", "User", "WatchdogUSec")
         check("the unit's watchdog is armed (WatchdogSec=30s)", s.get("WatchdogUSec") == "30s", s)
         pid_a = s.get("MainPID")
+        lim = m.run("cat", "/proc/%s/limits" % pid_a).stdout
+        check("no core files (LimitCORE=0: a crash would write the master key to disk)",
+              re.search(r"^Max core file size\s+0\s+0\s", lim, re.M), lim)
+        s2 = m.show("SystemCallErrorNumber")
+        check("a filtered system call fails with EPERM, not SIGSYS (SystemCallErrorNumber)",
+              s2.get("SystemCallErrorNumber") in ("1", "EPERM"), s2)
         with open(os.path.join(t, "var-lib", "levy", "api-token")) as f:
             auth = {"Authorization": "Bearer " + f.read().strip()}
         st = os.stat(os.path.join(t, "var-lib", "levy"))
