@@ -431,3 +431,10 @@ levy_reliab_test(reliab_webhook_fast webhook_fast 180 14500)
 levy_reliab_test(reliab_liability_large liability_large 600 15500)
 levy_reliab_test(reliab_memory_return memory_return 180 15750)
 levy_reliab_test(reliab_http_connlist http_connlist 300 16600)
+# levy's flows (connect with one subsidiary, import, webhook, write-back) against the
+# simulator with every strict reading of rillet-api.md on (docs/rillet-assumptions.md "The
+# simulator's strict switches"); asserts what the simulator holds on every line
+levy_reliab_test(reliab_strict_rillet strict_rillet 600 30000)
+# one GET /books/periods/last-closed serves a burst of write-backs (scope.lua closed_through
+# batches), counted in the simulator's request log; a close still stops every later write
+levy_reliab_test(reliab_books_burst books_burst 600 30020)

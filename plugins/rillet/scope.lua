@@ -244,17 +244,30 @@ end
 -- closed a moment ago is never written into (month.py found documents created right after a
 -- close written within the old one-minute cache). Returns ok, closed_through, err: ok = false
 -- when Rillet could not tell (err is the client error).
-function M.closed_through(crow, client, date)
+--
+-- One read serves a burst (after a restart ~50 write-backs are due at once, and a read each
+-- spent the key's 60 requests a minute in a second): the fresh reads of one connection are
+-- gathered into batches. A write that needs one joins the batch that is still open, or opens
+-- one and, as its leader, waits BOOKS_GATHER_MS for others to join and for the connection's
+-- read in flight (if any) to answer, then makes the one read for all of them. A batch is closed
+-- before its read is sent, so every write it answers had decided to write before the read
+-- left: the guarantee is the same as a read per write (a close after the read is the race
+-- every read-then-write has). Jobs share the generation's Lua state (plugin coroutines on one
+-- loop), so the batches are module state; a member that waits longer than BOOKS_WAIT_MS for
+-- its leader (killed, reloaded) reads for itself.
+M.BOOKS_GATHER_MS = 50
+M.BOOKS_POLL_MS = 20
+M.BOOKS_WAIT_MS = 60000
+
+local books = {} -- connection id -> { open = batch or nil, inflight = batch or nil }
+M._books = books -- (specs)
+
+local function sleep(ms)
+  if type(time.sleep) == "function" then time.sleep(ms) end
+end
+
+local function read_closed(crow, client)
   local now = time.now_ms()
-  -- this month counted at UTC+14 (the easternmost zone): a month that has ended anywhere is
-  -- not "this month"
-  local month = time.date(now + 14 * 3600 * 1000):sub(1, 8) .. "01"
-  local recent = type(date) == "string" and date >= month
-  local inside = crow.closed_through and type(date) == "string" and date <= crow.closed_through
-  local age = crow.closed_checked_ms and now - crow.closed_checked_ms
-  if age and age < M.PERIOD_TTL_MS and (recent or inside) then
-    return true, crow.closed_through
-  end
   local data, err = client:get("/books/periods/last-closed")
   if not data then
     if err.kind == "http" and err.status == 404 then
@@ -282,6 +295,57 @@ function M.closed_through(crow, client, date)
     WHERE id = ?]], fin, now, crow.id)
   crow.closed_through, crow.closed_checked_ms = fin, now
   return true, fin
+end
+
+-- The answer of a read made after this call began (see above): the batch's, or its own.
+local function fresh_closed(crow, client)
+  local st = books[crow.id]
+  if not st then st = {}; books[crow.id] = st end
+  local b = st.open
+  if b then -- a batch is gathering: its read leaves after this decision
+    b.members = b.members + 1
+    local waited = 0
+    while not b.done and waited < M.BOOKS_WAIT_MS do
+      sleep(M.BOOKS_POLL_MS); waited = waited + M.BOOKS_POLL_MS
+    end
+    if not b.done then return read_closed(crow, client) end
+    if b.ok then crow.closed_through, crow.closed_checked_ms = b.fin, b.checked_ms end
+    return b.ok, b.fin, b.err
+  end
+  b = { members = 1, done = false }
+  st.open = b
+  local ok, r1, r2, r3 = pcall(function()
+    sleep(M.BOOKS_GATHER_MS)
+    local waited = 0
+    while st.inflight and not st.inflight.done and waited < M.BOOKS_WAIT_MS do
+      sleep(M.BOOKS_POLL_MS); waited = waited + M.BOOKS_POLL_MS
+    end
+    if st.open == b then st.open = nil end -- closed: no member joins once the read is sent
+    st.inflight = b
+    return read_closed(crow, client)
+  end)
+  if st.open == b then st.open = nil end
+  if st.inflight == b then st.inflight = nil end
+  if not ok then
+    b.ok, b.err, b.done = false, { kind = "transport", retryable = true, message = tostring(r1) }, true
+    error(r1, 0)
+  end
+  b.ok, b.fin, b.err, b.checked_ms, b.done = r1, r2, r3, crow.closed_checked_ms, true
+  return r1, r2, r3
+end
+
+function M.closed_through(crow, client, date)
+  local now = time.now_ms()
+  -- this month counted at UTC+14 (the easternmost zone): a month that has ended anywhere is
+  -- not "this month"
+  local month = time.date(now + 14 * 3600 * 1000):sub(1, 8) .. "01"
+  local recent = type(date) == "string" and date >= month
+  local inside = crow.closed_through and type(date) == "string" and date <= crow.closed_through
+  local age = crow.closed_checked_ms and now - crow.closed_checked_ms
+  if age and age < M.PERIOD_TTL_MS and (recent or inside) then
+    return true, crow.closed_through
+  end
+  return fresh_closed(crow, client)
 end
 
 ---------------------------------------------------------------- reasons in words

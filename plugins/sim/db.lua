@@ -116,6 +116,9 @@ end
 -- filters: list of {column, value} (equality) plus updated_gt_ms.
 -- Returns a JSON body string {"<key>":[...],"pagination":{"next_cursor":...}}.
 -- order: "seq" (creation, default) or "updated_ms"; both strictly decreasing, newest first.
+-- paginate: true, or "optional" for a list whose `pagination` Rillet's schema makes optional
+-- (customers, invoices, credit memos): with the setting pagination = "when_more" its last
+-- page then carries no `pagination` object at all.
 -- map: optional function(body_text) -> body_text applied to each listed body.
 function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate, order, map)
   order = order == "updated_ms" and "updated_ms" or "seq"
@@ -151,6 +154,8 @@ function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate,
   if paginate then
     if #rows > limit then
       out = out .. ',"pagination":{"next_cursor":' .. json.encode(make_cursor(ckind, last)) .. '}}'
+    elseif paginate == "optional" and state.config().pagination == "when_more" then
+      out = out .. '}'
     else
       out = out .. ',"pagination":{}}'
     end

@@ -486,6 +486,18 @@ function M.apply_taxes(doc, extra, body, cur)
       ::continue::
     end
   end
+  -- the document's lines the write does not list (rillet-api.md 3.6: not documented)
+  local omitted_mode = state.config().taxes_omitted_lines
+  if omitted_mode ~= "keep" and #updates > 0 then
+    local listed, missing = {}, {}
+    for _, u in ipairs(updates) do listed[u.id] = true end
+    for _, l in ipairs(doc.items) do if not listed[l.id] then missing[#missing + 1] = l.id end end
+    if #missing > 0 and omitted_mode == "refuse" then
+      errs.add("items", "must list every line of the document (missing: " .. table.concat(missing, ", ") .. ")")
+    elseif #missing > 0 then -- "clear": as if listed with tax_rates []
+      for _, id in ipairs(missing) do updates[#updates + 1] = { id = id, sum = 0, rates = json.array({}) } end
+    end
+  end
   errs.raise()
   extra.taxes = extra.taxes or {}
   for _, u in ipairs(updates) do

@@ -47,12 +47,30 @@ local windows = {}   -- rate-limit windows per key hash (ephemeral; per generati
 local request_log = {}
 local REQUEST_LOG_MAX = 20000
 
-local function log_request(kh, now, hint)
+local function log_entry(kh, hint)
   local e = request_log[kh]
-  if not e then e = { times = {}, total = 0, limited = 0, hint = hint }; request_log[kh] = e end
+  if not e then
+    e = { times = {}, total = 0, limited = 0, unversioned = 0, by_path = {}, hint = hint }
+    request_log[kh] = e
+  end
+  return e
+end
+
+-- "GET /invoices/{id}/taxes": a request's method and path with every uuid as {id}, so that
+-- GET /_sim/requests can count one kind of request (e.g. GET /books/periods/last-closed)
+local function path_class(req)
+  local p = type(req.path) == "string" and req.path or "?"
+  p = p:gsub("%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x", "{id}")
+  return tostring(req.method) .. " " .. p
+end
+
+local function log_request(kh, now, hint, req)
+  local e = log_entry(kh, hint)
   e.total = e.total + 1
   e.times[#e.times + 1] = now
   if #e.times > REQUEST_LOG_MAX then table.remove(e.times, 1) end
+  local pc = path_class(req)
+  e.by_path[pc] = (e.by_path[pc] or 0) + 1
   return e
 end
 
@@ -66,9 +84,13 @@ local function authenticate(req)
   return k
 end
 
-local function check_version(req, cfg)
+local function check_version(req, cfg, key)
   local v = req.headers["x-rillet-api-version"]
   if v == nil then
+    -- counted whatever the setting (GET /_sim/requests `unversioned`): Rillet's docs say such
+    -- a request is served as v1 (rillet-api.md section 1), whose schemas this simulator lacks
+    local e = log_entry(key.key_hash, key.hint)
+    e.unversioned = e.unversioned + 1
     if cfg.require_version then
       P.raise(400, "Missing X-Rillet-API-Version header; this simulator implements version 4.")
     end
@@ -77,9 +99,9 @@ local function check_version(req, cfg)
   end
 end
 
-local function rate_limit(cfg, kh, hint)
+local function rate_limit(cfg, kh, hint, req)
   local now = state.now()
-  local e = log_request(kh, now, hint)
+  local e = log_request(kh, now, hint, req)
   if not cfg.rate_limit then return end
   local cutoff = now - cfg.rate_limit_window_ms
   local w = {}
@@ -89,8 +111,10 @@ local function rate_limit(cfg, kh, hint)
     local retry = (w[1] + cfg.rate_limit_window_ms - now + 999) // 1000
     if retry < 1 then retry = 1 end
     e.limited = e.limited + 1
+    -- retry_after_header = false: no Retry-After (Rillet's docs do not say it sends one)
     P.raise(429, ("Rate limit of %d requests per %d s exceeded."):format(cfg.rate_limit_max,
-            cfg.rate_limit_window_ms // 1000), nil, { ["Retry-After"] = tostring(retry) })
+            cfg.rate_limit_window_ms // 1000), nil,
+            cfg.retry_after_header and { ["Retry-After"] = tostring(retry) } or nil)
   end
   w[#w + 1] = now
 end
@@ -151,9 +175,9 @@ api = function(fn, opts)
     local okc, s, b, h = pcall(function()
       local key = authenticate(req)
       local cfg = state.config()
-      check_version(req, cfg)
+      check_version(req, cfg, key)
       ctx.extra_h = apply_faults(req)
-      rate_limit(cfg, key.key_hash, key.hint)
+      rate_limit(cfg, key.key_hash, key.hint, req)
       if opts.write and key.read_only == 1 then
         -- read_only_check = "after_lookup": a write to a document that does not exist is
         -- answered 404 before the permission is checked
@@ -286,7 +310,7 @@ end
 
 local function list_customers(req)
   local limit, cursor, gt = list_args(req)
-  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true, sort_arg(req)))
+  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, "optional", sort_arg(req)))
 end
 
 -- POST /customers (old nil) and PUT /customers/{id} (old: the stored customer): one body check,
@@ -444,7 +468,7 @@ local function list_invoices(req)
     end
     f[#f + 1] = { "status", q.status }
   end
-  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true, nil, docs.render_invoice_body))
+  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, "optional", nil, docs.render_invoice_body))
 end
 
 local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (the shared signature)
@@ -636,7 +660,7 @@ local function list_memos(req)
   local q, f = req.query or {}, {}
   if q.subsidiary_id then f[#f + 1] = { "subsidiary_id", q.subsidiary_id } end
   if q.customer_id then f[#f + 1] = { "customer_id", q.customer_id } end
-  return ok(200, db.list("credit_memo", "credit_memos", f, gt, limit, cursor, true))
+  return ok(200, db.list("credit_memo", "credit_memos", f, gt, limit, cursor, "optional"))
 end
 
 local function memo_fields(errs, b, cm)
@@ -991,8 +1015,11 @@ local function ctl_requests(req)
       while e.times[i] - e.times[j] >= win do j = j + 1 end
       if i - j + 1 > best then best = i - j + 1 end
     end
+    local by_path = {}
+    for k, n in pairs(e.by_path) do by_path[k] = n end
     out[#out + 1] = { key_hint = "…" .. tostring(e.hint), requests = e.total, rate_limited = e.limited,
-                      max_in_window = best, window_ms = win }
+                      max_in_window = best, window_ms = win, unversioned = e.unversioned,
+                      by_path = by_path }
   end
   table.sort(out, function(a, b) return a.key_hint < b.key_hint end)
   return ok(200, { keys = out })

@@ -7,6 +7,7 @@ local crypto = require "levy.crypto"
 local prng = require "prng"
 local db = require "db"
 local docs = require "docs"
+local state = require "state"
 
 local M = {}
 
@@ -112,7 +113,12 @@ function M.base(seed)
     EUR = { line1 = "Herengracht 420", city = "Amsterdam", state = "NH", zip_code = "1017 BZ", country = "NL" },
   }
   db.insert("subsidiary", us, { currency = "USD" }, tick(), { address = seller.USD }, true)
-  db.insert("subsidiary", eu, { currency = "EUR" }, tick(), { address = seller.EUR }, true)
+  -- setting `subsidiaries` = 1: an organisation with one subsidiary (the EUR one is still
+  -- drawn, so every other id and time of a seed stays what it is with two)
+  local eu_ms = tick()
+  if state.config().subsidiaries ~= 1 then
+    db.insert("subsidiary", eu, { currency = "EUR" }, eu_ms, { address = seller.EUR }, true)
+  end
 
   for _, p in ipairs(M.PRODUCTS) do
     local price = { type = p[6] and "FIXED_RECURRING" or "ONE_TIME", amount = { amount = p[4], currency = "USD" } }
@@ -200,7 +206,7 @@ end
 -- timestamps, so generating in chunks (jobs) gives the same bytes as one go.
 function M.invoices(seed, from, to)
   local ctx = context()
-  local us, eu = ctx.subs.USD, ctx.subs.EUR
+  local us, eu = ctx.subs.USD, ctx.subs.EUR -- eu: nil with one subsidiary (all invoices USD)
   local customers, products = ctx.customers, ctx.products
   local function day(d) return time.date(BASE_MS + d * 86400000) end
   for i = from, to do

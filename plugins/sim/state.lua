@@ -44,12 +44,34 @@ M.DEFAULTS = {
   -- the first one's description), so a SALES_TAX lease tax disappears into the sales tax
   -- line while the line's taxed_amount stays right (docs/rillet-assumptions.md).
   tax_rates_per_line = "each",
+  -- The strict readings of rillet-api.md (docs/rillet-assumptions.md "The simulator's strict
+  -- switches"); each default is the simulator's older, more lenient behaviour.
+  -- `pagination` is optional on GET /customers, /invoices and /credit-memos (required on
+  -- /products and /invoice-payments): "always" = every page carries one (`{}` on the last);
+  -- "when_more" = those three lists carry it only when there is a next page.
+  pagination = "always",
+  -- What a tax write-back (POST .../taxes) that does not list every line of the document does
+  -- (not documented): "keep" = the lines not listed keep their tax; "clear" = they lose it
+  -- (as `tax_rates: []`); "refuse" = 400 naming the missing lines, nothing changes.
+  taxes_omitted_lines = "keep",
+  -- Subsidiaries of the demo organisation, read when the demo data is seeded (at first start
+  -- and by POST /_sim/reset): 2 (a USD and an EUR one) or 1 (the USD one: every invoice is
+  -- the USD subsidiary's; the connect wizard then has no subsidiary to ask for).
+  subsidiaries = 2,
+  -- A 429 of the rate limit carries Retry-After (seconds until a slot frees); false: none, as
+  -- Rillet's docs do not say it sends one (an injected fault's `retry_after` is its own).
+  retry_after_header = true,
 }
 
 -- Allowed values of the string settings.
 M.ENUMS = { line_amounts = { net = true, gross = true },
             read_only_check = { before_lookup = true, after_lookup = true },
-            tax_rates_per_line = { each = true, one_per_type = true } }
+            tax_rates_per_line = { each = true, one_per_type = true },
+            pagination = { always = true, when_more = true },
+            taxes_omitted_lines = { keep = true, clear = true, refuse = true } }
+
+-- Ranges of the number settings that have one.
+M.RANGES = { subsidiaries = { 1, 2 } }
 
 local cache_cfg, cache_raw
 
@@ -82,8 +104,11 @@ function M.set_config(patch)
       if type(v) ~= "boolean" then errs[#errs + 1] = { field = k, message = "must be a boolean" }
       else stored[k] = v end
     elseif type(d) == "number" then
+      local r = M.RANGES[k]
       if math.type(v) ~= "integer" or (v < 0 and k ~= "clock_offset_ms") then
         errs[#errs + 1] = { field = k, message = "must be a non-negative integer" }
+      elseif r and (v < r[1] or v > r[2]) then
+        errs[#errs + 1] = { field = k, message = ("must be between %d and %d"):format(r[1], r[2]) }
       else stored[k] = v end
     elseif type(d) == "string" then
       if type(v) ~= "string" or not (M.ENUMS[k] or {})[v] then

@@ -699,6 +699,100 @@ def test_determinism():
 SEED5_EXPORT = None
 
 
+def test_strict_switches(sim):
+    """The strict readings of rillet-api.md, a switch each (docs/rillet-assumptions.md "The
+    simulator's strict switches"): both readings of every switch."""
+    sim.ctl("POST", "/_sim/config", {"rate_limit": False})
+    sim.ctl("DELETE", "/_sim/requests")
+    # 1. the version header: counted either way; refused with require_version
+    st, hd, _, j = sim.req("GET", "/organizations/self", version=False)
+    check("lenient: no version header -> served (v4)", st == 200, st)
+    sim.ctl("POST", "/_sim/config", {"require_version": True})
+    st, hd, _, j = sim.req("GET", "/organizations/self", version=False)
+    check("require_version: no version header -> 400 problem", is_problem(st, hd, j, 400), (st, j))
+    st, _, _, j = sim.req("GET", "/organizations/self")
+    check("require_version: with the header -> 200", st == 200, st)
+    keys = sim.ctl("GET", "/_sim/requests")[3]["keys"]
+    me = next((k for k in keys if k["key_hint"].endswith(sim.key[-4:])), {})
+    check("/_sim/requests counts the requests without a version header (2 of 3)", me.get("unversioned") == 2
+          and (me.get("by_path") or {}).get("GET /organizations/self") == 2, me)
+    sim.ctl("POST", "/_sim/config", {"require_version": False})
+    # 2. pagination: optional on customers, invoices, credit memos
+    for path in ("/invoices", "/customers", "/credit-memos"):
+        _, _, _, j = sim.req("GET", path + "?limit=100&updated.gt=2099-01-01T00:00:00Z")
+        check("pagination always (default): %s last page carries {}" % path, j.get("pagination") == {}, j)
+    sim.ctl("POST", "/_sim/config", {"pagination": "when_more"})
+    for path, key, limit in (("/invoices", "invoices", 10), ("/customers", "customers", 10),
+                             ("/credit-memos", "credit_memos", 2)):
+        ids, pages, last = walk(sim, path, key, limit)
+        check("pagination when_more: %s pages on, last page without a pagination object" % path,
+              ids is not None and len(ids) == len(set(ids)) and pages >= 2 and "pagination" not in last, (pages, last and list(last)))
+        _, _, _, first = sim.req("GET", path + "?limit=1")
+        check("pagination when_more: %s a page with more carries next_cursor" % path,
+              (first.get("pagination") or {}).get("next_cursor"), first.get("pagination"))
+    _, _, _, j = sim.req("GET", "/products?limit=100")
+    check("pagination when_more: /products keeps its (required) object", j.get("pagination") == {}, j.get("pagination"))
+    st, _, _, j = sim.ctl("POST", "/_sim/config", {"pagination": "sometimes"})
+    check("pagination: unknown value -> 400", st == 400, (st, j))
+    sim.ctl("POST", "/_sim/config", {"pagination": "always"})
+    # 3. a tax write-back that omits lines
+    inv = pick_invoice(sim, min_lines=3)
+    iid, lines = inv["id"], inv["items"]
+
+    def rate(amount):
+        return [{"type": "SALES_TAX", "country": "US", "description": "State", "percentage": 5,
+                 "tax_amount": {"amount": amount, "currency": "USD"}}]
+    full = {"taxes_calculated_at": "2026-08-02T12:00:00Z",
+            "items": [{"id": l["id"], "tax_rates": rate("1.00")} for l in lines]}
+    part = {"taxes_calculated_at": "2026-08-02T12:00:01Z", "items": [{"id": lines[0]["id"], "tax_rates": rate("2.00")}]}
+    st, _, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, full)
+    check("every line written (1.00 each)", st == 200 and all(l["taxed_amount"]["amount"] == "1.00" for l in j["items"]), (st, j))
+    sim.ctl("POST", "/_sim/config", {"taxes_omitted_lines": "refuse"})
+    st, hd, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, part)
+    missing = [l["id"] for l in lines[1:]]
+    check("taxes_omitted_lines refuse: 400 on items naming each missing line, nothing changes",
+          is_problem(st, hd, j, 400) and all(m in j["detail"] for m in missing)
+          and any(e.get("field") == "items" for e in j.get("errors", []))
+          and sim.req("GET", "/invoices/" + iid)[3]["taxed_amount"]["amount"] == "%d.00" % len(lines), (st, j))
+    st, _, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, dict(full, taxes_calculated_at="2026-08-02T12:00:02Z"))
+    check("taxes_omitted_lines refuse: a write of every line passes", st == 200, (st, j))
+    sim.ctl("POST", "/_sim/config", {"taxes_omitted_lines": "clear"})
+    st, _, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, part)
+    _, _, _, d = sim.ctl("GET", "/_sim/invoices/%s/tax-detail" % iid)
+    check("taxes_omitted_lines clear: the lines not listed lose their tax and rates",
+          st == 200 and j["taxed_amount"]["amount"] == "2.00" and [l["taxed_amount"]["amount"] for l in j["items"]]
+          == ["2.00"] + ["0.00"] * (len(lines) - 1) and all(x["tax_rates"] == [] for x in d["lines"][1:]), (st, j, d))
+    sim.ctl("POST", "/_sim/config", {"taxes_omitted_lines": "keep"})
+    st, _, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, dict(full, taxes_calculated_at="2026-08-02T12:00:03Z"))
+    st, _, _, j = sim.req("POST", "/invoices/%s/taxes" % iid, dict(part, taxes_calculated_at="2026-08-02T12:00:04Z"))
+    check("taxes_omitted_lines keep (default): the lines not listed keep theirs",
+          st == 200 and [l["taxed_amount"]["amount"] for l in j["items"]] == ["2.00"] + ["1.00"] * (len(lines) - 1), (st, j))
+    # 4. Retry-After on the rate limit's 429
+    sim.ctl("POST", "/_sim/config", {"rate_limit": True, "rate_limit_max": 2, "rate_limit_window_ms": 60000,
+                                     "retry_after_header": False})
+    key = sim.ctl("POST", "/_sim/api-keys", {"name": "rl-strict"})[3]["api_key"]
+    codes = [sim.req("GET", "/organizations/self", key=key)[0] for _ in range(2)]
+    st, hd, _, j = sim.req("GET", "/organizations/self", key=key)
+    check("retry_after_header false: the 429 has no Retry-After", codes == [200, 200] and is_problem(st, hd, j, 429)
+          and "retry-after" not in hd, (codes, st, hd))
+    sim.ctl("POST", "/_sim/config", {"rate_limit": False, "rate_limit_max": 60, "retry_after_header": True})
+    # 5. one subsidiary (read when seeding)
+    st, _, _, j = sim.ctl("POST", "/_sim/config", {"subsidiaries": 3})
+    check("subsidiaries 3 -> 400", st == 400, (st, j))
+    sim.ctl("POST", "/_sim/config", {"subsidiaries": 1})
+    st, j = sim.reset(seed=1, invoices=40)
+    _, _, _, subs = sim.req("GET", "/subsidiaries")
+    subs = subs["subsidiaries"]
+    ids, _, _ = walk(sim, "/invoices", "invoices", 100)
+    invs = [sim.req("GET", "/invoices/" + i)[3] for i in ids[:40]]
+    check("subsidiaries 1: one (USD) subsidiary; every invoice is its own", len(subs) == 1 and subs[0]["currency"] == "USD"
+          and len(invs) == 40 and all(x["subsidiary_id"] == subs[0]["id"] and x["total"]["currency"] == "USD" for x in invs),
+          (subs, len(invs)))
+    sim.ctl("POST", "/_sim/config", {"subsidiaries": 2})
+    st, j = sim.reset(seed=1, invoices=40)
+    check("subsidiaries 2 again after a reset", len(sim.req("GET", "/subsidiaries")[3]["subsidiaries"]) == 2)
+
+
 def test_big_reset(sim):
     st, j = sim.reset(seed=9, invoices=700)
     check("reset to 700 invoices (background chunks)", st == 200 and j["invoices"] == 700 and not j["seeding"], j)
@@ -740,6 +834,7 @@ def main():
             test_idempotency(sim)
             hook, tok, body = test_webhooks(sim, rec)
             test_faults(sim, rec, hook, tok, body)
+            test_strict_switches(sim)
             test_big_reset(sim)
         finally:
             sim.stop()
