@@ -16,8 +16,12 @@ if not has_store then store = nil end
 
 local M = {}
 
+-- fixed for the generation (config is a snapshot); read once, not through config's proxy
+-- function on every calculation (issue 21)
+local LENIENT_ROLE = config.role == "calc" or config.role == "check"
+
 local function lenient()
-  return config.role == "calc" or config.role == "check"
+  return LENIENT_ROLE
 end
 
 -- Runs a read; in calc mode a missing store or failing read yields `default()`.
@@ -75,14 +79,16 @@ local function calc_version()
   return r and r.v
 end
 
+local store_data_version = store and store.data_version
+
 local function data_version()
-  if store == nil or store.data_version == nil then return nil end
-  if lenient() then
-    local ok, other, own = pcall(store.data_version)
+  if store_data_version == nil then return nil end
+  if LENIENT_ROLE then
+    local ok, other, own = pcall(store_data_version)
     if ok then return other, own end
     return nil
   end
-  return store.data_version()
+  return store_data_version()
 end
 
 function M.calc_cache()
