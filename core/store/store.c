@@ -399,9 +399,9 @@ int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own)
 {
     if (!st || PG(st) || !st->db || in_transaction(st))
         return 0;
-    if (!st->data_version && sqlite3_prepare_v3(st->db, "PRAGMA main.data_version", -1,
-                                                SQLITE_PREPARE_PERSISTENT, &st->data_version,
-                                                NULL) != SQLITE_OK) {
+    if (!st->data_version &&
+        sqlite3_prepare_v3(st->db, "PRAGMA main.data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->data_version, NULL) != SQLITE_OK) {
         sqlite3_finalize(st->data_version);
         st->data_version = NULL;
         return 0;

@@ -332,8 +332,9 @@ static void t_head_printf(void)
     char big[1500];
     memset(big, 'v', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    const char *strs[] = {"Content-Type", "application/json", "", "X", NULL, big + 1000, big + 600,
-                          big + 505, big + 504, big + 503, big + 492, big};
+    const char *strs[] = {"Content-Type", "application/json", "",        "X",
+                          NULL,           big + 1000,         big + 600, big + 505,
+                          big + 504,      big + 503,          big + 492, big};
     const int ints[] = {0, 1, 9, 10, 200, 404, -1, -42, INT_MAX, INT_MIN, 1000000};
     const size_t ns = sizeof strs / sizeof strs[0], ni = sizeof ints / sizeof ints[0];
     int cases = 0;
@@ -360,7 +361,8 @@ static void t_head_printf(void)
     CHECK_EQ_INT(evbuffer_add_printf(a, "%s: %s", "a", "b"), ref_printf(b, "%s: %s", "a", "b"));
     CHECK_EQ_INT(evbuffer_add_printf(a, "HTTP/%d.%d %d %s", 1, 0, 200, "OK"),
                  ref_printf(b, "HTTP/%d.%d %d %s", 1, 0, 200, "OK"));
-    CHECK_EQ_INT(evbuffer_add_printf(a, "%ld-%c", 12345L, 'z'), ref_printf(b, "%ld-%c", 12345L, 'z'));
+    CHECK_EQ_INT(evbuffer_add_printf(a, "%ld-%c", 12345L, 'z'),
+                 ref_printf(b, "%ld-%c", 12345L, 'z'));
     CHECK_EQ_INT(evbuffer_add_printf(a, "plain"), ref_printf(b, "plain"));
     CHECK(cases > 1000);
     size_t la = evbuffer_get_length(a), lb = evbuffer_get_length(b);
@@ -374,9 +376,12 @@ end:
 }
 
 static const levy_test tests[] = {
-    {"gate", t_gate},         {"canonical", t_canonical},
-    {"refused", t_refused},   {"route_table", t_route_table},
-    {"json_str", t_json_str}, {"head_printf", t_head_printf},
+    {"gate", t_gate},
+    {"canonical", t_canonical},
+    {"refused", t_refused},
+    {"route_table", t_route_table},
+    {"json_str", t_json_str},
+    {"head_printf", t_head_printf},
     {NULL, NULL},
 };
 
