@@ -464,6 +464,23 @@ static int l_try_exec(lua_State *L) { return sql_call(L, MODE_EXEC, 1, "levy.sto
 static int l_row(lua_State *L) { return sql_call(L, MODE_ROW, 0, "levy.store.row"); }
 static int l_rows(lua_State *L) { return sql_call(L, MODE_ROWS, 0, "levy.store.rows"); }
 
+/* levy.store.data_version() -> other, own | nil: two integers that both stay the same while no
+ * committed row of the store changed (levy_store_data_version: SQLite outside a transaction);
+ * nil when the store cannot tell (PostgreSQL, inside a transaction): read the data instead.
+ * Reads no table, so it needs no table-ownership check. */
+static int l_data_version(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.data_version", LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    int64_t other = 0, own = 0;
+    if (!levy_store_data_version(get_store(L), &other, &own)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)other);
+    lua_pushinteger(L, (lua_Integer)own);
+    return 2;
+}
+
 /* ---------------------------------------------------------------- Stmt */
 
 static lstmt *check_stmt(lua_State *L, int idx)
@@ -906,6 +923,7 @@ static const luaL_Reg store_funcs[] = {{"exec", l_exec},
                                        {"query", l_query},
                                        {"prepare", l_prepare},
                                        {"transaction", l_transaction},
+                                       {"data_version", l_data_version},
                                        {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {

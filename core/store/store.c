@@ -379,6 +379,7 @@ void levy_store_close(levy_store *st)
         sqlite3_finalize(st->txn_open[i]);
         sqlite3_finalize(st->txn_close[i]);
     }
+    sqlite3_finalize(st->data_version);
     if (st->db)
         sqlite3_close_v2(st->db);
     if (st->pg)
@@ -393,6 +394,27 @@ static int in_transaction(levy_store *st)
 }
 
 int levy_store_in_transaction(levy_store *st) { return in_transaction(st); }
+
+int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own)
+{
+    if (!st || PG(st) || !st->db || in_transaction(st))
+        return 0;
+    if (!st->data_version &&
+        sqlite3_prepare_v3(st->db, "PRAGMA main.data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->data_version, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st->data_version);
+        st->data_version = NULL;
+        return 0;
+    }
+    int rc = sqlite3_step(st->data_version);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st->data_version, 0) : 0;
+    sqlite3_reset(st->data_version);
+    if (rc != SQLITE_ROW)
+        return 0;
+    *other = v;
+    *own = sqlite3_total_changes64(st->db);
+    return 1;
+}
 
 /* A transaction-control statement (BEGIN IMMEDIATE, COMMIT, SAVEPOINT/RELEASE levy_<depth>):
  * on SQLite the depth's statement is prepared once and stepped again at each use (same locks,

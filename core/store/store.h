@@ -140,6 +140,15 @@ void levy_store_note_ok(levy_store *st);
  * own: SQLite rolls back after SQLITE_FULL and some I/O errors, PostgreSQL when the
  * connection is lost, while levy_store_depth still counts it). */
 int levy_store_in_transaction(levy_store *st);
+/* Whether the database may have changed, without reading a table (issue 21: the api plugin's
+ * calculation cache checks its stamp only when this moved). SQLite, outside a transaction:
+ * 1 with *other = PRAGMA data_version (moves when another connection, in this process or
+ * another, committed) and *own = sqlite3_total_changes64 (rows this connection's statements
+ * changed, triggers included, committed or not); when neither moved since an earlier call,
+ * no committed row of the main database differs. 0 (nothing set) inside a transaction, on
+ * PostgreSQL (no such counter: another replica's commit is seen only by reading) or when the
+ * pragma fails: the caller reads. */
+int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own);
 /* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of the busy budget and wait marks. */
 int64_t levy_store_mono_ms(void);
 

@@ -51,6 +51,8 @@ struct levy_store {
      * depth), prepared once: a group commit opens and releases a savepoint per unit, and
      * sqlite3_exec parsed each of those texts again (store.c txn_exec) */
     struct sqlite3_stmt *txn_open[LEVY_STORE_TXN_STMTS], *txn_close[LEVY_STORE_TXN_STMTS];
+    /* SQLite: PRAGMA data_version, prepared once (levy_store_data_version) */
+    struct sqlite3_stmt *data_version;
 };
 
 /* Records a state change (one log line per episode); store.c. */

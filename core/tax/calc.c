@@ -1554,13 +1554,46 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
         char msg[LEVY_TAX_NOTE_MAX], sa[16];
         int32_t v = d->res.stale_after;
-        snprintf(sa, sizeof sa, "%04d-%02d-%02d", (int)(v / 10000 % 10000), (int)(v / 100 % 100),
-                 (int)(v % 100));
-        snprintf(msg, sizeof msg,
-                 "the rates come from %s %s, which levy counts as current for dates before %s; "
-                 "the date asked for is %s, so newer official rates may apply: bring in the "
-                 "newer file (levy rates update or levy rates import)",
-                 d->res.stale_source, d->res.stale_vintage, sa, date);
+        if (v >= 0 && v <= 99991231) { /* YYYYMMDD: the digits in place (issue 21: no printf) */
+            int y = (int)(v / 10000), m = (int)(v / 100 % 100), dd = (int)(v % 100);
+            char t[] = {(char)('0' + y / 1000),
+                        (char)('0' + y / 100 % 10),
+                        (char)('0' + y / 10 % 10),
+                        (char)('0' + y % 10),
+                        '-',
+                        (char)('0' + m / 10),
+                        (char)('0' + m % 10),
+                        '-',
+                        (char)('0' + dd / 10),
+                        (char)('0' + dd % 10),
+                        '\0'};
+            memcpy(sa, t, sizeof t);
+        } else {
+            snprintf(sa, sizeof sa, "%04d-%02d-%02d", (int)(v / 10000 % 10000),
+                     (int)(v / 100 % 100), (int)(v % 100));
+        }
+        /* the message's pieces appended as snprintf would write them (cut at the buffer's
+         * end), ~3k instructions less on every US answer from a table older than the date */
+        const char *parts[] = {"the rates come from ",
+                               d->res.stale_source,
+                               " ",
+                               d->res.stale_vintage,
+                               ", which levy counts as current for dates before ",
+                               sa,
+                               "; the date asked for is ",
+                               date,
+                               ", so newer official rates may apply: bring in the newer file "
+                               "(levy rates update or levy rates import)"};
+        size_t mn = 0;
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+            const char *q = parts[k] ? parts[k] : "(null)";
+            size_t ql = strlen(q);
+            if (ql > sizeof msg - 1 - mn)
+                ql = sizeof msg - 1 - mn;
+            memcpy(msg + mn, q, ql);
+            mn += ql;
+        }
+        msg[mn] = '\0';
         JS_KEY(b, "rates_stale", 0);
         b->open(b, 0, 4);
         JS_CSTR(b, "message", msg, 1);

@@ -179,6 +179,12 @@ typedef struct rates_table_rec {
     uint32_t source, vintage, path, dir;
     long rows;
     int files;
+    /* levy_rates_table_stale_after, worked out by levy_rates_finish (stale_set = 1) instead of
+     * on every resolution (issue 21: a sscanf of the vintage, or for a WA DOR table a pass
+     * over every ZIP+4 and location row, per table of each answer); a load into the table
+     * after it clears stale_set */
+    int32_t stale_after;
+    int stale_set;
 } rates_table_rec;
 
 struct levy_rates {

@@ -470,6 +470,7 @@ static int add_table(levy_rates *r, const char *source, const char *vintage, con
             strcmp(P(r, t->dir), dir) == 0) {
             t->rows += rows;
             t->files++;
+            t->stale_set = 0;
             return i;
         }
     }
@@ -485,6 +486,8 @@ static int add_table(levy_rates *r, const char *source, const char *vintage, con
         return -1;
     t->rows = rows;
     t->files = 1;
+    t->stale_after = 0;
+    t->stale_set = 0;
     return r->ntables++;
 }
 
@@ -1985,6 +1988,8 @@ static void assign_counties(levy_rates *r)
     free(cr);
 }
 
+static int32_t table_stale_after(const levy_rates *r, int i);
+
 void levy_rates_finish(levy_rates *r)
 {
     levy_stateformats_finish(r);
@@ -2019,6 +2024,10 @@ void levy_rates_finish(levy_rates *r)
         cmp_ctx = NULL;
     }
     levy_boundary_finish(r);
+    for (int i = 0; i < r->ntables; i++) {
+        r->tables[i].stale_after = table_stale_after(r, i);
+        r->tables[i].stale_set = 1;
+    }
     free(r->pool_ix);
     r->pool_ix = NULL;
     r->pool_ix_cap = r->pool_ix_n = 0;
@@ -2280,10 +2289,8 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
  * ("2025-12" -> 2026-03-01, "2026-01-01" -> 2026-04-01, "2026Q2" -> 2026-07-01), when
  * the states' next quarterly changes take effect; 0 for tables maintained with dated rows
  * (ibericode, ca-rates, national, overlays), which carry their own effective dates. */
-int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
+static int32_t table_stale_after(const levy_rates *r, int i)
 {
-    if (i < 0 || i >= r->ntables)
-        return 0;
     const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
     if (strncmp(src, "wa-dor-", 7) == 0) /* dated rows that all end: stale after the last */
         return levy_stateformats_stale_after(r, i);
@@ -2307,6 +2314,13 @@ int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
         y++;
     }
     return y * 10000 + m * 100 + d;
+}
+
+int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
+{
+    if (i < 0 || i >= r->ntables)
+        return 0;
+    return r->tables[i].stale_set ? r->tables[i].stale_after : table_stale_after(r, i);
 }
 
 const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i)

@@ -10,13 +10,22 @@ local ltime = require "levy.time"
 
 local M = {}
 
+-- Issue 21: what every calculation reads, taken once per generation. A global (`type`,
+-- `ipairs`...) read in plugin code goes through the sandbox env's __index, a levy module's
+-- field through its read-only proxy's, and a levy.config field through a Lua function; the
+-- values cannot change within a generation (config is a snapshot made when it was opened).
+local type, pairs, ipairs, next = type, pairs, ipairs, next
+local is_object, is_string = util.is_object, util.is_string
+local tax_calculate = tax.calculate
+local ROLE, GENERATION = config.role, config.generation
+
 -- Product ids named by the request's lines (ignores malformed lines: the engine reports them).
 local function product_ids(request)
   local ids = {}
   local lines = request.lines
   if type(lines) == "table" then
     for _, line in ipairs(lines) do
-      if type(line) == "table" and util.is_string(line.product_id) and line.product_id ~= "" then
+      if type(line) == "table" and is_string(line.product_id) and line.product_id ~= "" then
         ids[line.product_id] = true
       end
     end
@@ -81,13 +90,13 @@ end
 local function registry_opt(opts, request, online)
   if not online.enabled then return end
   local cust = request.customer
-  local tid = util.is_object(cust) and util.is_string(cust.tax_id) and cust.tax_id ~= "" and cust.tax_id or nil
-  if tid == nil and util.is_object(cust) and util.is_string(cust.id) then
+  local tid = is_object(cust) and is_string(cust.tax_id) and cust.tax_id ~= "" and cust.tax_id or nil
+  if tid == nil and is_object(cust) and is_string(cust.id) then
     local c = opts.customers[cust.id]
-    tid = type(c) == "table" and util.is_string(c.tax_id) and c.tax_id ~= "" and c.tax_id or nil
+    tid = type(c) == "table" and is_string(c.tax_id) and c.tax_id ~= "" and c.tax_id or nil
   end
-  local to = util.is_object(request.ship_to) and request.ship_to.country or nil
-  if tid == nil or not util.is_string(to) then return end
+  local to = is_object(request.ship_to) and request.ship_to.country or nil
+  if tid == nil or not is_string(to) then return end
   local r = taxid.check(to, tid)
   if not (r.valid and r.eu) then return end
   local last = db.tax_id_check_latest(r.country, r.normalized)
@@ -135,7 +144,7 @@ function M.build_opts(request, cid)
     settings = db.settings(cid)
     online = db.tax_id_online(settings)
   end
-  if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
+  if is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
   -- the customer type of a customer that says none (issue 19): business unless set
   opts.customer_type = settings.default_customer_type
@@ -151,7 +160,7 @@ function M.build_opts(request, cid)
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)
   end
   local customer = request.customer
-  if util.is_object(customer) and util.is_string(customer.id) and customer.id ~= "" then
+  if is_object(customer) and is_string(customer.id) and customer.id ~= "" then
     local c
     if cache then
       c = cache.customers[customer.id]
@@ -166,10 +175,10 @@ function M.build_opts(request, cid)
     if c then opts.customers[customer.id] = c end
   end
   registry_opt(opts, request, online)
-  if config.role == "calc" and type(config.cli) == "table" and config.cli.all_regions then
+  if ROLE == "calc" and type(config.cli) == "table" and config.cli.all_regions then
     opts.all_regions = true
   end
-  if config.generation ~= nil then opts.generation = config.generation end
+  if GENERATION ~= nil then opts.generation = GENERATION end
   return opts
 end
 
@@ -230,7 +239,7 @@ end
 -- parsed (optional): the same request as levy.tax.parse made it from the body's text (then
 -- `request` is its view: the fields build_opts reads); levy.tax reads it instead of the table.
 function M.run(request, extra, encode, parsed)
-  if not util.is_object(request) then
+  if not is_object(request) then
     return nil, { status = 422, code = "validation_failed", message = "request must be an object",
                   details = json.array({ { field = "", message = "must be an object" } }) }
   end
@@ -246,7 +255,7 @@ function M.run(request, extra, encode, parsed)
   end
   local opts = merge(M.build_opts(request, cid), extra)
   if encode then opts.encode = encode end
-  local result, err = tax.calculate(parsed or request, opts)
+  local result, err = tax_calculate(parsed or request, opts)
   if result == nil then
     if type(err) ~= "table" then
       err = { status = 422, code = "validation_failed", message = tostring(err) }

@@ -16,8 +16,12 @@ if not has_store then store = nil end
 
 local M = {}
 
+-- fixed for the generation (config is a snapshot); read once, not through config's proxy
+-- function on every calculation (issue 21)
+local LENIENT_ROLE = config.role == "calc" or config.role == "check"
+
 local function lenient()
-  return config.role == "calc" or config.role == "check"
+  return LENIENT_ROLE
 end
 
 -- Runs a read; in calc mode a missing store or failing read yields `default()`.
@@ -60,20 +64,45 @@ local function bool(i) return i ~= nil and i ~= 0 and i ~= false end
 -- never outlive the data it was read from. One cache per generation (module state).
 -- Returns the cache table ({version, regions?, settings?, products = {}, customers = {}, n})
 -- or nil when there is no stamp to check (`levy calc` without a store, older schema).
+-- The stamp is read only when the store says it may have changed (issue 21: the SELECT was a
+-- per-request cost): store.data_version() gives two counters (SQLite, outside a transaction:
+-- other connections' commits, this connection's changed rows) that stay the same while no
+-- committed row changed; they are taken before the stamp is read, so a commit in between
+-- moves them for the next call. nil (PostgreSQL, where another replica's write shows only by
+-- reading; inside a transaction, whose stamp may still roll back) reads every time, as before.
 local CALC_CACHE_MAX = 20000 -- products + customers entries before the cache starts over
 local calc_cache = { version = nil }
+local seen_other, seen_own -- store.data_version() when calc_cache.version was last read
 
 local function calc_version()
   local r = store.row("SELECT v FROM api_version WHERE id = 1")
   return r and r.v
 end
 
+local store_data_version = store and store.data_version
+
+local function data_version()
+  if store_data_version == nil then return nil end
+  if LENIENT_ROLE then
+    local ok, other, own = pcall(store_data_version)
+    if ok then return other, own end
+    return nil
+  end
+  return store_data_version()
+end
+
 function M.calc_cache()
+  local other, own = data_version()
+  if other ~= nil and other == seen_other and own == seen_own and calc_cache.n <= CALC_CACHE_MAX then
+    return calc_cache
+  end
+  seen_other, seen_own = nil, nil
   local v = read(calc_version, none)
   if v == nil then return nil end
   if calc_cache.version ~= v or calc_cache.n > CALC_CACHE_MAX then
     calc_cache = { version = v, products = {}, customers = {}, n = 0 }
   end
+  seen_other, seen_own = other, own
   return calc_cache
 end
 

@@ -703,11 +703,13 @@ end
 
 ---------------------------------------------------------------- calculate
 
+local body_object, tax_parse = util.body_object, tax.parse -- read once (issue 21)
+
 local function post_calculate(req)
   -- issue 21: the body is parsed once in C (levy.tax.parse) and read there by levy.tax; no Lua
   -- table of it is built. `view` holds the few fields the options need (customer id and tax
   -- id, ship-to country, product ids).
-  local parsed, view = util.body_object(req, tax.parse)
+  local parsed, view = body_object(req, tax_parse)
   -- ?connection_id=: calculate as that connection (legal entity): its regions and settings
   local extra
   local cid = req.query and req.query.connection_id

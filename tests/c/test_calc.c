@@ -760,6 +760,17 @@ static void t_local_tax(void)
     CHECK(strstr(b.data, "\"notes\":[{\"code\":\"local_tax_uncertain\",\"message\":\"ZIP "
                          "\\\"60018\\\" partly\"}],\"rates_stale\":{"));
     CHECK(strstr(b.data, "\"vintage\":\"2025-12\"},\"region\":\"US-IL\""));
+    { /* the whole rates_stale object, its message as snprintf wrote it before issue 21 */
+        char want[1024];
+        snprintf(want, sizeof want,
+                 "\"rates_stale\":{\"message\":\"the rates come from %s %s, which levy counts "
+                 "as current for dates before %s; the date asked for is %s, so newer official "
+                 "rates may apply: bring in the newer file (levy rates update or levy rates "
+                 "import)\",\"source\":\"%s\",\"stale_after\":\"%s\",\"vintage\":\"%s\"}",
+                 "avalara-zip5", "2025-12", "2026-03-01", "2026-03-01", "avalara-zip5",
+                 "2026-03-01", "2025-12");
+        CHECK(strstr(b.data, want) != NULL);
+    }
     /* a sales-tax entry has no name */
     CHECK(strstr(b.data, "\"level\":\"state\",\"percentage\""));
     levy_buf_free(&b);

@@ -3,6 +3,9 @@
  * The route table: a route without `auth` is not open, `max_body` reaches the C side.
  * The request gate (findings 4, 14): what it refuses, and that the verdict does not depend
  * on how the bytes are split into reads. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,10 +312,77 @@ end:
         evbuffer_free(b);
 }
 
+/* libevent's own formatting (evbuffer_add_vprintf is not replaced) of fmt with the args */
+static int ref_printf(struct evbuffer *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = evbuffer_add_vprintf(b, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* server.c's evbuffer_add_printf (issue 21: an answer's head without vfprintf) writes what
+ * libevent's formatting writes, byte for byte and with the same return value, for the two
+ * formats evhttp writes a head with and any other; it is the definition the process resolves
+ * the name to (so libevent_extra's calls reach it). */
+static void t_head_printf(void)
+{
+    struct evbuffer *a = evbuffer_new(), *b = evbuffer_new();
+    char big[1500];
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    const char *strs[] = {"Content-Type", "application/json", "",        "X",
+                          NULL,           big + 1000,         big + 600, big + 505,
+                          big + 504,      big + 503,          big + 492, big};
+    const int ints[] = {0, 1, 9, 10, 200, 404, -1, -42, INT_MAX, INT_MIN, 1000000};
+    const size_t ns = sizeof strs / sizeof strs[0], ni = sizeof ints / sizeof ints[0];
+    int cases = 0;
+    CHECK(a && b);
+    CHECK(dlsym(RTLD_DEFAULT, "evbuffer_add_printf") == (void *)evbuffer_add_printf);
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < ns; j++) {
+            CHECK_EQ_INT(evbuffer_add_printf(a, "%s: %s\r\n", strs[i], strs[j]),
+                         ref_printf(b, "%s: %s\r\n", strs[i], strs[j]));
+            cases++;
+        }
+    for (size_t i = 0; i < ni; i++)
+        for (size_t j = 0; j < ni; j++)
+            for (size_t k = 0; k < ns; k++) {
+                int c = ints[(i + j + k) % ni];
+                CHECK_EQ_INT(
+                    evbuffer_add_printf(a, "HTTP/%d.%d %d %s\r\n", ints[i], ints[j], c, strs[k]),
+                    ref_printf(b, "HTTP/%d.%d %d %s\r\n", ints[i], ints[j], c, strs[k]));
+                cases++;
+            }
+    /* other formats, and formats that only start like the two */
+    CHECK_EQ_INT(evbuffer_add_printf(a, "%s %s HTTP/%d.%d\r\n", "GET", "/x", 1, 1),
+                 ref_printf(b, "%s %s HTTP/%d.%d\r\n", "GET", "/x", 1, 1));
+    CHECK_EQ_INT(evbuffer_add_printf(a, "%s: %s", "a", "b"), ref_printf(b, "%s: %s", "a", "b"));
+    CHECK_EQ_INT(evbuffer_add_printf(a, "HTTP/%d.%d %d %s", 1, 0, 200, "OK"),
+                 ref_printf(b, "HTTP/%d.%d %d %s", 1, 0, 200, "OK"));
+    CHECK_EQ_INT(evbuffer_add_printf(a, "%ld-%c", 12345L, 'z'),
+                 ref_printf(b, "%ld-%c", 12345L, 'z'));
+    CHECK_EQ_INT(evbuffer_add_printf(a, "plain"), ref_printf(b, "plain"));
+    CHECK(cases > 1000);
+    size_t la = evbuffer_get_length(a), lb = evbuffer_get_length(b);
+    CHECK_EQ_INT(la, lb);
+    CHECK(memcmp(evbuffer_pullup(a, -1), evbuffer_pullup(b, -1), la) == 0);
+end:
+    if (a)
+        evbuffer_free(a);
+    if (b)
+        evbuffer_free(b);
+}
+
 static const levy_test tests[] = {
-    {"gate", t_gate},         {"canonical", t_canonical},
-    {"refused", t_refused},   {"route_table", t_route_table},
-    {"json_str", t_json_str}, {NULL, NULL},
+    {"gate", t_gate},
+    {"canonical", t_canonical},
+    {"refused", t_refused},
+    {"route_table", t_route_table},
+    {"json_str", t_json_str},
+    {"head_printf", t_head_printf},
+    {NULL, NULL},
 };
 
 LEVY_TEST_MAIN(tests)

@@ -311,7 +311,61 @@ end:
     rm_tmp();
 }
 
+/* levy_store_data_version (issue 21: the api plugin's calculation cache reads its stamp only
+ * when it moved): a commit by another connection moves `other`, a write on this connection
+ * moves `own` (committed or rolled back), reads move neither; inside a transaction it cannot
+ * tell (0). */
+static void t_data_version(void)
+{
+    levy_store *a = NULL, *b = NULL;
+    levy_err e = {0};
+    char path[128];
+    int64_t o1 = 0, w1 = 0, o2 = 0, w2 = 0;
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/dv.db", dir);
+    CHECK_EQ_INT(levy_store_open(&a, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_open(&b, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(a, "CREATE TABLE t(x INTEGER)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_data_version(a, &o1, &w1), 1);
+    /* nothing happened: the same pair, also after a read */
+    CHECK_EQ_INT(one_int(a, "SELECT count(*) FROM t"), 0);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 1);
+    CHECK(o1 == o2 && w1 == w2);
+    /* another connection commits: `other` moves, `own` does not */
+    CHECK_EQ_INT(levy_store_exec(b, "INSERT INTO t VALUES (1)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 1);
+    CHECK(o2 != o1);
+    CHECK_EQ_INT(w2, w1);
+    o1 = o2;
+    /* this connection writes: `own` moves (another's view of it: `other`) */
+    int64_t bo = 0, bw = 0, bo2 = 0, bw2 = 0;
+    CHECK_EQ_INT(levy_store_data_version(b, &bo, &bw), 1);
+    CHECK_EQ_INT(levy_store_exec(a, "INSERT INTO t VALUES (2)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 1);
+    CHECK_EQ_INT(o2, o1);
+    CHECK(w2 != w1);
+    w1 = w2;
+    CHECK_EQ_INT(levy_store_data_version(b, &bo2, &bw2), 1);
+    CHECK(bo2 != bo);
+    /* inside a transaction: cannot tell; a rolled-back write still moves `own` */
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(a, "UPDATE t SET x = x + 1", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 0);
+    CHECK_EQ_INT(levy_store_rollback(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 1);
+    CHECK(w2 != w1);
+    /* an unchanged store after all that: the same pair twice */
+    CHECK_EQ_INT(levy_store_data_version(a, &o1, &w1), 1);
+    CHECK_EQ_INT(levy_store_data_version(a, &o2, &w2), 1);
+    CHECK(o1 == o2 && w1 == w2);
+end:
+    levy_store_close(a);
+    levy_store_close(b);
+    rm_tmp();
+}
+
 static const levy_test tests[] = {{"open_core", t_open_core},
+                                  {"data_version", t_data_version},
                                   {"plugin_dir", t_plugin_dir},
                                   {"transactions", t_transactions},
                                   {"busy", t_busy},
