@@ -118,6 +118,13 @@ void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
  * 0 succeeded: BEGIN IMMEDIATE holds the write lock) and to 0 when it ends: what another
  * connection of this process passes to levy_store_set_sibling. NULL: none. */
 void levy_store_set_holding(levy_store *st, _Atomic int *flag);
+/* SQLite: once a commit leaves the WAL at 1,000 frames or more, ask(ud, frames) is called
+ * (on the committing thread, after the commit); when it returns 1 this connection does not
+ * run the PASSIVE checkpoint itself: the writer's checkpointer thread (writer.h) runs it on
+ * a connection of its own, so no answer waits for pages being copied into the database
+ * file. 0, or no ask (NULL): the committing connection checkpoints (SQLite's auto-checkpoint,
+ * as without a writer). */
+void levy_store_set_checkpointer(levy_store *st, int (*ask)(void *ud, int frames), void *ud);
 /* No log lines for state changes of this connection (the writer thread's: its failures are
  * noted on the loop's connection, which logs them once). Unlike levy_stmt_quiet, the state
  * itself is still kept. */
