@@ -230,7 +230,7 @@ static int busy_handler(void *ud, int count)
         if (count == 0 || st->sibling_since == 0)
             st->sibling_since = now;
         if (now - st->sibling_since < SIBLING_MAX_MS) {
-            struct timespec ts1 = {0, 1000000};
+            struct timespec ts1 = {0, LEVY_STORE_SIBLING_STEP_US * 1000L};
             nanosleep(&ts1, NULL);
             return 1;
         }

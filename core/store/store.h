@@ -114,6 +114,9 @@ void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
  * lock: this connection's waits for it do not spend the busy budget (they are bounded at
  * 2 s), so only a lock held by another process answers 503 within the budget. NULL: none. */
 void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
+/* The step of such a wait for the sibling: a commit of the writer's group ends within a
+ * millisecond or two, and the loop (or the writer) takes the lock this soon after it. */
+#define LEVY_STORE_SIBLING_STEP_US 250
 /* *flag is set to 1 while this connection has a transaction open (levy_store_begin at depth
  * 0 succeeded: BEGIN IMMEDIATE holds the write lock) and to 0 when it ends: what another
  * connection of this process passes to levy_store_set_sibling. NULL: none. */

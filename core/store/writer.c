@@ -484,11 +484,19 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         run_group(w, head);
         /* the loop's own connection waited for the lock recently: leave it a turn before the
-         * next BEGIN IMMEDIATE (its busy handler retries within a few ms) */
+         * next BEGIN IMMEDIATE, until its transaction holds the lock (loop_tx; the BEGIN then
+         * waits for its COMMIT as for a sibling's) or it is no longer waiting (its busy
+         * handler marks every retry, LEVY_STORE_SIBLING_STEP_US apart: no mark for 2 ms means
+         * it got the lock and is done, or gave up), at most LOOP_TURN_MS. A fixed 3 ms sleep
+         * here followed 363 of 497 groups in two 3 s INVOICE ingest runs (the loop's
+         * process_inbox batches): the writer idled ~18 % of the run. */
         int64_t waited = atomic_load(&w->loop_wait);
         if (waited && !w->pg && levy_store_mono_ms() - waited < 20) {
-            struct timespec ts = {0, LOOP_TURN_MS * 1000000L};
-            nanosleep(&ts, NULL);
+            int64_t end = levy_store_mono_ms() + LOOP_TURN_MS;
+            struct timespec ts = {0, 100000};
+            while (!atomic_load(&w->loop_tx) && levy_store_mono_ms() < end &&
+                   levy_store_mono_ms() - atomic_load(&w->loop_wait) < 2)
+                nanosleep(&ts, NULL);
         }
     }
     return NULL;
