@@ -81,6 +81,8 @@ function request()
 end
 LUA
 count() { curl -s "http://127.0.0.1:$PL/metrics" -H "Authorization: Bearer $T" | awk '/^levy_webhook_deliveries_total/{s+=$NF} END{print s+0}'; }
+# the writer's units and groups (committed transactions) so far
+wgroups() { curl -s "http://127.0.0.1:$PL/metrics" -H "Authorization: Bearer $T" | awk '/^levy_store_writer_units_total/{u=$NF} /^levy_store_writer_groups_total/{g=$NF} END{print u+0, g+0}'; }
 healthz() { curl -s "http://127.0.0.1:$PL/metrics" -H "Authorization: Bearer $T" | awk '/^levy_http_requests_total.*healthz/{s+=$NF} END{print s+0}'; }
 # send a file's requests once each: wrk until the deliveries counter has moved by that many
 send() { # FILE COUNT
@@ -95,6 +97,7 @@ send "$TMP/warm.req" $W
 sleep 1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 before=$(count)
+read -r U0 G0 < <(wgroups)
 [[ -n ${CALLGRIND:-} ]] && callgrind_control -z $LP >/dev/null
 perf stat -e task-clock -x, -o "$TMP/perf.txt" -p $LP &
 PP=$!
@@ -110,6 +113,7 @@ kill -INT $PP
 [[ -n ${PERF:-} ]] && kill -INT $PR
 wait $PP $PR 2>/dev/null || true
 after=$(count)
+read -r U1 G1 < <(wgroups)
 if [[ -n ${CALLGRIND:-} ]]; then
   callgrind_control -d $LP >/dev/null
   sleep 1
@@ -123,4 +127,5 @@ echo "deliveries counted: $((after - before)) (of $M sent), then $(healthz) GET 
 curl -s "http://127.0.0.1:$PL/metrics" -H "Authorization: Bearer $T" | grep '^levy_webhook_deliveries_total'
 awk -v ms="$ms" -v n="$((after - before))" 'BEGIN{printf "levy task-clock %.0f ms: %.1f us CPU per delivery\n", ms, ms * 1000 / n}'
 awk -v a="$t0" -v b="$t1" -v n="$((after - before))" 'BEGIN{printf "wall %.2f s: ~%d deliveries/s\n", b - a, n / (b - a)}'
+awk -v u="$((U1 - U0))" -v g="$((G1 - G0))" 'BEGIN{printf "writer: %d units in %d groups (%.1f per group)\n", u, g, g ? u / g : 0}'
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

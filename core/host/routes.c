@@ -173,6 +173,9 @@ void levy_host_metrics_describe(void)
         {"levy_store_writer_groups_total", LEVY_METRIC_COUNTER,
          "Transactions (one WAL fsync each) the writer thread committed them in; units / "
          "groups is the mean group size."},
+        {"levy_store_checkpoints_total", LEVY_METRIC_COUNTER,
+         "WAL checkpoints (PASSIVE) the writer's checkpointer thread ran for commits that left "
+         "1,000 WAL frames or more (SQLite)."},
         {"levy_webhook_fast_path_total", LEVY_METRIC_COUNTER,
          "Deliveries to a route with a fast path (the Rillet webhook) by the path that answered: "
          "c (verified, deduplicated and stored without entering Lua) or lua (everything the C "
@@ -279,6 +282,10 @@ static void refresh_gauges(levy_host *h)
                          NULL);
         seen_units = units;
         seen_groups = groups;
+        static uint64_t seen_ckpt;
+        uint64_t ckpt = levy_writer_checkpoints(h->writer);
+        levy_metrics_inc("levy_store_checkpoints_total", NULL, (int64_t)(ckpt - seen_ckpt), NULL);
+        seen_ckpt = ckpt;
     }
     {
         static uint64_t seen_c, seen_lua;

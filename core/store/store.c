@@ -46,6 +46,12 @@ void levy_store_set_log_quiet(levy_store *st, int quiet) { st->log_quiet = quiet
 
 void levy_store_set_holding(levy_store *st, _Atomic int *flag) { st->holding = flag; }
 
+void levy_store_set_checkpointer(levy_store *st, int (*ask)(void *ud, int frames), void *ud)
+{
+    st->ckpt_ask = ask;
+    st->ckpt_ud = ud;
+}
+
 /* The outermost transaction began or ended (levy_store_set_holding). */
 static void set_holding(levy_store *st, int on)
 {
@@ -197,11 +203,12 @@ int levy_store_exec(levy_store *st, const char *sql, levy_err *err)
 }
 
 /* After every commit in WAL mode (the write lock is released): a write succeeded, so the
- * store is usable again. Replaces SQLite's auto-checkpoint hook, so it does its work too. */
+ * store is usable again. Replaces SQLite's auto-checkpoint hook, so it does its work too, or
+ * hands it to the checkpointer (levy_store_set_checkpointer). */
 static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 {
     levy_store *st = ud;
-    if (frames >= 1000)
+    if (frames >= 1000 && !(st->ckpt_ask && st->ckpt_ask(st->ckpt_ud, frames)))
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     st->busy_deadline = 0;
     levy_store_note_state(st, LEVY_STORE_STATE_OK, "");
@@ -223,7 +230,7 @@ static int busy_handler(void *ud, int count)
         if (count == 0 || st->sibling_since == 0)
             st->sibling_since = now;
         if (now - st->sibling_since < SIBLING_MAX_MS) {
-            struct timespec ts1 = {0, 1000000};
+            struct timespec ts1 = {0, LEVY_STORE_SIBLING_STEP_US * 1000L};
             nanosleep(&ts1, NULL);
             return 1;
         }

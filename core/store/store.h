@@ -114,10 +114,20 @@ void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
  * lock: this connection's waits for it do not spend the busy budget (they are bounded at
  * 2 s), so only a lock held by another process answers 503 within the budget. NULL: none. */
 void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
+/* The step of such a wait for the sibling: a commit of the writer's group ends within a
+ * millisecond or two, and the loop (or the writer) takes the lock this soon after it. */
+#define LEVY_STORE_SIBLING_STEP_US 250
 /* *flag is set to 1 while this connection has a transaction open (levy_store_begin at depth
  * 0 succeeded: BEGIN IMMEDIATE holds the write lock) and to 0 when it ends: what another
  * connection of this process passes to levy_store_set_sibling. NULL: none. */
 void levy_store_set_holding(levy_store *st, _Atomic int *flag);
+/* SQLite: once a commit leaves the WAL at 1,000 frames or more, ask(ud, frames) is called
+ * (on the committing thread, after the commit); when it returns 1 this connection does not
+ * run the PASSIVE checkpoint itself: the writer's checkpointer thread (writer.h) runs it on
+ * a connection of its own, so no answer waits for pages being copied into the database
+ * file. 0, or no ask (NULL): the committing connection checkpoints (SQLite's auto-checkpoint,
+ * as without a writer). */
+void levy_store_set_checkpointer(levy_store *st, int (*ask)(void *ud, int frames), void *ud);
 /* No log lines for state changes of this connection (the writer thread's: its failures are
  * noted on the loop's connection, which logs them once). Unlike levy_stmt_quiet, the state
  * itself is still kept. */

@@ -37,10 +37,12 @@ struct levy_store {
     int fail_code;         /* ... and the engine's code (SQLite's extended result code) */
     int log_quiet;         /* levy_store_set_log_quiet: state changes are not logged */
     /* group commit (core/store/writer.h; SQLite only) */
-    _Atomic int64_t *wait_mark; /* levy_store_set_wait_mark */
-    _Atomic int *sibling;       /* levy_store_set_sibling: 1 while it holds the write lock */
-    int64_t sibling_since;      /* monotonic ms: the current wait for the sibling began */
-    _Atomic int *holding;       /* levy_store_set_holding: 1 while a transaction is open */
+    _Atomic int64_t *wait_mark;   /* levy_store_set_wait_mark */
+    _Atomic int *sibling;         /* levy_store_set_sibling: 1 while it holds the write lock */
+    int64_t sibling_since;        /* monotonic ms: the current wait for the sibling began */
+    _Atomic int *holding;         /* levy_store_set_holding: 1 while a transaction is open */
+    int (*ckpt_ask)(void *, int); /* levy_store_set_checkpointer */
+    void *ckpt_ud;
     struct {
         char *sql;
         levy_stmt *stmt;

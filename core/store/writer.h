@@ -130,7 +130,9 @@ int levy_wunit_run(levy_store *st, levy_wunit *u);
  * migrated by its opener) and starts the thread. On SQLite each group waits at most busy_ms
  * for the write lock (a fresh levy_store_set_busy_budget window per group; <= 0: SQLite's
  * 5 s), then fails with LEVY_EBUSY; on PostgreSQL a row lock is waited for up to
- * max(busy_ms, 2 s) per statement. */
+ * max(busy_ms, 2 s) per statement. On SQLite it also starts the checkpointer thread (a
+ * third connection) that runs the WAL checkpoints the writer's commits leave (see
+ * levy_store_set_checkpointer). */
 int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err);
 /* Queues u (u->done must be set). LEVY_EBUSY "stopping" when the writer is stopping; the unit
  * is then not taken (the caller still owns it). */
@@ -144,7 +146,11 @@ int levy_writer_complete(levy_writer *w);
 void levy_writer_stop(levy_writer *w);
 /* Counters for /metrics and tests: units and groups committed since the start. */
 void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups);
-/* The loop's store (st) announces its lock waits to this writer (see above; SQLite only). */
+/* SQLite: PASSIVE checkpoints the checkpointer thread ran (the writer's and the watched
+ * store's commits hand them over: levy_store_set_checkpointer) since the start. */
+uint64_t levy_writer_checkpoints(levy_writer *w);
+/* The loop's store (st) announces its lock waits to this writer (see above; SQLite only),
+ * and hands its checkpoints to the writer's checkpointer (until levy_writer_stop). */
 void levy_writer_watch_store(levy_writer *w, levy_store *st);
 /* Tests only: when set, called on the writer thread after each unit of a group ran (before
  * the next unit, the deferred steps and the COMMIT), so a test can look at the locks an

@@ -4,6 +4,7 @@
  * of hanging. No timing is asserted: completions are waited for by polling the pipe. */
 #include <poll.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -267,6 +268,75 @@ end:
     teardown();
 }
 
+/* A unit inserting (id, a text of len bytes) into t. */
+static levy_wunit *big_unit(int64_t id, size_t len)
+{
+    levy_wunit *u = insert_unit(id, 1);
+    char *v = malloc(len);
+    memset(v, 'x', len);
+    levy_wparam_text(&u->steps[0].params[1], v, len);
+    free(v);
+    return u;
+}
+
+static long file_size(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* Waits (up to ~20 s: the test's own bound, no timing asserted) until the checkpointer has
+ * run more than `than` checkpoints. */
+static uint64_t wait_checkpoints(levy_writer *w, uint64_t than)
+{
+    for (int i = 0; i < 2000 && levy_writer_checkpoints(w) <= than; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return levy_writer_checkpoints(w);
+}
+
+/* The checkpoints of the writer's commits, and of the watched (loop's) connection's, run on
+ * the checkpointer thread, not inside the committing connection's COMMIT: the pages reach
+ * the database file although neither committing connection checkpointed. */
+static void t_checkpointer(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 250, &err), LEVY_OK);
+    levy_writer_watch_store(w, st);
+    long before = file_size(path);
+    /* 300 units of 16 KB: ~1,200 WAL frames of 4 KB, past the 1,000 that ask for one */
+    for (int i = 1; i <= 300; i++)
+        CHECK_EQ_INT(levy_writer_submit(w, big_unit(i, 16384), &err), LEVY_OK);
+    wait_done(w, 300);
+    for (int i = 0; i < ndone; i++)
+        CHECK_EQ_INT(done_units[i]->rc, LEVY_OK);
+    uint64_t n = wait_checkpoints(w, 0);
+    CHECK(n >= 1);
+    /* PASSIVE copied committed pages into the database file (nothing reads an older snapshot) */
+    CHECK(file_size(path) > before + 1000000);
+    /* the loop's own transaction (a job's) crossing the mark hands its checkpoint over too */
+    levy_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", &err); /* an empty WAL to start */
+    CHECK_EQ_INT(levy_store_begin(st, &err), LEVY_OK);
+    for (int i = 1000; i < 1300; i++) {
+        char sql[80];
+        snprintf(sql, sizeof sql, "INSERT INTO t(id, v) VALUES (%d, printf('%%16384s', ''))", i);
+        CHECK_EQ_INT(levy_store_exec(st, sql, &err), LEVY_OK);
+    }
+    CHECK_EQ_INT(levy_store_commit(st, &err), LEVY_OK);
+    CHECK(wait_checkpoints(w, n) > n);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 600);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
 /* Without a writer (levy test, levy check): the same unit runs on the caller's connection. */
 static void t_run_here(void)
 {
@@ -337,5 +407,6 @@ static const levy_test tests[] = {{"group_isolation", t_group_isolation},
                                   {"failure_state_fresh", t_failure_state_fresh},
                                   {"waits_for_loop", t_waits_for_loop},
                                   {"run_here", t_run_here},
+                                  {"checkpointer", t_checkpointer},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -30,6 +30,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -105,7 +106,9 @@ def main():
         check("the connection's first delivery -> 200, answered by the Lua intake", r[0] == 200 and nl == 1 and nc == 0,
               (r[0], r[2], nc, nl))
         # 2. the next ones by the C path, stored as the Lua path stores them
+        t_before = time.time()
         (r, w2), nc, nl = by_c(lambda: send(body, entity="vendor", event="created-2"))
+        t_after = time.time()
         check("a second delivery -> 200 received, answered in C", r[0] == 200 and r[1] == {"received": True, "duplicate": False}
               and nc == 1 and nl == 0, (r[0], r[2], nc, nl))
         (r, w3), nc, nl = by_c(lambda: send(b'{"id":"inv-x"}', entity="INVOICE", event="UPDATED"))
@@ -114,12 +117,20 @@ def main():
         check("the same delivery again -> 200 duplicate, answered in C from the read",
               r[0] == 200 and r[1] == {"received": True, "duplicate": True} and nc == 1, (r[0], r[2], nc, nl))
         rows = {w: db_row(env, "SELECT entity, event, body, processed_at IS NOT NULL AS closed, outcome, "
-                                 "connection_id FROM inbox WHERE delivery_id = ?", w) for w in (w1, w2, w3)}
+                                 "connection_id, received_at, processed_at FROM inbox WHERE delivery_id = ?", w)
+                for w in (w1, w2, w3)}
         r1, r2, r3 = rows[w1], rows[w2], rows[w3]
         check("stored by C like by Lua: entity/event normalised, body byte for byte, ignored entity closed",
               r2 and r2["entity"] == "VENDOR" and r2["event"] == "CREATED_2" and r2["body"] == body.decode() and
               r2["closed"] == 1 and r2["outcome"] == "ignored" and r2["connection_id"] == env.cid and
               r1 and r1["closed"] == 1 and r1["outcome"] == "ignored", rows)
+        # the C path's timestamps (fasthook.c stamps: the second's text reused, the ms written in)
+        ms_re = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        lo = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_before)) + ".%03dZ" % int(t_before % 1 * 1000)
+        hi = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_after + 0.001)) + ".%03dZ" % int((t_after + 0.001) % 1 * 1000)
+        check("the C path's received_at / processed_at: ISO with ms, the time it was answered",
+              r2 and ms_re.match(r2["received_at"] or "") and r2["processed_at"] == r2["received_at"]
+              and lo <= r2["received_at"] <= hi and ms_re.match(r1["received_at"] or ""), (lo, r2, hi))
         check("a used entity is stored open, with a process_inbox job", r3 and r3["closed"] == 0 and r3["outcome"] is None
               and common.wait_for(lambda: db_row(env, "SELECT count(*) AS n FROM jobs WHERE kind = "
                                   "'rillet.process_inbox' AND key = ?", env.cid)["n"] >= 1, 30), r3)
