@@ -251,6 +251,15 @@ case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code 
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
 case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
      us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
+case("caps", "DC restaurant meals: 10 % (9 % sales tax + 1 % convention center tax), not the general 6 %",
+     "D.C. Code 47-2002(a)(3)(A) (9 %) and 47-2002.02(2)(A) (1 %, D.C. Law 10-188); Tax Foundation 2013-09-20 ('10 percent meals tax')",
+     us("DC", "20001", [("100.00", "prepared_food")], date="2025-12-15", city="Washington"), total_tax="10.00", reason="standard_rated")
+case("caps", "VT prepared food: 9 % meals and rooms tax, not the 6 % sales tax (Bennington, no local option)",
+     "32 V.S.A. 9241(b); tax.vermont.gov 'Local Option Tax' (9 % meals tax)",
+     us("VT", "05201", [("100.00", "prepared_food")], date="2025-12-15", city="Bennington"), total_tax="9.00", reason="standard_rated")
+case("caps", "VT prepared food in Williston: 9 % + 1 % local option meals tax = 10 %",
+     "32 V.S.A. 9241(b); 24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Williston: meals and rooms since July 2003)",
+     us("VT", "05495", [("100.00", "prepared_food")], date="2025-12-15", city="Williston"), total_tax="10.00")
 case("dated taxability", "AR groceries 2025-12-31: state 0.125 % + local (Little Rock)", "Ark. Code 26-52-317",
      us("AR", "72201", [("100.00", "food_grocery")], date="2025-12-31", city="Little Rock"), total_tax="2.26")
 case("dated taxability", "AR groceries 2026-01-01: no state tax, local only", "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act)",
@@ -275,6 +284,10 @@ case("dated taxability", "MD digital goods 2021-03-13: not taxable", "Md. Code T
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-13", city="Baltimore"), total_tax="0.00")
 case("dated taxability", "MD digital goods 2021-03-14: 6 %", "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101(c-3)",
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-14", city="Baltimore"), total_tax="6.00")
+case("dated taxability", "DC 2009-09-30: 5.75 %", "D.C. Code 47-2002(a) before Act 18-207 (FY2010 BSA); Washington Post 2009-09-30 ('jumps to 6 percent from 5.75 percent'); Sales Tax Institute 2009-11-08",
+     us("DC", "20001", G, date="2009-09-30", city="Washington"), total_tax="5.75")
+case("dated taxability", "DC 2009-10-01: 6 %", "Act 18-207 (D.C.B. 18-443): 5.75 -> 6 % from 2009-10-01; Sales Tax Institute 2009-11-08",
+     us("DC", "20001", G, date="2009-10-01", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2013-10-01: 5.75 %", "D.C. Code 47-2002(a); Washington Post 2013-10-01 (6 % -> 5.75 %)",
      us("DC", "20001", G, date="2013-10-01", city="Washington"), total_tax="5.75")
 case("dated taxability", "DC 2018-10-01: 6 %", "D.C. Code 47-2002(a); FY2019 Budget Support Act (OTR notice 2018-09-05)",
@@ -680,6 +693,9 @@ case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordin
      us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
 case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
      us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("local taxes", "Chicago PPLTT on database access (information services) 2026: 15 %",
+     "PPLTT Ruling #12 (2015-06-09): online database searches, credit reports, listings and similar stored data are nonpossessory computer leases; 2026 rate 15 %",
+     us("IL", "60601", [("100.00", "information_services")], date="2026-03-01", city="Chicago"), total_tax="15.00")
 case("taxability dates", "TN SaaS 2015-06-30: not taxed (before the Revenue Modernization Act)", "Pub. Ch. 514 of 2015 (RMA); TN DOR Notice 15-14 (from billing periods on or after 2015-07-01)",
      us("TN", "37902", S, date="2015-06-30", city="Knoxville"), total_tax="0.00")
 case("taxability dates", "TN SaaS 2015-07-01: remotely accessed software taxed", "T.C.A. 67-6-231; TN DOR Notice 15-14",
