@@ -201,6 +201,15 @@ case("caps", "CT: clothing over $1,000 per article at 7.75 % on the whole price"
      us("CT", "06103", [("1200.00", "clothing")], city="Hartford"), total_tax="93.00")
 case("caps", "CT: clothing of $1,000.00 exactly at 6.35 %", "Conn. Gen. Stat. 12-408(1)(H) (more than $1,000)",
      us("CT", "06103", [("1000.00", "clothing")], city="Hartford"), total_tax="63.50")
+case("caps", "CT: jewelry over $5,000 at 7.75 % on the whole price ($5,000.01 -> 387.50)",
+     "Conn. Gen. Stat. 12-408(1) luxury items; DRS SN 2011(6) (jewelry > $5,000); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
+     us("CT", "06103", [("5000.01", "jewelry")], city="Hartford"), total_tax="387.50")
+case("caps", "CT: jewelry of $2,000 at 6.35 % (not the $1,000 threshold)", "DRS SN 2011(6) (jewelry: more than $5,000)",
+     us("CT", "06103", [("2000.00", "jewelry")], city="Hartford"), total_tax="127.00")
+case("caps", "CT: a watch over $1,000 at 7.75 %", "DRS SN 2011(6) (handbags, luggage, umbrellas, wallets, watches > $1,000)",
+     us("CT", "06103", [("1000.01", "clothing_accessories")], city="Hartford"), total_tax="77.50")
+case("caps", "CT 2015-06-30: luxury rate 7 % ($1,200 coat -> 84.00)", "DRS SN 2011(6) (7 % from 2011-07-01); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
+     us("CT", "06103", [("1200.00", "clothing")], date="2015-06-30", city="Hartford"), total_tax="84.00")
 case("caps", "TN: single article $2,000 in Memphis (state 7 %, local 2.75 % to $1,600, 2.75 % on 1,600.01-3,200)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
      us("TN", "38103", [("2000.00", "general")], city="Memphis"), total_tax="195.00")
 case("caps", "TN: two articles of $1,800 (per unit)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
