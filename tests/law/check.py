@@ -591,6 +591,22 @@ case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French V
 POS_2015 = ("Directive 2006/112/EC art. 45 (supplier's place of establishment) and art. 58 as amended by "
             "Council Directive 2008/8/EC art. 5 from 2015-01-01 (customer's member state); EUR-Lex CELEX "
             "32006L0112, 32008L0008")
+LIVE = [("100.00", "online_course_live")]
+ART54 = ("Directive 2006/112/EC art. 54(1); Council Directive (EU) 2022/542 art. 2 (streamed activities: where the consumer "
+         "resides, from 2025-01-01; Grant Thornton NL, Deloitte via vatupdate); CJEU C-568/17 Geelen (a live course is no e-service)")
+case("place of supply", "EU 2024-12-31, French seller, live online course to a German consumer: French VAT 20 % (where given)", ART54,
+     intl("DE", LIVE, pc="10115", date="2024-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "EU 2025-01-01, French seller, live online course to a German consumer: German VAT 19 %", ART54,
+     intl("DE", LIVE, pc="10115", date="2025-01-01", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2024-12-31, US seller, live online course to a German consumer: outside EU VAT", ART54,
+     intl("DE", LIVE, pc="10115", date="2024-12-31", seller="US"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "EU 2025-01-01, US seller, live online course to a German consumer: German VAT 19 %", ART54,
+     intl("DE", LIVE, pc="10115", date="2025-01-01", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2024-12-31, US seller, recorded online course (e-service) to a German consumer: 19 %",
+     "Directive 2006/112/EC art. 58, Annex II point 5; Implementing Regulation (EU) 282/2011 Annex I (5)(a)",
+     intl("DE", [("100.00", "online_course_recorded")], pc="10115", date="2024-12-31", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2026, US seller, live online course to a German business: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", LIVE, pc="10115", date="2026-03-01", seller="US", tax_id="DE136695976"), total_tax="0.00", reason="reverse_charge")
 case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
      POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
      intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
