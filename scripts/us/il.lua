@@ -110,7 +110,14 @@ return common.state{
     saas = "exempt", -- [TF] not taxable at state level (ROT); Chicago's PPLTT, a city lease tax, is added by calculate (CHICAGO_PPLTT above)
     streaming_audio = "exempt", -- 35 ILCS 120/2: the ROT taxes tangible personal property; a stream is not (as for saas); Chicago's amusement tax is added by calculate (CHICAGO_AMUSEMENT)
     streaming_video = "exempt", -- same
-    shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
+    -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross
+    -- receipts. Mandatory delivery (issue 19, sourced): the charges ARE taxable when the seller offers
+    -- no way to receive the goods without paying them (no pick-up option, no free delivery) -- IDOR
+    -- Q&A 144 ("Are shipping and handling charges taxable?"), Kean v. Wal-Mart Stores, Inc., 235 Ill.
+    -- 2d 351 (2009): an internet seller's shipping charges were part of the taxable selling price.
+    -- levy cannot see whether the seller offers pick-up and assumes it does (exempt); a ship-only
+    -- seller's delivery is taxable: a seller setting is needed (not modelled).
+    shipping = "exempt",
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
   },
   -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
