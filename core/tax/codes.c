@@ -36,6 +36,7 @@ const levy_tax_code_info levy_tax_codes[] = {
      "general"},
     {"print_publication_subscription", "Printed newspaper or magazine subscription",
      "A subscription to a printed newspaper or periodical delivered to the customer", "general"},
+    {"jewelry", "Jewelry", "Jewelry, real or imitation (watches: clothing_accessories)", "general"},
     /* saas */
     {"saas_business", "SaaS, business use",
      "Remotely accessed prewritten software bought for use in the customer's business (B2B)",
@@ -112,8 +113,8 @@ const levy_tax_code_info levy_tax_codes[] = {
      "One charge for delivery together with handling, crating or packing", "shipping"},
     /* clothing */
     {"clothing_accessories", "Clothing accessories",
-     "Jewellery, handbags, watches, wallets and similar accessories (not clothing in most "
-     "clothing exemptions)",
+     "Handbags, luggage, umbrellas, wallets, watches and similar accessories (not clothing in "
+     "most clothing exemptions; jewelry: its own code)",
      "clothing"},
     /* food_grocery */
     {"prepared_food", "Prepared food",

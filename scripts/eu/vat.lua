@@ -89,13 +89,32 @@ local REGIME = {
 -- 282/2011 art. 7(1); left at the destination), installation and repair_services (art. 54(2)(b):
 -- work on movable property is supplied where it is physically carried out). Not modelled: the
 -- use-and-enjoyment options of art. 59a (a member state may move a non-EU supplier's services
--- used in its territory into it), training (art. 53/54: where the event takes place; virtual
--- events B2C from 2025-01-01 where the customer is, Directive (EU) 2022/542).
+-- used in its territory into it).
+--
+-- Rows 7-8 (issue 19): training. To a consumer, services relating to educational activities
+-- (and admission to them) are supplied where the activities physically take place (art. 54(1));
+-- to a business, admission to an educational event where the event takes place (art. 53),
+-- other training at the customer's (art. 44, reverse charge). From 2025-01-01 (Council
+-- Directive (EU) 2022/542 art. 2, CELEX 32022L0542) activities streamed or otherwise made
+-- available virtually are supplied where the consumer resides (art. 54(1) second subpara.),
+-- and virtual admission to a business leaves art. 53 for art. 44. levy's codes:
+-- online_course_recorded is an electronically supplied service (Reg. 282/2011 Annex I:
+-- automated distance teaching): the customer's member state, B2C and B2B, before and after;
+-- online_course_live is not an e-service (CJEU C-568/17 Geelen): before 2025-01-01 a consumer
+-- is charged where the course is given, which levy takes to be where the seller is established
+-- (rows 7-8: an EU seller's own VAT; a seller outside the EU: out of scope), from 2025-01-01
+-- the customer's member state; training and training_in_person are taken to take place at the
+-- ship-to (the customer's member state: right for a course held there; a venue elsewhere is
+-- not modelled: send the venue as the ship-to). B2B: every training code is reverse charged
+-- (art. 44/196; for admission to a physical event art. 53 places it at the venue, where
+-- member states such as DE apply a reverse charge to foreign suppliers, art. 194: doubt per state).
 local ESS = { "saas", "software_download", "digital_goods" }
 local GOODS = { "general", "clothing", "food_grocery", "shipping" }
 local PROF = { "professional_services" }
 local PROF_EXCEPT = { "information_services", "data_processing", "installation", "repair_services" }
 local THRESHOLD_CITE = "Directive 2006/112/EC art. 58(2) (Council Directive (EU) 2017/2455 art. 1(1), CELEX 32017L2455, from 2019-01-01) and art. 59c (same Directive art. 2(2), from 2021-07-01): a supplier established in only one member state under EUR 10,000 of cross-border B2C supplies charges its own VAT (seller setting eu_below_threshold)"
+local LIVE_COURSE = { "online_course_live" }
+local ART54 = "Directive 2006/112/EC art. 54(1) before Council Directive (EU) 2022/542 art. 2 (CELEX 32022L0542, applied from 2025-01-01): B2C services relating to educational activities are supplied where the activities physically take place; a live (not automated) online course is no electronically supplied service (Implementing Regulation (EU) 282/2011 art. 7; CJEU C-568/17 Geelen); levy takes it to be given where the seller is established (doubt); from 2025-01-01 streamed activities are supplied where the consumer resides (Grant Thornton NL 'EU VAT changes for virtual events'; Deloitte via vatupdate)"
 local ART45 = "Directive 2006/112/EC art. 45 (CELEX 32006L0112; Sixth Directive art. 9(1) before 2010): B2C services not electronically supplied are supplied where the supplier is established; Implementing Regulation (EU) 282/2011 art. 7(3)(i)"
 local PLACE_OF_SUPPLY = {
   { "supplier", to = "2014-12-31", codes = ESS,
@@ -112,6 +131,11 @@ local PLACE_OF_SUPPLY = {
     elsewhere = "out_of_scope", cite = ART45 },
   { "supplier", from = "2021-01-01", codes = PROF, except = PROF_EXCEPT, seller_regions = { "EU" },
     elsewhere = "out_of_scope", cite = ART45 .. "; the UK outside the EU from 2021-01-01" },
+  -- rows 7-8 (issue 19): a live online course to a consumer before 2025-01-01 (header)
+  { "supplier", to = "2020-12-31", codes = LIVE_COURSE, seller_regions = { "EU", "GB" },
+    elsewhere = "out_of_scope", cite = ART54 },
+  { "supplier", from = "2021-01-01", to = "2024-12-31", codes = LIVE_COURSE, seller_regions = { "EU" },
+    elsewhere = "out_of_scope", cite = ART54 .. "; the UK outside the EU from 2021-01-01" },
 }
 
 -- Distance sales of goods before 2021-07-01 (issue 19, lawintl): a member state's threshold
@@ -371,6 +395,15 @@ local function pos_tests()
   t("US seller 2026: information_services (an e-service, Annex II point 3) at the German 19 %", "2026-03-01", "US", "information_services", nil, "19.00", "standard_rated")
   t("French seller 2026: installation (art. 54(2)(b), where carried out) at the German 19 %", "2026-03-01", "FR", "installation", nil, "19.00", "standard_rated")
   t("US seller 2026: SaaS to a German consumer at the German 19 % (art. 58: an e-service)", "2026-03-01", "US", "saas", nil, "19.00", "standard_rated")
+  -- rows 7-8 (issue 19): training; a live online course to a consumer, both sides of 2025-01-01
+  t("French seller 2024-12-31: live online course to a German consumer at the French 20 % (art. 54(1))", "2024-12-31", "FR", "online_course_live", nil, "20.00", "standard_rated", true)
+  t("French seller 2025-01-01: live online course at the German 19 % (Directive (EU) 2022/542)", "2025-01-01", "FR", "online_course_live", nil, "19.00", "standard_rated")
+  t("US seller 2024-12-31: live online course to a German consumer out of scope (given outside the EU)", "2024-12-31", "US", "online_course_live", nil, "0.00", "out_of_scope", true)
+  t("US seller 2025-01-01: live online course at the German 19 % (where the consumer resides)", "2025-01-01", "US", "online_course_live", nil, "19.00", "standard_rated")
+  t("UK seller 2020-12-31 (a member state then): live online course at the UK 20 %", "2020-12-31", "GB", "online_course_live", nil, "20.00", "standard_rated", true)
+  t("US seller 2024-12-31: recorded online course (an e-service) at the German 19 %", "2024-12-31", "US", "online_course_recorded", nil, "19.00", "standard_rated")
+  t("US seller 2024-12-31: live online course to a German business: reverse charge (art. 44, 196)", "2024-12-31", "US", "online_course_live", nil, "0.00", "reverse_charge", nil, "DE136695976")
+  t("US seller 2026: training in person (held at the ship-to) to a German consumer at 19 %", "2026-03-01", "US", "training_in_person", nil, "19.00", "standard_rated")
   -- an unknown seller counts as established abroad (as for reverse charge)
   local u = { name = "unknown seller 2026: consulting to a German consumer out of scope (counted as abroad)",
               request = { currency = "EUR", date = "2026-03-01",
@@ -396,6 +429,8 @@ return {
     digital_books = "taxable", -- electronically supplied books: the standard rate unless the member state uses the option of art. 98(2) as amended by Directive (EU) 2018/1713 (in force 2018-12-04); where it does, calculate sets the rate (EBOOK_RATES)
     professional_services = "taxable",
     training = "taxable", -- commercial training: standard; art. 132(1)(i) exempts only recognised bodies (doubt)
+    online_course_live = "taxable", -- issue 19: standard like training (art. 132(1)(i) as above); where it is supplied: rows 7-8 of place_of_supply (header)
+    online_course_recorded = "taxable", -- issue 19: an electronically supplied service (Directive 2006/112/EC Annex II point 5, Reg. 282/2011 Annex I (5)(a): automated distance teaching): standard, the customer's member state
     shipping = "taxable", -- ancillary to the goods: standard here (mixed reduced orders: doubt)
     clothing = "taxable",
     food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)

@@ -5,12 +5,34 @@
 local common = require "_common"
 local money = require "levy.money"
 
--- Luxury rate: an article of clothing or footwear whose sales price exceeds $1,000 is taxed at
--- 7.75% on its whole price instead of 6.35% (Conn. Gen. Stat. 12-408(1), luxury goods, since
--- 2011-07-01; CT DRS). Per article: the unit price. Handbags, luggage, umbrellas, wallets,
--- watches (> $1,000), jewelry (> $5,000) and motor vehicles (> $50,000) have no tax code yet.
-local LUXURY_OVER = "1000.00"
-local LUXURY_RATE = "7.75"
+-- Luxury rate (Conn. Gen. Stat. 12-408(1), luxury items since 2011-07-01): an article whose
+-- sales price exceeds the threshold is taxed on its whole price at the luxury rate instead of
+-- 6.35 %: clothing or footwear, a handbag, luggage, umbrella, wallet or watch over $1,000
+-- (levy's `clothing` and `clothing_accessories`), jewelry, real or imitation, over $5,000
+-- (`jewelry`). Rate: 7 % from 2011-07-01 (DRS Special Notice 2011(6) via Sales Tax Institute:
+-- "A higher tax rate of 7% applies to ... jewelry for more than $5,000, and ... for more than
+-- $1,000 of clothing or footwear, handbags, luggage, umbrellas, wallets, or watches"; Patch
+-- 2011-06), 7.75 % from 2015-07-01 (DRS "2015 Legislative Summary": "Luxury sales tax rate
+-- increased to 7.75% as of July 1, 2015. No change to items"; Hartford Courant 2015-06-05).
+-- Per article: the unit price. Not modelled: motor vehicles over $50,000 and vessels over
+-- $100,000 (levy has no tax code for them: a vehicle's sale is taxed at registration under
+-- rules of its own in most states, which a code under `general` would answer wrongly).
+-- Before 2011-07-01 no luxury rate applies (the general rate then, 6 %, is not modelled: levy
+-- answers the table's 6.35 % for earlier dates).
+local LUXURY_OVER = { clothing = "1000.00", clothing_accessories = "1000.00", jewelry = "5000.00" }
+local LUXURY_RATES = {
+  { from = "2011-07-01", to = "2015-06-30", rate = "7.00" },
+  { from = "2015-07-01", rate = "7.75" },
+}
+
+local function luxury_rate(date)
+  for _, r in ipairs(LUXURY_RATES) do
+    if common.date_on_or_after(date, r.from) and (r.to == nil or date <= r.to) then
+      return r.rate
+    end
+  end
+  return nil
+end
 
 -- Meals (prepared food): 6.35% plus 1% = 7.35% from 2019-10-01 (Conn. Gen. Stat. 12-408(1) as
 -- amended by Public Act 19-117 (the FY2020-21 budget), sec. 322: an additional 1% on meals and
@@ -30,11 +52,15 @@ local function calculate(ctx)
       end
     end
   end
-  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "clothing" end)) do
-    if money.cmp(common.unit_magnitude(line), LUXURY_OVER) > 0 then
+  local lux = luxury_rate(ctx.date)
+  if lux == nil then
+    return
+  end
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return LUXURY_OVER[l.tax_code] ~= nil end)) do
+    if money.cmp(common.unit_magnitude(line), LUXURY_OVER[line.tax_code]) > 0 then
       for _, t in ipairs(line.taxes) do
         if t.level == "state" then
-          t.percentage = LUXURY_RATE
+          t.percentage = lux
         end
       end
     end
@@ -82,7 +108,7 @@ return common.state{
     digital_publication_subscription = "exempt", -- Conn. Gen. Stat. 12-412(114) (whether sold as physical copies or electronically accessed); DRS Special Notice 2019(8)
     shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
-  calculate_for = { "clothing", "prepared_food" }, -- calculate acts on these lines only
+  calculate_for = { "clothing", "clothing_accessories", "jewelry", "prepared_food" }, -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
@@ -182,6 +208,31 @@ return common.state{
     { name = "3 articles of $900 on one line: per article, 6.35%",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "2700.00", "3", "clothing") }),
       expect = { total_tax = "171.45", lines = { { tax = "171.45" } } } },
+    -- issue 19: the other luxury items and the luxury rate's dates (header)
+    { name = "jewelry of $5,000.00 (not over): 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "5000.00", "1", "jewelry") }),
+      expect = { total_tax = "317.50", lines = { { tax = "317.50", taxability_reason = "standard_rated" } } } },
+    { name = "jewelry of $5,000.01: 7.75% on the whole price",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "5000.01", "1", "jewelry") }),
+      expect = { total_tax = "387.50", lines = { { tax = "387.50", taxes = { { level = "state", percentage = "7.75" } } } } } },
+    { name = "jewelry of $2,000: 6.35% (the $1,000 threshold is not jewelry's)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "2000.00", "1", "jewelry") }),
+      expect = { total_tax = "127.00" } },
+    { name = "a watch (clothing accessory) of $1,000.01: 7.75%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "1000.01", "1", "clothing_accessories") }),
+      expect = { total_tax = "77.50", lines = { { tax = "77.50" } } } },
+    { name = "a handbag (clothing accessory) of $1,000.00: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "1000.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "63.50" } },
+    { name = "clothing article of $1,200 on 2015-06-30: luxury rate 7%",
+      request = common.request("CT", "Hartford", "06103", "2015-06-30", { common.line("1", "1200.00", "1", "clothing") }),
+      expect = { total_tax = "84.00", lines = { { taxes = { { level = "state", percentage = "7.00" } } } } } },
+    { name = "clothing article of $1,200 on 2015-07-01: luxury rate 7.75%",
+      request = common.request("CT", "Hartford", "06103", "2015-07-01", { common.line("1", "1200.00", "1", "clothing") }),
+      expect = { total_tax = "93.00" } },
+    { name = "jewelry of $6,000 on 2011-07-01: luxury rate 7% (DRS SN 2011(6))",
+      request = common.request("CT", "Hartford", "06103", "2011-07-01", { common.line("1", "6000.00", "1", "jewelry") }),
+      expect = { total_tax = "420.00" } },
     { name = "credit of a $1,200 coat mirrors the sale: -93.00",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "-1200.00", "1", "clothing") }),
       expect = { total_tax = "-93.00", lines = { { tax = "-93.00" } } } },

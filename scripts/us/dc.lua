@@ -3,9 +3,15 @@
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
 -- The general rate (D.C. Code 47-2002(a)) with dates, as rows of data/us/overlays.csv:
+--   5.75 % from 1995-01-01 to 2009-09-30: 5.75 % since 1994 (Tax Foundation 2013-09-20, its
+--       table of D.C. rates 1965-2013: 6 % 1981-1993, 5.75 % from 1994; the day in 1994 was not
+--       found, so the row starts 1995-01-01 and 1994 stays at the table's 6 %: doubt) until
+--       the FY2010 Budget Support Act (Act 18-207, D.C.B. 18-443) raised it to 6 % from
+--       2009-10-01 (Sales Tax Institute 2009-11-08; Washington Post 2009-09-30 "The sales tax
+--       jumps to 6 percent from 5.75 percent"); rows of overlays.csv;
+--   6 % from 2009-10-01 to 2013-09-30 (the table's rate);
 --   5.75 % from 2013-10-01 to 2018-09-30 (the 2009-10-01 step to 6 % ended with FY2013:
---       Washington Post 2013-10-01; a row of overlays.csv since issue 19), 6 % before (from
---       2009-10-01, Act 18-207) and after;
+--       Washington Post 2013-10-01; a row of overlays.csv since issue 19);
 --   6 % until 2026-09-30 (the Dec-2025 ZIP table's rate; 6 % since 2018-10-01, FY2019 Budget
 --       Support Act, OTR notice 2018-09-05);
 --   the 6.5 % step the FY2025 Budget Support Act (B25-0784) scheduled for 2025-10-01 was
@@ -16,6 +22,33 @@
 -- Self-tests pin both sides of 2025-10-01 (no change) and 2026-10-01 (6 -> 7), also for the
 -- federal ZIPs 569xx that the DC ZIP table lists.
 local common = require "_common"
+
+-- Food or drink prepared for immediate consumption (restaurant meals, prepared_food): 10 %, the
+-- sum of two taxes: the sales tax at 9 % (D.C. Code 47-2002(a)(3)(A), not the general rate)
+-- and a separate 1 % tax (47-2002.02(2)(A), added by D.C. Law 10-188, 1994-09-28) that OTR
+-- collects for the Washington Convention and Sports Authority (47-2002.03). Both are the
+-- District's, filed on the one sales tax return at the combined 10 %, so levy answers one
+-- state-level entry of 10 % (not 9 %: the 1 % would be lost; not the general 6 %). The 10 %
+-- was unchanged by the general-rate steps of 2009, 2013 and 2018 (Tax Foundation 2013-09-20:
+-- "The 10 percent meals tax ... will not change"; zip2tax 2013: restaurant categories not
+-- changed) and is in the current Code. From 1994-09-28 (the 1 % tax's start) levy applies it;
+-- before, the table's rate. Doubt: the 9 % of (a)(3) was found only in today's Code and the
+-- 2013 sources, not dated earlier; nor is the 7 % general rate of 2026-10-01 said to reach it.
+local MEALS_FROM = "1994-09-28"
+local MEALS_RATE = "10.00"
+
+local function calculate(ctx)
+  if not common.date_on_or_after(ctx.date, MEALS_FROM) then
+    return
+  end
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.level == "state" then
+        t.percentage = MEALS_RATE
+      end
+    end
+  end
+end
 
 return common.state{
   code = "DC",
@@ -38,6 +71,8 @@ return common.state{
     },
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },
+  calculate_for = { "prepared_food" }, -- calculate acts on these lines only (the 10 % on meals above)
+  calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "custom software: taxable (9 DCMR 474)",
@@ -49,6 +84,38 @@ return common.state{
     { name = "information services: taxable",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    -- issue 19: 5.75 % before the 2009-10-01 step to 6 % (overlays.csv; header)
+    { name = "general rate 2009-09-30: 5.75%",
+      request = common.request("DC", "Washington", "20001", "2009-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75", lines = { { taxes = { { level = "state", percentage = "5.75" } } } } } },
+    { name = "general rate 2009-10-01: 6% (Act 18-207)",
+      request = common.request("DC", "Washington", "20001", "2009-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "general rate 1995-01-01: 5.75%",
+      request = common.request("DC", "Washington", "20001", "1995-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75" } },
+    { name = "federal ZIP 56901 2009-09-30: 5.75%",
+      request = common.request("DC", "Washington", "56901", "2009-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75" } },
+    -- issue 19: restaurant meals 9 % + 1 % (header)
+    { name = "prepared food: 10% (9% sales tax + 1% convention center tax)",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated", taxes = { { level = "state", percentage = "10.00" } } } } } },
+    { name = "prepared food 2026-10-01: still 10% (the general rate's 7% does not reach meals)",
+      request = common.request("DC", "Washington", "20001", "2026-10-01", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "10.00" } },
+    { name = "prepared food 2013-10-01: 10% (general 5.75%)",
+      request = common.request("DC", "Washington", "20001", "2013-10-01", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "10.00" } },
+    { name = "prepared food 1994-09-28: 10% (47-2002.02 in force)",
+      request = common.request("DC", "Washington", "20001", "1994-09-28", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "10.00" } },
+    { name = "prepared food 1994-09-27: the table's rate (before the 1% tax)",
+      request = common.request("DC", "Washington", "20001", "1994-09-27", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "6.00" } },
+    { name = "prepared food, credit: -10.00",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "-100.00", "1", "prepared_food") }),
+      expect = { total_tax = "-10.00" } },
     { name = "general rate 2013-09-30: 6%",
       request = common.request("DC", "Washington", "20001", "2013-09-30", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00" } },

@@ -31,7 +31,14 @@ return common.state{
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     custom_software = "exempt", -- Rule 12A-1.032 F.A.C.: custom software is a nontaxable professional service
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
-    shipping = "exempt", -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid (pick-up possible) is not taxable; mandatory delivery is (12A-1.045(3)(b)2., mail order): levy assumes avoidable (doubt for ship-only sellers)
+    -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid
+    -- (pick-up possible) is not taxable. Mandatory delivery (issue 19, sourced): 12A-1.045(3)(a) --
+    -- "the purchaser cannot elect to avoid the charge ... subject to tax, even if separately stated";
+    -- Example (3)(b)2.: a mail-order company shipping every order F.O.B. destination for a charge
+    -- by weight and distance: the charge is taxable. The law is settled; what levy cannot see is
+    -- whether the seller offers pick-up: it assumes it does (exempt). A ship-only seller's delivery
+    -- is taxable: a seller setting is needed (not modelled).
+    shipping = "exempt",
   },
   calculate_for = common.codes(ITEM_CODES), -- calculate acts on these lines only
   calculate = calculate,

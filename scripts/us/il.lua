@@ -23,8 +23,19 @@ local CHICAGO_PPLTT = {
   jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", city = "CHICAGO", city_name = "Chicago",
   place_code = "1714000", -- Census place (data/us/census-fips/places-2010.csv): decides split ZIPs with boundary data
   -- Ruling #12: SaaS, PaaS, IaaS, cloud services (professional services and downloads: no); the
-  -- taxonomy's refinements of saas (docs/rules.md section 2a) are all nonpossessory computer leases
-  codes = { saas = true, saas_business = true, saas_personal = true, iaas_paas = true },
+  -- taxonomy's refinements of saas (docs/rules.md section 2a) are all nonpossessory computer leases.
+  -- information_services (issue 19): Ruling #12 (2015-06-09, text at s3.documentcloud.org
+  -- "lease-tax-ruling.txt") names as nonpossessory computer leases the charges to search legal
+  -- research or similar online databases (Meites v. City of Chicago, 184 Ill. App. 3d 887
+  -- (1989)), to obtain consumer credit reports, and to obtain real estate listings, prices,
+  -- statistics, listings, profiles, marketing data "and similar information or data that has
+  -- been compiled, entered, and stored on the provider's computer" (also Avalara 2015-07,
+  -- Holland & Knight via mondaq 2015): database access is taxed like SaaS. Not taxed: charges
+  -- to write a report, article or similar document (a service with more than de minimis
+  -- intervention of the provider's personnel), which levy's codes express as
+  -- professional_services; data_processing (processing done for the customer by the provider)
+  -- is not listed here for the same reason (doubt where the customer runs it himself: that is saas).
+  codes = { saas = true, saas_business = true, saas_personal = true, iaas_paas = true, information_services = true },
   rates = {
     { rate = "9.00", from = "2015-07-01", to = "2015-12-31", cite = "Ruling #12 (2015-06-09): nonpossessory computer leases at the general 9 % from 2015-07-01; chicago.gov PPLTT (7550) page: 9 % as of 2015-01-01" },
     { rate = "5.25", from = "2016-01-01", to = "2019-12-31", cite = "chicago.gov PPLTT (7550) page: 5.25 % for nonpossessory computer leases as of 2016-01-01 (2016 budget ordinance)" },
@@ -99,7 +110,14 @@ return common.state{
     saas = "exempt", -- [TF] not taxable at state level (ROT); Chicago's PPLTT, a city lease tax, is added by calculate (CHICAGO_PPLTT above)
     streaming_audio = "exempt", -- 35 ILCS 120/2: the ROT taxes tangible personal property; a stream is not (as for saas); Chicago's amusement tax is added by calculate (CHICAGO_AMUSEMENT)
     streaming_video = "exempt", -- same
-    shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
+    -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross
+    -- receipts. Mandatory delivery (issue 19, sourced): the charges ARE taxable when the seller offers
+    -- no way to receive the goods without paying them (no pick-up option, no free delivery) -- IDOR
+    -- Q&A 144 ("Are shipping and handling charges taxable?"), Kean v. Wal-Mart Stores, Inc., 235 Ill.
+    -- 2d 351 (2009): an internet seller's shipping charges were part of the taxable selling price.
+    -- levy cannot see whether the seller offers pick-up and assumes it does (exempt); a ship-only
+    -- seller's delivery is taxable: a seller setting is needed (not modelled).
+    shipping = "exempt",
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
   },
   -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
@@ -162,6 +180,21 @@ return common.state{
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "saas_business") }),
       expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated",
         taxes = { { jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", name = "Chicago Personal Property Lease Transaction Tax", percentage = "15.00", amount = "15.00" } } } } } },
+    { name = "information services (database access) in Chicago 2026: PPLTT 15% (Ruling #12)",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxes = { { level = "city", percentage = "15.00" } } } } } },
+    { name = "information services in Chicago 2015-06-30: before Ruling #12, no lease tax",
+      request = common.request("IL", "Chicago", "60601", "2015-06-30", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "0.00" } },
+    { name = "information services in Chicago 2015-07-01: PPLTT 9% (Ruling #12)",
+      request = common.request("IL", "Chicago", "60601", "2015-07-01", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "9.00" } },
+    { name = "information services in Springfield: no sales tax, no city lease tax",
+      request = common.request("IL", "Springfield", "62701", "2026-03-01", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "0.00" } },
+    { name = "data processing in Chicago: no lease tax (a service, not access to the provider's computer)",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "0.00" } },
     { name = "SaaS in Chicago 2025-12-31: PPLTT 11%",
       request = common.request("IL", "Chicago", "60614", "2025-12-31", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "11.00", lines = { { tax = "11.00", taxes = { { percentage = "11.00" } } } } } },

@@ -4,6 +4,33 @@
 -- ZIP row 05401 of TAXRATES_ZIP5_VT202512.csv: state 6%, city 1%
 local common = require "_common"
 
+-- Prepared food (issue 19): not under the 6 % sales tax but under the separate meals and rooms
+-- tax, 32 V.S.A. ch. 225: 9 % on each taxable meal (32 V.S.A. 9241(b); text of 2013 (Justia,
+-- last amended 1997, No. 60) and of the 2024 session (legislature.vermont.gov); "9% meals tax"
+-- on tax.vermont.gov "Local Option Tax"). A restaurant's food and a non-restaurant's prepared,
+-- non-prepackaged food are taxable meals (32 V.S.A. 9202(10); tax.vermont.gov "Meals and
+-- Rooms Tax: Getting Started"), which is what levy's prepared_food means. The state entry
+-- carries the 9 % (the meals tax is filed with the Department of Taxes like the sales tax).
+-- Local: a town's 1 % local option meals tax (24 V.S.A. 138; "9% meals tax + 1% = 10%") is a
+-- separate vote from its 1 % local option sales tax; levy keeps the ZIP table's local 1 %,
+-- which is right where a town levies both (Williston, South Burlington, Colchester, Middlebury,
+-- Manchester, Stratton, ...: the two lists of tax.vermont.gov "Local Option Tax"). Doubt, not
+-- modelled: towns with only one of the two (meals only: Hartford, Montpelier; the table's ZIP
+-- may name another town), and Burlington and Rutland City, which collect their own meals
+-- taxes. The 9 % is applied for every date (the statute's text shows it from 1997 at least;
+-- earlier rates not modelled).
+local MEALS_RATE = "9.00"
+
+local function calculate(ctx)
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.level == "state" then
+        t.percentage = MEALS_RATE
+      end
+    end
+  end
+end
+
 return common.state{
   code = "VT",
   name = "Vermont",
@@ -20,7 +47,19 @@ return common.state{
     shipping = "follows_goods", -- 32 V.S.A. 9701 (sales price includes delivery charges); SSUTA sec. 317 (VT is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     clothing = "exempt", -- 32 V.S.A. 9741(45): clothing exempt
   },
+  calculate_for = { "prepared_food" }, -- calculate acts on these lines only (the 9 % meals tax above)
+  calculate = calculate,
   selftest = {
+    -- issue 19: prepared food under the 9 % meals and rooms tax (header)
+    { name = "prepared food in Bennington: 9% meals tax, not the 6% sales tax",
+      request = common.request("VT", "Bennington", "05201", "2025-12-15", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated", taxes = { { level = "state", percentage = "9.00" } } } } } },
+    { name = "prepared food in Williston: 9% + 1% local option = 10%",
+      request = common.request("VT", "Williston", "05495", "2025-12-15", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "10.00" } },
+    { name = "general goods in Bennington: 6% sales tax",
+      request = common.request("VT", "Bennington", "05201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
     { name = "SaaS 2024-06-30: exempt (2015 exemption)",
       request = common.request("VT", "Burlington", "05401", "2024-06-30", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -201,6 +201,15 @@ case("caps", "CT: clothing over $1,000 per article at 7.75 % on the whole price"
      us("CT", "06103", [("1200.00", "clothing")], city="Hartford"), total_tax="93.00")
 case("caps", "CT: clothing of $1,000.00 exactly at 6.35 %", "Conn. Gen. Stat. 12-408(1)(H) (more than $1,000)",
      us("CT", "06103", [("1000.00", "clothing")], city="Hartford"), total_tax="63.50")
+case("caps", "CT: jewelry over $5,000 at 7.75 % on the whole price ($5,000.01 -> 387.50)",
+     "Conn. Gen. Stat. 12-408(1) luxury items; DRS SN 2011(6) (jewelry > $5,000); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
+     us("CT", "06103", [("5000.01", "jewelry")], city="Hartford"), total_tax="387.50")
+case("caps", "CT: jewelry of $2,000 at 6.35 % (not the $1,000 threshold)", "DRS SN 2011(6) (jewelry: more than $5,000)",
+     us("CT", "06103", [("2000.00", "jewelry")], city="Hartford"), total_tax="127.00")
+case("caps", "CT: a watch over $1,000 at 7.75 %", "DRS SN 2011(6) (handbags, luggage, umbrellas, wallets, watches > $1,000)",
+     us("CT", "06103", [("1000.01", "clothing_accessories")], city="Hartford"), total_tax="77.50")
+case("caps", "CT 2015-06-30: luxury rate 7 % ($1,200 coat -> 84.00)", "DRS SN 2011(6) (7 % from 2011-07-01); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
+     us("CT", "06103", [("1200.00", "clothing")], date="2015-06-30", city="Hartford"), total_tax="84.00")
 case("caps", "TN: single article $2,000 in Memphis (state 7 %, local 2.75 % to $1,600, 2.75 % on 1,600.01-3,200)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
      us("TN", "38103", [("2000.00", "general")], city="Memphis"), total_tax="195.00")
 case("caps", "TN: two articles of $1,800 (per unit)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
@@ -251,6 +260,15 @@ case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code 
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
 case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
      us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
+case("caps", "DC restaurant meals: 10 % (9 % sales tax + 1 % convention center tax), not the general 6 %",
+     "D.C. Code 47-2002(a)(3)(A) (9 %) and 47-2002.02(2)(A) (1 %, D.C. Law 10-188); Tax Foundation 2013-09-20 ('10 percent meals tax')",
+     us("DC", "20001", [("100.00", "prepared_food")], date="2025-12-15", city="Washington"), total_tax="10.00", reason="standard_rated")
+case("caps", "VT prepared food: 9 % meals and rooms tax, not the 6 % sales tax (Bennington, no local option)",
+     "32 V.S.A. 9241(b); tax.vermont.gov 'Local Option Tax' (9 % meals tax)",
+     us("VT", "05201", [("100.00", "prepared_food")], date="2025-12-15", city="Bennington"), total_tax="9.00", reason="standard_rated")
+case("caps", "VT prepared food in Williston: 9 % + 1 % local option meals tax = 10 %",
+     "32 V.S.A. 9241(b); 24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Williston: meals and rooms since July 2003)",
+     us("VT", "05495", [("100.00", "prepared_food")], date="2025-12-15", city="Williston"), total_tax="10.00")
 case("dated taxability", "AR groceries 2025-12-31: state 0.125 % + local (Little Rock)", "Ark. Code 26-52-317",
      us("AR", "72201", [("100.00", "food_grocery")], date="2025-12-31", city="Little Rock"), total_tax="2.26")
 case("dated taxability", "AR groceries 2026-01-01: no state tax, local only", "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act)",
@@ -275,6 +293,10 @@ case("dated taxability", "MD digital goods 2021-03-13: not taxable", "Md. Code T
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-13", city="Baltimore"), total_tax="0.00")
 case("dated taxability", "MD digital goods 2021-03-14: 6 %", "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101(c-3)",
      us("MD", "21201", [("100.00", "digital_goods")], date="2021-03-14", city="Baltimore"), total_tax="6.00")
+case("dated taxability", "DC 2009-09-30: 5.75 %", "D.C. Code 47-2002(a) before Act 18-207 (FY2010 BSA); Washington Post 2009-09-30 ('jumps to 6 percent from 5.75 percent'); Sales Tax Institute 2009-11-08",
+     us("DC", "20001", G, date="2009-09-30", city="Washington"), total_tax="5.75")
+case("dated taxability", "DC 2009-10-01: 6 %", "Act 18-207 (D.C.B. 18-443): 5.75 -> 6 % from 2009-10-01; Sales Tax Institute 2009-11-08",
+     us("DC", "20001", G, date="2009-10-01", city="Washington"), total_tax="6.00")
 case("dated taxability", "DC 2013-10-01: 5.75 %", "D.C. Code 47-2002(a); Washington Post 2013-10-01 (6 % -> 5.75 %)",
      us("DC", "20001", G, date="2013-10-01", city="Washington"), total_tax="5.75")
 case("dated taxability", "DC 2018-10-01: 6 %", "D.C. Code 47-2002(a); FY2019 Budget Support Act (OTR notice 2018-09-05)",
@@ -569,6 +591,22 @@ case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French V
 POS_2015 = ("Directive 2006/112/EC art. 45 (supplier's place of establishment) and art. 58 as amended by "
             "Council Directive 2008/8/EC art. 5 from 2015-01-01 (customer's member state); EUR-Lex CELEX "
             "32006L0112, 32008L0008")
+LIVE = [("100.00", "online_course_live")]
+ART54 = ("Directive 2006/112/EC art. 54(1); Council Directive (EU) 2022/542 art. 2 (streamed activities: where the consumer "
+         "resides, from 2025-01-01; Grant Thornton NL, Deloitte via vatupdate); CJEU C-568/17 Geelen (a live course is no e-service)")
+case("place of supply", "EU 2024-12-31, French seller, live online course to a German consumer: French VAT 20 % (where given)", ART54,
+     intl("DE", LIVE, pc="10115", date="2024-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
+case("place of supply", "EU 2025-01-01, French seller, live online course to a German consumer: German VAT 19 %", ART54,
+     intl("DE", LIVE, pc="10115", date="2025-01-01", seller="FR"), total_tax="19.00")
+case("place of supply", "EU 2024-12-31, US seller, live online course to a German consumer: outside EU VAT", ART54,
+     intl("DE", LIVE, pc="10115", date="2024-12-31", seller="US"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "EU 2025-01-01, US seller, live online course to a German consumer: German VAT 19 %", ART54,
+     intl("DE", LIVE, pc="10115", date="2025-01-01", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2024-12-31, US seller, recorded online course (e-service) to a German consumer: 19 %",
+     "Directive 2006/112/EC art. 58, Annex II point 5; Implementing Regulation (EU) 282/2011 Annex I (5)(a)",
+     intl("DE", [("100.00", "online_course_recorded")], pc="10115", date="2024-12-31", seller="US"), total_tax="19.00")
+case("place of supply", "EU 2026, US seller, live online course to a German business: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", LIVE, pc="10115", date="2026-03-01", seller="US", tax_id="DE136695976"), total_tax="0.00", reason="reverse_charge")
 case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
      POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
      intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
@@ -680,6 +718,9 @@ case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordin
      us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
 case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
      us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("local taxes", "Chicago PPLTT on database access (information services) 2026: 15 %",
+     "PPLTT Ruling #12 (2015-06-09): online database searches, credit reports, listings and similar stored data are nonpossessory computer leases; 2026 rate 15 %",
+     us("IL", "60601", [("100.00", "information_services")], date="2026-03-01", city="Chicago"), total_tax="15.00")
 case("taxability dates", "TN SaaS 2015-06-30: not taxed (before the Revenue Modernization Act)", "Pub. Ch. 514 of 2015 (RMA); TN DOR Notice 15-14 (from billing periods on or after 2015-07-01)",
      us("TN", "37902", S, date="2015-06-30", city="Knoxville"), total_tax="0.00")
 case("taxability dates", "TN SaaS 2015-07-01: remotely accessed software taxed", "T.C.A. 67-6-231; TN DOR Notice 15-14",
