@@ -51,6 +51,19 @@ typedef struct levy_vm_limits {
  * default, sweeps all the garbage made since its previous cycle in one step once per cycle
  * (~5-8 M instructions, 20-25x a calculation, about one request in 600-1000). */
 #define LEVY_VM_GC_MINOR 2
+/* The incremental collector of a serving generation (issue 21, bench/README.md "the idle
+ * collector"): its cycles are run by the event loop when nothing else is ready
+ * (levy_vm_gc_idle_step), one begun once the heap is LEVY_VM_GC_IDLE_AT % of what it held
+ * after the last; the automatic collector, run by allocations inside calls, begins one only at
+ * LEVY_VM_GC_PAUSE % (Lua's default 200) and takes small steps (2^STEPSIZE bytes of allocation
+ * between steps, Lua's 8 KB; STEPMUL the work per step, Lua's 100), so a loop that never
+ * idles still collects. */
+#define LEVY_VM_GC_IDLE_AT 200
+#define LEVY_VM_GC_PAUSE 300
+#define LEVY_VM_GC_STEPMUL 1
+#define LEVY_VM_GC_STEPSIZE 14
+/* An allocation above glibc's small bins and tcache (1,032 bytes) and below its mmap threshold */
+#define LEVY_VM_GC_MERGE_BYTES 4096
 /* Threads of finished calls kept for reuse per VM (levy_vm_thread_give). */
 #define LEVY_VM_THREAD_POOL 16
 
@@ -76,6 +89,18 @@ void levy_vm_collect(levy_vm *vm);
  * LEVY_LUA_GC=generational, the collector switched to generational mode (minor collections at
  * LEVY_VM_GC_MINOR %) for the calls it serves. Loading keeps the incremental mode. */
 void levy_vm_serving_gc(levy_vm *vm);
+/** After each call of a serving generation (incremental collector): anchors a new live
+ * object as the newest in the collector's list (bounds the unbudgeted part of the sweep), and
+ * says whether the idle collector has work (levy_vm_gc_idle_wanted). 0 in generational mode
+ * or while loading. Never raises. */
+int levy_vm_call_ended(levy_vm *vm);
+/** 1 when the idle collector has work: a cycle its steps began is running, or the heap is
+ * LEVY_VM_GC_IDLE_AT % of what it held when the last ended. */
+int levy_vm_gc_idle_wanted(const levy_vm *vm);
+/** One small collector step when levy_vm_gc_idle_wanted (for the loop's idle moments);
+ * returns 1 when more is wanted (call again when idle), 0 when the cycle ended or there is
+ * nothing to do. Runs finalizers like any step: not inside a call's resume. */
+int levy_vm_gc_idle_step(levy_vm *vm);
 /** The VM that owns thread L (through the allocator's userdata). */
 levy_vm *levy_vm_of(lua_State *L);
 /** A thread a finished call gave back (levy_vm_thread_give), reset, anchored in the registry
@@ -96,6 +121,8 @@ int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref);
 int levy_vm_thread_pooled(const levy_vm *vm);
 /** Bytes currently allocated by the state. */
 size_t levy_vm_mem_used(const levy_vm *vm);
+/** Bytes of objects the state freed since it was made (tests: what one step freed). */
+uint64_t levy_vm_mem_freed(const levy_vm *vm);
 uint64_t levy_vm_instr_budget(const levy_vm *vm);
 /** Testing hook: the n-th allocation from now fails (0 = off). */
 void levy_vm_fail_after(levy_vm *vm, long n);
