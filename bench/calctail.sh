@@ -4,9 +4,11 @@
 # bufferevent_run_readcb_ (reading, handling and answering requests, as calcprof.sh; the
 # timers are left out: under valgrind a request takes ~50x its time, so they would land in far
 # more requests than at full speed), with a dump each time `on_request` returns
-# (core/http/server.c): each dump is one request on one keep-alive connection. Prints the
-# percentiles of Ir per cycle, then for the median and the largest cycles the inclusive cost of
-# a few functions (what made them large).
+# (core/http/server.c): each dump is one request on one keep-alive connection. Each step of the
+# idle collector (levy_vm_gc_idle_step, run by the loop when nothing else is ready) is collected
+# and dumped on its own: a request that arrives during one waits for it. Prints the percentiles
+# of Ir per cycle and per idle step, then for the median and the largest cycles (and the three
+# largest idle steps) the inclusive cost of a few functions (what made them large).
 #   bash bench/calctail.sh [LEVY] [N] [SET]     N cycles after 100 warm-up (default 2000), body
 #                                               set SET of bench/mkreq.py (default mixed)
 # CG_KEEP=DIR keeps the dumps. Port 18871 (run inside `unshare -n` when others may use it).

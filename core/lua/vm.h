@@ -47,17 +47,17 @@ typedef struct levy_vm_limits {
 #define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)
 /* With LEVY_LUA_GC=generational, a serving generation's collector is generational with a minor
  * collection each time the heap grew this many per cent (levy_vm_serving_gc; issue 21,
- * bench/README.md "coroutines reused, the GC's steps"): Lua's incremental collector, the
- * default, sweeps all the garbage made since its previous cycle in one step once per cycle
- * (~5-8 M instructions, 20-25x a calculation, about one request in 600-1000). */
+ * bench/README.md "coroutines reused, the GC's steps"). The default incremental collector no
+ * longer needs it: see LEVY_VM_GC_IDLE_AT below. */
 #define LEVY_VM_GC_MINOR 2
 /* The incremental collector of a serving generation (issue 21, bench/README.md "the idle
  * collector"): its cycles are run by the event loop when nothing else is ready
  * (levy_vm_gc_idle_step), one begun once the heap is LEVY_VM_GC_IDLE_AT % of what it held
  * after the last; the automatic collector, run by allocations inside calls, begins one only at
- * LEVY_VM_GC_PAUSE % (Lua's default 200) and takes small steps (2^STEPSIZE bytes of allocation
- * between steps, Lua's 8 KB; STEPMUL the work per step, Lua's 100), so a loop that never
- * idles still collects. */
+ * LEVY_VM_GC_PAUSE % (Lua's default 200) and takes small steps (one per 2^STEPSIZE bytes
+ * allocated, Lua's 8 KB; each 2^STEPSIZE / 16 * STEPMUL = 1,024 units of work, ~1,000 objects
+ * swept or slots marked, where Lua's 100 gives 51,200), so a loop that never idles still
+ * collects, more slowly (the heap then reaches ~3-4x its live size). */
 #define LEVY_VM_GC_IDLE_AT 200
 #define LEVY_VM_GC_PAUSE 300
 #define LEVY_VM_GC_STEPMUL 1
@@ -85,9 +85,11 @@ int levy_vm_trim(levy_vm *vm);
 /** A full collection and malloc_trim(0) now (levy_vm_trim does it past its threshold; the
  * host once before serving, after the build's self-tests and table loading). */
 void levy_vm_collect(levy_vm *vm);
-/** Once a generation is built (loaded, self-tested): a full collection; with the environment's
- * LEVY_LUA_GC=generational, the collector switched to generational mode (minor collections at
- * LEVY_VM_GC_MINOR %) for the calls it serves. Loading keeps the incremental mode. */
+/** Once a generation is built (loaded, self-tested): the incremental collector's serving
+ * parameters (LEVY_VM_GC_PAUSE / _STEPMUL / _STEPSIZE), a full collection, and the idle
+ * collector on (levy_vm_call_ended, levy_vm_gc_idle_step); with the environment's
+ * LEVY_LUA_GC=generational instead, the collector switched to generational mode (minor
+ * collections at LEVY_VM_GC_MINOR %) for the calls it serves. Loading keeps Lua's defaults. */
 void levy_vm_serving_gc(levy_vm *vm);
 /** After each call of a serving generation (incremental collector): anchors a new live
  * object as the newest in the collector's list (bounds the unbudgeted part of the sweep), and
