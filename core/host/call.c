@@ -150,7 +150,8 @@ static void call_free(levy_call *c, int reuse)
     levy_lua_set_ctx(c->co, NULL);
     if (!(reuse && !c->budget.tripped && levy_vm_thread_give(c->gen->vm, c->co, c->co_ref)))
         luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
-    levy_vm_trim(c->gen->vm);
+    if (!levy_vm_trim(c->gen->vm) && levy_vm_call_ended(c->gen->vm) && h && c->gen == h->current)
+        levy_host_gc_idle(h);
     levy_gen_unref(c->gen);
     free(c);
 }

@@ -428,7 +428,43 @@ struct event_base *levy_host_event_base_new(void)
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     struct event_base *b = event_base_new_with_config(cfg);
     event_config_free(cfg);
+    /* Three priorities: every event gets the middle one (libevent's default, nqueues / 2), so
+     * they run as they did with one; the idle collector's gets the last, and libevent runs an
+     * active event of a priority only when none of a better one is active (levy_host_gc_idle). */
+    if (b && event_base_priority_init(b, LEVY_HOST_PRIO_IDLE + 1) != 0) {
+        event_base_free(b);
+        return NULL;
+    }
     return b;
+}
+
+/* The idle collector (issue 21): after a call, while the current generation's collector has
+ * work (levy_vm_gc_idle_wanted), a zero timer of the lowest priority runs one small step of it
+ * each time the loop has nothing else to run: a timer, so that it becomes active only when the
+ * loop polls (an event activated from its own callback would run again in the same pass,
+ * without a poll), and every socket, timer and deferred callback that the poll found ready
+ * runs first. A request that arrives during a step waits for that step only. */
+static void on_gc_idle(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    if (!h->stopping && h->current && levy_vm_gc_idle_step(h->current->vm))
+        levy_host_gc_idle(h);
+}
+
+void levy_host_gc_idle(levy_host *h)
+{
+    static const struct timeval zero = {0, 0};
+    if (!h->base || h->stopping)
+        return;
+    if (!h->gc_idle_ev) {
+        h->gc_idle_ev = evtimer_new(h->base, on_gc_idle, h);
+        if (!h->gc_idle_ev || event_priority_set(h->gc_idle_ev, LEVY_HOST_PRIO_IDLE) != 0)
+            return; /* then the automatic collector alone, as before */
+    }
+    if (!evtimer_pending(h->gc_idle_ev, NULL))
+        evtimer_add(h->gc_idle_ev, &zero);
 }
 
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
@@ -1480,6 +1516,9 @@ done:
     if (h->beat_ev)
         event_free(h->beat_ev);
     h->beat_ev = NULL;
+    if (h->gc_idle_ev)
+        event_free(h->gc_idle_ev);
+    h->gc_idle_ev = NULL;
     reload_free(h);
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);

@@ -131,6 +131,7 @@ struct levy_host {
      * started serving, and whether the current generation came from a reload (its seq is
      * issued by the reload rule when registration is retried). */
     struct event *beat_ev;
+    struct event *gc_idle_ev; /* the idle collector's zero timer (levy_host_gc_idle) */
     int64_t serving_since_ms;
     int current_from_reload;
     /* One replica id, one live process (issue 22): this life's random nonce in the heartbeat
@@ -156,7 +157,12 @@ int levy_host_migrate(levy_host *h, levy_gen *g, levy_gen_errors *errs);
 /** Reload: build aside, validate, self-test, swap. Fills r (caller frees r->errors). */
 int levy_host_reload(levy_host *h, levy_reload_report *r);
 /** A new event loop with precise timers (NULL on failure). */
+/* The priority of the idle collector's event (the lowest; others have 1, libevent's default). */
+#define LEVY_HOST_PRIO_IDLE 2
 struct event_base *levy_host_event_base_new(void);
+/** Arms the idle collector: once the loop has nothing else ready, small steps of the current
+ * generation's Lua collector run until its cycle ends (levy_vm_gc_idle_step). */
+void levy_host_gc_idle(levy_host *h);
 /** Reload without blocking the loop: the generation is built on a thread, migrations and
  * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
  * its errors are valid during the call only). Requests arriving meanwhile join the next
