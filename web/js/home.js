@@ -2,8 +2,9 @@
  * attention — connection health, failed and drifting write-backs, manual tax kept, addresses
  * located at ZIP level only, products on the fallback tax code, exemption certificates expiring
  * within 30 days and documents taxed because one had expired, tax
- * calculated but not in Rillet, regions over or near their economic-nexus threshold — each with
- * the link to the filtered list that resolves it. Built from the public API only. */
+ * calculated but not in Rillet, regions over or near their economic-nexus threshold, a missing
+ * seller address, a rejected reload and jobs that gave up (GET /admin/generation) — each with
+ * the link to the filtered list or page that resolves it. Built from the public API only. */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
