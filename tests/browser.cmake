@@ -36,6 +36,14 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=province.test.js")
   # issue 20 (liab20): the reports' kept sums found differing from the documents, said on Home,
   # Reports and the Filing report (390 px too), and the Rebuild button repairing them
+  # issue 20 (home20): problems only in metrics/alerts or the dismissible checklist on Home's
+  # Needs attention with the link that resolves them (a rejected reload, a job that gave up, no
+  # seller address), and one name per country in the pickers (port base 30900)
+  add_test(NAME browser_home_problems
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_home_problems PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=problems.test.js")
   add_test(NAME browser_kept_sums
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

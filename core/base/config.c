@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,6 +435,26 @@ static int parse_listen(const char *listen, char *host, size_t cap, int *port_ou
     return 0;
 }
 
+/* A listen host that is a name must resolve: refused at parse time (exit 2, one line) rather
+ * than when the socket is bound, after the data dir and its master key were created. An
+ * address (IPv4, IPv6) is not looked up. NULL when it resolves, else the resolver's reason. */
+static const char *listen_unresolved(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+        return NULL;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (res)
+        freeaddrinfo(res);
+    return rc == 0 ? NULL : gai_strerror(rc);
+}
+
 const char *levy_auth_token_rule(const char *tok, size_t len)
 {
     if (len < LEVY_TOKEN_MIN)
@@ -841,12 +862,20 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     if (parse_listen(c->listen, c->host, sizeof c->host, &c->port) != 0)
         return usage_error(cmd, "bad %s address '%s' (want host:port, port 0..65535)",
                            listen_flag ? "--listen" : "LEVY_LISTEN", c->listen);
+    const char *why = uses(me, "--listen") ? listen_unresolved(c->host) : NULL;
+    if (why)
+        return usage_error(cmd, "%s host '%s' does not resolve (%s)",
+                           listen_flag ? "--listen" : "LEVY_LISTEN", c->host, why);
     if (c->metrics_listen[0] && uses(me, "--metrics-listen")) {
         const char *mname = mlisten_flag ? "--metrics-listen" : "LEVY_METRICS_LISTEN";
         if (parse_listen(c->metrics_listen, c->metrics_host, sizeof c->metrics_host,
                          &c->metrics_port) != 0)
             return usage_error(cmd, "bad %s address '%s' (want host:port, port 0..65535)", mname,
                                c->metrics_listen);
+        const char *mwhy = listen_unresolved(c->metrics_host);
+        if (mwhy)
+            return usage_error(cmd, "%s host '%s' does not resolve (%s)", mname, c->metrics_host,
+                               mwhy);
         if (c->metrics_port != 0 && c->metrics_port == c->port &&
             strcmp(c->metrics_host, c->host) == 0)
             return usage_error(cmd, "%s '%s' is the --listen address: give /metrics its own port",

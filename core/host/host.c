@@ -644,6 +644,19 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
     gen_beat(h);
 }
 
+/* Keeps the outcome of a reload for GET /admin/generation (h->reload_*): a rejected reload
+ * is shown on Home until a later one takes or finds the tree back to the serving one. */
+static void note_reload(levy_host *h, const levy_reload_report *r)
+{
+    snprintf(h->reload_status, sizeof h->reload_status, "%s", r->status ? r->status : "");
+    h->reload_at_ms = levy_clock_now_ms();
+    h->reload_nerrors = r->errors.n;
+    const levy_err *e = r->errors.n > 0 ? &r->errors.v[0] : NULL;
+    snprintf(h->reload_file, sizeof h->reload_file, "%s", e ? e->source : "");
+    snprintf(h->reload_message, sizeof h->reload_message, "%s", e ? e->message : "");
+    h->reload_line = e ? e->line : 0;
+}
+
 int levy_host_reload(levy_host *h, levy_reload_report *r)
 {
     memset(r, 0, sizeof *r);
@@ -657,6 +670,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
         strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
+        note_reload(h, r);
         levy_service_reloaded(r);
         return LEVY_OK;
     }
@@ -671,10 +685,12 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
         for (int i = 0; i < r->errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r->errors.v[i].source,
                  r->errors.v[i].line, r->errors.v[i].message);
+        note_reload(h, r);
         levy_service_reloaded(r);
         return rc;
     }
     swap_in(h, g, r);
+    note_reload(h, r);
     levy_service_reloaded(r);
     return LEVY_OK;
 }
@@ -769,6 +785,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
         r.status = "unchanged";
         r.generation = h->current->id;
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r.generation);
+        note_reload(h, &r);
         levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;
@@ -804,6 +821,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
     } else {
         swap_in(h, g, &r);
     }
+    note_reload(h, &r);
     levy_service_reloaded(&r);
     waiter *w = rs->cur;
     rs->cur = NULL;
@@ -830,6 +848,7 @@ static void start_build(levy_host *h)
         r.status = "rejected";
         r.generation = h->current->id;
         levy_gen_errors_add(&r.errors, "", 0, "cannot start the reload thread");
+        note_reload(h, &r);
         levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;

@@ -143,6 +143,16 @@ struct levy_host {
     int replica_id_kept;
     char clash_from[128];
     int64_t clash_at_ms;
+    /* The last reload's outcome in this process (GET /admin/generation `last_reload`, Home's
+     * Needs attention): status "reloaded"/"unchanged"/"rejected" ("" before any reload), when,
+     * how many errors and the first one (file, line, message). A later reload that takes or
+     * finds nothing changed replaces a rejection. */
+    char reload_status[16];
+    int64_t reload_at_ms;
+    int reload_nerrors;
+    char reload_file[256];
+    int reload_line;
+    char reload_message[512];
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

@@ -386,6 +386,85 @@ static void iso_ms(int64_t ms, char out[40])
     strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Jobs that exhausted their retries (state dead) in the last LEVY_DEAD_JOBS_DAYS days, for
+ * GET /admin/generation `dead_jobs`: how many, by kind, and the latest few with their last
+ * error (what went wrong); Home lists them under Needs attention, the Rules page shows them. */
+#define LEVY_DEAD_JOBS_DAYS 7
+#define LEVY_DEAD_JOBS_LIST 10
+static void dead_jobs_json(levy_host *h, struct evbuffer *b, int64_t now)
+{
+    evbuffer_add_printf(b, ",\"dead_jobs\":");
+    if (!h->store) {
+        evbuffer_add_printf(b, "null");
+        return;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    int64_t since = now - (int64_t)LEVY_DEAD_JOBS_DAYS * 86400000;
+    levy_stmt *s = levy_store_prepare_cached(
+        h->store,
+        "SELECT id, kind, attempts, updated_at, last_error FROM jobs WHERE state = 'dead' AND "
+        "updated_at >= ?1 ORDER BY updated_at DESC, id",
+        &e);
+    if (!s) {
+        evbuffer_add_printf(b, "{\"error\":");
+        levy_http_json_str(b, e.message);
+        evbuffer_add_printf(b, "}");
+        return;
+    }
+    levy_stmt_bind_int64(s, 1, since);
+    int n = 0, rc;
+    evbuffer_add_printf(b, "{\"days\":%d,\"latest\":[", LEVY_DEAD_JOBS_DAYS);
+    while ((rc = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+        if (n < LEVY_DEAD_JOBS_LIST) {
+            const char *id = levy_stmt_column_text(s, 0), *kind = levy_stmt_column_text(s, 1);
+            const char *why = levy_stmt_column_text(s, 4);
+            char at[40];
+            iso_ms(levy_stmt_column_int64(s, 3), at);
+            evbuffer_add_printf(b, "%s{\"id\":", n ? "," : "");
+            levy_http_json_str(b, id ? id : "");
+            evbuffer_add_printf(b, ",\"kind\":");
+            levy_http_json_str(b, kind ? kind : "");
+            evbuffer_add_printf(b, ",\"attempts\":%lld,\"died_at\":\"%s\",\"last_error\":",
+                                (long long)levy_stmt_column_int64(s, 2), at);
+            if (why)
+                levy_http_json_str(b, why);
+            else
+                evbuffer_add_printf(b, "null");
+            evbuffer_add_printf(b, "}");
+        }
+        n++;
+    }
+    levy_store_release(h->store, s);
+    evbuffer_add_printf(b, "],\"total\":%d", n);
+    if (rc != LEVY_OK) {
+        evbuffer_add_printf(b, ",\"error\":");
+        levy_http_json_str(b, e.message);
+    }
+    evbuffer_add_printf(b, "}");
+}
+
+/* The last reload's outcome in this process (host.c note_reload): null before any. */
+static void last_reload_json(levy_host *h, struct evbuffer *b)
+{
+    evbuffer_add_printf(b, ",\"last_reload\":");
+    if (!h->reload_status[0]) {
+        evbuffer_add_printf(b, "null");
+        return;
+    }
+    char at[40];
+    iso_ms(h->reload_at_ms, at);
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"at\":\"%s\",\"errors\":%d", h->reload_status, at,
+                        h->reload_nerrors);
+    if (h->reload_nerrors > 0) {
+        evbuffer_add_printf(b, ",\"file\":");
+        levy_http_json_str(b, h->reload_file);
+        evbuffer_add_printf(b, ",\"line\":%d,\"message\":", h->reload_line);
+        levy_http_json_str(b, h->reload_message);
+    }
+    evbuffer_add_printf(b, "}");
+}
+
 /* GET /admin/generation: this replica's generation (its number here, the content hash every
  * replica loading the same files and rate vintages shares, the store-issued order seq, when
  * it was loaded, the rate vintages, the files) and every live replica's, from their
@@ -487,6 +566,8 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
     } else {
         evbuffer_add_printf(b, "null");
     }
+    last_reload_json(h, b);
+    dead_jobs_json(h, b, now);
     if (lrc != LEVY_OK) {
         evbuffer_add_printf(b, ",\"replicas_error\":");
         levy_http_json_str(b, e.message);

@@ -50,7 +50,9 @@ local function rillet() return plugin("rillet") end
 
 ---------------------------------------------------------------- liability
 
-local function liability_query(q)
+-- q: the query; req (optional): the request, whose Accept: text/csv asks for CSV when q has no
+-- format (levy.util.wants_csv, as the lists)
+local function liability_query(q, req)
   local d = {}
   local from, to = q.from, q.to
   if from == nil or from == "" then d[#d + 1] = { field = "from", message = "is required (YYYY-MM-DD)" }
@@ -70,7 +72,8 @@ local function liability_query(q)
     d[#d + 1] = { field = "section", message = "must be collected or not_collected" }
   end
   if #d > 0 then bad(d) end
-  return from, to, region, format == "csv", section == "not_collected"
+  local csv = require("levy.util").wants_csv({ query = { format = format }, headers = req and req.headers })
+  return from, to, region, csv, section == "not_collected"
 end
 
 local DOC_TABLES = { { "invoice" }, { "credit_memo" } }
@@ -734,7 +737,7 @@ end
 
 local function get_liability(req)
   local q = req.query or {}
-  local from, to, region, csv, nc_section = liability_query(q)
+  local from, to, region, csv, nc_section = liability_query(q, req)
   local le = require("levy.util").errors()
   local limit = page_limit(le, q.not_collected_limit, "not_collected_limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
   le:raise("invalid query")
@@ -1475,7 +1478,7 @@ end
 
 local function get_not_collected(req)
   local q = req.query or {}
-  local from, to, region, csv = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format })
+  local from, to, region, csv = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format }, req)
   local e = require("levy.util").errors()
   local limit = page_limit(e, q.limit, "limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
   local after
@@ -1979,7 +1982,7 @@ local function get_exposure(req)
   as_of = as_of or today
   -- crossings are logged only for the live view (today), not for a what-if date
   local data = exposure.exposure(as_of, as_of == today, only, only ~= nil)
-  if format == "csv" then
+  if require("levy.util").wants_csv(req) then
     local rows, columns, name = {}, exposure.CSV_COLUMNS, "levy-exposure-" .. as_of .. ".csv"
     if only then
       rows, columns = data[1].documents, exposure.DOC_CSV_COLUMNS

@@ -271,6 +271,18 @@
     var cur = p.currency || currency;
     return L.groupDigits(String(p.amount)) + (cur ? ' ' + cur : '');
   };
+  /* A background job's kind in words (Home's and the Rules page's jobs that gave up): what it
+   * was doing; an unknown kind is said as it is. */
+  var JOB_WORDS = {
+    'rillet.import': 'importing documents from Rillet', 'rillet.sweep': 'checking Rillet for changed documents',
+    'rillet.process_inbox': 'processing Rillet\'s notifications', 'rillet.calculate': 'calculating the tax of a document',
+    'rillet.writeback': 'writing the tax to Rillet', 'rillet.backfill': 'recalculating past documents',
+    'rillet.backfill_preview': 'previewing a recalculation of past documents', 'rillet.bulk': 're-checking documents after a settings change',
+    'rillet.customers_remap': 're-reading customers after a settings change', 'rillet.filing_sums': 'keeping the reports\' totals',
+    'rillet.reconcile': 'comparing levy\'s tax with Rillet\'s', 'reports.export': 'exporting documents for a report',
+    'reports.fx_check': 'checking imported exchange rates', 'admin.demo_connect': 'connecting the demo'
+  };
+  L.jobText = function (kind) { return JOB_WORDS[kind] || kind; };
   /* A list in a sentence (issue 20): ['Texas'] -> "Texas", ['Texas', 'Utah'] -> "Texas and
    * Utah", ['A', 'B', 'C'] -> "A, B and C" (no comma before "and"); empty parts are left out. */
   L.listWords = function (items) {
@@ -553,13 +565,23 @@
     sel.value = v;
     return sel;
   };
-  L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
+  /* A whole country's region is named as every country is (L.countryName, the one source of
+   * country names here): a rule script's plain name ("Turkey") gave way to the browser's
+   * ("Türkiye") on the Regions page's country column and filter but not in the Invoices region
+   * picker. A name that says more than the country ("Canada — GST/HST", "European Union — OSS")
+   * is kept. */
+  function regionOwnName(code, n) {
+    if (!n || !/^[A-Z]{2}$/.test(code) || NOT_COUNTRIES[code] || /[—(]/.test(n)) return n;
+    var c = L.countryName(code);
+    return c && c !== code ? c : n;
+  }
+  L.regionName = function (code) { return code ? (regionOwnName(code, regionNames[code]) || code) : ''; };
   /* The code is always the one bracket at the end (issue 20): levy's own names carry none
    * ("Canada — GST/HST" -> "Canada — GST/HST (CA)"); a plugin's name that ends in brackets
    * ("Canada (GST/HST)") reads the same, not "Canada (GST/HST) (CA)". */
   L.regionLabel = function (code, name) {
     if (!code) return '—';
-    var n = name || regionNames[code];
+    var n = regionOwnName(code, name || regionNames[code]);
     if (!n || n === code) return code;
     var m = /^(.*\S)\s*\(([^()]+)\)\s*$/.exec(n);
     return (m ? m[1] + ' \u2014 ' + m[2] : n) + ' (' + code + ')';

@@ -2,8 +2,9 @@
  * attention — connection health, failed and drifting write-backs, manual tax kept, addresses
  * located at ZIP level only, products on the fallback tax code, exemption certificates expiring
  * within 30 days and documents taxed because one had expired, tax
- * calculated but not in Rillet, regions over or near their economic-nexus threshold — each with
- * the link to the filtered list that resolves it. Built from the public API only. */
+ * calculated but not in Rillet, regions over or near their economic-nexus threshold, a missing
+ * seller address, a rejected reload and jobs that gave up (GET /admin/generation) — each with
+ * the link to the filtered list or page that resolves it. Built from the public API only. */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
@@ -212,6 +213,38 @@
           ' stale date: tax may be calculated on rates that have changed since. Ask your administrator to run levy rates update.', '#/regions', 'See the rate tables');
         items[items.length - 1].id = 'attention-rates-stale';
       }, function () { /* rate data not readable here: the Regions page says why */ }));
+      /* levy itself (issue 20): the last reload of rules and plugins was rejected (the previous
+       * generation keeps serving: a fix is not live), and background jobs that gave up after
+       * their retries in the last days; the Rules page shows both with the error of each */
+      check(L.api('GET', '/admin/generation').then(function (g) {
+        var lr = g && g.last_reload;
+        if (lr && lr.status === 'rejected') {
+          add('error', 'The last change to the tax rules or plugins (' + L.time(lr.at) + ') was refused' +
+            (lr.file ? ' because of an error in ' + lr.file + (lr.line ? ' line ' + lr.line : '') : '') +
+            ': levy keeps calculating with the rules it had before, so that change is not in effect. Ask your administrator to fix it and reload.',
+            '#/rules', 'See the error');
+          items[items.length - 1].id = 'attention-reload-rejected';
+        }
+        var dj = (g && g.dead_jobs) || {}, n = dj.total || 0;
+        if (!n) return;
+        var what = [];
+        (dj.latest || []).forEach(function (j) { var w = L.jobText(j.kind); if (what.indexOf(w) < 0) what.push(w); });
+        add('error', 'levy gave up on ' + plural(n, 'background task', 'background tasks') + ' in the last ' + (dj.days || 7) + ' days after retrying ' +
+          them(n) + (what.length ? ' (' + L.listWords(what.slice(0, 3).concat(what.length > 3 ? [(what.length - 3) + ' more'] : [])) + ')' : '') +
+          ': what ' + (n === 1 ? 'it was' : 'they were') + ' doing did not happen. See why and what to do again.', '#/rules', 'See the tasks');
+        items[items.length - 1].id = 'attention-dead-jobs';
+      }, function () { /* not readable here: the Rules page says why */ }));
+      /* the seller address (issue 20): it decides origin sourcing (states that tax where the
+       * seller ships from) and whether levy is established in a country (reverse charge); the
+       * getting-started checklist says it only until dismissed: same test as its item */
+      check(L.api('GET', '/v1/settings').then(function (st) {
+        var sa = st && st.seller_address;
+        if (sa && sa.country && (sa.country !== 'US' || (sa.state && sa.zip_code))) return;
+        add('warn', (sa && sa.country === 'US' ? 'Your seller address has no state or ZIP code' : 'Your seller address is not entered') +
+          ': levy needs it to tax sales in states that tax where you ship from, and to know in which countries you are established (cross-border sales reverse charged). Enter it in Settings.',
+          '#/settings', 'Enter the seller address');
+        items[items.length - 1].id = 'attention-seller-address';
+      }));
       check(count('/v1/products').then(function (c) {
         var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
         if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');

@@ -26,10 +26,18 @@
        * never replaces a newer one's in Rillet */
       var repsNote = h('div', { id: 'replicas-mixed' });
       var repsBody = h('tbody', null, L.loadingRow(6));
+      /* the last reload rejected (it stays said until a reload takes: Home links here) and the
+       * background jobs that gave up after their retries in the last days (GET /admin/generation) */
+      var lastReload = h('div', { id: 'last-reload' });
+      var deadBody = h('tbody', null, L.loadingRow(4));
+      var deadNote = h('p', { class: 'muted', style: 'margin-top:0' });
       main.appendChild(h('h1', { text: 'Rules' }));
       main.appendChild(h('section', { class: 'card' },
         h('p', { class: 'muted', style: 'margin-top:0', text: 'levy builds a new generation from plugins/ and scripts/, runs every self-test, and swaps it in only if all pass. A rejected reload keeps the current generation serving.' }),
-        summary, result, h('div', { class: 'actions' }, reload)));
+        summary, lastReload, result, h('div', { class: 'actions' }, reload)));
+      main.appendChild(h('section', { class: 'card', id: 'dead-jobs' },
+        h('h2', { text: 'Background jobs that gave up' }), deadNote,
+        L.tableWrap(['When', 'Job', 'Tries', 'Last error'], deadBody, { id: 'dead-jobs-table' })));
       main.appendChild(h('section', { class: 'card', id: 'replicas' },
         h('h2', { text: 'Replicas' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Every levy process sharing this store, with the generation it serves (content hash of its plugins, scripts and rate vintages; seq orders contents across replicas, higher is newer). Reload is per replica.' }),
@@ -50,6 +58,30 @@
         });
       }
       kind.addEventListener('change', draw);
+      function drawProblems(g) {
+        var lr = g.last_reload;
+        L.clear(lastReload);
+        if (lr && lr.status === 'rejected') {
+          lastReload.appendChild(h('div', { class: 'notice error', role: 'alert', id: 'last-reload-rejected' },
+            h('strong', { text: 'The last reload (' + L.time(lr.at) + ') was rejected; generation ' + g.generation + ' is still serving. ' }),
+            plural(lr.errors, 'error', 'errors') + (lr.file ? ', the first in ' : ''), lr.file ? h('code', { text: lr.file + (lr.line ? ':' + lr.line : '') }) : null,
+            lr.message ? ': ' + lr.message : '', '. Fix the file (levy check names every error) and reload.'));
+        }
+        var dj = g.dead_jobs || {};
+        var rows = dj.latest || [];
+        L.clear(deadBody);
+        deadNote.textContent = 'Jobs that failed every retry in the last ' + (dj.days || 7) + ' days' +
+          (dj.total > rows.length ? ' (' + dj.total + '; the latest ' + rows.length + ' shown)' : '') +
+          '. levy does not run them again: each says why; what it was doing may need doing again (an invoice\'s Recalculate, a connection\'s import).';
+        if (dj.error) deadBody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'The jobs could not be read: ' + dj.error })));
+        else if (!rows.length) deadBody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'None: every background job finished or is still being retried.' })));
+        rows.forEach(function (j) {
+          deadBody.appendChild(h('tr', { dataset: { job: j.id } }, h('td', { text: L.time(j.died_at) }),
+            h('td', null, L.jobText ? L.jobText(j.kind) : j.kind, ' ', h('span', { class: 'mono muted', text: j.kind })),
+            h('td', { class: 'num', text: String(j.attempts) }), h('td', { style: 'overflow-wrap:anywhere', text: j.last_error || '—' })));
+        });
+      }
+      function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
       function drawReplicas(g) {
         var reps = g.replicas || [];
         L.clear(repsBody);
@@ -97,6 +129,7 @@
           summary.querySelector('#generation').textContent = String(g.generation);
           summary.querySelector('#generation-hash').textContent = g.hash ? g.hash.slice(0, 16) + '… (seq ' + (g.seq == null ? 'not registered' : g.seq) + ')' : '—';
           drawReplicas(g);
+          drawProblems(g);
           summary.querySelector('#loaded-at').textContent = L.time(g.loaded_at);
           summary.querySelector('#file-count').textContent = files.filter(function (f) { return f.kind === 'rule'; }).length + ' rules, ' +
             files.filter(function (f) { return f.kind === 'plugin'; }).length + ' plugin files';

@@ -7,8 +7,9 @@
   * a wrong flag (unknown, or another command's) prints ONE line on stderr naming it and
     "see levy <command> --help", exit 2;
   * URLs and addresses are checked at start: `--public-url ftp:/x`, a Rillet URL without a
-    scheme, a listen address with a bad port are refused (exit 2, one line naming the flag or
-    variable); a good https public URL starts;
+    scheme, a listen address with a bad port or a host name that does not resolve are refused
+    (exit 2, one line naming the flag or variable, nothing created); a good https public URL
+    starts;
   * `levy sim` without --data-dir says on stderr that it keeps its data in ./levy-sim-data in
     the current directory;
   * `levy demo` removes its temporary data dirs on Ctrl-C (SIGINT) and on SIGTERM, and keeps
@@ -130,6 +131,11 @@ def case_addresses():
             (["--listen", "127.0.0:8080"], {}, "--listen", "127.0.0"),
             (["--listen", "[::g1]:8080"], {}, "--listen", "::g1"),
             (["--metrics-listen", "300.0.0.1:9464"], {}, "--metrics-listen", "300.0.0.1"),
+            # a host name that does not resolve (.invalid never does, RFC 6761): it reached the
+            # bind and exited 1 after creating the data dir and its master key
+            (["--listen", "no-such-host.invalid:8080"], {}, "--listen", "no-such-host.invalid"),
+            ([], {"LEVY_LISTEN": "no-such-host.invalid:8080"}, "LEVY_LISTEN", "no-such-host.invalid"),
+            (["--metrics-listen", "no-such-host.invalid:9464"], {}, "--metrics-listen", "no-such-host.invalid"),
         ]
         # a port of this test's range, so that a levy that takes a bad value serves there
         own = ["--listen", "127.0.0.1:%d" % (BASE_PORT + 10)]

@@ -9,7 +9,8 @@ filter sets (none; a search; a date range + region + sort; tax status; the produ
 tax_code_source): `total` == the documents of every page; the CSV (?format=csv and
 Accept: text/csv, byte-identical) has the header and exactly `total` rows, the same ids in
 the same order as the pages; a sorted list's pages are in that order (customers and products
-by name too); bad parameters are 422 naming the parameter.
+by name too); bad parameters are 422 naming the parameter. The reports (exposure, liability,
+not collected) honour Accept: text/csv as the lists do (the ?format=csv answer, byte-identical).
 """
 import csv
 import io
@@ -112,6 +113,19 @@ def run(env):
                 params["q"].lower() in (d.get("name") or "").lower() for d in got), len(got))
         if "tax_code_source" in params:
             check(label + ": every product on that source", all(d["tax_code_source"] == "default" for d in got))
+    # the reports too (home20): Accept: text/csv gives the ?format=csv answer; ?format=json wins
+    # over the header; without either, JSON
+    for path in ("/v1/reports/exposure", "/v1/reports/liability?from=2026-01-01&to=2026-12-31",
+                 "/v1/reports/not-collected?from=2026-01-01&to=2026-12-31"):
+        sep = "&" if "?" in path else "?"
+        st, _, text, hdr = env.L("GET", path + sep + "format=csv")
+        csv_hdr = {"Authorization": "Bearer " + env.token, "Accept": "text/csv"}
+        st2, _, text2, hdr2 = common.req("GET", env.levy_url + path, None, csv_hdr)
+        check(path + ": Accept: text/csv gives the ?format=csv answer", st == 200 and st2 == 200 and text2 == text and
+              "text/csv" in hdr2.get("Content-Type", "") and text.count("\n") >= 1, (st, st2, text2[:120]))
+        st3, js3, _, hdr3 = common.req("GET", env.levy_url + path + sep + "format=json", None, csv_hdr)
+        check(path + ": ?format=json wins over Accept: text/csv", st3 == 200 and isinstance(js3, dict) and
+              "application/json" in hdr3.get("Content-Type", ""), (st3, hdr3.get("Content-Type")))
     for path, q, field in (("/v1/invoices", "from=2026-13-01", "from"), ("/v1/invoices", "sort=amount", "sort"),
                            ("/v1/invoices", "from=2026-05-01&to=2026-04-01", "from"),
                            ("/v1/credit-memos", "format=xml", "format"), ("/v1/products", "tax_code_source=x", "tax_code_source"),

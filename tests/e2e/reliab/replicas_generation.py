@@ -80,6 +80,12 @@ def main():
         check("each replica lists both, not mixed",
               set(listed(g1)) == {"r1", "r2"} and set(listed(g2)) == {"r1", "r2"} and g1.get("mixed") is False,
               (listed(g1), listed(g2), g1.get("mixed")))
+        # home20: the jobs that gave up are read from the shared store on PostgreSQL too (the
+        # query's parameter and its timestamp column on this engine); none yet, no reload yet
+        dj = g1.get("dead_jobs") or {}
+        check("GET /admin/generation on PostgreSQL: dead_jobs read (none), last_reload null",
+              dj.get("total") == 0 and dj.get("latest") == [] and "error" not in dj and g1.get("last_reload") is None,
+              (dj, g1.get("last_reload")))
         old_hash = g1.get("hash")
 
         rig.connect()
