@@ -25,7 +25,7 @@ local REGIME = {
 
 return {
   region = "TR",
-  name = "Turkey",
+  name = "Türkiye",
   country = "TR",
   tax_type = "VAT",
   sourcing = "destination",

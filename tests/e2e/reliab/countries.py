@@ -36,7 +36,7 @@ LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("b
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22500
 
-NEW = {"MX": "Mexico", "ZA": "South Africa", "KR": "South Korea", "TR": "Turkey", "SA": "Saudi Arabia",
+NEW = {"MX": "Mexico", "ZA": "South Africa", "KR": "South Korea", "TR": "Türkiye", "SA": "Saudi Arabia",
        "AE": "United Arab Emirates", "IS": "Iceland", "CL": "Chile", "CO": "Colombia", "MY": "Malaysia",
        "TH": "Thailand", "ID": "Indonesia", "PH": "Philippines", "TW": "Taiwan", "KE": "Kenya",
        "NG": "Nigeria", "EG": "Egypt", "IL": "Israel"}
