@@ -475,16 +475,15 @@ static int revive_one(levy_store *st, const char *id, int64_t now, char queued[L
     if (strcmp(state, "dead") != 0) {
         free(last);
         return levy_err_set(err, LEVY_ECONFLICT, "conflict",
-                            "job %.40s is %s, not dead: only a job that gave up can be retried",
-                            id, state);
+                            "job %.40s is %s, not dead: only a job that gave up can be retried", id,
+                            state);
     }
     int rc;
     if (qid[0]) {
         /* the queued job carries the work from now on; the dead one is done */
         char why[96];
         snprintf(why, sizeof why, "superseded by %s", qid);
-        s = prep(st, "UPDATE jobs SET state='done', updated_at=?1, last_error=?2 WHERE id=?3",
-                 err);
+        s = prep(st, "UPDATE jobs SET state='done', updated_at=?1, last_error=?2 WHERE id=?3", err);
         if (!s) {
             free(last);
             return err ? err->rc : LEVY_EINTERNAL;
@@ -555,8 +554,7 @@ int levy_jobs_revive(levy_store *st, const char *id, char queued_out[LEVY_JOB_ID
     return finish(st, rc, err);
 }
 
-int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n,
-                         levy_err *err)
+int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n, levy_err *err)
 {
     int rc = levy_store_begin(st, err), count = 0;
     if (n)

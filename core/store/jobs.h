@@ -132,8 +132,7 @@ int levy_jobs_revive(levy_store *st, const char *id, char queued_out[LEVY_JOB_ID
                      levy_err *err);
 /* The same for every dead job whose updated_at (when it gave up) is >= since_ms, of one kind
  * (NULL: any kind), in one transaction. *n (may be NULL) = how many were retried. */
-int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n,
-                         levy_err *err);
+int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n, levy_err *err);
 
 /* Crash recovery at start: every running job → queued now. *n (may be NULL) = count. */
 int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err);
