@@ -37,13 +37,15 @@ def main():
             run(env)
 
 
-def put_job(env, jid, kind, key, payload, state, updated_ms, attempts=8, error="Rillet answered 503"):
+def put_job(env, jid, kind, key, payload, state, updated_ms, attempts=8, error="Rillet answered 503",
+            run_at=None):
     now = int(time.time() * 1000)
     c = harness.store(env.levy_dir, readonly=False)
     try:
         c.execute("INSERT INTO jobs (id, kind, key, payload, state, attempts, max_attempts, run_at, "
                   "created_at, updated_at, last_error) VALUES (?, ?, ?, ?, ?, ?, 8, ?, ?, ?, ?)",
-                  (jid, kind, key, json.dumps(payload), state, attempts, now - DAY_MS, updated_ms - 60000,
+                  (jid, kind, key, json.dumps(payload), state, attempts, now - DAY_MS if run_at is None else run_at,
+                   updated_ms - 60000,
                    updated_ms, error))
         if not harness.PG_URL:
             c.commit()
@@ -106,15 +108,9 @@ def run(env):
 
     # a dead keyed job whose key has a queued successor: the successor carries the work
     key = "jobs20-key"
+    # due in a day, so the runner does not take it before the retry
     put_job(env, "job_jobs20keyqueuedddddddddddd", "rillet.sweep", key, sweep, "queued", now, attempts=0,
-            error=None)
-    c = harness.store(env.levy_dir, readonly=False)
-    try:  # held back a day so the runner does not take it before the retry
-        c.execute("UPDATE jobs SET run_at = ? WHERE id = ?", (now + DAY_MS, "job_jobs20keyqueuedddddddddddd"))
-        if not harness.PG_URL:
-            c.commit()
-    finally:
-        c.close()
+            error=None, run_at=now + DAY_MS)
     put_job(env, "job_jobs20keydeadeeeeeeeeeeeee", "rillet.sweep", key, sweep, "dead", now)
     st, js, text, _ = env.L("POST", "/admin/jobs/job_jobs20keydeadeeeeeeeeeeeee/retry", {})
     check("a dead job with a queued successor: 200, superseded by it",
