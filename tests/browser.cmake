@@ -44,6 +44,13 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_home_problems PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=problems.test.js")
+  # issue 20 (jobs20): the Rules page's Retry per job that gave up and Retry all, the result
+  # said, Home's item gone once nothing is dead (port base 31480)
+  add_test(NAME browser_job_retry
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_job_retry PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=job_retry.test.js")
   add_test(NAME browser_kept_sums
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

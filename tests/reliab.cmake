@@ -405,6 +405,10 @@ if(LEVY_PG_INITDB)
   # instead of heartbeating as the other and requeueing its running jobs; a replica restarted
   # after kill -9 keeps its id. Ports 14700-14704.
   levy_reliab_test(reliab_replica_clash replica_clash 300 14700)
+  # Issue 20 (jobs20): a job that gave up retried through POST /admin/jobs/{id}/retry and
+  # /admin/jobs/retry on PostgreSQL (the store written through psql). Ports 31450-31499.
+  levy_pg_variant(reliab_job_retry_pg 31450 ${_rel}/job_retry.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} 31451)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
@@ -438,3 +442,7 @@ levy_reliab_test(reliab_strict_rillet strict_rillet 600 30000)
 # one GET /books/periods/last-closed serves a burst of write-backs (scope.lua closed_through
 # batches), counted in the simulator's request log; a close still stops every later write
 levy_reliab_test(reliab_books_burst books_burst 600 30020)
+# Issue 20 (jobs20): a background job that gave up (state dead) retried through the API: 404 /
+# 409 / 405 / 401, queued again with fresh attempts and its error kept, run to done; a queued
+# successor of its key carries the work; retry all by kind and within 7 days. Ports 31400-31449.
+levy_reliab_test(reliab_job_retry job_retry 300 31400)

@@ -444,6 +444,139 @@ static void dead_jobs_json(levy_host *h, struct evbuffer *b, int64_t now)
     evbuffer_add_printf(b, "}");
 }
 
+/* POST /admin/jobs/{id}/retry: a job that gave up (state dead) queued again now with fresh
+ * attempts (jobs.h levy_jobs_revive). 200 {"id","queued":<the job carrying the work>,
+ * "superseded":bool}; 404 no such job; 409 not dead. Logged (INFO) as an operator's action. */
+static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id)
+{
+    const char *route = "/admin/jobs/{id}/retry";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    char queued[LEVY_JOB_ID_MAX];
+    int rc = levy_jobs_revive(h->store, id, queued, &e);
+    if (rc == LEVY_ENOTFOUND) {
+        levy_http_error(req, route, 404, "not_found", e.message);
+        return;
+    }
+    if (rc == LEVY_ECONFLICT) {
+        levy_http_error(req, route, 409, "conflict", e.message);
+        return;
+    }
+    if (rc != LEVY_OK) {
+        hlog(HLOG_ERROR, "job retry %.40s: %s", id, e.message);
+        levy_http_error(req, route, 503, "unavailable", "the store could not be written");
+        return;
+    }
+    int sup = strcmp(queued, id) != 0;
+    if (sup)
+        hlog(HLOG_INFO, "job %.40s retried by an operator: %s already queued carries its work", id,
+             queued);
+    else
+        hlog(HLOG_INFO, "job %.40s retried by an operator: queued again with fresh attempts", id);
+    levy_jobs_notify();
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"id\":");
+    levy_http_json_str(b, id);
+    evbuffer_add_printf(b, ",\"queued\":");
+    levy_http_json_str(b, queued);
+    evbuffer_add_printf(b, ",\"superseded\":%s}", sup ? "true" : "false");
+    levy_http_reply(req, 200, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count(route, 200);
+}
+
+/* POST /admin/jobs/retry[?kind=K]: every job that gave up in the last LEVY_DEAD_JOBS_DAYS days
+ * (the ones GET /admin/generation counts), of kind K if given, retried as above in one
+ * transaction. 200 {"retried":n,"days":7,"kind":K|null}; 422 for another query parameter or
+ * an empty / over-long kind. */
+static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const char *query)
+{
+    const char *route = "/admin/jobs/retry";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    char *kind = NULL;
+    for (const char *p = query ? query : ""; *p;) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) {
+            if (n < 5 || strncmp(p, "kind=", 5) != 0) {
+                free(kind);
+                levy_http_error(req, route, 422, "invalid_parameter",
+                                "unknown query parameter: only kind is taken");
+                return;
+            }
+            char *raw = strndup(p + 5, n - 5);
+            free(kind);
+            kind = raw ? evhttp_uridecode(raw, 1, NULL) : NULL;
+            free(raw);
+            if (!kind || !kind[0] || strlen(kind) >= LEVY_JOB_KIND_MAX) {
+                free(kind);
+                levy_http_error(req, route, 422, "invalid_parameter",
+                                "kind must be a job kind (1 to 127 bytes)");
+                return;
+            }
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    int n = 0;
+    int64_t since = levy_clock_now_ms() - (int64_t)LEVY_DEAD_JOBS_DAYS * 86400000;
+    int rc = levy_jobs_revive_all(h->store, kind, since, &n, &e);
+    if (rc != LEVY_OK) {
+        hlog(HLOG_ERROR, "jobs retry: %s", e.message);
+        free(kind);
+        levy_http_error(req, route, rc == LEVY_ECONFLICT ? 409 : 503,
+                        rc == LEVY_ECONFLICT ? "conflict" : "unavailable",
+                        rc == LEVY_ECONFLICT ? e.message : "the store could not be written");
+        return;
+    }
+    hlog(HLOG_INFO, "%d job%s that gave up retried by an operator%s%s", n, n == 1 ? "" : "s",
+         kind ? ", kind " : "", kind ? kind : "");
+    if (n > 0)
+        levy_jobs_notify();
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"retried\":%d,\"days\":%d,\"kind\":", n, LEVY_DEAD_JOBS_DAYS);
+    if (kind)
+        levy_http_json_str(b, kind);
+    else
+        evbuffer_add_printf(b, "null");
+    evbuffer_add_printf(b, "}");
+    free(kind);
+    levy_http_reply(req, 200, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count(route, 200);
+}
+
+/* The retry paths: 1 for /admin/jobs/retry, 2 for /admin/jobs/{id}/retry (id copied out),
+ * 0 for any other path. */
+static int job_retry_path(const char *path, char id[LEVY_JOB_ID_MAX])
+{
+    static const char pre[] = "/admin/jobs/", suf[] = "/retry";
+    if (strncmp(path, pre, sizeof pre - 1) != 0)
+        return 0;
+    const char *rest = path + sizeof pre - 1;
+    if (strcmp(rest, "retry") == 0)
+        return 1;
+    size_t n = strlen(rest), sl = sizeof suf - 1;
+    if (n <= sl || strcmp(rest + n - sl, suf) != 0)
+        return 0;
+    n -= sl;
+    if (n >= LEVY_JOB_ID_MAX || memchr(rest, '/', n))
+        return 0;
+    memcpy(id, rest, n);
+    id[n] = '\0';
+    return 2;
+}
+
 /* The last reload's outcome in this process (host.c note_reload): null before any. */
 static void last_reload_json(levy_host *h, struct evbuffer *b)
 {
@@ -1062,6 +1195,24 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    /* the job retry paths (a path parameter: not in CROUTES) */
+    char jid[LEVY_JOB_ID_MAX];
+    int jr = job_retry_path(path, jid);
+    if (jr) {
+        if (!token_ok(h, req)) {
+            levy_http_error(req, jr == 1 ? "/admin/jobs/retry" : "/admin/jobs/{id}/retry", 401,
+                            "unauthorized", "missing or wrong API token");
+        } else if (strcmp(method, "POST") != 0) {
+            evhttp_add_header(oh, "Allow", "POST");
+            levy_http_error(req, jr == 1 ? "/admin/jobs/retry" : "/admin/jobs/{id}/retry", 405,
+                            "method_not_allowed", "method not allowed on this path");
+        } else if (jr == 1) {
+            r_jobs_retry_all(h, req, query);
+        } else {
+            r_job_retry(h, req, jid);
+        }
+        return;
+    }
     /* C routes: each says whether it needs the token */
     int known = 0, known_open = 0;
     for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {

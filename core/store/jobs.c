@@ -438,6 +438,164 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
     return finish(st, rc, err);
 }
 
+/* levy_jobs_revive inside the caller's transaction. */
+static int revive_one(levy_store *st, const char *id, int64_t now, char queued[LEVY_JOB_ID_MAX],
+                      levy_err *err)
+{
+    /* the queued job of the same (kind, key), if any, is looked up first: an UPDATE that hit
+     * the unique index would abort the transaction on PostgreSQL */
+    levy_stmt *s = prep(st,
+                        "SELECT r.state, r.attempts, r.last_error, (SELECT q.id FROM jobs q WHERE "
+                        "q.kind=r.kind AND q.key=r.key AND q.state='queued' AND q.id<>r.id) "
+                        "FROM jobs r WHERE r.id=?1",
+                        err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_text(s, 1, id, -1);
+    char state[16] = "", qid[LEVY_JOB_ID_MAX] = "";
+    char *last = NULL;
+    int64_t attempts = 0;
+    int src = levy_stmt_step(s, err);
+    if (src == LEVY_STMT_ROW) {
+        const char *t = levy_stmt_column_text(s, 0);
+        snprintf(state, sizeof state, "%s", t ? t : "");
+        attempts = levy_stmt_column_int64(s, 1);
+        t = levy_stmt_column_text(s, 2);
+        last = strdup(t ? t : "no error recorded");
+        t = levy_stmt_column_text(s, 3);
+        snprintf(qid, sizeof qid, "%s", t ? t : "");
+    }
+    levy_store_release(st, s);
+    if (src == LEVY_OK)
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no job %.40s", id);
+    if (src != LEVY_STMT_ROW)
+        return src;
+    if (!last)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    if (strcmp(state, "dead") != 0) {
+        free(last);
+        return levy_err_set(err, LEVY_ECONFLICT, "conflict",
+                            "job %.40s is %s, not dead: only a job that gave up can be retried", id,
+                            state);
+    }
+    int rc;
+    if (qid[0]) {
+        /* the queued job carries the work from now on; the dead one is done */
+        char why[96];
+        snprintf(why, sizeof why, "superseded by %s", qid);
+        s = prep(st, "UPDATE jobs SET state='done', updated_at=?1, last_error=?2 WHERE id=?3", err);
+        if (!s) {
+            free(last);
+            return err ? err->rc : LEVY_EINTERNAL;
+        }
+        levy_stmt_bind_int64(s, 1, now);
+        levy_stmt_bind_text(s, 2, why, -1);
+        levy_stmt_bind_text(s, 3, id, -1);
+        rc = step_done(st, s, err);
+        if (rc == LEVY_OK) {
+            s = prep(st,
+                     "UPDATE jobs SET run_at=CASE WHEN run_at>?1 THEN ?1 ELSE run_at END, "
+                     "updated_at=?1 WHERE id=?2 AND state='queued'",
+                     err);
+            if (!s) {
+                rc = err ? err->rc : LEVY_EINTERNAL;
+            } else {
+                levy_stmt_bind_int64(s, 1, now);
+                levy_stmt_bind_text(s, 2, qid, -1);
+                rc = step_done(st, s, err);
+            }
+        }
+    } else {
+        size_t cap = strlen(last) + 64;
+        char *note = malloc(cap);
+        if (!note) {
+            free(last);
+            return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        }
+        snprintf(note, cap, "retried by hand after %lld attempts: %s", (long long)attempts, last);
+        s = prep(st,
+                 PG(st) ? "UPDATE jobs SET state='queued', attempts=0, run_at=?1, updated_at=?1, "
+                          "last_error=?2, lease_until=NULL, claimed_by=NULL WHERE id=?3 AND "
+                          "state='dead'"
+                        : "UPDATE jobs SET state='queued', attempts=0, run_at=?1, updated_at=?1, "
+                          "last_error=?2 WHERE id=?3 AND state='dead'",
+                 err);
+        if (!s) {
+            rc = err ? err->rc : LEVY_EINTERNAL;
+        } else {
+            levy_stmt_bind_int64(s, 1, now);
+            levy_stmt_bind_text(s, 2, note, -1);
+            levy_stmt_bind_text(s, 3, id, -1);
+            rc = step_done(st, s, err);
+            if (rc == LEVY_OK && levy_store_changes(st) == 0)
+                rc = levy_err_set(err, LEVY_ECONFLICT, "conflict",
+                                  "job %.40s changed while being retried", id);
+        }
+        free(note);
+        snprintf(qid, sizeof qid, "%s", id);
+    }
+    free(last);
+    if (rc == LEVY_OK && queued)
+        snprintf(queued, LEVY_JOB_ID_MAX, "%s", qid);
+    return rc;
+}
+
+int levy_jobs_revive(levy_store *st, const char *id, char queued_out[LEVY_JOB_ID_MAX],
+                     levy_err *err)
+{
+    if (queued_out)
+        queued_out[0] = '\0';
+    if (!id || !id[0] || strlen(id) >= LEVY_JOB_ID_MAX)
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no job %.40s", id ? id : "");
+    int rc = levy_store_begin(st, err);
+    if (rc)
+        return rc;
+    rc = revive_one(st, id, levy_clock_now_ms(), queued_out, err);
+    return finish(st, rc, err);
+}
+
+int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n, levy_err *err)
+{
+    int rc = levy_store_begin(st, err), count = 0;
+    if (n)
+        *n = 0;
+    if (rc)
+        return rc;
+    int64_t now = levy_clock_now_ms();
+    levy_stmt *s = prep(st,
+                        "SELECT id FROM jobs WHERE state='dead' AND updated_at>=?1 AND "
+                        "(CAST(?2 AS TEXT) IS NULL OR kind=?2) ORDER BY updated_at, id",
+                        err);
+    if (!s)
+        return finish(st, err ? err->rc : LEVY_EINTERNAL, err);
+    levy_stmt_bind_int64(s, 1, since_ms);
+    bind_text_or_null(s, 2, kind);
+    char(*ids)[LEVY_JOB_ID_MAX] = NULL;
+    int cap = 0, src;
+    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *nb = realloc(ids, (size_t)cap * sizeof *ids);
+            if (!nb) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                break;
+            }
+            ids = nb;
+        }
+        snprintf(ids[count++], LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
+    }
+    levy_store_release(st, s);
+    if (rc == LEVY_OK && src != LEVY_OK)
+        rc = src;
+    for (int i = 0; rc == LEVY_OK && i < count; i++)
+        rc = revive_one(st, ids[i], now, NULL, err);
+    free(ids);
+    rc = finish(st, rc, err);
+    if (n && rc == LEVY_OK)
+        *n = count;
+    return rc;
+}
+
 int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
 {
     int rc = levy_store_begin(st, err), count = 0;

@@ -118,6 +118,22 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
                     int count_attempt, levy_err *err);
 int levy_jobs_dead(levy_store *st, const char *id, const char *error_text, levy_err *err);
 
+/* An operator's retry of a job that gave up (state dead; POST /admin/jobs/{id}/retry): it is
+ * queued again now with fresh attempts (0 of its max_attempts), keeping its id, kind, key,
+ * payload and created_at; its last_error keeps what it died of, prefixed "retried by hand
+ * after N attempts: " (a later failure replaces it). On PostgreSQL its stale lease is cleared.
+ * When a job of the same (kind, key) is queued meanwhile (the unique index), that one carries
+ * the work: it is pulled forward to now (an operator's "do it now") and the dead one is marked
+ * done with last_error "superseded by job_…". queued_out (may be NULL) gets the id of the
+ * queued job that carries the work. LEVY_ENOTFOUND: no job has this id; LEVY_ECONFLICT: the
+ * job is not dead (err's message names its state). One transaction (a savepoint of the
+ * caller's); the caller calls levy_jobs_notify after it commits. */
+int levy_jobs_revive(levy_store *st, const char *id, char queued_out[LEVY_JOB_ID_MAX],
+                     levy_err *err);
+/* The same for every dead job whose updated_at (when it gave up) is >= since_ms, of one kind
+ * (NULL: any kind), in one transaction. *n (may be NULL) = how many were retried. */
+int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int *n, levy_err *err);
+
 /* Crash recovery at start: every running job → queued now. *n (may be NULL) = count. */
 int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err);
 

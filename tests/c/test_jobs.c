@@ -554,6 +554,108 @@ end:
     levy_store_close(st);
 }
 
+/* Runs the job of (kind, key) to dead after max attempts (the runner's policy). */
+static int run_to_dead(levy_store *st, const char *kind, const char *key, int max, char *id,
+                       levy_err *e)
+{
+    levy_job out[1];
+    int n = 0;
+    if (levy_jobs_enqueue(st, kind, key, "{\"p\":1}", fake_now, max, id, e) != LEVY_OK)
+        return -1;
+    for (int i = 0; i < max; i++) {
+        if (levy_jobs_claim(st, kind, fake_now, 1, out, &n, e) != LEVY_OK || n != 1)
+            return -1;
+        levy_jobs_free(out, n);
+        if ((i + 1 < max ? levy_jobs_retry(st, id, fake_now, "boom", 1, e)
+                         : levy_jobs_dead(st, id, "boom", e)) != LEVY_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *job_error(levy_store *st, const char *id)
+{
+    static char buf[256];
+    sqlite3_stmt *s;
+    buf[0] = 0;
+    sqlite3_prepare_v2(levy_store_db(st), "SELECT last_error FROM jobs WHERE id=?", -1, &s, NULL);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+        snprintf(buf, sizeof buf, "%s", sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return buf;
+}
+
+/* An operator's retry of a dead job (jobs20): queued now with fresh attempts, its error kept;
+ * refused for an unknown id and a job that is not dead; a queued job of its key carries the
+ * work; revive_all by kind and by the time it gave up. */
+static void t_revive(void)
+{
+    levy_store *st = open_store();
+    char a[LEVY_JOB_ID_MAX], b[LEVY_JOB_ID_MAX], q[LEVY_JOB_ID_MAX], c[LEVY_JOB_ID_MAX],
+        got[LEVY_JOB_ID_MAX];
+    levy_job out[1];
+    int n = 0, attempts = -1, count = -1;
+    levy_err e = {0};
+    notified = 0;
+    CHECK_EQ_INT(run_to_dead(st, "k", "a", 3, a, &e), 0);
+    CHECK_EQ_STR(job_state(st, a, &attempts), "dead");
+    CHECK_EQ_INT(levy_jobs_revive(st, "job_nosuch", got, &e), LEVY_ENOTFOUND);
+    fake_now += 5000;
+    CHECK_EQ_INT(levy_jobs_revive(st, a, got, &e), LEVY_OK);
+    CHECK_EQ_STR(got, a);
+    CHECK_EQ_STR(job_state(st, a, &attempts), "queued");
+    CHECK_EQ_INT(attempts, 0);
+    CHECK_EQ_STR(job_error(st, a), "retried by hand after 3 attempts: boom");
+    CHECK_EQ_INT(levy_jobs_revive(st, a, got, &e), LEVY_ECONFLICT); /* queued, not dead */
+    CHECK(strstr(e.message, "queued") != NULL);
+    /* due now, with its payload, and a full set of attempts again */
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 1, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].id, a);
+    CHECK_EQ_INT(out[0].attempts, 1);
+    CHECK_EQ_STR(out[0].payload, "{\"p\":1}");
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_done(st, a, &e), LEVY_OK);
+    /* a dead job whose key was queued again meanwhile: the queued one carries the work, pulled
+     * forward to now; the dead one is done (superseded) */
+    CHECK_EQ_INT(run_to_dead(st, "k", "b", 2, b, &e), 0);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "b", "{}", fake_now + 60000, 0, q, &e), LEVY_OK);
+    CHECK(strcmp(q, b) != 0);
+    CHECK_EQ_INT(levy_jobs_revive(st, b, got, &e), LEVY_OK);
+    CHECK_EQ_STR(got, q);
+    CHECK_EQ_STR(job_state(st, b, NULL), "done");
+    CHECK(strstr(job_error(st, b), q) != NULL);
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 1, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].id, q);
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_done(st, q, &e), LEVY_OK);
+    /* revive_all: of a kind, and only those that gave up since a time */
+    CHECK_EQ_INT(run_to_dead(st, "k", "old", 1, c, &e), 0);
+    fake_now += 10000;
+    int64_t since = fake_now;
+    CHECK_EQ_INT(run_to_dead(st, "k", "c1", 1, a, &e), 0);
+    CHECK_EQ_INT(run_to_dead(st, "other", "c2", 1, b, &e), 0);
+    CHECK_EQ_INT(levy_jobs_revive_all(st, "k", since, &count, &e), LEVY_OK);
+    CHECK_EQ_INT(count, 1);
+    CHECK_EQ_STR(job_state(st, a, NULL), "queued");
+    CHECK_EQ_STR(job_state(st, b, NULL), "dead");
+    CHECK_EQ_STR(job_state(st, c, NULL), "dead");
+    CHECK_EQ_INT(levy_jobs_revive_all(st, NULL, since, &count, &e), LEVY_OK);
+    CHECK_EQ_INT(count, 1);
+    CHECK_EQ_STR(job_state(st, b, NULL), "queued");
+    CHECK_EQ_STR(job_state(st, c, NULL), "dead");
+    CHECK_EQ_INT(levy_jobs_revive_all(st, NULL, since, &count, &e), LEVY_OK);
+    CHECK_EQ_INT(count, 0);
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
 static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
                                   {"next_due", t_next_due},
                                   {"keep_payload", t_keep_payload},
@@ -565,5 +667,6 @@ static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
                                   {"transaction_join", t_transaction_join},
                                   {"backoff", t_backoff},
                                   {"counts", t_counts},
+                                  {"revive", t_revive},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -231,7 +231,7 @@
         (dj.latest || []).forEach(function (j) { var w = L.jobText(j.kind); if (what.indexOf(w) < 0) what.push(w); });
         add('error', 'levy gave up on ' + plural(n, 'background task', 'background tasks') + ' in the last ' + (dj.days || 7) + ' days after retrying ' +
           them(n) + (what.length ? ' (' + L.listWords(what.slice(0, 3).concat(what.length > 3 ? [(what.length - 3) + ' more'] : [])) + ')' : '') +
-          ': what ' + (n === 1 ? 'it was' : 'they were') + ' doing did not happen. See why and what to do again.', '#/rules', 'See the tasks');
+          ': what ' + (n === 1 ? 'it was' : 'they were') + ' doing did not happen. See why, and retry once the cause is fixed.', '#/rules', 'See the tasks');
         items[items.length - 1].id = 'attention-dead-jobs';
       }, function () { /* not readable here: the Rules page says why */ }));
       /* the seller address (issue 20): it decides origin sourcing (states that tax where the

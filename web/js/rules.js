@@ -29,15 +29,21 @@
       /* the last reload rejected (it stays said until a reload takes: Home links here) and the
        * background jobs that gave up after their retries in the last days (GET /admin/generation) */
       var lastReload = h('div', { id: 'last-reload' });
-      var deadBody = h('tbody', null, L.loadingRow(4));
+      var deadBody = h('tbody', null, L.loadingRow(5));
       var deadNote = h('p', { class: 'muted', style: 'margin-top:0' });
+      /* issue 20 (jobs20): each one can be queued again (POST /admin/jobs/{id}/retry), or all of
+       * them at once (POST /admin/jobs/retry), once what it died of is fixed; the outcome is said
+       * here and the list re-read (Home's item goes once nothing is left) */
+      var deadResult = h('div', { id: 'dead-jobs-result' });
+      var retryAll = h('button', { type: 'button', id: 'dead-jobs-retry-all', class: 'secondary', text: 'Retry all' });
+      var retryAllBar = h('div', { class: 'actions', hidden: true }, retryAll);
       main.appendChild(h('h1', { text: 'Rules' }));
       main.appendChild(h('section', { class: 'card' },
         h('p', { class: 'muted', style: 'margin-top:0', text: 'levy builds a new generation from plugins/ and scripts/, runs every self-test, and swaps it in only if all pass. A rejected reload keeps the current generation serving.' }),
         summary, lastReload, result, h('div', { class: 'actions' }, reload)));
       main.appendChild(h('section', { class: 'card', id: 'dead-jobs' },
-        h('h2', { text: 'Background jobs that gave up' }), deadNote,
-        L.tableWrap(['When', 'Job', 'Tries', 'Last error'], deadBody, { id: 'dead-jobs-table' })));
+        h('h2', { text: 'Background jobs that gave up' }), deadNote, deadResult,
+        L.tableWrap(['When', 'Job', 'Tries', 'Last error', ''], deadBody, { id: 'dead-jobs-table' }), retryAllBar));
       main.appendChild(h('section', { class: 'card', id: 'replicas' },
         h('h2', { text: 'Replicas' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Every levy process sharing this store, with the generation it serves (content hash of its plugins, scripts and rate vintages; seq orders contents across replicas, higher is newer). Reload is per replica.' }),
@@ -72,15 +78,56 @@
         L.clear(deadBody);
         deadNote.textContent = 'Jobs that failed every retry in the last ' + (dj.days || 7) + ' days' +
           (dj.total > rows.length ? ' (' + dj.total + '; the latest ' + rows.length + ' shown)' : '') +
-          '. levy does not run them again: each says why; what it was doing may need doing again (an invoice\'s Recalculate, a connection\'s import).';
-        if (dj.error) deadBody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'The jobs could not be read: ' + dj.error })));
-        else if (!rows.length) deadBody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'None: every background job finished or is still being retried.' })));
+          '. levy does not run them again on its own: each says why. Once that is fixed (Rillet answering again, a key replaced, a rule corrected), Retry runs the job again with a fresh set of tries.';
+        if (dj.error) deadBody.appendChild(h('tr', null, h('td', { colspan: 5, class: 'empty', text: 'The jobs could not be read: ' + dj.error })));
+        else if (!rows.length) deadBody.appendChild(h('tr', null, h('td', { colspan: 5, class: 'empty', text: 'None: every background job finished or is still being retried.' })));
+        retryAllBar.hidden = rows.length < 2;
+        retryAll.textContent = dj.total > 1 ? 'Retry all ' + dj.total : 'Retry all';
         rows.forEach(function (j) {
+          var what = L.jobText ? L.jobText(j.kind) : j.kind;
+          var btn = h('button', { type: 'button', class: 'secondary', text: 'Retry', 'aria-label': 'Retry: ' + what });
+          btn.addEventListener('click', function () { retryJob(j, what, btn); });
           deadBody.appendChild(h('tr', { dataset: { job: j.id } }, h('td', { text: L.time(j.died_at) }),
-            h('td', null, L.jobText ? L.jobText(j.kind) : j.kind, ' ', h('span', { class: 'mono muted', text: j.kind })),
-            h('td', { class: 'num', text: String(j.attempts) }), h('td', { style: 'overflow-wrap:anywhere', text: j.last_error || '—' })));
+            h('td', null, what, ' ', h('span', { class: 'mono muted', text: j.kind })),
+            h('td', { class: 'num', text: String(j.attempts) }), h('td', { style: 'overflow-wrap:anywhere', text: j.last_error || '—' }),
+            h('td', null, btn)));
         });
       }
+      function retried(text) {
+        L.clear(deadResult);
+        deadResult.appendChild(h('div', { class: 'notice ok', role: 'status', id: 'dead-jobs-retried', text: text }));
+        return load();
+      }
+      function retryJob(j, what, btn) {
+        L.busy(btn, true);
+        L.clear(deadResult);
+        L.api('POST', '/admin/jobs/' + encodeURIComponent(j.id) + '/retry', {}).then(function (r) {
+          if (!alive) return;
+          return retried('Queued again: levy is ' + what + ' once more' + (r.superseded ? ' (as part of the same work queued since)' : '') +
+            '. If it fails every try again, it comes back to this list with its new error.');
+        }, function (err) {
+          if (!alive) return;
+          L.busy(btn, false);
+          if (err.status === 409 || err.status === 404) {
+            /* retried or finished meanwhile (another tab, another operator): say so and re-read */
+            L.clear(deadResult);
+            deadResult.appendChild(h('div', { class: 'notice warn', role: 'status', text: 'That job is no longer waiting for a retry: ' + ((err.body && err.body.error && err.body.error.message) || 'it changed meanwhile') + '.' }));
+            load();
+          } else {
+            L.showError(deadResult, err);
+          }
+        });
+      }
+      retryAll.addEventListener('click', function () {
+        L.busy(retryAll, true);
+        L.clear(deadResult);
+        L.api('POST', '/admin/jobs/retry', {}).then(function (r) {
+          if (!alive) return;
+          L.busy(retryAll, false);
+          return retried(r.retried ? 'Queued again: ' + plural(r.retried, 'job', 'jobs') + ', each with a fresh set of tries. A job that fails every try again comes back to this list.' :
+            'Nothing to retry: no job is waiting for one.');
+        }, function (err) { if (alive) { L.busy(retryAll, false); L.showError(deadResult, err); } });
+      });
       function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
       function drawReplicas(g) {
         var reps = g.replicas || [];

@@ -456,6 +456,21 @@ def case_openapi(tmp):
         api("GET", "/admin/generation")
         api("GET", "/admin/rates")                       # issue 19: tables in use, staleness
         api("POST", "/admin/reload")
+        # issue 20 (jobs20): jobs that gave up retried (of a kind no plugin runs: they stay queued)
+        import sqlite3
+        import time as _t
+        db = sqlite3.connect(os.path.join(data, "levy.db"), timeout=10)
+        for jid in ("job_opsretryaaaaaaaaaaaaaaaaa", "job_opsretrybbbbbbbbbbbbbbbbb"):
+            now = int(_t.time() * 1000)
+            db.execute("INSERT INTO jobs (id, kind, key, payload, state, attempts, max_attempts, run_at, "
+                       "created_at, updated_at, last_error) VALUES (?, 'ops.test', NULL, '{}', 'dead', 3, 3, "
+                       "?, ?, ?, 'boom')", (jid, now, now, now))
+        db.commit()
+        db.close()
+        api("POST", "/admin/jobs/job_opsretryaaaaaaaaaaaaaaaaa/retry")
+        api("POST", "/admin/jobs/job_opsretryaaaaaaaaaaaaaaaaa/retry")   # 409: queued now
+        api("POST", "/admin/jobs/job_nosuchjob/retry")                   # 404
+        api("POST", "/admin/jobs/retry?kind=ops.test")
         api("GET", "/v1/no-such-thing")                  # 404
         api("DELETE", "/v1/regions")                     # 405
         api("POST", "/v1/calculate", raw="{not json")    # 400
