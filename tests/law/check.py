@@ -807,6 +807,12 @@ case("names", "Staten Island 10301: the city tax is New York City's, not 'RICHMO
      us("NY", "10301", G, city="Staten Island"), has_jur=[("NEW YORK CITY", "city", "3651000")], no_jur="RICHMOND")
 case("names", "Virginia grocery 1 % is local, not state", "Va. Code 58.1-611.1 (state part repealed 2023-01-01), 58.1-605",
      us("VA", "23219", [("100.00", "food_grocery")], city="Richmond"), total_tax="1.00", no_level="state")
+case("names", "Great Neck 11021 (Nassau County): 8.625 %, county tax NASSAU COUNTY 36059, no New York City tax (ZIP table 8.875 % as NEW YORK CITY)",
+     "NY Pub 718: Nassau County 8.625 % (no city rates in Nassau); NY Tax Law 1107/1210 (NYC's 4.5 % only in the five boroughs); HUD ZIP-county crosswalk 2017 Q2: 11021 in 36059 only",
+     us("NY", "11021", G), total_tax="8.63", has_jur=[("NASSAU COUNTY", "county", "36059")], no_jur="NEW YORK CITY")
+case("names", "Yonkers 10704: the 4.5 % city tax is YONKERS's (3684000), not New York City's",
+     "NY Pub 718: Yonkers (city) 8.875 %; NY Tax Law 1210; Census place 3684000; HUD crosswalk 10704 in 36119 (Westchester) only",
+     us("NY", "10704", G), total_tax="8.88", has_jur=[("YONKERS", "city", "3684000")], no_jur="NEW YORK CITY")
 case("names", "New York state tax carries FIPS 36", "Census FIPS",
      us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK", "state", "36")])
 
