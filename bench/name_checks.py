@@ -20,8 +20,10 @@ without code"), not listed one by one. A ZIP the answer does not place (no taxes
 without a borough tax, or a US territory) is skipped.
 
 usage: name_checks.py [/path/to/levy] [--states NY,VT] [--out bench/name-flags.txt]
-Prints the counts by check and by state, and the flags grouped by (state, level, name, code)
-with their ZIPs; exit 0 (a report, not a test).
+Prints the counts by check, split into the flags levy's answer already doubts (the tax carries a
+`jurisdiction_note`: "noted") and the ones it states without doubt ("SILENT": the ones to review
+first), and the flags grouped by (state, level, name, code) with their ZIPs; exit 0 (a report,
+not a test).
 """
 import collections
 import csv
@@ -81,6 +83,17 @@ def ask(levy, zips):
     return out
 
 
+def key(name):
+    """A name as levy keys places (core/tax/rates.c place_key), accents folded: upper case,
+    `.` `-` `,` as spaces, `'` dropped, SAINT as ST ("St. Johns" = "SAINT JOHNS" = "ST JOHNS")."""
+    import unicodedata
+    s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
+    for c in ".-,":
+        s = s.replace(c, " ")
+    s = s.replace("'", "")
+    return " ".join("ST" if w in ("SAINT", "STE") else w for w in s.split())
+
+
 def bare(name):
     """A Census county name without its description (Erie County -> ERIE)."""
     for suf in (" COUNTY", " PARISH", " BOROUGH", " CITY AND BOROUGH", " CENSUS AREA", " MUNICIPALITY", " CITY"):
@@ -113,7 +126,7 @@ def check(st, z, tax, census):
         if zc and code not in zc:
             return "county is not one of the ZIP's counties (HUD crosswalk)"
         cname = counties[code]
-        if name != cname and name != bare(cname):
+        if key(name) != key(cname) and key(name) != key(bare(cname)):
             return "county name is not the Census name of its code"
         return None
     if level == "city":
@@ -124,14 +137,15 @@ def check(st, z, tax, census):
                 return "city code is not a Census county-equivalent"
             if zc and code not in zc:
                 return "independent city is not one of the ZIP's county-equivalents"
-            if name != counties[code] and name != bare(counties[code]) and name + " CITY" != counties[code]:
+            cn = counties[code]
+            if key(name) not in (key(cn), key(bare(cn))) and key(name + " CITY") != key(cn):
                 return "city name is not the Census name of its code"
             return None
         p = places.get(code)
         if p is None:
             return "city code is not a Census place"
-        pname, key, pcounties = p
-        if name != key and name != pname:
+        pname, pkey, pcounties = p
+        if key(name) != key(pkey) and key(name) != key(pname):
             return "city name is not the Census name of its code"
         if zc and not ({counties.get(c, "") for c in zc} & pcounties):
             return "place is in none of the ZIP's counties"
@@ -159,24 +173,29 @@ def main():
             checked += 1
             why = check(st, z, tax, census)
             if why:
-                counts[why] += 1
+                # levy's own doubt: a jurisdiction_note (county not established, the county
+                # whose rate the row carries, a city named by the region alone...)
+                said = "noted" if tax.get("jurisdiction_note") else "SILENT"
+                counts[(why, said)] += 1
                 if why != "district without code":
-                    flags[(st, tax["level"], tax["jurisdiction"], tax.get("authority_code") or "-", why)].append((z, region))
+                    flags[(said, st, tax["level"], tax["jurisdiction"], tax.get("authority_code") or "-", why)].append(
+                        (z, region))
     print("%d ZIPs, %d taxes checked" % (len(zips), checked))
-    for why, n in counts.most_common():
-        print("  %6d  %s" % (n, why))
+    for (why, said), n in counts.most_common():
+        print("  %6d  %-6s  %s" % (n, said, why))
     lines = []
-    for (st, level, name, code, why), zs in sorted(flags.items()):
+    for (said, st, level, name, code, why), zs in sorted(flags.items()):
         regions = sorted({r for _, r in zs})
-        lines.append("%s\t%s\t%s\t%s\t%s\t%d ZIPs: %s\tregions: %s" % (
-            st, level, name, code, why, len(zs), " ".join(z for z, _ in zs[:8]) + (" ..." if len(zs) > 8 else ""),
+        lines.append("%s\t%s\t%s\t%s\t%s\t%s\t%d ZIPs: %s\tregions: %s" % (
+            said, st, level, name, code, why, len(zs), " ".join(z for z, _ in zs[:8]) + (" ..." if len(zs) > 8 else ""),
             "; ".join(regions[:4]) + (" ..." if len(regions) > 4 else "")))
     print("%d flagged jurisdictions (district without code not listed)" % len(lines))
     if out:
         with open(out, "w") as f:
             f.write("# Jurisdictions levy names that the Census files do not confirm (issue 19; bench/name_checks.py).\n"
                     "# Written by `python3 bench/name_checks.py build/levy --out bench/name-flags.txt`.\n"
-                    "# state, level, name, authority_code, check, ZIPs, the ZIP table's regions\n")
+                    "# SILENT (no jurisdiction_note in levy's answer) or noted, state, level, name, authority_code,\n"
+                    "# check, ZIPs, the ZIP table's regions\n")
             f.write("\n".join(lines) + "\n")
     else:
         print("\n".join(lines))

@@ -671,6 +671,19 @@ static void t_wide_specials(void)
             yonkers = 1;
         }
     CHECK(yonkers);
+    /* a ZIP-table region named as a county's unincorporated area that is also a CDTFA city of
+     * another county ("SAN JOAQUIN" 95220 Acampo at San Joaquin County's 7.75 %; the city of San
+     * Joaquin is in Fresno County at 7.975 %): the county is SAN JOAQUIN 06077, not FRESNO */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "95220", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7750000);
+    int sj = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+            CHECK_EQ_STR(res.e[k].name, "SAN JOAQUIN");
+            CHECK_EQ_STR(res.e[k].code, "06077");
+            sj = 1;
+        }
+    CHECK(sj);
     /* a tribal region whose gap is within a district's cap is not flagged here (AZ 85256 SALT
      * RIVER RESERVATION 8.05 against MARICOPA's 6.3: 1.75 points) */
     CHECK_EQ_INT(resolve("US", "AZ", NULL, "85256", "2026-03-01", &res, &err), 0);

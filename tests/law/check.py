@@ -813,6 +813,9 @@ case("names", "Great Neck 11021 (Nassau County): 8.625 %, county tax NASSAU COUN
 case("names", "Yonkers 10704: the 4.5 % city tax is YONKERS's (3684000), not New York City's",
      "NY Pub 718: Yonkers (city) 8.875 %; NY Tax Law 1210; Census place 3684000; HUD crosswalk 10704 in 36119 (Westchester) only",
      us("NY", "10704", G), total_tax="8.88", has_jur=[("YONKERS", "city", "3684000")], no_jur="NEW YORK CITY")
+case("names", "Acampo 95220 (ZIP table region SAN JOAQUIN, unincorporated San Joaquin County): county SAN JOAQUIN 06077, not FRESNO",
+     "CDTFA rates 2026-01-01: San Joaquin County 7.75 %, city of San Joaquin (Fresno County) 7.975 %; HUD crosswalk 95220 in 06077 only; Census FIPS 06077",
+     us("CA", "95220", G), total_tax="7.75", has_jur=[("SAN JOAQUIN", "county", "06077")], no_jur="FRESNO")
 case("names", "New York state tax carries FIPS 36", "Census FIPS",
      us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK", "state", "36")])
 
