@@ -204,6 +204,11 @@ case("caps", "CT: clothing of $1,000.00 exactly at 6.35 %", "Conn. Gen. Stat. 12
 case("caps", "CT: jewelry over $5,000 at 7.75 % on the whole price ($5,000.01 -> 387.50)",
      "Conn. Gen. Stat. 12-408(1) luxury items; DRS SN 2011(6) (jewelry > $5,000); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
      us("CT", "06103", [("5000.01", "jewelry")], city="Hartford"), total_tax="387.50")
+case("dates", "CT general rate 6 % on 2011-06-30, before 2011 Conn. Pub. Acts 6",
+     "Conn. Gen. Stat. 12-408(1); DRS Special Notice 2011(6) (general rate previously 6 %, 6.35 % from 2011-07-01)",
+     us("CT", "06103", G, date="2011-06-30", city="Hartford"), total_tax="6.00")
+case("dates", "CT general rate 6.35 % on 2011-07-01", "DRS Special Notice 2011(6)",
+     us("CT", "06103", G, date="2011-07-01", city="Hartford"), total_tax="6.35")
 case("caps", "CT: jewelry of $2,000 at 6.35 % (not the $1,000 threshold)", "DRS SN 2011(6) (jewelry: more than $5,000)",
      us("CT", "06103", [("2000.00", "jewelry")], city="Hartford"), total_tax="127.00")
 case("caps", "CT: a watch over $1,000 at 7.75 %", "DRS SN 2011(6) (handbags, luggage, umbrellas, wallets, watches > $1,000)",
