@@ -612,6 +612,15 @@ case("place of supply", "EU 2024-12-31, US seller, recorded online course (e-ser
      intl("DE", [("100.00", "online_course_recorded")], pc="10115", date="2024-12-31", seller="US"), total_tax="19.00")
 case("place of supply", "EU 2026, US seller, live online course to a German business: reverse charge", "Directive 2006/112/EC art. 44, 196",
      intl("DE", LIVE, pc="10115", date="2026-03-01", seller="US", tax_id="DE136695976"), total_tax="0.00", reason="reverse_charge")
+SCH4A = ("VATA 1994 Sch. 4A para. 14A (Finance Act 2009 Sch. 36 para. 15: B2C educational services where the activities "
+         "actually take place); the UK did not adopt Council Directive (EU) 2022/542; CJEU C-568/17 Geelen (a live course is no e-service)")
+case("place of supply", "GB 2026, US seller, live online course to a UK consumer: outside the scope of UK VAT (no 2025 change in the UK)", SCH4A,
+     intl("GB", LIVE, pc="SW1A 1AA", date="2026-03-01", seller="US", cur="GBP"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "GB 2020-12-31, German seller, live online course to a UK consumer: German VAT 16 % (art. 54(1), UK a member state)",
+     SCH4A + "; UStG 28(1) (16 % from 2020-07-01 to 2020-12-31)",
+     intl("GB", LIVE, pc="SW1A 1AA", date="2020-12-31", seller="DE", cur="GBP"), total_tax="16.00", note="place_of_supply")
+case("place of supply", "GB 2021-01-01, German seller, live online course to a UK consumer: outside the scope of UK VAT", SCH4A,
+     intl("GB", LIVE, pc="SW1A 1AA", date="2021-01-01", seller="DE", cur="GBP"), total_tax="0.00", reason="out_of_scope")
 case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
      POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
      intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
