@@ -3680,7 +3680,11 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             }
             goto overlays;
         }
-        cd = cdtfa_find(r, rname, date); /* county name for the ZIP's own region */
+        /* county name for the ZIP's own region: the county of the CDTFA city it names, unless
+         * the region is a county's unincorporated area at that area's rate ("SAN JOAQUIN" 95220
+         * at San Joaquin County's 7.75 %, not the city of San Joaquin's 7.975 % in Fresno
+         * County): then that county, whose rate the row carries */
+        cd = own && ownc && ownc->rate == row->combined && own->rate != row->combined ? ownc : own;
         if (older_city)
             res->precision = LEVY_RES_ZIP5_CITY;
     }

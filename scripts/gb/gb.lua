@@ -35,6 +35,21 @@
 -- with UK VAT (Sch. 4A: e-services and work on goods; data processing: doubt, as in eu/vat.lua).
 -- Not modelled: Sch. 4A para. 15-16 use-and-enjoyment rules (telecoms, hire of goods: no tax
 -- code); the UK's own provisions for the 2019 threshold (paragraph numbers not checked, doubt).
+--
+-- issue 19: a live online course to a consumer. VATA 1994 Sch. 4A para. 14A (inserted by Finance
+-- Act 2009 Sch. 36 para. 15, from 2010-01-01 / 2011-01-01): B2C services relating to
+-- educational activities are supplied "in the country in which the activities concerned
+-- actually take place" -- the UK's art. 54(1). A live (not automated) online course is no
+-- electronically supplied service (Sch. 4A para. 9E; HMRC forum answer 2024-02-27: "if the
+-- supplies are not digital in nature then normally the place of supply would be where the"
+-- services are performed), and the UK, outside the EU from 2021-01-01, did not take over
+-- Directive (EU) 2022/542 (streamed activities where the consumer resides, from 2025-01-01 in the
+-- EU): so before and after 2025 levy takes a live course to be given where the seller belongs
+-- (as eu/vat.lua does before 2025-01-01, doubt): a UK seller charges UK VAT, a seller belonging
+-- elsewhere (the EU included from 2021-01-01) makes a supply outside the scope of UK VAT; until
+-- 2020-12-31 an EU seller charged its own member state's VAT (art. 54(1)). A recorded course is
+-- an e-service (Sch. 4A para. 9E / Reg. 282/2011 Annex I: automated distance teaching): UK VAT
+-- for every supplier. To a business: the general rule (s. 7A(2)(a)), reverse charge as before.
 
 return {
   region = "GB",
@@ -49,6 +64,8 @@ return {
     digital_goods = "taxable", -- standard; e-publications are zero-rated since 2020-05-01 (VATA 1994 Sch 8 Group 3), not separable under this code (doubt)
     professional_services = "taxable",
     training = "taxable", -- commercial training is standard-rated; exempt only from eligible bodies (VATA Sch 9 Group 6)
+    online_course_live = "taxable", -- issue 19: standard like training (exempt only from eligible bodies, Sch 9 Group 6); where it is supplied: place_of_supply (header)
+    online_course_recorded = "taxable", -- issue 19: an electronically supplied service (automated distance teaching): standard, UK VAT for every supplier
     shipping = "taxable", -- delivery follows the goods (standard here; mixed zero-rated orders: doubt)
     clothing = "taxable", -- adult clothing standard; children's clothing zero-rated (Sch 8 Group 16) is not separable under this code
     food_grocery = "zero_rated", -- VATA 1994 Sch 8 Group 1: food zero-rated
@@ -87,6 +104,13 @@ return {
       except = { "information_services", "data_processing", "installation", "repair_services" },
       seller_regions = { "GB" }, elsewhere = "out_of_scope",
       cite = "VATA 1994 s. 7A(2)(b) (B2C: the country where the supplier belongs; HMRC VAT Notice 741A): a supplier belonging outside the UK (the EU included from 2021-01-01) makes a supply outside the scope of UK VAT" },
+    -- issue 19: a live online course to a consumer, where it is given (header)
+    { "supplier", to = "2020-12-31", codes = { "online_course_live" }, seller_regions = { "EU" },
+      elsewhere = "out_of_scope",
+      cite = "VATA 1994 Sch. 4A para. 14A (Finance Act 2009 Sch. 36 para. 15); Directive 2006/112/EC art. 54(1) while the UK was a member state: B2C educational services are supplied where the activities take place; a live online course is no e-service (CJEU C-568/17 Geelen); levy takes it to be given where the seller is established (doubt)" },
+    { "supplier", from = "2021-01-01", codes = { "online_course_live" }, seller_regions = { "GB" },
+      elsewhere = "out_of_scope",
+      cite = "VATA 1994 Sch. 4A para. 14A (Finance Act 2009 Sch. 36 para. 15): B2C educational services are supplied where the activities actually take place, taken to be where the seller belongs (doubt; HMRC forum answer 2024-02-27: not digital -> normally where performed); the UK did not adopt Directive (EU) 2022/542 (streamed activities where the consumer resides, EU from 2025-01-01)" },
   },
   selftest = {
     -- issue 19 (lawintl): the EUR 10,000 threshold until 2020-12-31, B2C professional services
@@ -130,6 +154,40 @@ return {
                   lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } } },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
                  notes = { { code = "place_of_supply" } } } },
+    -- issue 19: a live online course to a UK consumer (Sch. 4A para. 14A; header), both sides of 2021-01-01 and after 2025-01-01
+    { name = "German seller 2020-12-31: live online course to a UK consumer at the German 16 % (art. 54(1); DE's 16 % of 2020-07-01..12-31)",
+      request = { currency = "GBP", date = "2020-12-31",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "online_course_live" } } },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "German seller 2021-01-01: live online course to a UK consumer outside the scope of UK VAT",
+      request = { currency = "GBP", date = "2021-01-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "online_course_live" } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "US seller 2026 (after the EU's 2025 change, which the UK did not adopt): live online course out of scope",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "online_course_live" } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "place_of_supply" } } } },
+    { name = "UK seller 2026: live online course to a UK consumer at 20 %",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Manchester", zip_code = "M1 1AA", country = "GB" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "online_course_live" } } },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2026: recorded online course (an e-service) at the UK 20 %",
+      request = { currency = "GBP", date = "2026-03-01",
+                  ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+                  ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "online_course_recorded" } } },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
     { name = "US consultant 2026: consulting to a UK consumer out of scope",
       request = { currency = "GBP", date = "2026-03-01",
                   ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },

@@ -18,7 +18,11 @@
 -- only the ZIPs known to lie in the locality (county seats), not all of them.
 --
 -- The NYC list is every ZIP whose row in TAXRATES_ZIP5_NY202512.csv is "NEW YORK CITY" or
--- "RICHMOND" (Staten Island), i.e. the rows carrying the 4.5% city rate except Yonkers.
+-- "RICHMOND" (Staten Island), i.e. the rows carrying the 4.5% city rate except Yonkers, less
+-- the ZIPs outside the five boroughs that the table names NEW YORK CITY and levy's overlays
+-- give back to their own locality (data/us/overlays.csv): Yonkers 10704 and Nassau County's
+-- 11021, 11096 and 11581 (HUD ZIP-county crosswalk: Westchester / Nassau only), which tax
+-- clothing (Pub 718-C lists neither Yonkers nor Nassau County among the exempting localities).
 -- ZIP granularity: a ZIP that straddles a county line follows the locality listed here.
 
 local M = {}
@@ -45,8 +49,8 @@ M.localities = {
     "10306", "10307", "10308", "10309", "10310", "10311", "10312", "10313", "10314", "10451",
     "10452", "10453", "10454", "10455", "10456", "10457", "10458", "10459", "10460", "10461",
     "10462", "10463", "10464", "10465", "10466", "10467", "10468", "10469", "10470", "10471",
-    "10472", "10473", "10474", "10475", "10550", "10704", "10705", "10803", "11001", "11003",
-    "11004", "11005", "11020", "11021", "11040", "11096", "11101", "11102", "11103", "11104",
+    "10472", "10473", "10474", "10475", "10550", "10705", "10803", "11001", "11003",
+    "11004", "11005", "11020", "11040", "11101", "11102", "11103", "11104",
     "11105", "11106", "11109", "11120", "11201", "11202", "11203", "11204", "11205", "11206",
     "11207", "11208", "11209", "11210", "11211", "11212", "11213", "11214", "11215", "11216",
     "11217", "11218", "11219", "11220", "11221", "11222", "11223", "11224", "11225", "11226",
@@ -58,7 +62,7 @@ M.localities = {
     "11386", "11405", "11411", "11412", "11413", "11414", "11415", "11416", "11417", "11418",
     "11419", "11420", "11421", "11422", "11423", "11424", "11425", "11426", "11427", "11428",
     "11429", "11430", "11431", "11432", "11433", "11434", "11435", "11436", "11437", "11439",
-    "11451", "11499", "11559", "11580", "11581", "11691", "11692", "11693", "11694", "11697",
+    "11451", "11499", "11559", "11580", "11691", "11692", "11693", "11694", "11697",
   } },
   -- Putnam County: Brewster/Southeast, Carmel, Cold Spring, Garrison, Lake Peekskill,
   -- Mahopac, Mahopac Falls, Putnam Valley, Patterson. Avalara names 10512/10541 "SOMERS" and

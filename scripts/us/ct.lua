@@ -17,8 +17,10 @@ local money = require "levy.money"
 -- Per article: the unit price. Not modelled: motor vehicles over $50,000 and vessels over
 -- $100,000 (levy has no tax code for them: a vehicle's sale is taxed at registration under
 -- rules of its own in most states, which a code under `general` would answer wrongly).
--- Before 2011-07-01 no luxury rate applies (the general rate then, 6 %, is not modelled: levy
--- answers the table's 6.35 % for earlier dates).
+-- Before 2011-07-01 no luxury rate applies; the general rate then was 6 % (data/us/overlays.csv,
+-- from 1992-01-01 to 2011-06-30: 2011 Conn. Pub. Acts 6, DRS Special Notice 2011(6)). The
+-- exemptions the same act repealed on 2011-07-01 (clothing and footwear under $50,
+-- nonprescription drugs) are not modelled for earlier dates.
 local LUXURY_OVER = { clothing = "1000.00", clothing_accessories = "1000.00", jewelry = "5000.00" }
 local LUXURY_RATES = {
   { from = "2011-07-01", to = "2015-06-30", rate = "7.00" },
@@ -111,6 +113,13 @@ return common.state{
   calculate_for = { "clothing", "clothing_accessories", "jewelry", "prepared_food" }, -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
+    -- the general rate: 6 % until 2011-06-30, 6.35 % from 2011-07-01 (overlays.csv; SN 2011(6))
+    { name = "general goods 2011-06-30: 6% (before 2011 Conn. Pub. Acts 6)",
+      request = common.request("CT", "Hartford", "06103", "2011-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 2011-07-01: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2011-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "infrastructure as a service for an individual: 1% (SaaS for an individual is 6.35%)",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "iaas_paas") }, { customer = { type = "individual" } }),

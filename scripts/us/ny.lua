@@ -116,6 +116,18 @@ return common.state{
     { name = "NYC clothing $50: state, city and MCTD exempt",
       request = req("New York", "10001", "2025-12-15", { L("1", "50.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- Nassau County and Yonkers ZIPs the ZIP table names NEW YORK CITY (data/us/overlays.csv,
+    -- HUD ZIP-county crosswalk: Nassau / Westchester only; Pub 718 and 718-C): not NYC, no
+    -- local clothing exemption
+    { name = "Great Neck 11021 clothing $50: state exempt, Nassau County 4.25% + MCTD 0.375% (as Mineola 11501)",
+      request = common.request("NY", "Great Neck", "11021", "2025-12-15", { common.line("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "2.32", lines = { { tax = "2.32", taxability_reason = "partially_taxable" } } } },
+    { name = "Great Neck 11021 general $100: Nassau County's 8.625%, not NYC's 8.875%",
+      request = common.request("NY", "Great Neck", "11021", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.63" } },
+    { name = "Yonkers 10704 clothing $50: state exempt, Yonkers 4.5% + MCTD 0.375%",
+      request = common.request("NY", "Yonkers", "10704", "2025-12-15", { common.line("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "2.44", lines = { { tax = "2.44", taxability_reason = "partially_taxable" } } } },
     { name = "NYC clothing 3 x $100 (per unit under $110): exempt",
       request = req("New York", "10001", "2025-12-15", { L("1", "300.00", "3", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

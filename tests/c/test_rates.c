@@ -642,6 +642,48 @@ static void t_wide_specials(void)
             madison = 1;
         }
     CHECK(madison);
+    /* Nassau County ZIPs the table prices as New York City (11021 Great Neck, 11096 Inwood,
+     * 11581 Valley Stream; HUD crosswalk: Nassau only): Nassau's 8.625 % (Pub 718), the county
+     * tax NASSAU COUNTY 36059 and no city tax; Yonkers 10704, which the table names NEW YORK
+     * CITY, names its 4.5 % YONKERS 3684000 (overlays.csv; bench/name_checks.py found them) */
+    static const char *const nassau[] = {"11021", "11096", "11581"};
+    for (size_t i = 0; i < sizeof nassau / sizeof *nassau; i++) {
+        CHECK_EQ_INT(resolve("US", "NY", NULL, nassau[i], "2026-03-01", &res, &err), 0);
+        CHECK_EQ_INT(total(&res), 8625000);
+        int county = 0;
+        for (int k = 0; k < res.n; k++) {
+            CHECK(res.e[k].level != LEVY_LEVEL_CITY);
+            if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+                CHECK_EQ_STR(res.e[k].name, "NASSAU COUNTY");
+                CHECK_EQ_STR(res.e[k].code, "36059");
+                county = 1;
+            }
+        }
+        CHECK(county);
+    }
+    CHECK_EQ_INT(resolve("US", "NY", NULL, "10704", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8875000);
+    int yonkers = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_CITY) {
+            CHECK_EQ_STR(res.e[k].name, "YONKERS");
+            CHECK_EQ_STR(res.e[k].code, "3684000");
+            yonkers = 1;
+        }
+    CHECK(yonkers);
+    /* a ZIP-table region named as a county's unincorporated area that is also a CDTFA city of
+     * another county ("SAN JOAQUIN" 95220 Acampo at San Joaquin County's 7.75 %; the city of San
+     * Joaquin is in Fresno County at 7.975 %): the county is SAN JOAQUIN 06077, not FRESNO */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "95220", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7750000);
+    int sj = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+            CHECK_EQ_STR(res.e[k].name, "SAN JOAQUIN");
+            CHECK_EQ_STR(res.e[k].code, "06077");
+            sj = 1;
+        }
+    CHECK(sj);
     /* a tribal region whose gap is within a district's cap is not flagged here (AZ 85256 SALT
      * RIVER RESERVATION 8.05 against MARICOPA's 6.3: 1.75 points) */
     CHECK_EQ_INT(resolve("US", "AZ", NULL, "85256", "2026-03-01", &res, &err), 0);

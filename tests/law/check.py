@@ -204,6 +204,11 @@ case("caps", "CT: clothing of $1,000.00 exactly at 6.35 %", "Conn. Gen. Stat. 12
 case("caps", "CT: jewelry over $5,000 at 7.75 % on the whole price ($5,000.01 -> 387.50)",
      "Conn. Gen. Stat. 12-408(1) luxury items; DRS SN 2011(6) (jewelry > $5,000); DRS 2015 Legislative Summary (7.75 % from 2015-07-01)",
      us("CT", "06103", [("5000.01", "jewelry")], city="Hartford"), total_tax="387.50")
+case("dates", "CT general rate 6 % on 2011-06-30, before 2011 Conn. Pub. Acts 6",
+     "Conn. Gen. Stat. 12-408(1); DRS Special Notice 2011(6) (general rate previously 6 %, 6.35 % from 2011-07-01)",
+     us("CT", "06103", G, date="2011-06-30", city="Hartford"), total_tax="6.00")
+case("dates", "CT general rate 6.35 % on 2011-07-01", "DRS Special Notice 2011(6)",
+     us("CT", "06103", G, date="2011-07-01", city="Hartford"), total_tax="6.35")
 case("caps", "CT: jewelry of $2,000 at 6.35 % (not the $1,000 threshold)", "DRS SN 2011(6) (jewelry: more than $5,000)",
      us("CT", "06103", [("2000.00", "jewelry")], city="Hartford"), total_tax="127.00")
 case("caps", "CT: a watch over $1,000 at 7.75 %", "DRS SN 2011(6) (handbags, luggage, umbrellas, wallets, watches > $1,000)",
@@ -607,6 +612,15 @@ case("place of supply", "EU 2024-12-31, US seller, recorded online course (e-ser
      intl("DE", [("100.00", "online_course_recorded")], pc="10115", date="2024-12-31", seller="US"), total_tax="19.00")
 case("place of supply", "EU 2026, US seller, live online course to a German business: reverse charge", "Directive 2006/112/EC art. 44, 196",
      intl("DE", LIVE, pc="10115", date="2026-03-01", seller="US", tax_id="DE136695976"), total_tax="0.00", reason="reverse_charge")
+SCH4A = ("VATA 1994 Sch. 4A para. 14A (Finance Act 2009 Sch. 36 para. 15: B2C educational services where the activities "
+         "actually take place); the UK did not adopt Council Directive (EU) 2022/542; CJEU C-568/17 Geelen (a live course is no e-service)")
+case("place of supply", "GB 2026, US seller, live online course to a UK consumer: outside the scope of UK VAT (no 2025 change in the UK)", SCH4A,
+     intl("GB", LIVE, pc="SW1A 1AA", date="2026-03-01", seller="US", cur="GBP"), total_tax="0.00", reason="out_of_scope")
+case("place of supply", "GB 2020-12-31, German seller, live online course to a UK consumer: German VAT 16 % (art. 54(1), UK a member state)",
+     SCH4A + "; UStG 28(1) (16 % from 2020-07-01 to 2020-12-31)",
+     intl("GB", LIVE, pc="SW1A 1AA", date="2020-12-31", seller="DE", cur="GBP"), total_tax="16.00", note="place_of_supply")
+case("place of supply", "GB 2021-01-01, German seller, live online course to a UK consumer: outside the scope of UK VAT", SCH4A,
+     intl("GB", LIVE, pc="SW1A 1AA", date="2021-01-01", seller="DE", cur="GBP"), total_tax="0.00", reason="out_of_scope")
 case("place of supply", "EU 2014-12-31, French seller, SaaS to a German consumer: French VAT 20 % (supplier's member state)",
      POS_2015 + "; CGI art. 278 (20 % from 2014-01-01)",
      intl("DE", S, pc="10115", date="2014-12-31", seller="FR"), total_tax="20.00", note="place_of_supply")
@@ -807,6 +821,15 @@ case("names", "Staten Island 10301: the city tax is New York City's, not 'RICHMO
      us("NY", "10301", G, city="Staten Island"), has_jur=[("NEW YORK CITY", "city", "3651000")], no_jur="RICHMOND")
 case("names", "Virginia grocery 1 % is local, not state", "Va. Code 58.1-611.1 (state part repealed 2023-01-01), 58.1-605",
      us("VA", "23219", [("100.00", "food_grocery")], city="Richmond"), total_tax="1.00", no_level="state")
+case("names", "Great Neck 11021 (Nassau County): 8.625 %, county tax NASSAU COUNTY 36059, no New York City tax (ZIP table 8.875 % as NEW YORK CITY)",
+     "NY Pub 718: Nassau County 8.625 % (no city rates in Nassau); NY Tax Law 1107/1210 (NYC's 4.5 % only in the five boroughs); HUD ZIP-county crosswalk 2017 Q2: 11021 in 36059 only",
+     us("NY", "11021", G), total_tax="8.63", has_jur=[("NASSAU COUNTY", "county", "36059")], no_jur="NEW YORK CITY")
+case("names", "Yonkers 10704: the 4.5 % city tax is YONKERS's (3684000), not New York City's",
+     "NY Pub 718: Yonkers (city) 8.875 %; NY Tax Law 1210; Census place 3684000; HUD crosswalk 10704 in 36119 (Westchester) only",
+     us("NY", "10704", G), total_tax="8.88", has_jur=[("YONKERS", "city", "3684000")], no_jur="NEW YORK CITY")
+case("names", "Acampo 95220 (ZIP table region SAN JOAQUIN, unincorporated San Joaquin County): county SAN JOAQUIN 06077, not FRESNO",
+     "CDTFA rates 2026-01-01: San Joaquin County 7.75 %, city of San Joaquin (Fresno County) 7.975 %; HUD crosswalk 95220 in 06077 only; Census FIPS 06077",
+     us("CA", "95220", G), total_tax="7.75", has_jur=[("SAN JOAQUIN", "county", "06077")], no_jur="FRESNO")
 case("names", "New York state tax carries FIPS 36", "Census FIPS",
      us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK", "state", "36")])
 
