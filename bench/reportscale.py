@@ -7,7 +7,7 @@ Usage: bench/reportscale.py LEVY SRC DATA_DIR PORT      (levy must not run on DA
        inside `unshare -n`; DATA_DIR is a store grown by bench/storegrowth.sh / storeclone.py)
 env: RUNS (3) repeats of each request; CHECK=0 skips the sums check; CHECK_TIMEOUT (s, 600);
      EXPORT=0 skips the documents export; EXPORT_TIMEOUT (s, 1200); SKIP="name ..." requests
-     left out.
+     left out; BUDGET_MS: LEVY_LUA_TIME_MS for this levy (the cost, not cut off at the default).
 
 levy is started on DATA_DIR with no Rillet reachable (the reports read the store only) and
 waited for until no job is due. Per request (RUNS times): the HTTP status, the median wall
@@ -38,6 +38,8 @@ AUTH = {"Authorization": "Bearer " + TOKEN}
 env = dict(os.environ, LEVY_API_TOKEN=TOKEN, LEVY_RILLET_URL="http://127.0.0.1:9", LEVY_RILLET_RATE_LIMIT="0")
 for k in ("LEVY_LUA_TIME_MS", "LEVY_LUA_INSTR"):  # the defaults: what a user's levy answers
     env.pop(k, None)
+if os.environ.get("BUDGET_MS"):  # a raised budget: what a request or a job run costs when not cut off
+    env["LEVY_LUA_TIME_MS"], env["LEVY_LUA_INSTR"] = os.environ["BUDGET_MS"], "2000000000"
 log = open(os.path.join(ddir, "reportscale.log"), "ab")
 proc = subprocess.Popen([levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", ddir, "--scripts",
                          os.path.join(src, "scripts"), "--plugins", os.path.join(src, "plugins")],
