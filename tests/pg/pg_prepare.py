@@ -10,7 +10,7 @@ CAPTURE_LOG: files written by tests/pg/sql_capture.c (LD_PRELOAD, SQL_CAPTURE_LO
 levy ran, e.g.
     cc -shared -fPIC -o /tmp/sqlcap.so tests/pg/sql_capture.c -ldl
     SQL_CAPTURE_LOG=/tmp/cap.log LD_PRELOAD=/tmp/sqlcap.so build/levy test plugins
-Every distinct statement (DDL, PRAGMA, transaction control and SQLite's own catalogue left
+Every distinct statement (DDL, PRAGMA, EXPLAIN, transaction control and SQLite's own catalogue left
 out) has its `?` / `?NNN` parameters turned into `$n` and is PREPAREd with psql on a cluster
 that has every postgres/ migration applied (as pg_schema does). Prints each statement that
 does not prepare with PostgreSQL's error and the tables it names (so the owner), and exits 1
@@ -37,7 +37,7 @@ WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure", "fili
 WORKLOAD_PORT = {"filing_report": 25760, "oss_report": 32220}
 
 SKIP = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE|"
-                  r"ANALYZE|VACUUM|REINDEX|ATTACH|DETACH)\b", re.I)
+                  r"ANALYZE|VACUUM|REINDEX|ATTACH|DETACH|EXPLAIN)\b", re.I)
 
 
 def to_dollar(sql):

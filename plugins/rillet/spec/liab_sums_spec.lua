@@ -236,6 +236,36 @@ describe("liability sums kept on write", function()
     assert.equal("filing", st.check.differences[1].kind)
   end)
 
+  it("a check run takes the next month only while its budget allows (one at least)", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1, ready = 1, phase = NULL WHERE id = 1")
+    for i, d in ipairs({ "2026-01-05", "2026-02-05", "2026-03-05", "2026-04-05" }) do
+      doc("invoice", "m" .. i, d); written("invoice", "m" .. i, calc("m" .. i, "100.00", "7.25", "US-CA"))
+    end
+    local run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql)
+    -- a run whose budget is spent once a month is compared (share 0): one month a run
+    filing_sums.CHECK_BUDGET_SHARE = 0
+    filing_sums.start_check()
+    run({ payload = { op = "check" } })
+    assert.equal(1, filing_sums.check_status().check.months)
+    run({ payload = { op = "check" } })
+    assert.equal(2, filing_sums.check_status().check.months)
+    local st
+    for _ = 1, 20 do
+      st = filing_sums.check_status()
+      if st.check.state ~= "running" then break end
+      run({ payload = { op = "check" } })
+    end
+    assert.equal("ok", st.check.state)
+    assert.equal(4, st.check.months)
+    assert.equal(4, st.check.kinds.not_collected.documents)
+    -- budget to spare: three a run again
+    filing_sums.CHECK_BUDGET_SHARE = 1001
+    filing_sums.start_check()
+    run({ payload = { op = "check" } })
+    assert.equal(3, filing_sums.check_status().check.months)
+    filing_sums.CHECK_BUDGET_SHARE = 300
+  end)
+
   it("a difference seen once (a write between two reads) is read again and not reported", function()
     store.exec("UPDATE rillet_filing_state SET liab_ready = 1, ready = 1, phase = NULL WHERE id = 1")
     doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA"))
