@@ -194,6 +194,10 @@ levy_reliab_test(reliab_registered registered 120 23000)
 # EU's EUR 10,000 threshold: 422 for bad values, per connection, null resets) and B2C
 # professional services at the supplier's place (a US consultant: out_of_scope). Ports 30200-30249.
 levy_reliab_test(reliab_eu_threshold eu_threshold 120 30200)
+# Issue 19, mandatory delivery (ship19): the seller setting pickup_offered (IL 130.415, FL
+# 12A-1.045(3)(a)): a ship-only seller's delivery taxed, one offering pick-up's not; 422 for bad
+# values, per connection, null resets. Ports 31300-31399.
+levy_reliab_test(reliab_pickup pickup 120 31300)
 # Issue 19, Quebec QST under the specified registration system: customer.qst_number, setting
 # qc_qst_regime, notes qst_registrant / qst_number_invalid.
 levy_reliab_test(reliab_qst_specified qst_specified 120 15100)

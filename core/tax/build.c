@@ -29,6 +29,7 @@ int levy_tax_rule_new_treatment(levy_tax_rule_build *b)
     memset(&b->treat[i], 0, sizeof b->treat[i]);
     b->treat[i].below = b->treat[i].above = -1;
     b->treat[i].business = b->treat[i].individual = -1;
+    b->treat[i].pickup = b->treat[i].ship_only = -1;
     return i;
 }
 

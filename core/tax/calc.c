@@ -643,6 +643,12 @@ static int follow_kind(const levy_tax_request *req, const levy_tax_decision *d, 
     if (!r || !d->on[g])
         return 0;
     int t = levy_tax_rule_at(r, levy_tax_rule_treatment(r, req->meta[i].tax_code), req->date);
+    /* a row by the seller's delivery (pickup_offered / ship_only) may follow the goods in
+     * either branch (IL, FL: a mandatory delivery is part of the goods' price) */
+    for (int n = 0; t >= 0 && r->treat[t].kind == LEVY_TREAT_BY_PICKUP && n < LEVY_TAX_MAX_DEPTH;
+         n++)
+        t = levy_tax_rule_at(r, req->pickup_offered ? r->treat[t].pickup : r->treat[t].ship_only,
+                             req->date);
     if (t < 0)
         return 0;
     int k = r->treat[t].kind;
@@ -756,6 +762,13 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
         /* the treatment for the customer's type (an absent branch is taxable) */
         int next = d->customer_type == LEVY_CUSTOMER_INDIVIDUAL ? tr->individual : tr->business;
         return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
+    }
+    case LEVY_TREAT_BY_PICKUP: {
+        /* the treatment for the seller's delivery (setting pickup_offered): a charge the buyer
+         * can avoid by collecting the goods, or a mandatory one (an absent branch is taxable) */
+        int next = req->pickup_offered ? tr->pickup : tr->ship_only;
+        /* at the same depth: a branch may follow the goods (not a threshold's branch) */
+        return apply_treatment(req, d, r, next, "", li, g, depth, p, err);
     }
     default:
         return rule_error(p, err, tr->text ? tr->text : "rule taxability: unknown treatment table");

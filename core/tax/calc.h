@@ -86,6 +86,8 @@ enum levy_tax_treat_kind {
     LEVY_TREAT_DATED,         /* a dated row { T, from =, to = }: T within [from, to], else
                                * the next row (chain through `next`), else the rule's default */
     LEVY_TREAT_BY_CUSTOMER,   /* { business =, individual = }: by the customer's type */
+    LEVY_TREAT_BY_PICKUP,     /* { pickup_offered =, ship_only = }: by the seller's setting
+                               * pickup_offered (levy_tax_request.pickup_offered; issue 19) */
     LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
 };
 
@@ -102,6 +104,8 @@ typedef struct levy_tax_treatment {
     int inner, next;  /* DATED: the row's treatment; the next row of the list (-1: none) */
     int business;     /* BY_CUSTOMER: the treatment index for a business (-1: taxable) */
     int individual;   /* BY_CUSTOMER: the treatment index for an individual (-1: taxable) */
+    int pickup;       /* BY_PICKUP: the treatment when the seller offers pick-up (-1: taxable) */
+    int ship_only;    /* BY_PICKUP: the treatment when it only ships (-1: taxable) */
 } levy_tax_treatment;
 
 typedef struct levy_tax_code_row {
@@ -317,6 +321,11 @@ struct levy_tax_request {
      * 58(2)) and charges its own member state's VAT (setting eu_below_threshold = "yes",
      * opts.eu_below_threshold); 0: the customer's member state's (the default). */
     int below_threshold;
+    /* The seller lets customers collect the goods (setting pickup_offered = "yes",
+     * opts.pickup_offered), so a separately stated delivery charge is one the buyer can avoid;
+     * 0: it only ships (the default), delivery is mandatory (IL 86 Ill. Adm. Code 130.415,
+     * FL Rule 12A-1.045(3)(a); docs/rules.md section 2 "Shipping"). */
+    int pickup_offered;
 };
 
 struct levy_tax_decision {

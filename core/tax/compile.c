@@ -64,6 +64,8 @@ static const row_field threshold_row[] = {
     {"above", RF_BRANCH, .at = AT(above)}};
 static const row_field customer_row[] = {{"business", RF_BRANCH, .at = AT(business)},
                                          {"individual", RF_BRANCH, .at = AT(individual)}};
+static const row_field pickup_row[] = {{"pickup_offered", RF_BRANCH, .at = AT(pickup)},
+                                       {"ship_only", RF_BRANCH, .at = AT(ship_only)}};
 
 /* The row kinds of a treatment table, tried in this order: the first whose key is there. */
 static const struct row_kind {
@@ -78,6 +80,8 @@ static const struct row_kind {
     {"threshold", LEVY_TREAT_THRESHOLD, 4, threshold_row},
     {"business", LEVY_TREAT_BY_CUSTOMER, 2, customer_row},
     {"individual", LEVY_TREAT_BY_CUSTOMER, 2, customer_row},
+    {"pickup_offered", LEVY_TREAT_BY_PICKUP, 2, pickup_row},
+    {"ship_only", LEVY_TREAT_BY_PICKUP, 2, pickup_row},
 };
 
 #define OOM (-2) /* out of memory, through the recursion */

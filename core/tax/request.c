@@ -814,7 +814,10 @@ int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, siz
             0 ||
         /* the seller below the EU's EUR 10,000 cross-border threshold (setting
          * eu_below_threshold, docs/rules.md section 2 "Place of supply"): "yes" or "no" */
-        read_regime(in, "eu_below_threshold", "yes", "no", &req->below_threshold, msg, cap) != 0)
+        read_regime(in, "eu_below_threshold", "yes", "no", &req->below_threshold, msg, cap) != 0 ||
+        /* the seller lets customers collect the goods (setting pickup_offered, docs/rules.md
+         * section 2 "Shipping"): "yes" or "no" (the default: it only ships) */
+        read_regime(in, "pickup_offered", "yes", "no", &req->pickup_offered, msg, cap) != 0)
         return -1;
     if (in->field(in, "rounding") == LEVY_IN_STRING && strcmp(in->text(in, &len), "document") == 0)
         req->document_rounding = 1;

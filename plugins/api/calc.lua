@@ -155,6 +155,9 @@ function M.build_opts(request, cid)
   -- the seller under the EU's EUR 10,000 cross-border threshold (issue 19; docs/rules.md
   -- section 2, "Place of supply"): its own member state's VAT
   if settings.eu_below_threshold == "yes" then opts.eu_below_threshold = "yes" end
+  -- customers can collect the goods (issue 19; docs/rules.md section 2, "Shipping"): a
+  -- separately stated delivery charge is avoidable (IL, FL: exempt); else mandatory (taxable)
+  if settings.pickup_offered == "yes" then opts.pickup_offered = "yes" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

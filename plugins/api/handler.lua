@@ -58,7 +58,8 @@
 --   api.connection_settings_changed {connection_id}
 --       -> a subscriber answers the bulk re-check it started, {id, documents, state}; the PUT
 --       answer carries the first as `requeue` (GET /v1/bulk/{id}).
---   api.settings_changed {key}: a global tax setting changed (default_customer_type); a
+--   api.settings_changed {key}: a global tax setting changed (default_customer_type,
+--       pickup_offered); a
 --       connector re-checks every connection's documents and answers its bulk run
 --   api.customer_data_changed {} : where tax ids and exemptions are read from changed.
 --   These change events are emitted inside the store.transaction that saves the change
@@ -334,6 +335,7 @@ local function settings_public(cid)
     ca_gst_regime = s.ca_gst_regime,
     qc_qst_regime = s.qc_qst_regime,
     eu_below_threshold = s.eu_below_threshold,
+    pickup_offered = s.pickup_offered,
     certificate_max_bytes = s.certificate_max_bytes,
   }
 end
@@ -355,6 +357,10 @@ local function put_settings(req)
     local r
     if now.default_customer_type ~= old.default_customer_type then
       r = requeue("api.settings_changed", { key = "default_customer_type" })
+    elseif now.pickup_offered ~= old.pickup_offered then
+      -- delivery avoidable or mandatory (issue 19): IL's and FL's documents with delivery; one
+      -- re-check of every document covers them (and any region change made with it)
+      r = requeue("api.settings_changed", { key = "pickup_offered" })
     elseif now.ca_gst_regime ~= old.ca_gst_regime then
       r = requeue("api.region_changed", { code = "CA" })
     elseif now.qc_qst_regime ~= old.qc_qst_regime then
@@ -388,7 +394,8 @@ local function conn_settings_public(cid)
 end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
-local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true, eu_below_threshold = true }
+local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true, eu_below_threshold = true,
+                       pickup_offered = true }
 
 -- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
 -- as null (or a blank seller_address) goes back to the global value.

@@ -111,7 +111,7 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
                           ca_gst_regime = true, qc_qst_regime = true, certificate_max_bytes = true,
-                          eu_below_threshold = true }
+                          eu_below_threshold = true, pickup_offered = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
 -- not established in Canada, and a connection whose seller address is in Canada charges
@@ -121,7 +121,9 @@ M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_t
                       sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                       webhook_silent_minutes = true,
                       -- a subsidiary is its own supplier: its own EU threshold (issue 19)
-                      eu_below_threshold = true }
+                      eu_below_threshold = true,
+                      -- each subsidiary ships from its own place: its own pick-up (issue 19)
+                      pickup_offered = true }
 
 -- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
@@ -235,6 +237,11 @@ function M.settings(body)
   -- consumers elsewhere in the EU; "no" (the default; also a seller that opted under art.
   -- 59c(3)) the customer's. docs/rules.md section 2, "Place of supply".
   word_setting(errs, changes, body, "eu_below_threshold", "yes", "no", true)
+  -- pickup_offered (issue 19): "yes" when customers can collect the goods instead of paying for
+  -- delivery, so a separately stated delivery charge is one the buyer can avoid (exempt in IL, FL:
+  -- 86 Ill. Adm. Code 130.415, Rule 12A-1.045(3)); "no" (the default: most online sellers only
+  -- ship) makes delivery mandatory and part of the taxable price there. docs/rules.md "Shipping".
+  word_setting(errs, changes, body, "pickup_offered", "yes", "no", true)
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)
   int_setting(errs, changes, body, "certificate_max_bytes", 1024, 67108864, " (64 MiB)")

@@ -35,10 +35,12 @@ return common.state{
     -- (pick-up possible) is not taxable. Mandatory delivery (issue 19, sourced): 12A-1.045(3)(a) --
     -- "the purchaser cannot elect to avoid the charge ... subject to tax, even if separately stated";
     -- Example (3)(b)2.: a mail-order company shipping every order F.O.B. destination for a charge
-    -- by weight and distance: the charge is taxable. The law is settled; what levy cannot see is
-    -- whether the seller offers pick-up: it assumes it does (exempt). A ship-only seller's delivery
-    -- is taxable: a seller setting is needed (not modelled).
-    shipping = "exempt",
+    -- by weight and distance: the charge is taxable. Which applies is the seller setting
+    -- pickup_offered (docs/rules.md section 2, "Shipping"): "yes" exempt; "no" (the default: it
+    -- only ships) the charge is part of the sales price of the goods it delivers, so it follows
+    -- them: taxed with taxable goods, not with exempt ones (s. 212.02(16) F.S.: "sales price"
+    -- includes delivery charges of the property sold), a mixed shipment by price (doubt).
+    shipping = { pickup_offered = "exempt", ship_only = "follows_goods" },
   },
   calculate_for = common.codes(ITEM_CODES), -- calculate acts on these lines only
   calculate = calculate,
@@ -53,9 +55,17 @@ return common.state{
     { name = "SaaS subscription: exempt",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "shipping with taxable goods: exempt",
+    { name = "shipping with taxable goods, seller offering pick-up (pickup_offered yes): exempt",
+      pickup_offered = "yes",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, mandatory delivery (Rule 12A-1.045(3)(a), Example (3)(b)2.): a ship-only seller
+    { name = "shipping with taxable goods, ship-only seller (the default): taxed at 7 %",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.70", lines = { { tax = "7.00" }, { tax = "0.70", taxability_reason = "standard_rated" } } } },
+    { name = "shipping of groceries, ship-only seller: exempt with the goods",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: exempt",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

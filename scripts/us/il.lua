@@ -115,9 +115,12 @@ return common.state{
     -- no way to receive the goods without paying them (no pick-up option, no free delivery) -- IDOR
     -- Q&A 144 ("Are shipping and handling charges taxable?"), Kean v. Wal-Mart Stores, Inc., 235 Ill.
     -- 2d 351 (2009): an internet seller's shipping charges were part of the taxable selling price.
-    -- levy cannot see whether the seller offers pick-up and assumes it does (exempt); a ship-only
-    -- seller's delivery is taxable: a seller setting is needed (not modelled).
-    shipping = "exempt",
+    -- Which applies is the seller setting pickup_offered (docs/rules.md section 2, "Shipping"):
+    -- "yes" (customers can collect the goods: the charge is avoidable) exempt; "no" (the default:
+    -- it only ships) the charge is part of the goods' selling price, so it follows the goods: taxed
+    -- with taxable goods, exempt with exempt ones (130.415(a): gross receipts from the sale of the
+    -- property), a mixed shipment by price (levy's allocation; the regulation names none: doubt).
+    shipping = { pickup_offered = "exempt", ship_only = "follows_goods" },
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
   },
   -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
@@ -133,6 +136,18 @@ return common.state{
     local_tax.apply(ctx, CHICAGO_AMUSEMENT)
   end,
   selftest = {
+    -- issue 19, mandatory delivery (86 Ill. Adm. Code 130.415; Kean v. Wal-Mart): both values of
+    -- the seller setting pickup_offered
+    { name = "ship-only seller (pickup_offered no, the default): delivery of taxable goods taxed at 10.25 %",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "11.29", lines = { { tax = "10.25" }, { tax = "1.04", taxability_reason = "standard_rated" } } } },
+    { name = "seller offering pick-up: separately stated delivery exempt",
+      pickup_offered = "yes",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "10.25", lines = { { tax = "10.25" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "ship-only seller: delivery of exempt goods (custom software on media) exempt",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "custom_software"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "optional software maintenance sold separately: exempt (canned software is taxable)",
       request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),
@@ -261,9 +276,6 @@ return common.state{
     { name = "SaaS in Chicago, customer exempt: nothing",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "saas") }, { customer = { exempt = true } }),
       expect = { total_tax = "0.00", lines = { { taxability_reason = "customer_exempt" } } } },
-    { name = "shipping with taxable goods: exempt",
-      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
-      expect = { total_tax = "10.25", lines = { { tax = "10.25" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: exempt",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -927,6 +927,23 @@ async function main() {
     assert(st && st.eu_below_threshold === 'no', 'API shows ' + JSON.stringify(st && st.eu_below_threshold));
   });
 
+  await check('settings: pick-up (issue 19, mandatory delivery) defaults to no, saved as yes, and back', async () => {
+    await page.locator('#settings-form').waitFor();
+    assert((await page.locator('#pickup-offered').inputValue()) === 'no', 'default ' + await page.locator('#pickup-offered').inputValue());
+    await page.getByLabel('Customers can pick up', { exact: true }).selectOption('yes');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    let st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.pickup_offered === 'yes', 'API shows ' + JSON.stringify(st && st.pickup_offered));
+    const bad = await http('PUT', base + '/v1/settings', { pickup_offered: 'maybe' }, auth);
+    assert(bad.status === 422 && /pickup_offered/.test(bad.text), 'bad value: ' + bad.status + ' ' + bad.text.slice(0, 200));
+    await page.getByLabel('Customers can pick up', { exact: true }).selectOption('no');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.pickup_offered === 'no', 'API shows ' + JSON.stringify(st && st.pickup_offered));
+  });
+
   await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
     label = 'settings';
     await page.getByRole('button', { name: 'Create key' }).click();

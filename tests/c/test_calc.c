@@ -1071,6 +1071,69 @@ static void t_shipping(void)
 end:;
 }
 
+/* Mandatory delivery (issue 19, IL 130.415 / FL 12A-1.045(3)(a)): shipping = { pickup_offered =
+ * "exempt", ship_only = "follows_goods" } picks the branch by the seller's setting
+ * (req.pickup_offered); the ship_only branch follows the goods like a row of its own, also
+ * when the delivery line comes first. Texas 78701 rates. */
+static const levy_tax_treatment pick_treat[] = {
+    {.kind = LEVY_TREAT_BY_PICKUP, .below = -1, .above = -1, .pickup = 1, .ship_only = 2},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FOLLOWS, .below = -1, .above = -1},
+    /* 3: training = { pickup_offered = "exempt" } (ship_only absent: taxable) */
+    {.kind = LEVY_TREAT_BY_PICKUP, .below = -1, .above = -1, .pickup = 1, .ship_only = -1},
+};
+static const levy_tax_code_row pick_codes[] = {
+    {"shipping", 0}, {"food_grocery", 1}, {"training", 3}};
+static const levy_tax_rule pick_rule = {.region = "US-TX",
+                                        .sourcing = LEVY_SOURCING_DESTINATION,
+                                        .reverse_charge = LEVY_RC_NONE,
+                                        .has_calculate = 0,
+                                        .ncodes = 3,
+                                        .codes = pick_codes,
+                                        .ntreat = 4,
+                                        .treat = pick_treat};
+
+static void t_pickup(void)
+{
+    fixture f;
+    /* ship-only (the default): the delivery of taxable goods is taxed */
+    ship_setup(&f, &pick_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.83");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_STANDARD);
+    /* pick-up offered: the same delivery is exempt */
+    ship_setup(&f, &pick_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.req.pickup_offered = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    /* ship-only, exempt goods: the delivery follows them, exempt */
+    ship_setup(&f, &pick_rule, "100.00", "food_grocery");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    /* ship-only, mixed, the delivery first: decided after the goods, 25 % of $20 -> 0.41 */
+    ship_setup(&f, &pick_rule, "20.00", "shipping");
+    add_line(&f, "100.00", "general");
+    add_line(&f, "300.00", "food_grocery");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.41");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    /* an absent branch is taxable */
+    ship_setup(&f, &pick_rule, "100.00", "training");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "8.25");
+    ship_setup(&f, &pick_rule, "100.00", "training");
+    f.req.pickup_offered = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.00");
+end:;
+}
+
 /* Taxability with dates (issue 19): a dated row list picks the row whose window holds the
  * document date; no row: the rule's default row (or the built-in fallback). Texas 78701. */
 static const levy_tax_treatment dated_treat[] = {
@@ -1811,6 +1874,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"local_tax", t_local_tax},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
+                                  {"pickup", t_pickup},
                                   {"dated", t_dated},
                                   {"calc_for", t_calc_for},
                                   {"ctx_values", t_ctx_values},

@@ -209,6 +209,14 @@ static void t_kinds(void)
     CHECK_EQ_INT(b.treat[i].kind, LEVY_TREAT_BY_CUSTOMER);
     CHECK_EQ_INT(b.treat[i].business, -1);
     CHECK_EQ_INT(b.treat[b.treat[i].individual].kind, LEVY_TREAT_EXEMPT);
+    /* a delivery table (issue 19, setting pickup_offered): its branches (absent: -1) */
+    i = compile1(&b, T(F("pickup_offered", S("exempt")), F("ship_only", S("follows_goods"))));
+    CHECK_EQ_INT(b.treat[i].kind, LEVY_TREAT_BY_PICKUP);
+    CHECK_EQ_INT(b.treat[b.treat[i].pickup].kind, LEVY_TREAT_EXEMPT);
+    CHECK_EQ_INT(b.treat[b.treat[i].ship_only].kind, LEVY_TREAT_FOLLOWS);
+    i = compile1(&b, T(F("ship_only", S("taxable"))));
+    CHECK_EQ_INT(b.treat[i].kind, LEVY_TREAT_BY_PICKUP);
+    CHECK_EQ_INT(b.treat[i].pickup, -1);
     /* the first kind whose key is there wins: reduced before rate */
     i = compile1(&b, T(F("rate", S("1")), F("reduced", S("k"))));
     CHECK_EQ_INT(b.treat[i].kind, LEVY_TREAT_REDUCED);

@@ -151,8 +151,27 @@ case("shipping", "NY: delivery of exempt clothing (NYC, under $110) exempt", "Ta
      us("NY", "10001", [("50.00", "clothing"), ("10.00", "shipping")], city="New York"), total_tax="0.00")
 case("shipping", "WA: delivery of taxable goods taxed in full", "RCW 82.08.010(1)(a) (selling price includes delivery), RCW 82.08.145",
      us("WA", "98101", [("100.00", "general"), ("10.00", "shipping")], city="Seattle"), line_taxable={2: "10.00"})
-case("shipping", "FL: separately stated, avoidable delivery not taxed", "Rule 12A-1.045(3) F.A.C.",
-     us("FL", "33130", [("100.00", "general"), ("10.00", "shipping")], city="Miami"), line_tax={2: "0.00"})
+
+
+# Mandatory delivery (issue 19, ship19; seller setting pickup_offered): a delivery charge the buyer
+# cannot avoid (the seller offers no pick-up) is part of the taxable price in IL and FL; one it can
+# avoid, separately stated, is not. The default is a ship-only seller.
+def pickup(b):
+    b["_settings"] = {"pickup_offered": "yes"}
+    return b
+
+
+case("shipping", "FL: separately stated, avoidable delivery not taxed (seller offers pick-up)", "Rule 12A-1.045(3) F.A.C.",
+     pickup(us("FL", "33130", [("100.00", "general"), ("10.00", "shipping")], city="Miami")), line_tax={2: "0.00"})
+case("shipping", "FL: mandatory delivery (ship-only seller) taxed even if separately stated, 7 % on $10",
+     "Rule 12A-1.045(3)(a) F.A.C. (purchaser cannot elect to avoid the charge), Example (3)(b)2. (mail-order F.O.B. destination)",
+     us("FL", "33130", [("100.00", "general"), ("10.00", "shipping")], city="Miami"), line_tax={2: "0.70"})
+case("shipping", "IL: mandatory delivery by an internet seller part of the taxable selling price (Chicago 60601)",
+     "86 Ill. Adm. Code 130.415(d); Kean v. Wal-Mart Stores, Inc., 235 Ill. 2d 351 (2009); IDOR Q&A 144",
+     us("IL", "60601", [("100.00", "general"), ("10.00", "shipping")], city="Chicago"), line_taxable={2: "10.00"})
+case("shipping", "IL: separately contracted delivery the buyer can avoid (pick-up offered) not taxed",
+     "86 Ill. Adm. Code 130.415(d); Kean v. Wal-Mart Stores, Inc., 235 Ill. 2d 351 (2009)",
+     pickup(us("IL", "60601", [("100.00", "general"), ("10.00", "shipping")], city="Chicago")), line_tax={2: "0.00"})
 case("shipping", "VA: separately stated transportation charges exempt", "Va. Code 58.1-609.5(3)",
      us("VA", "23219", [("100.00", "general"), ("10.00", "shipping")], city="Richmond"), line_tax={2: "0.00"})
 case("shipping", "MS: delivery with taxable goods is gross proceeds", "35 Miss. Admin. Code Pt. 4, 4-02-03-100",

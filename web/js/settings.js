@@ -108,6 +108,13 @@
       h('option', { value: 'yes', text: 'Yes: below EUR 10,000 of cross-border EU consumer sales, charge my own country\'s VAT' }));
     if (entity) euThr.insertBefore(h('option', { value: '', text: 'Default (' + (st.eu_below_threshold === 'yes' ? 'yes' : 'no') + ')' }), euThr.firstChild);
     euThr.value = entity && !own.eu_below_threshold ? '' : (st.eu_below_threshold === 'yes' ? 'yes' : 'no');
+    /* issue 19: can customers collect the goods instead of paying for delivery? (IL, FL tax a
+       delivery charge the buyer cannot avoid); per entity too: each ships from its own place */
+    var pickup = h('select', { name: 'pickup_offered', id: 'pickup-offered' },
+      h('option', { value: 'no', text: 'No: I only ship (delivery is part of the price)' }),
+      h('option', { value: 'yes', text: 'Yes: customers can collect the goods instead of paying for delivery' }));
+    if (entity) pickup.insertBefore(h('option', { value: '', text: 'Default (' + (st.pickup_offered === 'yes' ? 'yes' : 'no') + ')' }), pickup.firstChild);
+    pickup.value = entity && !own.pickup_offered ? '' : (st.pickup_offered === 'yes' ? 'yes' : 'no');
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -124,6 +131,9 @@
       h('fieldset', { id: 'eu-threshold' }, h('legend', { text: 'EU cross-border threshold' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller established in one EU country. Below EUR 10,000 a year (this year and last) of digital services and distance sales of goods to consumers in other EU countries, you charge your own country\'s VAT on them (Directive 2006/112/EC art. 59c; from 2019 for digital services, from July 2021 for goods too). Choose No once you pass it, or if you opted to charge the customer\'s country. levy cannot see your turnover: it follows this setting.' }),
         L.field({ label: 'Below the EU threshold', input: euThr, field: 'eu_below_threshold' })),
+      h('fieldset', { id: 'pickup' }, h('legend', { text: 'Shipping' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Some states (Illinois, Florida) tax a separately stated delivery charge when the customer cannot avoid it, that is when you offer no pick-up: then it is part of the price of the goods and taxed with them. Most online sellers only ship: No. Choose Yes if every customer may collect the goods instead; the delivery charge is then not taxed there. Saving recalculates your documents.' }),
+        L.field({ label: 'Customers can pick up', input: pickup, field: 'pickup_offered' })),
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
         h('div', { class: 'grid2' }, cdFields)),
@@ -157,8 +167,10 @@
         if (!ctype.value) body.default_customer_type = null;
         if (!sweep.value.trim()) body.sweep_interval_minutes = null;
         body.eu_below_threshold = euThr.value || null;
+        body.pickup_offered = pickup.value || null;
       } else {
         body.eu_below_threshold = euThr.value;
+        body.pickup_offered = pickup.value;
       }
       if (!entity) {
         /* customer_data is organisation-wide (Rillet's customers are not per subsidiary) */

@@ -862,6 +862,17 @@ local function check_treatment(t, where)
     local e = (t.business ~= nil and check_treatment(t.business, where .. ".business")) or
               (t.individual ~= nil and check_treatment(t.individual, where .. ".individual"))
     if e then return e end
+  elseif t.pickup_offered ~= nil or t.ship_only ~= nil then
+    -- by the seller's delivery (issue 19, setting pickup_offered; docs/rules.md "Shipping"):
+    -- an absent branch is taxable
+    for k in pairs(t) do
+      if k ~= "pickup_offered" and k ~= "ship_only" and k ~= "cite" then
+        return fmt("%s: a delivery table has only pickup_offered and ship_only, not %s", where, tostring(k))
+      end
+    end
+    local e = (t.pickup_offered ~= nil and check_treatment(t.pickup_offered, where .. ".pickup_offered")) or
+              (t.ship_only ~= nil and check_treatment(t.ship_only, where .. ".ship_only"))
+    if e then return e end
   else
     return where .. ": unknown treatment table"
   end
@@ -1072,7 +1083,8 @@ function H.selftest(region)
     local name = c.name or fmt("#%d", i)
     local res, err = tax.calculate(c.request, { all_regions = true, rule = r, seller = c.seller,
                                                 ca_gst_regime = c.ca_gst_regime, qc_qst_regime = c.qc_qst_regime,
-                                                eu_below_threshold = c.eu_below_threshold })
+                                                eu_below_threshold = c.eu_below_threshold,
+                                                pickup_offered = c.pickup_offered })
     if not res then
       local m = type(err) == "table" and (tostring(err.message) .. (err.details and err.details[1] and (" (" .. tostring(err.details[1].field) .. ": " .. tostring(err.details[1].message) .. ")") or "")) or tostring(err)
       fail(file, 0, fmt("selftest '%s' failed: %s", name, m))

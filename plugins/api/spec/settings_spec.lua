@@ -22,6 +22,7 @@ describe("two-word settings", function()
     { "ca_gst_regime", "simplified", "normal", true },
     { "qc_qst_regime", "specified", "regular", true },
     { "eu_below_threshold", "yes", "no", true },
+    { "pickup_offered", "yes", "no", true },
   }
   it("take either word", function()
     for _, w in ipairs(WORDS) do

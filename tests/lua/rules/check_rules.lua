@@ -1153,6 +1153,13 @@ local function run(rules, rule, test)
       end
       if treat == nil then treat = r.taxability.default or "taxable" end
       treat = dated_at(treat, req.date, r)
+      -- { pickup_offered =, ship_only = }: the seller's setting pickup_offered (docs/rules.md
+      -- section 2, "Shipping"; a test says pickup_offered = "yes"), default ship_only; an absent
+      -- branch is taxable, a follows_goods branch follows the goods like a row of its own
+      if type(treat) == "table" and (treat.pickup_offered ~= nil or treat.ship_only ~= nil) then
+        if test.pickup_offered == "yes" then treat = treat.pickup_offered else treat = treat.ship_only end
+        treat = dated_at(treat == nil and "taxable" or treat, req.date, r)
+      end
       local line = { id = l.id, index = i, tax_code = code, tax_code_parent = parent, amount = l.amount, quantity = l.quantity or "1",
                      tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
       line.unit_amount = unit_amount(line.amount, line.quantity)
