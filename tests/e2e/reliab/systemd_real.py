@@ -51,11 +51,13 @@ NS = ["--pid", "--fork", "--mount", "--uts", "--ipc", "--cgroup", "--mount-proc"
 # unshare when this test dies, however (Popen's preexec): a killed test leaves no manager behind
 KILL_CHILD = ["--kill-child=SIGKILL"]
 
-# PID 1 of the namespaces: private mounts, then exec systemd. $1 the test's directory (not
-# under /tmp, which becomes a fresh tmpfs here), $2 the systemd binary.
+# PID 1 of the namespaces: private mounts, then exec systemd. $1 the test's directory, $2 the
+# systemd binary, $3 the build directory, $4 the source tree. The three are bound under
+# /run/levy-test (VIEW below) before /tmp and /var/tmp become fresh tmpfs: the unit's
+# PrivateTmp= hides the manager's /tmp from levy too, so a tree that lives under /tmp (a CI clone
+# in /tmp/levy-ci) must reach levy at a path outside it.
 BOOT = r"""#!/bin/sh
 set -e
-T=$1
 mount --make-rprivate /
 mount --bind /proc/sys /proc/sys
 mount -o remount,bind,ro /proc/sys
@@ -63,6 +65,11 @@ mount --bind /sys /sys
 mount -o remount,bind,ro /sys
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/levy-test/t /run/levy-test/build /run/levy-test/src
+mount --bind "$3" /run/levy-test/build
+mount --bind "$4" /run/levy-test/src
+mount --bind "$1" /run/levy-test/t
+T=/run/levy-test/t
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 mount --bind "$T/var-lib" /var/lib
@@ -75,6 +82,17 @@ echo levy-test > /run/systemd/container
 exec env -i container=levy-test SYSTEMD_UNIT_PATH="$T/units" "$2" --system --unit=levy-test.target \
     --log-level=info --log-target=journal
 """
+
+# host path -> the path the manager and levy see it at (BOOT's binds); the test dir first (it
+# lies inside the build directory)
+VIEW = []
+
+
+def view(path):
+    for host, seen in VIEW:
+        if path == host or path.startswith(host + "/"):
+            return seen + path[len(host):]
+    return path
 
 # The targets a service with default dependencies needs, empty: nothing of the host's boot runs.
 TARGETS = ("sysinit", "basic", "shutdown", "network-online", "sockets", "levy-test")
@@ -210,16 +228,16 @@ def prepare(t, port):
     with open(os.path.join(SRC, "core", "dist", "levy.service")) as f:
         shipped = f.read()
     env_file = os.path.join(t, "levy.env")
-    unit = shipped.replace("/usr/bin/levy", LEVY).replace("/etc/levy/levy.env", env_file)
+    unit = shipped.replace("/usr/bin/levy", view(LEVY)).replace("/etc/levy/levy.env", view(env_file))
     check("the shipped unit names /usr/bin/levy and /etc/levy/levy.env (test self-check)",
-          "ExecStart=" + LEVY + " serve" in unit and "EnvironmentFile=-" + env_file in unit, unit[:400])
+          "ExecStart=" + view(LEVY) + " serve" in unit and "EnvironmentFile=-" + view(env_file) in unit, unit[:400])
     write(os.path.join(units, "levy.service"), unit)
     plugins, scripts = os.path.join(t, "plugins"), os.path.join(t, "scripts")
     shutil.copytree(os.path.join(SRC, "plugins"), plugins)
     shutil.copytree(os.path.join(SRC, "scripts"), scripts)
     # what an operator writes into /etc/levy/levy.env; systemd (root) reads it, levy never does
-    write(env_file, "LEVY_LISTEN=127.0.0.1:%d\nLEVY_PLUGINS=%s\nLEVY_SCRIPTS=%s\n" % (port, plugins, scripts),
-          0o600)
+    write(env_file, "LEVY_LISTEN=127.0.0.1:%d\nLEVY_PLUGINS=%s\nLEVY_SCRIPTS=%s\nLEVY_DATA=%s\n"
+          % (port, view(plugins), view(scripts), view(os.path.join(SRC, "data"))), 0o600)
     write(os.path.join(t, "boot.sh"), BOOT, 0o755)
     return scripts
 
@@ -232,7 +250,7 @@ class Manager:
         self.log = open(os.path.join(t, "manager.log"), "w")
         self.p = subprocess.Popen(
             ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec unshare "$@"', "sh", cg] + NS + KILL_CHILD +
-            [os.path.join(t, "boot.sh"), t, SYSTEMD], stdout=self.log, stderr=subprocess.STDOUT,
+            [os.path.join(t, "boot.sh"), t, SYSTEMD, os.path.dirname(LEVY), SRC], stdout=self.log, stderr=subprocess.STDOUT,
             preexec_fn=harness.pdeathsig_preexec(9))
         self.pid1 = None
 
@@ -285,11 +303,12 @@ class Manager:
 
 def main():
     cg = preflight()
-    # under the build dir, not /tmp: the namespace gets a /tmp of its own; 0755 so that the
-    # levy user reaches its plugins, scripts and settings
+    # under the build dir (levy sees it at /run/levy-test/t: BOOT); 0755 so that the levy user
+    # reaches its plugins, scripts and settings
     build = os.path.dirname(LEVY)
     t = tempfile.mkdtemp(prefix="systemd-real-", dir=build)
     os.chmod(t, 0o755)
+    VIEW[:] = [(t, "/run/levy-test/t"), (build, "/run/levy-test/build"), (SRC, "/run/levy-test/src")]
     m = env = None
     try:
         port = free_port(PORT_BASE, 50)
@@ -430,7 +449,7 @@ def main():
         newer = os.path.join(t, "rates-src", "TAXRATES_ZIP5_TX202603.csv")
         write(newer, text.replace(old_row, "TX,78701,AUSTIN,0.085000,0.062500,0.000000,0.012500,0.010000,0"))
         data = os.path.join(t, "var-lib", "levy")
-        write(os.path.join(data, "rates-sources.conf"), "source %s format=avalara\n" % newer, 0o600)
+        write(os.path.join(data, "rates-sources.conf"), "source %s format=avalara\n" % view(newer), 0o600)
         os.chown(os.path.join(data, "rates-sources.conf"), os.stat(data).st_uid, os.stat(data).st_gid)
         # and the Rillet simulator (a plain process beside the namespaces) for the connector below
         env = common.Env(LEVY, SRC, t, free_port(PORT_BASE + 50, 40), port, invoices=2)
