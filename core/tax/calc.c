@@ -966,11 +966,13 @@ int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const cha
 static int pos_lists(const levy_tax_pos_row *row, const char *code)
 {
     const char *parent = levy_tax_code_parent(code);
+    /* the first byte before strcmp (issue 21: every line of an EU answer asks) */
     for (int i = 0; i < row->nexcept; i++)
-        if (strcmp(row->except[i], code) == 0)
+        if (row->except[i][0] == code[0] && strcmp(row->except[i], code) == 0)
             return 0;
     for (int i = 0; i < row->ncodes; i++)
-        if (strcmp(row->codes[i], code) == 0 || (parent && strcmp(row->codes[i], parent) == 0))
+        if ((row->codes[i][0] == code[0] && strcmp(row->codes[i], code) == 0) ||
+            (parent && row->codes[i][0] == parent[0] && strcmp(row->codes[i], parent) == 0))
             return 1;
     return 0;
 }
