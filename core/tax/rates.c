@@ -3918,8 +3918,9 @@ static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t d
     const eu_period *best = NULL;
     for (size_t i = 0; i < r->neu; i++) {
         const eu_period *p = &r->eu[i];
-        if (strcmp(p->country, res->country) == 0 && p->from <= date &&
-            (!best || p->from > best->from))
+        /* the first byte before strcmp: ~170 periods scanned per EU answer (issue 21) */
+        if (p->country[0] == res->country[0] && strcmp(p->country, res->country) == 0 &&
+            p->from <= date && (!best || p->from > best->from))
             best = p;
     }
     if (!best)
