@@ -405,7 +405,11 @@ int levy_vm_gc_idle_step(levy_vm *vm)
     /* One basic step: (2^STEPSIZE / 16) * STEPMUL units of work (lgc.c incstep), then the
      * automatic collector waits for 2^STEPSIZE more bytes. In the pause it begins a cycle. */
     uint64_t freed = vm->freed;
+    /* the idle step is small (LEVY_VM_GC_IDLE_STEPMUL / _STEPSIZE: a request that arrives
+     * during it waits for it), the automatic one inside calls larger (vm.h); 0 keeps the pause */
+    lua_gc(vm->L, LUA_GCINC, 0, LEVY_VM_GC_IDLE_STEPMUL, LEVY_VM_GC_IDLE_STEPSIZE);
     lua_gc(vm->L, LUA_GCSTEP, 0);
+    lua_gc(vm->L, LUA_GCINC, 0, LEVY_VM_GC_STEPMUL, LEVY_VM_GC_STEPSIZE);
     if (vm->freed != freed) {
         /* glibc keeps small freed chunks in its fast bins and merges them all (malloc_consolidate)
          * on the next allocation of 1 kB or more: after a sweep step that is the next request's

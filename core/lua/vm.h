@@ -54,17 +54,26 @@ typedef struct levy_vm_limits {
  * collector"): its cycles are run by the event loop when nothing else is ready
  * (levy_vm_gc_idle_step), one begun once the heap is LEVY_VM_GC_IDLE_AT % of what it held
  * after the last; the automatic collector, run by allocations inside calls, begins one only at
- * LEVY_VM_GC_PAUSE % (Lua's default 200) and takes small steps (one per 2^STEPSIZE bytes
- * allocated, Lua's 8 KB; each 2^STEPSIZE / 16 * STEPMUL = 1,024 units of work, ~1,000 objects
- * swept or slots marked, where Lua's 100 gives 51,200), so a loop that never idles still
- * collects, more slowly (the heap then reaches ~3x its live size). The idle collector begins
+ * LEVY_VM_GC_PAUSE % (Lua's default 200) and takes smaller steps than Lua's (one per
+ * 2^STEPSIZE = 8 KB allocated, as Lua's; each 2^STEPSIZE / 16 * STEPMUL = 10,240 units of work,
+ * ~10,000 objects swept or slots marked, where Lua's 100 gives 51,200), so a loop that never
+ * idles still collects in time. STEPMUL 1 / STEPSIZE 14 (1,024 units per 16 KB) was too slow
+ * for a saturated loop: at c=50 the EU and mixed body sets' p99 rose from ~7 ms to 30-50 ms and
+ * their rate fell 9-19 % (a heap that outgrew the collector, then long collections); Lua's
+ * 100 / 13 brought back the open loop's 80 %-of-max tail (p99 34 ms vs the peer's 11). 20 / 13:
+ * c=50 euvat 20.7k req/s p99 5.3 ms, mixed 18.6k p99 5.6 ms (bench/README.md "the idle
+ * collector's automatic steps"). The idle collector begins
  * earlier than Lua's pause so that its cycles end before the automatic one would begin: under
  * the soak's mix, beginning at 200 % with the pause at 300 held a Lua heap of 2.5-6.4 MB and
  * RSS +8 % over the last 90 s, against 1.9-3.9 MB with Lua's collector alone. */
 #define LEVY_VM_GC_IDLE_AT 150
 #define LEVY_VM_GC_PAUSE 200
-#define LEVY_VM_GC_STEPMUL 1
-#define LEVY_VM_GC_STEPSIZE 14
+#define LEVY_VM_GC_STEPMUL 20
+#define LEVY_VM_GC_STEPSIZE 13
+/* One idle step (levy_vm_gc_idle_step): 2^14 / 16 * 1 = 1,024 units of work, ~0.5 M
+ * instructions at most, what a request arriving during it waits for. */
+#define LEVY_VM_GC_IDLE_STEPMUL 1
+#define LEVY_VM_GC_IDLE_STEPSIZE 14
 /* An allocation above glibc's small bins and tcache (1,032 bytes) and below its mmap threshold */
 #define LEVY_VM_GC_MERGE_BYTES 4096
 /* Threads of finished calls kept for reuse per VM (levy_vm_thread_give). */
