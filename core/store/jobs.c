@@ -439,6 +439,31 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
 }
 
 /* levy_jobs_revive inside the caller's transaction. */
+/* The job ids statement s selects (column 0), read to the end into *ids (malloc'd, the
+ * caller frees it, also on an error) and *count, s released: the ids are changed after the
+ * read, never while a statement over the jobs table is open. */
+static int collect_ids(levy_store *st, levy_stmt *s, char (**ids)[LEVY_JOB_ID_MAX], int *count,
+                       levy_err *err)
+{
+    int cap = 0, src, rc = LEVY_OK;
+    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *nb = realloc(*ids, (size_t)cap * sizeof **ids);
+            if (!nb) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                break;
+            }
+            *ids = nb;
+        }
+        snprintf((*ids)[(*count)++], LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
+    }
+    levy_store_release(st, s);
+    if (rc == LEVY_OK && src != LEVY_OK)
+        rc = src;
+    return rc;
+}
+
 static int revive_one(levy_store *st, const char *id, int64_t now, char queued[LEVY_JOB_ID_MAX],
                       levy_err *err)
 {
@@ -571,22 +596,7 @@ int levy_jobs_revive_all(levy_store *st, const char *kind, int64_t since_ms, int
     levy_stmt_bind_int64(s, 1, since_ms);
     bind_text_or_null(s, 2, kind);
     char(*ids)[LEVY_JOB_ID_MAX] = NULL;
-    int cap = 0, src;
-    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *nb = realloc(ids, (size_t)cap * sizeof *ids);
-            if (!nb) {
-                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-                break;
-            }
-            ids = nb;
-        }
-        snprintf(ids[count++], LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
-    }
-    levy_store_release(st, s);
-    if (rc == LEVY_OK && src != LEVY_OK)
-        rc = src;
+    rc = collect_ids(st, s, &ids, &count, err);
     for (int i = 0; rc == LEVY_OK && i < count; i++)
         rc = revive_one(st, ids[i], now, NULL, err);
     free(ids);
@@ -619,22 +629,7 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
         goto done;
     }
     char(*ids)[LEVY_JOB_ID_MAX] = NULL;
-    int cap = 0, src;
-    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *nb = realloc(ids, (size_t)cap * sizeof *ids);
-            if (!nb) {
-                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-                break;
-            }
-            ids = nb;
-        }
-        snprintf(ids[count++], LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
-    }
-    levy_store_release(st, s);
-    if (rc == LEVY_OK && src != LEVY_OK)
-        rc = src;
+    rc = collect_ids(st, s, &ids, &count, err);
     for (int i = 0; rc == LEVY_OK && i < count; i++) {
         rc = transition(st,
                         "UPDATE jobs SET state='queued', updated_at=?1, "
