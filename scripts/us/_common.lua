@@ -206,6 +206,22 @@ function M.taxed_lines(ctx, match)
   return out
 end
 
+-- The state entry of every taxed line with tax code `code` at `rate` (a percentage string)
+-- on dates from `from` (nil: always): a state's own rate for a kind of sale, e.g. meals taxed
+-- above the general rate (CT, DC, ME, VT).
+function M.state_rate_for(ctx, code, rate, from)
+  if not M.date_on_or_after(ctx.date, from) then
+    return
+  end
+  for _, line in ipairs(M.taxed_lines(ctx, function(l) return l.tax_code == code end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.level == "state" then
+        t.percentage = rate
+      end
+    end
+  end
+end
+
 -- The magnitude of a line's unit price: a credit (negative amount) mirrors the sale it
 -- refunds, and the engine applies per-unit windows (unit_from, unit_to) to |amount|.
 function M.unit_magnitude(line)

@@ -45,15 +45,7 @@ local MEALS_FROM = "2019-10-01"
 local MEALS_RATE = "7.35"
 
 local function calculate(ctx)
-  if common.date_on_or_after(ctx.date, MEALS_FROM) then
-    for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
-      for _, t in ipairs(line.taxes) do
-        if t.level == "state" then
-          t.percentage = MEALS_RATE
-        end
-      end
-    end
-  end
+  common.state_rate_for(ctx, "prepared_food", MEALS_RATE, MEALS_FROM)
   local lux = luxury_rate(ctx.date)
   if lux == nil then
     return

@@ -38,16 +38,7 @@ local MEALS_FROM = "1994-09-28"
 local MEALS_RATE = "10.00"
 
 local function calculate(ctx)
-  if not common.date_on_or_after(ctx.date, MEALS_FROM) then
-    return
-  end
-  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
-    for _, t in ipairs(line.taxes) do
-      if t.level == "state" then
-        t.percentage = MEALS_RATE
-      end
-    end
-  end
+  common.state_rate_for(ctx, "prepared_food", MEALS_RATE, MEALS_FROM)
 end
 
 return common.state{

@@ -17,16 +17,7 @@ local PREPARED_FOOD_FROM = "2013-10-01"
 local PREPARED_FOOD_RATE = "8.00"
 
 local function calculate(ctx)
-  if not common.date_on_or_after(ctx.date, PREPARED_FOOD_FROM) then
-    return
-  end
-  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
-    for _, t in ipairs(line.taxes) do
-      if t.level == "state" then
-        t.percentage = PREPARED_FOOD_RATE
-      end
-    end
-  end
+  common.state_rate_for(ctx, "prepared_food", PREPARED_FOOD_RATE, PREPARED_FOOD_FROM)
 end
 
 return common.state{

@@ -22,13 +22,7 @@ local common = require "_common"
 local MEALS_RATE = "9.00"
 
 local function calculate(ctx)
-  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "prepared_food" end)) do
-    for _, t in ipairs(line.taxes) do
-      if t.level == "state" then
-        t.percentage = MEALS_RATE
-      end
-    end
-  end
+  common.state_rate_for(ctx, "prepared_food", MEALS_RATE)
 end
 
 return common.state{
