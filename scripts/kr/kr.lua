@@ -117,6 +117,16 @@ return {
       },
       expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } },
                  notes = { { code = "tax_id_invalid" } } } },
+    { name = "foreign seller, business customer whose number has a wrong check digit (116-82-00277; NTS weights 1,3,7,1,3,7,1,3,5, core/tax/taxid.c): charged, note tax_id_invalid",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "116-82-00277", exempt = false },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } },
+                 notes = { { code = "tax_id_invalid" } } } },
     { name = "seller established here, business customer: domestic tax charged",
       request = {
         currency = "KRW", date = "2026-03-01",

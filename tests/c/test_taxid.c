@@ -188,9 +188,22 @@ static const vec vectors[] = {
     {"AU", "ABN 51 824 753 556", LEVY_TAXID_VALID, "51824753556"},
     {"NZ", "GST 49-091-850", LEVY_TAXID_VALID, "49091850"},
     {"AU", "ACN 51 824 753 556", LEVY_TAXID_INVALID_FORMAT, NULL},
-    /* format-only countries */
+    /* JP: corporate numbers checked, other T-numbers format only; SG: format only */
+    /* not a corporate number: format only */
     {"JP", "T1234567890123", LEVY_TAXID_VALID, "T1234567890123"},
-    {"JP", "1234567890123", LEVY_TAXID_INVALID_FORMAT, NULL},
+    /* corporate numbers (MOF Ordinance No. 70 of 2014 art. 2): the NTA's own, the worked example of
+     * the check-digit formula, and the Japan Federation of Certified Public Tax Accountants'
+     * Associations' T-number (Wikipedia "Corporate Number", table of the three numbers) */
+    {"JP", "7000012050002", LEVY_TAXID_VALID, "7000012050002"},
+    {"JP", "7000012050003", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"JP", "6000012050002", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"JP", "7123456789012", LEVY_TAXID_VALID, "7123456789012"},
+    {"JP", "7123456789013", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"JP", "T7010705000725", LEVY_TAXID_VALID, "T7010705000725"},
+    {"JP", "0123456789012", LEVY_TAXID_INVALID_FORMAT, NULL},
+    {"JP", "T123456789012", LEVY_TAXID_INVALID_FORMAT, NULL},
+    /* 12 digits: a My Number, not a tax id */
+    {"JP", "123456789012", LEVY_TAXID_INVALID_FORMAT, NULL},
     {"SG", "M90312345A", LEVY_TAXID_VALID, "M90312345A"},
     {"SG", "200012345X", LEVY_TAXID_VALID, "200012345X"},
     {"SG", "ABC", LEVY_TAXID_INVALID_FORMAT, NULL},
@@ -238,8 +251,16 @@ static const vec vectors[] = {
     {"ZA", "4123456789", LEVY_TAXID_VALID, "4123456789"}, /* SARS VAT shape */
     {"ZA", "5123456789", LEVY_TAXID_INVALID_FORMAT, NULL},
     {"KR", "116-82-00276", LEVY_TAXID_VALID, "1168200276"},
+    {"KR", "116-82-00277", LEVY_TAXID_INVALID_CHECKSUM, NULL},
     {"KR", "101-82-13065", LEVY_TAXID_VALID, "1018213065"},
-    {"KR", "100-82-13065", LEVY_TAXID_INVALID_FORMAT, NULL}, /* office code below 101 */
+    {"KR", "101-82-13066", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"KR", "211-86-08983", LEVY_TAXID_VALID, "2118608983"},
+    /* 9th digit: its floor(d*5/10) term */
+    {"KR", "211-86-08993", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"KR", "134-86-72683", LEVY_TAXID_VALID, "1348672683"},
+    {"KR", "134-86-72684", LEVY_TAXID_INVALID_CHECKSUM, NULL},
+    {"KR", "206-18-12345", LEVY_TAXID_INVALID_CHECKSUM, NULL}, /* a placeholder, not a number */
+    {"KR", "100-82-13065", LEVY_TAXID_INVALID_FORMAT, NULL},   /* office code below 101 */
     {"KR", "116-00-00276", LEVY_TAXID_INVALID_FORMAT, NULL},
     {"TR", "4540536920", LEVY_TAXID_VALID, "4540536920"},
     {"TR", "4540536921", LEVY_TAXID_INVALID_CHECKSUM, NULL},
@@ -353,6 +374,13 @@ static void t_foreign_prefix(void)
     CHECK_EQ_STR(r.country, "FR");
     /* checksum flag: verified vs format only */
     CHECK_EQ_INT(levy_taxid_check("DE", "DE136695976", &r), LEVY_TAXID_VALID);
+    CHECK_EQ_INT(r.checksum, 1);
+    CHECK_EQ_INT(levy_taxid_check("JP", "T7000012050002", &r), LEVY_TAXID_VALID);
+    CHECK_EQ_INT(r.checksum, 1); /* a company's T-number: its corporate number checked */
+    CHECK_EQ_INT(levy_taxid_check("JP", "T7000012050003", &r), LEVY_TAXID_VALID);
+    CHECK_EQ_INT(r.checksum, 0); /* may be a sole proprietor's: no published check digit */
+    CHECK(r.detail != NULL && strstr(r.detail, "sole proprietor") != NULL);
+    CHECK_EQ_INT(levy_taxid_check("KR", "116-82-00276", &r), LEVY_TAXID_VALID);
     CHECK_EQ_INT(r.checksum, 1);
     CHECK_EQ_INT(levy_taxid_check("SG", "M90312345A", &r), LEVY_TAXID_VALID);
     CHECK_EQ_INT(r.checksum, 0);

@@ -419,6 +419,16 @@ case("reverse charge", "GB: an EIN ('12-3456789') is no UK VAT number: 20 % and 
      intl("GB", S, pc="SW1A 1AA", tax_id="12-3456789", seller="US", cur="GBP"), total_tax="20.00", note="tax_id_invalid")
 case("reverse charge", "AU: an ABN with a wrong check digit: GST charged and a note", "ATO 'Format of the ABN' (mod 89 check)",
      intl("AU", S, tax_id="51824753557", seller="US", cur="AUD"), total_tax="10.00", note="tax_id_invalid")
+case("reverse charge", "KR: a business registration number with a wrong check digit (116-82-00277): VAT charged and a note",
+     "NTS business registration number check digit (weights 1,3,7,1,3,7,1,3,5; core/tax/taxid.c c_kr cites its sources); "
+     "VAT Act art. 52, 53-2 (reverse charge only for a business)",
+     intl("KR", [("10000", "saas")], tax_id="116-82-00277", seller="US", cur="KRW"), total_tax="1000", note="tax_id_invalid")
+case("reverse charge", "JP: a corporate number with a wrong check digit (7000012050003): JCT charged and a note",
+     "MOF Ordinance No. 70 of 2014 (corporate number) art. 2 check digit; Consumption Tax Act art. 4(1), 5(1)",
+     intl("JP", [("10000", "saas")], tax_id="7000012050003", seller="US", cur="JPY"), total_tax="1000", note="tax_id_invalid")
+case("reverse charge", "JP: the NTA's own corporate number given without T (7000012050002): reverse charge",
+     "MOF Ordinance No. 70 of 2014 art. 2 (check digit); NTA corporate number 7000012050002; Consumption Tax Act art. 4(1), 5(1)",
+     intl("JP", [("10000", "saas")], tax_id="7000012050002", seller="US", cur="JPY"), total_tax="0", reason="reverse_charge")
 case("reverse charge", "CH: German seller (registered in CH) to a Swiss business: 8.1 %", "MWSTG Art. 45 para. 1 lit. a (acquisition tax only for unregistered suppliers)",
      intl("CH", S, pc="8001", tax_id="CHE-116.281.710 MWST", seller="DE", cur="CHF"), total_tax="8.10")
 case("countries", "IN B2C SaaS (OIDAR): IGST 18 %", "IGST Act s. 14; Notification 1/2017-IT (Rate)",
