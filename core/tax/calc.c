@@ -1136,6 +1136,22 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                              rerr.message);
         return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
     }
+    /* a date outside levy's rate history of a jurisdiction (issue 19; overlay op=unknown): the
+     * answer carries the rate levy knows from the next day it knows one and says that it does
+     * not know that day's */
+    if (d->res.history_from) {
+        char from[11], asked[11], pct[32], msg[LEVY_TAX_NOTE_MAX];
+        levy_tax_date_fmt(from, d->res.history_from);
+        levy_tax_date_fmt(asked, req->date);
+        levy_tax_fmt_percent(pct, d->res.history_rate);
+        snprintf(msg, sizeof msg,
+                 "levy does not know the rate of %s (%s) in force on %s: its dated rates of it "
+                 "resume on %s; this answer uses the rate levy knows from that day, %s %%, which "
+                 "may not be the rate of the day asked for (data/us/overlays.csv)",
+                 d->res.history_name ? d->res.history_name : "?",
+                 levy_tax_level_name(d->res.history_level), asked, from, pct);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN, msg);
+    }
     /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
      * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
      * Büsingen) counts as that country for the rules and the reverse-charge comparison. */

@@ -451,6 +451,10 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
 #define LEVY_TAX_NOTE_CERT_EXPIRED "exemption_certificate_expired"
 /* issue 19: a rule's place_of_supply placed lines at the seller's address */
 #define LEVY_TAX_NOTE_PLACE_OF_SUPPLY "place_of_supply"
+/* levy does not know a jurisdiction's rate on the date asked for (data/us/overlays.csv op
+ * unknown): the answer uses the rate levy knows from the next day it knows one, and says so
+ * (issue 19) */
+#define LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN "rate_history_unknown"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge

@@ -122,8 +122,11 @@ typedef struct nat_row {
 
 /* add: a jurisdiction; set: the rate of that level; name (issue 19, names that file correctly):
  * the entry of that level at exactly that rate is this jurisdiction (a county-wide district the
- * ZIP table names after a tax region: "GRANDVIEW HEIGHTS (SPECIAL)" is COTA's 1 %) */
-enum { OVERLAY_ADD = 1, OVERLAY_SET = 2, OVERLAY_NAME = 3 };
+ * ZIP table names after a tax region: "GRANDVIEW HEIGHTS (SPECIAL)" is COTA's 1 %); unknown
+ * (issue 19, dates outside levy's rate history): levy does not know that level's rate on these
+ * dates (the row's effective_to is the last such day): the level gets the row's rate, the one
+ * levy knows from the next day, and the answer says so (levy_tax_resolution.history_from) */
+enum { OVERLAY_ADD = 1, OVERLAY_SET = 2, OVERLAY_NAME = 3, OVERLAY_UNKNOWN = 4 };
 typedef struct overlay_row {
     char st[3];
     uint32_t zfrom, zto;

@@ -835,6 +835,17 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
     return load_rate_rows(r, path, text, names, 8, load_national_row, vintage_out, rows, err);
 }
 
+/* The day after yyyymmdd d (a valid date). */
+static int32_t next_day(int32_t d)
+{
+    static const int ml[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = (int)(d / 10000), m = (int)(d / 100 % 100), dd = (int)(d % 100);
+    int n = ml[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    if (dd < n)
+        return d + 1;
+    return m < 12 ? y * 10000 + (m + 1) * 100 + 1 : (y + 1) * 10000 + 101;
+}
+
 /* The columns of the overlay table (its error messages name the ZIP columns). */
 static const char *const overlay_cols[] = {"state",        "zip_from", "zip_to",   "level",
                                            "jurisdiction", "op",       "rate_pct", "effective_from",
@@ -875,8 +886,10 @@ static int load_overlays_row(levy_rates *r, const csv_table *tab, const csv_row 
         o.op = OVERLAY_SET;
     else if (strcmp(row->f[col[5]], "name") == 0)
         o.op = OVERLAY_NAME;
+    else if (strcmp(row->f[col[5]], "unknown") == 0)
+        o.op = OVERLAY_UNKNOWN;
     else
-        return ROWERR("%s:%d: op must be add, set or name", path, lineno);
+        return ROWERR("%s:%d: op must be add, set, name or unknown", path, lineno);
     int trc = rate_tail(r, tab, row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
                         &o.from, &o.to, &o.name, err);
     if (trc != LEVY_OK)
@@ -3827,6 +3840,12 @@ overlays:
             continue;
         }
         use_table(res, table_of(r, "us-overlays"));
+        if (o->op == OVERLAY_UNKNOWN && !res->history_from) {
+            res->history_from = next_day(o->to);
+            res->history_name = P(r, o->name);
+            res->history_level = o->level;
+            res->history_rate = o->rate;
+        }
         if (o->op == OVERLAY_ADD) {
             levy_tax_entry *e =
                 add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);

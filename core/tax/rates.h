@@ -86,6 +86,13 @@ typedef struct levy_tax_resolution {
      * rates), its source and vintage and that date; stale_source NULL when none */
     const char *stale_source, *stale_vintage;
     int32_t stale_after;
+    /* issue 19: levy does not know a jurisdiction's rate on the date asked for (an overlay row
+     * op=unknown, data/us/overlays.csv): the next day it knows it (yyyymmdd; 0 when none), that
+     * jurisdiction and level, and the rate the answer used (the one known from that day) */
+    int32_t history_from;
+    const char *history_name;
+    int history_level;
+    int64_t history_rate;
 } levy_tax_resolution;
 
 typedef struct levy_rates_table {

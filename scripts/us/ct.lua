@@ -18,7 +18,10 @@ local money = require "levy.money"
 -- $100,000 (levy has no tax code for them: a vehicle's sale is taxed at registration under
 -- rules of its own in most states, which a code under `general` would answer wrongly).
 -- Before 2011-07-01 no luxury rate applies; the general rate then was 6 % (data/us/overlays.csv,
--- from 1992-01-01 to 2011-06-30: 2011 Conn. Pub. Acts 6, DRS Special Notice 2011(6)). The
+-- from 1991-10-01 to 2011-06-30: 2011 Conn. Pub. Acts 6, DRS Special Notice 2011(6); the cut from
+-- 8 % on 1991-10-01, Hartford Courant 1991-10-02), 8 % from 1990-01-01 to 1991-09-30 (raised
+-- from 7.5 % in June 1989, Education Week 1989-06-14; the day in 1989 not found), and before
+-- 1990-01-01 levy does not know it (op unknown: the 8 % and the note rate_history_unknown). The
 -- exemptions the same act repealed on 2011-07-01 (clothing and footwear under $50,
 -- nonprescription drugs) are not modelled for earlier dates.
 local LUXURY_OVER = { clothing = "1000.00", clothing_accessories = "1000.00", jewelry = "5000.00" }
@@ -109,6 +112,18 @@ return common.state{
     { name = "general goods 2011-06-30: 6% (before 2011 Conn. Pub. Acts 6)",
       request = common.request("CT", "Hartford", "06103", "2011-06-30", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 1991-09-30: 8% (before the 1991 income tax act's cut)",
+      request = common.request("CT", "Hartford", "06103", "1991-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 1991-10-01: 6% (Hartford Courant 1991-10-02)",
+      request = common.request("CT", "Hartford", "06103", "1991-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "general goods 1990-01-01: 8%, the first day of levy's CT history",
+      request = common.request("CT", "Hartford", "06103", "1990-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00" } },
+    { name = "general goods 1989-12-31: not known to levy: the 8% of 1990 and a note",
+      request = common.request("CT", "Hartford", "06103", "1989-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", notes = { { code = "rate_history_unknown" } } } },
     { name = "general goods 2011-07-01: 6.35%",
       request = common.request("CT", "Hartford", "06103", "2011-07-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },

@@ -3,9 +3,14 @@
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
 -- The general rate (D.C. Code 47-2002(a)) with dates, as rows of data/us/overlays.csv:
---   5.75 % from 1995-01-01 to 2009-09-30: 5.75 % since 1994 (Tax Foundation 2013-09-20, its
---       table of D.C. rates 1965-2013: 6 % 1981-1993, 5.75 % from 1994; the day in 1994 was not
---       found, so the row starts 1995-01-01 and 1994 stays at the table's 6 %: doubt) until
+--   not known before 1982-01-01 (op unknown: levy answers its earliest known 6 % with the note
+--       rate_history_unknown; Tax Foundation: 5 % in 1973-1980, 6 % from 1981, days not found);
+--   6 % from 1982-01-01 to 1993-09-30 (Tax Foundation 2013-09-20, its table of D.C. rates
+--       1965-2013: 6 % in the years 1981-1993; the table gives years, not days, so the row stops
+--       at the start of fiscal year 1994, the first day a budget could have moved the rate);
+--   not known from 1993-10-01 to 1994-12-31 (op unknown: the day the rate went to 5.75 % was
+--       not found; levy answers 5.75 %, the rate it knows from 1995-01-01, and the note);
+--   5.75 % from 1995-01-01 to 2009-09-30: 5.75 % since 1994 (Tax Foundation 2013-09-20) until
 --       the FY2010 Budget Support Act (Act 18-207, D.C.B. 18-443) raised it to 6 % from
 --       2009-10-01 (Sales Tax Institute 2009-11-08; Washington Post 2009-09-30 "The sales tax
 --       jumps to 6 percent from 5.75 percent"); rows of overlays.csv;
@@ -32,7 +37,7 @@ local common = require "_common"
 -- was unchanged by the general-rate steps of 2009, 2013 and 2018 (Tax Foundation 2013-09-20:
 -- "The 10 percent meals tax ... will not change"; zip2tax 2013: restaurant categories not
 -- changed) and is in the current Code. From 1994-09-28 (the 1 % tax's start) levy applies it;
--- before, the table's rate. Doubt: the 9 % of (a)(3) was found only in today's Code and the
+-- before, the general rate (in 1994 not known to levy: the note rate_history_unknown). Doubt: the 9 % of (a)(3) was found only in today's Code and the
 -- 2013 sources, not dated earlier; nor is the 7 % general rate of 2026-10-01 said to reach it.
 local MEALS_FROM = "1994-09-28"
 local MEALS_RATE = "10.00"
@@ -101,9 +106,25 @@ return common.state{
     { name = "prepared food 1994-09-28: 10% (47-2002.02 in force)",
       request = common.request("DC", "Washington", "20001", "1994-09-28", { common.line("1", "100.00", "1", "prepared_food") }),
       expect = { total_tax = "10.00" } },
-    { name = "prepared food 1994-09-27: the table's rate (before the 1% tax)",
+    { name = "prepared food 1994-09-27: the general rate (before the 1% tax), not known that day: 5.75% and a note",
       request = common.request("DC", "Washington", "20001", "1994-09-27", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "5.75", notes = { { code = "rate_history_unknown" } } } },
+    -- issue 19: the rate history's ends (overlays.csv rows op set/unknown; header)
+    { name = "general rate 1981-12-31: before levy's history: the 6% of 1982 and a note",
+      request = common.request("DC", "Washington", "20001", "1981-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", notes = { { code = "rate_history_unknown" } } } },
+    { name = "general rate 1982-01-01: 6% (Tax Foundation table)",
+      request = common.request("DC", "Washington", "20001", "1982-01-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00" } },
+    { name = "general rate 1993-09-30: 6%",
+      request = common.request("DC", "Washington", "20001", "1993-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "general rate 1993-10-01: the day of the 5.75% not known: 5.75% and a note",
+      request = common.request("DC", "Washington", "20001", "1993-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75", notes = { { code = "rate_history_unknown" } } } },
+    { name = "general rate 1994-12-31: 5.75% and a note",
+      request = common.request("DC", "Washington", "20001", "1994-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.75", notes = { { code = "rate_history_unknown" } } } },
     { name = "prepared food, credit: -10.00",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "-100.00", "1", "prepared_food") }),
       expect = { total_tax = "-10.00" } },

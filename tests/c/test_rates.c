@@ -181,6 +181,30 @@ static void t_overlays(void)
     CHECK_EQ_INT(total(&res), 9250000);
     CHECK_EQ_INT(resolve("US", "TN", "Nashville", "37201", "2025-02-01", &res, &err), 0);
     CHECK_EQ_INT(total(&res), 9750000);
+    /* op unknown (issue 19): days levy has no rate for get the rate known from the next day it
+     * has one, and the resolution says which day that is (the note rate_history_unknown) */
+    CHECK_EQ_INT(resolve("US", "CT", "Hartford", "06103", "1989-12-31", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8000000);
+    CHECK_EQ_INT(res.history_from, 19900101); /* the day after 1989-12-31: a new year */
+    CHECK_EQ_STR(res.history_name, "CONNECTICUT");
+    CHECK_EQ_INT(res.history_level, LEVY_LEVEL_STATE);
+    CHECK_EQ_INT(res.history_rate, 8000000);
+    CHECK_EQ_INT(resolve("US", "CT", "Hartford", "06103", "1990-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8000000);
+    CHECK_EQ_INT(res.history_from, 0);
+    CHECK_EQ_INT(resolve("US", "CT", "Hartford", "06103", "1991-10-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6000000);
+    CHECK_EQ_INT(resolve("US", "DC", "Washington", "20001", "1994-02-28", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 5750000);
+    CHECK_EQ_INT(res.history_from, 19950101);
+    CHECK_EQ_INT(resolve("US", "DC", "Washington", "56901", "1981-06-30", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6000000);
+    CHECK_EQ_INT(res.history_from, 19820101);
+    CHECK_EQ_INT(resolve("US", "DC", "Washington", "20001", "1993-09-30", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6000000);
+    CHECK_EQ_INT(res.history_from, 0);
+    CHECK_EQ_INT(resolve("US", "CT", "Hartford", "06103", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.history_from, 0);
     /* op name (issue 19, names that file correctly): a county-wide district the ZIP table names
      * after a tax region gets its own name; the rate stays the table's */
     static const struct {

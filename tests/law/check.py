@@ -226,6 +226,19 @@ case("caps", "CT: jewelry over $5,000 at 7.75 % on the whole price ($5,000.01 ->
 case("dates", "CT general rate 6 % on 2011-06-30, before 2011 Conn. Pub. Acts 6",
      "Conn. Gen. Stat. 12-408(1); DRS Special Notice 2011(6) (general rate previously 6 %, 6.35 % from 2011-07-01)",
      us("CT", "06103", G, date="2011-06-30", city="Hartford"), total_tax="6.00")
+case("dates", "CT general rate 8 % on 1991-09-30, before the cut of the 1991 income tax act",
+     "Hartford Courant 1991-10-02 'Sales-tax Cut Is Small Consolation For Many' ('lowered from 8 percent to 6 percent', Tuesday 1991-10-01); Education Week 1989-06-14 (7.5 -> 8 cents)",
+     us("CT", "06103", G, date="1991-09-30", city="Hartford"), total_tax="8.00")
+case("dates", "CT general rate 6 % on 1991-10-01", "Hartford Courant 1991-10-02 (the 6 % from Tuesday 1991-10-01)",
+     us("CT", "06103", G, date="1991-10-01", city="Hartford"), total_tax="6.00")
+case("dates", "CT on 1989-06-01: levy does not know the rate (7.5 % or 8 %, the day not found): says so",
+     "Education Week 1989-06-14 (7.5 % raised to 8 % by the June 1989 package, day not given); an answer for a day levy has no rate for says so",
+     us("CT", "06103", G, date="1989-06-01", city="Hartford"), note="rate_history_unknown")
+case("dates", "DC general rate 6 % in 1990", "Tax Foundation 2013-09-20, table of D.C. sales tax rates 1965-2013 (6 % 1981-1993)",
+     us("DC", "20001", G, date="1990-06-01", city="Washington"), total_tax="6.00")
+case("dates", "DC in 1994: the day of the step to 5.75 % not known: says so",
+     "Tax Foundation 2013-09-20 (6 % through 1993, 5.75 % in 1994; years, not days)",
+     us("DC", "20001", G, date="1994-06-01", city="Washington"), note="rate_history_unknown")
 case("dates", "CT general rate 6.35 % on 2011-07-01", "DRS Special Notice 2011(6)",
      us("CT", "06103", G, date="2011-07-01", city="Hartford"), total_tax="6.35")
 case("caps", "CT: jewelry of $2,000 at 6.35 % (not the $1,000 threshold)", "DRS SN 2011(6) (jewelry: more than $5,000)",
