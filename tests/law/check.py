@@ -306,6 +306,15 @@ case("caps", "VT prepared food: 9 % meals and rooms tax, not the 6 % sales tax (
 case("caps", "VT prepared food in Williston: 9 % + 1 % local option meals tax = 10 %",
      "32 V.S.A. 9241(b); 24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Williston: meals and rooms since July 2003)",
      us("VT", "05495", [("100.00", "prepared_food")], date="2025-12-15", city="Williston"), total_tax="10.00")
+case("caps", "VT prepared food in Killington: 9 % + the town's 1 % local option meals tax (no local sales tax since 2018-07-01) = 10 %",
+     "32 V.S.A. 9241(b); 24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Killington: meals, rooms and alcohol since Oct. 2008; sales 'Rescinded as of 7/1/2018')",
+     us("VT", "05751", [("100.00", "prepared_food")], date="2025-12-15", city="Killington"), total_tax="10.00")
+case("caps", "VT prepared food in Burlington: 9 %, the city's local option sales tax does not reach meals",
+     "32 V.S.A. 9241(b); 24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Burlington: sales tax since July 2006, on no meals list: 'The City of Burlington and the City of Rutland administer and collect their own local meals ... taxes')",
+     us("VT", "05401", [("100.00", "prepared_food")], date="2025-12-15", city="Burlington"), total_tax="9.00")
+case("dates", "VT general goods in Killington on 2018-06-30: 7 % (its local sales tax, rescinded as of 2018-07-01)",
+     "24 V.S.A. 138; tax.vermont.gov 'Local Option Tax' (Killington: 'Oct. 2008 (Rescinded as of 7/1/2018)')",
+     us("VT", "05751", G, date="2018-06-30", city="Killington"), total_tax="7.00")
 case("dated taxability", "AR groceries 2025-12-31: state 0.125 % + local (Little Rock)", "Ark. Code 26-52-317",
      us("AR", "72201", [("100.00", "food_grocery")], date="2025-12-31", city="Little Rock"), total_tax="2.26")
 case("dated taxability", "AR groceries 2026-01-01: no state tax, local only", "Act 1008 of 2025 (HB 1685, Grocery Tax Relief Act)",
