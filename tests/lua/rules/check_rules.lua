@@ -466,6 +466,7 @@ local function resolve(req)
                               type = "SALES_TAX", percentage = pct_of_fraction(rates[lv]), fraction = "1" }
       end
     end
+    local history_unknown = false
     for _, o in ipairs(OVERLAYS) do
       if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
         local done = false
@@ -474,15 +475,17 @@ local function resolve(req)
             if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
           end
           done = true
-        elseif o.op == "set" then
+        elseif o.op == "set" or o.op == "unknown" then -- unknown: a day levy has no rate for (the
+          -- rate known from the next day, and the note rate_history_unknown: calc.c)
           for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
+          if o.op == "unknown" then history_unknown = true end
         end
         if not done then
           taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
         end
       end
     end
-    return { { region = "US-" .. st.state, taxes = taxes } }
+    return { { region = "US-" .. st.state, taxes = taxes, history_unknown = history_unknown } }
   elseif cc == "CA" then
     local fed = CA_FED[st.state]
     if st.state == "NS" then fed = (req.date < "2025-04-01") and "15" or "14" end
@@ -794,7 +797,21 @@ do
       if not bn then return "invalid_format" end
       return luhn(bn) end },
     SG = { nil, function(s) return s:match("^M%d%d%d%d%d%d%d%d%u$") ~= nil or "invalid_format" end },
-    JP = { nil, function(s) return s:match("^T%d+$") ~= nil and #s == 14 or "invalid_format" end },
+    -- JP: a corporate number (13 digits, check digit first: 9 - sum of the base's digits from
+    -- its last, weights 1,2, mod 9; MOF Ordinance No. 70 of 2014 art. 2), or T + 13 digits: a
+    -- company's T-number is T + its corporate number; one that fails the check may be a sole
+    -- proprietor's (no published check digit): valid by its format
+    JP = { nil, function(s)
+      local function corp(n)
+        local t = 0
+        for k = 1, 12 do t = t + d(n, 14 - k) * (k % 2 == 1 and 1 or 2) end
+        return 9 - t % 9 == d(n, 1)
+      end
+      if digits(s, 13) then
+        if s:sub(1, 1) == "0" then return "invalid_format" end
+        return corp(s)
+      end
+      return s:match("^T%d+$") ~= nil and #s == 14 or "invalid_format" end },
     -- issue 19, the 18 countries of the new rules (core/tax/taxid.c names the sources); a
     -- number without a published check digit is judged by its format only
     MX = { nil, function(s) -- RFC: 3 (company) or 4 letters (A-Z & Ñ), YYMMDD, 3-char homoclave
@@ -811,10 +828,11 @@ do
       if mm == 2 and dd == 29 and tonumber(s:sub(#l + 1, #l + 2)) % 4 ~= 0 then return "invalid_format" end
       return true end },
     ZA = { nil, function(s) return s:match("^4%d%d%d%d%d%d%d%d%d$") ~= nil or "invalid_format" end },
-    KR = { nil, function(s)
+    KR = { nil, function(s) -- NTS check digit: weights 1,3,7,1,3,7,1,3,5 + floor(9th * 5 / 10)
       if not digits(s, 10) or s:sub(1, 3) < "101" or s:sub(4, 5) == "00" or s:sub(6, 9) == "0000" then
         return "invalid_format" end
-      return true end },
+      local t = wsum(s, { 1, 3, 7, 1, 3, 7, 1, 3, 5 }) + d(s, 9) * 5 // 10
+      return (10 - t % 10) % 10 == d(s, 10) end },
     TR = { nil, function(s)
       if digits(s, 10) then -- VKN (Gelir Idaresi Baskanligi)
         local t = 0
@@ -1120,6 +1138,9 @@ local function run(rules, rule, test)
   local regions = resolve(req)
   local out_lines = {}
   local notes = {}
+  for _, reg in ipairs(regions) do
+    if reg.history_unknown then notes[#notes + 1] = { code = "rate_history_unknown" } end
+  end
   local ctx_lines_by_region = {}
   local oos_by_region = {} -- [ri][i]: region ri's calculate put line i out of scope
   for ri, reg in ipairs(regions) do
