@@ -27,7 +27,21 @@ return common.state{
   taxability = {
     saas = "exempt", -- [TF] not taxable (sources conflict)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "exempt", -- 36 M.R.S. 1752(14)(B): separately stated delivery charges excluded when the buyer can avoid them (doubt)
+    -- delivery (issue 19): 36 M.R.S. 1752(14)(B)(7): "Sale price" does not include "the cost of
+    -- transportation from the retailer's place of business or other point from which shipment is
+    -- made directly to the purchaser, provided that those charges are separately stated and the
+    -- transportation occurs by means of common carrier, contract carrier or the United States
+    -- mail" (the text as amended through P.L. 2003, c. 673, shown in LD 1437 of the 122nd
+    -- Legislature and LD 1919 of the 121st; no condition that the buyer could avoid the charge,
+    -- as levy read it before). levy's `shipping` is a separately stated delivery charge of a
+    -- seller who ships by carrier or mail: excluded, whatever is shipped. Not modelled: delivery
+    -- in the seller's own vehicle (not a common or contract carrier: part of the sale price),
+    -- which levy cannot see on a line.
+    shipping = "exempt",
+    -- a single charge for delivery with handling, crating or packing is not "the cost of
+    -- transportation ... separately stated": nothing of it is excluded, it is part of the sale
+    -- price of the goods shipped (1752(14)(A)), so it is taxed with them (exempt goods: not)
+    shipping_handling = "follows_goods",
   },
   calculate_for = { "prepared_food" }, -- calculate acts on these lines only
   calculate = calculate,
@@ -47,6 +61,15 @@ return common.state{
     { name = "shipping with taxable goods: exempt",
       request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "5.50", lines = { { tax = "5.50" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with exempt goods only: exempt",
+      request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping and handling in one charge with taxable goods: taxed with them (1752(14)(B)(7) excludes only the cost of transportation)",
+      request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "6.05", lines = { { tax = "5.50" }, { tax = "0.55", taxability_reason = "standard_rated" } } } },
+    { name = "shipping and handling in one charge with exempt goods only: not taxed",
+      request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00" } } } },
     { name = "groceries: exempt",
       request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

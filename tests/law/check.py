@@ -129,6 +129,12 @@ case("worked example", "Slovakia 2025-01-01: 23 %", "tax-facts 4.1 (Act 278/2024
      intl("SK", G, date="2025-01-01"), total_tax="23.00")
 
 # ---------------------------------------------------------------- shipping follows the goods
+case("shipping", "ME: separately stated delivery by carrier with taxable goods: not taxed",
+     "36 M.R.S. 1752(14)(B)(7) ('Sale price' does not include the cost of transportation ... separately stated ... by common carrier, contract carrier or the United States mail)",
+     us("ME", "04101", [("100.00", "general"), ("10.00", "shipping")], city="Portland"), total_tax="5.50")
+case("shipping", "ME: one shipping-and-handling charge with taxable goods: taxed with them",
+     "36 M.R.S. 1752(14)(A), (B)(7) (only the separately stated cost of transportation is excluded; handling is part of the sale price)",
+     us("ME", "04101", [("100.00", "general"), ("10.00", "shipping_handling")], city="Portland"), total_tax="6.05")
 case("shipping", "PA: delivery of clothing (exempt) is exempt", "61 Pa. Code 54.1(b)",
      us("PA", "19103", [("100.00", "clothing"), ("10.00", "shipping")], city="Philadelphia"), total_tax="0.00")
 case("shipping", "PA: delivery of taxable goods is taxed (Philadelphia 8 %)", "61 Pa. Code 54.1(a)",
