@@ -22,9 +22,13 @@
 -- amending statutes "2017, c 24; 2018, c 30 and c 42" without their in-force days); a third
 -- secondary source names the same day, "from 1 January 2019" (vatcalc.com, "Canada
 -- Saskatchewan PST digital services January 2019"; checked 2026-12, issue 19 lawintl), so the
--- date stays 2019-01-01, still from secondary sources only; the marketplace and electronic
--- distribution platform rules (Bill 211, in force 2020-01-01 retroactively; MLT Aikins,
--- Miller Thomson 2020-09-24) are later and not modelled. Before the start such a seller had
+-- date stays 2019-01-01, still from secondary sources only (searched again for issue 19, law19:
+-- the text of Bill 70, The Provincial Sales Tax Amendment Act, 2017, is in the stored sources
+-- without its coming-into-force section; the Ministry's "Tax Information Updates" pages of
+-- 2018-2020 and the IN 2015-02 notice name no start for software and digital services of
+-- sellers outside the province; no budget paper or PST bulletin giving the day was found);
+-- the marketplace and electronic distribution platform rules (Bill 211, in force 2020-01-01
+-- retroactively; MLT Aikins, Miller Thomson 2020-09-24) are later and not modelled. Before the start such a seller had
 -- no duty to collect: out of scope for the PST only (the GST/HST has its own start,
 -- ca/gst.lua). Goods from a seller outside Saskatchewan (a vendor since the 2015 notice IN
 -- 2015-02 when it solicits and delivers into the province) are not touched.
