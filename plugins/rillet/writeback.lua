@@ -815,18 +815,29 @@ function M.writeback(job)
   if err.kind == "rate" and not too_old then
     return jobs.retry(err.retry_after_ms, "rate limit")
   end
-  local failures = (row.write_failures or 0) + (err.kind == "rate" and 0 or 1)
+  -- Only the document's own failures are attempts (M.MAX_WRITE_ATTEMPTS): not Rillet's 429, and
+  -- not a transport error or 5xx that came while the key's requests were failing anyway (the
+  -- request or write before it failed too, nothing answered since: client.lua others_failing),
+  -- an outage that gives up on no document before GIVE_UP_MS. A document Rillet keeps failing
+  -- while it answers the key's other requests still reaches the limit.
+  local own = err.kind ~= "rate" and not (err.kind == "http" and err.status == 429) and not err.others_failing
+  local failures = (row.write_failures or 0) + (own and 1 or 0)
   local http_status = err.kind == "http" and err.status or nil
   local outcome, delay
+  if not own and err.kind ~= "rate" and not too_old then
+    err = { message = err.message .. " (not counted as an attempt of this document: " ..
+      (err.status == 429 and "Rillet's rate limit" or "Rillet was failing the key's other requests too") .. ")",
+      retryable = true, retry_after_ms = err.retry_after_ms }
+  end
   if too_old then
     outcome = "failed"
     if err.kind == "rate" then request_id = nil end -- held back: this attempt sent nothing
     err = { message = string.format("gave up: no successful write-back %d days after the calculation " ..
       "(%s); last error: %s; POST .../recalculate to try again", M.GIVE_UP_MS // 86400000,
       time.iso_ms(calc.created_ms), err.message) }
-  elseif err.retryable and failures < M.MAX_WRITE_ATTEMPTS then
+  elseif err.retryable and (failures < M.MAX_WRITE_ATTEMPTS or not own) then
     outcome = "retry"
-    delay = err.retry_after_ms or M.backoff_ms(failures)
+    delay = err.retry_after_ms or M.backoff_ms(math.max(failures, 1))
   else
     outcome = "failed"
   end
