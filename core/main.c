@@ -47,8 +47,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--version") == 0)
         return cmd_version();
     if (!levy_config_known_command(cmd)) {
-        fprintf(stderr, "levy: unknown command '%s'\n\n", cmd);
-        levy_config_usage(NULL, stderr);
+        /* one line, like every usage error (issue 20 "CLI"): the full usage is --help's */
+        fprintf(stderr, "levy: unknown command '%s' \u2014 see levy --help\n", cmd);
         return 2;
     }
     levy_config cfg;

@@ -66,6 +66,10 @@ levy_reliab_test(reliab_customer_webhooks customer_webhooks 120 19470)
 levy_reliab_test(reliab_scheduled_sweep scheduled_sweep 240 19480)
 levy_reliab_test(reliab_retry_storm retry_storm 180 19500 20)
 levy_reliab_test(reliab_give_up give_up 240 19520)
+# a long POST-only outage (reads pass, so they re-closed the key's circuit breaker) gives up on
+# no write-back: only a document's own failures are attempts, writes have their own circuit
+# (reliab_give_up's flake under load). Ports 41000-41009; the outage lasts 90 s.
+levy_reliab_test(reliab_writeback_outage writeback_outage 420 41000 90)
 levy_reliab_test(reliab_store_guard store_guard 300 19750)
 # R1 lint: MACs and secrets compared in constant time only (no memcmp/strcmp, no Lua ==)
 find_program(LEVY_SH_LINT sh)

@@ -404,20 +404,83 @@ static int parse_date_field(const char *s, size_t len, int32_t *out, int32_t dfl
     return levy_tax_date_parse(s, len, out);
 }
 
+/* The upper case of the Latin letter U+00E0..U+017F cp (Latin-1 Supplement and Latin
+ * Extended-A), or cp itself: "ñ" -> "Ñ", "ń" -> "Ń", "ÿ" -> "Ÿ" (U+0178), "ı" -> "I",
+ * "ſ" -> "S"; "÷", "ß", "ĸ" and "ŉ" have no single upper-case letter and stay. */
+static unsigned latin_upper(unsigned cp)
+{
+    if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7)
+        return cp - 0x20;
+    if (cp == 0xFF)
+        return 0x178;
+    if (cp == 0x131)
+        return 'I';
+    if (cp == 0x17F)
+        return 'S';
+    /* pairs: upper case at even code points from U+0100 and U+014A, at odd ones from U+0139 and
+     * U+0179 */
+    int even_upper = (cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177);
+    int odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+    if ((even_upper && (cp & 1)) || (odd_upper && !(cp & 1)))
+        return cp - 1;
+    return cp;
+}
+
+/* Upper-cases the character at s (n bytes left) into out, UTF-8 aware: ASCII by toupper,
+ * U+00E0..U+017F by latin_upper (issue 19: Census names such as "Añasco Municipio"), any other
+ * well-formed sequence copied whole, a stray byte as it is. Returns the bytes written (1..4);
+ * *used = the bytes of s read. */
+static size_t upper_char(const unsigned char *s, size_t n, unsigned char out[4], size_t *used)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 1;
+    for (size_t i = 1; i < len; i++)
+        if (i >= n || (s[i] & 0xC0) != 0x80)
+            len = 1; /* truncated or ill-formed: the lead byte alone, as before */
+    *used = len;
+    if (len == 1) {
+        out[0] = (unsigned char)toupper(c);
+        return 1;
+    }
+    if (len == 2) {
+        unsigned cp = ((unsigned)(c & 0x1F) << 6) | (s[1] & 0x3F), up = latin_upper(cp);
+        if (up < 0x80) {
+            out[0] = (unsigned char)up;
+            return 1;
+        }
+        out[0] = (unsigned char)(0xC0 | (up >> 6));
+        out[1] = (unsigned char)(0x80 | (up & 0x3F));
+        return 2;
+    }
+    memcpy(out, s, len);
+    return len;
+}
+
 static void upcase(char *d, const char *s, size_t cap)
 {
-    size_t o = 0;
+    size_t o = 0, n = strlen(s);
     int sp = 1;
-    for (; *s && o + 1 < cap; s++) {
+    while (*s && o + 1 < cap) {
         unsigned char c = (unsigned char)*s;
         if (isspace(c)) {
             if (!sp)
                 d[o++] = ' ';
             sp = 1;
+            s++, n--;
             continue;
         }
         sp = 0;
-        d[o++] = (char)toupper(c);
+        unsigned char u[4];
+        size_t used, k = upper_char((const unsigned char *)s, n, u, &used);
+        if (o + k + 1 > cap)
+            break; /* a character is never cut */
+        memcpy(d + o, u, k);
+        o += k;
+        s += used, n -= used;
     }
     while (o && d[o - 1] == ' ')
         o--;

@@ -7,6 +7,8 @@
 --   {kind="http", status=, title=, detail=, type=, message=, retryable=bool, retry_after_ms=}
 --   {kind="transport", code=, message=, retryable=true}
 --   {kind="rate", message=, retryable=true, retry_after_ms=}   (local bucket empty: call later)
+-- with others_failing = true on a transport error or 5xx that followed another on the key (or,
+-- for a write, on its writes) with nothing answered since: Rillet failing, not this request.
 -- Never logs or returns the API key.
 local http = require "levy.http"
 local json = require "levy.json"
@@ -121,11 +123,13 @@ end
 -- circuit_wait_ms); while open, only the probe's failure lengthens it (requests that were in
 -- flight when it opened do not count). Any other answer (2xx/3xx/4xx) closes it.
 -- Returns the ms until the circuit lets the next request through when it is open after a
--- failure, else nil.
+-- failure, else nil; second result: the failure streak before this outcome (0 = the previous
+-- request on this circuit was answered).
 function M.outcome(bucket, failed, probe)
   local now = time.now_ms()
   return store.transaction(function()
     local row = store.row("SELECT fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?", bucket)
+    local before = row and row.fail_streak or 0
     if not failed then
       if not row or (row.fail_streak == 0 and row.circuit_open == 0) then return end
       if row.circuit_open == 1 then
@@ -139,7 +143,7 @@ function M.outcome(bucket, failed, probe)
     local open = row and row.circuit_open == 1
     if open and not probe then
       local b = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
-      return math.max(b.blocked_until_ms - now, 1)
+      return math.max(b.blocked_until_ms - now, 1), before
     end
     local streak = (row and row.fail_streak or 0) + 1
     store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms, fail_streak) " ..
@@ -151,9 +155,31 @@ function M.outcome(bucket, failed, probe)
       if not open then
         log.warn("rillet circuit open", { bucket = bucket, failures = streak, wait_ms = wait })
       end
-      return wait
+      return wait, before
     end
-    return nil
+    return nil, before
+  end)
+end
+
+-- The writes' circuit of a bucket (its own rillet_rate row, bucket .. WRITE_CIRCUIT; no entries
+-- in rillet_rate_log: the budget stays the bucket's). Writes (POST) feed both circuits, reads
+-- only the bucket's: in an outage that refuses only writes (Rillet's write path down, its reads
+-- up) a successful read closed the one circuit, and every read let a burst of doomed writes out
+-- again, whose failures then counted as the documents' attempts. Here only a write's answer
+-- closes the writes' circuit: while it is open writes wait (one write probe per interval, up
+-- to CIRCUIT_MAX_MS), whatever the reads do.
+M.WRITE_CIRCUIT = ":writes"
+
+-- Before a write, like take_token: 0 and whether this write is the writes' circuit's probe, or
+-- the wait in ms while the writes' circuit holds writes back, false and its failure streak.
+function M.write_gate(wbucket)
+  local now = time.now_ms()
+  return store.transaction(function()
+    local row = store.row("SELECT blocked_until_ms, fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?",
+      wbucket)
+    if not row then return 0, false end
+    if row.blocked_until_ms > now then return row.blocked_until_ms - now, false, row.fail_streak end
+    return 0, circuit_probe(wbucket, row, now)
   end)
 end
 
@@ -253,7 +279,17 @@ end
 -- opts {idempotency_key=, request_id=}
 function Client:request(method, path, query, body, opts)
   opts = opts or {}
-  local probe = false
+  local probe, wprobe = false, false
+  local wbucket = self.bucket and method ~= "GET" and (self.bucket .. M.WRITE_CIRCUIT) or nil
+  if wbucket then
+    local wait, wstreak
+    wait, wprobe, wstreak = M.write_gate(wbucket)
+    if wait > 0 then
+      return nil, { kind = "rate", retryable = true, retry_after_ms = wait, circuit = true,
+                    message = "writes held: circuit open after " .. tostring(wstreak) .. " consecutive " ..
+                      "failed writes to Rillet (transport errors or 5xx); next write attempt in " .. wait .. " ms" }
+    end
+  end
   if self.bucket then
     local wait, streak
     wait, probe, streak = M.take_token(self.bucket)
@@ -282,7 +318,14 @@ function Client:request(method, path, query, body, opts)
     method = method, url = url, headers = headers, body = payload, timeout_ms = self.timeout_ms,
   }
   count_call(method, path, status, started)
-  local open_ms = self.bucket and M.outcome(self.bucket, not status or status >= 500, probe)
+  local failed = not status or status >= 500
+  local open_ms, before = nil, 0
+  if self.bucket then open_ms, before = M.outcome(self.bucket, failed, probe) end
+  if wbucket then
+    local wopen_ms, wbefore = M.outcome(wbucket, failed, wprobe)
+    open_ms = open_ms and wopen_ms and math.max(open_ms, wopen_ms) or open_ms or wopen_ms
+    before = math.max(before or 0, wbefore or 0)
+  end
   if open_ms then
     -- the circuit is open: the caller waits like for a rate-limit token (no attempt counted)
     local what = status and ("Rillet answered " .. status) or ("Rillet unreachable (" .. tostring(rb) .. ")")
@@ -290,9 +333,13 @@ function Client:request(method, path, query, body, opts)
     return nil, { kind = "rate", circuit = true, retryable = true, retry_after_ms = open_ms, status = status,
                   message = what .. "; circuit open, next attempt in " .. open_ms .. " ms" }
   end
+  -- others_failing: the request just before this one on the key (or, for a write, the write
+  -- before it) failed too (transport error or 5xx, nothing answered since): Rillet is failing,
+  -- not refusing this request in particular (writeback.lua counts no attempt of the document)
+  local others_failing = failed and (before or 0) > 0 or nil
   if not status then
     -- rh is the message, rb the code on failure
-    return nil, { kind = "transport", code = rb, retryable = true,
+    return nil, { kind = "transport", code = rb, retryable = true, others_failing = others_failing,
                   message = "Rillet unreachable (" .. tostring(rb) .. "): " .. tostring(rh) }
   end
   if status == 429 and self.bucket then
@@ -310,6 +357,7 @@ function Client:request(method, path, query, body, opts)
     return data, status, rh
   end
   local err = http_error(status, rh, rb)
+  err.others_failing = others_failing
   log.info("rillet request failed", { method = method, path = path, status = status })
   self:note(method, status, err.retry_after_ms or 5000, method .. " " .. path .. ": " .. err.message)
   return nil, err

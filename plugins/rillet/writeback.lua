@@ -613,6 +613,17 @@ function M.rejected(c, crow, calc, err, request_id, ikey, at)
   return nil
 end
 
+-- Is this failed write (a client.lua error) one of the document's own attempts
+-- (M.MAX_WRITE_ATTEMPTS)? Not a wait for the rate limit or an open circuit, not Rillet's 429,
+-- and not a transport error or 5xx that came while the key's requests were failing anyway (the
+-- request or write before it failed too, nothing answered since: client.lua others_failing):
+-- an outage gives up on no document before GIVE_UP_MS. A document Rillet keeps failing while
+-- it answers the key's other requests still reaches the limit; a 4xx is always its own.
+function M.own_failure(err)
+  if err.kind == "rate" or (err.kind == "http" and err.status == 429) then return false end
+  return not err.others_failing
+end
+
 -- Another write-back of the same document running now? Jobs of one (kind, key) are not
 -- serialised by the job runner (a queued successor is enqueued while one runs, and
 -- rillet.writeback runs 8 at a time); two writes of one document in flight at once let the
@@ -815,18 +826,24 @@ function M.writeback(job)
   if err.kind == "rate" and not too_old then
     return jobs.retry(err.retry_after_ms, "rate limit")
   end
-  local failures = (row.write_failures or 0) + (err.kind == "rate" and 0 or 1)
+  local own = M.own_failure(err)
+  local failures = (row.write_failures or 0) + (own and 1 or 0)
   local http_status = err.kind == "http" and err.status or nil
   local outcome, delay
+  if not own and err.kind ~= "rate" and not too_old then
+    err = { message = err.message .. " (not counted as an attempt of this document: " ..
+      (err.status == 429 and "Rillet's rate limit" or "Rillet was failing the key's other requests too") .. ")",
+      retryable = true, retry_after_ms = err.retry_after_ms }
+  end
   if too_old then
     outcome = "failed"
     if err.kind == "rate" then request_id = nil end -- held back: this attempt sent nothing
     err = { message = string.format("gave up: no successful write-back %d days after the calculation " ..
       "(%s); last error: %s; POST .../recalculate to try again", M.GIVE_UP_MS // 86400000,
       time.iso_ms(calc.created_ms), err.message) }
-  elseif err.retryable and failures < M.MAX_WRITE_ATTEMPTS then
+  elseif err.retryable and (failures < M.MAX_WRITE_ATTEMPTS or not own) then
     outcome = "retry"
-    delay = err.retry_after_ms or M.backoff_ms(failures)
+    delay = err.retry_after_ms or M.backoff_ms(math.max(failures, 1))
   else
     outcome = "failed"
   end

@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "tax/dec.h"
 #include "tax/rates.h"
+#include "tax/rates-internal.h"
 
 static levy_rates *R;
 
@@ -1127,6 +1128,43 @@ static void t_table_info(void)
 end:;
 }
 
+/* Names are upper-cased UTF-8 aware (Latin-1 Supplement and Latin Extended-A): the Census
+ * names Puerto Rico's municipios "Añasco Municipio", "Mayagüez Municipio" (they were
+ * "AñASCO MUNICIPIO": toupper byte by byte), and a character is never cut at the buffer's end. */
+static void t_utf8_names(void)
+{
+    char d[64];
+    levy_rates_upcase(d, "Añasco  Municipio ", sizeof d);
+    CHECK_EQ_STR(d, "AÑASCO MUNICIPIO");
+    levy_rates_upcase(d, "Mayagüez Río Grande Peñuelas Canóvanas", sizeof d);
+    CHECK_EQ_STR(d, "MAYAGÜEZ RÍO GRANDE PEÑUELAS CANÓVANAS");
+    levy_rates_upcase(d, "Łódź Ńeść ÿ àþ ı ſ", sizeof d);
+    CHECK_EQ_STR(d, "ŁÓDŹ ŃEŚĆ Ÿ ÀÞ I S");
+    /* no single upper-case letter, other scripts, a stray byte: as they are */
+    levy_rates_upcase(d, "straße ÷ ĸ 日本 \xff", sizeof d);
+    CHECK_EQ_STR(d, "STRAßE ÷ ĸ 日本 \xff");
+    levy_rates_upcase(d, "aé", 3); /* "A" + 2 bytes + NUL does not fit: the é is left out */
+    CHECK_EQ_STR(d, "A");
+    levy_rates_upcase(d, "a\xc3", sizeof d); /* a truncated sequence: the byte as it is */
+    CHECK_EQ_STR(d, "A\xc3");
+    CHECK(rates() != NULL);
+    CHECK_EQ_STR(levy_rates_county_name(R, "72011"), "AÑASCO MUNICIPIO");
+    CHECK_EQ_STR(levy_rates_county_name(R, "72097"), "MAYAGÜEZ MUNICIPIO");
+    CHECK_EQ_STR(levy_rates_county_name(R, "35013"), "DOÑA ANA COUNTY");
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("US", "PR", NULL, "00610", "2026-03-01", &res, &err), 0);
+    int county = 0;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY) {
+            CHECK_EQ_STR(res.e[k].name, "AÑASCO MUNICIPIO");
+            CHECK_EQ_STR(res.e[k].code, "72011");
+            county = 1;
+        }
+    CHECK(county);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1154,6 +1192,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"bad_rows", t_bad_rows},
                                   {"import", t_import},
                                   {"table_info", t_table_info},
+                                  {"utf8_names", t_utf8_names},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

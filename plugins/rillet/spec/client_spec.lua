@@ -79,3 +79,68 @@ describe("rate limit", function()
     assert.equal(0, n)
   end)
 end)
+
+describe("circuit breaker", function()
+  local TAXES = BASE .. "/invoices/inv_1/taxes"
+  local BOOKS = BASE .. "/books/periods/last-closed"
+
+  -- the block of a circuit (the bucket's row, or its writes' row) has passed
+  local function unblock(bucket)
+    store.exec("UPDATE rillet_rate SET blocked_until_ms = 0 WHERE bucket = ?", bucket)
+  end
+
+  -- a write Rillet answers with status (sent only when the circuits let it out)
+  local function post(c, status)
+    stub.http("POST", TAXES, { status = status, body = { title = "Down" } })
+    return c:post("/invoices/inv_1/taxes", {})
+  end
+
+  it("a POST-only outage: reads that succeed let no burst of writes out, and count no write as the " ..
+     "document's own", function()
+    stub.http("GET", BOOKS, { always = true, status = 200, body = { ["end"] = "2026-01-31", status = "CLOSED" } })
+    local c = new("b1")
+    local w = "b1" .. client.WRITE_CIRCUIT
+    local _, e1 = post(c, 503)
+    assert.equal(503, e1.status)
+    assert.is_nil(e1.others_failing) -- the write before it was not refused: counted
+    assert.truthy(c:get("/books/periods/last-closed")) -- a read succeeds (closes the bucket's circuit)
+    local _, e2 = post(c, 503)
+    assert.equal(503, e2.status)
+    assert.equal(true, e2.others_failing) -- the key's write before it failed too: not counted
+    assert.truthy(c:get("/books/periods/last-closed"))
+    local _, e3 = post(c, 503)
+    assert.equal("rate", e3.kind) -- the 3rd failed write in a row opens the writes' circuit
+    assert.equal(true, e3.circuit)
+    local sent = #stub.requests()
+    assert.truthy(c:get("/books/periods/last-closed")) -- reads still pass ...
+    local _, e4 = c:post("/invoices/inv_1/taxes", {})
+    assert.equal("rate", e4.kind) -- ... and do not close the writes' circuit: held, not sent
+    assert.matches("writes held", e4.message)
+    assert.equal(sent + 1, #stub.requests())
+    unblock(w)
+    local _, e5 = post(c, 503) -- the probe, refused: the circuit stays open
+    assert.equal("rate", e5.kind)
+    assert.equal(sent + 2, #stub.requests())
+    assert.truthy(c:get("/books/periods/last-closed"))
+    local _, e6 = c:post("/invoices/inv_1/taxes", {})
+    assert.equal("rate", e6.kind)
+    assert.equal(sent + 3, #stub.requests())
+    -- the outage ends: the probe is written, which closes the writes' circuit
+    unblock(w)
+    assert.truthy(post(c, 200))
+    local _, e7 = post(c, 500)
+    assert.equal(500, e7.status)
+    assert.is_nil(e7.others_failing) -- a write was answered just before: this failure is its own
+  end)
+
+  it("a transport error right after another is marked others_failing", function()
+    stub.http("GET", "^" .. BASE .. "/", { always = true, error = "timeout", message = "timed out" })
+    local c = new("b2")
+    local _, e1 = c:get("/customers/c1")
+    assert.equal("transport", e1.kind)
+    assert.is_nil(e1.others_failing)
+    local _, e2 = c:get("/customers/c1")
+    assert.equal("transport", e2.kind)
+    assert.equal(true, e2.others_failing)
+  end)
+end)

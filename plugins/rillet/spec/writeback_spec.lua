@@ -140,3 +140,17 @@ describe("unverified", function()
     assert.matches("not newer", writeback.unverified("inv_1", DOC, RESULT, answer("17.25", DOC.updated_at), {}))
   end)
 end)
+
+describe("own_failure", function()
+  it("counts a document's own failures, not Rillet being down", function()
+    -- a failure after the key's last request was answered: the document's own
+    assert.equal(true, writeback.own_failure({ kind = "http", status = 503 }))
+    assert.equal(true, writeback.own_failure({ kind = "transport", code = "timeout" }))
+    assert.equal(true, writeback.own_failure({ kind = "http", status = 422 }))
+    -- the key's requests were failing anyway, Rillet's rate limit, a wait for the circuit: not counted
+    assert.equal(false, writeback.own_failure({ kind = "http", status = 503, others_failing = true }))
+    assert.equal(false, writeback.own_failure({ kind = "transport", code = "timeout", others_failing = true }))
+    assert.equal(false, writeback.own_failure({ kind = "http", status = 429 }))
+    assert.equal(false, writeback.own_failure({ kind = "rate", circuit = true }))
+  end)
+end)
