@@ -31,6 +31,7 @@
 #include "http/server.h"
 #include "lua/sandbox.h"
 #include "metrics.h"
+#include "store/audit.h"
 #include "store/jobs.h"
 #include "store/store.h"
 #include "json_scan.h"
@@ -444,6 +445,40 @@ static void dead_jobs_json(levy_host *h, struct evbuffer *b, int64_t now)
     evbuffer_add_printf(b, "}");
 }
 
+/* The audit row of an operator's retry (issue 20), in the retry's transaction: who (the
+ * bearer's actor, never the token), what. */
+static int audit_retry(levy_host *h, struct evhttp_request *req, const char *action,
+                       const char *object_kind, const char *object_id, const char *label,
+                       const char *changes, levy_err *e)
+{
+    char kind[32], actor[48];
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
+    return levy_audit_insert(h->store, kind[0] ? kind : "system", actor[0] ? actor : "levy",
+                             action, object_kind, object_id, label, changes, NULL, e);
+}
+
+/* {"state":{"before":"dead","after":AFTER}} or {"retried":{"before":null,"after":N}} */
+static char *retry_changes(const char *after_state, int n)
+{
+    levy_buf b = {0};
+    if (after_state) {
+        levy_buf_puts(&b, "{\"state\":{\"before\":\"dead\",\"after\":");
+        levy_json_escape(&b, after_state, strlen(after_state));
+        levy_buf_puts(&b, "}}");
+    } else {
+        char num[64];
+        snprintf(num, sizeof num, "{\"retried\":{\"before\":null,\"after\":%d}}", n);
+        levy_buf_puts(&b, num);
+    }
+    if (b.oom) {
+        levy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
 /* POST /admin/jobs/{id}/retry: a job that gave up (state dead) queued again now with fresh
  * attempts (jobs.h levy_jobs_revive). 200 {"id","queued":<the job carrying the work>,
  * "superseded":bool}; 404 no such job; 409 not dead. Logged (INFO) as an operator's action. */
@@ -457,7 +492,26 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
     levy_err e;
     levy_err_clear(&e);
     char queued[LEVY_JOB_ID_MAX];
-    int rc = levy_jobs_revive(h->store, id, queued, &e);
+    /* the retry and its audit row commit together (levy_jobs_revive's own level nests) */
+    int rc = levy_store_begin(h->store, &e);
+    if (rc == LEVY_OK)
+        rc = levy_jobs_revive(h->store, id, queued, &e);
+    if (rc == LEVY_OK) {
+        char after[LEVY_JOB_ID_MAX + 40], label[LEVY_JOB_ID_MAX + 8];
+        if (strcmp(queued, id) != 0)
+            snprintf(after, sizeof after, "done (superseded by %s)", queued);
+        else
+            snprintf(after, sizeof after, "queued");
+        snprintf(label, sizeof label, "Job %s", id);
+        char *ch = retry_changes(after, 0);
+        rc = ch ? audit_retry(h, req, "jobs.retried", "job", id, label, ch, &e)
+                : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(h->store, &e);
+    else
+        levy_store_rollback(h->store, NULL);
     if (rc == LEVY_ENOTFOUND) {
         levy_http_error(req, route, 404, "not_found", e.message);
         return;
@@ -530,7 +584,22 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
     levy_err_clear(&e);
     int n = 0;
     int64_t since = levy_clock_now_ms() - (int64_t)LEVY_DEAD_JOBS_DAYS * 86400000;
-    int rc = levy_jobs_revive_all(h->store, kind, since, &n, &e);
+    int rc = levy_store_begin(h->store, &e);
+    if (rc == LEVY_OK)
+        rc = levy_jobs_revive_all(h->store, kind, since, &n, &e);
+    if (rc == LEVY_OK && n > 0) {
+        char label[LEVY_JOB_KIND_MAX + 48];
+        snprintf(label, sizeof label, "Jobs that gave up%s%s", kind ? " of kind " : "",
+                 kind ? kind : "");
+        char *ch = retry_changes(NULL, n);
+        rc = ch ? audit_retry(h, req, "jobs.retried_all", "jobs", kind, label, ch, &e)
+                : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(h->store, &e);
+    else
+        levy_store_rollback(h->store, NULL);
     if (rc != LEVY_OK) {
         hlog(HLOG_ERROR, "jobs retry: %s", e.message);
         free(kind);
@@ -1011,6 +1080,7 @@ typedef struct req_setup {
     struct evhttp_request *req;
     const char *method, *path, *query, *id;
     levy_route_match *m;
+    const char *actor_kind, *actor; /* levy_auth_actor's: who is asking ("" for none) */
 } req_setup;
 
 /* [-0, +0, m] Sets the query's pairs into the table on top: "a=1&b=x+y" -> a="1", b="x y" (the
@@ -1049,9 +1119,15 @@ static void push_query(lua_State *co, const char *query)
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
-                            const char *id)
+                            const char *id, const char *actor_kind, const char *actor)
 {
-    lua_createtable(co, 0, 9);
+    lua_createtable(co, 0, 11);
+    if (actor_kind[0]) { /* the audit log's actor (levy.audit): never the token itself */
+        lua_pushstring(co, actor_kind);
+        lua_setfield(co, -2, "actor_kind");
+        lua_pushstring(co, actor);
+        lua_setfield(co, -2, "actor");
+    }
     lua_pushstring(co, method);
     lua_setfield(co, -2, "method");
     lua_pushstring(co, path);
@@ -1106,7 +1182,8 @@ static int setup_req(lua_State *co)
     req_setup *rs = lua_touserdata(co, 1);
     lua_pop(co, 1);
     levy_sandbox_push_api(co, "make_req");
-    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
+    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id, rs->actor_kind,
+                    rs->actor);
     lua_call(co, 1, 1);
     return 1;
 }
@@ -1130,7 +1207,11 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
-    req_setup rs = {req, method, path, query, call->id, m};
+    char actor_kind[32], actor[48];
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
+    req_setup rs = {req, method, path, query, call->id, m, actor_kind, actor};
     lua_pushcfunction(co, setup_req);
     lua_pushlightuserdata(co, &rs);
     if (lua_pcall(co, 1, 1, 0) != LUA_OK) {

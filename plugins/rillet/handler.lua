@@ -678,8 +678,9 @@ end
 -- answering status with what it returns.
 local function conn_route(status, name, with_body)
   return function(req)
-    if with_body then return status, exports[name](req.params.id, body(req)) end
-    return status, exports[name](req.params.id)
+    -- req last: the audit log's actor and request id (levy.audit, issue 20)
+    if with_body then return status, exports[name](req.params.id, body(req), req) end
+    return status, exports[name](req.params.id, nil, req)
   end
 end
 
@@ -720,13 +721,13 @@ return {
     { method = "GET", path = "/v1/bulk/{id}", auth = "token", handler = bulk.get },
     -- the connect flow (CONTRACT §2.3), over conn.lua, backfill.lua, reconcile.lua
     { method = "POST", path = "/v1/connections", auth = "token",
-      handler = function(req) return 201, exports.connection_create(body(req)) end },
+      handler = function(req) return 201, exports.connection_create(body(req), nil, req) end },
     { method = "GET", path = "/v1/connections", auth = "token",
       handler = function() return 200, { data = json.array(exports.connection_list()), next_cursor = json.null } end },
     { method = "GET", path = "/v1/connections/{id}", auth = "token",
       handler = conn_route(200, "connection_get") },
     { method = "DELETE", path = "/v1/connections/{id}", auth = "token",
-      handler = function(req) exports.connection_delete(req.params.id); return 204, "" end },
+      handler = function(req) exports.connection_delete(req.params.id, req); return 204, "" end },
     { method = "POST", path = "/v1/connections/{id}/subsidiary", auth = "token",
       handler = conn_route(200, "connection_subsidiary", true) },
     { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
