@@ -341,9 +341,39 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
+/* An operator's reload in flight: who asked (the audit log's actor, issue 20) and the
+ * generation serving when they did. */
+typedef struct reload_ask {
+    levy_host *h;
+    struct evhttp_request *req;
+    char actor_kind[32], actor[48];
+    unsigned long long before;
+} reload_ask;
+
+/* The audit row of a reload that took (rules.reloaded): written once the new generation
+ * serves. A swap cannot be undone, so a row that cannot be written is logged (ERROR). */
+static void audit_reload(reload_ask *a, const levy_reload_report *r)
+{
+    if (!a->h->store || strcmp(r->status, "rejected") == 0 || r->generation == a->before)
+        return;
+    char ch[128];
+    snprintf(ch, sizeof ch, "{\"generation\":{\"after\":%llu,\"before\":%llu}}",
+             (unsigned long long)r->generation, a->before);
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_audit_insert(a->h->store, a->actor_kind[0] ? a->actor_kind : "system",
+                          a->actor[0] ? a->actor : "levy", "rules.reloaded", "generation", NULL,
+                          "Rules and plugins", ch, NULL, &e) != LEVY_OK)
+        hlog(HLOG_ERROR, "reload: the audit row could not be written: %s", e.message);
+}
+
 static void reload_reply(void *ud, const levy_reload_report *r)
 {
-    struct evhttp_request *req = ud;
+    reload_ask *a = ud;
+    struct evhttp_request *req = a->req;
+    if (r)
+        audit_reload(a, r);
+    free(a);
     if (!r) { /* shutting down before the build finished */
         levy_http_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
         return;
@@ -376,7 +406,18 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, "/admin/reload", 503, "unavailable", "reload is not available");
         return;
     }
-    h->reload_async(h, reload_reply, req);
+    reload_ask *a = calloc(1, sizeof *a);
+    if (!a) {
+        levy_http_error(req, "/admin/reload", 503, "unavailable", "out of memory");
+        return;
+    }
+    a->h = h;
+    a->req = req;
+    a->before = h->current ? (unsigned long long)h->current->id : 0;
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, a->actor_kind, sizeof a->actor_kind, a->actor, sizeof a->actor);
+    h->reload_async(h, reload_reply, a);
 }
 
 static void iso_ms(int64_t ms, char out[40])

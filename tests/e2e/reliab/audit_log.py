@@ -12,7 +12,8 @@ are checked:
   * settings.updated by a UI session: the seller address before -> after, actor "UI session
     <8 hex>" (never the session token); product.tax_code_changed; customer.exemption_changed;
     certificate.uploaded / certificate.deleted; connection.key_replaced (the key as "replaced
-    (…abcd)"); connection.scope_changed; sphere_api_key.created; jobs.retried by an operator;
+    (…abcd)"); connection.scope_changed; sphere_api_key.created; the reports' filing frequency,
+    physical presence (added, removed) and marketplace flag; jobs.retried by an operator;
   * no secret anywhere: the Rillet API key, the signing token, the API token, the session token
     and the Sphere key are in no row of the store's audit_log and in no answer of GET /v1/audit
     (JSON or CSV);
@@ -251,6 +252,28 @@ def run(env):
     sk = one(all_audit(env, "object_kind=sphere_api_key"), "sphere_api_key.created")
     check("sphere_api_key.created: 'replaced (…last 4)' only",
           sk and sk["changes"]["api_key"]["after"] == "replaced (…%s)" % sphere_key[-4:], sk)
+
+    # the reports' settings: filing frequency, physical presence, a marketplace customer
+    st, _, text, _ = env.L("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "quarter"})
+    check("PUT filing frequency: 200", st == 200, "%s %s" % (st, text))
+    st, pres, text, _ = env.L("POST", "/v1/reports/presence", {"region": "US-TX", "kind": "office", "from": "2026-01-01"})
+    check("POST presence: 201", st == 201, "%s %s" % (st, text))
+    st, _, text, _ = env.L("DELETE", "/v1/reports/presence/%s" % (pres or {}).get("id"))
+    check("DELETE presence: 204", st == 204, "%s %s" % (st, text))
+    st, _, text, _ = env.L("PUT", "/v1/reports/marketplace/customers/" + cid, {"marketplace": True})
+    check("PUT marketplace customer: 200", st == 200, "%s %s" % (st, text))
+    rrows = all_audit(env)
+    ff = one(rrows, "filing_frequency.updated", "US-CA")
+    check("filing_frequency.updated: nothing -> quarter",
+          ff and ff["changes"].get("frequency") == {"before": None, "after": "quarter"}, ff)
+    pa, pr = one(rrows, "presence.added", "US-TX"), one(rrows, "presence.removed", "US-TX")
+    check("presence.added and presence.removed on US-TX, the entry before / after",
+          pa and pr and pa["changes"]["presence"]["after"]["kind"] == "office"
+          and pr["changes"]["presence"]["before"]["kind"] == "office" and pr["changes"]["presence"]["after"] is None,
+          (pa, pr))
+    mk = one(rrows, "marketplace.customer_flagged", cust["id"])
+    check("marketplace.customer_flagged: false -> true",
+          mk and mk["changes"].get("marketplace") == {"before": False, "after": True}, mk)
 
     # an operator retries a job that gave up
     put_dead_job(env, "job_audit20deadaaaaaaaaaaaaaa")
