@@ -13,7 +13,8 @@ are checked:
     <8 hex>" (never the session token); product.tax_code_changed; customer.exemption_changed;
     certificate.uploaded / certificate.deleted; connection.key_replaced (the key as "replaced
     (…abcd)"); connection.scope_changed; sphere_api_key.created; the reports' filing frequency,
-    physical presence (added, removed) and marketplace flag; jobs.retried by an operator;
+    physical presence (added, removed) and marketplace flag; an invoice's recalculation asked
+    for (document.recalculate_requested); jobs.retried by an operator;
   * no secret anywhere: the Rillet API key, the signing token, the API token, the session token
     and the Sphere key are in no row of the store's audit_log and in no answer of GET /v1/audit
     (JSON or CSV);
@@ -252,6 +253,17 @@ def run(env):
     sk = one(all_audit(env, "object_kind=sphere_api_key"), "sphere_api_key.created")
     check("sphere_api_key.created: 'replaced (…last 4)' only",
           sk and sk["changes"]["api_key"]["after"] == "replaced (…%s)" % sphere_key[-4:], sk)
+
+    # a document's tax asked for again by hand
+    st, js, text, _ = env.L("GET", "/v1/invoices?limit=1")
+    inv = js["data"][0] if st == 200 and js.get("data") else None
+    check("an invoice to recalculate", inv is not None, text)
+    st, _, text, _ = env.L("POST", "/v1/invoices/%s/recalculate" % urllib.parse.quote(inv["id"]), {})
+    check("POST /v1/invoices/{id}/recalculate: 202", st == 202, "%s %s" % (st, text))
+    rc = one(all_audit(env, "object_kind=invoice&object_id=" + urllib.parse.quote(inv["id"])),
+             "document.recalculate_requested")
+    check("document.recalculate_requested on the invoice, by the API token",
+          rc and rc["actor_kind"] == "api_token" and rc["changes"]["tax_status"]["after"] == "recalculating", rc)
 
     # the reports' settings: filing frequency, physical presence, a marketplace customer
     st, _, text, _ = env.L("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "quarter"})
