@@ -416,7 +416,8 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
     a->before = h->current ? (unsigned long long)h->current->id : 0;
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, tok, tn, a->actor_kind, sizeof a->actor_kind, a->actor, sizeof a->actor);
+    levy_auth_actor(h->cfg, tok, tn, a->actor_kind, sizeof a->actor_kind, a->actor,
+                    sizeof a->actor);
     h->reload_async(h, reload_reply, a);
 }
 
@@ -496,8 +497,8 @@ static int audit_retry(levy_host *h, struct evhttp_request *req, const char *act
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
     levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
-    return levy_audit_insert(h->store, kind[0] ? kind : "system", actor[0] ? actor : "levy",
-                             action, object_kind, object_id, label, changes, NULL, e);
+    return levy_audit_insert(h->store, kind[0] ? kind : "system", actor[0] ? actor : "levy", action,
+                             object_kind, object_id, label, changes, NULL, e);
 }
 
 /* {"state":{"before":"dead","after":AFTER}} or {"retried":{"before":null,"after":N}} */

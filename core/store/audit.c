@@ -3,10 +3,9 @@
 
 #include "clock.h"
 
-int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor,
-                      const char *action, const char *object_kind, const char *object_id,
-                      const char *label, const char *changes_json, const char *request_id,
-                      levy_err *err)
+int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,
+                      const char *object_kind, const char *object_id, const char *label,
+                      const char *changes_json, const char *request_id, levy_err *err)
 {
     char at[32];
     levy_time_iso(levy_clock_now_ms(), at, sizeof at);

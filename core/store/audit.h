@@ -9,9 +9,8 @@
 /** Appends one row, stamped now (UTC). changes_json: a JSON object {"field":{"before","after"}}
  * (never a secret); object_id, label and request_id may be NULL.
  * @return LEVY_OK or the store's error. */
-int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor,
-                      const char *action, const char *object_kind, const char *object_id,
-                      const char *label, const char *changes_json, const char *request_id,
-                      levy_err *err);
+int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,
+                      const char *object_kind, const char *object_id, const char *label,
+                      const char *changes_json, const char *request_id, levy_err *err);
 
 #endif
