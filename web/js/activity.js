@@ -20,6 +20,8 @@
     ['connection.', 'Rillet connections (keys, tokens, scope)'],
     ['sphere_api_key.', 'Sphere API key'],
     ['jobs.', 'Retried background jobs'],
+    ['document.', 'Invoices and credit memos recalculated'],
+    ['master_key.', 'Master key rotations'],
     ['presence.', 'Physical presence'],
     ['marketplace.', 'Marketplace flags'],
     ['filing_frequency.updated', 'Filing frequencies'],
@@ -118,6 +120,21 @@
       case 'sphere_api_key.replaced': return 'replaced the Sphere API key';
       case 'sphere_api_key.deleted': return 'deleted the Sphere API key';
       case 'jobs.retried': return 'retried ' + label.charAt(0).toLowerCase() + label.slice(1) + (ch.state ? ' (now ' + value(ch.state.after) + ')' : '');
+      case 'document.recalculate_requested': return 'asked for the tax of ' + label + ' again';
+      case 'connection.backfill_confirmed': {
+        var b = ch.backfill && ch.backfill.after || {};
+        return 'confirmed taxing past documents of ' + label + ' (' + value(b.from) + ' to ' + value(b.to) + ', ' + value(b.documents) + ' documents)';
+      }
+      case 'rules.reloaded': return 'reloaded the rules and plugins (generation ' + value(ch.generation && ch.generation.before) + ' → ' + value(ch.generation && ch.generation.after) + ')';
+      case 'master_key.rotated': return 'rotated the master key';
+      case 'filing_frequency.updated': return 'changed the filing frequency of ' + L.regionLabel(r.object_id) + ' from ' + value(ch.frequency && ch.frequency.before) + ' to ' + value(ch.frequency && ch.frequency.after);
+      case 'presence.added': return 'recorded a physical presence (' + value(ch.presence && ch.presence.after && ch.presence.after.kind) + ') in ' + L.regionLabel(r.object_id);
+      case 'presence.removed': return 'removed a physical presence (' + value(ch.presence && ch.presence.before && ch.presence.before.kind) + ') in ' + L.regionLabel(r.object_id);
+      case 'marketplace.customer_flagged':
+      case 'marketplace.document_flagged':
+        return (ch.marketplace && ch.marketplace.after ? 'marked ' : ch.marketplace && ch.marketplace.after === false ? 'unmarked ' : 'reset the marketplace flag of ') +
+          r.object_kind.replace('_', ' ') + ' ' + label + (ch.marketplace && ch.marketplace.after !== null ? ' as sold through a marketplace' : '');
+      case 'fx_rates.imported': return 'imported ' + label.charAt(0).toLowerCase() + label.slice(1);
       case 'jobs.retried_all': return 'retried ' + value(ch.retried && ch.retried.after) + ' ' + label.charAt(0).toLowerCase() + label.slice(1);
       default: {
         var w = changeWords(ch);
@@ -155,7 +172,8 @@
       var action = select('action', ACTIONS, p.action);
       var actor = select('actor_kind', ACTORS, p.actor_kind);
       var okind = select('object_kind', [['', 'Anything'], ['settings', 'Settings'], ['region', 'A region'],
-        ['product', 'A product'], ['customer', 'A customer'], ['connection', 'A connection'], ['job', 'A job']], p.object_kind);
+        ['product', 'A product'], ['customer', 'A customer'], ['connection', 'A connection'], ['invoice', 'An invoice'],
+        ['credit_memo', 'A credit memo'], ['job', 'A job']], p.object_kind);
       var oid = h('input', { type: 'search', name: 'object_id', value: p.object_id || '', placeholder: 'e.g. US-CA' });
       var form = h('form', { class: 'toolbar filters', role: 'search', id: 'activity-filters' },
         L.field({ label: 'From', input: from }), L.field({ label: 'To', input: to }),
