@@ -549,6 +549,8 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
         rc = ch ? audit_retry(h, req, "jobs.retried", "job", id, label, ch, &e)
                 : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
         free(ch);
+        if (rc != LEVY_OK) /* the row refused (a constraint too): the store's fault, not a 409 */
+            rc = LEVY_EIO;
     }
     if (rc == LEVY_OK)
         rc = levy_store_commit(h->store, &e);
@@ -637,6 +639,8 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
         rc = ch ? audit_retry(h, req, "jobs.retried_all", "jobs", kind, label, ch, &e)
                 : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
         free(ch);
+        if (rc != LEVY_OK)
+            rc = LEVY_EIO;
     }
     if (rc == LEVY_OK)
         rc = levy_store_commit(h->store, &e);
