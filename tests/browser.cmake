@@ -88,6 +88,13 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_catalog_sort PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=catalogsort.test.js")
+  # issue 20 (audit20): the Activity page (the audit log in words), its filter, CSV and a
+  # region's History link, at 1280 and 390 px (port base 41380)
+  add_test(NAME browser_activity
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_activity PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=activity.test.js")
 else()
   message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
 endif()

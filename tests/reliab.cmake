@@ -417,6 +417,10 @@ if(LEVY_PG_INITDB)
   # /admin/jobs/retry on PostgreSQL (the store written through psql). Ports 31450-31499.
   levy_pg_variant(reliab_job_retry_pg 31450 ${_rel}/job_retry.py $<TARGET_FILE:levy>
                   ${CMAKE_SOURCE_DIR} 31451)
+  # Issue 20 (audit20): the audit log on PostgreSQL (the blocking trigger through psql).
+  # Ports 41350-41399.
+  levy_pg_variant(reliab_audit_log_pg 41350 ${_rel}/audit_log.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} 41351)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
@@ -454,3 +458,7 @@ levy_reliab_test(reliab_books_burst books_burst 600 30020)
 # 409 / 405 / 401, queued again with fresh attempts and its error kept, run to done; a queued
 # successor of its key carries the work; retry all by kind and within 7 days. Ports 31400-31449.
 levy_reliab_test(reliab_job_retry job_retry 300 31400)
+# Issue 20 (audit20): the audit log of admin actions (GET /v1/audit): who, what, before ->
+# after, no secrets, a refused change or a refused audit row writes neither, filters, paging,
+# CSV, append-only. Ports 41300-41349.
+levy_reliab_test(reliab_audit_log audit_log 300 41300)

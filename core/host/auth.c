@@ -231,6 +231,28 @@ int levy_auth_bearer_ok(const levy_config *cfg, const char *tok, size_t len)
     return levy_auth_session_ok(tok, len);
 }
 
+void levy_auth_actor(const levy_config *cfg, const char *tok, size_t len, char *kind, size_t kcap,
+                     char *label, size_t lcap)
+{
+    snprintf(kind, kcap, "%s", "");
+    snprintf(label, lcap, "%s", "");
+    if (!tok)
+        return;
+    if (cfg && cfg->api_token[0]) {
+        size_t m = strlen(cfg->api_token);
+        if (len == m && CRYPTO_memcmp(tok, cfg->api_token, m) == 0) {
+            snprintf(kind, kcap, "%s", "api_token");
+            snprintf(label, lcap, "%s", "API token");
+            return;
+        }
+    }
+    uint8_t h[LEVY_SHA256_LEN];
+    if (!levy_auth_session_ok(tok, len) || session_hash(tok, len, h) != 0)
+        return;
+    snprintf(kind, kcap, "%s", "ui_session");
+    snprintf(label, lcap, "UI session %02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
+}
+
 /* ---- POST / DELETE /v1/session -------------------------------------------------------- */
 
 static int reply_error(char *out, size_t cap, int status, const char *code, const char *msg)

@@ -51,6 +51,13 @@ void levy_auth_session_reset(void);
  * (constant time) or a live session token. */
 int levy_auth_bearer_ok(const struct levy_config *cfg, const char *tok, size_t len);
 
+/** Who a bearer is, for the audit log (issue 20): "api_token" / "API token" for the API token,
+ * "ui_session" / "UI session <8 hex of the session's SHA-256>" for a browser session (the
+ * hash names a session without being usable as one), else "" / "". Never the token itself.
+ * kind and label: at least 32 bytes each. */
+void levy_auth_actor(const struct levy_config *cfg, const char *tok, size_t len, char *kind,
+                     size_t kcap, char *label, size_t lcap);
+
 /** POST /v1/session (is_delete 0) and DELETE /v1/session (is_delete 1), without the HTTP
  * plumbing. body: the request body (JSON {"code": "..."} or {"api_token": "..."});
  * bearer: the Authorization header's token or NULL. Writes the JSON reply into out

@@ -18,6 +18,7 @@
 #include "host/genreg.h"
 #include "host/rotate.h"
 #include "lua/sandbox.h"
+#include "store/audit.h"
 #include "store/store.h"
 
 #define KEY_TEXT_CAP 128
@@ -1052,6 +1053,19 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
             goto done;
     if ((rc = set_fingerprint(st, fp, 1, err)) != LEVY_OK)
         goto done;
+    /* the audit log's row (issue 20), in the rotation's transaction: who (this command), the
+     * fingerprints (never a key); a store not migrated to core 0007 yet has no log to write */
+    int has_log = 0;
+    if ((rc = table_exists(st, "audit_log", &has_log, err)) != LEVY_OK)
+        goto done;
+    if (has_log) {
+        char ch[160];
+        snprintf(ch, sizeof ch, "{\"fingerprint\":{\"after\":\"%s\",\"before\":\"%s\"}}", fp,
+                 fp_old);
+        if ((rc = levy_audit_insert(st, "cli", "levy rotate-master-key", "master_key.rotated",
+                                    "master_key", NULL, "Master key", ch, NULL, err)) != LEVY_OK)
+            goto done;
+    }
     if (!use_env) {
         /* the current key (master.key.prev once committed) and the new one are durable before
          * the commit, beside the files they replace: master.key.prev is replaced only once the

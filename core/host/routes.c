@@ -31,6 +31,7 @@
 #include "http/server.h"
 #include "lua/sandbox.h"
 #include "metrics.h"
+#include "store/audit.h"
 #include "store/jobs.h"
 #include "store/store.h"
 #include "json_scan.h"
@@ -340,9 +341,39 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
+/* An operator's reload in flight: who asked (the audit log's actor, issue 20) and the
+ * generation serving when they did. */
+typedef struct reload_ask {
+    levy_host *h;
+    struct evhttp_request *req;
+    char actor_kind[32], actor[48];
+    unsigned long long before;
+} reload_ask;
+
+/* The audit row of a reload that took (rules.reloaded): written once the new generation
+ * serves. A swap cannot be undone, so a row that cannot be written is logged (ERROR). */
+static void audit_reload(reload_ask *a, const levy_reload_report *r)
+{
+    if (!a->h->store || strcmp(r->status, "rejected") == 0 || r->generation == a->before)
+        return;
+    char ch[128];
+    snprintf(ch, sizeof ch, "{\"generation\":{\"after\":%llu,\"before\":%llu}}",
+             (unsigned long long)r->generation, a->before);
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_audit_insert(a->h->store, a->actor_kind[0] ? a->actor_kind : "system",
+                          a->actor[0] ? a->actor : "levy", "rules.reloaded", "generation", NULL,
+                          "Rules and plugins", ch, NULL, &e) != LEVY_OK)
+        hlog(HLOG_ERROR, "reload: the audit row could not be written: %s", e.message);
+}
+
 static void reload_reply(void *ud, const levy_reload_report *r)
 {
-    struct evhttp_request *req = ud;
+    reload_ask *a = ud;
+    struct evhttp_request *req = a->req;
+    if (r)
+        audit_reload(a, r);
+    free(a);
     if (!r) { /* shutting down before the build finished */
         levy_http_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
         return;
@@ -375,7 +406,19 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, "/admin/reload", 503, "unavailable", "reload is not available");
         return;
     }
-    h->reload_async(h, reload_reply, req);
+    reload_ask *a = calloc(1, sizeof *a);
+    if (!a) {
+        levy_http_error(req, "/admin/reload", 503, "unavailable", "out of memory");
+        return;
+    }
+    a->h = h;
+    a->req = req;
+    a->before = h->current ? (unsigned long long)h->current->id : 0;
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, a->actor_kind, sizeof a->actor_kind, a->actor,
+                    sizeof a->actor);
+    h->reload_async(h, reload_reply, a);
 }
 
 static void iso_ms(int64_t ms, char out[40])
@@ -444,6 +487,40 @@ static void dead_jobs_json(levy_host *h, struct evbuffer *b, int64_t now)
     evbuffer_add_printf(b, "}");
 }
 
+/* The audit row of an operator's retry (issue 20), in the retry's transaction: who (the
+ * bearer's actor, never the token), what. */
+static int audit_retry(levy_host *h, struct evhttp_request *req, const char *action,
+                       const char *object_kind, const char *object_id, const char *label,
+                       const char *changes, levy_err *e)
+{
+    char kind[32], actor[48];
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
+    return levy_audit_insert(h->store, kind[0] ? kind : "system", actor[0] ? actor : "levy", action,
+                             object_kind, object_id, label, changes, NULL, e);
+}
+
+/* {"state":{"before":"dead","after":AFTER}} or {"retried":{"before":null,"after":N}} */
+static char *retry_changes(const char *after_state, int n)
+{
+    levy_buf b = {0};
+    if (after_state) {
+        levy_buf_puts(&b, "{\"state\":{\"before\":\"dead\",\"after\":");
+        levy_json_escape(&b, after_state, strlen(after_state));
+        levy_buf_puts(&b, "}}");
+    } else {
+        char num[64];
+        snprintf(num, sizeof num, "{\"retried\":{\"before\":null,\"after\":%d}}", n);
+        levy_buf_puts(&b, num);
+    }
+    if (b.oom) {
+        levy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
 /* POST /admin/jobs/{id}/retry: a job that gave up (state dead) queued again now with fresh
  * attempts (jobs.h levy_jobs_revive). 200 {"id","queued":<the job carrying the work>,
  * "superseded":bool}; 404 no such job; 409 not dead. Logged (INFO) as an operator's action. */
@@ -457,7 +534,28 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
     levy_err e;
     levy_err_clear(&e);
     char queued[LEVY_JOB_ID_MAX];
-    int rc = levy_jobs_revive(h->store, id, queued, &e);
+    /* the retry and its audit row commit together (levy_jobs_revive's own level nests) */
+    int rc = levy_store_begin(h->store, &e);
+    if (rc == LEVY_OK)
+        rc = levy_jobs_revive(h->store, id, queued, &e);
+    if (rc == LEVY_OK) {
+        char after[LEVY_JOB_ID_MAX + 40], label[LEVY_JOB_ID_MAX + 8];
+        if (strcmp(queued, id) != 0)
+            snprintf(after, sizeof after, "done (superseded by %s)", queued);
+        else
+            snprintf(after, sizeof after, "queued");
+        snprintf(label, sizeof label, "Job %s", id);
+        char *ch = retry_changes(after, 0);
+        rc = ch ? audit_retry(h, req, "jobs.retried", "job", id, label, ch, &e)
+                : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+        if (rc != LEVY_OK) /* the row refused (a constraint too): the store's fault, not a 409 */
+            rc = LEVY_EIO;
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(h->store, &e);
+    else
+        levy_store_rollback(h->store, NULL);
     if (rc == LEVY_ENOTFOUND) {
         levy_http_error(req, route, 404, "not_found", e.message);
         return;
@@ -530,7 +628,24 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
     levy_err_clear(&e);
     int n = 0;
     int64_t since = levy_clock_now_ms() - (int64_t)LEVY_DEAD_JOBS_DAYS * 86400000;
-    int rc = levy_jobs_revive_all(h->store, kind, since, &n, &e);
+    int rc = levy_store_begin(h->store, &e);
+    if (rc == LEVY_OK)
+        rc = levy_jobs_revive_all(h->store, kind, since, &n, &e);
+    if (rc == LEVY_OK && n > 0) {
+        char label[LEVY_JOB_KIND_MAX + 48];
+        snprintf(label, sizeof label, "Jobs that gave up%s%s", kind ? " of kind " : "",
+                 kind ? kind : "");
+        char *ch = retry_changes(NULL, n);
+        rc = ch ? audit_retry(h, req, "jobs.retried_all", "jobs", kind, label, ch, &e)
+                : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+        if (rc != LEVY_OK)
+            rc = LEVY_EIO;
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(h->store, &e);
+    else
+        levy_store_rollback(h->store, NULL);
     if (rc != LEVY_OK) {
         hlog(HLOG_ERROR, "jobs retry: %s", e.message);
         free(kind);
@@ -1011,6 +1126,7 @@ typedef struct req_setup {
     struct evhttp_request *req;
     const char *method, *path, *query, *id;
     levy_route_match *m;
+    const char *actor_kind, *actor; /* levy_auth_actor's: who is asking ("" for none) */
 } req_setup;
 
 /* [-0, +0, m] Sets the query's pairs into the table on top: "a=1&b=x+y" -> a="1", b="x y" (the
@@ -1049,9 +1165,15 @@ static void push_query(lua_State *co, const char *query)
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
-                            const char *id)
+                            const char *id, const char *actor_kind, const char *actor)
 {
-    lua_createtable(co, 0, 9);
+    lua_createtable(co, 0, 11);
+    if (actor_kind[0]) { /* the audit log's actor (levy.audit): never the token itself */
+        lua_pushstring(co, actor_kind);
+        lua_setfield(co, -2, "actor_kind");
+        lua_pushstring(co, actor);
+        lua_setfield(co, -2, "actor");
+    }
     lua_pushstring(co, method);
     lua_setfield(co, -2, "method");
     lua_pushstring(co, path);
@@ -1106,7 +1228,8 @@ static int setup_req(lua_State *co)
     req_setup *rs = lua_touserdata(co, 1);
     lua_pop(co, 1);
     levy_sandbox_push_api(co, "make_req");
-    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
+    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id, rs->actor_kind,
+                    rs->actor);
     lua_call(co, 1, 1);
     return 1;
 }
@@ -1130,7 +1253,11 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
-    req_setup rs = {req, method, path, query, call->id, m};
+    char actor_kind[32], actor[48];
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
+    req_setup rs = {req, method, path, query, call->id, m, actor_kind, actor};
     lua_pushcfunction(co, setup_req);
     lua_pushlightuserdata(co, &rs);
     if (lua_pcall(co, 1, 1, 0) != LUA_OK) {

@@ -19,11 +19,14 @@ M.EVENTS = {
   CUSTOMER = { "CREATED", "UPDATED", "DELETED" },
 }
 
+-- who the audit log names for the demo's changes (levy.audit, issue 20)
+local WHO = { actor_kind = "cli", actor = "levy demo --auto" }
+
 -- the api plugin owns `regions`: the demo subscribes through its export
 local function subscribe(code)
   local api = plugin("api")
   if not api then error("api plugin not loaded") end
-  return api.set_region(code, { subscribed = true, tax_calculation = true })
+  return api.set_region(code, { subscribed = true, tax_calculation = true }, WHO)
 end
 
 function M.run()
@@ -45,7 +48,7 @@ function M.run()
   local info = ist == 200 and json.decode(ibody or "") or nil
   if type(info) == "table" and type(info.documents_from) == "string" then from = info.documents_from end
   con = con or rillet.connection_create({ provider = "rillet", api_key = d.api_key, tax_documents_from = from },
-                                        { base_url = sim })
+                                        { base_url = sim }, WHO)
   if con.status == "needs_subsidiary" then
     -- the parent entity: same trade name (else currency) as the organisation
     local org = type(con.organization) == "table" and con.organization or {}
@@ -56,7 +59,7 @@ function M.run()
     for _, s in ipairs(con.subsidiaries) do
       if s.trade_name == org.trade_name then pick = s end
     end
-    con = rillet.connection_subsidiary(con.id, { subsidiary_id = pick.id })
+    con = rillet.connection_subsidiary(con.id, { subsidiary_id = pick.id }, WHO)
   end
   local status, _, body = http.request {
     method = "POST", url = sim .. "/_sim/webhooks",
@@ -74,7 +77,7 @@ function M.run()
     local ok, e = pcall(subscribe, code)
     if not ok then log.warn("demo: could not subscribe region", { region = code, error = tostring(e) }) end
   end
-  con = rillet.connection_secret(con.id, { signing_token = hook.signing_token })
+  con = rillet.connection_secret(con.id, { signing_token = hook.signing_token }, WHO)
   log.info("demo --auto connected", { connection = con.id, subsidiary = con.subsidiary and con.subsidiary.id })
   return "demo --auto: connected " .. con.id .. " (" .. tostring(con.subsidiary and con.subsidiary.trade_name) ..
     "), import running; subscribed " .. table.concat(M.REGIONS, ", ")

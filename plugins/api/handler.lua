@@ -42,9 +42,11 @@
 --                    qst_number_source, qst_number_detail} | nil
 --   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
 --                    registration_number, effective_from} | nil (unknown code)
---   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
+--   set_region(code, changes, who) -> region | nil, message, code ("not_found"|"validation_failed")
 --       Same as PUT /v1/regions/{code} (audited, requeues): changes is a subset of
---       {subscribed, tax_calculation, registration_number, effective_from}.
+--       {subscribed, tax_calculation, registration_number, effective_from}. who (optional):
+--       the request, or {actor_kind = "cli"|"system", actor = name}, for the audit log's row
+--       (levy.audit.record; default system).
 --   settings(connection_id?) -> {seller_address = Address | nil, rounding = "line"|"document",
 --                    sweep_interval_minutes = integer, sweep_overlap_seconds = integer,
 --                    reconcile_interval_minutes = integer}
@@ -84,6 +86,7 @@ local validate = require "validate"
 local certs = require "certs"
 local taxid = require "levy.taxid"
 local http = require "levy.http"
+local audit = require "levy.audit"
 
 local now_iso = util.now_iso
 
@@ -175,9 +178,24 @@ local function get_region(req)
   return 200, region_public(r, db.region_row(r.code))
 end
 
-local function apply_region(r, changes)
+-- "California (US-CA)": a region's label in the audit log.
+local function region_label(r)
+  if r.name and r.name ~= "" then return r.name .. " (" .. r.code .. ")" end
+  return r.code
+end
+
+local REGION_FIELDS = { "subscribed", "tax_calculation", "registration_number", "effective_from" }
+
+-- Saves a region's change with its audit row (region.updated; issue 20) and its re-check, in
+-- one transaction. req: the request (the audit's actor and id), or for work no request asked
+-- for a table {actor_kind, actor} (levy.audit.record), or nil (system).
+local function apply_region(r, changes, req)
   local run = with_recheck(function()
-    local _, _, changed = db.put_region(r.code, changes, now_iso())
+    local before, after, changed = db.put_region(r.code, changes, now_iso())
+    if changed then
+      audit.record(req, { action = "region.updated", object_kind = "region", object_id = r.code,
+                          label = region_label(r), changes = audit.diff(before, after, REGION_FIELDS) })
+    end
     return changed
   end, "api.region_changed", { code = r.code })
   return with_requeue(region_public(r, db.region_row(r.code)), run)
@@ -186,7 +204,7 @@ end
 local function put_region(req)
   local r = find_region(req.params.code)
   local body = util.body_object(req)
-  return 200, apply_region(r, validate.region(body, region_public(r, nil)))
+  return 200, apply_region(r, validate.region(body, region_public(r, nil)), req)
 end
 
 ---------------------------------------------------------------- one connection's regions
@@ -233,9 +251,18 @@ local function get_conn_region(req)
   return 200, conn_region_public(cid, r, row, source)
 end
 
--- save(): the change of the connection's own region row -> changed.
-local function conn_region_answer(cid, r, save)
-  local run = with_recheck(save, "api.connection_region_changed", { connection_id = cid, code = r.code })
+-- save(): the change of the connection's own region row -> before, after, changed; audited
+-- as `action` (issue 20) in the same transaction when it changed the effective state.
+local function conn_region_answer(req, action, cid, r, save)
+  local run = with_recheck(function()
+    local before, after, changed = save()
+    if changed then
+      audit.record(req, { action = action, object_kind = "connection_region", object_id = cid .. "/" .. r.code,
+                          label = region_label(r) .. " for connection " .. cid,
+                          changes = audit.diff(before, after, REGION_FIELDS) })
+    end
+    return changed
+  end, "api.connection_region_changed", { connection_id = cid, code = r.code })
   local row, source = db.conn_region_effective(cid, r.code)
   return with_requeue(conn_region_public(cid, r, row, source), run)
 end
@@ -257,9 +284,8 @@ local function put_conn_region(req)
       json.array({ { field = "source", message = 'must be "connection" or "default" (read-only)' } }))
   end
   local v = validate.region(changes, current)
-  return 200, conn_region_answer(cid, r, function()
-    local _, _, changed = db.put_conn_region(cid, r.code, v, now_iso())
-    return changed
+  return 200, conn_region_answer(req, "connection_region.updated", cid, r, function()
+    return db.put_conn_region(cid, r.code, v, now_iso())
   end)
 end
 
@@ -267,9 +293,8 @@ end
 local function delete_conn_region(req)
   local cid = must_connection(req.params.id)
   local r = find_region(req.params.code)
-  return 200, conn_region_answer(cid, r, function()
-    local _, _, changed = db.delete_conn_region(cid, r.code, now_iso())
-    return changed
+  return 200, conn_region_answer(req, "connection_region.reset", cid, r, function()
+    return db.delete_conn_region(cid, r.code, now_iso())
   end)
 end
 
@@ -351,9 +376,15 @@ local function put_settings(req)
   -- where tax ids and exemptions are read from changed (read every customer again). One
   -- re-check covers the others changed with it: every document's ⊇ region CA's (every Canadian
   -- document, Quebec's too) ⊇ region CA-QC's (rillet bulk.lua region_args)
+  local old_public = settings_public()
   local run = store.transaction(function()
     db.put_settings(changes)
     local now = settings_public()
+    local diff = audit.diff(old_public, now)
+    if audit.changed(diff) then
+      audit.record(req, { action = "settings.updated", object_kind = "settings", label = "Settings",
+                          changes = diff })
+    end
     local r
     if now.default_customer_type ~= old.default_customer_type then
       r = requeue("api.settings_changed", { key = "default_customer_type" })
@@ -421,8 +452,14 @@ local function put_conn_settings(req)
   for k, v in pairs(drop) do changes[k] = v end
   local run = with_recheck(function()
     local before = db.settings(cid)
+    local own_before = conn_settings_public(cid)
     db.put_conn_settings(cid, changes)
     local after = db.settings(cid)
+    local diff = audit.diff(own_before, conn_settings_public(cid))
+    if audit.changed(diff) then
+      audit.record(req, { action = "connection_settings.updated", object_kind = "connection", object_id = cid,
+                          label = "Connection " .. cid, changes = diff })
+    end
     local changed = false
     for k in pairs(TAX_SETTINGS) do
       if json.encode(util.orjnull(before[k])) ~= json.encode(util.orjnull(after[k])) then changed = true end
@@ -521,13 +558,37 @@ local ENTITY = {
   customer = { row = db.customer_row, public = db.customer_public },
 }
 
-local function write_and_recheck(id, what, write)
+-- The fields of a product's and a customer's public form an auditor follows (issue 20), and
+-- the action a change of them is logged as (customer: exemption_changed when one of the
+-- exemption's fields changed, else updated).
+local AUDITED = {
+  product = { fields = { "tax_code", "tax_code_source" }, action = function() return "product.tax_code_changed" end },
+  customer = {
+    fields = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "exempt_source",
+               "tax_id", "tax_id_source", "customer_type", "customer_type_source", "qst_number", "qst_number_source" },
+    action = function(diff)
+      for k in pairs(diff) do if k:match("^exempt") then return "customer.exemption_changed" end end
+      return "customer.updated"
+    end,
+  },
+}
+
+local function write_and_recheck(req, id, what, write)
+  local e = ENTITY[what]
   local run = with_recheck(function()
+    local row = e.row(id)
+    local before = row and e.public(row)
     local changed = write()
     if changed == nil then util.fail(404, "not_found", "unknown " .. what) end
+    local after = e.public(e.row(id))
+    local a = AUDITED[what]
+    local diff = audit.diff(before, after, a.fields)
+    if audit.changed(diff) then
+      audit.record(req, { action = a.action(diff), object_kind = what, object_id = id,
+                          label = util.nn(after.name) or id, changes = diff })
+    end
     return changed
   end, "api." .. what .. "_changed", { id = id })
-  local e = ENTITY[what]
   return 200, with_requeue(e.public(e.row(id)), run)
 end
 
@@ -536,7 +597,7 @@ local function put_product(req)
   if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
-  return write_and_recheck(id, "product", function() return db.set_product_tax_code(id, code) end)
+  return write_and_recheck(req, id, "product", function() return db.set_product_tax_code(id, code) end)
 end
 
 
@@ -571,15 +632,120 @@ local function put_customer(req)
   local body = util.body_object(req)
   local changes = validate.customer(body, known_region_codes()) -- a bad body asks Rillet nothing
   known_customer(id)
-  return write_and_recheck(id, "customer", function() return db.put_customer(id, changes) end)
+  return write_and_recheck(req, id, "customer", function() return db.put_customer(id, changes) end)
+end
+
+---------------------------------------------------------------- the audit log (issue 20)
+-- GET /v1/audit: levy.audit's rows, newest first, with the list conventions (limit, cursor,
+-- ?format=csv / Accept: text/csv for every row the filters select).
+
+local AUDIT_KINDS = { api_token = true, ui_session = true, cli = true, system = true }
+
+local function audit_filter(req)
+  local q = req.query or {}
+  local e, f = util.errors(), {}
+  for _, k in ipairs { "from", "to" } do
+    if q[k] ~= nil and q[k] ~= "" then
+      if not ltime.valid_date(q[k]) then e:add(k, "must be a date YYYY-MM-DD") end
+      f[k] = q[k]
+    end
+  end
+  if f.from and f.to and f.from > f.to and ltime.valid_date(f.from) and ltime.valid_date(f.to) then
+    e:add("to", "must not be before from")
+  end
+  if q.action ~= nil and q.action ~= "" then
+    if not q.action:match("^[a-z_]+%.[a-z_]*$") then e:add("action", "must be an action code such as region.updated, or a prefix such as region.") end
+    f.action = q.action
+  end
+  for _, k in ipairs { "object_kind", "object_id", "actor" } do
+    if q[k] ~= nil and q[k] ~= "" then
+      if #q[k] > 200 then e:add(k, "must be at most 200 characters") end
+      f[k] = q[k]
+    end
+  end
+  if q.actor_kind ~= nil and q.actor_kind ~= "" then
+    if not AUDIT_KINDS[q.actor_kind] then e:add("actor_kind", "must be api_token, ui_session, cli or system") end
+    f.actor_kind = q.actor_kind
+  end
+  if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then
+    e:add("format", "must be json or csv")
+  end
+  e:raise("invalid query")
+  return f
+end
+
+local function audit_public(r)
+  return { id = r.id, at = r.at, actor_kind = r.actor_kind, actor = r.actor, action = r.action,
+           object_kind = r.object_kind, object_id = util.orjnull(r.object_id),
+           object_label = util.orjnull(r.object_label), changes = r.changes,
+           request_id = util.orjnull(r.request_id) }
+end
+
+-- A value of the CSV: text as is, anything else as its JSON.
+local function audit_csv_value(v)
+  if v == nil or v == json.null then return nil end
+  if type(v) == "string" then return v end
+  return json.encode(v)
+end
+
+local AUDIT_CSV = { "id", "at", "actor_kind", "actor", "action", "object_kind", "object_id", "object_label",
+                    "field", "before", "after", "request_id" }
+
+local function list_audit(req)
+  local f = audit_filter(req)
+  if util.wants_csv(req) then
+    -- one line per changed field (a row without fields: one line), every row the filters select
+    local lines = {}
+    f.limit = 500
+    repeat
+      local rows, after = audit.list(f)
+      for _, r in ipairs(rows) do
+        local names = {}
+        for k in pairs(r.changes) do names[#names + 1] = k end
+        table.sort(names)
+        if #names == 0 then names[1] = false end
+        for _, k in ipairs(names) do
+          local c = k and r.changes[k] or {}
+          lines[#lines + 1] = { id = r.id, at = r.at, actor_kind = r.actor_kind, actor = r.actor, action = r.action,
+                                object_kind = r.object_kind, object_id = r.object_id, object_label = r.object_label,
+                                field = k or nil, before = audit_csv_value(c.before), after = audit_csv_value(c.after),
+                                request_id = r.request_id }
+        end
+      end
+      f.after = after
+    until after == nil
+    return util.csv_reply(util.csv(lines, AUDIT_CSV), "levy-audit.csv")
+  end
+  local limit, after = util.page_args(req)
+  if after ~= nil and not after:match("^%d+$") then util.invalid("cursor", "invalid cursor", "invalid query") end
+  f.limit, f.after = limit, after and math.tointeger(tonumber(after))
+  local rows, next_after = audit.list(f)
+  local out = {}
+  for _, r in ipairs(rows) do out[#out + 1] = audit_public(r) end
+  return 200, { data = util.array(out),
+                next_cursor = next_after and util.cursor_for(tostring(next_after)) or json.null }
 end
 
 ---------------------------------------------------------------- exemption certificates
 -- Issue 20 (certs.lua): POST the file as the body with its details in the query; a change
 -- re-checks the customer's documents like PUT /v1/customers/{id} (api.customer_changed).
 
-local function cert_save(cid)
-  return function(fn) return with_recheck(fn, "api.customer_changed", { id = cid }) end
+-- fn() saves the change -> changed; audit(): its audit row, written in the same transaction
+-- when fn changed something.
+local function cert_save(cid, audit_row)
+  return function(fn)
+    return with_recheck(function()
+      local changed = fn()
+      if changed then audit_row() end
+      return changed
+    end, "api.customer_changed", { id = cid })
+  end
+end
+
+local function cert_label(cid, number)
+  local c = db.customer_row(cid)
+  local who = c and util.nn(c.name) or cid
+  return "Certificate " .. tostring(number) .. " of " .. who
 end
 
 local function list_certs(req)
@@ -593,7 +759,13 @@ local function post_cert(req)
   local id = req.params.id
   local meta = certs.validate(req.query or {}, known_region_codes())
   known_customer(id)
-  local row, run = certs.create(id, req.body or "", meta, db.settings().certificate_max_bytes, cert_save(id))
+  local row, run = certs.create(id, req.body or "", meta, db.settings().certificate_max_bytes, cert_save(id, function()
+    audit.record(req, { action = "certificate.uploaded", object_kind = "customer", object_id = id,
+                        label = cert_label(id, meta.number),
+                        changes = { certificate = { before = json.null, after = {
+                          number = meta.number, reason = meta.reason, regions = util.array(meta.regions),
+                          issued = util.orjnull(meta.issued), expires = util.orjnull(meta.expires) } } } })
+  end))
   return 201, with_requeue(certs.public(row), run)
 end
 
@@ -619,7 +791,14 @@ end
 
 local function delete_cert(req)
   local row = must_cert(req)
-  local run = certs.delete(row.customer_id, row.id, cert_save(row.customer_id))
+  local run = certs.delete(row.customer_id, row.id, cert_save(row.customer_id, function()
+    local pub = certs.public(row)
+    audit.record(req, { action = "certificate.deleted", object_kind = "customer", object_id = row.customer_id,
+                        label = cert_label(row.customer_id, row.number),
+                        changes = { certificate = { before = {
+                          id = row.id, number = pub.number, reason = pub.reason, regions = pub.regions,
+                          issued = pub.issued, expires = pub.expires }, after = json.null } } })
+  end))
   return 200, with_requeue({ id = row.id, deleted = true }, run)
 end
 
@@ -824,7 +1003,7 @@ function exports.region(code)
            registration_number = s.registration_number, effective_from = s.effective_from }
 end
 
-function exports.set_region(code, changes)
+function exports.set_region(code, changes, who)
   if type(code) ~= "string" then return nil, "region code must be a string", "validation_failed" end
   local r = (rule_regions())[code:upper()]
   if r == nil then return nil, "unknown region " .. code, "not_found" end
@@ -834,7 +1013,7 @@ function exports.set_region(code, changes)
     if type(v) == "table" and v.code then return nil, tostring(v.message), v.code end
     error(v, 0)
   end
-  local out = apply_region(r, v)
+  local out = apply_region(r, v, who)
   for k, x in pairs(out) do if x == json.null then out[k] = nil end end
   return out
 end
@@ -884,6 +1063,7 @@ return {
     { method = "GET", path = "/v1/regions/{code}", auth = "token", handler = get_region },
     { method = "PUT", path = "/v1/regions/{code}", auth = "token", handler = put_region },
     { method = "GET", path = "/v1/tax-codes", auth = "token", handler = list_tax_codes },
+    { method = "GET", path = "/v1/audit", auth = "token", handler = list_audit },
     { method = "GET", path = "/v1/settings", auth = "token",
       handler = function() return 200, settings_public() end },
     { method = "PUT", path = "/v1/settings", auth = "token", handler = put_settings },
@@ -919,7 +1099,7 @@ return {
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
     { method = "GET", path = "/v1/sphere-api-key", auth = "token", handler = sphere.get_key },
     { method = "POST", path = "/v1/sphere-api-key", auth = "token",
-      handler = function() return sphere.create_key(now_iso()) end },
+      handler = function(req) return sphere.create_key(now_iso(), req) end },
     { method = "DELETE", path = "/v1/sphere-api-key", auth = "token", handler = sphere.delete_key },
   },
   exports = exports,

@@ -34,6 +34,8 @@ local json = require "levy.json"
 local http = require "levy.http"
 local money = require "levy.money"
 local util = require "levy.util"
+local store = require "levy.store"
+local audit = require "levy.audit"
 local db = require "db"
 local calc = require "calc"
 
@@ -284,19 +286,36 @@ function M.get_key()
   return 200, key_public(db.sphere_key())
 end
 
-function M.create_key(now_iso)
+-- The audit rows (issue 20) of the key: its hint (the last 4 characters, which GET shows),
+-- never the key. Written in the transaction of the change.
+local function audit_key(req, action, before, after)
+  audit.record(req, { action = action, object_kind = "sphere_api_key", label = "Sphere API key",
+                      changes = { api_key = { before = before and audit.replaced(before.hint:sub(-4)) or json.null,
+                                              after = after or json.null } } })
+end
+
+function M.create_key(now_iso, req)
   local key = KEY_PREFIX .. crypto.b64encode(crypto.random(32), true, true)
   local row = { key_sha256 = crypto.hex(crypto.sha256(key)), hint = "\u{2026}" .. key:sub(-4),
                 created_at = now_iso }
-  db.set_sphere_key(row.key_sha256, row.hint, row.created_at)
+  store.transaction(function()
+    local old = db.sphere_key()
+    db.set_sphere_key(row.key_sha256, row.hint, row.created_at)
+    audit_key(req, old and "sphere_api_key.replaced" or "sphere_api_key.created", old,
+              audit.replaced(key:sub(-4)))
+  end)
   local out = key_public(row)
   out.configured = nil
   out.api_key = key
   return 201, out
 end
 
-function M.delete_key()
-  db.delete_sphere_key()
+function M.delete_key(req)
+  store.transaction(function()
+    local old = db.sphere_key()
+    db.delete_sphere_key()
+    if old then audit_key(req, "sphere_api_key.deleted", old, nil) end
+  end)
   return 204
 end
 

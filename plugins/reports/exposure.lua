@@ -27,6 +27,7 @@ local time = require "levy.time"
 local log = require "levy.log"
 local tax = require "levy.tax"
 local util = require "levy.util"
+local audit = require "levy.audit"
 local dates = require "dates"
 
 local null = util.orjnull
@@ -84,7 +85,7 @@ function M.presence_list()
   return out
 end
 
-function M.presence_add(b)
+function M.presence_add(b, req)
   local d = {}
   local st = state_of(b.region)
   if b.region == nil or b.region == "" then
@@ -113,18 +114,31 @@ function M.presence_add(b)
   if #d > 0 then bad(d) end
   -- RETURNING, not last_insert_rowid() (SQLite only; issue 22); rows, not row: the statement
   -- is stepped to its end, so a failed commit raises here instead of passing unseen
-  local r = store.rows([[INSERT INTO reports_presence(state, kind, from_date, to_date, note, created_at)
-    VALUES (?,?,?,?,?,?) RETURNING id, state, kind, from_date, to_date, note, created_at]],
-    st, b.kind, b.from, to, note, now_iso())[1]
-  return presence_row(r)
+  local out
+  store.transaction(function()
+    local r = store.rows([[INSERT INTO reports_presence(state, kind, from_date, to_date, note, created_at)
+      VALUES (?,?,?,?,?,?) RETURNING id, state, kind, from_date, to_date, note, created_at]],
+      st, b.kind, b.from, to, note, now_iso())[1]
+    out = presence_row(r)
+    audit.record(req, { action = "presence.added", object_kind = "region", object_id = "US-" .. st,
+                        label = "Physical presence in US-" .. st,
+                        changes = { presence = { before = json.null, after = out } } })
+  end)
+  return out
 end
 
-function M.presence_delete(id)
+function M.presence_delete(id, req)
   local n = math.tointeger(tonumber(id))
-  if not n or not store.row("SELECT id FROM reports_presence WHERE id = ?", n) then
+  local old = n and store.row("SELECT * FROM reports_presence WHERE id = ?", n)
+  if not old then
     http.error(404, "not_found", "no physical-presence entry " .. tostring(id))
   end
-  store.exec("DELETE FROM reports_presence WHERE id = ?", n)
+  store.transaction(function()
+    store.exec("DELETE FROM reports_presence WHERE id = ?", n)
+    audit.record(req, { action = "presence.removed", object_kind = "region", object_id = "US-" .. old.state,
+                        label = "Physical presence in US-" .. old.state,
+                        changes = { presence = { before = presence_row(old), after = json.null } } })
+  end)
 end
 
 -- Presence entries in force on as_of, by state: {earliest from, entries}.
@@ -162,31 +176,48 @@ function M.marketplace_list()
 end
 
 -- A customer sells through a marketplace facilitator (true) or not (false: the flag is removed).
-function M.marketplace_customer(id, b)
+function M.marketplace_customer(id, b, req)
   local v = flag_value(b.marketplace, "marketplace", false)
   if type(id) ~= "string" or id == "" or #id > 200 then bad({ { field = "id", message = "must be a customer id" } }) end
-  if v then
-    store.exec("INSERT INTO reports_marketplace_customers(customer_id, set_at) VALUES (?, ?) " ..
-               "ON CONFLICT(customer_id) DO UPDATE SET set_at = excluded.set_at", id, now_iso())
-  else
-    store.exec("DELETE FROM reports_marketplace_customers WHERE customer_id = ?", id)
-  end
+  store.transaction(function()
+    local was = store.row("SELECT 1 AS x FROM reports_marketplace_customers WHERE customer_id = ?", id) ~= nil
+    if v then
+      store.exec("INSERT INTO reports_marketplace_customers(customer_id, set_at) VALUES (?, ?) " ..
+                 "ON CONFLICT(customer_id) DO UPDATE SET set_at = excluded.set_at", id, now_iso())
+    else
+      store.exec("DELETE FROM reports_marketplace_customers WHERE customer_id = ?", id)
+    end
+    if was ~= v then
+      audit.record(req, { action = "marketplace.customer_flagged", object_kind = "customer", object_id = id,
+                          label = id, changes = { marketplace = { before = was, after = v } } })
+    end
+  end)
   return { customer_id = id, marketplace = v }
 end
 
 -- One document sold (true) or not (false) through a marketplace facilitator, whatever its
 -- customer's flag; null removes the document's own flag (the customer's applies again).
-function M.marketplace_document(doc_type, id, b)
+function M.marketplace_document(doc_type, id, b, req)
   if not DOC_TYPES[doc_type] then bad({ { field = "type", message = "must be invoice or credit_memo" } }) end
   if type(id) ~= "string" or id == "" or #id > 200 then bad({ { field = "id", message = "must be a document id" } }) end
   local v = flag_value(b.marketplace, "marketplace", true)
-  if v == nil then
-    store.exec("DELETE FROM reports_marketplace_documents WHERE doc_type = ? AND doc_id = ?", doc_type, id)
-  else
-    store.exec("INSERT INTO reports_marketplace_documents(doc_type, doc_id, marketplace, set_at) VALUES (?,?,?,?) " ..
-               "ON CONFLICT(doc_type, doc_id) DO UPDATE SET marketplace = excluded.marketplace, set_at = excluded.set_at",
-               doc_type, id, v and 1 or 0, now_iso())
-  end
+  store.transaction(function()
+    local old = store.row("SELECT marketplace FROM reports_marketplace_documents WHERE doc_type = ? AND doc_id = ?",
+      doc_type, id)
+    if v == nil then
+      store.exec("DELETE FROM reports_marketplace_documents WHERE doc_type = ? AND doc_id = ?", doc_type, id)
+    else
+      store.exec("INSERT INTO reports_marketplace_documents(doc_type, doc_id, marketplace, set_at) VALUES (?,?,?,?) " ..
+                 "ON CONFLICT(doc_type, doc_id) DO UPDATE SET marketplace = excluded.marketplace, set_at = excluded.set_at",
+                 doc_type, id, v and 1 or 0, now_iso())
+    end
+    local before -- nil: no flag of its own (the customer's applies)
+    if old then before = old.marketplace == 1 end
+    if before ~= v then
+      audit.record(req, { action = "marketplace.document_flagged", object_kind = doc_type, object_id = id,
+                          label = id, changes = { marketplace = { before = null(before), after = null(v) } } })
+    end
+  end)
   return { type = doc_type, id = id, marketplace = null(v) }
 end
 

@@ -22,6 +22,7 @@ local type, ipairs, pairs, tostring, error, table = type, ipairs, pairs, tostrin
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"
+local audit = require "levy.audit"
 local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
@@ -1668,9 +1669,17 @@ local function put_frequency(req)
     e:add("frequency", "must be month, quarter or year")
   end
   e:raise()
-  store.exec([[INSERT INTO reports_filing_frequency(region, frequency, updated_at) VALUES (?,?,?)
-    ON CONFLICT(region) DO UPDATE SET frequency = excluded.frequency, updated_at = excluded.updated_at]],
-    region, body.frequency, time.iso(time.now_ms()))
+  store.transaction(function()
+    local old = store.row("SELECT frequency FROM reports_filing_frequency WHERE region = ?", region)
+    store.exec([[INSERT INTO reports_filing_frequency(region, frequency, updated_at) VALUES (?,?,?)
+      ON CONFLICT(region) DO UPDATE SET frequency = excluded.frequency, updated_at = excluded.updated_at]],
+      region, body.frequency, time.iso(time.now_ms()))
+    if not old or old.frequency ~= body.frequency then
+      audit.record(req, { action = "filing_frequency.updated", object_kind = "region", object_id = region,
+                          label = region, changes = { frequency = { before = old and old.frequency or json.null,
+                                                                    after = body.frequency } } })
+    end
+  end)
   return 200, { region = region, frequency = body.frequency }
 end
 
@@ -1750,6 +1759,10 @@ local function post_fx(req)
     id = store.row("SELECT max(id) AS id FROM reports_fx_files WHERE sha256 = ?", sha).id
     if info then fx_checked(id, info)
     else jobs.enqueue { kind = "reports.fx_check", key = "fx" .. id, payload = { id = id } } end
+    audit.record(req, { action = "fx_rates.imported", object_kind = "fx_rates", object_id = tostring(id),
+                        label = "ECB reference rates file " .. id, changes = { file = { before = json.null,
+                          after = { bytes = #body, sha256 = sha, state = info and "ready" or "checking",
+                                    first_date = info and info.first or json.null, last_date = info and info.last or json.null } } } })
   end)
   return info and 201 or 202, fx_view(fx_row(id)), { Location = "/v1/reports/fx-rates/" .. id }
 end
@@ -2037,17 +2050,19 @@ return {
     { method = "GET", path = "/v1/reports/presence", auth = "token",
       handler = function() return 200, { data = json.array(exposure.presence_list()) } end },
     { method = "POST", path = "/v1/reports/presence", auth = "token",
-      handler = function(req) return 201, exposure.presence_add(req:json()) end },
+      handler = function(req) return 201, exposure.presence_add(req:json(), req) end },
     { method = "DELETE", path = "/v1/reports/presence/{id}", auth = "token",
-      handler = function(req) exposure.presence_delete(req.params.id); return 204, "" end },
+      handler = function(req) exposure.presence_delete(req.params.id, req); return 204, "" end },
     { method = "GET", path = "/v1/reports/marketplace", auth = "token",
       handler = function() return 200, exposure.marketplace_list() end },
     { method = "PUT", path = "/v1/reports/marketplace/customers/{id}", auth = "token",
-      handler = function(req) return 200, exposure.marketplace_customer(req.params.id, req:json()) end },
+      handler = function(req) return 200, exposure.marketplace_customer(req.params.id, req:json(), req) end },
     { method = "PUT", path = "/v1/reports/marketplace/invoices/{id}", auth = "token",
-      handler = function(req) return 200, exposure.marketplace_document("invoice", req.params.id, req:json()) end },
+      handler = function(req) return 200, exposure.marketplace_document("invoice", req.params.id, req:json(), req) end },
     { method = "PUT", path = "/v1/reports/marketplace/credit-memos/{id}", auth = "token",
-      handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
+      handler = function(req)
+        return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json(), req)
+      end },
     { method = "GET", path = "/v1/reports/filing", auth = "token", handler = get_filing },
     { method = "GET", path = "/v1/reports/filing/documents", auth = "token", handler = get_filing_documents },
     -- the filing summary's sums kept on write (rillet filing_sums.lua): state, check, rebuild

@@ -11,6 +11,7 @@ local log = require "levy.log"
 local money = require "levy.money"
 local store = require "levy.store"
 local time = require "levy.time"
+local audit = require "levy.audit"
 local conn = require "conn"
 local docs = require "docs"
 local scope = require "scope"
@@ -213,7 +214,7 @@ end
 --            (a preview job); with a preview_id: that preview (200 done, 202 still running);
 --   confirm: 202 queued; a range too large to check inside the request needs the preview_id of
 --            its finished preview (409 otherwise), whose totals the answer carries.
-function M.request(id, body, query)
+function M.request(id, body, query, req)
   local crow = conn.must(id)
   if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do
@@ -278,6 +279,10 @@ function M.request(id, body, query)
     store.exec([[INSERT INTO backfills(id, connection_id, date_from, date_to, state, documents, created_at)
       VALUES (?,?,?,?, 'running', ?, ?)]], bid, crow.id, from, to, pv.documents, time.iso(time.now_ms()))
     jid = jobs.enqueue { kind = "rillet.backfill", key = bid, payload = { backfill_id = bid } }
+    audit.record(req, { action = "connection.backfill_confirmed", object_kind = "connection", object_id = crow.id,
+                        label = "Rillet connection " .. crow.id,
+                        changes = { backfill = { before = json.null, after = { id = bid, from = from, to = to,
+                                                                                documents = pv.documents } } } })
   end)
   log.info("rillet backfill confirmed", { connection = crow.id, backfill = bid, from = from, to = to,
     documents = pv.documents })

@@ -13,6 +13,7 @@ local health = require "health"
 local scope = require "scope"
 local util = require "util"
 local lutil = require "levy.util"
+local audit = require "levy.audit"
 
 local M = {}
 
@@ -243,6 +244,19 @@ end
 
 local validation = lutil.invalid
 
+-- The audit row of a connection's change (issue 20), in the caller's transaction. req: the
+-- request (actor, id) or a {actor_kind, actor} table (the demo), or nil.
+local function audit_conn(req, action, id, changes)
+  audit.record(req, { action = action, object_kind = "connection", object_id = id,
+                      label = "Rillet connection " .. id, changes = changes or {} })
+end
+
+local function scope_fields(row)
+  local v = scope.view(row)
+  v.books = nil -- levy's own reading of Rillet, not a setting
+  return v
+end
+
 -- Turn a client error of the connect flow into the contract's answer.
 local function upstream(err)
   if err.kind == "http" and (err.status == 401 or err.status == 403) then
@@ -327,7 +341,7 @@ function M.check_key(c)
 end
 
 -- Step 1: POST /v1/connections
-function M.create(body, opts)
+function M.create(body, opts, req)
   if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   local provider = lutil.nn(body.provider)
   if provider ~= nil and provider ~= "rillet" then validation("provider", "must be \"rillet\"") end
@@ -366,6 +380,11 @@ function M.create(body, opts)
       scols.tax_from or scope.default_tax_from(started), scols.tax_partially_paid or 0,
       scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual", scols.line_amounts or "net")
     if ro then health.key_replaced(id, true, ro) end
+    local changes = audit.diff(nil, scope_fields(store.row("SELECT * FROM connections WHERE id = ?", id)))
+    changes.api_key = { before = json.null, after = audit.secret("set", key:sub(-4)) }
+    changes.environment = { before = json.null, after = env }
+    if sub_id then changes.subsidiary_id = { before = json.null, after = sub_id } end
+    audit_conn(req, "connection.created", id, changes)
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })
   if ro then health.refresh(id) end
@@ -387,7 +406,7 @@ local function step_input(id, body, field, only)
 end
 
 -- Step 2: POST /v1/connections/{id}/subsidiary
-function M.set_subsidiary(id, body)
+function M.set_subsidiary(id, body, req)
   local row, sid = step_input(id, body, "subsidiary_id", true)
   if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
     if row.subsidiary_id == sid then return M.view(row) end
@@ -400,12 +419,16 @@ function M.set_subsidiary(id, body)
   if not found then validation("subsidiary_id", "unknown subsidiary") end
   local other = M.connected_elsewhere(id, row.base_url, org_id(row), sid)
   if other then already_connected(other, sid) end
-  store.exec("UPDATE connections SET subsidiary_id = ?, status = 'needs_webhook_secret' WHERE id = ?", sid, id)
+  store.transaction(function()
+    store.exec("UPDATE connections SET subsidiary_id = ?, status = 'needs_webhook_secret' WHERE id = ?", sid, id)
+    audit_conn(req, "connection.subsidiary_chosen", id,
+      { subsidiary_id = { before = lutil.orjnull(row.subsidiary_id), after = sid } })
+  end)
   return M.view(M.get(id))
 end
 
 -- Step 4: POST /v1/connections/{id}/webhook-secret
-function M.set_secret(id, body)
+function M.set_secret(id, body, req)
   local row, token = step_input(id, body, "signing_token", true)
   if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
   if not row.subsidiary_id then
@@ -422,6 +445,8 @@ function M.set_secret(id, body)
       status = CASE WHEN status = 'error' THEN status ELSE 'connected' END WHERE id = ?]],
       seal(id, "signing_token", token), id)
     health.token_replaced(id)
+    audit_conn(req, replaced and "connection.webhook_token_replaced" or "connection.connected", id,
+      { signing_token = { before = replaced and "set" or json.null, after = replaced and audit.REPLACED or "set" } })
     if first then
       store.exec("UPDATE connections SET import_state = 'running', import_started_at = ? WHERE id = ?", now_iso(), id)
       jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
@@ -441,7 +466,7 @@ end
 -- subsidiary still listed); only then is it sealed over the old one. Clears key_invalid /
 -- the `error` status; a failed import resumes; documents whose write failed for the key are
 -- re-checked (bulk run).
-function M.set_api_key(id, body)
+function M.set_api_key(id, body, req)
   local row, key = step_input(id, body, "api_key", true)
   if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
   -- the check draws on the new key's request budget (shared by its connections)
@@ -464,6 +489,9 @@ function M.set_api_key(id, body)
       error_message = NULL, status = CASE WHEN status = 'error' THEN 'connected' ELSE status END WHERE id = ?]],
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), id)
     health.key_replaced(id, ro ~= false, ro or nil)
+    local old4 = type(row.api_key_hint) == "string" and row.api_key_hint:sub(-4) or nil
+    audit_conn(req, "connection.key_replaced", id,
+      { api_key = { before = audit.secret("set", old4), after = audit.replaced(key:sub(-4)) } })
     if resume then M.queue_import(id, false) end
     -- documents whose write Rillet refused for the key (401/403) are tried again
     local n = 0
@@ -496,7 +524,7 @@ end
 
 -- POST /v1/connections/{id}/import: resume a failed (or stalled) import where it stopped, or
 -- run a finished one again from the start. 409 while one is running.
-function M.import_now(id)
+function M.import_now(id, _, req)
   local row = M.must(id)
   if not row.subsidiary_id or not row.signing_token_sealed then
     http.error(409, "conflict", "the connection is not connected yet")
@@ -507,7 +535,11 @@ function M.import_now(id)
   end
   local fresh = row.import_state == "done"
   local jid
-  store.transaction(function() jid = M.queue_import(id, fresh) end)
+  store.transaction(function()
+    jid = M.queue_import(id, fresh)
+    audit_conn(req, "connection.import_requested", id,
+      { import = { before = row.import_state, after = fresh and "running (from the start)" or "running (resumed)" } })
+  end)
   log.info("rillet import requested", { connection = id, resume = not fresh })
   health.refresh(id)
   local out = M.view(M.get(id))
@@ -516,10 +548,16 @@ function M.import_now(id)
 end
 
 -- DELETE /v1/connections/{id}: erase secrets, keep imported data, webhook URL -> 404.
-function M.delete(id)
-  M.must(id)
-  store.exec([[UPDATE connections SET api_key_sealed = NULL, signing_token_sealed = NULL,
-    deleted_at = ? WHERE id = ?]], now_iso(), id)
+function M.delete(id, req)
+  local row = M.must(id)
+  store.transaction(function()
+    store.exec([[UPDATE connections SET api_key_sealed = NULL, signing_token_sealed = NULL,
+      deleted_at = ? WHERE id = ?]], now_iso(), id)
+    audit_conn(req, "connection.deleted", id, {
+      status = { before = row.status, after = "deleted" },
+      api_key = { before = row.api_key_sealed and "set" or json.null, after = "erased" },
+      signing_token = { before = row.signing_token_sealed and "set" or json.null, after = "erased" } })
+  end)
   -- its series leave /metrics now (a scrape must not show a removed connection until a restart)
   health.gauge(id, nil)
   metrics.remove("levy_reconciliation_last_drift", { connection = id })
@@ -541,9 +579,14 @@ end
 -- PATCH /v1/connections/{id}: tax scope settings (scope.lua). A change re-evaluates the
 -- connection's open documents in a bulk run (bulk.lua: a job re-checks them in batches); the
 -- answer says at once how many (`queued`) and which run (`requeue`: {id, documents, state}).
-function M.set_scope(id, body)
+function M.set_scope(id, body, req)
   local row = M.must(id)
-  local changed = scope.update(row, body)
+  local changed = store.transaction(function()
+    local c = scope.update(row, body)
+    local diff = audit.diff(scope_fields(row), scope_fields(M.get(id)))
+    if audit.changed(diff) then audit_conn(req, "connection.scope_changed", id, diff) end
+    return c
+  end)
   local run = { id = json.null, documents = 0, state = "done" }
   if changed then run = require("bulk").start("connection", id, true) end
   local out = M.view(M.get(id))

@@ -23,6 +23,7 @@ local filing_sums = require "filing_sums"
 local sync = require "sync"
 local util = require "util"
 local lutil = require "levy.util"
+local audit = require "levy.audit"
 local webhook = require "webhook"
 local inbox = require "inbox"
 local writeback = require "writeback"
@@ -513,6 +514,10 @@ local function recalculate(doc_type)
       store.exec("UPDATE " .. T.table .. " SET write_failures = 0 WHERE id = ?", row.id)
       job_id = jobs.enqueue { kind = "rillet.calculate", key = doc_type .. ":" .. row.id,
         payload = { doc_type = doc_type, id = row.id, reason = "recalculate requested", force = true } }
+      -- who asked for a document's tax again (a failed write-back retried by hand: issue 20)
+      audit.record(req, { action = "document.recalculate_requested", object_kind = doc_type, object_id = row.id,
+                          label = (doc_type == "invoice" and "Invoice " or "Credit memo ") .. tostring(row.number or row.id),
+                          changes = { tax_status = { before = row.tax_status or json.null, after = "recalculating" } } })
     end)
     return 202, { id = row.id, status = "queued", job_id = job_id }
   end
@@ -678,8 +683,9 @@ end
 -- answering status with what it returns.
 local function conn_route(status, name, with_body)
   return function(req)
-    if with_body then return status, exports[name](req.params.id, body(req)) end
-    return status, exports[name](req.params.id)
+    -- req last: the audit log's actor and request id (levy.audit, issue 20)
+    if with_body then return status, exports[name](req.params.id, body(req), req) end
+    return status, exports[name](req.params.id, nil, req)
   end
 end
 
@@ -720,13 +726,13 @@ return {
     { method = "GET", path = "/v1/bulk/{id}", auth = "token", handler = bulk.get },
     -- the connect flow (CONTRACT §2.3), over conn.lua, backfill.lua, reconcile.lua
     { method = "POST", path = "/v1/connections", auth = "token",
-      handler = function(req) return 201, exports.connection_create(body(req)) end },
+      handler = function(req) return 201, exports.connection_create(body(req), nil, req) end },
     { method = "GET", path = "/v1/connections", auth = "token",
       handler = function() return 200, { data = json.array(exports.connection_list()), next_cursor = json.null } end },
     { method = "GET", path = "/v1/connections/{id}", auth = "token",
       handler = conn_route(200, "connection_get") },
     { method = "DELETE", path = "/v1/connections/{id}", auth = "token",
-      handler = function(req) exports.connection_delete(req.params.id); return 204, "" end },
+      handler = function(req) exports.connection_delete(req.params.id, req); return 204, "" end },
     { method = "POST", path = "/v1/connections/{id}/subsidiary", auth = "token",
       handler = conn_route(200, "connection_subsidiary", true) },
     { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
@@ -738,7 +744,7 @@ return {
     { method = "PATCH", path = "/v1/connections/{id}", auth = "token",
       handler = conn_route(200, "connection_scope", true) },
     { method = "POST", path = "/v1/connections/{id}/backfill", auth = "token",
-      handler = function(req) return exports.connection_backfill(req.params.id, body(req), req.query) end },
+      handler = function(req) return exports.connection_backfill(req.params.id, body(req), req.query, req) end },
     { method = "GET", path = "/v1/connections/{id}/backfill", auth = "token",
       handler = conn_route(200, "connection_backfills") },
     { method = "GET", path = "/v1/connections/{id}/backfill/previews/{preview_id}", auth = "token",

@@ -142,6 +142,44 @@ end:
     levy_auth_session_reset();
 }
 
+/* The audit log's actor (issue 20): who a bearer is, never the bearer itself. A session is
+ * named by its SHA-256's first 4 bytes in hex; an unknown or ended token is no one. */
+static void t_actor(void)
+{
+    char tok[96], kind[32], label[48], want[48];
+    int64_t exp = 0;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_auth_session_reset();
+    levy_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
+    levy_auth_actor(&c, c.api_token, strlen(c.api_token), kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(kind, "api_token");
+    CHECK_EQ_STR(label, "API token");
+    CHECK_EQ_INT(levy_auth_session_new(tok, sizeof tok, &exp, &e), LEVY_OK);
+    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    uint8_t h[LEVY_SHA256_LEN];
+    CHECK_EQ_INT(levy_crypto_sha256(tok, strlen(tok), h, &e), LEVY_OK);
+    snprintf(want, sizeof want, "UI session %02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
+    CHECK_EQ_STR(kind, "ui_session");
+    CHECK_EQ_STR(label, want);
+    CHECK(strstr(label, tok + 4) == NULL);
+    /* a wrong token, a prefix of the API token, no token, an ended session: no one */
+    levy_auth_actor(&c, "lvs_nosuchsession", 17, kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(kind, "");
+    levy_auth_actor(&c, c.api_token, strlen(c.api_token) - 1, kind, sizeof kind, label,
+                    sizeof label);
+    CHECK_EQ_STR(kind, "");
+    levy_auth_actor(&c, NULL, 0, kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(label, "");
+    levy_auth_session_end(tok, strlen(tok));
+    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(kind, "");
+end:
+    levy_auth_session_reset();
+}
+
 static void t_session_request(void)
 {
     char out[512], code[LEVY_SIGNIN_CODE_LEN + 1], body[600];
@@ -203,9 +241,8 @@ end:
     rm_dir();
 }
 
-static const levy_test tests[] = {{"token_rule", t_token_rule},
-                                  {"signin_codes", t_signin_codes},
-                                  {"sessions", t_sessions},
-                                  {"session_request", t_session_request},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"token_rule", t_token_rule}, {"signin_codes", t_signin_codes},
+    {"sessions", t_sessions},     {"session_request", t_session_request},
+    {"actor", t_actor},           {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -139,7 +139,9 @@
       });
     });
     return h('tr', { dataset: { id: p.id } },
-      h('td', null, h('div', { text: p.name || p.id }), p.description ? h('div', { class: 'muted', style: 'font-size:.85rem', text: p.description }) : null),
+      h('td', null, h('div', { text: p.name || p.id }), p.description ? h('div', { class: 'muted', style: 'font-size:.85rem', text: p.description }) : null,
+        /* who changed its tax code, when (the Activity page, issue 20) */
+        h('div', { style: 'font-size:.85rem' }, L.historyLink('product', p.id, p.name))),
       h('td', { class: 'hide-sm' }, p.status ? productStatus(p.status) : '—'),
       h('td', null, sel),
       h('td', null, src),
@@ -312,6 +314,8 @@
       if (!alive) return;
       main.querySelector('h1').textContent = c.name || c.id;
       document.title = (c.name || c.id) + ' · levy';
+      /* who changed its exemption, tax id or certificates, when (the Activity page, issue 20) */
+      slot.parentNode.insertBefore(h('p', { id: 'customer-history' }, L.historyLink('customer', c.id, c.name)), slot);
       L.clear(slot).appendChild(customerForm(c));
     }, function (err) { if (alive) L.showError(L.clear(slot), err); });
     return 'Customer';

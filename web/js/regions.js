@@ -225,7 +225,8 @@
 
     var own = entity ? null : h('div', { class: 'muted own-values' });
     if (own) own.hidden = true;
-    tr.appendChild(h('th', { scope: 'row', class: 'region-name' }, L.regionLabelParts(r.code, r.name), own));
+    tr.appendChild(h('th', { scope: 'row', class: 'region-name' }, L.regionLabelParts(r.code, r.name), own,
+      entity ? null : h('div', { style: 'font-size:.8rem;font-weight:normal' }, L.historyLink('region', r.code, label))));
     tr.appendChild(h('td', { class: 'hide-sm', title: r.country || '', text: L.countryName(r.country) }));
     tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: r.tax_type ? L.taxTypeText(r.tax_type) : '' })));
     tr.appendChild(h('td', { class: 'hide-sm rate-data' }));

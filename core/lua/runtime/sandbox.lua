@@ -117,6 +117,7 @@ local plugin_order = {}
 local loading = true   -- true while the generation is being built
 local overrides = {}   -- name -> value that replaces a host module (`levy test`'s stubs)
 local load_util        -- (defined with the environments below) levy.util's module table
+local load_runtime     -- (likewise) an embedded runtime module's table (levy.audit)
 
 local function open_module(name)
   local m = modcache[name]
@@ -151,6 +152,8 @@ local function open_module(name)
     m = deep_readonly(C.open_module(name), "levy.config")
   elseif name == "levy.util" then
     m = readonly(load_util(), "levy.util")
+  elseif name == "levy.audit" then
+    m = readonly(load_runtime("core/lua/runtime/audit.lua", name), name)
   elseif C.has_module(name) then
     local v = C.open_module(name)
     if name == "levy.json" then lock_mt(v.array_mt, "levy.json.array_mt") end
@@ -322,8 +325,10 @@ local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 -- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
 -- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
 -- registry tables).
-local CORE_TABLES = { "jobs", "meta", "schema_migrations", "generations", "replicas", "files" } -- core/store/migrations, migrate.c
--- ("files": levy.files' bodies on PostgreSQL, reached through levy.files only)
+local CORE_TABLES = { "jobs", "meta", "schema_migrations", "generations", "replicas", "files",
+                      "audit_log" } -- core/store/migrations, migrate.c
+-- ("files": levy.files' bodies on PostgreSQL, reached through levy.files only; "audit_log":
+-- through levy.audit only)
 local table_owner = {}   -- table name -> plugin name, or "core"
 local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
 for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end
@@ -440,24 +445,25 @@ local function loader_for(kind, label, dir, chunkprefix, root)
   return env
 end
 
--- levy.util (docs/plugins.md §3): the embedded core/lua/runtime/util.lua, run once per
+-- levy.util and levy.audit (docs/plugins.md §3): the embedded core/lua/runtime/util.lua and
+-- audit.lua, each run once per
 -- generation in a plugin environment whose `require` reaches only levy.* modules, so the
 -- helpers can do nothing a plugin could not do itself. Not for rules (RULE_MODULES).
-load_util = function()
-  local path = "core/lua/runtime/util.lua"
+load_runtime = function(path, mname)
   local src = C.embedded(path)
   if not src then error("embedded " .. path .. " missing", 0) end
   local env
   local req = make_require({}, nil, function(name)
-    return nil, fmt("module '%s' not found (levy.util requires only levy.* modules)", name)
+    return nil, fmt("module '%s' not found (%s requires only levy.* modules)", name, mname)
   end)
-  env = new_env("plugin", "levy.util", req)
+  env = new_env("plugin", mname, req)
   local f, err = raw_load(src, "@" .. path, "t", env)
   if not f then error(err, 0) end
   local v = f()
   if type(v) ~= "table" then error(path .. " did not return a table", 0) end
   return v
 end
+load_util = function() return load_runtime("core/lua/runtime/util.lua", "levy.util") end
 
 -- The environment of a spec file of plugin `name` (`levy test`): a plugin environment whose
 -- `require` is the plugin's own (the spec sees the very module tables the plugin uses) with

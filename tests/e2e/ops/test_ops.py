@@ -673,6 +673,11 @@ def case_openapi(tmp):
         api("GET", "/v1/reports/exposure/US-CA/documents?as_of=2026-06-30")
         api("GET", "/v1/reports/exposure/US-ZZ/documents")  # 404
         api("DELETE", "/v1/reports/presence/%d" % pres["id"])
+        # issue 20 (audit20): the audit log of the changes above, its filters, CSV and a 422
+        api("GET", "/v1/audit?limit=5")
+        api("GET", "/v1/audit?action=presence.&object_kind=region&object_id=US-NV")
+        api("GET", "/v1/audit?format=csv")
+        api("GET", "/v1/audit?from=2026-02-30")  # 422
         # webhook intake
         hook = "/webhooks/rillet/" + cid
         body = json.dumps({"id": "v1", "name": "a vendor"}).encode()

@@ -173,6 +173,14 @@ def case(tmp):
            stat.S_IMODE(os.stat(keyp + ".prev").st_mode) == 0o600)
         ok("no master.key.new left", not os.path.exists(keyp + ".new"))
         ok("no key in the output", old_key not in r.stdout + r.stderr and new_key not in r.stdout + r.stderr)
+        # issue 20 (audit20): the audit log names the rotation (its fingerprints, never a key);
+        # the refused rotation above wrote no row
+        db = sqlite3.connect(os.path.join(data, "levy.db"))
+        arows = db.execute("SELECT actor_kind, actor, changes FROM audit_log WHERE action = 'master_key.rotated'").fetchall()
+        db.close()
+        ok("one audit row master_key.rotated by levy rotate-master-key, fingerprints only",
+           len(arows) == 1 and arows[0][0] == "cli" and arows[0][1] == "levy rotate-master-key"
+           and '"fingerprint"' in arows[0][2] and old_key not in arows[0][2] and new_key not in arows[0][2], arows)
         rows1 = sealed_rows(data)
         ok("every sealed value changed", rows1[0][1] != rows0[0][1] and rows1[0][2] != rows0[0][2], rows1)
         o1 = try_open(old_key, rows1[0][1], cid + ":api_key")

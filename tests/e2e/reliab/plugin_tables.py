@@ -73,6 +73,8 @@ return {
         store.rows("WITH x(n) AS (SELECT 1) SELECT * FROM x JOIN alpha_things ON 1") end) },
     { method = "GET", path = "/v1/beta/jobs", handler = guarded(function()
         store.row("SELECT count(*) AS n FROM jobs") end) },
+    { method = "GET", path = "/v1/beta/audit", handler = guarded(function()
+        store.exec("DELETE FROM audit_log") end) },
     { method = "GET", path = "/v1/beta/forged", handler = guarded(function()
         local f = load("return require('levy.store').row('SELECT count(*) AS n FROM alpha_things')",
                        "@plugins/alpha/forged.lua", "t")
@@ -190,6 +192,11 @@ def case_serve(tmp):
         check("beta reading the core's jobs table is refused, naming the core",
               st == 200 and js and js.get("ok") is False
               and "plugin 'beta' may not use table 'jobs' of the core" in js.get("err", ""), text[:400])
+        # issue 20 (audit20): the audit log is append-only for plugins too: only levy.audit
+        st, js, text, _ = req("GET", url + "/v1/beta/audit", None, auth)
+        check("beta deleting from the core's audit_log is refused, naming the core",
+              st == 200 and js and js.get("ok") is False
+              and "plugin 'beta' may not use table 'audit_log' of the core" in js.get("err", ""), text[:400])
         st, js, text, _ = req("GET", url + "/v1/beta/jobs_count", None, auth)
         js = js or {}
         check("levy.jobs.count answers about the queue without the jobs table",

@@ -1,0 +1,16 @@
+#ifndef LEVY_STORE_AUDIT_H
+#define LEVY_STORE_AUDIT_H
+/* The audit log's rows written by the host's own routes (issue 20; core migration 0007,
+ * table audit_log). Plugins write theirs through levy.audit (core/lua/runtime/audit.lua),
+ * which writes the same columns. Call it inside the transaction that makes the change. */
+#include "levy.h"
+#include "store/store.h"
+
+/** Appends one row, stamped now (UTC). changes_json: a JSON object {"field":{"before","after"}}
+ * (never a secret); object_id, label and request_id may be NULL.
+ * @return LEVY_OK or the store's error. */
+int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,
+                      const char *object_kind, const char *object_id, const char *label,
+                      const char *changes_json, const char *request_id, levy_err *err);
+
+#endif
