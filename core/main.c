@@ -47,8 +47,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--version") == 0)
         return cmd_version();
     if (!levy_config_known_command(cmd)) {
-        /* one line, like every usage error (issue 20 "CLI"): the full usage is --help's */
-        fprintf(stderr, "levy: unknown command '%s' \u2014 see levy --help\n", cmd);
+        /* one line, like every usage error (issue 20 "CLI"), that still says "usage" (CONTRACT
+         * section 1: an unknown subcommand prints usage to stderr); the full usage is --help's */
+        fprintf(stderr,
+                "levy: unknown command '%s' (usage: levy <command> [flags]; see levy --help)\n",
+                cmd);
         return 2;
     }
     levy_config cfg;
