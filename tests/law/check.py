@@ -431,6 +431,15 @@ case("reverse charge", "MX: SaaS to a business with an RFC: the business self-as
      intl("MX", S, tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="0.00")
 case("reverse charge", "MX: digital content (art. 18-B) charged to a business too", "LIVA art. 18-B fr. I, 18-D",
      intl("MX", [("100.00", "digital_goods")], tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="16.00")
+MY_B2B = ("Service Tax Act 2018 s. 2 'consumer' (any two of: Malaysian card, Malaysian IP address or phone code, "
+          "residence; no business exclusion) and Part IVA; Baker McKenzie, Global Compliance News 2020-11-22 (the regime "
+          "'imposes the tax on both individual and business consumers'); Churchill Tax 2019-10-25")
+case("reverse charge", "MY: a registered foreign service provider charges service tax on SaaS to a business too (8 %)", MY_B2B,
+     intl("MY", S, tax_id="W10-1808-31000001", seller="US", cur="MYR"), total_tax="8.00", reason="standard_rated")
+case("reverse charge", "MY 2020-01-01: digital services to a business charged 6 % from the first day of Part IVA",
+     MY_B2B + "; Service Tax (Amendment) Act 2019 (in force 2020-01-01)",
+     intl("MY", [("100.00", "digital_goods")], tax_id="W10-1808-31000001", seller="US", cur="MYR", date="2020-01-01"),
+     total_tax="6.00")
 case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
      intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
 case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
