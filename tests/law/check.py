@@ -440,6 +440,17 @@ case("reverse charge", "MY 2020-01-01: digital services to a business charged 6 
      MY_B2B + "; Service Tax (Amendment) Act 2019 (in force 2020-01-01)",
      intl("MY", [("100.00", "digital_goods")], tax_id="W10-1808-31000001", seller="US", cur="MYR", date="2020-01-01"),
      total_tax="6.00")
+KR_2019 = ("VAT Act art. 53-2 as amended in December 2018: cloud computing services and online advertising by foreign "
+           "providers taxed from 2019-07-01 (europost.eu 'South Korea to impose VAT on global tech giants': 'Starting July 2019 "
+           "... 10 percent VAT on online advertisements, cloud computing services')")
+case("countries", "KR 2019-06-30, US seller, cloud infrastructure (IaaS) to a consumer: not yet in art. 53-2", KR_2019,
+     intl("KR", [("10000", "iaas_paas")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0", reason="out_of_scope",
+     note="regime_not_in_force")
+case("countries", "KR 2019-07-01, US seller, cloud infrastructure (IaaS) to a consumer: 10 %", KR_2019,
+     intl("KR", [("10000", "iaas_paas")], cur="KRW", date="2019-07-01", seller="US"), total_tax="1000")
+case("countries", "KR 2019-06-30, US seller, online advertising to a consumer: not yet in art. 53-2", KR_2019,
+     intl("KR", [("10000", "advertising_services")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0",
+     reason="out_of_scope")
 case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
      intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
 case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
