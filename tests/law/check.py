@@ -850,6 +850,19 @@ case("business vs consumer", "OH SaaS for business: automatic data processing, t
 case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.01(B)(3)(e) (used in business)",
      us("OH", "43215", S, city="Columbus", ctype="individual"), total_tax="0.00")
 
+case("business vs consumer", "WA e-book bought by a business solely for business purposes: exempt", "RCW 82.08.02087(1) (digital goods to a business solely for business purposes)",
+     us("WA", "98101", [("100.00", "digital_goods")], city="Seattle", ctype="business"), total_tax="0.00")
+case("business vs consumer", "WA SaaS bought by a business: taxed (remote access software is not a digital good)", "RCW 82.08.02087 (digital goods only); RCW 82.04.050(6)",
+     us("WA", "98101", S, city="Seattle", ctype="business"), reason="standard_rated")
+case("business vs consumer", "NJ downloaded software for use in the buyer's business: exempt", "N.J.S.A. 54:32B-8.56",
+     us("NJ", "07102", [("100.00", "software_download")], city="Newark", ctype="business"), total_tax="0.00")
+case("business vs consumer", "MD SaaS for business 2022-06-30: 6 % (before the enterprise-software exclusion)", "Ch. 37 of 2021 (HB 932); PwC 'Maryland enacts digital products sales tax exclusions' (2022-06: exclusion effective 2022-07-01)",
+     us("MD", "21201", S, date="2022-06-30", city="Baltimore", ctype="business"), total_tax="6.00")
+case("business vs consumer", "MD SaaS for business 2022-07-01: excluded from 'digital product'", "Ch. 535 of 2022 (SB 723 / HB 791), Tax-Gen. 11-101(c-3); PwC 2022-06; Sales Tax Institute 2022-07-12",
+     us("MD", "21201", S, date="2022-07-01", city="Baltimore", ctype="business"), total_tax="0.00")
+case("business vs consumer", "LA SaaS for a business 2026: taxed (the exemption needs use in producing taxable sales)", "LDR FAQ 'Are there any exemptions for digital products?'; H.B. 10 (2024 3rd ES)",
+     us("LA", "70113", S, city="New Orleans", ctype="business"), reason="standard_rated")
+
 # ---------------------------------------------------------------- address precision: wide gaps in a ZIP
 # The ZIP table gives a ZIP the highest-rated region touching it: Apache County's ZIPs reaching the
 # Navajo Nation carry its sales tax on top of the state's TPT and the county's, the county's other
