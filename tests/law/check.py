@@ -552,6 +552,11 @@ for cc, cur, amt, tax, src in [
         ("NG", "NGN", "100.00", "7.50", "VAT Act s. 4 (Finance Act 2019)"), ("EG", "EGP", "100.00", "14.00", "VAT Law 67/2016 art. 2"),
         ("IL", "ILS", "100.00", "18.00", "VAT Law s. 2 (18 % from 2025-01-01)"), ("CO", "COP", "100.00", "0.00", "ET art. 476 no. 21 (cloud computing excluded)")]:
     case("countries", "%s: B2C SaaS" % cc, src, intl(cc, [(amt, "saas")], cur=cur), total_tax=tax)
+IL_RATES = ("VAT (Rate of Tax on Transactions) Orders: 17 -> 18 % from 2013-06-02 (Haaretz 2013-06-02 'VAT hits 18%'), "
+            "18 -> 17 % from 2015-10-01 (Raveh-Ravid 'VAT rate decreased as of October 1, 2015')")
+case("countries", "IL 2015-09-30: 18 %", IL_RATES, intl("IL", G, cur="ILS", date="2015-09-30"), total_tax="18.00")
+case("countries", "IL 2013-06-02: 18 %", IL_RATES, intl("IL", G, cur="ILS", date="2013-06-02"), total_tax="18.00")
+case("countries", "IL 2015-10-01: 17 %", IL_RATES, intl("IL", G, cur="ILS", date="2015-10-01"), total_tax="17.00")
 case("countries", "TH 2021-08-31, US seller: e-service VAT not yet in force: out of scope", "Revenue Code s. 85/1-85/20 (Amendment Act No. 53 B.E. 2564, in force 2021-09-01); EY Global Tax News 2021-5920",
      intl("TH", S, cur="THB", date="2021-08-31", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "TH 2021-09-01, US seller: 7 %", "Revenue Code s. 85/1 (in force 2021-09-01)",
