@@ -868,6 +868,16 @@ case("business vs consumer", "MD SaaS for business 2022-07-01: excluded from 'di
 case("business vs consumer", "LA SaaS for a business 2026: taxed (the exemption needs use in producing taxable sales)", "LDR FAQ 'Are there any exemptions for digital products?'; H.B. 10 (2024 3rd ES)",
      us("LA", "70113", S, city="New Orleans", ctype="business"), reason="standard_rated")
 
+IA_INFO = ("S.F. 2417 (2018), Iowa Code 423.2(6)\"br\" (information services taxable from 2019-01-01), 423.3(104) "
+           "(commercial enterprise exemption for \"bq\", \"br\", \"bs\", \"bu\"); Sales Tax Institute 'Iowa expands tax base'")
+case("business vs consumer", "IA information services for personal use 2026: 6 % + local 1 % (Des Moines)", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], city="Des Moines", ctype="individual"), total_tax="7.00")
+case("business vs consumer", "IA information services for a commercial enterprise: exempt", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], city="Des Moines", ctype="business"), total_tax="0.00")
+case("business vs consumer", "IA information services for personal use 2018-12-31: not yet taxable", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], date="2018-12-31", city="Des Moines", ctype="individual"),
+     total_tax="0.00")
+
 # ---------------------------------------------------------------- address precision: wide gaps in a ZIP
 # The ZIP table gives a ZIP the highest-rated region touching it: Apache County's ZIPs reaching the
 # Navajo Nation carry its sales tax on top of the state's TPT and the county's, the county's other
