@@ -427,6 +427,12 @@ case("reverse charge", "ID: PMSE charged to a business too", "PMK 60/2022",
      intl("ID", S, tax_id="01.312.166.0-091.000", seller="US", cur="IDR"), total_tax="11.00")
 case("reverse charge", "NG: non-resident supplier charges VAT to a business too", "VAT Act s. 10 (Finance Act 2019/2020)",
      intl("NG", S, tax_id="12345678-0001", seller="US", cur="NGN"), total_tax="7.50")
+MX_EBOOK = ("LIVA art. 18-B fr. I as added by the 2020 reform (DOF 2019-12-09): the download of or access to electronic "
+            "books, newspapers and magazines is excepted (macf.com.mx 2019-09-26); art. 2-A fr. I inc. i) (books on any medium at 0 %)")
+case("countries", "MX: e-book from a US seller to a consumer: not a taxed digital service (0)", MX_EBOOK,
+     intl("MX", [("100.00", "digital_books")], seller="US", cur="MXN"), total_tax="0.00")
+case("countries", "MX: digital newspaper subscription from a US seller: not taxed (0)", MX_EBOOK,
+     intl("MX", [("100.00", "digital_publication_subscription")], seller="US", cur="MXN"), total_tax="0.00")
 case("reverse charge", "MX: SaaS to a business with an RFC: the business self-assesses", "LIVA art. 24 fr. V, art. 18-B",
      intl("MX", S, tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="0.00")
 case("reverse charge", "MX: digital content (art. 18-B) charged to a business too", "LIVA art. 18-B fr. I, 18-D",
