@@ -1,5 +1,8 @@
 -- Israel (IL): VAT. Rates: data/intl/national.csv — 18 % from 2025-01-01 (Value Added Tax
--- (Rate of Tax on Transactions) Order, 2024); 17 % from 2015-10-01 to 2024-12-31.
+-- (Rate of Tax on Transactions) Order, 2024); 17 % from 2015-10-01 to 2024-12-31; 18 % from
+-- 2013-06-02 to 2015-09-30, 17 % from 2012-09-01, 16 % from 2010-01-01 (issue 19, audit law19f:
+-- levy had no rate before 2015-10-01 and answered no_tax_in_region; Haaretz 2013-06-02,
+-- Raveh-Ravid 2015, TMF Group 2012-08-01).
 -- Israel has no registration regime for foreign providers of digital services to consumers
 -- (as of 2026): a US seller without an Israeli establishment has nothing to collect, so it
 -- subscribes this region only if it is registered (e.g. a branch). An Israeli business
@@ -51,6 +54,48 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "18.00", lines = { { tax = "18.00", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 16 %: 2012-08-31",
+      request = {
+        currency = "ILS", date = "2012-08-31",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 17 %: 2012-09-01",
+      request = {
+        currency = "ILS", date = "2012-09-01",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "17.00", lines = { { tax = "17.00", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 17 %: 2013-06-01",
+      request = {
+        currency = "ILS", date = "2013-06-01",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "17.00", lines = { { tax = "17.00", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 18 %: 2013-06-02",
+      request = {
+        currency = "ILS", date = "2013-06-02",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "18.00", lines = { { tax = "18.00", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 18 %: 2015-09-30",
+      request = {
+        currency = "ILS", date = "2015-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "18.00", lines = { { tax = "18.00", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 17 %: 2015-10-01",
+      request = {
+        currency = "ILS", date = "2015-10-01",
+        ship_to = { line1 = "1 Main Street", city = "Tel Aviv", zip_code = "6100000", country = "IL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "17.00", lines = { { tax = "17.00", taxability_reason = "standard_rated" } } } },
     { name = "last day of 17 %: 2024-12-31",
       request = {
         currency = "ILS", date = "2024-12-31",

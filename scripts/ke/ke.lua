@@ -12,6 +12,13 @@
 -- (simplified, VAT Act s. 8(3)) covers B2C supplies; a registered business customer accounts for
 -- imported services (s. 10) whatever the supplier's registration (VAT (Digital Marketplace
 -- Supply) Regulations 2023, reg. 5: B2B supplies excluded).
+-- Doubt (audit law19f, not settled): the regulations in force since 2023-03-21 are cited on
+-- kenyalaw.org as the VAT (Electronic, Internet and Digital Marketplace Supply) Regulations,
+-- 2023 (L.N. 29 of 2023, Kenya Gazette 2023-04-14), whose reg. 7 speaks of "a person from an
+-- export country making an electronic, internet or digital marketplace supply to a recipient in
+-- Kenya" where the 2020 text (as revised by L.N. 221 of 2023, Digital Policy Alert) said "a
+-- business-to-consumer supply"; the stored excerpt does not show reg. 5, so whether B2B
+-- supplies are still left to the recipient's reverse charge could not be read from the text.
 
 local foreign_regime = require "_lib.foreign_regime"
 

@@ -15,7 +15,19 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- The 2015 definition (games, audio, video, electronic documents, software and similar, used in
+-- real time or stored: EY Global Tax Alert 2015-08-11; Lexology 2015) covers remotely used
+-- software, so `saas` starts 2015-07-01 (doubt: cloud-computing SaaS may be read as added in
+-- 2019 only). Cloud computing services (infrastructure/platform) and online advertising were
+-- added to art. 53-2 electronic services by the amendment passed in December 2018, in force
+-- 2019-07-01 ("a 10 percent VAT on online advertisements, cloud computing services ...
+-- Until now, the law had required global ICT firms to pay VAT on a limited number of
+-- direct-to-consumer services": Korea JoongAng Daily via europost.eu, 2018-12): `iaas_paas`
+-- and `advertising_services` rows from that day (issue 19, audit law19f; before it they fell
+-- back to the 2015 saas row or, for advertising, to professional services taxed always).
 local REGIME = {
+  { from = "2019-07-01", codes = { "iaas_paas", "advertising_services" },
+    cite = "VAT Act art. 53-2 as amended in December 2018 (cloud computing services and online advertising added, in force 2019-07-01; europost.eu 'South Korea to impose VAT on global tech giants')" },
   { from = "2015-07-01", codes = { "saas", "software_download", "digital_goods" },
     cite = "VAT Act art. 53-2 (electronic services by foreign providers, since 2015-07-01)" },
 }
@@ -31,6 +43,8 @@ return {
     general = "taxable", -- VAT Act art. 30: 10 %
     saas = "taxable", -- art. 53-2 para. 1: electronic services (software, cloud) to consumers
     software_download = "taxable", -- art. 53-2
+    iaas_paas = "taxable", -- art. 53-2 para. 1 (cloud computing services, from a foreign provider since 2019-07-01: REGIME above)
+    advertising_services = "taxable", -- art. 30; online advertising by a foreign provider in art. 53-2 since 2019-07-01 (REGIME above)
     digital_goods = "taxable", -- art. 53-2
     professional_services = "taxable", -- art. 30
     training = "taxable", -- art. 26 para. 1 no. 6 exempts only licensed education
@@ -60,6 +74,40 @@ return {
         ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
         lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2019-06-30: cloud computing (iaas_paas) not yet an art. 53-2 electronic service: out of scope",
+      request = {
+        currency = "KRW", date = "2019-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "iaas_paas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2019-07-01: cloud computing (iaas_paas) taxed from the 2019 amendment",
+      request = {
+        currency = "KRW", date = "2019-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "iaas_paas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2019-06-30: online advertising not yet an art. 53-2 electronic service: out of scope",
+      request = {
+        currency = "KRW", date = "2019-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "advertising_services" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2019-07-01: online advertising taxed from the 2019 amendment",
+      request = {
+        currency = "KRW", date = "2019-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "advertising_services" } },
       },
       expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
     { name = "seller established here, 2015-06-30 (before the regime): saas taxed as a domestic supply",

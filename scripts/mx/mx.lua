@@ -47,6 +47,13 @@ return {
     saas = "taxable", -- LIVA art. 24 fr. III (use of intangibles from abroad): not an art. 18-B digital service
     software_download = "taxable", -- LIVA art. 24 fr. III
     digital_goods = "taxable", -- LIVA art. 18-B fr. I: downloads of or access to content
+    -- issue 19, audit law19f: art. 18-B fr. I excepts the download of or access to electronic
+    -- books, newspapers and magazines from the digital services of Chapter III Bis (macf.com.mx
+    -- 2019-09-26 on the 2020 reform), and books "printed on any medium" are zero-rated (LIVA
+    -- art. 2-A fr. I inc. i); elconta.mx / Colegio de Contadores Publicos de Sonora 2015). levy
+    -- fell back to digital_goods and charged 16 %.
+    digital_books = "zero_rated", -- LIVA art. 18-B fr. I (e-books excepted), art. 2-A fr. I inc. i)
+    digital_publication_subscription = "zero_rated", -- LIVA art. 18-B fr. I (electronic newspapers and magazines excepted), art. 2-A fr. I inc. i)
     professional_services = "taxable", -- LIVA art. 14, art. 24 fr. V
     training = "taxable", -- LIVA art. 15 fr. IV exempts only schools with official recognition; distance learning is art. 18-B fr. IV
     shipping = "taxable", -- LIVA art. 14
@@ -91,6 +98,39 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller, e-book to a consumer: excepted from art. 18-B fr. I, 0 %",
+      request = {
+        currency = "MXN", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "foreign seller, e-book to a business: 0 % as well",
+      request = {
+        currency = "MXN", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "MAB-930714-8T4", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "foreign seller, digital newspaper subscription: excepted, 0 %",
+      request = {
+        currency = "MXN", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_publication_subscription" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "foreign seller, video download (art. 18-B fr. I content) still 16 %",
+      request = {
+        currency = "MXN", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_video" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
     { name = "standard rate on MXN 100.00",
       request = {
         currency = "MXN", date = "2026-03-01",

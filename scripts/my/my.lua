@@ -5,16 +5,28 @@
 -- What is taxed is the rule's own logic: only digital services are in Part IVA. Goods bear
 -- Sales Tax, which Customs collects at import, not the seller (Sales Tax Act 2018 s10): a
 -- foreign seller charges none, so goods, shipping and non-digital services are exempt here.
--- A business customer is not a 'consumer' of Part IVA: it accounts for imported taxable
--- services itself (Service Tax Act 2018 s26A, in force 2019-01-01) — reverse charge.
+-- A business customer is charged too (issue 19, audit law19f): Part IVA taxes digital
+-- services to a 'consumer', and s. 2 defines a consumer as any person who fulfils two of: pays
+-- with a Malaysian credit or debit facility, acquires through a Malaysian IP address or phone
+-- code, resides in Malaysia -- no exclusion for a business or a registered person (Service Tax
+-- (Amendment) Act 2019; Skrine 2019-04 quoting the Bill; mylaw.my Service Tax Act 2018 s. 2).
+-- The regime "imposes the tax on both individual and business consumers in Malaysia" (Baker
+-- McKenzie, Global Compliance News 2020-11-22; Churchill Tax 2019-10-25: it "also captures
+-- provision of digital services to businesses"); a business charged by a registered foreign
+-- service provider is exempted from its own reverse charge on imported taxable services
+-- (s. 26A, in force 2019-01-01) so the tax is paid once. So there is no `reverse_charge` here:
+-- the old reading (a business is not a 'consumer', reverse charge) was wrong.
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
 --
--- Registered foreign seller (issue 19): unchanged. Part IVA registration (s. 56B) covers
--- digital services to consumers (s. 56A: a consumer is not a registered person using the
--- service in its business); a business accounts for imported taxable services itself
--- (s. 26A, First Schedule), whether or not the foreign provider is registered.
+-- Registered foreign seller (issue 19): the Part IVA registration covers digital services to
+-- every 'consumer' of s. 2, businesses included (above): the registered foreign service
+-- provider charges a business customer as it charges an individual.
+--
+-- Start of the foreign-seller regime: Part IVA came into force on 2020-01-01 (Service Tax
+-- (Amendment) Act 2019, gazetted 2019-07-09): the 6 % rate row of data/intl/national.csv
+-- starts that day, so before it levy answers no_tax_in_region (no tax) for every line.
 
 return {
   region = "MY",
@@ -35,7 +47,7 @@ return {
     food_grocery = "exempt", -- goods: Sales Tax at import
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
-  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  -- no reverse_charge: a business is a 'consumer' of Part IVA and is charged (header)
   selftest = {
     { name = "SaaS to a consumer: 8 %",
       request = {
@@ -72,25 +84,32 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "foreign seller, business customer: reverse charge (s26A)",
+    { name = "foreign seller, business customer with a valid SST number: charged 8 % (a business is a 'consumer', s. 2)",
       request = {
         currency = "MYR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Kuala Lumpur", zip_code = "50000", country = "MY" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "W10-1808-31000001", exempt = false, type = "business" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller, business customer 2020-01-01 (first day of Part IVA): charged 6 %",
+      request = {
+        currency = "MYR", date = "2020-01-01",
         ship_to = { line1 = "1 Main Street", city = "Kuala Lumpur", zip_code = "50000", country = "MY" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
         customer = { id = "b2b-1", tax_id = "W10-1808-31000001", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
-    { name = "foreign seller, business customer whose tax id is not a valid MY number (a digit short): charged, note tax_id_invalid",
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2019-12-31 (the day before Part IVA): no service tax",
       request = {
-        currency = "MYR", date = "2026-03-01",
+        currency = "MYR", date = "2019-12-31",
         ship_to = { line1 = "1 Main Street", city = "Kuala Lumpur", zip_code = "50000", country = "MY" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
-        customer = { id = "b2b-1", tax_id = "W10-1808-3100000", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } },
-                 notes = { { code = "tax_id_invalid" } } } },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "no_tax_in_region" } } } },
     { name = "seller established here, business customer: tax charged",
       request = {
         currency = "MYR", date = "2026-03-01",

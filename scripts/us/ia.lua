@@ -29,6 +29,15 @@ return common.state{
       { "exempt", to = "2018-12-31", cite = "Iowa DOR guidance on S.F. 2417: before 2019-01-01 products delivered electronically were exempt" },
       { { business = "exempt", individual = "taxable" }, from = "2019-01-01", cite = "S.F. 2417 (2018): specified digital products taxable (423.2(6)\"bv\"), exempt for a commercial enterprise (423.3(104)), from 2019-01-01" },
     },
+    -- issue 19, audit law19f: information services are an enumerated taxable service from
+    -- 2019-01-01 (S.F. 2417, Iowa Code 423.2(6)"br") and are in the same commercial enterprise
+    -- exemption (423.3(104) lists "bq", "br", "bs", "bu"; Sales Tax Institute "Iowa expands tax
+    -- base to include additional specified services"). levy fell back to professional services
+    -- and left them untaxed for an individual.
+    information_services = {
+      { "exempt", to = "2018-12-31", cite = "Iowa Code 423.2(6) before S.F. 2417: information services not an enumerated service" },
+      { { business = "exempt", individual = "taxable" }, from = "2019-01-01", cite = "S.F. 2417 (2018 Iowa Acts ch. 1161), Iowa Code 423.2(6)\"br\" (information services taxable from 2019-01-01), 423.3(104) (exempt sold to a commercial enterprise for its exclusive use); Sales Tax Institute" },
+    },
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   selftest = {
@@ -44,6 +53,15 @@ return common.state{
     { name = "e-book for an individual 2019-01-01: taxable",
       request = common.request("IA", "Des Moines", "50309", "2019-01-01", { common.line("1", "100.00", "1", "digital_books") }, { customer = { type = "individual" } }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services for an individual 2018-12-31: not taxable (before S.F. 2417)",
+      request = common.request("IA", "Des Moines", "50309", "2018-12-31", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "information services for an individual 2019-01-01: taxable 7% (423.2(6)\"br\")",
+      request = common.request("IA", "Des Moines", "50309", "2019-01-01", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services for a business 2019-01-01: exempt (423.3(104))",
+      request = common.request("IA", "Des Moines", "50309", "2019-01-01", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "business" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

@@ -15,6 +15,14 @@ return common.state{
     -- services (LDR 2024 3rd ES legislative summaries, 2024-12-16, as summarised by Deloitte
     -- 2025-01-10; LDR FAQ "What things are not digital products?"). Before: not in the state base
     -- (local parishes that taxed them earlier: doubt, not modelled).
+    -- Business vs personal use (issue 19, audit law19f): Louisiana has no blanket business-use
+    -- exemption. Digital products, prewritten computer software access and information services
+    -- are exempt only when bought exclusively for commercial purposes AND used directly to produce
+    -- goods or services sold to customers that are themselves subject to sales or insurance premium
+    -- tax (or by FDIC-insured institutions and licensed health-care providers for the listed uses):
+    -- LDR FAQ "Are there any exemptions for digital products?"; Sales Tax Institute on H.B. 8.
+    -- A `business` customer does not meet that by being a business, so these rows stay taxable for
+    -- both customer types; a qualifying buyer is an exempt customer (its certificate), not a type.
     saas = {
       { "exempt", to = "2024-12-31", cite = "before H.B. 10 (2024 3rd ES): prewritten computer software access not a taxable service" },
       { "taxable", from = "2025-01-01", cite = "[TF] H.B. 10 (2024 3rd ES), R.S. 47:301(14): prewritten computer software access a taxable service from 2025-01-01 (LDR summary 2024-12-16)" },

@@ -427,10 +427,36 @@ case("reverse charge", "ID: PMSE charged to a business too", "PMK 60/2022",
      intl("ID", S, tax_id="01.312.166.0-091.000", seller="US", cur="IDR"), total_tax="11.00")
 case("reverse charge", "NG: non-resident supplier charges VAT to a business too", "VAT Act s. 10 (Finance Act 2019/2020)",
      intl("NG", S, tax_id="12345678-0001", seller="US", cur="NGN"), total_tax="7.50")
+MX_EBOOK = ("LIVA art. 18-B fr. I as added by the 2020 reform (DOF 2019-12-09): the download of or access to electronic "
+            "books, newspapers and magazines is excepted (macf.com.mx 2019-09-26); art. 2-A fr. I inc. i) (books on any medium at 0 %)")
+case("countries", "MX: e-book from a US seller to a consumer: not a taxed digital service (0)", MX_EBOOK,
+     intl("MX", [("100.00", "digital_books")], seller="US", cur="MXN"), total_tax="0.00")
+case("countries", "MX: digital newspaper subscription from a US seller: not taxed (0)", MX_EBOOK,
+     intl("MX", [("100.00", "digital_publication_subscription")], seller="US", cur="MXN"), total_tax="0.00")
 case("reverse charge", "MX: SaaS to a business with an RFC: the business self-assesses", "LIVA art. 24 fr. V, art. 18-B",
      intl("MX", S, tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="0.00")
 case("reverse charge", "MX: digital content (art. 18-B) charged to a business too", "LIVA art. 18-B fr. I, 18-D",
      intl("MX", [("100.00", "digital_goods")], tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="16.00")
+MY_B2B = ("Service Tax Act 2018 s. 2 'consumer' (any two of: Malaysian card, Malaysian IP address or phone code, "
+          "residence; no business exclusion) and Part IVA; Baker McKenzie, Global Compliance News 2020-11-22 (the regime "
+          "'imposes the tax on both individual and business consumers'); Churchill Tax 2019-10-25")
+case("reverse charge", "MY: a registered foreign service provider charges service tax on SaaS to a business too (8 %)", MY_B2B,
+     intl("MY", S, tax_id="W10-1808-31000001", seller="US", cur="MYR"), total_tax="8.00", reason="standard_rated")
+case("reverse charge", "MY 2020-01-01: digital services to a business charged 6 % from the first day of Part IVA",
+     MY_B2B + "; Service Tax (Amendment) Act 2019 (in force 2020-01-01)",
+     intl("MY", [("100.00", "digital_goods")], tax_id="W10-1808-31000001", seller="US", cur="MYR", date="2020-01-01"),
+     total_tax="6.00")
+KR_2019 = ("VAT Act art. 53-2 as amended in December 2018: cloud computing services and online advertising by foreign "
+           "providers taxed from 2019-07-01 (europost.eu 'South Korea to impose VAT on global tech giants': 'Starting July 2019 "
+           "... 10 percent VAT on online advertisements, cloud computing services')")
+case("countries", "KR 2019-06-30, US seller, cloud infrastructure (IaaS) to a consumer: not yet in art. 53-2", KR_2019,
+     intl("KR", [("10000", "iaas_paas")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0", reason="out_of_scope",
+     note="regime_not_in_force")
+case("countries", "KR 2019-07-01, US seller, cloud infrastructure (IaaS) to a consumer: 10 %", KR_2019,
+     intl("KR", [("10000", "iaas_paas")], cur="KRW", date="2019-07-01", seller="US"), total_tax="1000")
+case("countries", "KR 2019-06-30, US seller, online advertising to a consumer: not yet in art. 53-2", KR_2019,
+     intl("KR", [("10000", "advertising_services")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0",
+     reason="out_of_scope")
 case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
      intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
 case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
@@ -532,6 +558,11 @@ for cc, cur, amt, tax, src in [
         ("NG", "NGN", "100.00", "7.50", "VAT Act s. 4 (Finance Act 2019)"), ("EG", "EGP", "100.00", "14.00", "VAT Law 67/2016 art. 2"),
         ("IL", "ILS", "100.00", "18.00", "VAT Law s. 2 (18 % from 2025-01-01)"), ("CO", "COP", "100.00", "0.00", "ET art. 476 no. 21 (cloud computing excluded)")]:
     case("countries", "%s: B2C SaaS" % cc, src, intl(cc, [(amt, "saas")], cur=cur), total_tax=tax)
+IL_RATES = ("VAT (Rate of Tax on Transactions) Orders: 17 -> 18 % from 2013-06-02 (Haaretz 2013-06-02 'VAT hits 18%'), "
+            "18 -> 17 % from 2015-10-01 (Raveh-Ravid 'VAT rate decreased as of October 1, 2015')")
+case("countries", "IL 2015-09-30: 18 %", IL_RATES, intl("IL", G, cur="ILS", date="2015-09-30"), total_tax="18.00")
+case("countries", "IL 2013-06-02: 18 %", IL_RATES, intl("IL", G, cur="ILS", date="2013-06-02"), total_tax="18.00")
+case("countries", "IL 2015-10-01: 17 %", IL_RATES, intl("IL", G, cur="ILS", date="2015-10-01"), total_tax="17.00")
 case("countries", "TH 2021-08-31, US seller: e-service VAT not yet in force: out of scope", "Revenue Code s. 85/1-85/20 (Amendment Act No. 53 B.E. 2564, in force 2021-09-01); EY Global Tax News 2021-5920",
      intl("TH", S, cur="THB", date="2021-08-31", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "TH 2021-09-01, US seller: 7 %", "Revenue Code s. 85/1 (in force 2021-09-01)",
@@ -829,6 +860,29 @@ case("business vs consumer", "OH SaaS for business: automatic data processing, t
      us("OH", "43215", S, city="Columbus", ctype="business"), reason="standard_rated")
 case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.01(B)(3)(e) (used in business)",
      us("OH", "43215", S, city="Columbus", ctype="individual"), total_tax="0.00")
+
+case("business vs consumer", "WA e-book bought by a business solely for business purposes: exempt", "RCW 82.08.02087(1) (digital goods to a business solely for business purposes)",
+     us("WA", "98101", [("100.00", "digital_goods")], city="Seattle", ctype="business"), total_tax="0.00")
+case("business vs consumer", "WA SaaS bought by a business: taxed (remote access software is not a digital good)", "RCW 82.08.02087 (digital goods only); RCW 82.04.050(6)",
+     us("WA", "98101", S, city="Seattle", ctype="business"), reason="standard_rated")
+case("business vs consumer", "NJ downloaded software for use in the buyer's business: exempt", "N.J.S.A. 54:32B-8.56",
+     us("NJ", "07102", [("100.00", "software_download")], city="Newark", ctype="business"), total_tax="0.00")
+case("business vs consumer", "MD SaaS for business 2022-06-30: 6 % (before the enterprise-software exclusion)", "Ch. 37 of 2021 (HB 932); PwC 'Maryland enacts digital products sales tax exclusions' (2022-06: exclusion effective 2022-07-01)",
+     us("MD", "21201", S, date="2022-06-30", city="Baltimore", ctype="business"), total_tax="6.00")
+case("business vs consumer", "MD SaaS for business 2022-07-01: excluded from 'digital product'", "Ch. 535 of 2022 (SB 723 / HB 791), Tax-Gen. 11-101(c-3); PwC 2022-06; Sales Tax Institute 2022-07-12",
+     us("MD", "21201", S, date="2022-07-01", city="Baltimore", ctype="business"), total_tax="0.00")
+case("business vs consumer", "LA SaaS for a business 2026: taxed (the exemption needs use in producing taxable sales)", "LDR FAQ 'Are there any exemptions for digital products?'; H.B. 10 (2024 3rd ES)",
+     us("LA", "70113", S, city="New Orleans", ctype="business"), reason="standard_rated")
+
+IA_INFO = ("S.F. 2417 (2018), Iowa Code 423.2(6)\"br\" (information services taxable from 2019-01-01), 423.3(104) "
+           "(commercial enterprise exemption for \"bq\", \"br\", \"bs\", \"bu\"); Sales Tax Institute 'Iowa expands tax base'")
+case("business vs consumer", "IA information services for personal use 2026: 6 % + local 1 % (Des Moines)", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], city="Des Moines", ctype="individual"), total_tax="7.00")
+case("business vs consumer", "IA information services for a commercial enterprise: exempt", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], city="Des Moines", ctype="business"), total_tax="0.00")
+case("business vs consumer", "IA information services for personal use 2018-12-31: not yet taxable", IA_INFO,
+     us("IA", "50309", [("100.00", "information_services")], date="2018-12-31", city="Des Moines", ctype="individual"),
+     total_tax="0.00")
 
 # ---------------------------------------------------------------- address precision: wide gaps in a ZIP
 # The ZIP table gives a ZIP the highest-rated region touching it: Apache County's ZIPs reaching the
