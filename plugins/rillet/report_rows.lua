@@ -73,6 +73,27 @@ function M.accepted_writes(doc_type, from, to, region, drift_only)
     table.unpack(args)), { "region" })
 end
 
+-- A part of a period's documents (the kept sums' check: filing_sums.lua check_step recomputes a
+-- month a part at a time): range = {type, lo = {doc_date, id} | nil, hi = {doc_date, id} | nil},
+-- the documents of that type whose (doc_date, id) is after lo (nil: from the period's start) up
+-- to hi included (nil: to its end). The condition on document d for doc_type (none of another
+-- type's documents), its values appended to args; "" without a range. Row values: read on the
+-- (doc_date, id) index (migration 0023) on SQLite and PostgreSQL.
+function M.key_range(doc_type, range, args)
+  if not range then return "" end
+  if range.type ~= doc_type then return " AND 1 = 0" end
+  local w = ""
+  if range.lo then
+    w = w .. " AND (d.doc_date, d.id) > (?, ?)"
+    args[#args + 1] = range.lo[1]; args[#args + 1] = range.lo[2]
+  end
+  if range.hi then
+    w = w .. " AND (d.doc_date, d.id) <= (?, ?)"
+    args[#args + 1] = range.hi[1]; args[#args + 1] = range.hi[2]
+  end
+  return w
+end
+
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
 -- restates those from what Rillet holds), from the rows calc_rows.lua keeps per calculation
@@ -88,16 +109,17 @@ end
 -- first (their index), each with its latest written write-back (one lookup per document), then
 -- that write's calculation's head row: both CTEs materialized, so the lookup runs once per
 -- document and the sums read the same rows. Returns the SQL and its arguments.
-local function latest_writes(doc_type, from, to, region)
+local function latest_writes(doc_type, from, to, region, range)
   local t = doc_table(doc_type)
+  local args = { doc_type, from, to }
   local latest = "WITH dw AS MATERIALIZED (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
     "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
-    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ?" .. M.key_range(doc_type, range, args) ..
+    " AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
     "l AS MATERIALIZED (SELECT dw.id, dw.currency, COALESCE(h.region, dw.region) AS region, h.calculation_id, " ..
     "h.readable, h.result_object, h.total_taxable, h.total_taxable_minor, h.total_taxable_scale " ..
     "FROM dw JOIN writebacks w ON w.id = dw.wid JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id " ..
     "WHERE h.has_result = 1"
-  local args = { doc_type, from, to }
   latest = latest .. region_cond(region, "COALESCE(h.region, dw.region)", "h.ship_state", args) .. ") "
   return latest, args
 end
@@ -115,8 +137,8 @@ local function summed_row_bad(r, exps)
   return (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e)
 end
 
-function M.collected_sums_sql(doc_type, from, to, region)
-  local latest, args = latest_writes(doc_type, from, to, region)
+function M.collected_sums_sql(doc_type, from, to, region, range)
+  local latest, args = latest_writes(doc_type, from, to, region, range)
   -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
   -- sums are CAST to BIGINT (PostgreSQL's sum of a BIGINT is a NUMERIC); lo / hi: the fewest
   -- and most decimals seen (99 / -99: none), checked against the currency's exponent below
@@ -297,9 +319,10 @@ local zero_sql = nc_docs.zero_sql
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function filing_parts(from, to, drift_only)
-  local parts, args = {}, {}
+local function filing_parts(from, to, drift_only, range)
+  local parts, args, pargs = {}, {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
+    local a = { from, to }
     -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -313,7 +336,8 @@ local function filing_parts(from, to, drift_only)
       -- drift_only (the documents the report restates): candidates kept on write (nc_docs.lua)
       " AS wid FROM " .. (drift_only and ("rillet_nc_docs k JOIN " .. DOC_TABLE[dt] .. " d ON k.doc_type = '" .. dt ..
         "' AND d.id = k.doc_id AND d.doc_date = k.doc_date WHERE k.doc_date >= ? AND k.doc_date <= ?")
-        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. " AND d.deleted = 0" ..
+        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. M.key_range(dt, range, a) ..
+      " AND d.deleted = 0" ..
       (drift_only and " AND d.tax_status = 'drift'" or "") ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
@@ -321,9 +345,11 @@ local function filing_parts(from, to, drift_only)
       "LEFT JOIN writebacks w ON w.id = d.wid " ..
       "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
-    args[#args + 1] = from; args[#args + 1] = to
+    for _, v in ipairs(a) do args[#args + 1] = v end
+    pargs[#pargs + 1] = a
   end
-  return parts, args
+  -- args: every part's in order; pargs: each part's own
+  return parts, args, pargs
 end
 
 local function filing_relation(from, to, drift_only)
@@ -400,12 +426,12 @@ end
 -- the currency's exponent, an unknown currency, a result that is not an object, a missing
 -- region or date): the sums are to be used only when bad == 0. A missing optional amount
 -- (line amount, discount, taxable_amount) counts 0, as the report's Lua reading does.
-function M.filing_sums_sql(from, to, region, untaxed)
+function M.filing_sums_sql(from, to, region, untaxed, range)
   -- fm: the documents not restated (restate = 0), one part per type (filing_parts), written
   -- once (MATERIALIZED) and read by the parts below. Not built over filing_relation's `f`: a
   -- compound SELECT in a CTE is itself materialized, so every document was written twice
   -- (issue 20: at 10,000 invoices the summary's SQL alone was over a request's budget).
-  local parts, pargs = filing_parts(from, to)
+  local parts, _, pargs = filing_parts(from, to, false, range)
   local fparts, args = {}, {}
   for i, part in ipairs(parts) do
     fparts[i] = "SELECT f.id, f.calculation_id, substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, " ..
@@ -416,7 +442,7 @@ function M.filing_sums_sql(from, to, region, untaxed)
       "substr(f.doc_date, 9, 2), '0123456789') <> '' OR f.readable = 0 THEN 1 ELSE 0 END AS bad FROM (" .. part ..
       ") f WHERE NOT (f.basis = 'collected' AND f.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
       "f.rillet_tax IS NOT NULL)"
-    args[#args + 1] = pargs[2 * i - 1]; args[#args + 1] = pargs[2 * i]
+    for _, v in ipairs(pargs[i]) do args[#args + 1] = v end
     fparts[i] = fparts[i] .. region_cond(region, "f.region", "f.ship_state", args)
   end
   local nfm = #args
@@ -830,8 +856,8 @@ end
 -- only their own taxes (GST/HST; the province's PST/QST). Filtering twice changes nothing.
 do
   local sums, sums_sql = M.filing_sums, M.filing_sums_sql
-  function M.filing_sums_sql(from, to, region, untaxed)
-    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed))
+  function M.filing_sums_sql(from, to, region, untaxed, range)
+    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed, range))
   end
   function M.filing_sums(from, to, region, untaxed)
     local s = region_filter.scope(region)
