@@ -458,6 +458,7 @@ function M.start_rebuild(reset)
       store.exec("DELETE FROM rillet_filing_sums")
       store.exec("DELETE FROM rillet_filing_docs")
       store.exec("DELETE FROM rillet_liab_docs")
+      store.exec("DELETE FROM rillet_nc_memo")
       store.exec("UPDATE rillet_filing_state SET liab_ready = 0, liab_phase = 'invoice', liab_after_id = NULL " ..
         "WHERE id = 1")
       store.exec("UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL, " ..
@@ -495,6 +496,8 @@ local function rebuild_step()
           store.exec("DELETE FROM rillet_nc_docs WHERE doc_type = ? AND NOT EXISTS (SELECT 1 FROM " .. tt ..
             " d WHERE d.id = rillet_nc_docs.doc_id)", dt)
         end
+        -- and the not-collected sums kept per month are summed again (report_rows' memo)
+        store.exec("DELETE FROM rillet_nc_memo")
         store.exec("UPDATE rillet_filing_state SET ready = 1, phase = NULL, after_id = NULL, rebuilt_at = ? " ..
           "WHERE id = 1", time.iso_ms(time.now_ms()))
       end
@@ -1046,19 +1049,26 @@ end
 local function sum_part(part, acc, filing_sums_sql, collected_sums_sql)
   local g = store.row("SELECT gen FROM rillet_check_parts WHERE month = ? AND seq = ?", part.month, part.seq)
   if not g then return end
-  local args = { part.month, part.month .. "~" }
-  local w = ""
+  -- (a bound of the part, when it has one, in place of the month's: SQLite then seeks it in
+  -- the (doc_date, id, ...) index, migration 0023)
+  local args, w = {}, {}
   if part.lo_date then
-    w = w .. " AND (doc_date, id) > (?, ?)"
-    args[#args + 1], args[#args + 2] = part.lo_date, part.lo_id
+    w[1] = "(doc_date, id) > (?, ?)"
+    args[1], args[2] = part.lo_date, part.lo_id
+  else
+    w[1] = "doc_date >= ?"
+    args[1] = part.month
   end
   if part.hi_date then
-    w = w .. " AND (doc_date, id) <= (?, ?)"
+    w[2] = "(doc_date, id) <= (?, ?)"
     args[#args + 1], args[#args + 2] = part.hi_date, part.hi_id
+  else
+    w[2] = "doc_date <= ?"
+    args[#args + 1] = part.month .. "~"
   end
   local n, cut = 0, nil
-  for r in store.query("SELECT doc_date, id FROM " .. DOC_TABLE[part.doc_type] .. " WHERE doc_date >= ? AND " ..
-      "doc_date <= ?" .. w .. " ORDER BY doc_date, id LIMIT " .. (M.CHECK_PART + 1), table.unpack(args)) do
+  for r in store.query("SELECT doc_date, id FROM " .. DOC_TABLE[part.doc_type] .. " WHERE " .. table.concat(w, " AND ") ..
+      " ORDER BY doc_date, id LIMIT " .. (M.CHECK_PART + 1), table.unpack(args)) do
     n = n + 1
     if n == M.CHECK_PART then cut = r end
   end
@@ -1262,7 +1272,7 @@ end
 -- the job rillet.filing_sums: {op = "rebuild" | "liab" | "check"}; one batch per run, then
 -- again. filing_sums_sql, collected_sums_sql: report_rows' sums from the rows (the check's
 -- recomputation; report_rows requires this module, so they are handed in).
-function M.job(filing_sums_sql, collected_sums_sql)
+function M.job(filing_sums_sql, collected_sums_sql, warm_nc_memo)
   return function(job)
     local p = job.payload
     if type(p) == "string" then p = json.decode(p) end
@@ -1270,6 +1280,10 @@ function M.job(filing_sums_sql, collected_sums_sql)
     local done, wait
     if op == "check" then
       done, wait = check_step(filing_sums_sql, collected_sums_sql)
+    elseif op == "nc_memo" then
+      -- report_rows' not-collected sums per month summed again where stale (a report then
+      -- reads them; summing a busy month at 1,000,000 documents is over a request's budget)
+      done = not warm_nc_memo or warm_nc_memo(M.CHECK_BUDGET_SHARE)
     elseif op == "liab" then
       done = liab_rebuild_step()
     else
@@ -1289,6 +1303,13 @@ M.CHECK_EVERY_MS = 24 * 3600 * 1000
 
 function M.tick()
   M.publish_check()
+  -- the not-collected sums kept per month, summed again where a change made them stale
+  if store.row("SELECT 1 AS x FROM rillet_nc_months m WHERE NOT EXISTS (SELECT 1 FROM rillet_nc_memo x " ..
+      "WHERE x.month = m.month AND x.region = '' AND x.doc_type = 'invoice' AND x.gen = m.gen) LIMIT 1") then
+    store.transaction(function()
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
+    end)
+  end
   local cutoff = time.iso_ms(time.now_ms() - M.CHECK_EVERY_MS)
   -- read first: a tick that finds nothing due writes nothing
   local st = store.row("SELECT ready, check_started_at, rebuilt_at FROM rillet_filing_state WHERE id = 1")
@@ -1310,6 +1331,10 @@ end
 
 function M.on_start()
   M.publish_check()
+  -- the not-collected sums kept per month, summed where missing or stale before a report asks
+  store.transaction(function()
+    require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
+  end)
   if not M.liab_ready() then
     store.transaction(function()
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }

@@ -52,12 +52,11 @@ end
 -- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
 -- the documents in drift (the liability report sums the others in SQL: collected_sums).
 function M.accepted_writes(doc_type, from, to, region, drift_only)
-  -- drift_only: the documents in drift with an accepted write are not-collected candidates,
-  -- so they are chosen from the kept candidates (nc_docs.lua) by date, not by walking every
-  -- document of the period
-  local src = drift_only and ("rillet_nc_docs k JOIN " .. doc_table(doc_type) .. " d ON k.doc_type = '" .. doc_type ..
-    "' AND d.id = k.doc_id AND d.doc_date = k.doc_date") or (doc_table(doc_type) .. " d")
-  local dd = drift_only and "k.doc_date" or "d.doc_date"
+  -- drift_only: read on the (tax_status) index (migration 0022), so the few in drift, not
+  -- every document (or every kept not-collected candidate: 30,000 in a year at 1,000,000
+  -- documents) of the period
+  local src = doc_table(doc_type) .. " d"
+  local dd = "d.doc_date"
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
@@ -65,33 +64,40 @@ function M.accepted_writes(doc_type, from, to, region, drift_only)
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND ]] .. dd .. " >= ? AND " .. dd .. " <= ? AND c.result IS NOT NULL" ..
-    (drift_only and " AND d.tax_status = 'drift'" or "")
+    WHERE ]] .. (drift_only and "d.tax_status = 'drift' AND " or "") .. "d.deleted = 0 AND " .. dd .. " >= ? AND " ..
+    dd .. " <= ? AND c.result IS NOT NULL"
   local args = { doc_type, from, to }
   sql = sql .. region_cond(region, "COALESCE(c.region, d.region)", HEAD_STATE, args)
   return region_filter.relabel(region_filter.scope(region), rows(sql .. " ORDER BY d.doc_date, d.id",
     table.unpack(args)), { "region" })
 end
 
--- A part of a period's documents (the kept sums' check: filing_sums.lua check_step recomputes a
--- month a part at a time): range = {type, lo = {doc_date, id} | nil, hi = {doc_date, id} | nil},
--- the documents of that type whose (doc_date, id) is after lo (nil: from the period's start) up
--- to hi included (nil: to its end). The condition on document d for doc_type (none of another
--- type's documents), its values appended to args; "" without a range. Row values: read on the
--- (doc_date, id) index (migration 0023) on SQLite and PostgreSQL.
-function M.key_range(doc_type, range, args)
-  if not range then return "" end
-  if range.type ~= doc_type then return " AND 1 = 0" end
-  local w = ""
-  if range.lo then
-    w = w .. " AND (d.doc_date, d.id) > (?, ?)"
+-- The dates of a period's documents [from, to] as a condition on document d of doc_type, its
+-- values appended to args; with a part of it (the kept sums' check: filing_sums.lua check_step
+-- recomputes a month a part at a time): range = {type, lo = {doc_date, id} | nil, hi =
+-- {doc_date, id} | nil}, the documents of that type whose (doc_date, id) is after lo (nil: from
+-- `from`) up to hi included (nil: to `to`); none of another type. A bound of the part replaces
+-- the date's (it lies inside the period): with both a date range and a row value SQLite seeks
+-- the date range only, and walked the whole day of a part (migration 0023: the report index's
+-- (doc_date, id) then seeks both ends; row values on SQLite and PostgreSQL).
+function M.doc_dates(doc_type, from, to, range, args)
+  if range and range.type ~= doc_type then return "1 = 0" end
+  local w = {}
+  if range and range.lo then
+    w[1] = "(d.doc_date, d.id) > (?, ?)"
     args[#args + 1] = range.lo[1]; args[#args + 1] = range.lo[2]
+  else
+    w[1] = "d.doc_date >= ?"
+    args[#args + 1] = from
   end
-  if range.hi then
-    w = w .. " AND (d.doc_date, d.id) <= (?, ?)"
+  if range and range.hi then
+    w[2] = "(d.doc_date, d.id) <= (?, ?)"
     args[#args + 1] = range.hi[1]; args[#args + 1] = range.hi[2]
+  else
+    w[2] = "d.doc_date <= ?"
+    args[#args + 1] = to
   end
-  return w
+  return table.concat(w, " AND ")
 end
 
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
@@ -111,10 +117,10 @@ end
 -- document and the sums read the same rows. Returns the SQL and its arguments.
 local function latest_writes(doc_type, from, to, region, range)
   local t = doc_table(doc_type)
-  local args = { doc_type, from, to }
+  local args = { doc_type }
   local latest = "WITH dw AS MATERIALIZED (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
     "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
-    "WHERE d.doc_date >= ? AND d.doc_date <= ?" .. M.key_range(doc_type, range, args) ..
+    "WHERE " .. M.doc_dates(doc_type, from, to, range, args) ..
     " AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
     "l AS MATERIALIZED (SELECT dw.id, dw.currency, COALESCE(h.region, dw.region) AS region, h.calculation_id, " ..
     "h.readable, h.result_object, h.total_taxable, h.total_taxable_minor, h.total_taxable_scale " ..
@@ -322,7 +328,7 @@ local zero_sql = nc_docs.zero_sql
 local function filing_parts(from, to, drift_only, range)
   local parts, args, pargs = {}, {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
-    local a = { from, to }
+    local a = {}
     -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -333,12 +339,12 @@ local function filing_parts(from, to, drift_only, range)
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
-      -- drift_only (the documents the report restates): candidates kept on write (nc_docs.lua)
-      " AS wid FROM " .. (drift_only and ("rillet_nc_docs k JOIN " .. DOC_TABLE[dt] .. " d ON k.doc_type = '" .. dt ..
-        "' AND d.id = k.doc_id AND d.doc_date = k.doc_date WHERE k.doc_date >= ? AND k.doc_date <= ?")
-        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. M.key_range(dt, range, a) ..
+      -- drift_only (the documents the report restates): read on the (tax_status) index
+      -- (migration 0022), so the few in drift, not every kept not-collected candidate of the
+      -- period (issue 20: 30,000 in a year at 1,000,000 documents)
+      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE " .. (drift_only and "d.tax_status = 'drift' AND " or "") ..
+      M.doc_dates(dt, from, to, range, a) ..
       " AND d.deleted = 0" ..
-      (drift_only and " AND d.tax_status = 'drift'" or "") ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
       " LIMIT 9223372036854775807) d " ..
@@ -615,13 +621,29 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
   "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
   "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
 
+-- NC_SIMPLE over the inner SELECT's columns (not_collected_candidates' sums)
+local NC_SIMPLE_X = "(CASE WHEN x.tax_status IS DISTINCT FROM 'drift' AND x.c_has_result = 1 AND x.c_tax IS NOT NULL " ..
+  "AND x.c_tax <> 0 AND x.c_tax_lo = x.c_tax_hi AND x.c_tax_lo >= 0 AND x.currency IS NOT NULL AND " ..
+  "(x.wc_id IS NULL OR (x.wc_tax IS NULL AND x.wc_tax_lo IS NULL) OR " ..
+  "(x.wc_tax IS NOT NULL AND x.wc_tax_lo = x.wc_tax_hi AND x.wc_tax_lo >= 0)) THEN 1 ELSE 0 END)"
+
 -- A region filter's own taxes in the candidates' tax figures (region_filter.head_taxes: CA-QC
 -- compares the QST calculated with the QST written, CA the GST/HST)
 local function nc_taxes(region, sql)
   return region_filter.head_taxes(region_filter.scope(region), sql, { "c", "wc" })
 end
 
+-- The sums (opts.sums, not by_day) of the whole months of [from, to] from the memo kept per
+-- month, region filter and document type (migration 0023: issue 20, a year's ~30,000
+-- candidates at 1,000,000 documents were summed again at every report), summed again from the
+-- rows for a month whose candidates changed since (nc_docs.bump: its generation moved) and for
+-- a month the range covers in part. The rows are the same (they are per month).
+local nc_sums_memo
+
 function M.not_collected_candidates(doc_type, from, to, region, opts)
+  if opts and opts.sums and not opts.by_day and not opts.live then
+    return nc_sums_memo(doc_type, from, to, region)
+  end
   local t = doc_table(doc_type)
   -- chosen on the kept candidates (nc_docs.lua, migration 0020: read by their date index, each
   -- checked again against its document's live rows) and rillet_calc_heads; the other columns
@@ -653,25 +675,35 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     -- the simple candidates that are listed (their tax differs from the written one), summed
     -- per month, region and currency, with the decimals seen for the caller's check; complex:
     -- the candidates of the group the caller decides in Lua (complex = true)
-    local listed = "(" .. NC_SIMPLE .. " = 1 AND c.tax <> COALESCE(wc.tax, 0))"
+    -- Each candidate's figures are read once, in an inner SELECT (x; the LIMIT keeps it from
+    -- being flattened), and the sums read them from there: with a region filter (CA, a
+    -- province: region_filter.head_taxes) every c.tax / wc.tax becomes a subquery over the
+    -- calculation's tax rows, and NC_SIMPLE and `listed` name them about forty times a
+    -- candidate (issue 20: the federal return's pass of a summary cost four times the
+    -- unfiltered one)
+    local simple = NC_SIMPLE_X
+    local listed = "(" .. simple .. " = 1 AND x.c_tax <> COALESCE(x.wc_tax, 0))"
     -- the reason's inputs: a reason the document names itself (not empty, not 'written'), its
     -- tax_status, an invoice paid in Rillet, its connection (whose regions decide collecting)
-    local own = "CASE WHEN d.reason IS NOT NULL AND d.reason <> '' AND d.reason <> 'written' THEN d.reason END"
-    local paid = "CASE WHEN d.status = 'PAID' THEN 1 ELSE 0 END"
-    local month = opts.by_day and "d.doc_date" or "substr(d.doc_date, 1, 7)"
-    return rows(nc_taxes(region, "SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
-      "d.currency AS currency, d.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
-      "d.tax_status AS tax_status, " .. paid .. " AS paid, min(d.doc_date) AS d_min, max(d.doc_date) AS d_max, " ..
+    local own = "CASE WHEN x.reason IS NOT NULL AND x.reason <> '' AND x.reason <> 'written' THEN x.reason END"
+    local paid = "CASE WHEN x.status = 'PAID' THEN 1 ELSE 0 END"
+    local month = opts.by_day and "x.doc_date" or "substr(x.doc_date, 1, 7)"
+    local inner = "SELECT d.doc_date, COALESCE(c.region, d.region) AS region, d.currency, d.connection_id, d.reason, " ..
+      "d.tax_status, d.status, c.has_result AS c_has_result, c.tax AS c_tax, c.tax_lo AS c_tax_lo, " ..
+      "c.tax_hi AS c_tax_hi, wc.calculation_id AS wc_id, wc.tax AS wc_tax, wc.tax_lo AS wc_tax_lo, " ..
+      "wc.tax_hi AS wc_tax_hi" .. sql:sub((sql:find(from_sql, 1, true))) .. " LIMIT 9223372036854775807"
+    return rows("SELECT substr(x.doc_date, 1, 7) AS month, x.region AS region, " ..
+      "x.currency AS currency, x.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
+      "x.tax_status AS tax_status, " .. paid .. " AS paid, min(x.doc_date) AS d_min, max(x.doc_date) AS d_max, " ..
       "CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
-      "CAST(sum(CASE WHEN " .. listed .. " THEN c.tax - COALESCE(wc.tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
-      "min(CASE WHEN " .. listed .. " THEN c.tax_lo END) AS calc_lo, " ..
-      "max(CASE WHEN " .. listed .. " THEN c.tax_hi END) AS calc_hi, " ..
-      "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
-      "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
-      "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
-      sql:sub((sql:find(from_sql, 1, true))) ..
-      " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
-      "d.tax_status, " .. paid), table.unpack(args))
+      "CAST(sum(CASE WHEN " .. listed .. " THEN x.c_tax - COALESCE(x.wc_tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
+      "min(CASE WHEN " .. listed .. " THEN x.c_tax_lo END) AS calc_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN x.c_tax_hi END) AS calc_hi, " ..
+      "min(CASE WHEN " .. listed .. " THEN x.wc_tax_lo END) AS w_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN x.wc_tax_hi END) AS w_hi, " ..
+      "CAST(sum(CASE WHEN " .. simple .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex FROM (" ..
+      nc_taxes(region, inner) .. ") x GROUP BY " .. month .. ", x.region, x.currency, x.connection_id, " .. own ..
+      ", x.tax_status, " .. paid, table.unpack(args))
   end
   local after = opts and opts.after
   if after then
@@ -689,6 +721,59 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   return rows(nc_taxes(region, sql), table.unpack(args))
 end
 
+
+function nc_sums_memo(doc_type, from, to, region)
+  local live = { sums = true, live = true }
+  local m1, m2, head, tail = month_range(from, to)
+  if not m1 then return M.not_collected_candidates(doc_type, from, to, region, live) end
+  local out = {}
+  local function add(list) for _, r in ipairs(list) do out[#out + 1] = r end end
+  if head then add(M.not_collected_candidates(doc_type, head[1], head[2], region, live)) end
+  local rk = type(region) == "string" and region:upper() or ""
+  local m = m1
+  while m <= m2 do
+    -- the generation first: a change committed after it (PostgreSQL) makes the memo stale
+    local g = store.row("SELECT gen FROM rillet_nc_months WHERE month = ?", m)
+    local gen = g and g.gen or 0
+    local memo = store.row("SELECT gen, sums FROM rillet_nc_memo WHERE month = ? AND region = ? AND doc_type = ?", m,
+      rk, doc_type)
+    local list
+    if memo and memo.gen == gen then
+      list = json.decode(memo.sums)
+    else
+      list = M.not_collected_candidates(doc_type, m .. "-01", month_last(m), region, live)
+      -- kept at once (a report cut off by its budget keeps the months it summed)
+      store.exec("INSERT INTO rillet_nc_memo(month, region, doc_type, gen, sums) VALUES (?, ?, ?, ?, ?) " ..
+        "ON CONFLICT (month, region, doc_type) DO UPDATE SET gen = excluded.gen, sums = excluded.sums",
+        m, rk, doc_type, gen, json.encode(json.array(list)))
+    end
+    add(list)
+    m = next_month(m)
+  end
+  if tail then add(M.not_collected_candidates(doc_type, tail[1], tail[2], region, live)) end
+  return out
+end
+
+-- The memo summed again where it is stale or missing (the job rillet.filing_sums, op
+-- nc_memo, queued by the schedule's tick): every month that has had candidates, newest first,
+-- for no region filter, the federal return (CA: a summary with Canadian documents asks it too)
+-- and every filter a report kept; a month a step, the next only while the run has used less
+-- than `share` per mille of its budget. Returns true when none is left.
+function M.warm_nc_memo(share)
+  local todo = {}
+  for r in store.query("SELECT m.month, m.gen, f.region, t.doc_type, " ..
+      "(SELECT x.gen FROM rillet_nc_memo x WHERE x.month = m.month AND x.region = f.region AND " ..
+      "x.doc_type = t.doc_type) AS memo_gen FROM rillet_nc_months m " ..
+      "CROSS JOIN (SELECT '' AS region UNION SELECT 'CA' UNION SELECT DISTINCT region FROM rillet_nc_memo) f " ..
+      "CROSS JOIN (SELECT 'invoice' AS doc_type UNION SELECT 'credit_memo') t ORDER BY m.month DESC") do
+    if r.memo_gen ~= r.gen then todo[#todo + 1] = r end
+  end
+  for i, r in ipairs(todo) do
+    if i > 1 and require("levy.time").budget_used() >= share then return false end
+    nc_sums_memo(r.doc_type, r.month .. "-01", month_last(r.month), r.region ~= "" and r.region or nil)
+  end
+  return true
+end
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and
 -- its current calculation's region, total tax and error (has_result: 1 when it has a result).

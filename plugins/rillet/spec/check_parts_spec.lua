@@ -46,18 +46,23 @@ end
 
 -- the documents a recomputation of the rows covers (a month, or a part of one)
 local function covered(t, from, to, range)
-  local args = { from, to }
-  local w = ""
   if range and range.type ~= t then return 0 end
+  local args, w = {}, {}
   if range and range.lo then
-    w = w .. " AND (d.doc_date, d.id) > (?, ?)"
+    w[1] = "(d.doc_date, d.id) > (?, ?)"
     table.move(range.lo, 1, 2, #args + 1, args)
+  else
+    w[1] = "d.doc_date >= ?"
+    args[#args + 1] = from
   end
   if range and range.hi then
-    w = w .. " AND (d.doc_date, d.id) <= (?, ?)"
+    w[2] = "(d.doc_date, d.id) <= (?, ?)"
     table.move(range.hi, 1, 2, #args + 1, args)
+  else
+    w[2] = "d.doc_date <= ?"
+    args[#args + 1] = to
   end
-  return store.row("SELECT count(*) AS n FROM " .. TABLE[t] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?" .. w,
+  return store.row("SELECT count(*) AS n FROM " .. TABLE[t] .. " d WHERE " .. table.concat(w, " AND "),
     table.unpack(args)).n
 end
 
