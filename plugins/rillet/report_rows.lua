@@ -756,15 +756,17 @@ end
 
 -- The memo summed again where it is stale or missing (the job rillet.filing_sums, op
 -- nc_memo, queued by the schedule's tick): every month that has had candidates, newest first,
--- for no region filter, the federal return (CA: a summary with Canadian documents asks it too)
--- and every filter a report kept; a month a step, the next only while the run has used less
--- than `share` per mille of its budget. Returns true when none is left.
+-- for no region filter, the federal return and the provinces with a tax of their own (CA,
+-- CA-BC, CA-MB, CA-QC, CA-SK: a summary with Canadian documents asks them too, reports
+-- handler split_canada) and every filter a report kept; a month a step, the next only while
+-- the run has used less than `share` per mille of its budget. Returns true when none is left.
 function M.warm_nc_memo(share)
   local todo = {}
   for r in store.query("SELECT m.month, m.gen, f.region, t.doc_type, " ..
       "(SELECT x.gen FROM rillet_nc_memo x WHERE x.month = m.month AND x.region = f.region AND " ..
       "x.doc_type = t.doc_type) AS memo_gen FROM rillet_nc_months m " ..
-      "CROSS JOIN (SELECT '' AS region UNION SELECT 'CA' UNION SELECT DISTINCT region FROM rillet_nc_memo) f " ..
+      "CROSS JOIN (SELECT '' AS region UNION SELECT 'CA' UNION SELECT 'CA-BC' UNION SELECT 'CA-MB' UNION " ..
+      "SELECT 'CA-QC' UNION SELECT 'CA-SK' UNION SELECT DISTINCT region FROM rillet_nc_memo) f " ..
       "CROSS JOIN (SELECT 'invoice' AS doc_type UNION SELECT 'credit_memo') t ORDER BY m.month DESC") do
     if r.memo_gen ~= r.gen then todo[#todo + 1] = r end
   end
