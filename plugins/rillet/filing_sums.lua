@@ -712,8 +712,9 @@ end
 
 -- A run does one step of the months phase (a part of a month summed, or a month compared) at
 -- least, and the next only while it has used less than CHECK_BUDGET_SHARE per mille of its
--- budget (time.budget_used). A part: CHECK_PART documents of one type (bench/README.md: about
--- 0.1 ms a document for its filing and liability sums, so a part is well within a run's 800 ms).
+-- budget (time.budget_used). A part: CHECK_PART documents of one type (bench/README.md "The sums
+-- check a part at a time": the whole check about 0.04 ms of CPU a document at 100k, so a part is well
+-- within a run's 800 ms).
 M.CHECK_PART = 2000
 M.CHECK_BUDGET_SHARE = 300
 -- stale parts (written to since they were summed) summed again inside the transaction that
