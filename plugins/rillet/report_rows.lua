@@ -772,7 +772,7 @@ function nc_sums_memo(doc_type, from, to, region)
 end
 
 -- The memo summed again where it is stale or missing (the job rillet.filing_sums, op
--- nc_memo, queued by the schedule's tick): every month that has had candidates, newest first,
+-- nc_memo, queued at start and by the schedule's tick): every month that has had candidates, newest first,
 -- for no region filter, the federal return and the provinces with a tax of their own (CA,
 -- CA-BC, CA-MB, CA-QC, CA-SK: a summary with Canadian documents asks them too, reports
 -- handler split_canada) and every filter a report kept; a month a step, the next only while
@@ -781,7 +781,12 @@ function M.warm_nc_memo(share)
   local todo = {}
   for r in store.query("SELECT m.month, m.gen, f.region, t.doc_type, " ..
       "(SELECT x.gen FROM rillet_nc_memo x WHERE x.month = m.month AND x.region = f.region AND " ..
-      "x.doc_type = t.doc_type) AS memo_gen FROM rillet_nc_months m " ..
+      "x.doc_type = t.doc_type) AS memo_gen FROM " ..
+      -- the months with a generation, and those of kept candidates without one (stored before
+      -- migration 0023, or copied in behind levy's back: bench/storeclone.py)
+      "(SELECT month, gen FROM rillet_nc_months UNION SELECT DISTINCT substr(k.doc_date, 1, 7), 0 " ..
+      "FROM rillet_nc_docs k WHERE NOT EXISTS (SELECT 1 FROM rillet_nc_months n WHERE " ..
+      "n.month = substr(k.doc_date, 1, 7))) m " ..
       "CROSS JOIN (SELECT '' AS region UNION SELECT 'CA' UNION SELECT 'CA-BC' UNION SELECT 'CA-MB' UNION " ..
       "SELECT 'CA-QC' UNION SELECT 'CA-SK' UNION SELECT DISTINCT region FROM rillet_nc_memo) f " ..
       "CROSS JOIN (SELECT 'invoice' AS doc_type UNION SELECT 'credit_memo') t ORDER BY m.month DESC") do
