@@ -1012,6 +1012,12 @@ local function exempt_by(s, cur)
   return o
 end
 
+local function count_keys(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
 local function sorted_keys(t)
   local o = {}
   for k in pairs(t) do o[#o + 1] = k end
@@ -1131,7 +1137,9 @@ local function filing_summary(p)
     end
     for _, r in ipairs(complex) do nc_listed(r) end
     local last
-    nc, last = not_collected_page(p.from, p.to, p.region, nil, NC_PAGE_DEFAULT)
+    -- (not for split_canada's rows of a Canadian return: only the rows are used)
+    nc = {}
+    if not p.rows_only then nc, last = not_collected_page(p.from, p.to, p.region, nil, NC_PAGE_DEFAULT) end
     nc_next = last and cursor_of(last) or nil
   else
     nc = not_collected(p.from, p.to, p.region)
@@ -1158,7 +1166,7 @@ local function filing_summary(p)
     for _, jr in ipairs(g.jlist) do
       local o = { jurisdiction = null(jr.jurisdiction), level = null(jr.level), type = null(jr.type),
                   authority_code = null(jr.authority_code), rates = json.array(sorted_keys(jr.rates)),
-                  documents = jr.ndocs + #sorted_keys(jr.docs) }
+                  documents = jr.ndocs + count_keys(jr.docs) }
       fmt_sums(o, jr, J_FIELDS, cur)
       js[#js + 1] = o
     end
@@ -1261,7 +1269,7 @@ local function split_canada(p, rows)
   for _, code in ipairs(codes) do
     local q = {}
     for k, v in pairs(p) do q[k] = v end
-    q.region = code
+    q.region, q.rows_only = code, true
     for _, r in ipairs((filing_summary(q))) do out[#out + 1] = r end
   end
   table.sort(out, function(a, b)

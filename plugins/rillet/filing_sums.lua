@@ -375,11 +375,34 @@ local function same(a, b)
     a.calculation_id == b.calculation_id and a.readable == b.readable
 end
 
+-- While the check recomputes a month a part at a time (check_step, rillet_check_parts holds
+-- that month's parts), a write to a document whose key (doc_date, id) lies in a part already
+-- summed makes that part stale: its gen is bumped here, in the writer's transaction, for the
+-- document's date before the write (what the kept rows say it added: rillet_filing_docs,
+-- rillet_liab_docs) and after it (its row), and the check sums the part again before it
+-- compares the month. No part: one read of an empty table.
+local function mark_parts(doc_type, id)
+  if not store.row("SELECT month FROM rillet_check_parts LIMIT 1") then return end
+  local dates = {}
+  for r in store.query("SELECT doc_date FROM rillet_filing_docs WHERE doc_type = ? AND doc_id = ? UNION " ..
+      "SELECT doc_date FROM rillet_liab_docs WHERE doc_type = ? AND doc_id = ? UNION " ..
+      "SELECT doc_date FROM " .. DOC_TABLE[doc_type] .. " WHERE id = ? AND doc_date IS NOT NULL",
+      doc_type, id, doc_type, id, id) do
+    dates[#dates + 1] = r.doc_date
+  end
+  for _, d in ipairs(dates) do
+    store.exec("UPDATE rillet_check_parts SET gen = gen + 1 WHERE doc_type = ? AND ? >= month AND " ..
+      "? <= month || '~' AND (lo_date IS NULL OR (lo_date, lo_id) < (?, ?)) AND " ..
+      "(hi_date IS NULL OR (hi_date, hi_id) >= (?, ?))", doc_type, d, d, d, id, d, id)
+  end
+end
+
 -- Brings the kept sums in line with the document's current state. Inside the transaction
 -- that changed the document (its own savepoint when called outside one: a transaction).
 function M.refresh(doc_type, id)
   if not DOC_TABLE[doc_type] or id == nil then return end
   store.transaction(function()
+    mark_parts(doc_type, id)
     -- the not-collected candidates kept on write (nc_docs.lua) follow the same writers
     nc_docs.refresh(doc_type, id)
     liab_refresh(doc_type, id)
@@ -435,6 +458,7 @@ function M.start_rebuild(reset)
       store.exec("DELETE FROM rillet_filing_sums")
       store.exec("DELETE FROM rillet_filing_docs")
       store.exec("DELETE FROM rillet_liab_docs")
+      store.exec("DELETE FROM rillet_nc_memo")
       store.exec("UPDATE rillet_filing_state SET liab_ready = 0, liab_phase = 'invoice', liab_after_id = NULL " ..
         "WHERE id = 1")
       store.exec("UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL, " ..
@@ -472,6 +496,8 @@ local function rebuild_step()
           store.exec("DELETE FROM rillet_nc_docs WHERE doc_type = ? AND NOT EXISTS (SELECT 1 FROM " .. tt ..
             " d WHERE d.id = rillet_nc_docs.doc_id)", dt)
         end
+        -- and the not-collected sums kept per month are summed again (report_rows' memo)
+        store.exec("DELETE FROM rillet_nc_memo")
         store.exec("UPDATE rillet_filing_state SET ready = 1, phase = NULL, after_id = NULL, rebuilt_at = ? " ..
           "WHERE id = 1", time.iso_ms(time.now_ms()))
       end
@@ -501,7 +527,9 @@ function M.read(m1, m2, region, untaxed, raw)
   local taxes, rates, taxable = {}, {}, {}
   local sql = "SELECT kind, month, type, region, currency, reason, jurisdiction, level, tax_type, authority_code, " ..
     "rate, docs, n, sale, taxable, tax, tax_null, bad FROM rillet_filing_sums WHERE month >= ? AND month <= ?" ..
-    (region and " AND region = ?" or "") .. " AND docs > 0"
+    (region and " AND region = ?" or "") .. " AND docs > 0" ..
+    -- not the liability report's kinds (a quarter of the rows, read and dropped)
+    " AND kind IN ('docs', 'lines', 'taxes', 'taxable', 'rate')"
   for r in store.query(sql, m1, m2, table.unpack(region and { region } or {})) do
     local tk = key(r.month, r.type, r.region, r.currency, r.jurisdiction, r.level, r.tax_type, r.authority_code)
     if r.kind == "docs" then
@@ -682,11 +710,17 @@ function M.check_nc_batch(doc_type, after)
   return diffs, last, #ids
 end
 
--- at most three a run: each month is summed from the rows twice (filing and liability); the
--- second and third only while the run has used less than CHECK_BUDGET_SHARE per mille of its
--- budget (time.budget_used)
-M.CHECK_MONTHS = 3
+-- A run does one step of the months phase (a part of a month summed, or a month compared) at
+-- least, and the next only while it has used less than CHECK_BUDGET_SHARE per mille of its
+-- budget (time.budget_used). A part: CHECK_PART documents of one type (bench/README.md "The sums
+-- check a part at a time": the whole check about 0.04 ms of CPU a document at 100k, so a part is well
+-- within a run's 800 ms).
+M.CHECK_PART = 2000
 M.CHECK_BUDGET_SHARE = 300
+-- stale parts (written to since they were summed) summed again inside the transaction that
+-- compares the month when there are at most this many (so a month that keeps being written to
+-- still gets compared); more are summed again one a step first
+M.CHECK_STALE_INLINE = 2
 local KINDS = { "filing", "liability", "not_collected" }
 local SHOWN = 50 -- differences kept per kind (check.kinds[kind].mismatches counts them all)
 
@@ -709,6 +743,8 @@ local function check_doc(text)
   end
   x.differences = type(x.differences) == "table" and x.differences or {}
   x.documents = x.documents or 0
+  -- the month being summed (check_step's months phase), or none
+  if type(x.cur) ~= "table" then x.cur = nil end
   return x
 end
 
@@ -718,7 +754,7 @@ local function check_doc_json(x)
     kinds[k] = { mismatches = x.kinds[k].mismatches, months = json.array(x.kinds[k].months) }
   end
   return json.encode({ differences = json.array(x.differences), kinds = kinds, phase = x.phase,
-                       nc_after = x.nc_after or json.null, documents = x.documents })
+                       nc_after = x.nc_after or json.null, documents = x.documents, cur = x.cur or json.null })
 end
 
 -- the differences the last finished check found, per kind, as a gauge (every replica
@@ -744,8 +780,9 @@ end
 function M.start_check()
   store.transaction(function()
     store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, check_after = NULL, " ..
-      "check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL WHERE id = 1",
-      time.iso_ms(time.now_ms()))
+      "check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL, check_acc = NULL " ..
+      "WHERE id = 1", time.iso_ms(time.now_ms()))
+    store.exec("DELETE FROM rillet_check_parts")
     require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "check", payload = { op = "check" } }
   end)
   return M.check_status()
@@ -788,21 +825,14 @@ end
 -- could look like a difference once (SQLite reads a month or a batch in one transaction). A
 -- difference of the kept sums persists; one of a write in passing does not. The candidates'
 -- differences past the SHOWN listed are not read again (counted as found).
-local function recheck(x, filing_sums_sql, collected_sums_sql)
+-- (A month's filing and liability differences were read twice already: check_step sums a
+-- month that differs once more, in parts, and reports what the second reading finds.)
+local function recheck(x)
   local y = check_doc(nil)
   y.phase, y.documents = x.phase, x.documents
-  y.kinds.filing.mismatches = 0
-  for _, m in ipairs(x.kinds.filing.months) do
-    store.transaction(function()
-      for _, d in ipairs(M.check_month(m, filing_sums_sql)) do add_diff(y, d) end
-    end)
-  end
-  if collected_sums_sql then
-    for _, m in ipairs(x.kinds.liability.months) do
-      store.transaction(function()
-        for _, d in ipairs(M.check_liability_month(m, collected_sums_sql)) do add_diff(y, d) end
-      end)
-    end
+  y.kinds.filing, y.kinds.liability = x.kinds.filing, x.kinds.liability
+  for _, d in ipairs(x.differences) do
+    if d.kind ~= "not_collected" then y.differences[#y.differences + 1] = d end
   end
   local ids, shown = { invoice = {}, credit_memo = {} }, 0
   for _, d in ipairs(x.differences) do
@@ -838,78 +868,348 @@ local function finish_check(x)
   end
 end
 
+-- ---------------------------------------------------------------------------------------
+-- A month summed a part at a time (issue 20: at 100,000 documents one month summed from the
+-- rows in one run was over a job run's budget, so the check never finished; at 1,000,000 a
+-- month may hold 800,000 documents). acc: a month's filing and liability sums in a form whose
+-- parts add up and can be taken out again (a part summed again replaces what it added):
+-- {f = {[key] = entry}, l = {[key] = entry}, fbad, lbad}, each entry's fields sums or counts:
+-- p (rows that added to it: gone at 0), d documents, s sale, t taxable, x tax and xn (rows
+-- with a tax: none is the SQL's NULL sum), n tax rows, c coded rows, r / lo / hi: how many
+-- rows gave each rate / code_min / code_max (the month's: those counted, the least / greatest).
+local function acc_new() return { f = {}, l = {}, fbad = 0, lbad = 0 } end
+
+local function count_in(e, field, k, sign)
+  if k == nil then return end
+  local m = e[field]
+  if not m then m = {}; e[field] = m end
+  local v = (m[k] or 0) + sign
+  m[k] = v ~= 0 and v or nil
+end
+
+-- adds (sign 1) or takes out (-1) one row's values v ({d, s, t, x, n, c, rates, lo, hi})
+local function acc_entry(map, k, sign, v)
+  local e = map[k]
+  if not e then e = { p = 0 }; map[k] = e end
+  e.p = e.p + sign
+  for _, f in ipairs({ "d", "s", "t", "n", "c" }) do
+    if v[f] then e[f] = (e[f] or 0) + sign * v[f] end
+  end
+  if v.x ~= nil then e.x, e.xn = (e.x or 0) + sign * v.x, (e.xn or 0) + sign end
+  for _, r in ipairs(v.rates or {}) do count_in(e, "r", r, sign) end
+  count_in(e, "lo", v.lo, sign)
+  count_in(e, "hi", v.hi, sign)
+  if e.p == 0 then map[k] = nil end
+end
+
+-- filing_sums_sql's (or read's) answer into acc
+local function acc_filing(acc, s, sign)
+  for _, r in ipairs(s.docs) do
+    acc_entry(acc.f, key("docs", r.month, r.type, r.region, r.currency), sign, { d = r.docs })
+  end
+  for _, r in ipairs(s.lines) do
+    acc_entry(acc.f, key("lines", r.month, r.type, r.region, r.currency, r.reason), sign,
+      { s = r.sale, t = r.taxable })
+  end
+  for _, r in ipairs(s.taxes) do
+    local rates = type(r.rates) == "string" and json.decode(r.rates) or {}
+    local list = {}
+    for _, x in ipairs(type(rates) == "table" and rates or {}) do
+      if x ~= json.null then list[#list + 1] = tostring(x) end
+    end
+    acc_entry(acc.f, key("taxes", r.month, r.type, r.region, r.currency, r.jurisdiction, r.level, r.tax_type,
+      r.authority_code), sign, { d = r.docs, x = r.tax, t = r.taxable, rates = list })
+  end
+  acc.fbad = acc.fbad + sign * s.bad
+end
+
+-- collected_sums_sql's (or read_liability's) answer of doc_type into acc
+local function acc_liab(acc, doc_type, groups, totals, bad, sign)
+  for _, g in ipairs(groups or {}) do
+    acc_entry(acc.l, key("ltax", doc_type, g.currency, g.region, g.jurisdiction, g.level, g.type), sign,
+      { d = g.docs, n = g.n or 0, t = g.taxable or 0, x = g.tax, c = g.n_code or 0, lo = g.code_min, hi = g.code_max })
+  end
+  for _, t in ipairs(totals or {}) do
+    acc_entry(acc.l, key("ltot", doc_type, t.currency), sign, { d = t.docs, t = t.taxable or 0 })
+  end
+  acc.lbad = acc.lbad + sign * (bad or 0)
+end
+
+-- b added into a (sign 1) or taken out of it (-1)
+local function acc_merge(a, b, sign)
+  for _, kind in ipairs({ "f", "l" }) do
+    local am = a[kind]
+    for k, e in pairs(b[kind]) do
+      local ae = am[k]
+      if not ae then ae = { p = 0 }; am[k] = ae end
+      for _, f in ipairs({ "p", "d", "s", "t", "n", "c", "x", "xn" }) do
+        if e[f] then ae[f] = (ae[f] or 0) + sign * e[f] end
+      end
+      for _, f in ipairs({ "r", "lo", "hi" }) do
+        for x, n in pairs(e[f] or {}) do count_in(ae, f, x, sign * n) end
+      end
+      if ae.p == 0 then am[k] = nil end
+    end
+  end
+  a.fbad, a.lbad = a.fbad + sign * b.fbad, a.lbad + sign * b.lbad
+end
+
+local function least(m, greatest)
+  local best
+  for k in pairs(m or {}) do
+    if best == nil or (greatest and k > best) or (not greatest and k < best) then best = k end
+  end
+  return best
+end
+
+-- acc as the text per key check_month and check_liability_month compare (the same texts)
+local function acc_canon(acc)
+  local f, l = {}, {}
+  for k, e in pairs(acc.f) do
+    local kind = k:match("^[^\31]*")
+    if kind == "docs" then
+      f[k] = tostring(e.d or 0)
+    elseif kind == "lines" then
+      f[k] = table.concat({ e.s or 0, e.t or 0 }, " ")
+    else
+      local rates = {}
+      for r in pairs(e.r or {}) do rates[#rates + 1] = r end
+      table.sort(rates)
+      f[k] = table.concat({ e.d or 0, (e.xn or 0) > 0 and tostring(e.x) or "nil", e.t or 0,
+        json.encode(json.array(rates)) }, " ")
+    end
+  end
+  for k, e in pairs(acc.l) do
+    if k:match("^ltax") then
+      l[k] = table.concat({ tostring(e.d or 0), tostring(e.n or 0), tostring(e.t or 0),
+        tostring((e.xn or 0) > 0 and e.x or 0), tostring(e.c or 0), tostring(least(e.lo) or "-"),
+        tostring(least(e.hi, true) or "-") }, " ")
+    else
+      l[k] = tostring(e.d or 0) .. " " .. tostring(e.t or 0)
+    end
+  end
+  return f, l
+end
+
+-- the kept sums of a month as acc
+local function kept_acc(month)
+  local a = acc_new()
+  acc_filing(a, M.read(month, month, nil, {}, true), 1)
+  for _, t in ipairs({ "invoice", "credit_memo" }) do
+    local g, tt, bad = M.read_liability(t, month, month, nil, true)
+    acc_liab(a, t, g, tt, bad, 1)
+  end
+  return a
+end
+
+-- One part's sums from the rows as acc: part = a rillet_check_parts row (its month, doc_type
+-- and key range)
+function M.check_part(part, filing_sums_sql, collected_sums_sql)
+  local m = part.month
+  local range = { type = part.doc_type, lo = part.lo_date and { part.lo_date, part.lo_id } or nil,
+                  hi = part.hi_date and { part.hi_date, part.hi_id } or nil }
+  local a = acc_new()
+  acc_filing(a, filing_sums_sql(m, m .. "~", nil, {}, range), 1)
+  if collected_sums_sql then
+    local g, tt, bad = collected_sums_sql(part.doc_type, m, m .. "~", nil, range)
+    acc_liab(a, part.doc_type, g, tt, bad, 1)
+  end
+  return a
+end
+
+-- kept and recomputed acc of a month compared: the differences of both kinds
+local function compare_month(month, kept, fresh, with_liability)
+  local kf, kl = acc_canon(kept)
+  local ff, fl = acc_canon(fresh)
+  local out = differences("filing", month, kf, ff, kept.fbad, fresh.fbad)
+  if with_liability then
+    for _, d in ipairs(differences("liability", month, kl, fl, kept.lbad, fresh.lbad)) do out[#out + 1] = d end
+  end
+  return out
+end
+
+-- the first month after `after` (nil: the first) with kept sums or documents (either side: a
+-- month missing on one is a difference); read on the indexes, not by walking the documents
+local function next_month(after)
+  local best
+  local r = store.row("SELECT min(month) AS m FROM rillet_filing_sums" .. (after and " WHERE month > ?" or ""),
+    table.unpack(after and { after } or {}))
+  if r and r.m then best = r.m end
+  for _, t in ipairs({ "invoices", "credit_memos" }) do
+    r = store.row("SELECT substr(doc_date, 1, 7) AS m FROM " .. t .. " WHERE doc_date IS NOT NULL" ..
+      (after and " AND doc_date > ? AND substr(doc_date, 1, 7) > ?" or "") .. " ORDER BY doc_date LIMIT 1",
+      table.unpack(after and { after .. "~", after } or {}))
+    if r and r.m and (best == nil or r.m < best) then best = r.m end
+  end
+  return best
+end
+
+-- part (a rillet_check_parts row) summed (again) into acc, at the gen it had before its rows
+-- were read: a write meanwhile (PostgreSQL: another transaction) leaves it stale, to be summed
+-- again. A part holds CHECK_PART documents at most: one with more (a month's first part, open
+-- to its end, or one written into since) is cut at its CHECK_PART-th document and the rest
+-- made a part of its own, summed later.
+local function sum_part(part, acc, filing_sums_sql, collected_sums_sql)
+  local g = store.row("SELECT gen FROM rillet_check_parts WHERE month = ? AND seq = ?", part.month, part.seq)
+  if not g then return end
+  -- (a bound of the part, when it has one, in place of the month's: SQLite then seeks it in
+  -- the (doc_date, id, ...) index, migration 0023)
+  local args, w = {}, {}
+  if part.lo_date then
+    w[1] = "(doc_date, id) > (?, ?)"
+    args[1], args[2] = part.lo_date, part.lo_id
+  else
+    w[1] = "doc_date >= ?"
+    args[1] = part.month
+  end
+  if part.hi_date then
+    w[2] = "(doc_date, id) <= (?, ?)"
+    args[#args + 1], args[#args + 2] = part.hi_date, part.hi_id
+  else
+    w[2] = "doc_date <= ?"
+    args[#args + 1] = part.month .. "~"
+  end
+  local n, cut = 0, nil
+  for r in store.query("SELECT doc_date, id FROM " .. DOC_TABLE[part.doc_type] .. " WHERE " .. table.concat(w, " AND ") ..
+      " ORDER BY doc_date, id LIMIT " .. (M.CHECK_PART + 1), table.unpack(args)) do
+    n = n + 1
+    if n == M.CHECK_PART then cut = r end
+  end
+  if n > M.CHECK_PART then
+    local last = store.row("SELECT max(seq) AS s FROM rillet_check_parts WHERE month = ?", part.month)
+    store.exec("INSERT INTO rillet_check_parts(month, seq, doc_type, lo_date, lo_id, hi_date, hi_id, gen) " ..
+      "VALUES (?, ?, ?, ?, ?, ?, ?, 0)", part.month, last.s + 1, part.doc_type, cut.doc_date, cut.id, part.hi_date,
+      part.hi_id)
+    store.exec("UPDATE rillet_check_parts SET hi_date = ?, hi_id = ? WHERE month = ? AND seq = ?", cut.doc_date, cut.id,
+      part.month, part.seq)
+    part.hi_date, part.hi_id = cut.doc_date, cut.id
+  end
+  local a = M.check_part(part, filing_sums_sql, collected_sums_sql)
+  local changed = store.exec("UPDATE rillet_check_parts SET done_gen = ?, sums = ? WHERE month = ? AND seq = ? AND " ..
+    "gen = ?", g.gen, json.encode(a), part.month, part.seq, g.gen)
+  if changed == 1 then
+    if part.sums then acc_merge(acc, json.decode(part.sums), -1) end
+    acc_merge(acc, a, 1)
+  end
+end
+
+-- a month's parts from the start: its credit memos and its invoices, each one part open at both
+-- ends (cut to size as they are summed), and nothing summed yet
+local function month_parts(m, acc)
+  store.exec("DELETE FROM rillet_check_parts")
+  for seq, t in ipairs({ "credit_memo", "invoice" }) do
+    store.exec("INSERT INTO rillet_check_parts(month, seq, doc_type, gen) VALUES (?, ?, ?, 0)", m, seq, t)
+  end
+  for k in pairs(acc) do acc[k] = nil end
+  for k, v in pairs(acc_new()) do acc[k] = v end
+end
+
+-- One step of the months phase (in the caller's transaction): x.cur = {month, pass} is the
+-- month being summed; c: {acc (its parts' sums added up), after (the last month compared),
+-- months}. The parts not summed yet, or written to since (stale), are summed one a step in
+-- (type, doc_date, id) order; with CHECK_STALE_INLINE or fewer left, they are summed in the
+-- step that then compares the month's acc with its kept sums (so a month that keeps being
+-- written to is compared all the same). A month that differs is summed once more from the
+-- start (pass 2) and what that finds is reported: on PostgreSQL each statement reads its own
+-- snapshot, so a write between the kept side's read and the rows' could look like a
+-- difference once.
+local function months_step(x, c, filing_sums_sql, collected_sums_sql)
+  if not x.cur then
+    local m = next_month(c.after)
+    if not m then
+      store.exec("DELETE FROM rillet_check_parts")
+      c.acc = acc_new()
+      x.phase, x.nc_after = "nc_invoice", nil
+      return
+    end
+    x.cur = { month = m, pass = 1 }
+    month_parts(m, c.acc)
+  end
+  local m = x.cur.month
+  local stale = {}
+  for r in store.query("SELECT month, seq, doc_type, lo_date, lo_id, hi_date, hi_id, sums FROM rillet_check_parts " ..
+      "WHERE done_gen IS NULL OR done_gen <> gen ORDER BY seq") do
+    stale[#stale + 1] = r
+  end
+  if #stale > M.CHECK_STALE_INLINE then
+    sum_part(stale[1], c.acc, filing_sums_sql, collected_sums_sql)
+    return
+  end
+  for _, p in ipairs(stale) do sum_part(p, c.acc, filing_sums_sql, collected_sums_sql) end
+  local left = store.row("SELECT count(*) AS n FROM rillet_check_parts WHERE done_gen IS NULL OR done_gen <> gen")
+  if left and left.n > 0 then return end -- cut to size, or written to meanwhile: the next step
+  local diffs = compare_month(m, kept_acc(m), c.acc, collected_sums_sql ~= nil)
+  if #diffs > 0 and x.cur.pass == 1 then
+    x.cur.pass = 2
+    month_parts(m, c.acc)
+    return
+  end
+  for _, d in ipairs(diffs) do add_diff(x, d) end
+  store.exec("DELETE FROM rillet_check_parts")
+  c.acc = acc_new()
+  x.cur = nil
+  c.after, c.months = m, c.months + 1
+end
+
+local STARTED_OVER = "the kept sums' check started over"
+
 local function check_step(filing_sums_sql, collected_sums_sql)
-  local st = store.row("SELECT check_state, check_started_at, check_after, check_months, check_diffs " ..
+  local st = store.row("SELECT check_state, check_started_at, check_after, check_months, check_diffs, check_acc " ..
     "FROM rillet_filing_state WHERE id = 1")
   if not st or st.check_state ~= "running" then return true end
   -- after the rebuilds (asked again in a second)
   if not M.ready() or not M.liab_ready() then return false, 1000 end
   local x = check_doc(st.check_diffs)
   local function add(d) add_diff(x, d) end
-  local after, months_done = st.check_after, st.check_months or 0
+  local function total()
+    local n = 0
+    for _, k in ipairs(KINDS) do n = n + x.kinds[k].mismatches end
+    return n
+  end
   if (x.phase or "months") == "months" then
-    -- every month with kept sums or with documents (both sides: a month missing on one is a
-    -- difference)
-    local months = {}
-    local seen = {}
-    local function month(m) if m and not seen[m] then seen[m] = true; months[#months + 1] = m end end
-    local args = after and { after } or {}
-    for r in store.query("SELECT DISTINCT month FROM rillet_filing_sums" ..
-        (after and " WHERE month > ?" or "") .. " ORDER BY month LIMIT " .. M.CHECK_MONTHS, table.unpack(args)) do
-      month(r.month)
-    end
-    for _, t in ipairs({ "invoices", "credit_memos" }) do
-      for r in store.query("SELECT DISTINCT substr(doc_date, 1, 7) AS month FROM " .. t .. " WHERE doc_date IS NOT NULL" ..
-          (after and " AND substr(doc_date, 1, 7) > ?" or "") .. " ORDER BY 1 LIMIT " .. M.CHECK_MONTHS,
-          table.unpack(args)) do
-        month(r.month)
-      end
-    end
-    table.sort(months)
-    while #months > M.CHECK_MONTHS do months[#months] = nil end
-    -- at least one month a run; the next only while the run has used less than
-    -- CHECK_BUDGET_SHARE of its budget (issues 20/21: three months of 100,000 documents were over
-    -- a job run's budget, every run failed and the check never finished; bench/README.md
-    -- "Reports and the sums check at 100k and 1M documents")
+    x.phase = "months"
+    local c = { acc = st.check_acc and json.decode(st.check_acc) or acc_new(), after = st.check_after,
+                months = st.check_months or 0 }
+    -- a step at least; the next only while the run has used less than CHECK_BUDGET_SHARE of its
+    -- budget; each step with the check's state in one transaction (a run cut off by its budget
+    -- loses only its last step)
     local did = 0
-    for _, m in ipairs(months) do
+    while x.phase == "months" do
       if did > 0 and time.budget_used() >= M.CHECK_BUDGET_SHARE then break end
-      store.transaction(function() -- one view of a month's documents and its kept sums
-        for _, d in ipairs(M.check_month(m, filing_sums_sql)) do add(d) end
-        if collected_sums_sql then
-          for _, d in ipairs(M.check_liability_month(m, collected_sums_sql)) do add(d) end
-        end
+      local ok, err = pcall(store.transaction, function()
+        months_step(x, c, filing_sums_sql, collected_sums_sql)
+        -- only while this check is the one running (a check asked for meanwhile starts over)
+        local n = store.exec("UPDATE rillet_filing_state SET check_after = ?, check_months = ?, check_diffs = ?, " ..
+          "check_mismatches = ?, check_acc = ? WHERE id = 1 AND check_state = 'running' AND check_started_at = ?",
+          c.after, c.months, check_doc_json(x), total(), json.encode(c.acc), st.check_started_at)
+        if n == 0 then error(STARTED_OVER, 0) end
       end)
-      did, after = did + 1, m
+      if not ok then
+        if err == STARTED_OVER then return false end
+        error(err, 0)
+      end
+      did = did + 1
     end
-    months_done = months_done + did
-    if did == #months and #months < M.CHECK_MONTHS then x.phase, x.nc_after = "nc_invoice", nil end
+    return false
+  end
+  local doc_type = x.phase == "nc_invoice" and "invoice" or "credit_memo"
+  local diffs, last, n = M.check_nc_batch(doc_type, type(x.nc_after) == "string" and x.nc_after or nil)
+  for _, d in ipairs(diffs) do add(d) end
+  x.documents = x.documents + n
+  if last then
+    x.nc_after = last
+  elseif doc_type == "invoice" then
+    x.phase, x.nc_after = "nc_credit_memo", nil
   else
-    local doc_type = x.phase == "nc_invoice" and "invoice" or "credit_memo"
-    local diffs, last, n = M.check_nc_batch(doc_type, type(x.nc_after) == "string" and x.nc_after or nil)
-    for _, d in ipairs(diffs) do add(d) end
-    x.documents = x.documents + n
-    if last then
-      x.nc_after = last
-    elseif doc_type == "invoice" then
-      x.phase, x.nc_after = "nc_credit_memo", nil
-    else
-      x.phase, x.nc_after = "done", nil
-    end
+    x.phase, x.nc_after = "done", nil
   end
   local done = x.phase == "done"
-  local total = 0
-  for _, k in ipairs(KINDS) do total = total + x.kinds[k].mismatches end
-  if done and total > 0 then
-    x = recheck(x, filing_sums_sql, collected_sums_sql)
-    total = 0
-    for _, k in ipairs(KINDS) do total = total + x.kinds[k].mismatches end
-  end
+  if done and total() > 0 then x = recheck(x) end
   -- only while this check is the one running (a check asked for meanwhile starts over)
-  local changed = store.exec("UPDATE rillet_filing_state SET check_after = ?, check_months = ?, check_diffs = ?, " ..
-    "check_mismatches = ?, check_state = ?, check_finished_at = ? WHERE id = 1 AND check_state = 'running' AND " ..
-    "check_started_at = ?", after, months_done, check_doc_json(x), total,
-    done and (total == 0 and "ok" or "mismatch") or "running", done and time.iso_ms(time.now_ms()) or nil,
+  local changed = store.exec("UPDATE rillet_filing_state SET check_diffs = ?, " ..
+    "check_mismatches = ?, check_state = ?, check_finished_at = ?, check_acc = NULL WHERE id = 1 AND " ..
+    "check_state = 'running' AND check_started_at = ?", check_doc_json(x), total(),
+    done and (total() == 0 and "ok" or "mismatch") or "running", done and time.iso_ms(time.now_ms()) or nil,
     st.check_started_at)
   if changed == 0 then return false end
   if done then finish_check(x) end
@@ -975,7 +1275,7 @@ end
 -- the job rillet.filing_sums: {op = "rebuild" | "liab" | "check"}; one batch per run, then
 -- again. filing_sums_sql, collected_sums_sql: report_rows' sums from the rows (the check's
 -- recomputation; report_rows requires this module, so they are handed in).
-function M.job(filing_sums_sql, collected_sums_sql)
+function M.job(filing_sums_sql, collected_sums_sql, warm_nc_memo)
   return function(job)
     local p = job.payload
     if type(p) == "string" then p = json.decode(p) end
@@ -983,6 +1283,10 @@ function M.job(filing_sums_sql, collected_sums_sql)
     local done, wait
     if op == "check" then
       done, wait = check_step(filing_sums_sql, collected_sums_sql)
+    elseif op == "nc_memo" then
+      -- report_rows' not-collected sums per month summed again where stale (a report then
+      -- reads them; summing a busy month at 1,000,000 documents is over a request's budget)
+      done = not warm_nc_memo or warm_nc_memo(M.CHECK_BUDGET_SHARE)
     elseif op == "liab" then
       done = liab_rebuild_step()
     else
@@ -1002,6 +1306,13 @@ M.CHECK_EVERY_MS = 24 * 3600 * 1000
 
 function M.tick()
   M.publish_check()
+  -- the not-collected sums kept per month, summed again where a change made them stale
+  if store.row("SELECT 1 AS x FROM rillet_nc_months m WHERE NOT EXISTS (SELECT 1 FROM rillet_nc_memo x " ..
+      "WHERE x.month = m.month AND x.region = '' AND x.doc_type = 'invoice' AND x.gen = m.gen) LIMIT 1") then
+    store.transaction(function()
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
+    end)
+  end
   local cutoff = time.iso_ms(time.now_ms() - M.CHECK_EVERY_MS)
   -- read first: a tick that finds nothing due writes nothing
   local st = store.row("SELECT ready, check_started_at, rebuilt_at FROM rillet_filing_state WHERE id = 1")
@@ -1010,10 +1321,11 @@ function M.tick()
   if since == nil or since >= cutoff then return end
   store.transaction(function()
     local n = store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, " ..
-      "check_after = NULL, check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL " ..
-      "WHERE id = 1 AND ready = 1 AND (check_started_at < ? OR (check_started_at IS NULL AND rebuilt_at < ?))",
-      time.iso_ms(time.now_ms()), cutoff, cutoff)
+      "check_after = NULL, check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL, " ..
+      "check_acc = NULL WHERE id = 1 AND ready = 1 AND (check_started_at < ? OR (check_started_at IS NULL AND " ..
+      "rebuilt_at < ?))", time.iso_ms(time.now_ms()), cutoff, cutoff)
     if n == 1 then
+      store.exec("DELETE FROM rillet_check_parts")
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "check", payload = { op = "check" } }
       log.info("rillet kept sums: the daily check started", {})
     end
@@ -1022,6 +1334,10 @@ end
 
 function M.on_start()
   M.publish_check()
+  -- the not-collected sums kept per month, summed where missing or stale before a report asks
+  store.transaction(function()
+    require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
+  end)
   if not M.liab_ready() then
     store.transaction(function()
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }

@@ -710,7 +710,7 @@ return {
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
-    "rillet_liab_docs",
+    "rillet_liab_docs", "rillet_check_parts", "rillet_nc_months", "rillet_nc_memo",
   },
   events = events,
   routes = {
@@ -772,7 +772,8 @@ return {
     ["rillet.customers_remap"] = job{ run = customers.remap, max_attempts = 100 },
     -- the filing summary's kept sums: the rebuild after migration 0017 (or an operator's) and
     -- the check, a batch a run (filing_sums.lua)
-    ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql),
+    ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql,
+      report_rows.warm_nc_memo),
       max_attempts = 100 },
     ["rillet.reconcile"] = job{ run = reconcile.run, max_delay_ms = 300000 },
   },

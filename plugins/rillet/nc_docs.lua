@@ -76,6 +76,18 @@ function M.refresh(doc_type, id)
   elseif old then
     store.exec("DELETE FROM rillet_nc_docs WHERE doc_type = ? AND doc_id = ?", doc_type, id)
   end
+  -- a candidate of a month (before or after this write, whatever changed of it) makes the
+  -- month's not-collected sums summed before it stale (report_rows' memo, migration 0023)
+  local months = {}
+  if old then months[old.doc_date:sub(1, 7)] = true end
+  if now then months[now.doc_date:sub(1, 7)] = true end
+  for m in pairs(months) do M.bump(m) end
+end
+
+-- the month's generation of its candidates moved on
+function M.bump(month)
+  store.exec("INSERT INTO rillet_nc_months(month, gen) VALUES (?, 1) ON CONFLICT (month) DO UPDATE SET " ..
+    "gen = rillet_nc_months.gen + 1", month)
 end
 
 return M

@@ -52,12 +52,11 @@ end
 -- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
 -- the documents in drift (the liability report sums the others in SQL: collected_sums).
 function M.accepted_writes(doc_type, from, to, region, drift_only)
-  -- drift_only: the documents in drift with an accepted write are not-collected candidates,
-  -- so they are chosen from the kept candidates (nc_docs.lua) by date, not by walking every
-  -- document of the period
-  local src = drift_only and ("rillet_nc_docs k JOIN " .. doc_table(doc_type) .. " d ON k.doc_type = '" .. doc_type ..
-    "' AND d.id = k.doc_id AND d.doc_date = k.doc_date") or (doc_table(doc_type) .. " d")
-  local dd = drift_only and "k.doc_date" or "d.doc_date"
+  -- drift_only: read on the (tax_status) index (migration 0022), so the few in drift, not
+  -- every document (or every kept not-collected candidate: 30,000 in a year at 1,000,000
+  -- documents) of the period
+  local src = doc_table(doc_type) .. " d"
+  local dd = "d.doc_date"
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
@@ -65,12 +64,40 @@ function M.accepted_writes(doc_type, from, to, region, drift_only)
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND ]] .. dd .. " >= ? AND " .. dd .. " <= ? AND c.result IS NOT NULL" ..
-    (drift_only and " AND d.tax_status = 'drift'" or "")
+    WHERE ]] .. (drift_only and "d.tax_status = 'drift' AND " or "") .. "d.deleted = 0 AND " .. dd .. " >= ? AND " ..
+    dd .. " <= ? AND c.result IS NOT NULL"
   local args = { doc_type, from, to }
   sql = sql .. region_cond(region, "COALESCE(c.region, d.region)", HEAD_STATE, args)
   return region_filter.relabel(region_filter.scope(region), rows(sql .. " ORDER BY d.doc_date, d.id",
     table.unpack(args)), { "region" })
+end
+
+-- The dates of a period's documents [from, to] as a condition on document d of doc_type, its
+-- values appended to args; with a part of it (the kept sums' check: filing_sums.lua check_step
+-- recomputes a month a part at a time): range = {type, lo = {doc_date, id} | nil, hi =
+-- {doc_date, id} | nil}, the documents of that type whose (doc_date, id) is after lo (nil: from
+-- `from`) up to hi included (nil: to `to`); none of another type. A bound of the part replaces
+-- the date's (it lies inside the period): with both a date range and a row value SQLite seeks
+-- the date range only, and walked the whole day of a part (migration 0023: the report index's
+-- (doc_date, id) then seeks both ends; row values on SQLite and PostgreSQL).
+function M.doc_dates(doc_type, from, to, range, args)
+  if range and range.type ~= doc_type then return "1 = 0" end
+  local w = {}
+  if range and range.lo then
+    w[1] = "(d.doc_date, d.id) > (?, ?)"
+    args[#args + 1] = range.lo[1]; args[#args + 1] = range.lo[2]
+  else
+    w[1] = "d.doc_date >= ?"
+    args[#args + 1] = from
+  end
+  if range and range.hi then
+    w[2] = "(d.doc_date, d.id) <= (?, ?)"
+    args[#args + 1] = range.hi[1]; args[#args + 1] = range.hi[2]
+  else
+    w[2] = "d.doc_date <= ?"
+    args[#args + 1] = to
+  end
+  return table.concat(w, " AND ")
 end
 
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
@@ -88,16 +115,17 @@ end
 -- first (their index), each with its latest written write-back (one lookup per document), then
 -- that write's calculation's head row: both CTEs materialized, so the lookup runs once per
 -- document and the sums read the same rows. Returns the SQL and its arguments.
-local function latest_writes(doc_type, from, to, region)
+local function latest_writes(doc_type, from, to, region, range)
   local t = doc_table(doc_type)
+  local args = { doc_type }
   local latest = "WITH dw AS MATERIALIZED (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
     "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
-    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
+    "WHERE " .. M.doc_dates(doc_type, from, to, range, args) ..
+    " AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
     "l AS MATERIALIZED (SELECT dw.id, dw.currency, COALESCE(h.region, dw.region) AS region, h.calculation_id, " ..
     "h.readable, h.result_object, h.total_taxable, h.total_taxable_minor, h.total_taxable_scale " ..
     "FROM dw JOIN writebacks w ON w.id = dw.wid JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id " ..
     "WHERE h.has_result = 1"
-  local args = { doc_type, from, to }
   latest = latest .. region_cond(region, "COALESCE(h.region, dw.region)", "h.ship_state", args) .. ") "
   return latest, args
 end
@@ -115,8 +143,8 @@ local function summed_row_bad(r, exps)
   return (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e)
 end
 
-function M.collected_sums_sql(doc_type, from, to, region)
-  local latest, args = latest_writes(doc_type, from, to, region)
+function M.collected_sums_sql(doc_type, from, to, region, range)
+  local latest, args = latest_writes(doc_type, from, to, region, range)
   -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
   -- sums are CAST to BIGINT (PostgreSQL's sum of a BIGINT is a NUMERIC); lo / hi: the fewest
   -- and most decimals seen (99 / -99: none), checked against the currency's exponent below
@@ -297,9 +325,10 @@ local zero_sql = nc_docs.zero_sql
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function filing_parts(from, to, drift_only)
-  local parts, args = {}, {}
+local function filing_parts(from, to, drift_only, range)
+  local parts, args, pargs = {}, {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
+    local a = {}
     -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -310,20 +339,23 @@ local function filing_parts(from, to, drift_only)
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
-      -- drift_only (the documents the report restates): candidates kept on write (nc_docs.lua)
-      " AS wid FROM " .. (drift_only and ("rillet_nc_docs k JOIN " .. DOC_TABLE[dt] .. " d ON k.doc_type = '" .. dt ..
-        "' AND d.id = k.doc_id AND d.doc_date = k.doc_date WHERE k.doc_date >= ? AND k.doc_date <= ?")
-        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. " AND d.deleted = 0" ..
-      (drift_only and " AND d.tax_status = 'drift'" or "") ..
+      -- drift_only (the documents the report restates): read on the (tax_status) index
+      -- (migration 0022), so the few in drift, not every kept not-collected candidate of the
+      -- period (issue 20: 30,000 in a year at 1,000,000 documents)
+      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE " .. (drift_only and "d.tax_status = 'drift' AND " or "") ..
+      M.doc_dates(dt, from, to, range, a) ..
+      " AND d.deleted = 0" ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
       " LIMIT 9223372036854775807) d " ..
       "LEFT JOIN writebacks w ON w.id = d.wid " ..
       "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
-    args[#args + 1] = from; args[#args + 1] = to
+    for _, v in ipairs(a) do args[#args + 1] = v end
+    pargs[#pargs + 1] = a
   end
-  return parts, args
+  -- args: every part's in order; pargs: each part's own
+  return parts, args, pargs
 end
 
 local function filing_relation(from, to, drift_only)
@@ -400,12 +432,12 @@ end
 -- the currency's exponent, an unknown currency, a result that is not an object, a missing
 -- region or date): the sums are to be used only when bad == 0. A missing optional amount
 -- (line amount, discount, taxable_amount) counts 0, as the report's Lua reading does.
-function M.filing_sums_sql(from, to, region, untaxed)
+function M.filing_sums_sql(from, to, region, untaxed, range)
   -- fm: the documents not restated (restate = 0), one part per type (filing_parts), written
   -- once (MATERIALIZED) and read by the parts below. Not built over filing_relation's `f`: a
   -- compound SELECT in a CTE is itself materialized, so every document was written twice
   -- (issue 20: at 10,000 invoices the summary's SQL alone was over a request's budget).
-  local parts, pargs = filing_parts(from, to)
+  local parts, _, pargs = filing_parts(from, to, false, range)
   local fparts, args = {}, {}
   for i, part in ipairs(parts) do
     fparts[i] = "SELECT f.id, f.calculation_id, substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, " ..
@@ -416,7 +448,7 @@ function M.filing_sums_sql(from, to, region, untaxed)
       "substr(f.doc_date, 9, 2), '0123456789') <> '' OR f.readable = 0 THEN 1 ELSE 0 END AS bad FROM (" .. part ..
       ") f WHERE NOT (f.basis = 'collected' AND f.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
       "f.rillet_tax IS NOT NULL)"
-    args[#args + 1] = pargs[2 * i - 1]; args[#args + 1] = pargs[2 * i]
+    for _, v in ipairs(pargs[i]) do args[#args + 1] = v end
     fparts[i] = fparts[i] .. region_cond(region, "f.region", "f.ship_state", args)
   end
   local nfm = #args
@@ -589,13 +621,29 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
   "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
   "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
 
+-- NC_SIMPLE over the inner SELECT's columns (not_collected_candidates' sums)
+local NC_SIMPLE_X = "(CASE WHEN x.tax_status IS DISTINCT FROM 'drift' AND x.c_has_result = 1 AND x.c_tax IS NOT NULL " ..
+  "AND x.c_tax <> 0 AND x.c_tax_lo = x.c_tax_hi AND x.c_tax_lo >= 0 AND x.currency IS NOT NULL AND " ..
+  "(x.wc_id IS NULL OR (x.wc_tax IS NULL AND x.wc_tax_lo IS NULL) OR " ..
+  "(x.wc_tax IS NOT NULL AND x.wc_tax_lo = x.wc_tax_hi AND x.wc_tax_lo >= 0)) THEN 1 ELSE 0 END)"
+
 -- A region filter's own taxes in the candidates' tax figures (region_filter.head_taxes: CA-QC
 -- compares the QST calculated with the QST written, CA the GST/HST)
 local function nc_taxes(region, sql)
   return region_filter.head_taxes(region_filter.scope(region), sql, { "c", "wc" })
 end
 
+-- The sums (opts.sums, not by_day) of the whole months of [from, to] from the memo kept per
+-- month, region filter and document type (migration 0023: issue 20, a year's ~30,000
+-- candidates at 1,000,000 documents were summed again at every report), summed again from the
+-- rows for a month whose candidates changed since (nc_docs.bump: its generation moved) and for
+-- a month the range covers in part. The rows are the same (they are per month).
+local nc_sums_memo
+
 function M.not_collected_candidates(doc_type, from, to, region, opts)
+  if opts and opts.sums and not opts.by_day and not opts.live then
+    return nc_sums_memo(doc_type, from, to, region)
+  end
   local t = doc_table(doc_type)
   -- chosen on the kept candidates (nc_docs.lua, migration 0020: read by their date index, each
   -- checked again against its document's live rows) and rillet_calc_heads; the other columns
@@ -627,25 +675,35 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     -- the simple candidates that are listed (their tax differs from the written one), summed
     -- per month, region and currency, with the decimals seen for the caller's check; complex:
     -- the candidates of the group the caller decides in Lua (complex = true)
-    local listed = "(" .. NC_SIMPLE .. " = 1 AND c.tax <> COALESCE(wc.tax, 0))"
+    -- Each candidate's figures are read once, in an inner SELECT (x; the LIMIT keeps it from
+    -- being flattened), and the sums read them from there: with a region filter (CA, a
+    -- province: region_filter.head_taxes) every c.tax / wc.tax becomes a subquery over the
+    -- calculation's tax rows, and NC_SIMPLE and `listed` name them about forty times a
+    -- candidate (issue 20: the federal return's pass of a summary cost four times the
+    -- unfiltered one)
+    local simple = NC_SIMPLE_X
+    local listed = "(" .. simple .. " = 1 AND x.c_tax <> COALESCE(x.wc_tax, 0))"
     -- the reason's inputs: a reason the document names itself (not empty, not 'written'), its
     -- tax_status, an invoice paid in Rillet, its connection (whose regions decide collecting)
-    local own = "CASE WHEN d.reason IS NOT NULL AND d.reason <> '' AND d.reason <> 'written' THEN d.reason END"
-    local paid = "CASE WHEN d.status = 'PAID' THEN 1 ELSE 0 END"
-    local month = opts.by_day and "d.doc_date" or "substr(d.doc_date, 1, 7)"
-    return rows(nc_taxes(region, "SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
-      "d.currency AS currency, d.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
-      "d.tax_status AS tax_status, " .. paid .. " AS paid, min(d.doc_date) AS d_min, max(d.doc_date) AS d_max, " ..
+    local own = "CASE WHEN x.reason IS NOT NULL AND x.reason <> '' AND x.reason <> 'written' THEN x.reason END"
+    local paid = "CASE WHEN x.status = 'PAID' THEN 1 ELSE 0 END"
+    local month = opts.by_day and "x.doc_date" or "substr(x.doc_date, 1, 7)"
+    local inner = "SELECT d.doc_date, COALESCE(c.region, d.region) AS region, d.currency, d.connection_id, d.reason, " ..
+      "d.tax_status, d.status, c.has_result AS c_has_result, c.tax AS c_tax, c.tax_lo AS c_tax_lo, " ..
+      "c.tax_hi AS c_tax_hi, wc.calculation_id AS wc_id, wc.tax AS wc_tax, wc.tax_lo AS wc_tax_lo, " ..
+      "wc.tax_hi AS wc_tax_hi" .. sql:sub((sql:find(from_sql, 1, true))) .. " LIMIT 9223372036854775807"
+    return rows("SELECT substr(x.doc_date, 1, 7) AS month, x.region AS region, " ..
+      "x.currency AS currency, x.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
+      "x.tax_status AS tax_status, " .. paid .. " AS paid, min(x.doc_date) AS d_min, max(x.doc_date) AS d_max, " ..
       "CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
-      "CAST(sum(CASE WHEN " .. listed .. " THEN c.tax - COALESCE(wc.tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
-      "min(CASE WHEN " .. listed .. " THEN c.tax_lo END) AS calc_lo, " ..
-      "max(CASE WHEN " .. listed .. " THEN c.tax_hi END) AS calc_hi, " ..
-      "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
-      "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
-      "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
-      sql:sub((sql:find(from_sql, 1, true))) ..
-      " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
-      "d.tax_status, " .. paid), table.unpack(args))
+      "CAST(sum(CASE WHEN " .. listed .. " THEN x.c_tax - COALESCE(x.wc_tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
+      "min(CASE WHEN " .. listed .. " THEN x.c_tax_lo END) AS calc_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN x.c_tax_hi END) AS calc_hi, " ..
+      "min(CASE WHEN " .. listed .. " THEN x.wc_tax_lo END) AS w_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN x.wc_tax_hi END) AS w_hi, " ..
+      "CAST(sum(CASE WHEN " .. simple .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex FROM (" ..
+      nc_taxes(region, inner) .. ") x GROUP BY " .. month .. ", x.region, x.currency, x.connection_id, " .. own ..
+      ", x.tax_status, " .. paid, table.unpack(args))
   end
   local after = opts and opts.after
   if after then
@@ -663,6 +721,83 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   return rows(nc_taxes(region, sql), table.unpack(args))
 end
 
+
+function nc_sums_memo(doc_type, from, to, region)
+  local live = { sums = true, live = true }
+  local m1, m2, head, tail = month_range(from, to)
+  if not m1 then return M.not_collected_candidates(doc_type, from, to, region, live) end
+  local out = {}
+  local function add(list) for _, r in ipairs(list) do out[#out + 1] = r end end
+  if head then add(M.not_collected_candidates(doc_type, head[1], head[2], region, live)) end
+  local rk = type(region) == "string" and region:upper() or ""
+  -- each month: its generation first (a change committed after it, PostgreSQL, makes what is
+  -- summed here stale), then its memo when summed at that generation
+  local months, stale = {}, {}
+  local m = m1
+  while m <= m2 do
+    local g = store.row("SELECT gen FROM rillet_nc_months WHERE month = ?", m)
+    local gen = g and g.gen or 0
+    local memo = store.row("SELECT gen, sums FROM rillet_nc_memo WHERE month = ? AND region = ? AND doc_type = ?", m,
+      rk, doc_type)
+    local e = { month = m, gen = gen, sums = memo and memo.gen == gen and memo.sums or nil }
+    months[#months + 1] = e
+    if not e.sums then stale[#stale + 1] = e end
+    m = next_month(m)
+  end
+  -- the stale months summed from the rows, consecutive ones in one statement (as cheap as the
+  -- whole range summed at once, as before the memo), each month's rows kept at once (a report
+  -- cut off by its budget keeps the months it summed)
+  local i = 1
+  while i <= #stale do
+    local j = i
+    while j < #stale and next_month(stale[j].month) == stale[j + 1].month do j = j + 1 end
+    local per = {}
+    for k = i, j do per[stale[k].month] = {} end
+    for _, r in ipairs(M.not_collected_candidates(doc_type, stale[i].month .. "-01", month_last(stale[j].month),
+        region, live)) do
+      table.insert(per[r.month], r)
+    end
+    for k = i, j do
+      local e = stale[k]
+      e.rows = per[e.month]
+      store.exec("INSERT INTO rillet_nc_memo(month, region, doc_type, gen, sums) VALUES (?, ?, ?, ?, ?) " ..
+        "ON CONFLICT (month, region, doc_type) DO UPDATE SET gen = excluded.gen, sums = excluded.sums",
+        e.month, rk, doc_type, e.gen, json.encode(json.array(e.rows)))
+    end
+    i = j + 1
+  end
+  for _, e in ipairs(months) do add(e.rows or json.decode(e.sums)) end
+  if tail then add(M.not_collected_candidates(doc_type, tail[1], tail[2], region, live)) end
+  return out
+end
+
+-- The memo summed again where it is stale or missing (the job rillet.filing_sums, op
+-- nc_memo, queued at start and by the schedule's tick): every month that has had candidates, newest first,
+-- for no region filter, the federal return and the provinces with a tax of their own (CA,
+-- CA-BC, CA-MB, CA-QC, CA-SK: a summary with Canadian documents asks them too, reports
+-- handler split_canada) and every filter a report kept; a month a step, the next only while
+-- the run has used less than `share` per mille of its budget. Returns true when none is left.
+function M.warm_nc_memo(share)
+  local todo = {}
+  for r in store.query("SELECT m.month, m.gen, f.region, t.doc_type, " ..
+      "(SELECT x.gen FROM rillet_nc_memo x WHERE x.month = m.month AND x.region = f.region AND " ..
+      "x.doc_type = t.doc_type) AS memo_gen FROM " ..
+      -- the months with a generation, and those of kept candidates without one (stored before
+      -- migration 0023, or copied in behind levy's back: bench/storeclone.py)
+      "(SELECT month, gen FROM rillet_nc_months UNION SELECT DISTINCT substr(k.doc_date, 1, 7), 0 " ..
+      "FROM rillet_nc_docs k WHERE NOT EXISTS (SELECT 1 FROM rillet_nc_months n WHERE " ..
+      "n.month = substr(k.doc_date, 1, 7))) m " ..
+      "CROSS JOIN (SELECT '' AS region UNION SELECT 'CA' UNION SELECT 'CA-BC' UNION SELECT 'CA-MB' UNION " ..
+      "SELECT 'CA-QC' UNION SELECT 'CA-SK' UNION SELECT DISTINCT region FROM rillet_nc_memo) f " ..
+      "CROSS JOIN (SELECT 'invoice' AS doc_type UNION SELECT 'credit_memo') t ORDER BY m.month DESC") do
+    if r.memo_gen ~= r.gen then todo[#todo + 1] = r end
+  end
+  for i, r in ipairs(todo) do
+    if i > 1 and require("levy.time").budget_used() >= share then return false end
+    nc_sums_memo(r.doc_type, r.month .. "-01", month_last(r.month), r.region ~= "" and r.region or nil)
+  end
+  return true
+end
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and
 -- its current calculation's region, total tax and error (has_result: 1 when it has a result).
@@ -830,8 +965,8 @@ end
 -- only their own taxes (GST/HST; the province's PST/QST). Filtering twice changes nothing.
 do
   local sums, sums_sql = M.filing_sums, M.filing_sums_sql
-  function M.filing_sums_sql(from, to, region, untaxed)
-    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed))
+  function M.filing_sums_sql(from, to, region, untaxed, range)
+    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed, range))
   end
   function M.filing_sums(from, to, region, untaxed)
     local s = region_filter.scope(region)
