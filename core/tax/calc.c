@@ -130,18 +130,33 @@ static int calc_for_lists(const levy_tax_rule *r, const char *code)
     return 0;
 }
 
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
-                              int32_t date)
+/* calculate_for lists code or its parent (by name). */
+static int calc_for_names(const levy_tax_rule *r, const char *code)
+{
+    return calc_for_lists(r, code) || calc_for_lists(r, levy_tax_code_parent(code));
+}
+
+/* levy_tax_rule_calc_wanted; by_ix: meta[i].code_ix is set (levy_tax_decide), so an indexed
+ * rule answers a built-in code from its index. */
+static int calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n, int32_t date,
+                       int by_ix)
 {
     if (!r || !r->has_calculate)
         return 0;
     if ((!r->ncalc_for && !r->calc_before) || (r->calc_before && date < r->calc_before))
         return 1;
-    for (int i = 0; i < n; i++)
-        if (calc_for_lists(r, meta[i].tax_code) ||
-            calc_for_lists(r, levy_tax_code_parent(meta[i].tax_code)))
+    for (int i = 0; i < n; i++) {
+        int ci = by_ix && r->indexed ? meta[i].code_ix : -1;
+        if (ci >= 0 ? (int)(r->calc_for_codes >> ci & 1) : calc_for_names(r, meta[i].tax_code))
             return 1;
+    }
     return 0;
+}
+
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
+                              int32_t date)
+{
+    return calc_wanted(r, meta, n, date, 0);
 }
 
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
@@ -153,6 +168,37 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
     if (!row)
         row = find_code(r, "default");
     return row ? row->treatment : -1;
+}
+
+/* The decision's questions about a line's code (ci: its levy_tax_codes index, -1 for a code
+ * only a rule names): from the rule's index when it has one, else by name. */
+static int treatment_of(const levy_tax_rule *r, const char *code, int ci)
+{
+    return r && r->indexed && ci >= 0 ? r->treat_of[ci] : levy_tax_rule_treatment(r, code);
+}
+
+static int rule_knows(const levy_tax_rule *r, const char *code, int ci)
+{
+    return r && r->indexed && ci >= 0 ? (int)(r->own_row >> ci & 1) : levy_tax_rule_knows(r, code);
+}
+
+static int pos_lists(const levy_tax_pos_row *row, const char *code);
+
+void levy_tax_rule_index(levy_tax_rule *r)
+{
+    r->indexed = 0; /* the answers below by name */
+    r->own_row = r->calc_for_codes = 0;
+    memset(r->pos_codes, 0, sizeof r->pos_codes);
+    for (int k = 0; k < levy_tax_ncodes; k++) {
+        const char *c = levy_tax_codes[k].code;
+        r->treat_of[k] = levy_tax_rule_treatment(r, c);
+        r->own_row |= (uint64_t)(find_code(r, c) != NULL) << k;
+        r->calc_for_codes |= (uint64_t)calc_for_names(r, c) << k;
+        for (int p = 0; p < r->npos && p < LEVY_TAX_POS_MAX; p++)
+            r->pos_codes[p] |= (uint64_t)pos_lists(&r->pos[p], c) << k;
+    }
+    r->def_treat = levy_tax_rule_treatment(r, "default");
+    r->indexed = 1;
 }
 
 int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
@@ -176,7 +222,7 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
             t = found;
             continue;
         }
-        int def = levy_tax_rule_treatment(r, "default");
+        int def = r->indexed ? r->def_treat : levy_tax_rule_treatment(r, "default");
         if (def == head)
             return -1;
         t = def;
@@ -642,7 +688,8 @@ static int follow_kind(const levy_tax_request *req, const levy_tax_decision *d, 
     const levy_tax_rule *r = d->rule[g];
     if (!r || !d->on[g])
         return 0;
-    int t = levy_tax_rule_at(r, levy_tax_rule_treatment(r, req->meta[i].tax_code), req->date);
+    int t = levy_tax_rule_at(r, treatment_of(r, req->meta[i].tax_code, req->meta[i].code_ix),
+                             req->date);
     /* a row by the seller's delivery (pickup_offered / ship_only) may follow the goods in
      * either branch (IL, FL: a mandatory delivery is part of the goods' price) */
     for (int n = 0; t >= 0 && r->treat[t].kind == LEVY_TREAT_BY_PICKUP && n < LEVY_TAX_MAX_DEPTH;
@@ -990,12 +1037,15 @@ static int pos_lists(const levy_tax_pos_row *row, const char *code)
     return 0;
 }
 
-/* The first live row of the rule's place_of_supply listing code, -1 none. */
-static int pos_row_for(const levy_tax_decision *d, const char *code)
+/* The first live row of the rule's place_of_supply listing code (ci: its levy_tax_codes
+ * index, -1 none), -1 none. */
+static int pos_row_for(const levy_tax_decision *d, const char *code, int ci)
 {
     const levy_tax_rule *r = d->rule[0];
+    int ix = r && r->indexed && ci >= 0;
     for (int k = 0; d->pos_live && k < r->npos; k++)
-        if ((d->pos_live & (1u << k)) && pos_lists(&r->pos[k], code))
+        if ((d->pos_live & (1u << k)) &&
+            (ix ? (int)(r->pos_codes[k] >> ci & 1) : pos_lists(&r->pos[k], code)))
             return k;
     return -1;
 }
@@ -1026,7 +1076,7 @@ static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
      * seller's address, the common case: a foreign seller's SaaS after 2015) */
     int listed = 0;
     for (int i = 0; d->pos_live && i < req->nlines && !listed; i++)
-        listed = pos_row_for(d, req->meta[i].tax_code) >= 0;
+        listed = pos_row_for(d, req->meta[i].tax_code, req->meta[i].code_ix) >= 0;
     if (!listed) {
         d->pos_live = 0;
         return;
@@ -1118,8 +1168,10 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     CLEAR_SPAN(d, pos_row, pos_res);
     CLEAR_SPAN(d, rule, rule_note);
     d->pos_row = -1;
-    for (int i = 0; i < req->nlines; i++)
+    for (int i = 0; i < req->nlines; i++) {
         req->meta[i].pos = 0, req->meta[i].pos_by = -1;
+        req->meta[i].code_ix = levy_tax_code_index(req->meta[i].tax_code);
+    }
     levy_tax_problem_clear(p);
     levy_err_clear(err);
     /* resolve */
@@ -1154,7 +1206,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     /* tax codes: built-in, or named by the region's rule */
     for (int i = 0; i < req->nlines; i++) {
         const char *tc = req->meta[i].tax_code;
-        if (levy_tax_code_builtin(tc) || levy_tax_rule_knows(d->rule[0], tc) ||
+        if (req->meta[i].code_ix >= 0 || levy_tax_rule_knows(d->rule[0], tc) ||
             (d->res.ngroups > 1 && levy_tax_rule_knows(d->rule[1], tc)))
             continue;
         char f[64], msg[160];
@@ -1196,7 +1248,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
-        int pk = pos_row_for(d, req->meta[i].tax_code);
+        int pk = pos_row_for(d, req->meta[i].tax_code, req->meta[i].code_ix);
         req->meta[i].pos_by = pk >= 0 && (d->pos_here | d->pos_out) & (1u << pk) ? pk : -1;
         req->meta[i].pos = req->meta[i].pos_by >= 0 && (d->pos_here & (1u << pk));
         if (req->meta[i].pos_by >= 0 && !req->meta[i].pos) {
@@ -1228,16 +1280,16 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         }
         const char *tc = req->meta[i].tax_code;
+        int ci = req->meta[i].code_ix;
         for (int g = 0; g < d->res.ngroups; g++) {
             if (!d->on[g])
                 continue;
             const levy_tax_rule *r = d->rule[g];
-            int t = r ? levy_tax_rule_treatment(r, tc) : -1;
+            int t = r ? treatment_of(r, tc, ci) : -1;
             /* a code of the taxonomy the rule has no row for: its parent's row decides
              * (levy_tax_rule_treatment), and the answer says so */
             const char *use = tc;
-            int ci = levy_tax_code_index(tc);
-            if (r && ci >= 0 && levy_tax_codes[ci].parent && !levy_tax_rule_knows(r, tc)) {
+            if (r && ci >= 0 && levy_tax_codes[ci].parent && !rule_knows(r, tc, ci)) {
                 use = levy_tax_codes[ci].parent;
                 d->fallback[g] |= (uint64_t)1 << ci;
             }
@@ -1272,8 +1324,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
-            if (!d->on[g] ||
-                !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines, req->date))
+            if (!d->on[g] || !calc_wanted(d->rule[g], req->meta, req->nlines, req->date, 1))
                 continue;
             for (int i = 0; i < req->nlines; i++)
                 was[i] = req->lines[i].reason;

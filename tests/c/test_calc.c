@@ -85,14 +85,28 @@ typedef struct fixture {
     const levy_tax_rule *rule2; /* a second region's rule (Canada: CA and CA-QC), or NULL */
     const char *oos[2];         /* regions whose calculate puts every line out of scope (their taxes
                          * removed), as scripts/_lib/foreign_regime.lua does */
+    levy_tax_rule ix[2];        /* rule_for's indexed copies (index_rules) */
 } fixture;
+
+/* 1: rule_for hands out a copy of the rule with its index (levy_tax_rule_index), as the binding
+ * compiles one; 0: the rule as written, which the decision reads by name (t_indexed). */
+static int index_rules;
+
+static const levy_tax_rule *with_index(fixture *f, int k, const levy_tax_rule *r)
+{
+    if (!index_rules)
+        return r;
+    f->ix[k] = *r;
+    levy_tax_rule_index(&f->ix[k]);
+    return &f->ix[k];
+}
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
 {
     fixture *f = ud;
     if (f->rule2 && strcmp(f->rule2->region, region) == 0)
-        return f->rule2;
-    return f->rule && strcmp(f->rule->region, region) == 0 ? f->rule : NULL;
+        return with_index(f, 1, f->rule2);
+    return f->rule && strcmp(f->rule->region, region) == 0 ? with_index(f, 0, f->rule) : NULL;
 }
 
 static int region_on(void *ud, const char *region, int32_t date)
@@ -1569,6 +1583,11 @@ static void t_qst_stored(void)
 end:;
 }
 
+/* Every decision test again with the rules indexed as levy_tax_rule_compile leaves them (issue
+ * 21: the treatment, own row, place_of_supply and calculate_for of a built-in code from the
+ * index): the same answers as by name. */
+static void t_indexed(void);
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1879,8 +1898,37 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"calc_for", t_calc_for},
                                   {"ctx_values", t_ctx_values},
                                   {"taxonomy", t_taxonomy},
+                                  {"indexed", t_indexed},
                                   {"free", t_free},
                                   {"json_fast", t_json_fast},
                                   {NULL, NULL}};
+
+static void t_indexed(void)
+{
+    /* a compiled rule's index answers as the rows by name, for every built-in code */
+    static const levy_tax_rule *const rules[] = {&tx_dest, &eu_rc, &ca_simplified};
+    for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+        levy_tax_rule r = *rules[k];
+        levy_tax_rule_index(&r);
+        CHECK(r.indexed);
+        for (int c = 0; c < levy_tax_ncodes; c++)
+            CHECK_EQ_INT(r.treat_of[c], levy_tax_rule_treatment(rules[k], levy_tax_codes[c].code));
+    }
+    /* and the decisions: each test above once more, on indexed rules */
+    index_rules = 1;
+    int failed = 0;
+    for (const levy_test *t = tests; t->fn != t_indexed; t++) {
+        if (t->fn == t_open)
+            continue;
+        levy_test_failed_ = 0;
+        t->fn();
+        if (levy_test_failed_)
+            fprintf(stderr, "  (indexed rules) %s failed\n", t->name);
+        failed |= levy_test_failed_;
+    }
+    levy_test_failed_ = failed;
+    index_rules = 0;
+end:;
+}
 
 LEVY_TEST_MAIN(tests)
