@@ -1535,12 +1535,82 @@ int levy_tax_territory_write(levy_tax_out *b, const struct levy_territory *tr)
     return bad;
 }
 
+/* A tax entry's middle keys (authority_code .. percentage): the same bytes for the same
+ * parts. An answer repeats them on every line (each line's entries are the resolution's), so
+ * the writer keeps where it wrote the last few (by the parts' addresses, not their text: a
+ * miss only writes them again) and has a reader with `again` copy them (issue 21). */
+#define ENTRY_SEEN 8
+#define ENTRY_SEEN_MAX 512 /* bytes: a longer middle is written each time */
+typedef struct entry_seen {
+    const char *code, *name, *suffix, *note, *title;
+    int64_t rate;
+    int level;
+    size_t from, to;
+} entry_seen;
+
+/* The middle of entry en: replayed from seen[] when one matches, else written (and, when the
+ * reader can replay it, kept in seen[*next], round robin). Returns write's bad. */
+static int entry_middle(levy_tax_out *b, const levy_tax_entry *en, entry_seen *seen, int *nseen,
+                        int *next)
+{
+    int bad = 0, replay = b->tell && b->again;
+    for (int k = 0; replay && k < *nseen; k++) {
+        const entry_seen *s = &seen[k];
+        if (s->name == en->name && s->rate == en->rate && s->code == en->code &&
+            s->suffix == en->suffix && s->note == en->note && s->title == en->title &&
+            s->level == en->level) {
+            b->again(b, s->from, s->to);
+            return 0;
+        }
+    }
+    size_t from = replay ? b->tell(b) : 0;
+    /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the data does
+     * not establish it - then jurisdiction_note says why */
+    JS_KEY(b, "authority_code", 0);
+    if (en->code)
+        bad |= js_str(b, en->code, LEVY_TAX_CSTR);
+    else
+        b->null(b);
+    JS_KEY(b, "jurisdiction", 0);
+    if (en->suffix) {
+        size_t a = strlen(en->name), s2 = strlen(en->suffix);
+        char nb[256];
+        if (a + s2 < sizeof nb) {
+            memcpy(nb, en->name, a);
+            memcpy(nb + a, en->suffix, s2);
+            bad |= js_str(b, nb, a + s2);
+        } else {
+            bad |= 1 | js_str(b, en->name, a);
+        }
+    } else {
+        bad |= js_str(b, en->name, LEVY_TAX_CSTR);
+    }
+    if (en->note)
+        JS_CSTR(b, "jurisdiction_note", en->note, 0);
+    JS_CSTR(b, "level", levy_tax_level_name(en->level), 0);
+    if (en->title) /* a tax with its own name (issue 19: local taxes) */
+        JS_CSTR(b, "name", en->title, 0);
+    JS_KEY(b, "percentage", 0);
+    out_dec(b, en->rate, 6, 2); /* levy_tax_fmt_percent */
+    size_t to = replay ? b->tell(b) : 0;
+    if (!bad && to > from && to - from <= ENTRY_SEEN_MAX) {
+        seen[*next] = (entry_seen){en->code, en->name,  en->suffix, en->note, en->title,
+                                   en->rate, en->level, from,       to};
+        *next = (*next + 1) % ENTRY_SEEN;
+        if (*nseen < ENTRY_SEEN)
+            ++*nseen;
+    }
+    return bad;
+}
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
                           const char *region_rule)
 {
     int ex = req->exponent, bad = 0;
+    entry_seen seen[ENTRY_SEEN];
+    int nseen = 0, next_seen = 0;
     int amb = d->res.ambiguous && d->res.ncand >= 2;
     b->open(b, 0, 13);
     if (amb)
@@ -1571,34 +1641,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
             JS_DEC(b, "amount", en->amount, ex, 1);
-            /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
-             * data does not establish it - then jurisdiction_note says why */
-            JS_KEY(b, "authority_code", 0);
-            if (en->code)
-                bad |= js_str(b, en->code, LEVY_TAX_CSTR);
-            else
-                b->null(b);
-            JS_KEY(b, "jurisdiction", 0);
-            if (en->suffix) {
-                size_t a = strlen(en->name), s2 = strlen(en->suffix);
-                char nb[256];
-                if (a + s2 < sizeof nb) {
-                    memcpy(nb, en->name, a);
-                    memcpy(nb + a, en->suffix, s2);
-                    bad |= js_str(b, nb, a + s2);
-                } else {
-                    bad |= 1 | js_str(b, en->name, a);
-                }
-            } else {
-                bad |= js_str(b, en->name, LEVY_TAX_CSTR);
-            }
-            if (en->note)
-                JS_CSTR(b, "jurisdiction_note", en->note, 0);
-            JS_CSTR(b, "level", levy_tax_level_name(en->level), 0);
-            if (en->title) /* a tax with its own name (issue 19: local taxes) */
-                JS_CSTR(b, "name", en->title, 0);
-            JS_KEY(b, "percentage", 0);
-            out_dec(b, en->rate, 6, 2); /* levy_tax_fmt_percent */
+            bad |= entry_middle(b, en, seen, &nseen, &next_seen);
             JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
             JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
             b->close(b, 0);
@@ -1978,9 +2021,35 @@ int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const le
                                  region_rule);
 }
 
+static size_t json_tell(levy_tax_out *o) { return ((json_out *)o)->b->len; }
+
+/* The bytes [from, to) written before, appended (in place when there is room; the buffer may
+ * move when it grows, so through a copy otherwise). */
+static void json_again(levy_tax_out *o, size_t from, size_t to)
+{
+    levy_buf *b = ((json_out *)o)->b;
+    size_t n = to - from;
+    if (b->oom || to > b->len || from > to)
+        return;
+    if (n < b->cap - b->len) {
+        memcpy(b->data + b->len, b->data + from, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    char t[ENTRY_SEEN_MAX];
+    while (n) {
+        size_t c = n < sizeof t ? n : sizeof t;
+        memcpy(t, b->data + from, c);
+        levy_buf_put(b, t, c);
+        from += c, n -= c;
+    }
+}
+
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
-const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str, json_num,
-                                        json_bool, json_null,  json_keyn, json_dec};
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str,
+                                        json_num,  json_bool,  json_null, json_keyn,
+                                        json_dec,  json_tell,  json_again};
 
 int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
 {

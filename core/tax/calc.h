@@ -511,6 +511,13 @@ struct levy_tax_out {
      * straight into its buffer: no strlen, no escape scan, no text to copy (issue 21). */
     void (*keyn)(levy_tax_out *o, const char *k, size_t n, int first);
     void (*dec)(levy_tax_out *o, int64_t v, int scale, int min_scale);
+    /* Optional, both or neither (NULL: the writer writes every value). tell: where the output
+     * stands, as an offset of the reader's own; again: appends once more what it received
+     * between two tells of the same answer, at the same nesting (the writer replays a tax
+     * entry's authority code, jurisdiction, note, level, name and percentage when an earlier
+     * entry of the answer had the very same ones: issue 21, the JSON reader copies the bytes). */
+    size_t (*tell)(levy_tax_out *o);
+    void (*again)(levy_tax_out *o, size_t from, size_t to);
 };
 /* A key through o's keyn, or its key when it has none. */
 void levy_tax_out_keyn(levy_tax_out *o, const char *k, size_t n, int first);

@@ -732,6 +732,82 @@ end:
     levy_buf_free(&b);
 }
 
+/* A tax entry's middle (authority_code .. percentage) written once per answer and copied for
+ * the next entry with the same parts (issue 21: the JSON reader's tell / again): the bytes are
+ * those written without copying, whatever room the buffer has when it copies. */
+static int again_calls;
+static void (*json_again_fn)(levy_tax_out *o, size_t from, size_t to);
+static void counting_again(levy_tax_out *o, size_t from, size_t to)
+{
+    again_calls++;
+    json_again_fn(o, from, to);
+}
+
+typedef struct answer_arg {
+    fixture *f;
+    int replay;
+} answer_arg;
+
+static int w_answer(levy_tax_out *o, void *arg)
+{
+    answer_arg *a = arg;
+    if (a->replay) {
+        json_again_fn = o->again;
+        o->again = counting_again;
+    } else {
+        o->tell = NULL;
+        o->again = NULL;
+    }
+    return levy_tax_result_write(o, &a->f->req, &a->f->d, "calc_1", 6, "2026-03-01", NULL, "src",
+                                 NULL);
+}
+
+static void t_json_again(void)
+{
+    fixture f;
+    levy_buf want = {0}, got = {0};
+    static const char *const codes[4] = {"general", "food_grocery", "general", "food_grocery"};
+    for (int set = 0; set < 2; set++) {
+        setup(&f, set ? "EUR" : "USD", "100.00", "general");
+        if (set) {
+            addr(&f.req.ship_to, "DE", NULL, "10115");
+            f.rule = &eu_plain; /* food_grocery zero-rated: a middle of its own */
+        } else {
+            addr(&f.req.ship_to, "US", "TX", "78701");
+        }
+        f.req.nlines = 4;
+        for (int i = 1; i < 4; i++) {
+            f.lines[i] = f.lines[0];
+            f.meta[i] = f.meta[0];
+        }
+        for (int i = 0; i < 4; i++)
+            f.meta[i].tax_code = codes[i];
+        f.meta[1].id = "2", f.meta[2].id = "3", f.meta[3].id = "4";
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        answer_arg plain = {&f, 0}, replay = {&f, 1};
+        levy_buf_free(&want);
+        CHECK_EQ_INT(levy_tax_json_write(&want, w_answer, &plain), 0);
+        /* every room the buffer can have at a copy: from none to the whole answer */
+        for (size_t cap = 1; cap <= want.len + 1; cap++) {
+            levy_buf_free(&got);
+            got.data = malloc(cap);
+            CHECK(got.data);
+            got.cap = cap;
+            got.data[0] = '\0';
+            again_calls = 0;
+            CHECK_EQ_INT(levy_tax_json_write(&got, w_answer, &replay), 0);
+            CHECK_EQ_STR(got.data, want.data);
+            /* lines 2-4 copy line 1's entries (US) / lines 3-4 copy lines 1-2's (EU) */
+            int per_line = f.lines[0].n;
+            CHECK_EQ_INT(again_calls, set ? 2 * per_line : 3 * per_line);
+            CHECK(per_line >= (set ? 1 : 2));
+        }
+    }
+end:
+    levy_buf_free(&want);
+    levy_buf_free(&got);
+}
+
 /* Local taxes outside sales tax (issue 19): an entry a rule's calculate adds with its own
  * type (LEASE_TRANSACTION_TAX) and name is computed and written like any other, with "name";
  * the rule's notes follow tax_id_invalid in "notes"; levy_tax_decision_add_note checks codes,
@@ -1890,6 +1966,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"json_again", t_json_again},
                                   {"local_tax", t_local_tax},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
