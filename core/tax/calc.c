@@ -1043,10 +1043,12 @@ static int pos_row_for(const levy_tax_decision *d, const char *code, int ci)
 {
     const levy_tax_rule *r = d->rule[0];
     int ix = r && r->indexed && ci >= 0;
-    for (int k = 0; d->pos_live && k < r->npos; k++)
-        if ((d->pos_live & (1u << k)) &&
-            (ix ? (int)(r->pos_codes[k] >> ci & 1) : pos_lists(&r->pos[k], code)))
+    /* the live rows only, lowest first */
+    for (unsigned live = d->pos_live; live; live &= live - 1) {
+        int k = __builtin_ctz(live);
+        if (ix ? (int)(r->pos_codes[k] >> ci & 1) : pos_lists(&r->pos[k], code))
             return k;
+    }
     return -1;
 }
 
