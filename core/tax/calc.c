@@ -1605,6 +1605,46 @@ static int entry_middle(levy_tax_out *b, const levy_tax_entry *en, entry_seen *s
     return bad;
 }
 
+/* An amount of a line: a line's taxable amount is mostly its amount, its one entry's amount
+ * its tax, the entry's taxable amount the line's (issue 21): the last few amounts written are
+ * kept by value, and one written again is copied where the reader can (tell / again). */
+#define DEC_SEEN 4
+typedef struct dec_seen {
+    int64_t v;
+    size_t from, to;
+} dec_seen;
+
+typedef struct dec_memo {
+    dec_seen s[DEC_SEEN];
+    int n, next, replay;
+} dec_memo;
+
+/* v in the currency's scale (JS_DEC's out_dec(v, ex, ex)) through m. */
+static void memo_dec(levy_tax_out *b, dec_memo *m, int64_t v, int ex)
+{
+    if (!m->replay) {
+        out_dec(b, v, ex, ex);
+        return;
+    }
+    for (int k = 0; k < m->n; k++)
+        if (m->s[k].v == v) {
+            b->again(b, m->s[k].from, m->s[k].to);
+            return;
+        }
+    size_t from = b->tell(b);
+    out_dec(b, v, ex, ex);
+    m->s[m->next] = (dec_seen){v, from, b->tell(b)};
+    m->next = (m->next + 1) % DEC_SEEN;
+    if (m->n < DEC_SEEN)
+        m->n++;
+}
+
+#define JS_AMOUNT(b, m, lit, v, ex, first)                                                         \
+    do {                                                                                           \
+        JS_KEY(b, lit, first);                                                                     \
+        memo_dec((b), (m), (v), (ex));                                                             \
+    } while (0)
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
@@ -1613,6 +1653,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     int ex = req->exponent, bad = 0;
     entry_seen seen[ENTRY_SEEN];
     int nseen = 0, next_seen = 0;
+    dec_memo dm = {.n = 0, .next = 0, .replay = b->tell && b->again};
     int amb = d->res.ambiguous && d->res.ncand >= 2;
     b->open(b, 0, 13);
     if (amb)
@@ -1628,23 +1669,23 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     for (int i = 0; i < req->nlines; i++) {
         const levy_tax_line *l = &req->lines[i];
         b->open(b, 0, 7);
-        JS_DEC(b, "amount", l->amount, ex, 1);
+        JS_AMOUNT(b, &dm, "amount", l->amount, ex, 1);
         if (l->discount)
-            JS_DEC(b, "discount", l->discount, ex, 0);
+            JS_AMOUNT(b, &dm, "discount", l->discount, ex, 0);
         JS_KEY(b, "id", 0);
         bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
-        JS_DEC(b, "tax", l->tax, ex, 0);
+        JS_AMOUNT(b, &dm, "tax", l->tax, ex, 0);
         JS_CSTR(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
-        JS_DEC(b, "taxable_amount", l->taxable, ex, 0);
+        JS_AMOUNT(b, &dm, "taxable_amount", l->taxable, ex, 0);
         JS_KEY(b, "taxes", 0);
         int listed = levy_tax_line_listed(l);
         b->open(b, 1, listed ? l->n : 0);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
-            JS_DEC(b, "amount", en->amount, ex, 1);
+            JS_AMOUNT(b, &dm, "amount", en->amount, ex, 1);
             bad |= entry_middle(b, en, seen, &nseen, &next_seen);
-            JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
+            JS_AMOUNT(b, &dm, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
             JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
             b->close(b, 0);
         }
@@ -2034,7 +2075,10 @@ static void json_again(levy_tax_out *o, size_t from, size_t to)
     if (b->oom || to > b->len || from > to)
         return;
     if (n < b->cap - b->len) {
-        memcpy(b->data + b->len, b->data + from, n);
+        if (n <= 32) /* an amount, a short middle: no call */
+            copy_small(b->data + b->len, b->data + from, n);
+        else
+            memcpy(b->data + b->len, b->data + from, n);
         b->len += n;
         b->data[b->len] = '\0';
         return;
