@@ -405,7 +405,13 @@ void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req
 {
     if (req->exponent >= 0) {
         size_t n = levy_tax_fmt_scaled(buf, LEVY_TAX_MAX_MINOR, req->exponent);
-        snprintf(buf + n, cap - n, " %s", req->currency);
+        size_t c = strlen(req->currency);
+        if (n + 2 + c <= cap) { /* no snprintf: every request reads its lines with this text */
+            buf[n] = ' ';
+            memcpy(buf + n + 1, req->currency, c + 1);
+        } else {
+            snprintf(buf + n, cap - n, " %s", req->currency);
+        }
     } else {
         snprintf(buf, cap, "%lld minor units", LEVY_TAX_MAX_MINOR);
     }

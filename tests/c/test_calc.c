@@ -617,7 +617,21 @@ end:;
 static void t_ranges(void)
 {
     fixture f;
+    char mt[64];
+    /* how messages name the largest amount (without snprintf: issue 21), cut to the buffer */
+    setup(&f, "JPY", "100", "general");
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 JPY");
+    levy_tax_max_amount_text(mt, 16, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 J");
+    levy_tax_max_amount_text(mt, 18, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 JPY");
+    f.req.exponent = -1;
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 minor units");
     setup(&f, "USD", "100.00", "general");
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "10000000000.00 USD");
     f.lines[0].qty = 0;
     levy_tax_check_line(&f.req, 0, 1, 0, 1, "10000000000.00 USD", &f.p);
     CHECK_EQ_INT(f.p.ndetails, 1);
