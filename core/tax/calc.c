@@ -1611,46 +1611,6 @@ static int entry_middle(levy_tax_out *b, const levy_tax_entry *en, entry_seen *s
     return bad;
 }
 
-/* An amount of a line: a line's taxable amount is mostly its amount, its one entry's amount
- * its tax, the entry's taxable amount the line's (issue 21): the last few amounts written are
- * kept by value, and one written again is copied where the reader can (tell / again). */
-#define DEC_SEEN 4
-typedef struct dec_seen {
-    int64_t v;
-    size_t from, to;
-} dec_seen;
-
-typedef struct dec_memo {
-    dec_seen s[DEC_SEEN];
-    int n, next, replay;
-} dec_memo;
-
-/* v in the currency's scale (JS_DEC's out_dec(v, ex, ex)) through m. */
-static void memo_dec(levy_tax_out *b, dec_memo *m, int64_t v, int ex)
-{
-    if (!m->replay) {
-        out_dec(b, v, ex, ex);
-        return;
-    }
-    for (int k = 0; k < m->n; k++)
-        if (m->s[k].v == v) {
-            b->again(b, m->s[k].from, m->s[k].to);
-            return;
-        }
-    size_t from = b->tell(b);
-    out_dec(b, v, ex, ex);
-    m->s[m->next] = (dec_seen){v, from, b->tell(b)};
-    m->next = (m->next + 1) % DEC_SEEN;
-    if (m->n < DEC_SEEN)
-        m->n++;
-}
-
-#define JS_AMOUNT(b, m, lit, v, ex, first)                                                         \
-    do {                                                                                           \
-        JS_KEY(b, lit, first);                                                                     \
-        memo_dec((b), (m), (v), (ex));                                                             \
-    } while (0)
-
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
@@ -1659,7 +1619,6 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     int ex = req->exponent, bad = 0;
     entry_seen seen[ENTRY_SEEN];
     int nseen = 0, next_seen = 0;
-    dec_memo dm = {.n = 0, .next = 0, .replay = b->tell && b->again};
     int amb = d->res.ambiguous && d->res.ncand >= 2;
     b->open(b, 0, 13);
     if (amb)
@@ -1675,23 +1634,23 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     for (int i = 0; i < req->nlines; i++) {
         const levy_tax_line *l = &req->lines[i];
         b->open(b, 0, 7);
-        JS_AMOUNT(b, &dm, "amount", l->amount, ex, 1);
+        JS_DEC(b, "amount", l->amount, ex, 1);
         if (l->discount)
-            JS_AMOUNT(b, &dm, "discount", l->discount, ex, 0);
+            JS_DEC(b, "discount", l->discount, ex, 0);
         JS_KEY(b, "id", 0);
         bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
-        JS_AMOUNT(b, &dm, "tax", l->tax, ex, 0);
+        JS_DEC(b, "tax", l->tax, ex, 0);
         JS_CSTR(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
-        JS_AMOUNT(b, &dm, "taxable_amount", l->taxable, ex, 0);
+        JS_DEC(b, "taxable_amount", l->taxable, ex, 0);
         JS_KEY(b, "taxes", 0);
         int listed = levy_tax_line_listed(l);
         b->open(b, 1, listed ? l->n : 0);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
-            JS_AMOUNT(b, &dm, "amount", en->amount, ex, 1);
+            JS_DEC(b, "amount", en->amount, ex, 1);
             bad |= entry_middle(b, en, seen, &nseen, &next_seen);
-            JS_AMOUNT(b, &dm, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
+            JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
             JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
             b->close(b, 0);
         }
@@ -1804,12 +1763,25 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
 
 #define JSON_OUT_DEPTH 16
 
+/* The last decimals written, by value: an answer repeats them (a line's taxable amount is its
+ * amount, its entry's amount its tax, its entry's taxable amount its own: issue 21), and
+ * json_dec copies the bytes already in the buffer (at: their offset, which stays valid as the
+ * buffer grows) instead of formatting them again. */
+#define JSON_DEC_SEEN 4
+typedef struct json_dec_seen {
+    int64_t v;
+    int scale, min_scale;
+    uint32_t at, len;
+} json_dec_seen;
+
 typedef struct json_out {
     levy_tax_out o;
     levy_buf *b;
     int depth;
     unsigned char array[JSON_OUT_DEPTH]; /* per open container: an array? */
     int count[JSON_OUT_DEPTH];           /* its members so far */
+    int ndec, next_dec;
+    json_dec_seen dec[JSON_DEC_SEEN];
 } json_out;
 
 /* A value starts: in an array, after a comma unless it is the first member. */
@@ -1985,6 +1957,19 @@ static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
         return;
     }
     json_member(j);
+    levy_buf *b = j->b;
+    for (int k = 0; k < j->ndec; k++) {
+        const json_dec_seen *sn = &j->dec[k];
+        if (sn->v == v && sn->scale == scale && sn->min_scale == min_scale) {
+            if (b->oom || sn->len >= b->cap - b->len)
+                break; /* no room: formatted (the buffer may move) */
+            copy_small(b->data + b->len, b->data + sn->at, sn->len);
+            b->len += sn->len;
+            b->data[b->len] = '\0';
+            return;
+        }
+    }
+    json_dec_seen key = {v, scale, min_scale, 0, 0};
     dec_trim(&v, &scale, min_scale);
     char *e = t + sizeof t, *p = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -2006,7 +1991,16 @@ static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
     if (v < 0)
         *--p = '-';
     *--p = '"';
-    put_small(j->b, p, (size_t)(e - p));
+    size_t at = b->len;
+    put_small(b, p, (size_t)(e - p));
+    if (!b->oom && at <= UINT32_MAX - sizeof t) { /* kept for the next of the same value */
+        key.at = (uint32_t)at;
+        key.len = (uint32_t)(e - p);
+        j->dec[j->next_dec] = key;
+        j->next_dec = (j->next_dec + 1) % JSON_DEC_SEEN;
+        if (j->ndec < JSON_DEC_SEEN)
+            j->ndec++;
+    }
 }
 
 static void json_bool(levy_tax_out *o, int v)
@@ -2039,7 +2033,7 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                          const long long *generation, const char *rates_source,
                          const char *region_rule)
 {
-    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    json_out j = {.o = levy_tax_json_out, .b = b};
     int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
                                     rates_source, region_rule);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
@@ -2072,23 +2066,9 @@ int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const le
 
 static size_t json_tell(levy_tax_out *o) { return ((json_out *)o)->b->len; }
 
-/* The bytes [from, to) written before, appended (in place when there is room; the buffer may
- * move when it grows, so through a copy otherwise). */
-static void json_again(levy_tax_out *o, size_t from, size_t to)
+/* json_again without room: through a copy (the buffer may move when it grows). */
+static __attribute__((noinline)) void json_again_grow(levy_buf *b, size_t from, size_t n)
 {
-    levy_buf *b = ((json_out *)o)->b;
-    size_t n = to - from;
-    if (b->oom || to > b->len || from > to)
-        return;
-    if (n < b->cap - b->len) {
-        if (n <= 32) /* an amount, a short middle: no call */
-            copy_small(b->data + b->len, b->data + from, n);
-        else
-            memcpy(b->data + b->len, b->data + from, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return;
-    }
     char t[ENTRY_SEEN_MAX];
     while (n) {
         size_t c = n < sizeof t ? n : sizeof t;
@@ -2098,6 +2078,22 @@ static void json_again(levy_tax_out *o, size_t from, size_t to)
     }
 }
 
+/* The bytes [from, to) written before, appended. */
+static void json_again(levy_tax_out *o, size_t from, size_t to)
+{
+    levy_buf *b = ((json_out *)o)->b;
+    size_t n = to - from;
+    if (b->oom || to > b->len || from > to)
+        return;
+    if (n >= b->cap - b->len) {
+        json_again_grow(b, from, n);
+        return;
+    }
+    memcpy(b->data + b->len, b->data + from, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
 const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str,
                                         json_num,  json_bool,  json_null, json_keyn,
@@ -2105,7 +2101,7 @@ const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_s
 
 int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
 {
-    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    json_out j = {.o = levy_tax_json_out, .b = b};
     int bad = write(&j.o, arg);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
 }
