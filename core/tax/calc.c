@@ -1763,25 +1763,12 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
 
 #define JSON_OUT_DEPTH 16
 
-/* The last decimals written, by value: an answer repeats them (a line's taxable amount is its
- * amount, its entry's amount its tax, its entry's taxable amount its own: issue 21), and
- * json_dec copies the bytes already in the buffer (at: their offset, which stays valid as the
- * buffer grows) instead of formatting them again. */
-#define JSON_DEC_SEEN 4
-typedef struct json_dec_seen {
-    int64_t v;
-    int scale, min_scale;
-    uint32_t at, len;
-} json_dec_seen;
-
 typedef struct json_out {
     levy_tax_out o;
     levy_buf *b;
     int depth;
     unsigned char array[JSON_OUT_DEPTH]; /* per open container: an array? */
     int count[JSON_OUT_DEPTH];           /* its members so far */
-    int ndec, next_dec;
-    json_dec_seen dec[JSON_DEC_SEEN];
 } json_out;
 
 /* A value starts: in an array, after a comma unless it is the first member. */
@@ -1957,19 +1944,6 @@ static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
         return;
     }
     json_member(j);
-    levy_buf *b = j->b;
-    for (int k = 0; k < j->ndec; k++) {
-        const json_dec_seen *sn = &j->dec[k];
-        if (sn->v == v && sn->scale == scale && sn->min_scale == min_scale) {
-            if (b->oom || sn->len >= b->cap - b->len)
-                break; /* no room: formatted (the buffer may move) */
-            copy_small(b->data + b->len, b->data + sn->at, sn->len);
-            b->len += sn->len;
-            b->data[b->len] = '\0';
-            return;
-        }
-    }
-    json_dec_seen key = {v, scale, min_scale, 0, 0};
     dec_trim(&v, &scale, min_scale);
     char *e = t + sizeof t, *p = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -1991,16 +1965,7 @@ static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
     if (v < 0)
         *--p = '-';
     *--p = '"';
-    size_t at = b->len;
-    put_small(b, p, (size_t)(e - p));
-    if (!b->oom && at <= UINT32_MAX - sizeof t) { /* kept for the next of the same value */
-        key.at = (uint32_t)at;
-        key.len = (uint32_t)(e - p);
-        j->dec[j->next_dec] = key;
-        j->next_dec = (j->next_dec + 1) % JSON_DEC_SEEN;
-        if (j->ndec < JSON_DEC_SEEN)
-            j->ndec++;
-    }
+    put_small(j->b, p, (size_t)(e - p));
 }
 
 static void json_bool(levy_tax_out *o, int v)

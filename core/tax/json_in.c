@@ -43,7 +43,8 @@ static int j_type(levy_tax_in *in)
 }
 
 /* top[name] of the object on top: name's len bytes, bit its levy_json_key_bit. */
-static int field_of(levy_tax_in *in, const char *name, size_t len, uint64_t bit)
+static inline __attribute__((always_inline)) int field_of(levy_tax_in *in, const char *name,
+                                                          size_t len, uint64_t bit)
 {
     const levy_json_node *t = jtop(in);
     const levy_json_doc *doc = ((levy_json_in *)in)->doc;

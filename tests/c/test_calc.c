@@ -747,9 +747,9 @@ end:
 }
 
 /* A tax entry's middle (authority_code .. percentage) written once per answer and copied for
- * the next entry with the same parts (issue 21: the JSON reader's tell / again), and a decimal
- * written again copied by json_dec: the bytes are those written without copying (decimals as
- * formatted text), whatever room the buffer has when it copies. */
+ * the next entry with the same parts (issue 21: the JSON reader's tell / again): the bytes are
+ * those written without copying (and with decimals as formatted text), whatever room the
+ * buffer has when it copies. */
 static int again_calls;
 static void (*json_again_fn)(levy_tax_out *o, size_t from, size_t to);
 static void counting_again(levy_tax_out *o, size_t from, size_t to)
@@ -769,7 +769,7 @@ static int w_answer(levy_tax_out *o, void *arg)
     if (a->replay) {
         json_again_fn = o->again;
         o->again = counting_again;
-    } else { /* and the decimals formatted as text each time (json_dec copies repeats) */
+    } else { /* and the decimals formatted as text (levy_tax_out_dec's general path) */
         o->tell = NULL;
         o->again = NULL;
         o->dec = NULL;
