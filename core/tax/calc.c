@@ -1611,11 +1611,42 @@ static int entry_middle(levy_tax_out *b, const levy_tax_entry *en, entry_seen *s
     return bad;
 }
 
+/* `,"k":"name"` for value v of a small enum (a line's taxability_reason, an entry's type; name
+ * its static text, k not an object's first key): written once per answer and value, then
+ * replayed where the reader can (tell / again; issue 21, each line and entry repeats them). */
+typedef struct name_seen {
+    size_t from, to;
+} name_seen;
+
+static void js_enum(levy_tax_out *b, const char *k, size_t kn, int v, const char *name,
+                    name_seen *seen, unsigned *ok, int nv)
+{
+    int replay = b->tell && b->again && v >= 0 && v < nv;
+    if (replay && (*ok >> v & 1)) {
+        b->again(b, seen[v].from, seen[v].to);
+        return;
+    }
+    size_t from = replay ? b->tell(b) : 0;
+    out_keyn(b, k, kn, 0);
+    b->str(b, name, LEVY_TAX_CSTR);
+    if (replay) {
+        seen[v].from = from;
+        seen[v].to = b->tell(b);
+        *ok |= 1u << v;
+    }
+}
+#define JS_ENUM(b, lit, v, name, seen, ok)                                                         \
+    js_enum((b), "" lit, sizeof(lit) - 1, (v), (name), (seen), (ok),                               \
+            (int)(sizeof(seen) / sizeof((seen)[0])))
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
                           const char *region_rule)
 {
+    name_seen reason_seen[LEVY_REASON_N], type_seen[LEVY_TYPE_N];
+    unsigned reason_ok = 0, type_ok = 0;
+    _Static_assert(LEVY_REASON_N <= 32 && LEVY_TYPE_N <= 32, "one bit per value in *_ok");
     int ex = req->exponent, bad = 0;
     entry_seen seen[ENTRY_SEEN];
     int nseen = 0, next_seen = 0;
@@ -1640,7 +1671,8 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
         JS_KEY(b, "id", 0);
         bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
         JS_DEC(b, "tax", l->tax, ex, 0);
-        JS_CSTR(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        JS_ENUM(b, "taxability_reason", l->reason, levy_tax_reason_name(l->reason), reason_seen,
+                &reason_ok);
         JS_DEC(b, "taxable_amount", l->taxable, ex, 0);
         JS_KEY(b, "taxes", 0);
         int listed = levy_tax_line_listed(l);
@@ -1651,7 +1683,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             JS_DEC(b, "amount", en->amount, ex, 1);
             bad |= entry_middle(b, en, seen, &nseen, &next_seen);
             JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
-            JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
+            JS_ENUM(b, "type", en->type, levy_tax_type_name(en->type), type_seen, &type_ok);
             b->close(b, 0);
         }
         b->close(b, 1);

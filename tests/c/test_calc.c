@@ -750,11 +750,14 @@ end:
  * the next entry with the same parts (issue 21: the JSON reader's tell / again): the bytes are
  * those written without copying (and with decimals as formatted text), whatever room the
  * buffer has when it copies. */
-static int again_calls;
+static int again_calls, again_enums; /* copies of a middle (> 50 bytes), of `,"type":"VAT"` */
 static void (*json_again_fn)(levy_tax_out *o, size_t from, size_t to);
 static void counting_again(levy_tax_out *o, size_t from, size_t to)
 {
-    again_calls++;
+    if (to - from > 50)
+        again_calls++;
+    else
+        again_enums++;
     json_again_fn(o, from, to);
 }
 
@@ -810,13 +813,26 @@ static void t_json_again(void)
             CHECK(got.data);
             got.cap = cap;
             got.data[0] = '\0';
-            again_calls = 0;
+            again_calls = again_enums = 0;
             CHECK_EQ_INT(levy_tax_json_write(&got, w_answer, &replay), 0);
             CHECK_EQ_STR(got.data, want.data);
             /* lines 2-4 copy line 1's entries (US) / lines 3-4 copy lines 1-2's (EU) */
             int per_line = f.lines[0].n;
             CHECK_EQ_INT(again_calls, set ? 2 * per_line : 3 * per_line);
             CHECK(per_line >= (set ? 1 : 2));
+            /* a taxability_reason or type written before: copied (all but each value's first) */
+            unsigned reasons = 0, types = 0;
+            int enums = 0;
+            for (int i = 0; i < 4; i++) {
+                enums += (reasons >> f.lines[i].reason & 1) + f.lines[i].n;
+                reasons |= 1u << f.lines[i].reason;
+                for (int e = 0; e < f.lines[i].n; e++) {
+                    enums -= !(types >> f.lines[i].e[e].type & 1);
+                    types |= 1u << f.lines[i].e[e].type;
+                }
+            }
+            CHECK_EQ_INT(again_enums, enums);
+            CHECK(enums >= 5);
         }
     }
 end:
