@@ -238,8 +238,9 @@ static void lua_out_null(levy_tax_out *o)
 void levy_lua_out_init(levy_lua_out *lo, lua_State *L, int mt)
 {
     memset(lo, 0, sizeof *lo);
-    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str, lua_out_num,
-                           lua_out_bool, lua_out_null,  NULL,        NULL};
+    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key,  lua_out_str,
+                           lua_out_num,  lua_out_bool,  lua_out_null, NULL,
+                           NULL,         NULL,          NULL};
     lo->L = L;
     lo->keys = levy_lua_tax_keys(L);
     lo->mt = mt;

@@ -25,6 +25,7 @@ int levy_tax_rule_new_treatment(levy_tax_rule_build *b)
         return -1;
     b->treat = p;
     b->r.treat = b->treat;
+    b->r.indexed = 0; /* the rule changes: its index (levy_tax_rule_index) is made again */
     int i = b->r.ntreat++;
     memset(&b->treat[i], 0, sizeof b->treat[i]);
     b->treat[i].below = b->treat[i].above = -1;
@@ -40,6 +41,7 @@ int levy_tax_rule_new_code(levy_tax_rule_build *b)
         return -1;
     b->codes = p;
     b->r.codes = b->codes;
+    b->r.indexed = 0;
     int k = b->r.ncodes++;
     b->codes[k].code = NULL;
     b->codes[k].treatment = -1;
@@ -75,6 +77,7 @@ void levy_tax_rule_build_free(levy_tax_rule_build *b)
     b->r.codes = NULL;
     b->r.treat = NULL;
     b->r.ncodes = b->r.ntreat = 0;
+    b->r.indexed = 0;
     b->cap_codes = b->cap_treat = 0;
 }
 

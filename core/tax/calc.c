@@ -130,18 +130,33 @@ static int calc_for_lists(const levy_tax_rule *r, const char *code)
     return 0;
 }
 
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
-                              int32_t date)
+/* calculate_for lists code or its parent (by name). */
+static int calc_for_names(const levy_tax_rule *r, const char *code)
+{
+    return calc_for_lists(r, code) || calc_for_lists(r, levy_tax_code_parent(code));
+}
+
+/* levy_tax_rule_calc_wanted; by_ix: meta[i].code_ix is set (levy_tax_decide), so an indexed
+ * rule answers a built-in code from its index. */
+static int calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n, int32_t date,
+                       int by_ix)
 {
     if (!r || !r->has_calculate)
         return 0;
     if ((!r->ncalc_for && !r->calc_before) || (r->calc_before && date < r->calc_before))
         return 1;
-    for (int i = 0; i < n; i++)
-        if (calc_for_lists(r, meta[i].tax_code) ||
-            calc_for_lists(r, levy_tax_code_parent(meta[i].tax_code)))
+    for (int i = 0; i < n; i++) {
+        int ci = by_ix && r->indexed ? meta[i].code_ix : -1;
+        if (ci >= 0 ? (int)(r->calc_for_codes >> ci & 1) : calc_for_names(r, meta[i].tax_code))
             return 1;
+    }
     return 0;
+}
+
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
+                              int32_t date)
+{
+    return calc_wanted(r, meta, n, date, 0);
 }
 
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
@@ -153,6 +168,37 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
     if (!row)
         row = find_code(r, "default");
     return row ? row->treatment : -1;
+}
+
+/* The decision's questions about a line's code (ci: its levy_tax_codes index, -1 for a code
+ * only a rule names): from the rule's index when it has one, else by name. */
+static int treatment_of(const levy_tax_rule *r, const char *code, int ci)
+{
+    return r && r->indexed && ci >= 0 ? r->treat_of[ci] : levy_tax_rule_treatment(r, code);
+}
+
+static int rule_knows(const levy_tax_rule *r, const char *code, int ci)
+{
+    return r && r->indexed && ci >= 0 ? (int)(r->own_row >> ci & 1) : levy_tax_rule_knows(r, code);
+}
+
+static int pos_lists(const levy_tax_pos_row *row, const char *code);
+
+void levy_tax_rule_index(levy_tax_rule *r)
+{
+    r->indexed = 0; /* the answers below by name */
+    r->own_row = r->calc_for_codes = 0;
+    memset(r->pos_codes, 0, sizeof r->pos_codes);
+    for (int k = 0; k < levy_tax_ncodes; k++) {
+        const char *c = levy_tax_codes[k].code;
+        r->treat_of[k] = levy_tax_rule_treatment(r, c);
+        r->own_row |= (uint64_t)(find_code(r, c) != NULL) << k;
+        r->calc_for_codes |= (uint64_t)calc_for_names(r, c) << k;
+        for (int p = 0; p < r->npos && p < LEVY_TAX_POS_MAX; p++)
+            r->pos_codes[p] |= (uint64_t)pos_lists(&r->pos[p], c) << k;
+    }
+    r->def_treat = levy_tax_rule_treatment(r, "default");
+    r->indexed = 1;
 }
 
 int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
@@ -176,7 +222,7 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
             t = found;
             continue;
         }
-        int def = levy_tax_rule_treatment(r, "default");
+        int def = r->indexed ? r->def_treat : levy_tax_rule_treatment(r, "default");
         if (def == head)
             return -1;
         t = def;
@@ -359,7 +405,13 @@ void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req
 {
     if (req->exponent >= 0) {
         size_t n = levy_tax_fmt_scaled(buf, LEVY_TAX_MAX_MINOR, req->exponent);
-        snprintf(buf + n, cap - n, " %s", req->currency);
+        size_t c = strlen(req->currency);
+        if (n + 2 + c <= cap) { /* no snprintf: every request reads its lines with this text */
+            buf[n] = ' ';
+            memcpy(buf + n + 1, req->currency, c + 1);
+        } else {
+            snprintf(buf + n, cap - n, " %s", req->currency);
+        }
     } else {
         snprintf(buf, cap, "%lld minor units", LEVY_TAX_MAX_MINOR);
     }
@@ -642,7 +694,8 @@ static int follow_kind(const levy_tax_request *req, const levy_tax_decision *d, 
     const levy_tax_rule *r = d->rule[g];
     if (!r || !d->on[g])
         return 0;
-    int t = levy_tax_rule_at(r, levy_tax_rule_treatment(r, req->meta[i].tax_code), req->date);
+    int t = levy_tax_rule_at(r, treatment_of(r, req->meta[i].tax_code, req->meta[i].code_ix),
+                             req->date);
     /* a row by the seller's delivery (pickup_offered / ship_only) may follow the goods in
      * either branch (IL, FL: a mandatory delivery is part of the goods' price) */
     for (int n = 0; t >= 0 && r->treat[t].kind == LEVY_TREAT_BY_PICKUP && n < LEVY_TAX_MAX_DEPTH;
@@ -990,13 +1043,18 @@ static int pos_lists(const levy_tax_pos_row *row, const char *code)
     return 0;
 }
 
-/* The first live row of the rule's place_of_supply listing code, -1 none. */
-static int pos_row_for(const levy_tax_decision *d, const char *code)
+/* The first live row of the rule's place_of_supply listing code (ci: its levy_tax_codes
+ * index, -1 none), -1 none. */
+static int pos_row_for(const levy_tax_decision *d, const char *code, int ci)
 {
     const levy_tax_rule *r = d->rule[0];
-    for (int k = 0; d->pos_live && k < r->npos; k++)
-        if ((d->pos_live & (1u << k)) && pos_lists(&r->pos[k], code))
+    int ix = r && r->indexed && ci >= 0;
+    /* the live rows only, lowest first */
+    for (unsigned live = d->pos_live; live; live &= live - 1) {
+        int k = __builtin_ctz(live);
+        if (ix ? (int)(r->pos_codes[k] >> ci & 1) : pos_lists(&r->pos[k], code))
             return k;
+    }
     return -1;
 }
 
@@ -1026,7 +1084,7 @@ static void place_of_supply(const levy_tax_request *req, levy_tax_decision *d)
      * seller's address, the common case: a foreign seller's SaaS after 2015) */
     int listed = 0;
     for (int i = 0; d->pos_live && i < req->nlines && !listed; i++)
-        listed = pos_row_for(d, req->meta[i].tax_code) >= 0;
+        listed = pos_row_for(d, req->meta[i].tax_code, req->meta[i].code_ix) >= 0;
     if (!listed) {
         d->pos_live = 0;
         return;
@@ -1118,8 +1176,10 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     CLEAR_SPAN(d, pos_row, pos_res);
     CLEAR_SPAN(d, rule, rule_note);
     d->pos_row = -1;
-    for (int i = 0; i < req->nlines; i++)
+    for (int i = 0; i < req->nlines; i++) {
         req->meta[i].pos = 0, req->meta[i].pos_by = -1;
+        req->meta[i].code_ix = levy_tax_code_index(req->meta[i].tax_code);
+    }
     levy_tax_problem_clear(p);
     levy_err_clear(err);
     /* resolve */
@@ -1170,7 +1230,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     /* tax codes: built-in, or named by the region's rule */
     for (int i = 0; i < req->nlines; i++) {
         const char *tc = req->meta[i].tax_code;
-        if (levy_tax_code_builtin(tc) || levy_tax_rule_knows(d->rule[0], tc) ||
+        if (req->meta[i].code_ix >= 0 || levy_tax_rule_knows(d->rule[0], tc) ||
             (d->res.ngroups > 1 && levy_tax_rule_knows(d->rule[1], tc)))
             continue;
         char f[64], msg[160];
@@ -1212,7 +1272,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
-        int pk = pos_row_for(d, req->meta[i].tax_code);
+        int pk = pos_row_for(d, req->meta[i].tax_code, req->meta[i].code_ix);
         req->meta[i].pos_by = pk >= 0 && (d->pos_here | d->pos_out) & (1u << pk) ? pk : -1;
         req->meta[i].pos = req->meta[i].pos_by >= 0 && (d->pos_here & (1u << pk));
         if (req->meta[i].pos_by >= 0 && !req->meta[i].pos) {
@@ -1244,16 +1304,16 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             continue;
         }
         const char *tc = req->meta[i].tax_code;
+        int ci = req->meta[i].code_ix;
         for (int g = 0; g < d->res.ngroups; g++) {
             if (!d->on[g])
                 continue;
             const levy_tax_rule *r = d->rule[g];
-            int t = r ? levy_tax_rule_treatment(r, tc) : -1;
+            int t = r ? treatment_of(r, tc, ci) : -1;
             /* a code of the taxonomy the rule has no row for: its parent's row decides
              * (levy_tax_rule_treatment), and the answer says so */
             const char *use = tc;
-            int ci = levy_tax_code_index(tc);
-            if (r && ci >= 0 && levy_tax_codes[ci].parent && !levy_tax_rule_knows(r, tc)) {
+            if (r && ci >= 0 && levy_tax_codes[ci].parent && !rule_knows(r, tc, ci)) {
                 use = levy_tax_codes[ci].parent;
                 d->fallback[g] |= (uint64_t)1 << ci;
             }
@@ -1288,8 +1348,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
-            if (!d->on[g] ||
-                !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines, req->date))
+            if (!d->on[g] || !calc_wanted(d->rule[g], req->meta, req->nlines, req->date, 1))
                 continue;
             for (int i = 0; i < req->nlines; i++)
                 was[i] = req->lines[i].reason;
@@ -1500,12 +1559,113 @@ int levy_tax_territory_write(levy_tax_out *b, const struct levy_territory *tr)
     return bad;
 }
 
+/* A tax entry's middle keys (authority_code .. percentage): the same bytes for the same
+ * parts. An answer repeats them on every line (each line's entries are the resolution's), so
+ * the writer keeps where it wrote the last few (by the parts' addresses, not their text: a
+ * miss only writes them again) and has a reader with `again` copy them (issue 21). */
+#define ENTRY_SEEN 8
+#define ENTRY_SEEN_MAX 512 /* bytes: a longer middle is written each time */
+typedef struct entry_seen {
+    const char *code, *name, *suffix, *note, *title;
+    int64_t rate;
+    int level;
+    size_t from, to;
+} entry_seen;
+
+/* The middle of entry en: replayed from seen[] when one matches, else written (and, when the
+ * reader can replay it, kept in seen[*next], round robin). Returns write's bad. */
+static int entry_middle(levy_tax_out *b, const levy_tax_entry *en, entry_seen *seen, int *nseen,
+                        int *next)
+{
+    int bad = 0, replay = b->tell && b->again;
+    for (int k = 0; replay && k < *nseen; k++) {
+        const entry_seen *s = &seen[k];
+        if (s->name == en->name && s->rate == en->rate && s->code == en->code &&
+            s->suffix == en->suffix && s->note == en->note && s->title == en->title &&
+            s->level == en->level) {
+            b->again(b, s->from, s->to);
+            return 0;
+        }
+    }
+    size_t from = replay ? b->tell(b) : 0;
+    /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the data does
+     * not establish it - then jurisdiction_note says why */
+    JS_KEY(b, "authority_code", 0);
+    if (en->code)
+        bad |= js_str(b, en->code, LEVY_TAX_CSTR);
+    else
+        b->null(b);
+    JS_KEY(b, "jurisdiction", 0);
+    if (en->suffix) {
+        size_t a = strlen(en->name), s2 = strlen(en->suffix);
+        char nb[256];
+        if (a + s2 < sizeof nb) {
+            memcpy(nb, en->name, a);
+            memcpy(nb + a, en->suffix, s2);
+            bad |= js_str(b, nb, a + s2);
+        } else {
+            bad |= 1 | js_str(b, en->name, a);
+        }
+    } else {
+        bad |= js_str(b, en->name, LEVY_TAX_CSTR);
+    }
+    if (en->note)
+        JS_CSTR(b, "jurisdiction_note", en->note, 0);
+    JS_CSTR(b, "level", levy_tax_level_name(en->level), 0);
+    if (en->title) /* a tax with its own name (issue 19: local taxes) */
+        JS_CSTR(b, "name", en->title, 0);
+    JS_KEY(b, "percentage", 0);
+    out_dec(b, en->rate, 6, 2); /* levy_tax_fmt_percent */
+    size_t to = replay ? b->tell(b) : 0;
+    if (!bad && to > from && to - from <= ENTRY_SEEN_MAX) {
+        seen[*next] = (entry_seen){en->code, en->name,  en->suffix, en->note, en->title,
+                                   en->rate, en->level, from,       to};
+        *next = (*next + 1) % ENTRY_SEEN;
+        if (*nseen < ENTRY_SEEN)
+            ++*nseen;
+    }
+    return bad;
+}
+
+/* `,"k":"name"` for value v of a small enum (a line's taxability_reason, an entry's type; name
+ * its static text, k not an object's first key): written once per answer and value, then
+ * replayed where the reader can (tell / again; issue 21, each line and entry repeats them). */
+typedef struct name_seen {
+    size_t from, to;
+} name_seen;
+
+static void js_enum(levy_tax_out *b, const char *k, size_t kn, int v, const char *name,
+                    name_seen *seen, unsigned *ok, int nv)
+{
+    int replay = b->tell && b->again && v >= 0 && v < nv;
+    if (replay && (*ok >> v & 1)) {
+        b->again(b, seen[v].from, seen[v].to);
+        return;
+    }
+    size_t from = replay ? b->tell(b) : 0;
+    out_keyn(b, k, kn, 0);
+    b->str(b, name, LEVY_TAX_CSTR);
+    if (replay) {
+        seen[v].from = from;
+        seen[v].to = b->tell(b);
+        *ok |= 1u << v;
+    }
+}
+#define JS_ENUM(b, lit, v, name, seen, ok)                                                         \
+    js_enum((b), "" lit, sizeof(lit) - 1, (v), (name), (seen), (ok),                               \
+            (int)(sizeof(seen) / sizeof((seen)[0])))
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
                           const char *region_rule)
 {
+    name_seen reason_seen[LEVY_REASON_N], type_seen[LEVY_TYPE_N];
+    unsigned reason_ok = 0, type_ok = 0;
+    _Static_assert(LEVY_REASON_N <= 32 && LEVY_TYPE_N <= 32, "one bit per value in *_ok");
     int ex = req->exponent, bad = 0;
+    entry_seen seen[ENTRY_SEEN];
+    int nseen = 0, next_seen = 0;
     int amb = d->res.ambiguous && d->res.ncand >= 2;
     b->open(b, 0, 13);
     if (amb)
@@ -1527,7 +1687,8 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
         JS_KEY(b, "id", 0);
         bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
         JS_DEC(b, "tax", l->tax, ex, 0);
-        JS_CSTR(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        JS_ENUM(b, "taxability_reason", l->reason, levy_tax_reason_name(l->reason), reason_seen,
+                &reason_ok);
         JS_DEC(b, "taxable_amount", l->taxable, ex, 0);
         JS_KEY(b, "taxes", 0);
         int listed = levy_tax_line_listed(l);
@@ -1536,36 +1697,9 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
             JS_DEC(b, "amount", en->amount, ex, 1);
-            /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
-             * data does not establish it - then jurisdiction_note says why */
-            JS_KEY(b, "authority_code", 0);
-            if (en->code)
-                bad |= js_str(b, en->code, LEVY_TAX_CSTR);
-            else
-                b->null(b);
-            JS_KEY(b, "jurisdiction", 0);
-            if (en->suffix) {
-                size_t a = strlen(en->name), s2 = strlen(en->suffix);
-                char nb[256];
-                if (a + s2 < sizeof nb) {
-                    memcpy(nb, en->name, a);
-                    memcpy(nb + a, en->suffix, s2);
-                    bad |= js_str(b, nb, a + s2);
-                } else {
-                    bad |= 1 | js_str(b, en->name, a);
-                }
-            } else {
-                bad |= js_str(b, en->name, LEVY_TAX_CSTR);
-            }
-            if (en->note)
-                JS_CSTR(b, "jurisdiction_note", en->note, 0);
-            JS_CSTR(b, "level", levy_tax_level_name(en->level), 0);
-            if (en->title) /* a tax with its own name (issue 19: local taxes) */
-                JS_CSTR(b, "name", en->title, 0);
-            JS_KEY(b, "percentage", 0);
-            out_dec(b, en->rate, 6, 2); /* levy_tax_fmt_percent */
+            bad |= entry_middle(b, en, seen, &nseen, &next_seen);
             JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
-            JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
+            JS_ENUM(b, "type", en->type, levy_tax_type_name(en->type), type_seen, &type_ok);
             b->close(b, 0);
         }
         b->close(b, 1);
@@ -1912,7 +2046,7 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                          const long long *generation, const char *rates_source,
                          const char *region_rule)
 {
-    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    json_out j = {.o = levy_tax_json_out, .b = b};
     int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
                                     rates_source, region_rule);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
@@ -1943,13 +2077,44 @@ int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const le
                                  region_rule);
 }
 
+static size_t json_tell(levy_tax_out *o) { return ((json_out *)o)->b->len; }
+
+/* json_again without room: through a copy (the buffer may move when it grows). */
+static __attribute__((noinline)) void json_again_grow(levy_buf *b, size_t from, size_t n)
+{
+    char t[ENTRY_SEEN_MAX];
+    while (n) {
+        size_t c = n < sizeof t ? n : sizeof t;
+        memcpy(t, b->data + from, c);
+        levy_buf_put(b, t, c);
+        from += c, n -= c;
+    }
+}
+
+/* The bytes [from, to) written before, appended. */
+static void json_again(levy_tax_out *o, size_t from, size_t to)
+{
+    levy_buf *b = ((json_out *)o)->b;
+    size_t n = to - from;
+    if (b->oom || to > b->len || from > to)
+        return;
+    if (n >= b->cap - b->len) {
+        json_again_grow(b, from, n);
+        return;
+    }
+    memcpy(b->data + b->len, b->data + from, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
-const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str, json_num,
-                                        json_bool, json_null,  json_keyn, json_dec};
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str,
+                                        json_num,  json_bool,  json_null, json_keyn,
+                                        json_dec,  json_tell,  json_again};
 
 int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
 {
-    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    json_out j = {.o = levy_tax_json_out, .b = b};
     int bad = write(&j.o, arg);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
 }

@@ -114,6 +114,7 @@ typedef struct levy_tax_code_row {
 } levy_tax_code_row;
 
 #define LEVY_TAX_CALC_FOR_MAX 16 /* tax codes a rule's calculate_for may list */
+#define LEVY_TAX_MAX_CODES 64    /* built-in tax codes: one bit each in a uint64_t */
 
 /* A rule's place_of_supply row (issue 19; docs/rules.md section 2, "Place of supply"): for a
  * document dated within [from, to] (0 = open), a line of one of codes (or a refinement of one)
@@ -164,7 +165,22 @@ typedef struct levy_tax_rule {
     /* place_of_supply (issue 19): rows placing a supply at the seller's address */
     int npos;
     levy_tax_pos_row pos[LEVY_TAX_POS_MAX];
+    /* The index levy_tax_rule_index makes once the rule is whole (levy_tax_rule_compile's last
+     * step; issue 21): what the decision asks of a line's code, by the code's levy_tax_codes
+     * index k, without a scan of the rows by name. indexed 0 (a rule built by hand, or one
+     * being compiled): the decision scans by name, with the same answers. */
+    int indexed;
+    int treat_of[LEVY_TAX_MAX_CODES]; /* levy_tax_rule_treatment of code k */
+    uint64_t own_row;                 /* bit k: the taxability has a row of its own for code k */
+    uint64_t calc_for_codes;          /* bit k: calculate_for lists code k or its parent */
+    uint64_t pos_codes[LEVY_TAX_POS_MAX]; /* bit k: place_of_supply row lists code k (or its
+                                           * parent, and does not except it) */
+    int def_treat;                        /* levy_tax_rule_treatment of "default" */
 } levy_tax_rule;
+
+/* Makes r's index (above) from its rows, calculate_for and place_of_supply, and sets indexed:
+ * after the last change to them (an index of a rule changed later answers from the old rows). */
+void levy_tax_rule_index(levy_tax_rule *r);
 
 /* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
  * the "default" row), or -1 (then: an "exempt" root -> exempt, anything else taxable). */
@@ -184,7 +200,6 @@ int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 /* The product tax codes (GET /v1/tax-codes; core/tax/codes.c, the one list: issue 19
  * "Product taxonomy"). parent: NULL for the ten roots of CONTRACT section 2.4, else the root
  * whose row a rule without a row for the code applies (with the note taxability_fallback). */
-#define LEVY_TAX_MAX_CODES 64 /* one bit each in levy_tax_decision.fallback */
 typedef struct levy_tax_code_info {
     const char *code, *name, *description, *parent;
 } levy_tax_code_info;
@@ -236,6 +251,8 @@ typedef struct levy_tax_line_meta {
                    * seller's address (levy_tax_decision.pos_res) */
     int pos_by;   /* the row of place_of_supply that decided the line (placed or out of
                    * scope), -1 none */
+    int code_ix;  /* set by levy_tax_decide: tax_code's index in levy_tax_codes, -1 when it is
+                   * a code only a rule names (looked up once per line: issue 21) */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
@@ -498,6 +515,13 @@ struct levy_tax_out {
      * straight into its buffer: no strlen, no escape scan, no text to copy (issue 21). */
     void (*keyn)(levy_tax_out *o, const char *k, size_t n, int first);
     void (*dec)(levy_tax_out *o, int64_t v, int scale, int min_scale);
+    /* Optional, both or neither (NULL: the writer writes every value). tell: where the output
+     * stands, as an offset of the reader's own; again: appends once more what it received
+     * between two tells of the same answer, at the same nesting (the writer replays a tax
+     * entry's authority code, jurisdiction, note, level, name and percentage when an earlier
+     * entry of the answer had the very same ones: issue 21, the JSON reader copies the bytes). */
+    size_t (*tell)(levy_tax_out *o);
+    void (*again)(levy_tax_out *o, size_t from, size_t to);
 };
 /* A key through o's keyn, or its key when it has none. */
 void levy_tax_out_keyn(levy_tax_out *o, const char *k, size_t n, int first);

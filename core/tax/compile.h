@@ -83,7 +83,8 @@ int levy_tax_rule_place_of_supply(levy_tax_rule_build *b, levy_tax_in *in, char 
  * levy_tax_rule_cache_claim): its own fields (levy_tax_read_rule_names, core/tax/request.c:
  * region, sourcing, reverse_charge, calculate), each taxability row (levy_tax_rule_add_code;
  * a taxability that is not a table: none), calculate_for (after the taxability: it may name
- * its rows), calculate_before. What the rule table itself gets wrong, and out of memory
+ * its rows), calculate_before, place_of_supply, then the rule's index of the built-in codes
+ * (levy_tax_rule_index, calc.h). What the rule table itself gets wrong, and out of memory
  * ("out of memory"), is raised through raise(ud, message); b then holds what was compiled so
  * far (free it). Returns when b->r is whole. */
 void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_raise_fn raise,

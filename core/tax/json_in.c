@@ -42,13 +42,14 @@ static int j_type(levy_tax_in *in)
     return n ? n->type : LEVY_IN_NIL;
 }
 
-static int j_field(levy_tax_in *in, const char *name)
+/* top[name] of the object on top: name's len bytes, bit its levy_json_key_bit. */
+static inline __attribute__((always_inline)) int field_of(levy_tax_in *in, const char *name,
+                                                          size_t len, uint64_t bit)
 {
     const levy_json_node *t = jtop(in);
     const levy_json_doc *doc = ((levy_json_in *)in)->doc;
     if (t && t->type == LEVY_IN_TABLE && !t->array && t->n) {
-        size_t len = strlen(name);
-        if (!((uint64_t)t->ival & levy_json_key_bit(name, len)))
+        if (!((uint64_t)t->ival & bit))
             return jpush(in, NIL_NODE); /* not among the object's keys */
         for (uint32_t k = 0; k < t->n; k++) {
             uint32_t m = doc->kids[t->at + k];
@@ -58,6 +59,27 @@ static int j_field(levy_tax_in *in, const char *name)
         }
     }
     return jpush(in, NIL_NODE);
+}
+
+/* field_text: any name (a region code in a buffer of the caller's) */
+static int j_field_text(levy_tax_in *in, const char *name)
+{
+    size_t len = strlen(name);
+    return field_of(in, name, len, levy_json_key_bit(name, len));
+}
+
+/* field: a string literal, its length and key bit kept by its address */
+static int j_field(levy_tax_in *in, const char *name)
+{
+    levy_json_in *ji = (levy_json_in *)in;
+    size_t h = ((uintptr_t)name >> 3) % (sizeof ji->names / sizeof ji->names[0]);
+    if (ji->names[h].name != name) {
+        size_t len = strlen(name);
+        ji->names[h].name = name;
+        ji->names[h].len = (uint32_t)len;
+        ji->names[h].bit = levy_json_key_bit(name, len);
+    }
+    return field_of(in, name, ji->names[h].len, ji->names[h].bit);
 }
 
 static int j_item(levy_tax_in *in, long long i)
@@ -135,8 +157,8 @@ static int j_each(levy_tax_in *in,
 void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc)
 {
     memset(ji, 0, sizeof *ji);
-    ji->in = (levy_tax_in){j_type, j_field, j_item,    j_len,   j_text,
-                           j_pop,  j_truth, j_integer, j_field, j_each};
+    ji->in = (levy_tax_in){j_type, j_field, j_item,    j_len,        j_text,
+                           j_pop,  j_truth, j_integer, j_field_text, j_each};
     ji->doc = doc;
     ji->stack[0] = doc->nnodes ? 0 : NIL_NODE;
 }

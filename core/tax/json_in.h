@@ -18,6 +18,13 @@ typedef struct levy_json_in {
     int top;
     uint32_t stack[LEVY_JSON_IN_DEPTH]; /* node indexes; UINT32_MAX: nil */
     char num[24];                       /* text of an integer */
+    /* field's names (string literals) by their address: length and key bit, looked up once per
+     * reader (issue 21: a request's lines ask the same 7 names each) */
+    struct {
+        const char *name;
+        uint32_t len;
+        uint64_t bit;
+    } names[16];
 } levy_json_in;
 void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc);
 

@@ -85,14 +85,28 @@ typedef struct fixture {
     const levy_tax_rule *rule2; /* a second region's rule (Canada: CA and CA-QC), or NULL */
     const char *oos[2];         /* regions whose calculate puts every line out of scope (their taxes
                          * removed), as scripts/_lib/foreign_regime.lua does */
+    levy_tax_rule ix[2];        /* rule_for's indexed copies (index_rules) */
 } fixture;
+
+/* 1: rule_for hands out a copy of the rule with its index (levy_tax_rule_index), as the binding
+ * compiles one; 0: the rule as written, which the decision reads by name (t_indexed). */
+static int index_rules;
+
+static const levy_tax_rule *with_index(fixture *f, int k, const levy_tax_rule *r)
+{
+    if (!index_rules)
+        return r;
+    f->ix[k] = *r;
+    levy_tax_rule_index(&f->ix[k]);
+    return &f->ix[k];
+}
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
 {
     fixture *f = ud;
     if (f->rule2 && strcmp(f->rule2->region, region) == 0)
-        return f->rule2;
-    return f->rule && strcmp(f->rule->region, region) == 0 ? f->rule : NULL;
+        return with_index(f, 1, f->rule2);
+    return f->rule && strcmp(f->rule->region, region) == 0 ? with_index(f, 0, f->rule) : NULL;
 }
 
 static int region_on(void *ud, const char *region, int32_t date)
@@ -603,7 +617,21 @@ end:;
 static void t_ranges(void)
 {
     fixture f;
+    char mt[64];
+    /* how messages name the largest amount (without snprintf: issue 21), cut to the buffer */
+    setup(&f, "JPY", "100", "general");
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 JPY");
+    levy_tax_max_amount_text(mt, 16, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 J");
+    levy_tax_max_amount_text(mt, 18, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 JPY");
+    f.req.exponent = -1;
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "1000000000000 minor units");
     setup(&f, "USD", "100.00", "general");
+    levy_tax_max_amount_text(mt, sizeof mt, &f.req);
+    CHECK_EQ_STR(mt, "10000000000.00 USD");
     f.lines[0].qty = 0;
     levy_tax_check_line(&f.req, 0, 1, 0, 1, "10000000000.00 USD", &f.p);
     CHECK_EQ_INT(f.p.ndetails, 1);
@@ -716,6 +744,100 @@ static void t_json(void)
                  -1);
 end:
     levy_buf_free(&b);
+}
+
+/* A tax entry's middle (authority_code .. percentage) written once per answer and copied for
+ * the next entry with the same parts (issue 21: the JSON reader's tell / again): the bytes are
+ * those written without copying (and with decimals as formatted text), whatever room the
+ * buffer has when it copies. */
+static int again_calls, again_enums; /* copies of a middle (> 50 bytes), of `,"type":"VAT"` */
+static void (*json_again_fn)(levy_tax_out *o, size_t from, size_t to);
+static void counting_again(levy_tax_out *o, size_t from, size_t to)
+{
+    if (to - from > 50)
+        again_calls++;
+    else
+        again_enums++;
+    json_again_fn(o, from, to);
+}
+
+typedef struct answer_arg {
+    fixture *f;
+    int replay;
+} answer_arg;
+
+static int w_answer(levy_tax_out *o, void *arg)
+{
+    answer_arg *a = arg;
+    if (a->replay) {
+        json_again_fn = o->again;
+        o->again = counting_again;
+    } else { /* and the decimals formatted as text (levy_tax_out_dec's general path) */
+        o->tell = NULL;
+        o->again = NULL;
+        o->dec = NULL;
+    }
+    return levy_tax_result_write(o, &a->f->req, &a->f->d, "calc_1", 6, "2026-03-01", NULL, "src",
+                                 NULL);
+}
+
+static void t_json_again(void)
+{
+    fixture f;
+    levy_buf want = {0}, got = {0};
+    static const char *const codes[4] = {"general", "food_grocery", "general", "food_grocery"};
+    for (int set = 0; set < 2; set++) {
+        setup(&f, set ? "EUR" : "USD", "100.00", "general");
+        if (set) {
+            addr(&f.req.ship_to, "DE", NULL, "10115");
+            f.rule = &eu_plain; /* food_grocery zero-rated: a middle of its own */
+        } else {
+            addr(&f.req.ship_to, "US", "TX", "78701");
+        }
+        f.req.nlines = 4;
+        for (int i = 1; i < 4; i++) {
+            f.lines[i] = f.lines[0];
+            f.meta[i] = f.meta[0];
+        }
+        for (int i = 0; i < 4; i++)
+            f.meta[i].tax_code = codes[i];
+        f.meta[1].id = "2", f.meta[2].id = "3", f.meta[3].id = "4";
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        answer_arg plain = {&f, 0}, replay = {&f, 1};
+        levy_buf_free(&want);
+        CHECK_EQ_INT(levy_tax_json_write(&want, w_answer, &plain), 0);
+        /* every room the buffer can have at a copy: from none to the whole answer */
+        for (size_t cap = 1; cap <= want.len + 1; cap++) {
+            levy_buf_free(&got);
+            got.data = malloc(cap);
+            CHECK(got.data);
+            got.cap = cap;
+            got.data[0] = '\0';
+            again_calls = again_enums = 0;
+            CHECK_EQ_INT(levy_tax_json_write(&got, w_answer, &replay), 0);
+            CHECK_EQ_STR(got.data, want.data);
+            /* lines 2-4 copy line 1's entries (US) / lines 3-4 copy lines 1-2's (EU) */
+            int per_line = f.lines[0].n;
+            CHECK_EQ_INT(again_calls, set ? 2 * per_line : 3 * per_line);
+            CHECK(per_line >= (set ? 1 : 2));
+            /* a taxability_reason or type written before: copied (all but each value's first) */
+            unsigned reasons = 0, types = 0;
+            int enums = 0;
+            for (int i = 0; i < 4; i++) {
+                enums += (reasons >> f.lines[i].reason & 1) + f.lines[i].n;
+                reasons |= 1u << f.lines[i].reason;
+                for (int e = 0; e < f.lines[i].n; e++) {
+                    enums -= !(types >> f.lines[i].e[e].type & 1);
+                    types |= 1u << f.lines[i].e[e].type;
+                }
+            }
+            CHECK_EQ_INT(again_enums, enums);
+            CHECK(enums >= 5);
+        }
+    }
+end:
+    levy_buf_free(&want);
+    levy_buf_free(&got);
 }
 
 /* Local taxes outside sales tax (issue 19): an entry a rule's calculate adds with its own
@@ -1569,6 +1691,11 @@ static void t_qst_stored(void)
 end:;
 }
 
+/* Every decision test again with the rules indexed as levy_tax_rule_compile leaves them (issue
+ * 21: the treatment, own row, place_of_supply and calculate_for of a built-in code from the
+ * index): the same answers as by name. */
+static void t_indexed(void);
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1871,6 +1998,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"json_again", t_json_again},
                                   {"local_tax", t_local_tax},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
@@ -1879,8 +2007,37 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"calc_for", t_calc_for},
                                   {"ctx_values", t_ctx_values},
                                   {"taxonomy", t_taxonomy},
+                                  {"indexed", t_indexed},
                                   {"free", t_free},
                                   {"json_fast", t_json_fast},
                                   {NULL, NULL}};
+
+static void t_indexed(void)
+{
+    /* a compiled rule's index answers as the rows by name, for every built-in code */
+    static const levy_tax_rule *const rules[] = {&tx_dest, &eu_rc, &ca_simplified};
+    for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+        levy_tax_rule r = *rules[k];
+        levy_tax_rule_index(&r);
+        CHECK(r.indexed);
+        for (int c = 0; c < levy_tax_ncodes; c++)
+            CHECK_EQ_INT(r.treat_of[c], levy_tax_rule_treatment(rules[k], levy_tax_codes[c].code));
+    }
+    /* and the decisions: each test above once more, on indexed rules */
+    index_rules = 1;
+    int failed = 0;
+    for (const levy_test *t = tests; t->fn != t_indexed; t++) {
+        if (t->fn == t_open)
+            continue;
+        levy_test_failed_ = 0;
+        t->fn();
+        if (levy_test_failed_)
+            fprintf(stderr, "  (indexed rules) %s failed\n", t->name);
+        failed |= levy_test_failed_;
+    }
+    levy_test_failed_ = failed;
+    index_rules = 0;
+end:;
+}
 
 LEVY_TEST_MAIN(tests)

@@ -419,6 +419,22 @@ static void t_rule_compile(void)
     CHECK_EQ_INT(b.r.ncalc_for, 2);
     CHECK_EQ_STR(b.r.calc_for[0], "ebook_own");
     CHECK_EQ_INT(b.r.calc_before, 20260701);
+    /* the whole rule indexed (issue 21): a built-in code's row, its parent's or default's */
+    CHECK(b.r.indexed);
+    int k_saas = levy_tax_code_index("saas"), k_biz = levy_tax_code_index("saas_business");
+    CHECK_EQ_INT(b.r.treat_of[k_saas], levy_tax_rule_treatment(&b.r, "saas"));
+    CHECK_EQ_INT(b.r.treat_of[k_biz], levy_tax_rule_treatment(&b.r, "saas"));
+    CHECK_EQ_INT(b.r.treat_of[levy_tax_code_index("general")],
+                 levy_tax_rule_treatment(&b.r, "default"));
+    CHECK_EQ_INT(b.r.def_treat, levy_tax_rule_treatment(&b.r, "default"));
+    CHECK(b.r.own_row == (uint64_t)1 << k_saas);
+    CHECK(b.r.calc_for_codes == ((uint64_t)1 << k_saas | (uint64_t)1 << k_biz |
+                                 (uint64_t)1 << levy_tax_code_index("saas_personal") |
+                                 (uint64_t)1 << levy_tax_code_index("iaas_paas")));
+    /* a row added afterwards: the index is made again before it is used */
+    CHECK(levy_tax_rule_new_code(&b) >= 0);
+    CHECK(!b.r.indexed);
+    b.r.ncodes--;
     /* the least rule: no region (""), destination, no taxability, no calculate */
     CHECK_EQ_STR(compile_rule(&b, T(F("taxability", S("none")))), "");
     CHECK_EQ_STR(b.r.region, "");
