@@ -9,12 +9,13 @@
 # VENDOR deliveries are stored `ignored` (the ingest alone); INVOICE ones are also processed
 # by rillet.process_inbox on the loop. WALWATCH=PREFIX samples the WAL file's size every
 # 0.5 s into PREFIX.N; KEEPTMP=1 keeps the data dir; KEEPLOG=FILE copies levy's log;
-# WRAP="cmd" runs levy under cmd. Ports 29400-29401: run inside `unshare -n`. Not in ctest.
+# WRAP="cmd" runs levy under cmd (e.g. "env LD_PRELOAD=/tmp/nosync.so", bench/nosync.c: the
+# CPU-only ceiling). Ports PORT (default 29400) and PORT+1: run inside `unshare -n`. Not in ctest.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${ROOT:-$(cd "$HERE/.." && pwd)}
 LEVY=$(realpath "$1"); ENTITY=${2:-INVOICE}; DUR=${DUR:-3}; RUNS=${RUNS:-3}; NH=${NH:-20000}
-PL=29400 PS=29401 T=ingestcpu-token-0123456789
+PL=${PORT:-29400}; PS=$((PL + 1)); T=ingestcpu-token-0123456789
 TMP=$(mktemp -d /tmp/levy-ingestlat.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [[ -n ${KEEPTMP:-} ]] || rm -rf "$TMP"' EXIT
