@@ -1,6 +1,9 @@
 /* fsync cost probe: (1) raw write(2 KB)+fdatasync on one file; (2) SQLite WAL +
  * synchronous=FULL, one 2 KB INSERT per BEGIN IMMEDIATE..COMMIT (perf-anchors §1.3 row).
- * Usage: fsync_probe DIR [N]  -> prints "fdatasync_p50_us=.. sqlite_full_commits_s=.. sqlite_full_p50_us=.." */
+ * Usage: fsync_probe DIR [N]  -> one line: "fdatasync_2k_p50_us=.. fdatasync_2k_p99_us=..
+ * sqlite_wal_full_commits_s=.. sqlite_wal_full_p50_us=.. sqlite_wal_full_p99_us=..";
+ * DIST=1 prints each latency distribution instead (p50 p90 p99 p99.9 max, µs), one line
+ * each. Each run starts from a fresh DIR/fsync.db (a second run used to fail on the ids). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -23,6 +26,13 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* t sorted, n > 0 */
+static void dist(const char *what, const double *t, int n)
+{
+    printf("%s n=%d p50=%.0f p90=%.0f p99=%.0f p99.9=%.0f max=%.0f\n", what, n, t[n / 2],
+           t[n * 90 / 100], t[n * 99 / 100], t[n * 999 / 1000], t[n - 1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -30,6 +40,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = argc > 2 ? atoi(argv[2]) : 2000;
+    int d = getenv("DIST") != NULL;
+    if (n < 1)
+        n = 1;
     double *t = calloc((size_t)n, sizeof *t);
     char path[4096], buf[2048];
     memset(buf, 'x', sizeof buf);
@@ -49,8 +62,16 @@ int main(int argc, char **argv)
     }
     close(fd);
     qsort(t, (size_t)n, sizeof *t, cmp);
-    printf("fdatasync_2k_p50_us=%.0f fdatasync_2k_p99_us=%.0f ", t[n / 2], t[n * 99 / 100]);
+    if (d)
+        dist("write_2k_fdatasync_us", t, n);
+    else
+        printf("fdatasync_2k_p50_us=%.0f fdatasync_2k_p99_us=%.0f ", t[n / 2], t[n * 99 / 100]);
 
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/fsync.db%s", argv[1], sfx[i]);
+        unlink(path);
+    }
     snprintf(path, sizeof path, "%s/fsync.db", argv[1]);
     sqlite3 *db;
     sqlite3_stmt *ins;
@@ -79,6 +100,8 @@ int main(int argc, char **argv)
     }
     double total = now_us() - start;
     qsort(t, (size_t)n, sizeof *t, cmp);
+    if (d)
+        dist("sqlite_wal_full_commit_us", t, n);
     printf(
         "sqlite_wal_full_commits_s=%.0f sqlite_wal_full_p50_us=%.0f sqlite_wal_full_p99_us=%.0f\n",
         n / (total / 1e6), t[n / 2], t[n * 99 / 100]);

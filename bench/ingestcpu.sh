@@ -9,14 +9,14 @@
 # ENTITY VENDOR is stored as `ignored` without a job, so only the ingest path runs; INVOICE
 # adds the process_inbox job (the simulator is down: the job fails and backs off).
 # ROOT (default: this checkout) gives the scripts/plugins levy serves.
-# Ports 29400-29401: run inside `unshare -n` when others may use them. Not part of ctest.
+# Ports PORT (default 29400) and PORT+1: run inside `unshare -n` when others may use them. Not part of ctest.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${ROOT:-$(cd "$HERE/.." && pwd)}
 LEVY=$(realpath "${1:-$ROOT/build/levy}")
 N=${2:-5000}
 ENTITY=${3:-VENDOR}
-PL=29400 PS=29401
+PL=${PORT:-29400}; PS=$((PL + 1))
 T=ingestcpu-token-0123456789
 TMP=$(mktemp -d /tmp/levy-ingestcpu.XXXXXX)
 PIDS=()

@@ -9,12 +9,14 @@
 # VENDOR deliveries are stored `ignored` (the ingest alone); INVOICE ones are also processed
 # by rillet.process_inbox on the loop. WALWATCH=PREFIX samples the WAL file's size every
 # 0.5 s into PREFIX.N; KEEPTMP=1 keeps the data dir; KEEPLOG=FILE copies levy's log;
-# WRAP="cmd" runs levy under cmd. Ports 29400-29401: run inside `unshare -n`. Not in ctest.
+# WRAP="cmd" runs levy under cmd (e.g. "env LD_PRELOAD=/tmp/nosync.so", bench/nosync.c: the
+# CPU-only ceiling); CPUS (default 0) the CPUs levy may run on (wrk runs on 1). Ports PORT
+# (default 29400) and PORT+1: run inside `unshare -n`. Not in ctest.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${ROOT:-$(cd "$HERE/.." && pwd)}
 LEVY=$(realpath "$1"); ENTITY=${2:-INVOICE}; DUR=${DUR:-3}; RUNS=${RUNS:-3}; NH=${NH:-20000}
-PL=29400 PS=29401 T=ingestcpu-token-0123456789
+PL=${PORT:-29400}; PS=$((PL + 1)); T=ingestcpu-token-0123456789
 TMP=$(mktemp -d /tmp/levy-ingestlat.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [[ -n ${KEEPTMP:-} ]] || rm -rf "$TMP"' EXIT
@@ -24,7 +26,7 @@ taskset -c 1 "$LEVY" sim --listen 127.0.0.1:$PS --data-dir "$TMP/sim" --plugins 
 SP=$!; PIDS+=($SP)
 wait_http "http://127.0.0.1:$PS/health"
 KEY=$(curl -s "http://127.0.0.1:$PS/_sim/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-LEVY_API_TOKEN=$T LEVY_RILLET_URL=http://127.0.0.1:$PS taskset -c 0 ${WRAP:-} $LEVY serve --listen 127.0.0.1:$PL --data-dir "$TMP/d" --scripts scripts --plugins plugins >"$TMP/serve.log" 2>&1 &
+LEVY_API_TOKEN=$T LEVY_RILLET_URL=http://127.0.0.1:$PS taskset -c ${CPUS:-0} ${WRAP:-} $LEVY serve --listen 127.0.0.1:$PL --data-dir "$TMP/d" --scripts scripts --plugins plugins >"$TMP/serve.log" 2>&1 &
 LP=$!; PIDS+=($LP)
 wait_http "http://127.0.0.1:$PL/healthz"
 DRAIN_WAIT=30 python3 "$HERE/connect.py" $PL $T $PS "$KEY" 20 "$TMP/d" >"$TMP/connect.txt" 2>"$TMP/connect.err"
