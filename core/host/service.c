@@ -15,6 +15,7 @@
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "http/curl_dl.h"
 
 /* ---- sd_notify -------------------------------------------------------------------------- */
 
@@ -168,6 +169,12 @@ static int serving_request(levy_config *cfg, const char *who, const char *method
              v6 ? "]" : "", cfg->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     OPENSSL_cleanse(tok, sizeof tok);
+    levy_err lerr = {0};
+    if (levy_curl_load(&lerr) != LEVY_OK) {
+        OPENSSL_cleanse(auth, sizeof auth);
+        fprintf(stderr, "%s: %s\n", who, lerr.message);
+        return -1;
+    }
     CURL *c = curl_easy_init();
     if (!c) {
         OPENSSL_cleanse(auth, sizeof auth);
