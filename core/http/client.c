@@ -11,6 +11,7 @@
 #include "http/client.h"
 #include "http/curl_dl.h"
 #include "json_scan.h"
+#include "log.h"
 
 struct levy_http_client {
     struct event_base *base;
@@ -271,10 +272,15 @@ int levy_http_client_new(levy_http_client **out, struct event_base *base, levy_e
 /* The first request's: libcurl loaded and initialised, the multi handle on the loop. */
 static int client_start(levy_http_client *c, levy_err *err)
 {
-    static int inited; /* the loop's thread only */
+    static int inited, said; /* the loop's thread only */
     int rc = levy_curl_load(err);
-    if (rc != LEVY_OK)
+    if (rc != LEVY_OK) {
+        /* the caller's error (a plugin may answer 503 without it) is said once in the log;
+         * each request tries the load again, so installing the library is enough */
+        if (!said++)
+            levy_log(LEVY_LOG_ERROR, "core", "outbound HTTP: %s", err ? err->message : "");
         return rc;
+    }
     if (!inited) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         inited = 1;
