@@ -1402,14 +1402,14 @@ static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy
             r->ncounties++;
         } else {
             uint32_t zip;
-            if (digits(a, al, 5, &zip) || bl != 2 || digits(c, cl, 5, &v))
+            if (digits(a, al, 5, &zip) || bl != 2 || !isupper((unsigned char)b[0]) ||
+                !isupper((unsigned char)b[1]) || digits(c, cl, 5, &v))
                 return ROWERR("%s:%d: bad ZIP-county row", path, lineno);
             if (PUSH(r, zc, nzc, zc_cap))
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
             zip_county *z = &r->zc[r->nzc++];
-            z->zip = zip;
+            z->key = ZC_KEY(zip, b);
             z->fips = v;
-            memcpy(z->st, b, 2);
         }
         n++;
     }
@@ -1642,11 +1642,8 @@ static int county_cmp(const void *a, const void *b)
 static int zc_cmp(const void *a, const void *b)
 {
     const zip_county *x = a, *y = b;
-    if (x->zip != y->zip)
-        return x->zip < y->zip ? -1 : 1;
-    int c = memcmp(x->st, y->st, 2);
-    if (c)
-        return c;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
     return x->fips < y->fips ? -1 : x->fips > y->fips;
 }
 static int place_cmp(const void *a, const void *b)
@@ -1706,16 +1703,19 @@ static int county_named(const char *cn, const char *rn)
 static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t *first)
 {
     size_t lo = 0, hi = r->nzc;
+    *first = 0;
+    if (zip >= 1u << 17 || !isupper((unsigned char)st[0]) || !isupper((unsigned char)st[1]))
+        return 0; /* no row has such a key */
+    uint32_t key = ZC_KEY(zip, st);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const zip_county *z = &r->zc[mid];
-        if (z->zip < zip || (z->zip == zip && memcmp(z->st, st, 2) < 0))
+        if (r->zc[mid].key < key)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t n = 0;
-    while (lo + n < r->nzc && r->zc[lo + n].zip == zip && memcmp(r->zc[lo + n].st, st, 2) == 0)
+    while (lo + n < r->nzc && r->zc[lo + n].key == key)
         n++;
     *first = lo;
     return n;

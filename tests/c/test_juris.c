@@ -357,6 +357,42 @@ end:
     free(seen);
 }
 
+/* The crosswalk's pairs are 8 bytes: the ZIP and its state in one key, sorted as (zip, st), and
+ * every ZIP row's (zip, st) finds its pairs by that key (issue 21, idle memory). */
+static void t_zc_key(void)
+{
+    levy_rates *r = rates();
+    CHECK(r && r->nzc > 50000);
+    CHECK(sizeof(zip_county) == 8);
+    CHECK(ZC_KEY(501, "NY") < ZC_KEY(501, "PR") && ZC_KEY(501, "PR") < ZC_KEY(502, "AK"));
+    for (size_t i = 0; i < r->nzc; i++) {
+        uint32_t k = r->zc[i].key;
+        CHECK((k >> 10) <= 99999 && ((k >> 5) & 31) < 26 && (k & 31) < 26);
+        CHECK(i == 0 || r->zc[i - 1].key < k ||
+              (r->zc[i - 1].key == k && r->zc[i - 1].fips <= r->zc[i].fips));
+    }
+    size_t found = 0;
+    for (size_t i = 0; i < r->nzips; i++) {
+        const zip_row *z = &r->zips[i];
+        uint32_t key = ZC_KEY(z->zip, z->st);
+        size_t lo = 0, hi = r->nzc;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (r->zc[mid].key < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < r->nzc && r->zc[lo].key == key) {
+            found++;
+            CHECK(r->zc[lo].fips / 1000 > 0); /* a state's FIPS above the county's */
+        }
+    }
+    fprintf(stderr, "  %zu of %zu ZIP rows found in the crosswalk\n", found, r->nzips);
+    CHECK(found > 39000); /* 39,390 of 41,001 shipped: not the PO-box and newer ZIPs */
+end:;
+}
+
 /* Interning never hands out offset 0 for a repeat (0 reads "none" in zip_extra.out_county), and
  * after levy_rates_finish a string is appended (the index is gone). */
 static void t_intern(void)
@@ -402,6 +438,7 @@ static const levy_test tests[] = {{"buffalo", t_buffalo},
                                   {"sst_counties", t_sst_counties},
                                   {"compact", t_compact},
                                   {"extras", t_extras},
+                                  {"zc_key", t_zc_key},
                                   {"intern", t_intern},
                                   {"free", t_free},
                                   {NULL, NULL}};
