@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-      libsystemd-dev curl ca-certificates  # libsystemd-dev: sd_notify (core/host/service.c)
+      curl ca-certificates
       libpq-dev)  # libpq: the PostgreSQL store engine (core/store/pg.c, issue 22)
 if [ "${1:-}" = "--test" ]; then
   # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test

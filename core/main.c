@@ -18,6 +18,7 @@
 #include "host/auth.h"
 #include "host/rotate.h"
 #include "host/service.h"
+#include "http/curl_dl.h"
 #include "tax/tax.h"
 
 static int cmd_version(void)
@@ -27,7 +28,11 @@ static int cmd_version(void)
     printf("SQLite %s\n", sqlite3_libversion());
     printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("libevent %s\n", event_get_version());
-    printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    levy_err err = {0};
+    if (levy_curl_load(&err) == LEVY_OK) /* loaded on first use (core/http/curl_dl.h) */
+        printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    else
+        printf("libcurl: %s\n", err.message);
     return 0;
 }
 

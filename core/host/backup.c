@@ -15,6 +15,7 @@
 #include "file.h"
 #include "crypto/crypto.h"
 #include "host/backup.h"
+#include "store/pq_dl.h"
 #include "store/store.h"
 
 #define BUSY_MS 10000
@@ -510,6 +511,11 @@ int levy_backup_pg_refusal(const char *cmd, const char *url, const char *file)
     char ci[2048], qci[4200], qfile[2 * PATH_MAX + 8];
     char *shown = NULL;
     int restore = strcmp(cmd, "restore") == 0;
+    levy_err lerr = {0};
+    if (levy_pq_load(&lerr) != LEVY_OK) { /* the connection parameters are libpq's reading */
+        fprintf(stderr, "levy %s: %s\n", cmd, lerr.message);
+        return 1;
+    }
     if (levy_store_pg_conninfo(url, ci, sizeof ci) != LEVY_OK) {
         fprintf(stderr,
                 "levy %s: the store is PostgreSQL (LEVY_DATABASE_URL / --database), and levy %s "

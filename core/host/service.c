@@ -1,22 +1,87 @@
 /* levy as a systemd service: sd_notify readiness, watchdog, reload and stop notifications,
  * and `levy reload` (the unit's ExecReload). See service.h and docs/operations.md. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
-#include <systemd/sd-daemon.h>
 
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "http/curl_dl.h"
 
 /* ---- sd_notify -------------------------------------------------------------------------- */
+
+/* The protocol of sd_notify(3) ("NOTES"): one datagram of newline-separated assignments to the
+ * AF_UNIX socket $NOTIFY_SOCKET names (a path, or '@' + an abstract name), written here rather
+ * than linking libsystemd for it, which maps libgcrypt, libgpg-error, libzstd, liblzma, liblz4
+ * and libcap besides (about 0.8 MB resident in every levy; issue 21). */
+int levy_service_notify(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return 0;
+    if (path[0] != '/' && path[0] != '@')
+        return -EAFNOSUPPORT; /* vsock: addresses are for VMs, not a unit on the host */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path)
+        return -E2BIG;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    size_t len = strlen(msg);
+    ssize_t w = sendto(fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+    int rc = w < 0 ? -errno : (size_t)w == len ? 1 : -EIO;
+    close(fd);
+    return rc;
+}
+
+static int notifyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int notifyf(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return levy_service_notify(msg);
+}
+
+int levy_service_watchdog_usec(uint64_t *usec)
+{
+    *usec = 0;
+    const char *pid = getenv("WATCHDOG_PID"), *us = getenv("WATCHDOG_USEC");
+    char *end;
+    if (pid && *pid) {
+        errno = 0;
+        unsigned long long p = strtoull(pid, &end, 10);
+        if (errno || *end || p != (unsigned long long)getpid())
+            return 0; /* meant for another process (or unreadable) */
+    }
+    if (!us || !*us || *us == '-')
+        return 0;
+    errno = 0;
+    unsigned long long v = strtoull(us, &end, 10);
+    if (errno || *end || v == 0)
+        return 0;
+    *usec = v;
+    return 1;
+}
 
 static struct event *watchdog_ev;
 
@@ -25,24 +90,24 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    sd_notify(0, "WATCHDOG=1");
+    levy_service_notify("WATCHDOG=1");
 }
 
 void levy_service_ready(struct event_base *base, const char *status)
 {
     if (!getenv("NOTIFY_SOCKET"))
         return;
-    int rc = sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+    int rc = notifyf("READY=1\nSTATUS=%s", status);
     if (rc < 0)
         hlog(HLOG_WARN, "systemd: sd_notify READY=1 failed: %s", strerror(-rc));
     uint64_t usec = 0;
     /* > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID (if set) is this process */
-    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0 && !watchdog_ev) {
+    if (levy_service_watchdog_usec(&usec) > 0 && usec > 0 && !watchdog_ev) {
         watchdog_ev = event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
         uint64_t half = usec / 2;
         struct timeval tv = {(time_t)(half / 1000000), (suseconds_t)(half % 1000000)};
         if (watchdog_ev && event_add(watchdog_ev, &tv) == 0) {
-            sd_notify(0, "WATCHDOG=1");
+            levy_service_notify("WATCHDOG=1");
             hlog(HLOG_INFO, "systemd: watchdog every %llu ms (WatchdogSec=%llu ms)",
                  (unsigned long long)(half / 1000), (unsigned long long)(usec / 1000));
         }
@@ -56,8 +121,8 @@ void levy_service_reloading(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     /* MONOTONIC_USEC: systemd >= 253 (Type=notify-reload) wants it with RELOADING=1 */
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading plugins and rules",
-               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading plugins and rules",
+            (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 }
 
 void levy_service_reloaded(const levy_reload_report *r)
@@ -75,19 +140,18 @@ void levy_service_reloaded(const levy_reload_report *r)
         for (char *p = m; *p; p++)
             if (*p == '\n' || *p == '\r')
                 *p = ' ';
-        sd_notifyf(0,
-                   "READY=1\nSTATUS=reload rejected (%d error(s), first %s:%d: %s); generation "
-                   "%llu still serving",
-                   r->errors.n, file, line, m, gen);
+        notifyf("READY=1\nSTATUS=reload rejected (%d error(s), first %s:%d: %s); generation "
+                "%llu still serving",
+                r->errors.n, file, line, m, gen);
     } else {
-        sd_notifyf(0, "READY=1\nSTATUS=serving, generation %llu (reload: %s)", gen, r->status);
+        notifyf("READY=1\nSTATUS=serving, generation %llu (reload: %s)", gen, r->status);
     }
 }
 
 void levy_service_stopping(int calls)
 {
     if (getenv("NOTIFY_SOCKET"))
-        sd_notifyf(0, "STOPPING=1\nSTATUS=stopping: draining %d in-flight calls", calls);
+        notifyf("STOPPING=1\nSTATUS=stopping: draining %d in-flight calls", calls);
 }
 
 void levy_service_close(void)
@@ -168,6 +232,12 @@ static int serving_request(levy_config *cfg, const char *who, const char *method
              v6 ? "]" : "", cfg->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     OPENSSL_cleanse(tok, sizeof tok);
+    levy_err lerr = {0};
+    if (levy_curl_load(&lerr) != LEVY_OK) {
+        OPENSSL_cleanse(auth, sizeof auth);
+        fprintf(stderr, "%s: %s\n", who, lerr.message);
+        return -1;
+    }
     CURL *c = curl_easy_init();
     if (!c) {
         OPENSSL_cleanse(auth, sizeof auth);

@@ -1,11 +1,13 @@
 #ifndef LEVY_HOST_SERVICE_H
 #define LEVY_HOST_SERVICE_H
 /* levy as a systemd service (docs/operations.md, "systemd"): the sd_notify protocol through
- * libsystemd (READY=1 once listening with generation 1 loaded, WATCHDOG=1 from the event
+ * levy's own sender (levy_service_notify; READY=1 once listening with generation 1 loaded, WATCHDOG=1 from the event
  * loop at half of WATCHDOG_USEC, RELOADING=1 / READY=1 around every reload, STATUS= lines,
  * STOPPING=1) and `levy reload`, the unit's ExecReload: POST /admin/reload on the running
  * levy and exit 0 only when the reload took. Every notify call is a no-op when
  * NOTIFY_SOCKET is unset (not under systemd). */
+#include <stdint.h>
+
 #include "config.h"
 
 struct event_base;
@@ -21,6 +23,12 @@ void levy_service_reloading(void);
 void levy_service_reloaded(const levy_reload_report *r);
 /** STOPPING=1 + STATUS=: draining. */
 void levy_service_stopping(int calls);
+/** sd_notify(3)'s protocol without libsystemd: msg as one datagram to $NOTIFY_SOCKET (a path
+ * or "@abstract"). 1 sent, 0 when NOTIFY_SOCKET is unset, a negative errno when it fails. */
+int levy_service_notify(const char *msg);
+/** sd_watchdog_enabled(3): 1 and *usec = WATCHDOG_USEC when it is set (> 0) and WATCHDOG_PID
+ * is unset or this process; else 0 and *usec = 0. */
+int levy_service_watchdog_usec(uint64_t *usec);
 /** Stops the watchdog timer (before the loop is freed). */
 void levy_service_close(void);
 

@@ -1,4 +1,6 @@
-/* libcurl multi on libevent (the hiperfifo pattern). */
+/* libcurl multi on libevent (the hiperfifo pattern). libcurl is loaded at the first request
+ * (core/http/curl_dl.h, issue 21: an idle levy that has called nothing out maps neither it nor
+ * the libraries it pulls in), and the multi handle is made then. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +9,9 @@
 #include <event2/event.h>
 
 #include "http/client.h"
+#include "http/curl_dl.h"
 #include "json_scan.h"
+#include "log.h"
 
 struct levy_http_client {
     struct event_base *base;
@@ -252,27 +256,43 @@ static void check_multi(levy_http_client *c)
 int levy_http_client_new(levy_http_client **out, struct event_base *base, levy_err *err)
 {
     *out = NULL;
-    static int inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
-    }
     levy_http_client *c = calloc(1, sizeof *c);
     if (!c)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
     c->base = base;
-    c->multi = curl_multi_init();
     c->timer = evtimer_new(base, on_timer, c);
-    if (!c->multi || !c->timer) {
+    if (!c->timer) {
         levy_http_client_free(c);
-        return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create curl multi handle");
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
     }
+    *out = c;
+    return LEVY_OK;
+}
+
+/* The first request's: libcurl loaded and initialised, the multi handle on the loop. */
+static int client_start(levy_http_client *c, levy_err *err)
+{
+    static int inited, said; /* the loop's thread only */
+    int rc = levy_curl_load(err);
+    if (rc != LEVY_OK) {
+        /* the caller's error (a plugin may answer 503 without it) is said once in the log;
+         * each request tries the load again, so installing the library is enough */
+        if (!said++)
+            levy_log(LEVY_LOG_ERROR, "core", "outbound HTTP: %s", err ? err->message : "");
+        return rc;
+    }
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = 1;
+    }
+    c->multi = curl_multi_init();
+    if (!c->multi)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create curl multi handle");
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
-    *out = c;
     return LEVY_OK;
 }
 
@@ -297,6 +317,9 @@ void levy_http_client_free(levy_http_client *c)
 int levy_http_client_request(levy_http_client *c, const levy_http_request *req,
                              levy_http_done_fn done, void *ud, levy_err *err)
 {
+    int rc;
+    if (!c->multi && (rc = client_start(c, err)) != LEVY_OK)
+        return rc;
     xfer *x = calloc(1, sizeof *x);
     if (!x)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
@@ -367,4 +390,7 @@ oom:
 
 int levy_http_client_active(const levy_http_client *c) { return c ? c->active : 0; }
 
-const char *levy_http_client_version(void) { return curl_version(); }
+const char *levy_http_client_version(void)
+{
+    return levy_curl_load(NULL) == LEVY_OK ? curl_version() : "libcurl not loadable";
+}

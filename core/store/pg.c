@@ -8,7 +8,8 @@
  * first time it runs it (in the same round trip) and runs it prepared afterwards, so the
  * server parses and plans it once per connection (pcache_ent: at most PCACHE_MAX, the least
  * recently used DEALLOCATEd; all forgotten with the connection; a plan a migration made stale
- * is prepared again). */
+ * is prepared again). libpq is loaded by the first connection (store/pq_dl.h, issue 21): a
+ * SQLite levy never maps it. */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "store/pq_dl.h"
 #include "store_engine.h"
 
 #define MIGRATION_LOCK_KEY "7413370022" /* pg_advisory_lock key of levy's migrations */
@@ -90,6 +92,8 @@ static void quiet_notice(void *arg, const char *message)
 
 int levy_store_pg_conninfo(const char *url, char *out, size_t cap)
 {
+    if (levy_pq_load(NULL) != LEVY_OK)
+        return LEVY_EIO;
     char *msg = NULL;
     PQconninfoOption *opts = PQconninfoParse(url, &msg);
     if (!opts) {
@@ -268,6 +272,9 @@ static void register_password(const char *url)
 int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err)
 {
     register_password(url);
+    int lrc = levy_pq_load(err);
+    if (lrc != LEVY_OK)
+        return lrc;
     st->pg = calloc(1, sizeof *st->pg);
     if (!st->pg || !(st->pg->url = strdup(url)))
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");

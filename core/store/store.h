@@ -48,7 +48,8 @@ int levy_store_is_url(const char *path);
 /* The libpq connection string of a PostgreSQL URL with every parameter it sets except the
  * password ("host=db port=5432 user=levy dbname=levy sslmode=verify-full"; values quoted as
  * libpq wants), for the pg_dump / pg_restore commands levy prints. LEVY_EINVAL when libpq
- * cannot parse the URL, LEVY_ENOMEM, or LEVY_EINVAL when out is too small. */
+ * cannot parse the URL, LEVY_ENOMEM, LEVY_EINVAL when out is too small, LEVY_EIO when libpq
+ * cannot be loaded (store/pq_dl.h). */
 int levy_store_pg_conninfo(const char *url, char *out, size_t cap);
 /* "postgres://user:***@host/db": the URL with its password masked (malloc'd; NULL: out of
  * memory). */

@@ -6,14 +6,11 @@
 
 #include "rates.h"
 
-typedef struct zip_row {
-    /* 60 bytes (the one-byte fields last; 64 with them in declaration order: issue 21) */
-    uint32_t zip;
-    uint32_t name; /* TaxRegionName, upper case */
-    int32_t combined, state, county, city, special;
-    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
-     * counties + 1 (0 = not established); county_how says how it was established (ZC_*) */
-    uint32_t county_ix;
+/* What levy_rates_finish's marks found for the few ZIP rows that have any (1,483 of the 41,001
+ * shipped: issue 21, idle memory): kept apart from the rows, which point to theirs
+ * (zip_row.extra); a row without one reads zx_none's values (rates.c zx: dist_base -1, the
+ * rest 0). */
+typedef struct zip_extra {
     /* a region named after a district that covers only part of the ZIP (issue 19, partial-ZIP
      * districts; levy_rates_finish, mark_partial_districts): the special rate outside the
      * district, or -1 when the row names none; dist_how says where it came from (DIST_*) */
@@ -31,18 +28,29 @@ typedef struct zip_row {
      * ZIPs spanning several rates; mark_plain_specials): index + 1 of the region's row at the
      * lowest special rate below this row's (0 = not flagged) */
     uint32_t special_low;
-    char st[2];
-    uint16_t table; /* index of the table (file set + vintage) the row came from */
-    uint8_t county_how;
     uint8_t dist_how;
-    /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
-     * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
-    uint8_t county_split;
     /* 1 when special_low's gap is wider than a district's cap (DIST_MAX, 2 percentage points: issue 19,
      * wide gaps between a ZIP's candidate rates -- a tribal tax on a county's reservation ZIPs,
      * AZ APACHE 86502's Navajo Nation 6 %): the candidates are listed all the same, with
      * area_kind higher_special_wide / lower_special_wide and a note on the special entry */
     uint8_t special_wide;
+} zip_extra;
+
+typedef struct zip_row {
+    /* 44 bytes (the one-byte fields last; 60 with the marks of zip_extra in every row: issue 21) */
+    uint32_t zip;
+    uint32_t name; /* TaxRegionName, upper case */
+    int32_t combined, state, county, city, special;
+    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
+     * counties + 1 (0 = not established); county_how says how it was established (ZC_*) */
+    uint32_t county_ix;
+    uint32_t extra; /* index + 1 into levy_rates.extras of the row's marks; 0 = none */
+    char st[2];
+    uint16_t table; /* index of the table (file set + vintage) the row came from */
+    uint8_t county_how;
+    /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
+     * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
+    uint8_t county_split;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */
@@ -69,11 +77,16 @@ typedef struct fips_county {
     uint32_t bare;       /* the name without " COUNTY" ("ORANGE"): California's (CDTFA) style */
 } fips_county;
 
-/* One (ZIP, county) pair of the ZIP-county crosswalk (data/us/census-fips/zip-county-*.csv) */
+/* One (ZIP, county) pair of the ZIP-county crosswalk (data/us/census-fips/zip-county-*.csv):
+ * 8 bytes, the ZIP and its state in one key (ZC_KEY: 12 bytes with the state's two letters
+ * apart; 52,889 pairs shipped; issue 21, idle memory) */
 typedef struct zip_county {
-    uint32_t zip, fips;
-    char st[2];
+    uint32_t key; /* ZC_KEY(zip, st): ordered as (zip, st) are */
+    uint32_t fips;
 } zip_county;
+/* zip (< 2^17) above the state's two letters, A-Z each in 5 bits */
+#define ZC_KEY(zip, st)                                                                            \
+    ((uint32_t)(zip) << 10 | (uint32_t)((st)[0] - 'A') << 5 | (uint32_t)((st)[1] - 'A'))
 
 /* Census place (FIPS 55 code) a US city tax can be filed to: data/us/census-fips/places-2010.csv */
 typedef struct fips_place {
@@ -193,6 +206,8 @@ typedef struct rates_table_rec {
 struct levy_rates {
     zip_row *zips;
     size_t nzips, zips_cap;
+    zip_extra *extras; /* the rows' marks (zip_row.extra), made by levy_rates_finish */
+    size_t nextras, extras_cap;
     cdtfa_row *cdtfa;
     size_t ncdtfa, cdtfa_cap;
     sst_row *sst;

@@ -160,13 +160,47 @@ static void fit(void **p, size_t *cap, size_t n, size_t elsz)
 }
 #define FIT(r, arr, n, cap) fit((void **)&(r)->arr, &(r)->cap, (r)->n, sizeof *(r)->arr)
 
-_Static_assert(sizeof(zip_row) == 60, "zip_row: one-byte fields last (rates-internal.h)");
+_Static_assert(sizeof(zip_row) == 44, "zip_row: one-byte fields last (rates-internal.h)");
+
+/* A row's marks (rates-internal.h, zip_extra): its own, or zx_none's for the rows without. */
+static const zip_extra zx_none = {.dist_base = -1};
+static inline const zip_extra *zx(const levy_rates *r, const zip_row *z)
+{
+    return z->extra ? &r->extras[z->extra - 1] : &zx_none;
+}
+
+/* The row's marks to write, made at its first mark. levy_rates_finish reserves one per row
+ * before the marks (reserve_extras), so this finds room; the room no row used is given back
+ * after them (FIT). */
+static zip_extra *zx_set(levy_rates *r, zip_row *z)
+{
+    if (!z->extra) {
+        r->extras[r->nextras] = zx_none;
+        z->extra = (uint32_t)++r->nextras;
+    }
+    return &r->extras[z->extra - 1];
+}
+
+/* Drops every row's marks and reserves one per row (capacity never touched is never
+ * resident): the marks are all made again. 0, or -1 out of memory (then no row is marked). */
+static int reserve_extras(levy_rates *r)
+{
+    for (size_t i = 0; i < r->nzips; i++)
+        r->zips[i].extra = 0;
+    r->nextras = 0;
+    if (r->extras_cap < r->nzips) {
+        free(r->extras);
+        r->extras = malloc(sizeof *r->extras * (r->nzips ? r->nzips : 1));
+        r->extras_cap = r->extras ? r->nzips : 0;
+    }
+    return r->extras ? 0 : -1;
+}
 
 /* The pool's dedup index while tables load (issue 21, idle RSS): 41,001 ZIP rows name 9,372
  * tax regions, so each name is stored once (445 KB of names -> 111 KB). Open addressing over
  * pool offsets + 1 (0 = empty slot); freed by levy_rates_finish, after which a string is
  * appended without a look-up. Offset 0 is never handed out for a repeat: some fields read 0
- * as "none" (zip_row.out_county). */
+ * as "none" (zip_extra.out_county). */
 static uint32_t pool_hash(const char *s, size_t len)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -1444,14 +1478,14 @@ static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy
             r->ncounties++;
         } else {
             uint32_t zip;
-            if (digits(a, al, 5, &zip) || bl != 2 || digits(c, cl, 5, &v))
+            if (digits(a, al, 5, &zip) || bl != 2 || !isupper((unsigned char)b[0]) ||
+                !isupper((unsigned char)b[1]) || digits(c, cl, 5, &v))
                 return ROWERR("%s:%d: bad ZIP-county row", path, lineno);
             if (PUSH(r, zc, nzc, zc_cap))
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
             zip_county *z = &r->zc[r->nzc++];
-            z->zip = zip;
+            z->key = ZC_KEY(zip, b);
             z->fips = v;
-            memcpy(z->st, b, 2);
         }
         n++;
     }
@@ -1684,11 +1718,8 @@ static int county_cmp(const void *a, const void *b)
 static int zc_cmp(const void *a, const void *b)
 {
     const zip_county *x = a, *y = b;
-    if (x->zip != y->zip)
-        return x->zip < y->zip ? -1 : 1;
-    int c = memcmp(x->st, y->st, 2);
-    if (c)
-        return c;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
     return x->fips < y->fips ? -1 : x->fips > y->fips;
 }
 static int place_cmp(const void *a, const void *b)
@@ -1748,16 +1779,19 @@ static int county_named(const char *cn, const char *rn)
 static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t *first)
 {
     size_t lo = 0, hi = r->nzc;
+    *first = 0;
+    if (zip >= 1u << 17 || !isupper((unsigned char)st[0]) || !isupper((unsigned char)st[1]))
+        return 0; /* no row has such a key */
+    uint32_t key = ZC_KEY(zip, st);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const zip_county *z = &r->zc[mid];
-        if (z->zip < zip || (z->zip == zip && memcmp(z->st, st, 2) < 0))
+        if (r->zc[mid].key < key)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t n = 0;
-    while (lo + n < r->nzc && r->zc[lo + n].zip == zip && memcmp(r->zc[lo + n].st, st, 2) == 0)
+    while (lo + n < r->nzc && r->zc[lo + n].key == key)
         n++;
     *first = lo;
     return n;
@@ -2089,9 +2123,11 @@ void levy_rates_finish(levy_rates *r)
     }
     assign_counties(r);
     index_indep_cities(r);
-    mark_partial_districts(r);
-    mark_partial_cities(r);
-    mark_plain_specials(r);
+    if (reserve_extras(r) == 0) { /* out of memory: no row marked, as when by_region failed */
+        mark_partial_districts(r);
+        mark_partial_cities(r);
+        mark_plain_specials(r);
+    }
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -2110,6 +2146,7 @@ void levy_rates_finish(levy_rates *r)
     r->pool_done = 1;
     /* the tables stay as they are until the set is freed: no room for rows kept */
     FIT(r, zips, nzips, zips_cap);
+    FIT(r, extras, nextras, extras_cap);
     FIT(r, zc, nzc, zc_cap);
     FIT(r, counties, ncounties, counties_cap);
     FIT(r, places, nplaces, places_cap);
@@ -2133,6 +2170,7 @@ void levy_rates_free(levy_rates *r)
     for (size_t i = 0; i < r->nexc; i++)
         regfree(&r->exc[i].re);
     free(r->zips);
+    free(r->extras);
     free(r->cdtfa);
     free(r->sst);
     free(r->ca);
@@ -2684,8 +2722,6 @@ static void mark_partial_districts(levy_rates *r)
     dist_county *keys = NULL;
     for (size_t i = 0; i < r->nzips; i++) {
         zip_row *z = &r->zips[i];
-        z->dist_base = -1;
-        z->dist_how = DIST_NONE;
         if (z->special <= 0 || memcmp(z->st, "CA", 2) == 0 || !partial_district_name(P(r, z->name)))
             continue;
         if (grow((void **)&cand, &ccap, ncand + 1, sizeof *cand))
@@ -2748,8 +2784,9 @@ static void mark_partial_districts(levy_rates *r)
             }
         }
         if (base >= 0 && base < z->special && z->special - base <= DIST_MAX) {
-            z->dist_base = base;
-            z->dist_how = (uint8_t)how;
+            zip_extra *x = zx_set(r, z);
+            x->dist_base = base;
+            x->dist_how = (uint8_t)how;
         }
     }
     free(keys);
@@ -2780,7 +2817,8 @@ static int partial_city_state(const char *st)
 /* The combined rate outside any city of a partial-ZIP city's ZIP row. */
 static int32_t city_out_rate(const levy_rates *r, const zip_row *z)
 {
-    return z->city_out == CITY_OUT_OWN ? z->state + z->county : r->zips[z->city_out - 1].combined;
+    uint32_t out = zx(r, z)->city_out;
+    return out == CITY_OUT_OWN ? z->state + z->county : r->zips[out - 1].combined;
 }
 
 /* Index + 1 of a row of region name in state st and county county_ix, or 0. */
@@ -2825,8 +2863,6 @@ static size_t region_rows(const levy_rates *r, const char *st, const char *name)
  * or the jurisdiction's city in the same county (city_alt). */
 static void mark_partial_cities(levy_rates *r)
 {
-    for (size_t i = 0; i < r->nzips; i++)
-        r->zips[i].city_out = r->zips[i].city_alt = r->zips[i].out_county = 0;
     if (!r->ncounties || !r->by_region)
         return;
     uint32_t *out = calloc(r->ncounties + 1, sizeof *out); /* per county: its lowest row */
@@ -2843,7 +2879,7 @@ static void mark_partial_cities(levy_rates *r)
     }
     for (size_t i = 0; i < r->nzips; i++) {
         zip_row *z = &r->zips[i];
-        if (z->dist_base >= 0 || !plain_row(r, z) || !partial_city_state(z->st) ||
+        if (zx(r, z)->dist_base >= 0 || !plain_row(r, z) || !partial_city_state(z->st) ||
             (z->county_ix && out[z->county_ix] == i + 1))
             continue;
         const char *n = P(r, z->name);
@@ -2856,12 +2892,12 @@ static void mark_partial_cities(levy_rates *r)
             if (z->county_how != ZC_AMBIGUOUS && !z->county_ix)
                 continue; /* a ZIP the crosswalk does not list (a PO box) */
             if (z->city > 0 || (ends_with(n, " PJ") && z->special > 0))
-                z->city_out = CITY_OUT_OWN;
-            if (z->city_out && !z->county_ix && z->county > 0) {
+                zx_set(r, z)->city_out = CITY_OUT_OWN;
+            if (zx(r, z)->city_out && !z->county_ix && z->county > 0) {
                 char cn[160];
                 int l = snprintf(cn, sizeof cn, "%s (COUNTY)", n);
                 uint32_t off = l > 0 && (size_t)l < sizeof cn ? pool_add(r, cn, (size_t)l) : 0;
-                z->out_county = off == UINT32_MAX ? 0 : off;
+                zx_set(r, z)->out_county = off == UINT32_MAX ? 0 : off;
             }
             continue;
         }
@@ -2872,7 +2908,7 @@ static void mark_partial_cities(levy_rates *r)
          * higher county rate under a name that is no county's */
         if (z->city <= 0 && (z->county <= u->county || county_by_name(r, z->st, n)))
             continue;
-        z->city_out = out[z->county_ix];
+        zx_set(r, z)->city_out = out[z->county_ix];
     }
     free(out);
     /* Alabama: a city and its police jurisdiction ("ARAB" and "ARAB PJ") in one county */
@@ -2880,7 +2916,7 @@ static void mark_partial_cities(levy_rates *r)
         zip_row *z = &r->zips[i];
         const char *n = P(r, z->name);
         size_t nl = strlen(n);
-        if (!z->city_out || nl < 4 || nl >= 128)
+        if (!zx(r, z)->city_out || nl < 4 || nl >= 128)
             continue;
         char other[128];
         if (strcmp(n + nl - 3, " PJ") == 0) {
@@ -2894,7 +2930,7 @@ static void mark_partial_cities(levy_rates *r)
         uint32_t a = region_row(r, z->st, other, z->county_ix);
         if (a && a != i + 1 && r->zips[a - 1].combined != z->combined &&
             r->zips[a - 1].combined > city_out_rate(r, z))
-            z->city_alt = a;
+            zx_set(r, z)->city_alt = a;
     }
 }
 
@@ -2965,16 +3001,12 @@ static int tribal_name(const char *n)
 
 static void mark_plain_specials(levy_rates *r)
 {
-    for (size_t i = 0; i < r->nzips; i++) {
-        r->zips[i].special_low = 0;
-        r->zips[i].special_wide = 0;
-    }
     if (!r->by_region)
         return;
     for (size_t i = 0; i < r->nzips; i++) {
         zip_row *z = &r->zips[i];
-        if (z->special <= 0 || z->dist_base >= 0 || z->city_out || memcmp(z->st, "CA", 2) == 0 ||
-            !plain_row(r, z))
+        if (z->special <= 0 || zx(r, z)->dist_base >= 0 || zx(r, z)->city_out ||
+            memcmp(z->st, "CA", 2) == 0 || !plain_row(r, z))
             continue;
         const char *n = P(r, z->name);
         uint32_t low = 0;
@@ -3008,8 +3040,8 @@ static void mark_plain_specials(levy_rates *r)
                     int shape = pass == 0 ? m->county == z->county
                                           : z->county == 0 && m->county > 0 && z->city == 0;
                     if (m->state == z->state && shape && m->city == z->city && plain_row(r, m) &&
-                        m->dist_base < 0 && !m->city_out && z->special - m->special > DIST_MAX &&
-                        zips_share_county(r, z, m) &&
+                        zx(r, m)->dist_base < 0 && !zx(r, m)->city_out &&
+                        z->special - m->special > DIST_MAX && zips_share_county(r, z, m) &&
                         (!low || m->special < r->zips[low - 1].special))
                         low = (uint32_t)r->by_region[lo] + 1;
                 }
@@ -3019,8 +3051,11 @@ static void mark_plain_specials(levy_rates *r)
          * a tax of another kind on part of it -- a tribal tax on a county's reservation ZIPs (AZ
          * APACHE 86502: the Navajo Nation's 6 %), a row of another shape: still two candidate
          * rates the table cannot choose between, listed as such (special_wide) */
-        z->special_low = low;
-        z->special_wide = low && z->special - r->zips[low - 1].special > DIST_MAX;
+        if (low) {
+            zip_extra *x = zx_set(r, z);
+            x->special_low = low;
+            x->special_wide = z->special - r->zips[low - 1].special > DIST_MAX;
+        }
     }
 }
 
@@ -3066,7 +3101,7 @@ static const zip_row *city_row_decides(const levy_rates *r, const zip_row *row,
         }
         if (!in)
             continue;
-        if (!plain_row(r, m) || m->dist_base >= 0)
+        if (!plain_row(r, m) || zx(r, m)->dist_base >= 0)
             return NULL;
         /* every row of that place in the ZIP's counties says the same */
         if (pick &&
@@ -3123,17 +3158,18 @@ static void city_candidates(const levy_rates *r, const zip_row *row, levy_tax_re
     size_t nl = strlen(n);
     int pj = nl > 3 && strcmp(n + nl - 3, " PJ") == 0;
     /* a ZIP of several counties: the county named as the answer names it ("ARAB (COUNTY)") */
-    const char *cc = row->out_county ? P(r, row->out_county) : NULL;
+    const zip_extra *x = zx(r, row);
+    const char *cc = x->out_county ? P(r, x->out_county) : NULL;
     int k = 0;
     city_cand(r, row, cty, cc, pj ? "police_jurisdiction" : "city", 0, &res->cand[k]);
     res->cand[k++].is_default = 1;
-    if (row->city_alt)
-        city_cand(r, &r->zips[row->city_alt - 1], cty, cc, pj ? "city" : "police_jurisdiction", 0,
+    if (x->city_alt)
+        city_cand(r, &r->zips[x->city_alt - 1], cty, cc, pj ? "city" : "police_jurisdiction", 0,
                   &res->cand[k++]);
-    if (row->city_out == CITY_OUT_OWN)
+    if (x->city_out == CITY_OUT_OWN)
         city_cand(r, row, cty, cc, "outside_cities", 1, &res->cand[k++]);
     else
-        city_cand(r, &r->zips[row->city_out - 1], cty, cc, "outside_cities", 0, &res->cand[k++]);
+        city_cand(r, &r->zips[x->city_out - 1], cty, cc, "outside_cities", 0, &res->cand[k++]);
     res->ncand = res->ncand_all = k;
     res->ambiguous = 1;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
@@ -3145,10 +3181,11 @@ static void city_candidates(const levy_rates *r, const zip_row *row, levy_tax_re
 static void special_candidates(const levy_rates *r, const zip_row *row, levy_tax_resolution *res)
 {
     const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
-    int w = row->special_wide; /* a gap wider than a district's cap: said by the kinds */
+    const zip_extra *x = zx(r, row);
+    int w = x->special_wide; /* a gap wider than a district's cap: said by the kinds */
     city_cand(r, row, cty, NULL, w ? "higher_special_wide" : "higher_special", 0, &res->cand[0]);
     res->cand[0].is_default = 1;
-    city_cand(r, &r->zips[row->special_low - 1], cty, NULL,
+    city_cand(r, &r->zips[x->special_low - 1], cty, NULL,
               w ? "lower_special_wide" : "lower_special", 0, &res->cand[1]);
     res->ncand = res->ncand_all = 2;
     res->ambiguous = 1;
@@ -3521,8 +3558,8 @@ static int district_city_decides(const levy_rates *r, const zip_row *row, const 
         if (mn[cl] == 0 && plain_row(r, m)) {
             s = m->special;
             pname = mn;
-        } else if (m->dist_base >= 0)
-            s = m->dist_base;
+        } else if (zx(r, m)->dist_base >= 0)
+            s = zx(r, m)->dist_base;
         else
             continue;
         if (found && (m->city != city || s != special))
@@ -3562,7 +3599,7 @@ static int district_city_decides(const levy_rates *r, const zip_row *row, const 
 static void district_candidates(const levy_rates *r, const zip_row *row, levy_tax_entry *sp,
                                 levy_tax_resolution *res)
 {
-    int64_t dist = (int64_t)row->special - row->dist_base;
+    int64_t dist = (int64_t)row->special - zx(r, row)->dist_base;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
     /* the city the district lies in, when the table has no region of its own: the Census
      * place of the ZIP's county that the region's leading words name ("CHESTERFIELD") */
@@ -3628,7 +3665,7 @@ static void district_candidates(const levy_rates *r, const zip_row *row, levy_ta
     sp->rate -= dist;
     if (place)
         sp->name = place;
-    sp->note = row->dist_how == DIST_BY_CITY ? NOTE_DISTRICT_CITY : NOTE_DISTRICT_COUNTY;
+    sp->note = zx(r, row)->dist_how == DIST_BY_CITY ? NOTE_DISTRICT_CITY : NOTE_DISTRICT_COUNTY;
 }
 
 static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
@@ -3769,7 +3806,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     int city_decided = 0;
     /* so does it for a region the table prices at two rates wider apart than a district's cap
      * (special_wide: a tribal nation's tax on part of a county) */
-    if ((row->city_out || row->special_wide) && !is_ca && a->city && a->city[0]) {
+    if ((zx(r, row)->city_out || zx(r, row)->special_wide) && !is_ca && a->city && a->city[0]) {
         char city[128];
         upcase(city, a->city, sizeof city);
         const zip_row *pick = city_row_decides(r, row, city);
@@ -3832,10 +3869,10 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         }
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);
-        e->note = row->special_wide ? NOTE_SPECIAL_WIDE : NOTE_SPECIAL;
+        e->note = zx(r, row)->special_wide ? NOTE_SPECIAL_WIDE : NOTE_SPECIAL;
         if (is_ca && !older_city)
             ca_candidates(r, row, zip, stcode, given, date, res);
-        else if (row->dist_base >= 0 && e) {
+        else if (zx(r, row)->dist_base >= 0 && e) {
             levy_tax_entry *ce = NULL;
             for (int k = 0; k < res->n; k++)
                 if (res->e[k].level == LEVY_LEVEL_CITY)
@@ -3845,9 +3882,9 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                 upcase(city, a->city, sizeof city);
             if (!ce || !city[0] || !district_city_decides(r, row, city, ce, e, res))
                 district_candidates(r, row, e, res);
-        } else if (row->city_out && !city_decided)
+        } else if (zx(r, row)->city_out && !city_decided)
             city_candidates(r, row, res);
-        else if (row->special_low)
+        else if (zx(r, row)->special_low)
             special_candidates(r, row, res);
     }
 overlays:

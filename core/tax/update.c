@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "file.h"
+#include "http/curl_dl.h"
 #include "json_scan.h"
 #include "rates-internal.h"
 
@@ -546,6 +547,14 @@ int levy_rates_cli_update(int nargs, char **args, const char *data_root, const c
     if (parse_sources(conf, v, &n, err, sizeof err) != 0) {
         fprintf(stderr, "levy rates update: WARN %s\n", err);
         write_status(data_dir, at, v, r, 0, err);
+        free(v);
+        free(r);
+        return 1;
+    }
+    levy_err lerr = {0};
+    if (levy_curl_load(&lerr) != LEVY_OK) {
+        fprintf(stderr, "levy rates update: %s\n", lerr.message);
+        write_status(data_dir, at, v, r, 0, lerr.message);
         free(v);
         free(r);
         return 1;

@@ -313,7 +313,87 @@ static void t_compact(void)
 end:;
 }
 
-/* Interning never hands out offset 0 for a repeat (0 reads "none" in zip_row.out_county), and
+/* The marks of levy_rates_finish (partial-ZIP districts and cities, plain-named specials) are
+ * kept apart for the few rows that have any (zip_extra; issue 21, idle memory: a row is 44
+ * bytes, not 60): each row with marks has its own, holding at least one mark, none is spare,
+ * and the rows the marks name are rows of the index. */
+static void t_extras(void)
+{
+    levy_rates *r = rates();
+    unsigned char *seen = NULL;
+    size_t with = 0, kinds[5] = {0};
+    CHECK(r && r->nzips > 41000);
+    CHECK(sizeof(zip_row) == 44);
+    CHECK(r->nextras > 0 && r->extras_cap == r->nextras);
+    CHECK(r->nextras < r->nzips / 10); /* 1,483 of 41,001 shipped */
+    CHECK((seen = calloc(r->nextras, 1)) != NULL);
+    for (size_t i = 0; i < r->nzips; i++) {
+        const zip_row *z = &r->zips[i];
+        if (!z->extra)
+            continue;
+        CHECK(z->extra <= r->nextras && !seen[z->extra - 1]);
+        seen[z->extra - 1] = 1;
+        with++;
+        const zip_extra *x = &r->extras[z->extra - 1];
+        CHECK(x->dist_base >= 0 || x->city_out || x->city_alt || x->special_low);
+        CHECK(x->dist_base < 0 || (x->dist_base < z->special && x->dist_how != DIST_NONE));
+        CHECK(x->city_alt <= r->nzips && x->special_low <= r->nzips);
+        CHECK(!x->special_wide || x->special_low);
+        CHECK(!x->out_county || x->city_out);
+        kinds[0] += x->dist_base >= 0;
+        kinds[1] += x->city_out != 0;
+        kinds[2] += x->city_alt != 0;
+        kinds[3] += x->out_county != 0;
+        kinds[4] += x->special_low != 0;
+    }
+    CHECK_EQ_INT(with, r->nextras);
+    fprintf(stderr,
+            "  %zu of %zu rows with marks: district %zu, outside cities %zu, city/PJ %zu, "
+            "county name %zu, lower special %zu\n",
+            with, r->nzips, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
+    for (int k = 0; k < 5; k++)
+        CHECK(kinds[k] > 0);
+end:
+    free(seen);
+}
+
+/* The crosswalk's pairs are 8 bytes: the ZIP and its state in one key, sorted as (zip, st), and
+ * every ZIP row's (zip, st) finds its pairs by that key (issue 21, idle memory). */
+static void t_zc_key(void)
+{
+    levy_rates *r = rates();
+    CHECK(r && r->nzc > 50000);
+    CHECK(sizeof(zip_county) == 8);
+    CHECK(ZC_KEY(501, "NY") < ZC_KEY(501, "PR") && ZC_KEY(501, "PR") < ZC_KEY(502, "AK"));
+    for (size_t i = 0; i < r->nzc; i++) {
+        uint32_t k = r->zc[i].key;
+        CHECK((k >> 10) <= 99999 && ((k >> 5) & 31) < 26 && (k & 31) < 26);
+        CHECK(i == 0 || r->zc[i - 1].key < k ||
+              (r->zc[i - 1].key == k && r->zc[i - 1].fips <= r->zc[i].fips));
+    }
+    size_t found = 0;
+    for (size_t i = 0; i < r->nzips; i++) {
+        const zip_row *z = &r->zips[i];
+        uint32_t key = ZC_KEY(z->zip, z->st);
+        size_t lo = 0, hi = r->nzc;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (r->zc[mid].key < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < r->nzc && r->zc[lo].key == key) {
+            found++;
+            CHECK(r->zc[lo].fips / 1000 > 0); /* a state's FIPS above the county's */
+        }
+    }
+    fprintf(stderr, "  %zu of %zu ZIP rows found in the crosswalk\n", found, r->nzips);
+    CHECK(found > 39000); /* 39,390 of 41,001 shipped: not the PO-box and newer ZIPs */
+end:;
+}
+
+/* Interning never hands out offset 0 for a repeat (0 reads "none" in zip_extra.out_county), and
  * after levy_rates_finish a string is appended (the index is gone). */
 static void t_intern(void)
 {
@@ -357,6 +437,8 @@ static const levy_test tests[] = {{"buffalo", t_buffalo},
                                   {"sweep", t_sweep},
                                   {"sst_counties", t_sst_counties},
                                   {"compact", t_compact},
+                                  {"extras", t_extras},
+                                  {"zc_key", t_zc_key},
                                   {"intern", t_intern},
                                   {"free", t_free},
                                   {NULL, NULL}};

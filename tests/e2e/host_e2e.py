@@ -898,8 +898,25 @@ def case_sandbox_http():
         lv.close()
 
 
+def case_idle_libraries():
+    """Issue 21 (idle memory): a serving levy on SQLite that has called nothing out maps
+    neither libcurl nor libpq (dlopened on first use: core/http/curl_dl.h, core/store/pq_dl.h)
+    nor libsystemd (levy sends sd_notify's datagram itself), nor what they pull in."""
+    lv = Levy()
+    try:
+        st, js, _, _ = lv.req("GET", "/healthz", token=False)
+        check(st == 200 and js["status"] == "ok", "healthz")
+        with open(f"/proc/{lv.proc.pid}/maps") as f:
+            libs = sorted({os.path.basename(l.split()[5]) for l in f if len(l.split()) >= 6 and ".so" in l})
+        for name in ("libcurl", "libpq", "libsystemd", "libgnutls", "libldap", "libgcrypt"):
+            check(not any(l.startswith(name) for l in libs), f"an idle levy maps no {name}: {libs}")
+        check(any(l.startswith("libsqlite3") for l in libs), f"it maps libsqlite3 (the check reads the maps): {libs}")
+    finally:
+        lv.close()
+
+
 CASES = {
-    "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
+    "cli": case_cli, "idle_libraries": case_idle_libraries, "check": case_check, "http": case_http, "slow_client": case_slow_client,
     "reload_under_load": case_reload_under_load, "jobs_outcomes": case_jobs_outcomes, "jobs_batch": case_jobs_batch, "kill9_durable": case_kill9_durable,
     "sigterm_graceful": case_sigterm_graceful, "sigterm_reply_written": case_sigterm_reply_written, "tls": case_tls, "head": case_head,
     "sandbox_http": case_sandbox_http, "reload_safety": case_reload_safety,

@@ -43,7 +43,7 @@ CC
   done | xargs -r -P2 -n2 sh "$OBJ/cc.sh"
   touch "$OBJ/stamp"
   CORE="$OBJ/*.o"
-  LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto libcurl sqlite3 libpq libsystemd)"
+  LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto sqlite3)"
 }
 case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/crypto/hook.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
