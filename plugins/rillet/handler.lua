@@ -708,7 +708,7 @@ return {
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
-    "rillet_liab_docs",
+    "rillet_liab_docs", "rillet_conn_doc_counts",
   },
   events = events,
   routes = {
