@@ -38,7 +38,7 @@ static struct {
     pthread_mutex_t mu;   /* guards st against the interrupt */
     int rc;
     char detail[600];
-    int64_t started_ms;
+    int64_t started_ms, took_ms; /* took_ms: the check's own time, set by the thread */
     long long mb;
 } chk = {.pipe = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -79,6 +79,7 @@ static void *check_main(void *arg)
     if (rc != LEVY_OK && rc != LEVY_EIO && !chk.detail[0])
         snprintf(chk.detail, sizeof chk.detail, "%s", e.message);
     chk.rc = rc;
+    chk.took_ms = levy_store_mono_ms() - chk.started_ms;
     atomic_store(&chk.done, 1);
     char b = 1;
     ssize_t n = write(chk.pipe[1], &b, 1);
@@ -94,7 +95,7 @@ static void on_check_done(evutil_socket_t fd, short what, void *arg)
     char b;
     ssize_t n = read(fd, &b, 1);
     (void)n;
-    int64_t took = levy_store_mono_ms() - chk.started_ms;
+    int64_t took = chk.took_ms;
     if (atomic_load(&chk.stopping))
         return;
     if (chk.rc == LEVY_OK) {
