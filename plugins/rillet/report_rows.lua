@@ -42,15 +42,15 @@ local function doc_table(doc_type)
   return t
 end
 
--- M.trace (a spec's): called with each statement's SQL before it runs (filing_page_spec.lua
--- checks that a page's statements are bounded by a chunk)
+-- M.trace (a spec's): called with each statement's SQL and arguments before it runs
+-- (filing_page_spec.lua checks that a page's statements are bounded by a chunk)
 local function trace_row(sql, ...)
-  if M.trace then M.trace(sql) end
+  if M.trace then M.trace(sql, ...) end
   return store.row(sql, ...)
 end
 
 local function rows(sql, ...)
-  if M.trace then M.trace(sql) end
+  if M.trace then M.trace(sql, ...) end
   local out = {}
   for row in store.query(sql, ...) do out[#out + 1] = row end
   return out
@@ -406,9 +406,9 @@ function M.filing_documents(from, to, opts)
   opts = opts or {}
   if opts.after and type(opts.after[1]) == "string" and opts.after[1] > from then from = opts.after[1] end
   -- the relation with `within` and the filters of opts (the keyset too unless done within)
-  local function relation(rfrom, within, keyset_within)
+  local function relation(rfrom, within, keyset_within, rto)
     -- only the documents in drift: chosen on the index (tax_status), not by walking every document
-    local rel, args = filing_relation(rfrom, to, opts.restate == true, within)
+    local rel, args = filing_relation(rfrom, rto or to, opts.restate == true, within)
     local where = {}
     if opts.region then where[#where + 1] = region_cond(opts.region, "f.region", "f.ship_state", args, "") end
     if opts.regions then -- regions_in: only these regions; else every region (and none) but these
@@ -472,11 +472,15 @@ function M.filing_documents(from, to, opts)
   -- documents of both types after the keyset, sorted and limited (at most 2 x CHUNK read)
   local out, after = {}, opts.after
   while true do
-    local frontier = earlier(chunk_end("invoice", from, to, after), chunk_end("credit_memo", from, to, after))
-    local rel, args, w = relation(after and after[1] > from and after[1] or from, function(dt, a)
+    -- the dates bound the index range (the keysets' row values only filter inside it: at 1M
+    -- documents a quarter's range read through them was past the budget), so a chunk reads
+    -- from the keyset's date to the frontier's, never from the period's first day
+    local lo = after and after[1] > from and after[1] or from
+    local frontier = earlier(chunk_end("invoice", lo, to, after), chunk_end("credit_memo", lo, to, after))
+    local rel, args, w = relation(lo, function(dt, a)
       return (after and key_cond(dt, after, ">", a) or "") .. (frontier and key_cond(dt, frontier, "<=", a) or ""),
         " LIMIT 9223372036854775807"
-    end, true)
+    end, true, frontier and frontier[1] < to and frontier[1] or to)
     local got = page_rows(rel, w, args, opts.limit - #out)
     for _, r in ipairs(got) do out[#out + 1] = r end
     if #out >= opts.limit then

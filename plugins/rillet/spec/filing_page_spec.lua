@@ -112,12 +112,22 @@ describe("filing report documents, a page at a time", function()
     period()
     report_rows.CHUNK = 4
     local seen = {}
-    report_rows.trace = function(sql) seen[#seen + 1] = sql end
+    local ends = {}
+    report_rows.trace = function(sql, ...)
+      seen[#seen + 1] = sql
+      if sql:find("LIMIT 1 OFFSET", 1, true) then ends[#ends + 1] = { ... } end
+    end
+    -- a filter that leaves out most documents: several chunks read for one page
     local ok, err = pcall(report_rows.filing_documents, "2026-03-01", "2026-03-31",
-      { limit = 5, after = { "2026-03-02", "invoice", "in050" } })
+      { limit = 5, region = "US-NY", after = { "2026-03-02", "invoice", "in050" } })
     report_rows.trace = nil
     assert.truthy(ok, err)
     assert.truthy(#seen > 0)
+    assert.truthy(#ends > 2, #ends)
+    -- each chunk's index range starts at its keyset's date, never at the period's (or the
+    -- page's) first day: at 1M documents a chunk read from there through the keyset's row
+    -- value was past the budget (arguments: from, to, the keyset's date, ...)
+    for _, a in ipairs(ends) do assert.equal(a[3], a[1]) end
     for _, sql in ipairs(seen) do
       -- a statement over a type's documents of the period is either the chunk's end (an
       -- index, LIMIT 1 OFFSET) or bounded by it: up to the frontier ("<="), never the period
