@@ -182,7 +182,7 @@ end
 -- read, not how many there are. Once documents are in, M is the connection's invoices and
 -- credit memos and N those levy has decided (calculated, or held with a reason such as
 -- customer_unknown): the UI's "N of M" with a bar and an estimate.
--- The counts are kept by triggers (migration 0024, rillet_conn_doc_counts: at most 16 rows a
+-- The counts are kept by triggers (migration 0025, rillet_conn_doc_counts: at most 16 rows a
 -- type): counting the connection's documents in the index read every one, 140 ms at 1M.
 local function doc_progress(id)
   local r = store.row("SELECT CAST(COALESCE(sum(docs), 0) AS BIGINT) AS m, CAST(COALESCE(sum(decided), 0) AS BIGINT) " ..

@@ -345,12 +345,12 @@ local function list_where(q)
   -- several rates (resolution zip5 with ambiguous_zip), or noted local_tax_uncertain (a city's
   -- own tax decided on a partial address): calc_rows.imprecise, kept in rillet_calc_heads
   -- (migration 0021) so that the same SQL runs on SQLite and PostgreSQL (no JSON functions),
-  -- and copied onto the document (calc_imprecise, migration 0023's triggers)
+  -- and copied onto the document (calc_imprecise, migration 0024's triggers)
   if q.precision ~= nil and q.precision ~= "" then
     if q.precision ~= "imprecise" then
       e:add("precision", "must be imprecise")
     else
-      -- the document's own copy of its calculation's flag (migration 0023: a partial index of
+      -- the document's own copy of its calculation's flag (migration 0024: a partial index of
       -- the flagged documents; the subquery on the heads was a scan of every document)
       where[#where + 1] = "calc_imprecise = 1"
     end
@@ -359,7 +359,7 @@ local function list_where(q)
   -- flagged"): the document's current calculation carries the note exemption_certificate_expired
   -- (the customer's certificate for the region had expired, or was not yet valid, on its date),
   -- kept as rillet_calc_heads.cert_expired (migration 0021) and copied onto the document
-  -- (calc_cert_expired, migration 0023's triggers); the Home dashboard counts them
+  -- (calc_cert_expired, migration 0024's triggers); the Home dashboard counts them
   if q.certificate ~= nil and q.certificate ~= "" then
     if q.certificate ~= "expired" then
       e:add("certificate", "must be expired")

@@ -32,7 +32,7 @@ describe("documents list ?tax_status=", function()
 end)
 
 -- GET /v1/connections' import progress (conn.lua doc_progress) reads the counts the triggers
--- of migration 0024 keep (rillet_conn_doc_counts): counting the connection's range of the
+-- of migration 0025 keep (rillet_conn_doc_counts): counting the connection's range of the
 -- (connection_id, deleted, tax_status, reason) index was 140 ms at 1M documents. The kept
 -- counts must equal that count after every kind of write.
 describe("connection import progress", function()
@@ -91,7 +91,7 @@ describe("connection import progress", function()
 end)
 
 -- ?precision=imprecise and ?certificate=expired (Home's "needs attention"): the document's own
--- copy of its current calculation's flags (migration 0023), kept by triggers, and a partial
+-- copy of its current calculation's flags (migration 0024), kept by triggers, and a partial
 -- index of the flagged documents. Before, the filter was `calculation_id IN (SELECT ... FROM
 -- rillet_calc_heads h WHERE h.imprecise = 1)`: SCAN invoices probing every row (2.2 s at 1M).
 describe("documents list ?precision=imprecise / ?certificate=expired", function()

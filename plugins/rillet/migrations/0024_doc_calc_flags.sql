@@ -9,7 +9,7 @@
 -- calculation_id set or changed; a head written or its flags changed, in either order), and a
 -- partial index of the flagged documents: the page and the total are a SEARCH of that index
 -- (rowid order, its entries only). Spec: plugins/rillet/spec/list_index_spec.lua.
--- ../postgres/0023_doc_calc_flags.sql: the same columns, indexes and triggers (plpgsql).
+-- ../postgres/0024_doc_calc_flags.sql: the same columns, indexes and triggers (plpgsql).
 ALTER TABLE invoices ADD COLUMN calc_imprecise INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN calc_cert_expired INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE credit_memos ADD COLUMN calc_imprecise INTEGER NOT NULL DEFAULT 0;

@@ -1,4 +1,4 @@
--- rillet plugin on PostgreSQL (issues 20, 22): the twin of ../0023_doc_calc_flags.sql — each
+-- rillet plugin on PostgreSQL (issues 20, 22): the twin of ../0024_doc_calc_flags.sql — each
 -- document keeps its current calculation's flags (calc_imprecise, calc_cert_expired) for the
 -- lists ?precision=imprecise and ?certificate=expired, a partial index of the flagged ones,
 -- and the triggers that keep them (same names as on SQLite; plpgsql functions, per row).

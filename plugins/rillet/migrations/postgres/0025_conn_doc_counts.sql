@@ -1,4 +1,4 @@
--- rillet plugin on PostgreSQL (issues 20, 22): the twin of ../0024_conn_doc_counts.sql — each
+-- rillet plugin on PostgreSQL (issues 20, 22): the twin of ../0025_conn_doc_counts.sql — each
 -- connection's documents and decided documents kept by triggers (one plpgsql function, per
 -- row; trigger names as on SQLite), read by conn.lua doc_progress.
 CREATE TABLE rillet_conn_doc_counts (

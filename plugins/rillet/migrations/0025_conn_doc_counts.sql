@@ -10,7 +10,7 @@
 -- until the document's transaction commits); a document's deltas may land on different
 -- shards, only the sums mean anything. The documents stored before are counted here into
 -- shard 0 (a pass over that index, not the rows). Spec: plugins/rillet/spec/list_index_spec.lua.
--- ../postgres/0024_conn_doc_counts.sql: the same table and triggers (a plpgsql function).
+-- ../postgres/0025_conn_doc_counts.sql: the same table and triggers (a plpgsql function).
 CREATE TABLE rillet_conn_doc_counts (
   connection_id TEXT NOT NULL,
   doc_type TEXT NOT NULL,          -- invoice | credit_memo
