@@ -16,7 +16,9 @@ request and job budgets are thread CPU time too: 80 ms a request, 800 ms a job r
 browser sends them at once; the sum here is sequential). Then the sums check (POST
 /v1/reports/filing/sums/check, polled until it is no longer running: the job's runs are counted
 from the job row's updates, its CPU and statements whole) and a quarter's documents export
-(POST /v1/reports/filing/exports, CSV, polled until done).
+(POST /v1/reports/filing/exports, CSV, polled until done). levy_start_s: until /healthz answers;
+check_s: until the integrity check of a store over LEVY_STORE_CHECK_START_MB, which runs while
+levy serves, ended (the requests are measured after it: its CPU is levy's).
 Prints a line per measurement: name status wall_ms cpu_ms bytes."""
 import http.client
 import json
@@ -41,6 +43,7 @@ for k in ("LEVY_LUA_TIME_MS", "LEVY_LUA_INSTR"):  # the defaults: what a user's 
 if os.environ.get("BUDGET_MS"):  # a raised budget: what a request or a job run costs when not cut off
     env["LEVY_LUA_TIME_MS"], env["LEVY_LUA_INSTR"] = os.environ["BUDGET_MS"], "2000000000"
 log = open(os.path.join(ddir, "reportscale.log"), "ab")
+log_at = log.tell()
 proc = subprocess.Popen([levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", ddir, "--scripts",
                          os.path.join(src, "scripts"), "--plugins", os.path.join(src, "plugins")],
                         env=env, stdout=log, stderr=log)
@@ -88,6 +91,21 @@ for _ in range(3000):
 else:
     raise SystemExit("levy did not start")
 start_s = time.time() - t0
+
+
+def logged(text):
+    with open(os.path.join(ddir, "reportscale.log"), "rb") as f:
+        f.seek(log_at)
+        return text in f.read().decode(errors="replace")
+
+
+# a store over LEVY_STORE_CHECK_START_MB is quick_checked by a thread while levy serves (its
+# CPU is levy's): the requests are measured after it ended (check_s: when, from the start)
+check_s = 0.0
+if logged("quick_check runs while levy serves"):
+    while not (logged("is intact (PRAGMA quick_check") or logged("is damaged")) and time.time() - t0 < 1800:
+        time.sleep(1)
+    check_s = time.time() - t0
 while due_jobs() and time.time() - t0 < 1800:
     time.sleep(1)
 d = db()
@@ -95,8 +113,8 @@ year = d.execute("SELECT substr(max(doc_date), 1, 4) FROM invoices WHERE deleted
 docs = d.execute("SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM credit_memos)").fetchone()[0]
 nc = d.execute("SELECT count(*) FROM rillet_nc_docs").fetchone()[0]
 size = sum(os.path.getsize(os.path.join(ddir, f)) for f in ("levy.db", "levy.db-wal") if os.path.exists(os.path.join(ddir, f)))
-print("docs=%d not_collected_candidates=%d (%.1f %%) year=%s db_mb=%d levy_start_s=%.1f idle_s=%.0f load=%s" % (
-    docs, nc, 100.0 * nc / max(docs, 1), year, size >> 20, start_s, time.time() - t0,
+print("docs=%d not_collected_candidates=%d (%.1f %%) year=%s db_mb=%d levy_start_s=%.1f check_s=%.0f idle_s=%.0f "
+      "load=%s" % (docs, nc, 100.0 * nc / max(docs, 1), year, size >> 20, start_s, check_s, time.time() - t0,
     " ".join(open("/proc/loadavg").read().split()[:3])), flush=True)
 
 Y = year

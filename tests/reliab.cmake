@@ -71,6 +71,8 @@ levy_reliab_test(reliab_give_up give_up 240 19520)
 # (reliab_give_up's flake under load). Ports 41000-41009; the outage lasts 90 s.
 levy_reliab_test(reliab_writeback_outage writeback_outage 420 41000 90)
 levy_reliab_test(reliab_store_guard store_guard 300 19750)
+# a store over LEVY_STORE_CHECK_START_MB is checked while levy serves (issue 20: start at 1M documents)
+levy_reliab_test(reliab_store_check_late store_check_late 300 41220)
 # R1 lint: MACs and secrets compared in constant time only (no memcmp/strcmp, no Lua ==)
 find_program(LEVY_SH_LINT sh)
 if(LEVY_SH_LINT)

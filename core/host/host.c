@@ -1215,7 +1215,8 @@ static void start_files_purge(levy_host *h)
 
 /* ---- serve ---------------------------------------------------------------------------- */
 
-/* PRAGMA quick_check (refuse a damaged store), and *busy_ms: the loop's bounded wait for
+/* PRAGMA quick_check (refuse a damaged store; one over LEVY_STORE_CHECK_START_MB is checked
+ * while levy serves instead: host/storecheck.c), and *busy_ms: the loop's bounded wait for
  * locks of other processes, LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a
  * loop turn (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of
  * the loop. The start itself (migrations, requeue) keeps SQLite's 5 s timeout. */
@@ -1224,7 +1225,14 @@ static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
     char detail[600];
     levy_err e;
     levy_err_clear(&e);
-    int rc = levy_store_quick_check(h->store, detail, sizeof detail, &e);
+    int deferred = 0;
+    if (levy_storecheck_at_start(h, dbpath, &deferred) != 0)
+        return 1;
+    int64_t t0 = levy_store_mono_ms();
+    int rc = deferred ? LEVY_OK : levy_store_quick_check(h->store, detail, sizeof detail, &e);
+    if (!deferred && rc == LEVY_OK)
+        hlog(HLOG_DEBUG, "store: PRAGMA quick_check of %s: ok, %lld ms", dbpath,
+             (long long)(levy_store_mono_ms() - t0));
     if (rc == LEVY_EIO) {
         fprintf(stderr,
                 "levy: the store %s is damaged (PRAGMA quick_check: %s); not starting. "
@@ -1524,6 +1532,7 @@ int levy_host_serve(levy_config *cfg)
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
 done:
+    levy_storecheck_stop();
     /* the loop ran until every call ended (a parked one waits for its unit): what is left in
      * the queue (a stop past the drain deadline) is committed and completed here */
     levy_writer_stop(h->writer);

@@ -155,6 +155,14 @@ struct levy_host {
     char reload_message[512];
 };
 
+/** The store's integrity check at start (host/storecheck.c): a SQLite store larger than
+ * LEVY_STORE_CHECK_START_MB (default 256) is checked by a thread while levy serves
+ * (*deferred = 1; damage found is logged and marks the store corrupt); otherwise *deferred =
+ * 0 and the caller checks it whole before listening. 0, or -1 for a malformed setting. */
+int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred);
+/** Interrupts and joins the check's thread (levy stops). */
+void levy_storecheck_stop(void);
+
 /** Builds generation id for the host's role and config (store migrations and self-tests
  * included). */
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,

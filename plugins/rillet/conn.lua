@@ -183,14 +183,12 @@ end
 -- read, not how many there are. Once documents are in, M is the connection's invoices and
 -- credit memos and N those levy has decided (calculated, or held with a reason such as
 -- customer_unknown): the UI's "N of M" with a bar and an estimate.
+-- The counts are kept by triggers (migration 0025, rillet_conn_doc_counts: at most 16 rows a
+-- type): counting the connection's documents in the index read every one, 140 ms at 1M.
 local function doc_progress(id)
-  local m, n = 0, 0
-  for _, t in ipairs({ "invoices", "credit_memos" }) do
-    local r = store.row("SELECT COUNT(*) AS m, COALESCE(SUM(CASE WHEN tax_status <> 'pending' OR reason IS NOT NULL " ..
-      "THEN 1 ELSE 0 END), 0) AS n FROM " .. t .. " WHERE connection_id = ? AND deleted = 0", id)
-    m, n = m + (r and r.m or 0), n + (r and r.n or 0)
-  end
-  return m, n
+  local r = store.row("SELECT CAST(COALESCE(sum(docs), 0) AS BIGINT) AS m, CAST(COALESCE(sum(decided), 0) AS BIGINT) " ..
+    "AS n FROM rillet_conn_doc_counts WHERE connection_id = ?", id)
+  return r and r.m or 0, r and r.n or 0
 end
 
 local opt = lutil.orjnull

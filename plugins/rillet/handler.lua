@@ -345,23 +345,27 @@ local function list_where(q)
   -- document's current calculation located the ship-to by its ZIP5 alone where that ZIP spans
   -- several rates (resolution zip5 with ambiguous_zip), or noted local_tax_uncertain (a city's
   -- own tax decided on a partial address): calc_rows.imprecise, kept in rillet_calc_heads
-  -- (migration 0021) so that the same SQL runs on SQLite and PostgreSQL (no JSON functions)
+  -- (migration 0021) so that the same SQL runs on SQLite and PostgreSQL (no JSON functions),
+  -- and copied onto the document (calc_imprecise, migration 0024's triggers)
   if q.precision ~= nil and q.precision ~= "" then
     if q.precision ~= "imprecise" then
       e:add("precision", "must be imprecise")
     else
-      where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.imprecise = 1)"
+      -- the document's own copy of its calculation's flag (migration 0024: a partial index of
+      -- the flagged documents; the subquery on the heads was a scan of every document)
+      where[#where + 1] = "calc_imprecise = 1"
     end
   end
   -- certificate=expired (issue 20, "a document exempted by an expired certificate is taxed and
   -- flagged"): the document's current calculation carries the note exemption_certificate_expired
   -- (the customer's certificate for the region had expired, or was not yet valid, on its date),
-  -- kept as rillet_calc_heads.cert_expired (migration 0021); the Home dashboard counts them
+  -- kept as rillet_calc_heads.cert_expired (migration 0021) and copied onto the document
+  -- (calc_cert_expired, migration 0024's triggers); the Home dashboard counts them
   if q.certificate ~= nil and q.certificate ~= "" then
     if q.certificate ~= "expired" then
       e:add("certificate", "must be expired")
     else
-      where[#where + 1] = "calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h WHERE h.cert_expired = 1)"
+      where[#where + 1] = "calc_cert_expired = 1"
     end
   end
   local order = "rowid"
@@ -711,6 +715,7 @@ return {
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
     "rillet_liab_docs", "rillet_check_parts", "rillet_nc_months", "rillet_nc_memo",
+    "rillet_conn_doc_counts",
   },
   events = events,
   routes = {

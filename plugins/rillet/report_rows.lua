@@ -9,6 +9,7 @@ local money = require "levy.money"
 local filing_sums = require "filing_sums"
 local nc_docs = require "nc_docs"
 local region_filter = require "region_filter"
+local time = require "levy.time"
 
 local M = {}
 
@@ -41,7 +42,15 @@ local function doc_table(doc_type)
   return t
 end
 
+-- M.trace (a spec's): called with each statement's SQL and arguments before it runs
+-- (filing_page_spec.lua checks that a page's statements are bounded by a chunk)
+local function trace_row(sql, ...)
+  if M.trace then M.trace(sql, ...) end
+  return store.row(sql, ...)
+end
+
 local function rows(sql, ...)
+  if M.trace then M.trace(sql, ...) end
   local out = {}
   for row in store.query(sql, ...) do out[#out + 1] = row end
   return out
@@ -325,10 +334,17 @@ local zero_sql = nc_docs.zero_sql
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function filing_parts(from, to, drift_only, range)
+-- range (optional): one part of the period in (doc_date, id) order (M.doc_dates: the sums
+-- check's parts); within(dt, args) (optional): more conditions on the type's documents
+-- (d.doc_date, d.id), their arguments appended to args, and the inner ORDER BY / LIMIT (a chunk
+-- of documents in the report's order: filing_chunk)
+local function filing_parts(from, to, drift_only, range, within)
   local parts, args, pargs = {}, {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
     local a = {}
+    local dates = M.doc_dates(dt, from, to, range, a)
+    local more, tail = "", " LIMIT 9223372036854775807"
+    if within then more, tail = within(dt, a) end
     -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -343,11 +359,10 @@ local function filing_parts(from, to, drift_only, range)
       -- (migration 0022), so the few in drift, not every kept not-collected candidate of the
       -- period (issue 20: 30,000 in a year at 1,000,000 documents)
       " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE " .. (drift_only and "d.tax_status = 'drift' AND " or "") ..
-      M.doc_dates(dt, from, to, range, a) ..
-      " AND d.deleted = 0" ..
+      dates .. " AND d.deleted = 0" .. more ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
-      " LIMIT 9223372036854775807) d " ..
+      tail .. ") d " ..
       "LEFT JOIN writebacks w ON w.id = d.wid " ..
       "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
@@ -358,8 +373,8 @@ local function filing_parts(from, to, drift_only, range)
   return parts, args, pargs
 end
 
-local function filing_relation(from, to, drift_only)
-  local parts, args = filing_parts(from, to, drift_only)
+local function filing_relation(from, to, drift_only, within)
+  local parts, args = filing_parts(from, to, drift_only, nil, within)
   -- restate as 1/0 (a comparison's value is a boolean on PostgreSQL); rillet_tax is a TEXT
   -- column, so "is text" is "is not NULL"
   return "f AS (SELECT f0.*, CASE WHEN f0.basis = 'collected' AND f0.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
@@ -367,50 +382,148 @@ local function filing_relation(from, to, drift_only)
     ") f0)", args
 end
 
+-- A keyset {date, type, id} as a condition on one type's documents (d.doc_date, d.id) in the
+-- report's order (date, type, id; a credit memo before an invoice of the same date): op ">"
+-- (after it) or "<=" (up to it); its arguments appended to args. Ids are compared only within
+-- a type, in SQL (the store's collation), never in Lua.
+local function key_cond(dt, key, op, args)
+  args[#args + 1] = key[1]
+  if key[2] == dt then
+    args[#args + 1] = key[3]
+    return " AND (d.doc_date, d.id) " .. op .. " (?, ?)"
+  end
+  if op == ">" then return " AND d.doc_date " .. (dt < key[2] and ">" or ">=") .. " ?" end
+  return " AND d.doc_date " .. (dt < key[2] and "<=" or "<") .. " ?"
+end
+
+-- Documents read a chunk at a time by a page (issue 20: the drill-down read the whole
+-- period's relation for every page, 590 ms a page at 100,000 documents, 6.5 s at 1M, and the
+-- export's cost grew with the square of its documents), and documents a bounded count reads.
+M.CHUNK = 500 -- documents of each type a page reads at a time (a spec sets fewer)
+-- a page stops reading more chunks once this share (per mille) of the call's budget is spent:
+-- it answers fewer documents and a keyset to go on from instead of running past the budget
+local PAGE_BUDGET_SHARE = 400
+
+-- The keyset of the CHUNK-th document of type dt after `after` in [from, to] (the end of the
+-- chunk a page reads of it), or nil when fewer are left: an index, no row read.
+local function chunk_end(dt, from, to, after)
+  local args = { from, to }
+  local sql = "SELECT d.doc_date AS doc_date, d.id AS id FROM " .. DOC_TABLE[dt] ..
+    " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
+    (after and key_cond(dt, after, ">", args) or "") .. " ORDER BY d.doc_date, d.id LIMIT 1 OFFSET " .. (M.CHUNK - 1)
+  local r = trace_row(sql, table.unpack(args))
+  return r and { r.doc_date, dt, r.id }
+end
+
+-- the earlier of two keysets of different types, or of one and nil (nil: no end); dates are
+-- ISO text (byte order is date order), and at one date a credit memo comes first
+local function earlier(a, b)
+  if not a then return b end
+  if not b then return a end
+  if a[1] ~= b[1] then return a[1] < b[1] and a or b end
+  return a[2] < b[2] and a or b
+end
+
 -- A page of the filing report's documents (filing_relation), in the report's order (date,
 -- type, id). opts: region, after = {date, type, id} (keyset: the page after that document),
 -- limit, regions (a list) with regions_in (true: only those regions, false: all others),
 -- jurisdiction (only documents with a tax line of that jurisdiction), restate (true: only the
 -- documents in drift; false: all others; nil: all), count (true: answer the number of
--- documents, not rows). Rows: f's columns and result (the stored result's text).
+-- documents, not rows; with count_max: at most that many documents are read, and a second
+-- value says whether the number is exact — false: there are at least that many). Rows: f's
+-- columns and result (the stored result's text). With a limit (and restate not true), a
+-- second value: the keyset to pass as `after` for the next page (nil: no more documents); the
+-- documents are read CHUNK of each type at a time, up to the limit or PAGE_BUDGET_SHARE of
+-- the call's budget, so a page may hold fewer than limit documents and still have a next.
 function M.filing_documents(from, to, opts)
   opts = opts or {}
   if opts.after and type(opts.after[1]) == "string" and opts.after[1] > from then from = opts.after[1] end
-  -- only the documents in drift: chosen on the index (tax_status), not by walking every document
-  local rel, args = filing_relation(from, to, opts.restate == true)
-  local where = {}
-  if opts.region then where[#where + 1] = region_cond(opts.region, "f.region", "f.ship_state", args, "") end
-  if opts.regions then -- regions_in: only these regions; else every region (and none) but these
-    if #opts.regions == 0 then
-      where[#where + 1] = opts.regions_in and "1 = 0" or "1 = 1"
-    else -- IN (?, ...), not json_each (SQLite only; issue 22): a few regions
-      where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
-        (opts.regions_in and "IN" or "NOT IN") .. " (?" .. string.rep(", ?", #opts.regions - 1) .. ")" ..
-        (opts.regions_in and "" or ")")
-      for _, r in ipairs(opts.regions) do args[#args + 1] = r end
+  -- the relation with `within` and the filters of opts (the keyset too unless done within)
+  local function relation(rfrom, within, keyset_within, rto)
+    -- only the documents in drift: chosen on the index (tax_status), not by walking every document
+    local rel, args = filing_relation(rfrom, rto or to, opts.restate == true, within)
+    local where = {}
+    if opts.region then where[#where + 1] = region_cond(opts.region, "f.region", "f.ship_state", args, "") end
+    if opts.regions then -- regions_in: only these regions; else every region (and none) but these
+      if #opts.regions == 0 then
+        where[#where + 1] = opts.regions_in and "1 = 0" or "1 = 1"
+      else -- IN (?, ...), not json_each (SQLite only; issue 22): a few regions
+        where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
+          (opts.regions_in and "IN" or "NOT IN") .. " (?" .. string.rep(", ?", #opts.regions - 1) .. ")" ..
+          (opts.regions_in and "" or ")")
+        for _, r in ipairs(opts.regions) do args[#args + 1] = r end
+      end
     end
+    if opts.after and not keyset_within then
+      where[#where + 1] = "(f.doc_date, f.type, f.id) > (?, ?, ?)"
+      args[#args + 1] = opts.after[1]; args[#args + 1] = opts.after[2]; args[#args + 1] = opts.after[3]
+    end
+    if opts.jurisdiction then
+      where[#where + 1] = "EXISTS (SELECT 1 FROM rillet_calc_taxes t WHERE t.calculation_id = f.calculation_id " ..
+        "AND t.jurisdiction = ?)"
+      args[#args + 1] = opts.jurisdiction
+    end
+    if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate = 1" or "f.restate = 0" end
+    return rel, args, #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   end
-  if opts.after then
-    where[#where + 1] = "(f.doc_date, f.type, f.id) > (?, ?, ?)"
-    args[#args + 1] = opts.after[1]; args[#args + 1] = opts.after[2]; args[#args + 1] = opts.after[3]
+  local function page_rows(rel, w, args, limit)
+    local page = "SELECT f.* FROM f" .. w .. " ORDER BY f.doc_date, f.type, f.id"
+    if limit then page = page .. " LIMIT ?"; args[#args + 1] = limit end
+    return rows("WITH " .. rel .. ", k AS (" .. page ..
+      ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
+      "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate FROM k " ..
+      "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args))
   end
-  if opts.jurisdiction then
-    where[#where + 1] = "EXISTS (SELECT 1 FROM rillet_calc_taxes t WHERE t.calculation_id = f.calculation_id " ..
-      "AND t.jurisdiction = ?)"
-    args[#args + 1] = opts.jurisdiction
+  local relabel = function(list) return region_filter.relabel(region_filter.scope(opts.region), list, { "region" }) end
+  if opts.count and opts.count_max and opts.restate ~= true then
+    -- a bounded count: the first count_max + 1 documents of each type (in no order), each
+    -- through the relation; exact when neither type has more
+    local cap, capped = opts.count_max + 1, false
+    for _, dt in ipairs({ "invoice", "credit_memo" }) do
+      local args = { from, to }
+      local r = trace_row("SELECT count(*) AS n FROM (SELECT 1 AS x FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? " ..
+        "AND d.doc_date <= ? AND d.deleted = 0" .. (opts.after and key_cond(dt, opts.after, ">", args) or "") ..
+        " LIMIT " .. cap .. ") s", table.unpack(args))
+      if r and r.n >= cap then capped = true end
+    end
+    local rel, args, w = relation(from, function(dt, a)
+      return opts.after and key_cond(dt, opts.after, ">", a) or "", " LIMIT " .. cap
+    end, true)
+    local r = trace_row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
+    return r and r.n or 0, not capped
   end
-  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate = 1" or "f.restate = 0" end
-  local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   if opts.count then
-    local r = store.row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
+    local rel, args, w = relation(from)
+    local r = trace_row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
     return r and r.n or 0
   end
-  local page = "SELECT f.* FROM f" .. w .. " ORDER BY f.doc_date, f.type, f.id"
-  if opts.limit then page = page .. " LIMIT ?"; args[#args + 1] = opts.limit end
-  return region_filter.relabel(region_filter.scope(opts.region), rows("WITH " .. rel .. ", k AS (" .. page ..
-    ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
-    "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate FROM k " ..
-    "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args)), { "region" })
+  if not opts.limit or opts.restate == true then
+    local rel, args, w = relation(from)
+    return relabel(page_rows(rel, w, args, opts.limit))
+  end
+  -- a chunk at a time: up to the earlier of the two types' chunk ends (the frontier), the
+  -- documents of both types after the keyset, sorted and limited (at most 2 x CHUNK read)
+  local out, after = {}, opts.after
+  while true do
+    -- the dates bound the index range (the keysets' row values only filter inside it: at 1M
+    -- documents a quarter's range read through them was past the budget), so a chunk reads
+    -- from the keyset's date to the frontier's, never from the period's first day
+    local lo = after and after[1] > from and after[1] or from
+    local frontier = earlier(chunk_end("invoice", lo, to, after), chunk_end("credit_memo", lo, to, after))
+    local rel, args, w = relation(lo, function(dt, a)
+      return (after and key_cond(dt, after, ">", a) or "") .. (frontier and key_cond(dt, frontier, "<=", a) or ""),
+        " LIMIT 9223372036854775807"
+    end, true, frontier and frontier[1] < to and frontier[1] or to)
+    local got = page_rows(rel, w, args, opts.limit - #out)
+    for _, r in ipairs(got) do out[#out + 1] = r end
+    if #out >= opts.limit then
+      local l = out[#out]
+      return relabel(out), { l.doc_date, l.type, l.id }
+    end
+    if not frontier then return relabel(out), nil end
+    after = frontier
+    if time.budget_used() >= PAGE_BUDGET_SHARE then return relabel(out), after end
+  end
 end
 
 -- The filing report's sums in SQL (issue 20, reportperf II: a year of documents without Lua

@@ -60,7 +60,9 @@
       return new Promise(function (resolve, reject) {
         (function poll(x) {
           if (!alive()) return reject(null);
-          status.textContent = 'Exporting: ' + L.groupDigits(String(x.done)) + ' of ' + L.groupDigits(String(x.total)) + ' documents…';
+          /* total_exact false: the period holds more than `total` (counted up to a bound) */
+          status.textContent = 'Exporting: ' + L.groupDigits(String(x.done)) + ' of ' + (x.total_exact === false ? 'at least ' : '') +
+            L.groupDigits(String(Math.max(x.total, x.done))) + ' documents…';
           if (x.state === 'done') return resolve(x);
           if (x.state === 'failed') return reject({ message: 'The export failed: ' + (x.error || 'no reason given') });
           setTimeout(function () { L.api('GET', '/v1/reports/filing/exports/' + encodeURIComponent(x.id)).then(poll, reject); }, 700);
@@ -237,10 +239,11 @@
           L.api('GET', '/v1/reports/filing/documents' + L.qs(Object.assign({}, q, cursor ? { cursor: cursor } : {}))).then(function (r) {
             if (!alive) return;
             acc = acc.concat((r && r.data) || []);
-            L.clear(slot).appendChild(docTable({ data: acc, total: r.total }));
+            L.clear(slot).appendChild(docTable({ data: acc, total: r.total, total_exact: r.total_exact }));
             if (r.next_cursor) {
               var more = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-more',
-                text: 'Show more (' + L.groupDigits(String(acc.length)) + ' of ' + L.groupDigits(String(r.total)) + ' shown)' });
+                text: 'Show more (' + L.groupDigits(String(acc.length)) + ' of ' + (r.total_exact === false ? 'more than ' : '') +
+                  L.groupDigits(String(Math.max(r.total, acc.length))) + ' shown)' });
               more.addEventListener('click', function () { L.busy(more, true); load(r.next_cursor); });
               slot.appendChild(more);
             }
@@ -354,7 +357,8 @@
             h('dt', { text: 'Rate tables' }), h('dd', { text: (x.rates_source || '—') + (x.generation !== null ? ' (generation ' + x.generation + ')' : '') }),
             h('dt', { text: 'Written' }), h('dd', { text: x.written_at ? L.time(x.written_at) : 'nothing to write' })))));
     }));
-    return h('div', null, h('p', { class: 'muted', id: 'filing-docs-count', text: r.total + ' document' + (r.total === 1 ? '' : 's') }),
+    return h('div', null, h('p', { class: 'muted', id: 'filing-docs-count', text: (r.total_exact === false ? 'More than ' + L.groupDigits(String(r.total)) + ' documents' :
+      r.total + ' document' + (r.total === 1 ? '' : 's')) }),
       L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', 'Status', { text: 'Gross', cls: 'num hide-sm' }, { text: 'Exempt', cls: 'num hide-sm' },
         { text: 'Taxable', cls: 'num hide-sm' }, { text: 'Tax', cls: 'num' }, { text: 'Details', cls: 'hide-sm' }], tbody, { id: 'filing-docs-table' }));
   }

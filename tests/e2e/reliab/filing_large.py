@@ -16,7 +16,7 @@ Asserts, with the default budget:
  3. GET /v1/reports/filing/documents?format=csv over more than one answer holds is a 422 that
     names the export, not a 500;
  4. POST /v1/reports/filing/exports (CSV and ndjson) answers 202 at once; GET .../exports/{id}
-    reaches done with done == total; the parts, concatenated, are one CSV with one header
+    reaches done with done == total (exact once done: total_exact); the parts, concatenated, are one CSV with one header
     whose documents are exactly the drill-down's and whose tax column adds up to tax_due
     (ndjson: one document a line, the same documents); a part is 409 while running (when seen)
     and 404 past the last; an unknown export is 404; a bad format is 422.
@@ -103,8 +103,13 @@ def run(env):
         if not cursor or pages > 100:
             break
     check("drill-down took several pages", pages > 5, pages)
-    check("drill-down lists every document once (%d)" % total, len(seen) == total == len(order), (len(seen), total))
-    check("drill-down total == the summary's documents", total == ndocs, (total, ndocs))
+    # total counts at most 2,000 documents of each type (issue 20: counting a quarter at 1M
+    # documents took 6.5 s); past that total_exact is false and total a lower bound
+    check("drill-down lists every document once (%d)" % len(seen), len(seen) == len(order) == ndocs,
+          (len(seen), len(order), ndocs))
+    check("drill-down total: exact, or a lower bound said so (total_exact false)",
+          (js["total_exact"] is True and total == ndocs) or (js["total_exact"] is False and total < ndocs),
+          (total, js.get("total_exact"), ndocs))
     check("drill-down in order (date, type, id)", order == sorted(order))
     check("drill-down signed tax == tax_due", tax == D(tot.get("tax_due")), (tax, tot.get("tax_due")))
     st, _, text, _ = env.L("GET", "/v1/reports/filing/documents?from=%s&to=%s&cursor=zz" % (FROM, TO))
@@ -138,7 +143,8 @@ def run(env):
         fin = wait_for(done, 600, 0.5)
         if not check("%s export finished: done" % fmt, fin and fin["state"] == "done", fin):
             continue
-        check("%s export: done == total" % fmt, fin["done"] == fin["total"] == total, fin)
+        check("%s export: done == total, exact once done" % fmt,
+              fin["done"] == fin["total"] == len(seen) and fin["total_exact"] is True, fin)
         check("%s export in several parts" % fmt, fin["parts"] > 1 and len(fin["part_urls"]) == fin["parts"], fin)
         body = b""
         for url in fin["part_urls"]:
@@ -163,7 +169,7 @@ def run(env):
             lines = [ln for ln in text.split("\n") if ln]
             docs = [json.loads(ln) for ln in lines]
             check("ndjson export: one document a line, the drill-down's",
-                  len(docs) == total and {(d["type"], d["id"]) for d in docs} == seen, (len(docs), total))
+                  len(docs) == len(seen) and {(d["type"], d["id"]) for d in docs} == seen, (len(docs), len(seen)))
             check("ndjson export: each with inputs and result",
                   all("inputs" in d and "result" in d for d in docs))
 
