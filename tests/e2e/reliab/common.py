@@ -588,6 +588,31 @@ def store_one(db, sql, *args):
         c.close()
 
 
+
+def invoices(env, status=None):
+    """levy's invoices (the first 500), optionally of one tax_status."""
+    st, js, text, _ = env.L("GET", "/v1/invoices?limit=500" + ("&tax_status=" + status if status else ""))
+    if st != 200:
+        raise RuntimeError("list: %s %s" % (st, text[:200]))
+    return js["data"]
+
+
+def sim_tax_writes(env, iid):
+    """How many times the simulator saw levy write tax onto invoice iid (None if unknown)."""
+    st, td, _, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % iid)
+    return td.get("tax_writes") if st == 200 and isinstance(td, dict) else None
+
+
+def queued_writebacks(db):
+    """The invoice ids with a live (queued or running) write-back job, sorted."""
+    c = sqlite3.connect(db, uri=True, timeout=10)
+    try:
+        rows = c.execute("SELECT substr(key, 9) FROM jobs WHERE kind = 'rillet.writeback' AND "
+                         "key LIKE 'invoice:%' AND state IN ('queued', 'running')").fetchall()
+    finally:
+        c.close()
+    return sorted(r[0] for r in rows)
+
 def inbox_pending(db):
     """Deliveries not processed yet in levy's inbox."""
     return store_one(db, "SELECT count(*) FROM inbox WHERE processed_at IS NULL")[0]

@@ -57,18 +57,6 @@ class Proxy:
         self.srv.shutdown()
 
 
-def invoices(env, status=None):
-    st, js, text, _ = env.L("GET", "/v1/invoices?limit=500" + ("&tax_status=" + status if status else ""))
-    if st != 200:
-        raise RuntimeError("list: %s %s" % (st, text[:200]))
-    return js["data"]
-
-
-def tax_writes(env, iid):
-    st, td, _, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % iid)
-    return td.get("tax_writes") if st == 200 and isinstance(td, dict) else None
-
-
 def main():
     proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-giveup-", BASE_PORT, Proxy, invoices=40)
     try:
@@ -80,19 +68,13 @@ def main():
         db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")
 
         def pending_writebacks():
-            c = sqlite3.connect(db, uri=True, timeout=10)
-            try:
-                rows = c.execute("SELECT substr(key, 9) FROM jobs WHERE kind = 'rillet.writeback' AND "
-                                 "key LIKE 'invoice:%' AND state IN ('queued', 'running')").fetchall()
-            finally:
-                c.close()
-            ids = sorted(r[0] for r in rows)
+            ids = common.queued_writebacks(db)
             return ids if len(ids) >= GIVEN_UP + 3 and proxy.rejected >= 3 else None
         ids = common.wait_for(pending_writebacks, 30, 0.3)
         if not check("write-backs wait behind the outage (%d invoices, %d POSTs refused)"
                      % (len(ids or []), proxy.rejected), ids):
             return
-        check("no invoice failed during the first seconds of the outage", not invoices(env, "failed"))
+        check("no invoice failed during the first seconds of the outage", not common.invoices(env, "failed"))
         old, rest = ids[:GIVEN_UP], ids[GIVEN_UP:]
         # 4 days pass for these calculations: levy is stopped, their created_ms moved back (the
         # immutability trigger is lifted for this one statement and put back as it was), restarted
@@ -115,11 +97,11 @@ def main():
         check("calculations of %d invoices dated back 4 days (%d rows)" % (len(old), n), n >= len(old), n)
 
         def given_up():
-            f = {d["id"]: d for d in invoices(env, "failed")}
+            f = {d["id"]: d for d in common.invoices(env, "failed")}
             return f if set(old) <= set(f) else None
         failed = common.wait_for(given_up, 90, 0.5)
         if not check("the old write-backs are given up: GET /v1/invoices?tax_status=failed lists them", failed,
-                     [d["tax_status"] for d in invoices(env) if d["id"] in old]):
+                     [d["tax_status"] for d in common.invoices(env) if d["id"] in old]):
             return
         check("only those are failed", set(failed) == set(old), sorted(set(failed) - set(old)))
         st, doc, text, _ = env.L("GET", "/v1/invoices/" + old[0])
@@ -129,29 +111,29 @@ def main():
         hist = (doc or {}).get("history") or []
         check("the history shows the failed write-back", any(h.get("kind") == "writeback" and h.get("outcome") == "failed"
                                                               for h in hist), hist[-3:])
-        still = [d["id"] for d in invoices(env, "calculated")]
+        still = [d["id"] for d in common.invoices(env, "calculated")]
         check("the younger write-backs still wait (%d calculated)" % len(still), set(rest) <= set(still),
               sorted(set(rest) - set(still))[:5])
 
         proxy.down = False
         done = common.wait_for(lambda: (lambda s: s if all(s.get(i) == "written" for i in rest) else None)(
-            {d["id"]: d["tax_status"] for d in invoices(env)}), 120, 0.5)
+            {d["id"]: d["tax_status"] for d in common.invoices(env)}), 120, 0.5)
         check("after the outage every other write-back is written", done,
-              [(i, s) for i, s in ({d["id"]: d["tax_status"] for d in invoices(env)}).items() if i in rest
+              [(i, s) for i, s in ({d["id"]: d["tax_status"] for d in common.invoices(env)}).items() if i in rest
                and s != "written"][:5])
-        bad = [(i, w) for i, w in ((i, tax_writes(env, i)) for i in rest) if w != 1]
+        bad = [(i, w) for i, w in ((i, common.sim_tax_writes(env, i)) for i in rest) if w != 1]
         check("each of them applied exactly once at the simulator", not bad, bad[:5])
         check("levy and the simulator settle", common.wait_quiet(env),
               (common.levy_busy(env), common.sim_pending(env)))
         check("the given-up invoices stay failed and unwritten",
-              all(tax_writes(env, i) == 0 for i in old) and set(old) <= {d["id"] for d in invoices(env, "failed")},
-              [(i, tax_writes(env, i)) for i in old])
+              all(common.sim_tax_writes(env, i) == 0 for i in old) and set(old) <= {d["id"] for d in common.invoices(env, "failed")},
+              [(i, common.sim_tax_writes(env, i)) for i in old])
         st, _, text, _ = env.L("POST", "/v1/invoices/%s/recalculate" % old[0])
         check("POST /v1/invoices/{id}/recalculate -> 202", st == 202, (st, text[:200]))
-        ok = common.wait_for(lambda: tax_writes(env, old[0]) == 1 and
+        ok = common.wait_for(lambda: common.sim_tax_writes(env, old[0]) == 1 and
                              env.L("GET", "/v1/invoices/" + old[0])[1]["tax_status"] == "written", 60, 0.5)
         check("recalculate writes the given-up invoice, once", ok,
-              (tax_writes(env, old[0]), env.L("GET", "/v1/invoices/" + old[0])[1].get("tax_status")))
+              (common.sim_tax_writes(env, old[0]), env.L("GET", "/v1/invoices/" + old[0])[1].get("tax_status")))
     except Exception:  # noqa: BLE001 -- a crash is a failure, with its traceback
         import traceback
         check("the test ran to its end", False, traceback.format_exc())

@@ -18,7 +18,6 @@ in it, and the test can only pass more easily, never fail because of the machine
 """
 import os
 import re
-import sqlite3
 import sys
 import threading
 import time
@@ -76,18 +75,6 @@ class Proxy:
         self.srv.shutdown()
 
 
-def invoices(env, status=None):
-    st, js, text, _ = env.L("GET", "/v1/invoices?limit=500" + ("&tax_status=" + status if status else ""))
-    if st != 200:
-        raise RuntimeError("list: %s %s" % (st, text[:200]))
-    return js["data"]
-
-
-def tax_writes(env, iid):
-    st, td, _, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % iid)
-    return td.get("tax_writes") if st == 200 and isinstance(td, dict) else None
-
-
 def main():
     proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-wboutage-", BASE_PORT, Proxy, invoices=16)
     try:
@@ -98,13 +85,7 @@ def main():
         db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")
 
         def pending_writebacks():
-            c = sqlite3.connect(db, uri=True, timeout=10)
-            try:
-                rows = c.execute("SELECT substr(key, 9) FROM jobs WHERE kind = 'rillet.writeback' AND "
-                                 "key LIKE 'invoice:%' AND state IN ('queued', 'running')").fetchall()
-            finally:
-                c.close()
-            ids = sorted(r[0] for r in rows)
+            ids = common.queued_writebacks(db)
             return ids if len(ids) >= 3 and sum(proxy.refusals().values()) >= 3 else None
         ids = common.wait_for(pending_writebacks, 60, 0.3)
         if not check("write-backs wait behind the POST-only outage (%d invoices, %d POSTs refused)"
@@ -115,34 +96,34 @@ def main():
         failed = []
         while time.monotonic() < end and not failed:
             time.sleep(1)
-            failed = invoices(env, "failed")
+            failed = common.invoices(env, "failed")
         ref = proxy.refusals()
         print("# outage: %d POSTs refused (%s per invoice), %d reads passed"
               % (sum(ref.values()), sorted(ref.values(), reverse=True)[:10], proxy.reads_while_down), flush=True)
         check("reads went through during the outage (%d)" % proxy.reads_while_down, proxy.reads_while_down > 0)
         check("no invoice failed during the outage (Rillet was down, not refusing them)", not failed,
               [(d["id"], d.get("last_error"), ref.get(d["id"])) for d in failed][:3])
-        gave_up = [d["id"] for d in invoices(env) if "gave up" in (d.get("last_error") or "")]
+        gave_up = [d["id"] for d in common.invoices(env) if "gave up" in (d.get("last_error") or "")]
         check("no invoice says it gave up", not gave_up, gave_up[:5])
-        calculated = {d["id"] for d in invoices(env, "calculated")}
+        calculated = {d["id"] for d in common.invoices(env, "calculated")}
         check("the queued write-backs still wait (calculated)", set(ids) <= calculated,
               sorted(set(ids) - calculated)[:5])
 
         proxy.set_down(False)
 
         def all_written():
-            s = {d["id"]: d["tax_status"] for d in invoices(env)}
+            s = {d["id"]: d["tax_status"] for d in common.invoices(env)}
             return s if all(s.get(i) == "written" for i in ids) else None
         done = common.wait_for(all_written, 180, 0.5)
         check("after the outage every queued write-back is written", done,
-              [(i, s) for i, s in ({d["id"]: d["tax_status"] for d in invoices(env)}).items()
+              [(i, s) for i, s in ({d["id"]: d["tax_status"] for d in common.invoices(env)}).items()
                if i in ids and s != "written"][:5])
-        bad = [(i, w) for i, w in ((i, tax_writes(env, i)) for i in ids) if w != 1]
+        bad = [(i, w) for i, w in ((i, common.sim_tax_writes(env, i)) for i in ids) if w != 1]
         check("each of them applied exactly once at the simulator", not bad, bad[:5])
         check("levy and the simulator settle", common.wait_quiet(env),
               (common.levy_busy(env), common.sim_pending(env)))
-        check("no invoice failed in the end", not invoices(env, "failed"),
-              [(d["id"], d.get("last_error")) for d in invoices(env, "failed")][:3])
+        check("no invoice failed in the end", not common.invoices(env, "failed"),
+              [(d["id"], d.get("last_error")) for d in common.invoices(env, "failed")][:3])
     except Exception:  # noqa: BLE001 -- a crash is a failure, with its traceback
         import traceback
         check("the test ran to its end", False, traceback.format_exc())
