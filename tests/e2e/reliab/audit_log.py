@@ -30,6 +30,9 @@ Runs on SQLite and, through tests/pg/run_on_pg.py, on PostgreSQL (reliab_audit_l
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -131,6 +134,12 @@ def put_dead_job(env, jid):
             c.commit()
     finally:
         c.close()
+
+
+def refused_row(js):
+    """The one answer to a change whose audit row the store refused (C and Lua routes alike)."""
+    e = (js or {}).get("error") or {}
+    return e.get("code") == "unavailable" and "not saved" in (e.get("message") or "")
 
 
 def block_audit(env, on):
@@ -296,22 +305,42 @@ def run(env):
           j and j["actor_kind"] == "ui_session" and j["changes"].get("state") == {"before": "dead", "after": "queued"},
           j)
 
+    # work started by hand: the filing sums' check and rebuild, a sync, a reconciliation
+    for path, action, oid in (("/v1/reports/filing/sums/check", "filing_sums.check_requested", None),
+                              ("/v1/reports/filing/sums/rebuild", "filing_sums.rebuild_requested", None),
+                              ("/v1/connections/%s/sync" % env.cid, "connection.sync_requested", env.cid),
+                              ("/v1/connections/%s/reconcile" % env.cid, "connection.reconcile_requested", env.cid)):
+        st, _, text, _ = env.L("POST", path, {})
+        check("POST %s: 202" % path, st == 202, "%s %s" % (st, text))
+        r = one(all_audit(env, "action=" + action), action, oid)
+        check("%s: by the API token, with the request's id" % action,
+              r and r["actor_kind"] == "api_token" and r["request_id"] and r["changes"], r)
+    check("the filing sums' rows: object filing_sums, the check from its last state to running",
+          (one(all_audit(env, "object_kind=filing_sums"), "filing_sums.check_requested") or {})
+          .get("changes", {}).get("check", {}).get("after") == "running")
+    check("levy quiet again after the sync and reconciliation", common.wait_quiet(env, 300))
+
     # atomicity: an audit row that cannot be written takes its change with it
     block_audit(env, True)
     n1 = audit_count(env)
-    st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SELLER_A})
-    check("settings change whose audit row is refused: not 200", st >= 400, "%s %s" % (st, text))
+    st, js, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SELLER_A})
+    check("settings change whose audit row is refused: 503 unavailable saying the change was not saved",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
     st, s, _, _ = env.L("GET", "/v1/settings")
     check("... and the seller address is unchanged (still New York)",
           st == 200 and s["seller_address"]["city"] == "New York", s)
-    st, _, text, _ = env.L("PUT", "/v1/regions/US-TX", {"subscribed": True})
-    check("region change whose audit row is refused: not 200", st >= 400, "%s %s" % (st, text))
+    st, js, text, _ = env.L("PUT", "/v1/regions/US-TX", {"subscribed": True})
+    check("region change whose audit row is refused: 503 unavailable saying the change was not saved",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
     st, r, _, _ = env.L("GET", "/v1/regions/US-TX")
     check("... and US-TX is still not subscribed", st == 200 and r["subscribed"] is False, r)
     put_dead_job(env, "job_audit20deadbbbbbbbbbbbbbb")
-    st, _, text, _ = env.L("POST", "/admin/jobs/job_audit20deadbbbbbbbbbbbbbb/retry", {})
-    check("job retry whose audit row is refused: 503 unavailable (the store's fault, not a conflict)",
-          st == 503, "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/admin/jobs/job_audit20deadbbbbbbbbbbbbbb/retry", {})
+    check("job retry whose audit row is refused: 503 unavailable (the store's fault, not a conflict), the same words",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/v1/reports/filing/sums/check", {})
+    check("a filing sums check whose audit row is refused: 503, the same words", st == 503 and refused_row(js),
+          "%s %s" % (st, text))
     jr = db_rows(env, "SELECT state FROM jobs WHERE id = 'job_audit20deadbbbbbbbbbbbbbb'")
     check("... and the job is still dead", jr and jr[0][0] == "dead", jr)
     check("no audit row while refused", audit_count(env) == n1, (n1, audit_count(env)))
@@ -358,6 +387,39 @@ def run(env):
     check("Accept: text/csv gives the same CSV", st == 200 and text2 == text)
     st, _, full_csv, _ = env.L("GET", "/v1/audit?format=csv")
     check("the whole log as CSV", st == 200 and "connection.key_replaced" in full_csv)
+
+    # a reload by SIGHUP onto rate tables `levy rates import` put in the data dir: who (system /
+    # signal) and the rates' vintages before / after
+    shipped = os.path.join(SRC, "data/us/avalara-zip5-2025-12/TAXRATES_ZIP5_TX202512.csv")
+    newer = os.path.join(env.tmp, "TAXRATES_ZIP5_TX202603.csv")
+    with open(shipped) as f, open(newer, "w") as g:
+        g.write(f.read())
+    r = subprocess.run([LEVY, "rates", "import", newer, "--data-dir", env.levy_dir], capture_output=True, text=True,
+                       timeout=120)
+    check("levy rates import of a newer Texas vintage", r.returncode == 0, r.stdout + r.stderr)
+    env.levy.send_signal(signal.SIGHUP)
+    common.wait_for(lambda: one(all_audit(env, "actor=signal"), "rules.reloaded") is not None, 180, 0.5)
+    rl = one(all_audit(env, "actor=signal"), "rules.reloaded")
+    rates = (rl or {}).get("changes", {}).get("rates", {})
+    check("rules.reloaded by SIGHUP: actor system / signal, generation and rates' vintages before -> after",
+          rl and rl["actor_kind"] == "system" and rl["changes"]["generation"]["after"]
+          > rl["changes"]["generation"]["before"] and "avalara-zip5 2026-03" in (rates.get("after") or "")
+          and "2026-03" not in (rates.get("before") or "x"), rl)
+
+    # a tax id checked online by hand: its answer (here: the registry unreachable) in the row
+    st, js, text, _ = env.S("GET", "/customers?limit=100")
+    de = next((c for c in (js or {}).get("customers", [])
+               if (c.get("shipping_address") or c.get("address") or {}).get("country") == "DE"
+               and (c.get("external_references") or [])), None)
+    check("a German customer with a tax id", de is not None, text[:300])
+    st, _, text, _ = env.L("PUT", "/v1/settings", {"tax_id_online": {"enabled": True, "vies_url": "http://127.0.0.1:9/"}})
+    check("online tax id checks on (a registry that does not answer)", st == 200, "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/v1/customers/%s/tax_id/verify" % urllib.parse.quote(de["id"]), {})
+    check("verify: 502 registry_unavailable", st == 502, "%s %s" % (st, text))
+    tv = one(all_audit(env, "object_kind=customer&object_id=" + urllib.parse.quote(de["id"])), "customer.tax_id_verified")
+    check("customer.tax_id_verified: by the API token, the registry's answer none -> unavailable",
+          tv and tv["actor_kind"] == "api_token"
+          and tv["changes"].get("tax_id_check") == {"before": None, "after": "unavailable"}, tv)
 
     # no secret anywhere
     api_json = json.dumps(all_audit(env), ensure_ascii=False)
