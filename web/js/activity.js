@@ -140,8 +140,9 @@
       case 'connection.reconcile_requested': return 'started a reconciliation of ' + label + ' with Rillet';
       case 'customer.tax_id_verified': {
         var tc = ch.tax_id_check || {};
-        return 'checked the tax id of ' + label + ' with the registry (answer: ' + value(tc.after) +
-          (tc.before ? ', was ' + value(tc.before) : '') + ')';
+        var said = function (v) { return value(v).replace(/_/g, ' '); }; /* not_registered: not registered */
+        return 'checked the tax id of ' + label + ' with the registry (answer: ' + said(tc.after) +
+          (tc.before ? ', was ' + said(tc.before) : '') + ')';
       }
       case 'master_key.rotated': return 'rotated the master key';
       case 'filing_frequency.updated': return 'changed the filing frequency of ' + L.regionLabel(r.object_id) + ' from ' + value(ch.frequency && ch.frequency.before) + ' to ' + value(ch.frequency && ch.frequency.after);
