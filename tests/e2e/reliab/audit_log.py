@@ -18,9 +18,16 @@ are checked:
   * no secret anywhere: the Rillet API key, the signing token, the API token, the session token
     and the Sphere key are in no row of the store's audit_log and in no answer of GET /v1/audit
     (JSON or CSV);
+  * work asked for by hand (audit20b): filing_sums.check_requested / .rebuild_requested,
+    connection.sync_requested, connection.reconcile_requested (the API token, the request id);
+    customer.tax_id_verified (the registry's answer, here unavailable); rules.reloaded by SIGHUP
+    (system / signal) after `levy rates import` put a newer Texas vintage in the data dir (the
+    rates' vintages before -> after), and by --watch (system / watch) in a second levy over a
+    copy of the rules (port base 41900);
   * atomicity: a refused change (422) writes no row; and when the audit row cannot be written
     (a trigger on audit_log refuses inserts) the change itself is not saved: the settings, the
-    region and the dead job stay as they were;
+    region and the dead job stay as they were, and every route (Lua or C) answers 503
+    unavailable "the change was not saved ..." (before: 500 from the Lua routes);
   * GET /v1/audit: newest first; filters action (and a prefix "region."), object_kind +
     object_id, actor_kind, from / to; paging with limit + cursor covers every row once; bad
     filters 422 with {"error":{code,message}}; ?format=csv and Accept: text/csv give one line per
@@ -31,6 +38,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,6 +53,7 @@ from common import check
 
 LEVY, SRC = sys.argv[1], sys.argv[2]
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 41300
+WATCH_PORT_BASE = 41900  # the second levy (--watch): audit20b's port base
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 SELLER_A = {"line1": "1 Market St", "city": "San Francisco", "state": "CA", "zip_code": "94105", "country": "US"}
 SELLER_B = {"line1": "500 Broadway", "city": "New York", "state": "NY", "zip_code": "10012", "country": "US"}
@@ -405,6 +414,35 @@ def run(env):
           rl and rl["actor_kind"] == "system" and rl["changes"]["generation"]["after"]
           > rl["changes"]["generation"]["before"] and "avalara-zip5 2026-03" in (rates.get("after") or "")
           and "2026-03" not in (rates.get("before") or "x"), rl)
+
+    # --watch: a levy of its own (its data dir, SQLite) over a copy of the rules; a changed rule
+    # file reloads it, and the row says levy did it because --watch saw the change
+    wdir = os.path.join(env.tmp, "watch")
+    shutil.copytree(os.path.join(SRC, "scripts"), os.path.join(wdir, "scripts"))
+    wport = harness.free_port(WATCH_PORT_BASE, 50)
+    wurl, wauth = "http://127.0.0.1:%d" % wport, {"Authorization": "Bearer " + env.token}
+    wp = harness.start([LEVY, "serve", "--listen", "127.0.0.1:%d" % wport, "--data-dir", os.path.join(wdir, "data"),
+                        "--plugins", os.path.join(SRC, "plugins"), "--scripts", os.path.join(wdir, "scripts"),
+                        "--api-token", env.token, "--watch"], os.path.join(wdir, "levy.log"), keep_levy_env=False)
+    try:
+        up = common.wait_for(lambda: wp.poll() is None
+                             and harness.req("GET", wurl + "/healthz", timeout=2)[0] == 200, 120, 0.2)
+        check("levy serve --watch starts", up)
+        rule = next(os.path.join(d, f) for d, _, fs in sorted(os.walk(os.path.join(wdir, "scripts")))
+                    for f in sorted(fs) if f.endswith(".lua"))
+        with open(rule, "a") as f:
+            f.write("\n-- changed by the audit log's test (--watch)\n")
+
+        def watch_row():
+            st, js, _, _ = harness.req("GET", wurl + "/v1/audit?action=rules.reloaded", None, wauth)
+            return next((r for r in (js or {}).get("data", []) if st == 200 and r["actor"] == "watch"), None)
+        common.wait_for(lambda: watch_row() is not None, 180, 0.5)
+        wr = watch_row()
+        check("rules.reloaded by --watch: actor system / watch, generation 1 -> 2 (no rates change: no rates field)",
+              wr and wr["actor_kind"] == "system" and wr["changes"].get("generation") == {"before": 1, "after": 2}
+              and "rates" not in wr["changes"], wr)
+    finally:
+        harness.stop(wp)
 
     # a tax id checked online by hand: its answer (here: the registry unreachable) in the row
     st, js, text, _ = env.S("GET", "/customers?limit=100")
