@@ -990,7 +990,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     levy_host *h = arg;
     if (sig == SIGHUP) {
         if (!h->stopping)
-            levy_host_reload_async(h, NULL, NULL);
+            levy_host_reload_audited(h, "system", "signal"); /* its row: issue 20 */
         return;
     }
     levy_host_stop(h);
@@ -1033,7 +1033,7 @@ static void on_watch_debounce(evutil_socket_t fd, short what, void *arg)
     /* re-add watches (new directories) and reload */
     add_watch_tree(h, h->cfg->plugins_dir, 0);
     add_watch_tree(h, h->cfg->scripts_dir, 0);
-    levy_host_reload_async(h, NULL, NULL);
+    levy_host_reload_audited(h, "system", "watch");
 }
 
 static void on_watch(evutil_socket_t fd, short what, void *arg)
@@ -1130,8 +1130,8 @@ static void on_rates_update_out(evutil_socket_t fd, short what, void *arg)
              code);
     else
         hlog(HLOG_INFO, "rates update: %d vintage(s) installed", installed);
-    if (installed > 0 && h->reload_async && !h->stopping)
-        h->reload_async(h, NULL, NULL);
+    if (installed > 0 && h->reload_async && !h->stopping) /* its row names the schedule */
+        levy_host_reload_audited(h, "system", "rates update schedule");
     rates_update_arm(h);
 }
 

@@ -186,6 +186,28 @@ void levy_host_gc_idle(levy_host *h);
  * its errors are valid during the call only). Requests arriving meanwhile join the next
  * build. Returns at once. */
 void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
+
+/* The audit log (issue 20) of reloads. A reload in flight: who asked and what served then. */
+typedef struct levy_reload_ask {
+    char actor_kind[32], actor[48];
+    unsigned long long before; /* the generation serving when it was asked */
+    char *rates_before;        /* levy_host_rates_summary then (owned) */
+} levy_reload_ask;
+
+/** Fills a with the actor (kind "system" when kind is NULL) and the state serving now. */
+void levy_reload_ask_init(levy_host *h, levy_reload_ask *a, const char *kind, const char *actor);
+
+/** The rate tables in use in a line ("source vintage, ..."; "" without rates); malloc'd. */
+char *levy_host_rates_summary(levy_host *h);
+
+/** The row of a reload that took (rules.reloaded, with the rates' vintages before / after when
+ * they changed), written once the new generation serves; frees a's strings. A swap cannot be
+ * undone, so a row that cannot be written is logged (ERROR). r NULL: nothing (stopped). */
+void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r);
+
+/** levy_host_reload_async for work no API request asked (SIGHUP, --watch, the rates update
+ * schedule): its row names kind/actor ("system"/"signal", "system"/"watch", ...). */
+void levy_host_reload_audited(levy_host *h, const char *kind, const char *actor);
 /** Builds a check-role generation of cfg's plugins and rules (no store, no migrations; load
  * errors printed to stderr as "levy CMD: file:line: message"), runs visit(g, ud, err) on it,
  * frees it. Returns visit's result, or the build's error. (levy rotate-master-key learns the

@@ -341,38 +341,108 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
-/* An operator's reload in flight: who asked (the audit log's actor, issue 20) and the
- * generation serving when they did. */
+/* An operator's reload in flight: the request and who asked (levy_reload_ask, issue 20). */
 typedef struct reload_ask {
     levy_host *h;
     struct evhttp_request *req;
-    char actor_kind[32], actor[48];
-    unsigned long long before;
+    levy_reload_ask ask;
 } reload_ask;
 
-/* The audit row of a reload that took (rules.reloaded): written once the new generation
- * serves. A swap cannot be undone, so a row that cannot be written is logged (ERROR). */
-static void audit_reload(reload_ask *a, const levy_reload_report *r)
+char *levy_host_rates_summary(levy_host *h)
 {
-    if (!a->h->store || strcmp(r->status, "rejected") == 0 || r->generation == a->before)
-        return;
-    char ch[128];
-    snprintf(ch, sizeof ch, "{\"generation\":{\"after\":%llu,\"before\":%llu}}",
-             (unsigned long long)r->generation, a->before);
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        return NULL;
+    int nt = h->rates ? levy_rates_ntables(h->rates) : 0, shown = 0;
+    for (int i = 0; i < nt; i++) {
+        const levy_rates_table *t = levy_rates_table_at(h->rates, i);
+        const char *src = t->source ? t->source : "?", *vin = t->vintage ? t->vintage : "?";
+        int seen = 0; /* each source + vintage once (a source has a table per state) */
+        for (int j = 0; j < i && !seen; j++) {
+            const levy_rates_table *u = levy_rates_table_at(h->rates, j);
+            seen = strcmp(u->source ? u->source : "?", src) == 0 &&
+                   strcmp(u->vintage ? u->vintage : "?", vin) == 0;
+        }
+        if (!seen)
+            evbuffer_add_printf(b, "%s%s %s", shown++ ? ", " : "", src, vin);
+    }
+    size_t n = evbuffer_get_length(b);
+    char *s = malloc(n + 1);
+    if (s) {
+        evbuffer_remove(b, s, n);
+        s[n] = 0;
+    }
+    evbuffer_free(b);
+    return s;
+}
+
+void levy_reload_ask_init(levy_host *h, levy_reload_ask *a, const char *kind, const char *actor)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->actor_kind, sizeof a->actor_kind, "%s", kind ? kind : "system");
+    snprintf(a->actor, sizeof a->actor, "%s", actor ? actor : "levy");
+    a->before = h->current ? (unsigned long long)h->current->id : 0;
+    a->rates_before = levy_host_rates_summary(h);
+}
+
+void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r)
+{
+    char *rates_after = NULL;
+    if (!r || !h->store || strcmp(r->status, "rejected") == 0 || r->generation == a->before)
+        goto done;
+    rates_after = levy_host_rates_summary(h);
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        goto done;
+    evbuffer_add_printf(b, "{\"generation\":{\"after\":%llu,\"before\":%llu}",
+                        (unsigned long long)r->generation, a->before);
+    /* new rate tables came with it (levy rates update / import, then this reload) */
+    if (a->rates_before && rates_after && strcmp(a->rates_before, rates_after) != 0) {
+        evbuffer_add_printf(b, ",\"rates\":{\"after\":");
+        levy_http_json_str(b, rates_after);
+        evbuffer_add_printf(b, ",\"before\":");
+        levy_http_json_str(b, a->rates_before);
+        evbuffer_add_printf(b, "}");
+    }
+    evbuffer_add_printf(b, "}");
+    evbuffer_add(b, "", 1);
+    const char *ch = (const char *)evbuffer_pullup(b, -1);
     levy_err e;
     levy_err_clear(&e);
-    if (levy_audit_insert(a->h->store, a->actor_kind[0] ? a->actor_kind : "system",
-                          a->actor[0] ? a->actor : "levy", "rules.reloaded", "generation", NULL,
-                          "Rules and plugins", ch, NULL, &e) != LEVY_OK)
-        hlog(HLOG_ERROR, "reload: the audit row could not be written: %s", e.message);
+    if (!ch || levy_audit_insert(h->store, a->actor_kind[0] ? a->actor_kind : "system",
+                                 a->actor[0] ? a->actor : "levy", "rules.reloaded", "generation",
+                                 NULL, "Rules and plugins", ch, NULL, &e) != LEVY_OK)
+        hlog(HLOG_ERROR, "reload: the audit row could not be written: %s",
+             ch ? e.message : "out of memory");
+    evbuffer_free(b);
+done:
+    free(rates_after);
+    free(a->rates_before);
+    a->rates_before = NULL;
+}
+
+static void audited_reload_done(void *ud, const levy_reload_report *r)
+{
+    reload_ask *a = ud;
+    levy_reload_audit(a->h, &a->ask, r);
+    free(a);
+}
+
+void levy_host_reload_audited(levy_host *h, const char *kind, const char *actor)
+{
+    reload_ask *a = calloc(1, sizeof *a);
+    if (a) {
+        a->h = h;
+        levy_reload_ask_init(h, &a->ask, kind, actor);
+    }
+    levy_host_reload_async(h, a ? audited_reload_done : NULL, a);
 }
 
 static void reload_reply(void *ud, const levy_reload_report *r)
 {
     reload_ask *a = ud;
     struct evhttp_request *req = a->req;
-    if (r)
-        audit_reload(a, r);
+    levy_reload_audit(a->h, &a->ask, r);
     free(a);
     if (!r) { /* shutting down before the build finished */
         levy_http_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
@@ -413,11 +483,11 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
     }
     a->h = h;
     a->req = req;
-    a->before = h->current ? (unsigned long long)h->current->id : 0;
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, tok, tn, a->actor_kind, sizeof a->actor_kind, a->actor,
-                    sizeof a->actor);
+    char kind[32] = "", actor[48] = "";
+    levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
+    levy_reload_ask_init(h, &a->ask, kind[0] ? kind : NULL, actor[0] ? actor : NULL);
     h->reload_async(h, reload_reply, a);
 }
 
@@ -535,6 +605,7 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
     levy_err_clear(&e);
     char queued[LEVY_JOB_ID_MAX];
     /* the retry and its audit row commit together (levy_jobs_revive's own level nests) */
+    int row_refused = 0;
     int rc = levy_store_begin(h->store, &e);
     if (rc == LEVY_OK)
         rc = levy_jobs_revive(h->store, id, queued, &e);
@@ -549,8 +620,10 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
         rc = ch ? audit_retry(h, req, "jobs.retried", "job", id, label, ch, &e)
                 : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
         free(ch);
-        if (rc != LEVY_OK) /* the row refused (a constraint too): the store's fault, not a 409 */
+        if (rc != LEVY_OK) { /* the row refused (a constraint too): the store's fault, not a 409 */
             rc = LEVY_EIO;
+            row_refused = 1;
+        }
     }
     if (rc == LEVY_OK)
         rc = levy_store_commit(h->store, &e);
@@ -566,7 +639,8 @@ static void r_job_retry(levy_host *h, struct evhttp_request *req, const char *id
     }
     if (rc != LEVY_OK) {
         hlog(HLOG_ERROR, "job retry %.40s: %s", id, e.message);
-        levy_http_error(req, route, 503, "unavailable", "the store could not be written");
+        levy_http_error(req, route, 503, "unavailable",
+                        row_refused ? LEVY_AUDIT_REFUSED : "the store could not be written");
         return;
     }
     int sup = strcmp(queued, id) != 0;
@@ -626,7 +700,7 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
     }
     levy_err e;
     levy_err_clear(&e);
-    int n = 0;
+    int n = 0, row_refused = 0;
     int64_t since = levy_clock_now_ms() - (int64_t)LEVY_DEAD_JOBS_DAYS * 86400000;
     int rc = levy_store_begin(h->store, &e);
     if (rc == LEVY_OK)
@@ -639,8 +713,10 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
         rc = ch ? audit_retry(h, req, "jobs.retried_all", "jobs", kind, label, ch, &e)
                 : levy_err_set(&e, LEVY_EINTERNAL, "oom", "out of memory");
         free(ch);
-        if (rc != LEVY_OK)
+        if (rc != LEVY_OK) {
             rc = LEVY_EIO;
+            row_refused = 1;
+        }
     }
     if (rc == LEVY_OK)
         rc = levy_store_commit(h->store, &e);
@@ -651,7 +727,9 @@ static void r_jobs_retry_all(levy_host *h, struct evhttp_request *req, const cha
         free(kind);
         levy_http_error(req, route, rc == LEVY_ECONFLICT ? 409 : 503,
                         rc == LEVY_ECONFLICT ? "conflict" : "unavailable",
-                        rc == LEVY_ECONFLICT ? e.message : "the store could not be written");
+                        rc == LEVY_ECONFLICT ? e.message
+                        : row_refused        ? LEVY_AUDIT_REFUSED
+                                             : "the store could not be written");
         return;
     }
     hlog(HLOG_INFO, "%d job%s that gave up retried by an operator%s%s", n, n == 1 ? "" : "s",

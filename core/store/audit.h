@@ -6,6 +6,10 @@
 #include "levy.h"
 #include "store/store.h"
 
+/** The message of the 503 "unavailable" answered when a change's audit row is refused (the
+ * change is rolled back with it); levy.audit.record raises the same. */
+#define LEVY_AUDIT_REFUSED "the change was not saved: its audit log row could not be written"
+
 /** Appends one row, stamped now (UTC). changes_json: a JSON object {"field":{"before","after"}}
  * (never a secret); object_id, label and request_id may be NULL.
  * @return LEVY_OK or the store's error. */

@@ -878,6 +878,11 @@ local function verify_tax_id(req)
   -- customer's documents, saved with it in one transaction (with_recheck)
   local run = with_recheck(function()
     db.tax_id_check_insert(ev)
+    -- who asked the registry, and its answer against the last one (issue 20)
+    audit.record(req, { action = "customer.tax_id_verified", object_kind = "customer", object_id = id,
+                        label = util.nn(row.name) or id,
+                        changes = { tax_id_check = { before = before and before.status or json.null,
+                                                     after = ev.status } } })
     return ev.status ~= "unavailable" and (before == nil or before.status ~= ev.status)
   end, "api.customer_changed", { id = id })
   log.info("tax id checked online", { customer = id, country = ev.country, source = ev.source, status = ev.status })

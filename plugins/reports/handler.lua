@@ -1298,13 +1298,13 @@ end
 -- — filing, liability, not_collected — and the differences found: kind, month, key, the kept
 -- value and the value summed from the documents' rows); a check or a rebuild is a job
 local function filing_sums_call(op, status)
-  return function()
+  return function(req)
     local rl = rillet()
     local f = rl and rl["report_filing_sums_" .. op]
     if not f then
       http.error(503, "unavailable", "the rillet plugin keeps no filing sums")
     end
-    return status, f()
+    return status, f(req) -- req: who asked, for a check's / rebuild's audit row
   end
 end
 

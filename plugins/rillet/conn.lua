@@ -248,6 +248,7 @@ local function audit_conn(req, action, id, changes)
   audit.record(req, { action = action, object_kind = "connection", object_id = id,
                       label = "Rillet connection " .. id, changes = changes or {} })
 end
+M.audit_conn = audit_conn
 
 local function scope_fields(row)
   local v = scope.view(row)
@@ -563,14 +564,19 @@ function M.delete(id, req)
 end
 
 -- POST /v1/connections/{id}/sync
-function M.sync_now(id)
+function M.sync_now(id, _, req)
   local row = M.must(id)
   if row.status ~= "connected" and row.status ~= "error" then
     http.error(409, "conflict", "the connection is not connected yet")
   end
-  -- Sync now: a sweep backing off (Rillet was unreachable) runs now, as the user asked
-  local jid = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true },
+  -- Sync now: a sweep backing off (Rillet was unreachable) runs now, as the user asked; the
+  -- job and the audit row of who asked (issue 20) commit together
+  local jid = store.transaction(function()
+    local j = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true },
                              skip_backoff = true }
+    audit_conn(req, "connection.sync_requested", id, { sync = { before = json.null, after = "queued" } })
+    return j
+  end)
   return { status = "queued", connection_id = id, job_id = jid }
 end
 

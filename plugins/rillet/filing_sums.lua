@@ -28,6 +28,7 @@
 --   A row whose documents reach 0 is deleted.
 --   rillet_filing_state: ready (1: every document refreshed: the sums are complete), the
 --     rebuild's cursor, and the last check's outcome.
+local audit = require "levy.audit"
 local store = require "levy.store"
 local json = require "levy.json"
 local money = require "levy.money"
@@ -452,8 +453,17 @@ end
 
 -- Starts a rebuild (every document refreshed again, in batches); reset: the kept sums are
 -- emptied first (an operator's answer to a mismatch the check found).
-function M.start_rebuild(reset)
+-- req (POST /v1/reports/filing/sums/rebuild): the audit row of who asked (issue 20), in the
+-- rebuild's transaction; nil for levy's own rebuilds.
+function M.start_rebuild(reset, req)
   store.transaction(function()
+    if req then
+      local st = state()
+      audit.record(req, { action = "filing_sums.rebuild_requested", object_kind = "filing_sums",
+                          label = "Filing sums",
+                          changes = { sums = { before = st.ready == 1 and "ready" or "rebuilding",
+                                               after = "rebuilding" } } })
+    end
     if reset then
       store.exec("DELETE FROM rillet_filing_sums")
       store.exec("DELETE FROM rillet_filing_docs")
@@ -777,8 +787,16 @@ function M.publish_check()
 end
 
 -- Queues a check from the start (inside the caller's transaction when there is one).
-function M.start_check()
+-- req (POST /v1/reports/filing/sums/check): the audit row of who asked (issue 20), in the
+-- check's transaction; nil for levy's own checks (the one after a rebuild).
+function M.start_check(req)
   store.transaction(function()
+    if req then
+      local was = store.row("SELECT check_state FROM rillet_filing_state WHERE id = 1") or {}
+      audit.record(req, { action = "filing_sums.check_requested", object_kind = "filing_sums",
+                          label = "Filing sums",
+                          changes = { check = { before = was.check_state or json.null, after = "running" } } })
+    end
     store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, check_after = NULL, " ..
       "check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL, check_acc = NULL " ..
       "WHERE id = 1", time.iso_ms(time.now_ms()))

@@ -637,8 +637,12 @@ local exports = {
   -- (compares every month and every document with the documents' rows, per kind), a rebuild
   -- from scratch (followed by a check)
   report_filing_sums_status = filing_sums.check_status,
-  report_filing_sums_check = filing_sums.start_check,
-  report_filing_sums_rebuild = function() filing_sums.start_rebuild(true); return filing_sums.check_status() end,
+  -- req: the request, for the audit log's row (issue 20)
+  report_filing_sums_check = function(req) return filing_sums.start_check(req) end,
+  report_filing_sums_rebuild = function(req)
+    filing_sums.start_rebuild(true, req)
+    return filing_sums.check_status()
+  end,
   report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
   report_shipped_us_documents = report_rows.shipped_us_documents,

@@ -4,6 +4,7 @@
 -- repaired (the document is stored as Rillet has it and recalculated; a write-back follows when
 -- the tax differs) or flagged `drift` when levy must not write (a paid invoice).
 local jobs = require "levy.jobs"
+local json = require "levy.json"
 local log = require "levy.log"
 local metrics = require "levy.metrics"
 local store = require "levy.store"
@@ -339,12 +340,18 @@ function M.tick()
   end
 end
 
-function M.start(id)
+function M.start(id, _, req)
   local row = conn.must(id)
   if row.status ~= "connected" and row.status ~= "error" then
     require("levy.http").error(409, "conflict", "the connection is not connected yet")
   end
-  local jid = jobs.enqueue { kind = "rillet.reconcile", key = id, payload = { connection_id = id } }
+  -- the job and the audit row of who asked (issue 20) commit together
+  local jid = store.transaction(function()
+    local j = jobs.enqueue { kind = "rillet.reconcile", key = id, payload = { connection_id = id } }
+    conn.audit_conn(req, "connection.reconcile_requested", id,
+      { reconciliation = { before = json.null, after = "queued" } })
+    return j
+  end)
   return { status = "queued", connection_id = id, job_id = jid }
 end
 

@@ -98,6 +98,43 @@ async function main() {
     assert(await page.locator('input[name=object_id]').inputValue() === 'US-CA', 'object id field');
   });
 
+  await check('work asked for by hand: "What changed: Filing sums" shows a sums check in words', async () => {
+    const r = await api('POST', '/v1/reports/filing/sums/check', {});
+    assert(r.status === 202, 'sums check: ' + r.status);
+    await page.goto(base + '/#/activity');
+    await rows.first().waitFor();
+    await page.locator('select[name=action]').selectOption('filing_sums.');
+    await t.until('one row', async () => (await rows.count()) === 1 &&
+      (await rows.first().getAttribute('data-action')) === 'filing_sums.check_requested', 15000, 200);
+    const text = await rows.first().locator('td.activity-text > span:first-child').innerText();
+    assert(text === 'The API token asked for a check of the filing sums against the documents.', 'row: ' + text);
+  });
+
+  await check('reloads by SIGHUP with new rates, syncs, reconciliations and tax id checks read as sentences', async () => {
+    const said = await page.evaluate(() => [
+      { actor_kind: 'system', actor: 'signal', action: 'rules.reloaded', object_kind: 'generation',
+        changes: { generation: { before: 1, after: 2 }, rates: { before: 'avalara-zip5 2025-12', after: 'avalara-zip5 2025-12, avalara-zip5 2026-03' } } },
+      { actor_kind: 'system', actor: 'watch', action: 'rules.reloaded', object_kind: 'generation',
+        changes: { generation: { before: 2, after: 3 } } },
+      { actor_kind: 'api_token', actor: 'API token', action: 'connection.sync_requested', object_kind: 'connection',
+        object_label: 'Rillet connection c1', changes: { sync: { before: null, after: 'queued' } } },
+      { actor_kind: 'api_token', actor: 'API token', action: 'connection.reconcile_requested', object_kind: 'connection',
+        object_label: 'Rillet connection c1', changes: {} },
+      { actor_kind: 'ui_session', actor: 'UI session 3f9a1c2e', action: 'customer.tax_id_verified', object_kind: 'customer',
+        object_label: 'Example GmbH', changes: { tax_id_check: { before: 'not_registered', after: 'registered' } } },
+      { actor_kind: 'system', actor: 'rates update schedule', action: 'filing_sums.rebuild_requested', object_kind: 'filing_sums', changes: {} },
+    ].map(window.levy.activitySentence));
+    const want = [
+      'levy (on a SIGHUP) reloaded the rules and plugins (generation 1 → 2) with new rate tables: avalara-zip5 2025-12, avalara-zip5 2026-03 (were avalara-zip5 2025-12).',
+      'levy (--watch saw a changed file) reloaded the rules and plugins (generation 2 → 3).',
+      'The API token asked for a sync of Rillet connection c1 now.',
+      'The API token started a reconciliation of Rillet connection c1 with Rillet.',
+      'Browser session 3f9a1c2e checked the tax id of Example GmbH with the registry (answer: registered, was not registered).',
+      'levy’s scheduled rate update asked for the filing sums to be rebuilt from the documents.',
+    ];
+    for (let i = 0; i < want.length; i++) assert(said[i] === want[i], 'sentence ' + i + ': ' + said[i]);
+  });
+
   await check('no console errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });
   await check('every visible form control has an accessible name', async () => {
     assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | '));

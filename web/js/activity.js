@@ -15,9 +15,11 @@
     ['connection_region.', 'A connection’s regions'],
     ['connection_settings.updated', 'A connection’s settings'],
     ['product.tax_code_changed', 'Product tax codes'],
-    ['customer.', 'Customers (exemption, tax id, type)'],
+    ['customer.', 'Customers (exemption, tax id, type, tax id checks)'],
+    ['customer.tax_id_verified', 'Tax ids checked with the registry'],
     ['certificate.', 'Exemption certificates'],
-    ['connection.', 'Rillet connections (keys, tokens, scope)'],
+    ['connection.', 'Rillet connections (keys, tokens, scope, sync, reconciliation)'],
+    ['filing_sums.', 'Filing sums checked or rebuilt'],
     ['sphere_api_key.', 'Sphere API key'],
     ['jobs.', 'Retried background jobs'],
     ['document.', 'Invoices and credit memos recalculated'],
@@ -26,7 +28,7 @@
     ['marketplace.', 'Marketplace flags'],
     ['filing_frequency.updated', 'Filing frequencies'],
     ['fx_rates.imported', 'ECB exchange rates'],
-    ['rules.reloaded', 'Rule reloads'],
+    ['rules.reloaded', 'Rule and rate reloads'],
   ];
   var ACTORS = [['', 'Anyone'], ['api_token', 'The API token'], ['ui_session', 'A browser session'],
     ['cli', 'A levy command'], ['system', 'levy itself']];
@@ -49,9 +51,13 @@
     line_amounts: 'line amounts', state: 'the state', retried: 'jobs retried', status: 'the status', import: 'the import'
   };
 
+  /* levy's own actors (actor_kind system): what made it act */
+  var SYSTEM_ACTORS = { signal: 'levy (on a SIGHUP)', watch: 'levy (--watch saw a changed file)',
+    'rates update schedule': 'levy’s scheduled rate update' };
   function actorWords(r) {
     if (r.actor_kind === 'api_token') return 'The API token';
     if (r.actor_kind === 'ui_session') return r.actor.replace(/^UI session/, 'Browser session');
+    if (r.actor_kind === 'system' && SYSTEM_ACTORS[r.actor]) return SYSTEM_ACTORS[r.actor];
     return r.actor || 'levy';
   }
   function value(v) {
@@ -125,7 +131,19 @@
         var b = ch.backfill && ch.backfill.after || {};
         return 'confirmed taxing past documents of ' + label + ' (' + value(b.from) + ' to ' + value(b.to) + ', ' + value(b.documents) + ' documents)';
       }
-      case 'rules.reloaded': return 'reloaded the rules and plugins (generation ' + value(ch.generation && ch.generation.before) + ' → ' + value(ch.generation && ch.generation.after) + ')';
+      case 'rules.reloaded':
+        return 'reloaded the rules and plugins (generation ' + value(ch.generation && ch.generation.before) + ' → ' + value(ch.generation && ch.generation.after) + ')' +
+          (ch.rates ? ' with new rate tables: ' + value(ch.rates.after) + ' (were ' + value(ch.rates.before) + ')' : '');
+      case 'filing_sums.check_requested': return 'asked for a check of the filing sums against the documents';
+      case 'filing_sums.rebuild_requested': return 'asked for the filing sums to be rebuilt from the documents';
+      case 'connection.sync_requested': return 'asked for a sync of ' + label + ' now';
+      case 'connection.reconcile_requested': return 'started a reconciliation of ' + label + ' with Rillet';
+      case 'customer.tax_id_verified': {
+        var tc = ch.tax_id_check || {};
+        var said = function (v) { return value(v).replace(/_/g, ' '); }; /* not_registered: not registered */
+        return 'checked the tax id of ' + label + ' with the registry (answer: ' + said(tc.after) +
+          (tc.before ? ', was ' + said(tc.before) : '') + ')';
+      }
       case 'master_key.rotated': return 'rotated the master key';
       case 'filing_frequency.updated': return 'changed the filing frequency of ' + L.regionLabel(r.object_id) + ' from ' + value(ch.frequency && ch.frequency.before) + ' to ' + value(ch.frequency && ch.frequency.after);
       case 'presence.added': return 'recorded a physical presence (' + value(ch.presence && ch.presence.after && ch.presence.after.kind) + ') in ' + L.regionLabel(r.object_id);
@@ -173,7 +191,8 @@
       var actor = select('actor_kind', ACTORS, p.actor_kind);
       var okind = select('object_kind', [['', 'Anything'], ['settings', 'Settings'], ['region', 'A region'],
         ['product', 'A product'], ['customer', 'A customer'], ['connection', 'A connection'], ['invoice', 'An invoice'],
-        ['credit_memo', 'A credit memo'], ['job', 'A job']], p.object_kind);
+        ['credit_memo', 'A credit memo'], ['job', 'A job'], ['filing_sums', 'The filing sums'],
+        ['generation', 'Rules and rates']], p.object_kind);
       var oid = h('input', { type: 'search', name: 'object_id', value: p.object_id || '', placeholder: 'e.g. US-CA' });
       var form = h('form', { class: 'toolbar filters', role: 'search', id: 'activity-filters' },
         L.field({ label: 'From', input: from }), L.field({ label: 'To', input: to }),
@@ -186,7 +205,7 @@
       var more = h('div');
       var errSlot = h('div');
       main.appendChild(h('h1', { text: 'Activity' }));
-      main.appendChild(h('p', { class: 'muted', text: 'Every change made to levy’s settings, regions, products, customers, certificates and connections, and every retried job: who made it, when, and from what to what. Keys and tokens are never shown, only that they were set or replaced.' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Every change made to levy’s settings, regions, products, customers, certificates and connections, every reload of rules and rates, and every job asked for by hand (retries, syncs, reconciliations, filing sums’ checks, tax id checks): who made it, when, and from what to what. Keys and tokens are never shown, only that they were set or replaced.' }));
       var filtered = h('p', { id: 'activity-filtered', class: 'muted' });
       main.appendChild(form);
       main.appendChild(filtered);

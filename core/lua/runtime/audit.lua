@@ -7,9 +7,13 @@
 -- record() writes in the caller's store.transaction: call it in the transaction that saves
 -- the change, so a change is never committed without its row and a refused change (raised
 -- before or inside the transaction) leaves none. The log is append-only: nothing here updates
--- or deletes a row. Secrets never enter it: pass `audit.REPLACED` (or `audit.replaced(last4)`
+-- or deletes a row. A row the store refuses (a constraint, a trigger, a lost connection) raises
+-- the API error 503 "unavailable" ("the change was not saved"), the answer the host's C
+-- routes give too, so the caller's transaction rolls the change back. Secrets never enter it: pass `audit.REPLACED` (or `audit.replaced(last4)`
 -- when the UI already shows the last 4 characters) for a key or token.
+local http = require "levy.http"
 local json = require "levy.json"
+local log = require "levy.log"
 local store = require "levy.store"
 local time = require "levy.time"
 
@@ -92,11 +96,19 @@ function M.record(req, e)
   actor = actor or "levy"
   local oid = e.object_id
   if oid ~= nil then oid = tostring(oid) end
-  store.exec(
+  local ok, msg = store.try_exec(
     "INSERT INTO audit_log(at, actor_kind, actor, action, object_kind, object_id, object_label, " ..
     "changes, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     time.iso(time.now_ms()), kind, actor, e.action, e.object_kind, oid, e.label,
     json.canonical(e.changes or {}), req and req.id or nil)
+  if ok == nil then
+    -- one status for a refused row, whatever the store's error class (a trigger's refusal is a
+    -- constraint error that would otherwise read as a 409 conflict): the store's fault
+    log.error("audit: the row could not be written; the change is not saved",
+      { action = e.action, error = tostring(msg) })
+    http.error(503, "unavailable", "the change was not saved: its audit log row could not be written",
+      nil, { ["Retry-After"] = "1" })
+  end
 end
 
 -- A page of the log, newest first. f = {limit (1..500), after (an id: rows before it),

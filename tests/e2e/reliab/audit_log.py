@@ -18,9 +18,16 @@ are checked:
   * no secret anywhere: the Rillet API key, the signing token, the API token, the session token
     and the Sphere key are in no row of the store's audit_log and in no answer of GET /v1/audit
     (JSON or CSV);
+  * work asked for by hand (audit20b): filing_sums.check_requested / .rebuild_requested,
+    connection.sync_requested, connection.reconcile_requested (the API token, the request id);
+    customer.tax_id_verified (the registry's answer, here unavailable); rules.reloaded by SIGHUP
+    (system / signal) after `levy rates import` put a newer Texas vintage in the data dir (the
+    rates' vintages before -> after), and by --watch (system / watch) in a second levy over a
+    copy of the rules (port base 41900);
   * atomicity: a refused change (422) writes no row; and when the audit row cannot be written
     (a trigger on audit_log refuses inserts) the change itself is not saved: the settings, the
-    region and the dead job stay as they were;
+    region and the dead job stay as they were, and every route (Lua or C) answers 503
+    unavailable "the change was not saved ..." (before: 500 from the Lua routes);
   * GET /v1/audit: newest first; filters action (and a prefix "region."), object_kind +
     object_id, actor_kind, from / to; paging with limit + cursor covers every row once; bad
     filters 422 with {"error":{code,message}}; ?format=csv and Accept: text/csv give one line per
@@ -30,6 +37,10 @@ Runs on SQLite and, through tests/pg/run_on_pg.py, on PostgreSQL (reliab_audit_l
 import csv
 import io
 import json
+import os
+import shutil
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -42,6 +53,7 @@ from common import check
 
 LEVY, SRC = sys.argv[1], sys.argv[2]
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 41300
+WATCH_PORT_BASE = 41900  # the second levy (--watch): audit20b's port base
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 SELLER_A = {"line1": "1 Market St", "city": "San Francisco", "state": "CA", "zip_code": "94105", "country": "US"}
 SELLER_B = {"line1": "500 Broadway", "city": "New York", "state": "NY", "zip_code": "10012", "country": "US"}
@@ -131,6 +143,12 @@ def put_dead_job(env, jid):
             c.commit()
     finally:
         c.close()
+
+
+def refused_row(js):
+    """The one answer to a change whose audit row the store refused (C and Lua routes alike)."""
+    e = (js or {}).get("error") or {}
+    return e.get("code") == "unavailable" and "not saved" in (e.get("message") or "")
 
 
 def block_audit(env, on):
@@ -296,22 +314,42 @@ def run(env):
           j and j["actor_kind"] == "ui_session" and j["changes"].get("state") == {"before": "dead", "after": "queued"},
           j)
 
+    # work started by hand: the filing sums' check and rebuild, a sync, a reconciliation
+    for path, action, oid in (("/v1/reports/filing/sums/check", "filing_sums.check_requested", None),
+                              ("/v1/reports/filing/sums/rebuild", "filing_sums.rebuild_requested", None),
+                              ("/v1/connections/%s/sync" % env.cid, "connection.sync_requested", env.cid),
+                              ("/v1/connections/%s/reconcile" % env.cid, "connection.reconcile_requested", env.cid)):
+        st, _, text, _ = env.L("POST", path, {})
+        check("POST %s: 202" % path, st == 202, "%s %s" % (st, text))
+        r = one(all_audit(env, "action=" + action), action, oid)
+        check("%s: by the API token, with the request's id" % action,
+              r and r["actor_kind"] == "api_token" and r["request_id"] and r["changes"], r)
+    check("the filing sums' rows: object filing_sums, the check from its last state to running",
+          (one(all_audit(env, "object_kind=filing_sums"), "filing_sums.check_requested") or {})
+          .get("changes", {}).get("check", {}).get("after") == "running")
+    check("levy quiet again after the sync and reconciliation", common.wait_quiet(env, 300))
+
     # atomicity: an audit row that cannot be written takes its change with it
     block_audit(env, True)
     n1 = audit_count(env)
-    st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SELLER_A})
-    check("settings change whose audit row is refused: not 200", st >= 400, "%s %s" % (st, text))
+    st, js, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SELLER_A})
+    check("settings change whose audit row is refused: 503 unavailable saying the change was not saved",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
     st, s, _, _ = env.L("GET", "/v1/settings")
     check("... and the seller address is unchanged (still New York)",
           st == 200 and s["seller_address"]["city"] == "New York", s)
-    st, _, text, _ = env.L("PUT", "/v1/regions/US-TX", {"subscribed": True})
-    check("region change whose audit row is refused: not 200", st >= 400, "%s %s" % (st, text))
+    st, js, text, _ = env.L("PUT", "/v1/regions/US-TX", {"subscribed": True})
+    check("region change whose audit row is refused: 503 unavailable saying the change was not saved",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
     st, r, _, _ = env.L("GET", "/v1/regions/US-TX")
     check("... and US-TX is still not subscribed", st == 200 and r["subscribed"] is False, r)
     put_dead_job(env, "job_audit20deadbbbbbbbbbbbbbb")
-    st, _, text, _ = env.L("POST", "/admin/jobs/job_audit20deadbbbbbbbbbbbbbb/retry", {})
-    check("job retry whose audit row is refused: 503 unavailable (the store's fault, not a conflict)",
-          st == 503, "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/admin/jobs/job_audit20deadbbbbbbbbbbbbbb/retry", {})
+    check("job retry whose audit row is refused: 503 unavailable (the store's fault, not a conflict), the same words",
+          st == 503 and refused_row(js), "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/v1/reports/filing/sums/check", {})
+    check("a filing sums check whose audit row is refused: 503, the same words", st == 503 and refused_row(js),
+          "%s %s" % (st, text))
     jr = db_rows(env, "SELECT state FROM jobs WHERE id = 'job_audit20deadbbbbbbbbbbbbbb'")
     check("... and the job is still dead", jr and jr[0][0] == "dead", jr)
     check("no audit row while refused", audit_count(env) == n1, (n1, audit_count(env)))
@@ -358,6 +396,68 @@ def run(env):
     check("Accept: text/csv gives the same CSV", st == 200 and text2 == text)
     st, _, full_csv, _ = env.L("GET", "/v1/audit?format=csv")
     check("the whole log as CSV", st == 200 and "connection.key_replaced" in full_csv)
+
+    # a reload by SIGHUP onto rate tables `levy rates import` put in the data dir: who (system /
+    # signal) and the rates' vintages before / after
+    shipped = os.path.join(SRC, "data/us/avalara-zip5-2025-12/TAXRATES_ZIP5_TX202512.csv")
+    newer = os.path.join(env.tmp, "TAXRATES_ZIP5_TX202603.csv")
+    with open(shipped) as f, open(newer, "w") as g:
+        g.write(f.read())
+    r = subprocess.run([LEVY, "rates", "import", newer, "--data-dir", env.levy_dir], capture_output=True, text=True,
+                       timeout=120)
+    check("levy rates import of a newer Texas vintage", r.returncode == 0, r.stdout + r.stderr)
+    env.levy.send_signal(signal.SIGHUP)
+    common.wait_for(lambda: one(all_audit(env, "actor=signal"), "rules.reloaded") is not None, 180, 0.5)
+    rl = one(all_audit(env, "actor=signal"), "rules.reloaded")
+    rates = (rl or {}).get("changes", {}).get("rates", {})
+    check("rules.reloaded by SIGHUP: actor system / signal, generation and rates' vintages before -> after",
+          rl and rl["actor_kind"] == "system" and rl["changes"]["generation"]["after"]
+          > rl["changes"]["generation"]["before"] and "avalara-zip5 2026-03" in (rates.get("after") or "")
+          and "2026-03" not in (rates.get("before") or "x"), rl)
+
+    # --watch: a levy of its own (its data dir, SQLite) over a copy of the rules; a changed rule
+    # file reloads it, and the row says levy did it because --watch saw the change
+    wdir = os.path.join(env.tmp, "watch")
+    shutil.copytree(os.path.join(SRC, "scripts"), os.path.join(wdir, "scripts"))
+    wport = harness.free_port(WATCH_PORT_BASE, 50)
+    wurl, wauth = "http://127.0.0.1:%d" % wport, {"Authorization": "Bearer " + env.token}
+    wp = harness.start([LEVY, "serve", "--listen", "127.0.0.1:%d" % wport, "--data-dir", os.path.join(wdir, "data"),
+                        "--plugins", os.path.join(SRC, "plugins"), "--scripts", os.path.join(wdir, "scripts"),
+                        "--api-token", env.token, "--watch"], os.path.join(wdir, "levy.log"), keep_levy_env=False)
+    try:
+        up = common.wait_for(lambda: wp.poll() is None
+                             and harness.req("GET", wurl + "/healthz", timeout=2)[0] == 200, 120, 0.2)
+        check("levy serve --watch starts", up)
+        rule = next(os.path.join(d, f) for d, _, fs in sorted(os.walk(os.path.join(wdir, "scripts")))
+                    for f in sorted(fs) if f.endswith(".lua"))
+        with open(rule, "a") as f:
+            f.write("\n-- changed by the audit log's test (--watch)\n")
+
+        def watch_row():
+            st, js, _, _ = harness.req("GET", wurl + "/v1/audit?action=rules.reloaded", None, wauth)
+            return next((r for r in (js or {}).get("data", []) if st == 200 and r["actor"] == "watch"), None)
+        common.wait_for(lambda: watch_row() is not None, 180, 0.5)
+        wr = watch_row()
+        check("rules.reloaded by --watch: actor system / watch, generation 1 -> 2 (no rates change: no rates field)",
+              wr and wr["actor_kind"] == "system" and wr["changes"].get("generation") == {"before": 1, "after": 2}
+              and "rates" not in wr["changes"], wr)
+    finally:
+        harness.stop(wp)
+
+    # a tax id checked online by hand: its answer (here: the registry unreachable) in the row
+    st, js, text, _ = env.S("GET", "/customers?limit=100")
+    de = next((c for c in (js or {}).get("customers", [])
+               if (c.get("shipping_address") or c.get("address") or {}).get("country") == "DE"
+               and (c.get("external_references") or [])), None)
+    check("a German customer with a tax id", de is not None, text[:300])
+    st, _, text, _ = env.L("PUT", "/v1/settings", {"tax_id_online": {"enabled": True, "vies_url": "http://127.0.0.1:9/"}})
+    check("online tax id checks on (a registry that does not answer)", st == 200, "%s %s" % (st, text))
+    st, js, text, _ = env.L("POST", "/v1/customers/%s/tax_id/verify" % urllib.parse.quote(de["id"]), {})
+    check("verify: 502 registry_unavailable", st == 502, "%s %s" % (st, text))
+    tv = one(all_audit(env, "object_kind=customer&object_id=" + urllib.parse.quote(de["id"])), "customer.tax_id_verified")
+    check("customer.tax_id_verified: by the API token, the registry's answer none -> unavailable",
+          tv and tv["actor_kind"] == "api_token"
+          and tv["changes"].get("tax_id_check") == {"before": None, "after": "unavailable"}, tv)
 
     # no secret anywhere
     api_json = json.dumps(all_audit(env), ensure_ascii=False)

@@ -247,6 +247,13 @@ def main():
         check("import: reload picks it up", reload() == "reloaded")
         check("import: 8.25 % named as 2026-09, same process",
               answer() == ("82.50", "avalara-zip5 2026-09") and levy_p.poll() is None, answer())
+        # the audit log (issue 20): the reload that loaded it, by the API token, names the vintages
+        st, js, body, _ = levy("GET", "/v1/audit?action=rules.reloaded&limit=1")
+        rl = (js or {}).get("data", [{}])[0] if st == 200 and (js or {}).get("data") else {}
+        rates = rl.get("changes", {}).get("rates", {})
+        check("audit: rules.reloaded by the API token, rates from ... 2026-03 to ... 2026-09",
+              rl.get("actor_kind") == "api_token" and "avalara-zip5 2026-09" in rates.get("after", "")
+              and "2026-09" not in rates.get("before", "2026-09"), body[:600])
 
         # on a schedule (--rates-update-every, off by default): levy runs the update itself,
         # logs a failure at WARN, and reloads when a vintage was installed
@@ -266,6 +273,16 @@ def main():
         check("scheduled: a good source is installed and served without a restart",
               poll(lambda: answer() == ("85.00", "avalara-zip5 2026-03"), 90) and levy_p.poll() is None,
               (answer(), open(log).read()[-1500:]))
+
+        def scheduled_row():
+            st, js, _, _ = levy("GET", "/v1/audit?action=rules.reloaded&actor_kind=system")
+            return next((r for r in (js or {}).get("data", []) if st == 200 and r["actor"] == "rates update schedule"),
+                        None)
+        poll(lambda: scheduled_row() is not None, 60)
+        sr = scheduled_row() or {}
+        check("audit: the schedule's reload is logged as levy's scheduled rate update, 2026-09 -> 2026-03",
+              "avalara-zip5 2026-03" in sr.get("changes", {}).get("rates", {}).get("after", "")
+              and "avalara-zip5 2026-09" in sr.get("changes", {}).get("rates", {}).get("before", ""), sr)
     except Exception as e:  # an exception is a failure, not an early pass
         import traceback
         traceback.print_exc()
