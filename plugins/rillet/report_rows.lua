@@ -998,19 +998,6 @@ function M.shipped_us_documents(since, to, state)
   return rows(sql, since, to, since, to)
 end
 
--- "(x IN (?, ...) OR x IN (?, ...))" over values (chunks of IN_CHUNK), appended to args
-local function in_list(x, values, args)
-  local parts = {}
-  for i = 1, #values, IN_CHUNK do
-    local marks = {}
-    for j = i, math.min(i + IN_CHUNK - 1, #values) do
-      marks[#marks + 1] = "?"; args[#args + 1] = values[j]
-    end
-    parts[#parts + 1] = x .. " IN (" .. table.concat(marks, ", ") .. ")"
-  end
-  return "(" .. table.concat(parts, " OR ") .. ")"
-end
-
 -- an amount with exactly two decimals: an optional "-", digits, "." and two digits, at most
 -- 18 characters (LIKE, ltrim and rtrim with a set of characters, not GLOB: PostgreSQL has no
 -- GLOB, SQLite no regex; the trims are a third of the CPU of a replace per digit)
@@ -1026,49 +1013,82 @@ end
 -- report's order, and bad: the number of amounts that are not a plain decimal with two
 -- decimals (the caller then reads the documents one by one: shipped_us_documents).
 -- doc_flags: JSON array of [type, id, marketplace (true/false)] (the reports plugin's flags
--- per document); customers: JSON array of the marketplace customers' ids. The flags are bound
--- as IN (?, ...) lists (not json_each: issue 22).
+-- per document); customers: JSON array of the marketplace customers' ids.
+-- Read from the sums the triggers of migration 0026 keep per type, day, state and customer
+-- (rillet_us_days: summing the documents was 1.6 s of CPU at 1M documents): a customer's rows
+-- are marketplace when the customer is; a document flagged on its own whose flag differs from
+-- its customer's is then moved from its customer's group to its own (its amount read by id).
+-- A group left without documents is dropped: a day without documents is not a day of the report.
 function M.shipped_us_days(since, to, doc_flags, customers)
   local flags = json.decode(doc_flags)
   local custs = json.decode(customers)
   if type(flags) ~= "table" then flags = {} end
   if type(custs) ~= "table" then custs = {} end
-  local on, off = { invoice = {}, credit_memo = {} }, { invoice = {}, credit_memo = {} }
-  for _, f in ipairs(flags) do
-    local l = (f[3] == true and on or off)[f[1]]
-    if l and type(f[2]) == "string" then l[#l + 1] = f[2] end
-  end
   local cust = {}
   for _, c in ipairs(custs) do
-    if type(c) == "string" then cust[#cust + 1] = c end
+    if type(c) == "string" then cust[c] = true end
   end
-  -- too many to bind (SQLite takes 32,766 parameters): the caller reads the documents instead
-  if #flags + 2 * #cust > 30000 then return {}, 1 end
-  local args = {}
-  local function part(dt)
-    -- the marketplace column comes before the WHERE: its arguments first, then the dates
-    local whens = {}
-    if #on[dt] > 0 then whens[#whens + 1] = "WHEN " .. in_list("d.id", on[dt], args) .. " THEN 1" end
-    if #off[dt] > 0 then whens[#whens + 1] = "WHEN " .. in_list("d.id", off[dt], args) .. " THEN 0" end
-    if #cust > 0 then
-      whens[#whens + 1] = "WHEN d.customer_id IS NOT NULL AND " .. in_list("d.customer_id", cust, args) .. " THEN 1"
+  local groups, order = {}, {}
+  local function group(state, date, mk)
+    local k = state .. "\31" .. date .. "\31" .. mk
+    local g = groups[k]
+    if not g then
+      g = { state = state, date = date, marketplace = mk, n = 0, minor = 0, bad = 0, docs = 0 }
+      groups[k] = g; order[#order + 1] = g
     end
-    args[#args + 1] = since; args[#args + 1] = to
-    local mk = #whens == 0 and "0" or ("CASE " .. table.concat(whens, " ") .. " ELSE 0 END")
-    -- ok: the amount checked once per document (the sums below read the flag)
-    return "SELECT p.type, p.marketplace, p.date, p.state, p.amount, CASE WHEN " .. two_decimals("p.amount") ..
-      " THEN 1 ELSE 0 END AS ok FROM (" .. shipped_us_sql(dt, mk .. " AS marketplace, ") .. ") p"
+    return g
   end
-  local sql = "SELECT y.state AS state, y.date AS date, y.marketplace AS marketplace, " ..
-    "CAST(sum(CASE WHEN y.type = 'invoice' THEN 1 ELSE 0 END) AS BIGINT) AS n, " ..
-    "CAST(sum(CASE WHEN y.ok = 1 THEN (CASE y.type WHEN 'invoice' THEN 1 ELSE -1 END) * " ..
-    "CAST(replace(y.amount, '.', '') AS BIGINT) ELSE 0 END) AS BIGINT) AS minor, " ..
-    "CAST(sum(1 - y.ok) AS BIGINT) AS bad FROM (" .. part("invoice") ..
-    " UNION ALL " .. part("credit_memo") .. ") y " ..
-    "GROUP BY y.state, y.date, y.marketplace ORDER BY y.state, y.date, y.marketplace"
-  local out = rows(sql, table.unpack(args))
-  local bad = 0
-  for _, r in ipairs(out) do bad = bad + (r.bad or 0) end
+  local function add(g, dt, docs, minor, bad, s)
+    g.docs = g.docs + s * docs
+    if dt == "invoice" then g.n = g.n + s * docs; g.minor = g.minor + s * minor
+    else g.minor = g.minor - s * minor end
+    g.bad = g.bad + s * bad
+  end
+  for r in store.query("SELECT doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days " ..
+      "WHERE doc_date >= ? AND doc_date <= ?", since, to) do
+    local mk = (r.has_cust == 1 and cust[r.customer_id]) and 1 or 0
+    add(group(r.state, r.doc_date, mk), r.doc_type, r.docs, r.minor, r.bad, 1)
+  end
+  -- the documents flagged on their own, by type: those whose flag is not their customer's
+  local by_type = { invoice = {}, credit_memo = {} }
+  for _, f in ipairs(flags) do
+    if type(f) == "table" and by_type[f[1]] and type(f[2]) == "string" then by_type[f[1]][f[2]] = f[3] == true end
+  end
+  for dt, ids in pairs(by_type) do
+    local list = {}
+    for id in pairs(ids) do list[#list + 1] = id end
+    for i = 1, #list, IN_CHUNK do
+      local args = { since, to }
+      local marks = {}
+      for j = i, math.min(i + IN_CHUNK - 1, #list) do marks[#marks + 1] = "?"; args[#args + 1] = list[j] end
+      local sql = "SELECT p.id, p.customer_id, p.date, p.state, p.amount, CASE WHEN " .. two_decimals("p.amount") ..
+        " THEN 1 ELSE 0 END AS ok FROM (" .. shipped_us_sql(dt, "d.id AS id, d.customer_id AS customer_id, ",
+          " AND d.id IN (" .. table.concat(marks, ", ") .. ")") .. ") p"
+      for r in store.query(sql, table.unpack(args)) do
+        local was = (r.customer_id ~= nil and cust[r.customer_id]) and 1 or 0
+        local now = ids[r.id] and 1 or 0
+        if was ~= now then
+          local minor = r.ok == 1 and math.tointeger(tonumber((r.amount:gsub("%.", "")))) or 0
+          local bad = r.ok == 1 and 0 or 1
+          add(group(r.state, r.date, was), dt, 1, minor, bad, -1)
+          add(group(r.state, r.date, now), dt, 1, minor, bad, 1)
+        end
+      end
+    end
+  end
+  local out, bad = {}, 0
+  for _, g in ipairs(order) do
+    if g.docs ~= 0 then
+      bad = bad + g.bad
+      g.docs = nil
+      out[#out + 1] = g
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.state ~= b.state then return a.state < b.state end
+    if a.date ~= b.date then return a.date < b.date end
+    return a.marketplace < b.marketplace
+  end)
   return out, bad
 end
 

@@ -1,0 +1,146 @@
+-- The exposure report's day sums kept on write (issue 20: the report at 100k and 1M documents;
+-- migration 0026). report_rows.shipped_us_days reads rillet_us_days, kept by triggers on the
+-- documents and the calculations' heads; the kept sums must equal the same sums counted from
+-- the documents after every kind of write (inserted, date / amount / currency / customer /
+-- calculation changed, deleted flag, row deleted; a head written before or after its document,
+-- changed, removed), and the reader must not read the documents.
+local store = require "levy.store"
+local calc_rows = require "calc_rows"
+local report_rows = require "report_rows"
+local json = require "levy.json"
+
+local TABLES = { invoice = "invoices", credit_memo = "credit_memos" }
+
+-- the sums counted from the documents (the statement shipped_us_days ran before 0026)
+local function counted()
+  local out = {}
+  for dt, t in pairs(TABLES) do
+    for r in store.query("SELECT d.doc_date AS d, upper(k.ship_state) AS s, COALESCE(d.customer_id, '') AS c, " ..
+        "CASE WHEN d.customer_id IS NULL THEN 0 ELSE 1 END AS h, COALESCE(d.net_amount, k.total_amount) AS a FROM " ..
+        t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id WHERE d.deleted = 0 AND " ..
+        "d.currency = 'USD' AND upper(k.ship_country) = 'US' AND k.ship_state IS NOT NULL AND " ..
+        "COALESCE(d.net_amount, k.total_amount) IS NOT NULL") do
+      local key = table.concat({ dt, r.d, r.s, r.h, r.c }, "|")
+      local e = out[key] or { 0, 0, 0 }
+      out[key] = e
+      local ok = r.a:match("^%-?%d+%.%d%d$") and #r.a <= 18
+      e[1] = e[1] + 1
+      if ok then e[2] = e[2] + math.tointeger(tonumber((r.a:gsub("%.", "")))) else e[3] = e[3] + 1 end
+    end
+  end
+  return out
+end
+
+local function kept()
+  local out = {}
+  local sql = "SELECT doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days"
+  for r in store.query(sql) do
+    out[table.concat({ r.doc_type, r.doc_date, r.state, r.has_cust, r.customer_id }, "|")] = { r.docs, r.minor, r.bad }
+  end
+  return out
+end
+
+local function same() assert.same(counted(), kept()) end
+
+local n = 0
+local function calc(dt, id, state, total, country)
+  n = n + 1
+  local c = "calc_us_" .. n
+  store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, created_at,
+    created_ms) VALUES (?, ?, ?, 'f', '{}', '{}', 'US-NJ', 'x', 0)]], c, dt, id)
+  calc_rows.record(c, { ship_to = { country = country or "US", state = state } },
+    { total_amount = total, lines = {} }, nil, "US-" .. (state or "NJ"))
+  return c
+end
+
+local function doc(dt, id, date, calc_id, customer)
+  store.exec("INSERT INTO " .. TABLES[dt] .. [[(id, connection_id, currency, doc_date, raw, region, tax_status,
+    imported_at, calculation_id, customer_id) VALUES (?, 'c', 'USD', ?, '{}', 'US-NJ', 'written', 'x', ?, ?)]],
+    id, date, calc_id, customer)
+end
+
+describe("rillet_us_days", function()
+  it("equals the sums counted from the documents after every kind of write", function()
+    same()
+    -- a head written before its document, and after it
+    doc("invoice", "u1", "2026-02-01", calc("invoice", "u1", "nj", "10.00"), "cu1")
+    doc("invoice", "u2", "2026-02-01", nil, nil)
+    same()
+    store.exec("UPDATE invoices SET calculation_id = ? WHERE id = 'u2'", calc("invoice", "u2", "NJ", "5.25"))
+    same()
+    doc("credit_memo", "m1", "2026-02-01", calc("credit_memo", "m1", "NJ", "2.00"), "cu1")
+    doc("invoice", "u3", "2026-02-03", nil, "cu2")
+    local late = "calc_us_late"
+    store.exec("UPDATE invoices SET calculation_id = ? WHERE id = 'u3'", late)
+    same()
+    store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, created_at,
+      created_ms) VALUES (?, 'invoice', 'u3', 'f', '{}', '{}', 'US-TX', 'x', 0)]], late)
+    calc_rows.record(late, { ship_to = { country = "us", state = "TX" } }, { total_amount = "3.00", lines = {} },
+      nil, "US-TX")
+    same()
+    assert.equal(1, store.row("SELECT docs FROM rillet_us_days WHERE state = 'TX'").docs)
+    -- not counted: another country, another currency, no state, no amount; a bad amount counted as bad
+    doc("invoice", "x1", "2026-02-01", calc("invoice", "x1", "ON", "9.00", "CA"), nil)
+    doc("invoice", "x2", "2026-02-01", calc("invoice", "x2", nil, "9.00"), nil)
+    doc("invoice", "x3", "2026-02-01", calc("invoice", "x3", "NJ", nil), nil)
+    doc("invoice", "x4", "2026-02-01", calc("invoice", "x4", "NJ", "1.5"), nil)
+    same()
+    -- each column the sums depend on changed, the deleted flag, the row deleted
+    store.exec("UPDATE invoices SET net_amount = '7.00' WHERE id = 'u1'"); same()
+    store.exec("UPDATE invoices SET net_amount = '3.10' WHERE id = 'x3'"); same()
+    store.exec("UPDATE invoices SET doc_date = '2026-02-02' WHERE id = 'u2'"); same()
+    store.exec("UPDATE invoices SET customer_id = NULL WHERE id = 'u1'"); same()
+    store.exec("UPDATE invoices SET customer_id = 'cu3' WHERE id = 'u2'"); same()
+    store.exec("UPDATE invoices SET currency = 'EUR' WHERE id = 'u3'"); same()
+    store.exec("UPDATE credit_memos SET deleted = 1 WHERE id = 'm1'"); same()
+    store.exec("UPDATE credit_memos SET deleted = 0 WHERE id = 'm1'"); same()
+    store.exec("UPDATE invoices SET calculation_id = ? WHERE id = 'u1'", calc("invoice", "u1", "NY", "8.00")); same()
+    store.exec("UPDATE rillet_calc_heads SET ship_state = 'PA' WHERE calculation_id = " ..
+      "(SELECT calculation_id FROM invoices WHERE id = 'u2')"); same()
+    store.exec("UPDATE rillet_calc_heads SET total_amount = '99.99' WHERE calculation_id = " ..
+      "(SELECT calculation_id FROM credit_memos WHERE id = 'm1')"); same()
+    store.exec("DELETE FROM rillet_calc_heads WHERE calculation_id = " ..
+      "(SELECT calculation_id FROM invoices WHERE id = 'x4')"); same()
+    store.exec("DELETE FROM invoices WHERE id = 'u2'"); same()
+    store.exec("DELETE FROM credit_memos WHERE id = 'm1'"); same()
+    -- a row whose documents are gone is gone
+    assert.is_nil(store.row("SELECT 1 AS x FROM rillet_us_days WHERE docs = 0"))
+  end)
+
+  it("the overview reads the kept sums, not the documents", function()
+    local p = {}
+    for r in store.query("EXPLAIN QUERY PLAN SELECT doc_type, doc_date, state, has_cust, customer_id, docs, " ..
+        "minor, bad FROM rillet_us_days WHERE doc_date >= ? AND doc_date <= ?", "2026-01-01", "2026-12-31") do
+      p[#p + 1] = r.detail
+    end
+    p = table.concat(p, "\n")
+    assert.truthy(p:find("rillet_us_days", 1, true), p)
+    assert.truthy(not p:find("invoices", 1, true), p)
+    -- and answers what the documents say: a customer's documents marketplace, one document moved
+    doc("invoice", "v1", "2026-05-01", calc("invoice", "v1", "VT", "10.00"), "mk")
+    doc("invoice", "v2", "2026-05-01", calc("invoice", "v2", "VT", "4.00"), "mk")
+    doc("credit_memo", "w1", "2026-05-01", calc("credit_memo", "w1", "VT", "1.00"), nil)
+    local function vt(days)
+      local out = {}
+      for _, r in ipairs(days) do
+        if r.state == "VT" then out[#out + 1] = { r.date, r.marketplace, r.n, r.minor } end
+      end
+      return out
+    end
+    local days = report_rows.shipped_us_days("2026-01-01", "2026-12-31",
+      json.encode(json.array({ json.array({ "invoice", "v2", false }), json.array({ "credit_memo", "w1", true }) })),
+      json.encode(json.array({ "mk" })))
+    assert.same({ { "2026-05-01", 0, 1, 400 }, { "2026-05-01", 1, 1, 900 } }, vt(days))
+    -- a credit memo alone in its group
+    days = report_rows.shipped_us_days("2026-01-01", "2026-12-31",
+      json.encode(json.array({ json.array({ "credit_memo", "w1", true }) })), json.encode(json.array({})))
+    assert.same({ { "2026-05-01", 0, 2, 1400 }, { "2026-05-01", 1, 0, -100 } }, vt(days))
+    -- every document of a group moved out: the group is not a day of the report
+    days = report_rows.shipped_us_days("2026-01-01", "2026-12-31", json.encode(json.array({
+      json.array({ "invoice", "v1", true }), json.array({ "invoice", "v2", true }),
+      json.array({ "credit_memo", "w1", true }) })), json.encode(json.array({})))
+    assert.same({ { "2026-05-01", 1, 2, 1300 } }, vt(days))
+    days = report_rows.shipped_us_days("2026-01-01", "2026-04-30", "[]", "[]")
+    assert.same({}, vt(days))
+  end)
+end)
