@@ -1038,10 +1038,15 @@ function M.shipped_us_days(since, to, doc_flags, customers)
     end
     return g
   end
+  -- minor: an integer, or the group counts as bad (the caller then reads its documents one by
+  -- one): SQLite turns a kept sum past 64 bits into a float, and Lua's integers wrap
   local function add(g, dt, docs, minor, bad, s)
     g.docs = g.docs + s * docs
-    if dt == "invoice" then g.n = g.n + s * docs; g.minor = g.minor + s * minor
-    else g.minor = g.minor - s * minor end
+    local d = math.type(minor) == "integer" and (dt == "invoice" and s or -s) * minor or nil
+    local m = d and g.minor + d
+    if d and ((d > 0 and m < g.minor) or (d < 0 and m > g.minor)) then m = nil end
+    if m then g.minor = m else g.overflow = true end
+    if dt == "invoice" then g.n = g.n + s * docs end
     g.bad = g.bad + s * bad
   end
   for r in store.query("SELECT doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days " ..
@@ -1079,8 +1084,8 @@ function M.shipped_us_days(since, to, doc_flags, customers)
   local out, bad = {}, 0
   for _, g in ipairs(order) do
     if g.docs ~= 0 then
-      bad = bad + g.bad
-      g.docs = nil
+      bad = bad + g.bad + (g.overflow and 1 or 0)
+      g.docs, g.overflow = nil, nil
       out[#out + 1] = g
     end
   end

@@ -143,4 +143,22 @@ describe("rillet_us_days", function()
     days = report_rows.shipped_us_days("2026-01-01", "2026-04-30", "[]", "[]")
     assert.same({}, vt(days))
   end)
+  it("a group whose sum leaves 64 bits counts as bad, never wrapped or a float", function()
+    store.exec("DELETE FROM rillet_us_days")
+    local big = math.maxinteger - 10
+    local ins = "INSERT INTO rillet_us_days(doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad) " ..
+      "VALUES ('invoice', ?, 'TX', 1, ?, 1, ?, 0)"
+    store.exec(ins, "2026-07-01", "cust_a", big)
+    store.exec(ins, "2026-07-01", "cust_b", big)
+    local days, bad = report_rows.shipped_us_days("2026-07-01", "2026-07-01", "[]", "[]")
+    assert.equal(1, #days)
+    assert.truthy(bad > 0)
+    -- a kept sum SQLite has turned into a float
+    store.exec("DELETE FROM rillet_us_days")
+    store.exec("INSERT INTO rillet_us_days(doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad) " ..
+      "VALUES ('invoice', '2026-07-02', 'TX', 1, 'cust_a', 1, 9223372036854775807 + 10, 0)")
+    local _, bad2 = report_rows.shipped_us_days("2026-07-02", "2026-07-02", "[]", "[]")
+    assert.truthy(bad2 > 0)
+    store.exec("DELETE FROM rillet_us_days")
+  end)
 end)
