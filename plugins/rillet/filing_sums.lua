@@ -1322,14 +1322,28 @@ end
 -- the row it wrote).
 M.CHECK_EVERY_MS = 24 * 3600 * 1000
 
+-- The job that sums the stale months of the not-collected memo, unless one is running: a job
+-- already queued takes the new one (the jobs' (kind, key) rule), but a running one does not, and
+-- every replica ticks and starts; the running job sums every month stale when it reaches it, and
+-- a month made stale after that is found by the next tick (reliab_replicas: a replica's start
+-- queued a second nc_memo beside another replica's running one).
+function M.enqueue_nc_memo()
+  local jobs = require "levy.jobs"
+  for _, j in ipairs(jobs.list { kind = "rillet.filing_sums", state = "running", limit = 1000 }) do
+    if j.key == "nc_memo" then return false end
+  end
+  store.transaction(function()
+    jobs.enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
+  end)
+  return true
+end
+
 function M.tick()
   M.publish_check()
   -- the not-collected sums kept per month, summed again where a change made them stale
   if store.row("SELECT 1 AS x FROM rillet_nc_months m WHERE NOT EXISTS (SELECT 1 FROM rillet_nc_memo x " ..
       "WHERE x.month = m.month AND x.region = '' AND x.doc_type = 'invoice' AND x.gen = m.gen) LIMIT 1") then
-    store.transaction(function()
-      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
-    end)
+    M.enqueue_nc_memo()
   end
   local cutoff = time.iso_ms(time.now_ms() - M.CHECK_EVERY_MS)
   -- read first: a tick that finds nothing due writes nothing
@@ -1353,9 +1367,7 @@ end
 function M.on_start()
   M.publish_check()
   -- the not-collected sums kept per month, summed where missing or stale before a report asks
-  store.transaction(function()
-    require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "nc_memo", payload = { op = "nc_memo" } }
-  end)
+  M.enqueue_nc_memo()
   if not M.liab_ready() then
     store.transaction(function()
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }
