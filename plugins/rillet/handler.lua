@@ -719,7 +719,7 @@ return {
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
     "rillet_liab_docs", "rillet_check_parts", "rillet_nc_months", "rillet_nc_memo",
-    "rillet_conn_doc_counts",
+    "rillet_conn_doc_counts", "rillet_us_days",
   },
   events = events,
   routes = {
