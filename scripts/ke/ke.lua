@@ -137,5 +137,38 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    -- issue 19, dated rates: the COVID-19 cut of 2020 (data/intl/national.csv)
+    { name = "Kenyan seller 2020-03-31: 16 %",
+      request = {
+        currency = "KES", date = "2020-03-31",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "2 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "Kenyan seller 2020-04-01: 14 % (Tax Laws (Amendment) Act 2020, backdated)",
+      request = {
+        currency = "KES", date = "2020-04-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "2 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "Kenyan seller 2020-12-31: 14 %",
+      request = {
+        currency = "KES", date = "2020-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "2 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "Kenyan seller 2021-01-01: 16 % again",
+      request = {
+        currency = "KES", date = "2021-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "2 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -812,6 +812,30 @@ case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
      intl("IL", S, cur="ILS", date="2024-12-31"), total_tax="17.00")
+# dated national rates before today's (law22): levy answered no_tax_in_region (no rate row) for
+# CH before 2018, GB before 2010 and JP before 2014, and 16 % for Kenya's 2020 cut
+ESTV_HIST = "ESTV 'Development of the Swiss VAT rates' (estv.admin.ch)"
+case("dates", "CH 2017-12-31, Swiss seller: 8.0 % (2011-2017)", ESTV_HIST + " (8.0 % from 2011-01-01, 7.7 % from 2018-01-01)",
+     intl("CH", G, pc="8001", cur="CHF", date="2017-12-31", seller="CH"), total_tax="8.00")
+case("dates", "CH 2018-01-01, Swiss seller: 7.7 %", ESTV_HIST,
+     intl("CH", G, pc="8001", cur="CHF", date="2018-01-01", seller="CH"), total_tax="7.70")
+case("dates", "CH 2010-12-31, Swiss seller: 7.6 % (2001-2010); groceries 2.4 %", ESTV_HIST + " (7.6 %, reduced 2.4 % from 2001-01-01)",
+     intl("CH", [("100.00", "general"), ("100.00", "food_grocery")], pc="8001", cur="CHF", date="2010-12-31", seller="CH"),
+     line_tax={1: "7.60", 2: "2.40"})
+case("dates", "GB 2009-06-01, UK seller: 15 % (temporary cut 2008-12-01 to 2009-12-31)",
+     "VAT (Change of Rate) Order 2008, S.I. 2008/3020; Finance Act 2009 s. 9; HMRC VATTOS7410",
+     intl("GB", G, pc="SW1A 1AA", cur="GBP", date="2009-06-01", seller="GB"), total_tax="15.00")
+case("dates", "GB 2010-01-01, UK seller: 17.5 % again", "HMRC VATTOS7410 ('It reverted to 17.5% on 1 January 2010')",
+     intl("GB", G, pc="SW1A 1AA", cur="GBP", date="2010-01-01", seller="GB"), total_tax="17.50")
+case("dates", "GB 2008-11-30, UK seller: 17.5 % (since 1991-04-01)", "Finance Act 1991 s. 13; de Voil V1.121 (17.5 % 1.4.91-30.11.08)",
+     intl("GB", G, pc="SW1A 1AA", cur="GBP", date="2008-11-30", seller="GB"), total_tax="17.50")
+case("dates", "JP 2014-03-31, Japanese seller: 5 %", "Avalara VATLive 2014-03-27 (5 % to 8 % on 2014-04-01; 5 % since 1997)",
+     intl("JP", [("1000", "general")], pc="100-0001", cur="JPY", date="2014-03-31", seller="JP"), total_tax="50")
+case("dates", "KE 2020-06-01, Kenyan seller: 14 % (COVID-19 cut 2020-04-01 to 2020-12-31)",
+     "Tax Laws (Amendment) Act 2020; Avalara VATLive 'Kenya cuts VAT to 14%' (backdated to 2020-04-01, reversed 2020-12-31); vatcalc.com",
+     intl("KE", G, pc="00100", cur="KES", date="2020-06-01", seller="KE"), total_tax="14.00")
+case("dates", "KE 2021-01-01, Kenyan seller: 16 % again", "vatcalc.com 'Kenya reverses COVID-19 VAT rate to 16% Jan 2021'",
+     intl("KE", G, pc="00100", cur="KES", date="2021-01-01", seller="KE"), total_tax="16.00")
 
 # ---------------------------------------------------------------- local taxes outside sales tax
 case("local taxes", "Chicago PPLTT on SaaS 2024-12-31: 9 %", "Chicago Municipal Code 3-32-030; chicago.gov PPLTT page",
