@@ -22,7 +22,40 @@ return common.state{
     -- component, or the city's for an independent city - so it is filed as local, not state
     food_grocery = { rate = "1.00", level = "county", keep_levels = { "city" } },
   },
+  -- issue 19, taxability with dates: before 2023-01-01 groceries also paid a reduced state rate
+  -- of 1.5 % (2.5 % in all): Virginia Tax Bulletin 22-12 (2022-10-31) "Reduced Retail Sales and
+  -- Use Tax Rate on Food Purchased for Home Consumption and Essential Personal Hygiene Products":
+  -- "Effective January 1, 2023 ... Under prior law, groceries were subject to a reduced 1.5%
+  -- state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%" (Code of
+  -- Va. 58.1-611.1 as amended by 2022 Sp. Sess. I c. 1). The 1.5 % from 2005-07-01: 2005 SB 708
+  -- / HB 1638 (LIS summary: "2.5 percent on and after July 1, 2005 (1.5 percent state and 1
+  -- percent local)"); before it 3 % state (Washington Post 2005-07-01: "drops from 4 cents per
+  -- dollar to 2.5 cents"). Doubt: the 3 % is known only for the months before 2005-07-01 (the
+  -- 1999 act's first 0.5 % step, date not verified, made it 3 %; 3.5 % before that).
+  calculate_for = { "food_grocery" }, -- calculate acts on these lines only
+  calculate = function(ctx)
+    common.dated_state_rate(ctx, "food_grocery", {
+      { before = "2005-07-01", rate = "3.00" },
+      { before = "2023-01-01", rate = "1.50" },
+    }, "VIRGINIA")
+  end,
   selftest = {
+    { name = "groceries in a county 2022-12-31: state 1.5 % + the county's 1 % (TB 22-12)",
+      request = common.request("VA", "Henrico", "23228", "2022-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated",
+                 taxes = { { level = "county", amount = "1.00" }, { level = "state", amount = "1.50" } } } } } },
+    { name = "groceries in a county 2023-01-01: the county's 1 % only",
+      request = common.request("VA", "Henrico", "23228", "2023-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries in Richmond 2022-12-31: state 1.5 % + the city's 1 %",
+      request = common.request("VA", "Richmond", "23219", "2022-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2005-06-30: state 3 % + local 1 % (Washington Post 2005-07-01)",
+      request = common.request("VA", "Henrico", "23228", "2005-06-30", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "4.00", lines = { { tax = "4.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2005-07-01: state 1.5 % + local 1 % (2005 SB 708)",
+      request = common.request("VA", "Henrico", "23228", "2005-07-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated" } } } },
     { name = "general goods at the ZIP rate (6%)",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },

@@ -329,6 +329,11 @@ case("dated taxability", "OK groceries 2024-08-28: full rate", "68 O.S. 1354 bef
      us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-28", city="Oklahoma City"), total_tax="8.63")
 case("dated taxability", "OK groceries 2024-08-29: no state tax, local only", "HB 1955 (2024): state rate on food 0 % from 2024-08-29",
      us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-29", city="Oklahoma City"), total_tax="4.13", no_level="state")
+case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
+     "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
+     us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
+case("dated taxability", "VA groceries 2023-01-01: the 1 % local tax only", "Virginia Tax Bulletin 22-12; Code of Va. 58.1-611.1",
+     us("VA", "23228", [("100.00", "food_grocery")], date="2023-01-01", city="Henrico"), total_tax="1.00", no_level="state")
 case("dated taxability", "CT digital goods 2019-09-30: 1 % (computer and data processing)", "Conn. Gen. Stat. 12-408(1)(H) before Public Act 19-117; RSM 2019-09-10 (DRS Special Notice 2019(8))",
      us("CT", "06103", [("100.00", "digital_goods")], date="2019-09-30", city="Hartford"), total_tax="1.00")
 case("dated taxability", "CT digital goods 2019-10-01: 6.35 %", "Public Act 19-117; DRS Special Notice 2019(8); Sales Tax Institute",
