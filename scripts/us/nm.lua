@@ -55,5 +55,18 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, dated rates: the state gross receipts tax rate by date (data/us/overlays.csv: 2022 HB 163)
+    { name = "2023-06-30: state 5 % + Albuquerque 2.75 %",
+      request = common.request("NM", "Albuquerque", "87101", "2023-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.75", lines = { { tax = "7.75", taxes = { { level = "state", amount = "5.00" }, { level = "city", amount = "2.75" } } } } } },
+    { name = "2023-07-01: state 4.875 %",
+      request = common.request("NM", "Albuquerque", "87101", "2023-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.63", lines = { { tax = "7.63" } } } },
+    { name = "2022-07-01: state 5 % (HB 163)",
+      request = common.request("NM", "Albuquerque", "87101", "2022-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.75", lines = { { tax = "7.75" } } } },
+    { name = "2022-06-30: state 5.125 %, earlier history not known to levy: note rate_history_unknown",
+      request = common.request("NM", "Albuquerque", "87101", "2022-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.88", lines = { { tax = "7.88" } }, notes = { { code = "rate_history_unknown" } } } },
   },
 }

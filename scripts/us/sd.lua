@@ -65,5 +65,18 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "6.51", lines = { { tax = "6.20" }, { tax = "0.00" }, { tax = "0.31", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, dated rates: the state rate by date (data/us/overlays.csv: 2016 HB 1182, 2023 HB 1137)
+    { name = "2023-06-30: state 4.5 % + Sioux Falls 2 %",
+      request = common.request("SD", "Sioux Falls", "57104", "2023-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.50", lines = { { tax = "6.50", taxes = { { level = "state", amount = "4.50" }, { level = "city", amount = "2.00" } } } } } },
+    { name = "2023-07-01: state 4.2 % (HB 1137)",
+      request = common.request("SD", "Sioux Falls", "57104", "2023-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20" } } } },
+    { name = "2016-06-01: state 4.5 % (HB 1182)",
+      request = common.request("SD", "Sioux Falls", "57104", "2016-06-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.50", lines = { { tax = "6.50" } } } },
+    { name = "2016-05-31: state 4 %, its start not known to levy: note rate_history_unknown",
+      request = common.request("SD", "Sioux Falls", "57104", "2016-05-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00" } }, notes = { { code = "rate_history_unknown" } } } },
   },
 }

@@ -329,6 +329,12 @@ case("dated taxability", "OK groceries 2024-08-28: full rate", "68 O.S. 1354 bef
      us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-28", city="Oklahoma City"), total_tax="8.63")
 case("dated taxability", "OK groceries 2024-08-29: no state tax, local only", "HB 1955 (2024): state rate on food 0 % from 2024-08-29",
      us("OK", "73102", [("100.00", "food_grocery")], date="2024-08-29", city="Oklahoma City"), total_tax="4.13", no_level="state")
+case("dates", "SD 2023-06-30: state 4.5 % (Sioux Falls 6.5 %)", "2023 HB 1137 (4.5 % -> 4.2 % from 2023-07-01; SD DOR release 2023-04); 2016 HB 1182 (4 % -> 4.5 % from 2016-06-01)",
+     us("SD", "57104", G, date="2023-06-30", city="Sioux Falls"), total_tax="6.50")
+case("dates", "SD 2023-07-01: state 4.2 % (Sioux Falls 6.2 %)", "2023 HB 1137; Avalara 2023-03 'South Dakota sales tax rate cut'",
+     us("SD", "57104", G, date="2023-07-01", city="Sioux Falls"), total_tax="6.20")
+case("dates", "NM 2023-06-30: state GRT 5 % (Albuquerque 7.75 %)", "2022 HB 163 (5.125 % -> 5 % from 2022-07-01, 4.875 % from 2023-07-01; NM TRD via Hogberg Tax 2022-07-28; KRQE 2023-06-20)",
+     us("NM", "87101", G, date="2023-06-30", city="Albuquerque"), total_tax="7.75")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
