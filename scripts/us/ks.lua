@@ -26,6 +26,10 @@ return common.state{
   calculate_for = { "food_grocery" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
+      -- before 2023 food paid the general state rate, which changed too (data/us/overlays.csv:
+      -- 6.3 % until 2013-06-30, 6.15 % to 2015-06-30, KDOR Notices 13-08 and 15-02)
+      { before = "2013-07-01", rate = "6.30", reason = "standard_rated" },
+      { before = "2015-07-01", rate = "6.15", reason = "standard_rated" },
       { before = "2023-01-01", rate = "6.50", reason = "standard_rated" },
       { before = "2024-01-01", rate = "4.00" },
       { before = "2025-01-01", rate = "2.00" },
@@ -75,5 +79,21 @@ return common.state{
     { name = "mixed shipment 2023-06-30: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("KS", "Wichita", "67202", "2023-06-30", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "9.98", lines = { { tax = "9.50" }, { tax = "0.00" }, { tax = "0.48", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, dated rates: the state rate by date (data/us/overlays.csv; KDOR Notices 13-08, 15-02)
+    { name = "2015-06-30: state 6.15 % (Wichita 67202 9.15 %)",
+      request = common.request("KS", "Wichita", "67202", "2015-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.15", lines = { { tax = "9.15", taxability_reason = "standard_rated" } } } },
+    { name = "2015-07-01: state 6.5 %",
+      request = common.request("KS", "Wichita", "67202", "2015-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.50", lines = { { tax = "9.50", taxability_reason = "standard_rated" } } } },
+    { name = "2013-07-01: state 6.15 %",
+      request = common.request("KS", "Wichita", "67202", "2013-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.15", lines = { { tax = "9.15", taxability_reason = "standard_rated" } } } },
+    { name = "2013-06-30: state 6.3 % (start not known: note rate_history_unknown)",
+      request = common.request("KS", "Wichita", "67202", "2013-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.30", lines = { { tax = "9.30", taxability_reason = "standard_rated" } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "groceries 2014-06-30: the general state rate of the day, 6.15 %",
+      request = common.request("KS", "Wichita", "67202", "2014-06-30", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "9.15", lines = { { tax = "9.15", taxability_reason = "standard_rated" } } } },
   },
 }

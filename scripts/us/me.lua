@@ -11,13 +11,19 @@ local common = require "_common"
 -- legalclarity.org "What is the sales tax rate in Maine?": 8% on prepared food; b985.fm: 5 -> 5.5%
 -- and 7 -> 8% the same day).
 -- Maine has no local sales tax, so the state entry carries it; kept standard_rated (it is the
--- tax on prepared food, not a reduced rate). Before 2013-10-01 levy leaves the table's rate
--- (the 7% prepared food rate and the 5% general rate of that time are not modelled).
+-- tax on prepared food, not a reduced rate). Before 2013-10-01: 7% (calculate below).
 local PREPARED_FOOD_FROM = "2013-10-01"
 local PREPARED_FOOD_RATE = "8.00"
 
+-- law22: before 2013-10-01 prepared food paid 7 % (the same sources: b985.fm "The meals and
+-- lodging tax will increase from 7% to 8%"; SALT Report 2911 "The 7% tax rate on ... sales of
+-- prepared food ... will increase to 8%"); the general 5 % of that time is in
+-- data/us/overlays.csv (with the note rate_history_unknown: its start was not found).
 local function calculate(ctx)
   common.state_rate_for(ctx, "prepared_food", PREPARED_FOOD_RATE, PREPARED_FOOD_FROM)
+  common.dated_state_rate(ctx, "prepared_food", {
+    { before = PREPARED_FOOD_FROM, rate = "7.00", reason = "standard_rated" },
+  }, "MAINE")
 end
 
 return common.state{
@@ -79,5 +85,15 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("ME", "Portland", "04101", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, dated rates: the general rate before P.L. 2013, c. 368 (data/us/overlays.csv)
+    { name = "2013-09-30: general 5 % (start not known: note rate_history_unknown)",
+      request = common.request("ME", "Portland", "04101", "2013-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "standard_rated" } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "2013-10-01: general 5.5 %",
+      request = common.request("ME", "Portland", "04101", "2013-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.50", lines = { { tax = "5.50", taxability_reason = "standard_rated" } } } },
+    { name = "prepared food 2013-09-30: 7 %",
+      request = common.request("ME", "Portland", "04101", "2013-09-30", { common.line("1", "100.00", "1", "prepared_food") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } }, notes = { { code = "rate_history_unknown" } } } },
   },
 }

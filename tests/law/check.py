@@ -335,6 +335,22 @@ case("dates", "SD 2023-07-01: state 4.2 % (Sioux Falls 6.2 %)", "2023 HB 1137; A
      us("SD", "57104", G, date="2023-07-01", city="Sioux Falls"), total_tax="6.20")
 case("dates", "NM 2023-06-30: state GRT 5 % (Albuquerque 7.75 %)", "2022 HB 163 (5.125 % -> 5 % from 2022-07-01, 4.875 % from 2023-07-01; NM TRD via Hogberg Tax 2022-07-28; KRQE 2023-06-20)",
      us("NM", "87101", G, date="2023-06-30", city="Albuquerque"), total_tax="7.75")
+case("dates", "NJ 2017-06-01: 6.875 % (between the two cuts)", "P.L. 2016, c. 57; NJ Division of Taxation notice 'Sales and Use Tax Rate Change 6.875%' (7 % -> 6.875 % on 2017-01-01 -> 6.625 % on 2018-01-01)",
+     us("NJ", "07102", G, date="2017-06-01", city="Newark"), total_tax="6.88")
+case("dates", "NJ 2016-12-31: 7 %", "NJ Division of Taxation notice (P.L. 2016, c. 57); NJBIA ('unchanged since 2006')",
+     us("NJ", "07102", G, date="2016-12-31", city="Newark"), total_tax="7.00")
+case("dates", "KS 2015-06-30: state 6.15 % (Wichita 67202)", "KDOR Notice 15-02 (6.15 % -> 6.5 % on 2015-07-01); KDOR Notice 13-08 (6.3 % -> 6.15 % on 2013-07-01)",
+     us("KS", "67202", G, date="2015-06-30", city="Wichita"), total_tax="9.15")
+case("dates", "ME prepared food 2013-09-30: 7 % (8 % from 2013-10-01)", "P.L. 2013, c. 368; Maine Revenue Services rate schedule via SALT Report 2911 (7 % on prepared food to 8 % on 2013-10-01)",
+     us("ME", "04101", [("100.00", "prepared_food")], date="2013-09-30", city="Portland"), total_tax="7.00")
+case("dates", "HI Maui 2023-12-31: GET 4 %, no county surcharge", "Maui County Ordinance 5511: 0.5 % surcharge from 2024-01-01 (Maui County Council release 2024-02-07); Hawaii County Finance 'General Excise Tax Surcharge' (Maui: no county surcharge)",
+     us("HI", "96793", G, date="2023-12-31", city="Wailuku"), total_tax="4.00")
+case("dates", "HI Maui 2024-01-01: GET 4 % + 0.5 % county surcharge", "Maui County Ordinance 5511; Maui Now 2024-01-19",
+     us("HI", "96793", G, date="2024-01-01", city="Wailuku"), total_tax="4.50")
+case("dates", "HI Hawaii County 2019-06-01: 4 % + 0.25 % surcharge", "Hawaii County Ordinance 18-74 (0.25 % in 2019), 19-29 (0.5 % from 2020-01-01); Dept. of Taxation Announcement 2019-04",
+     us("HI", "96720", G, date="2019-06-01", city="Hilo"), total_tax="4.25")
+case("dates", "HI Kauai 2018-12-31: GET 4 % (surcharge from 2019-01-01)", "Hawaii County Finance 'General Excise Tax Surcharge' (Kauai 0.5 % from 2019-01-01)",
+     us("HI", "96766", G, date="2018-12-31", city="Lihue"), total_tax="4.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
