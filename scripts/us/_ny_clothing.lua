@@ -30,7 +30,16 @@ local M = {}
 M.THRESHOLD = "110.00"
 
 M.localities = {
-  { name = "New York City", from = "2012-04-01", levels = "all", county = nil, zips = {
+  -- from 2006-04-01: the city's own exemption under $110 was in force when the state's began
+  -- (New York Sun 2006-04-03: "The state removed the city's portion of the sales tax last year,
+  -- meaning clothing and footwear costing less than $110 are now tax-free"; its first day in
+  -- 2005 not in a stored source) and stayed while the state's was suspended (Gothamist 2010-09:
+  -- "The city's 4.5% tax is still exempt for items under $110"). The MCTD goes with the state
+  -- exemption (ny.lua calculate). Not modelled: the city's exemption of clothing of $110 or
+  -- more from 2007 to 2009-07-31 (Gothamist 2007; The Shopping Center Lawyer 2009-07: "the
+  -- complete exemption of clothing and footwear from NYC's 4.5% local sales tax has been
+  -- eliminated" as of 2009-08-01), whose first day is not in a stored source.
+  { name = "New York City", from = "2006-04-01", levels = "all", county = nil, zips = {
     "10001", "10002", "10003", "10004", "10005", "10006", "10007", "10008", "10009", "10010",
     "10011", "10012", "10013", "10014", "10016", "10017", "10018", "10019", "10020", "10021",
     "10022", "10023", "10024", "10025", "10026", "10027", "10028", "10029", "10030", "10031",

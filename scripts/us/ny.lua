@@ -36,19 +36,50 @@ local function filter(line, keep)
 end
 
 local function calculate(ctx)
-  -- 1. Local clothing exemption where the locality enacted it.
+  -- 1. Local clothing exemption where the locality enacted it. The state exemption is the
+  -- taxability row's (STATE_CLOTHING below, by date): a state entry still on the line is due.
+  -- The MCTD (district level) is exempt with the state's exemption only: while the state
+  -- exemption was suspended (2010-10-01 to 2011-03-31) or stopped at $55 (to 2012-03-31), New
+  -- York City's own exemption covered its 4.5 % city tax alone and "state tax and MCTD tax
+  -- (where applicable) will be due on all sales of clothing items" (Sales Tax Strategies
+  -- 2010-09-29, NY Department of Finance notice; Gothamist 2010-09: "you'll be paying
+  -- 4.375%—4% for NY State, 0.375% for the commuter tax ... The city's 4.5% tax is still exempt
+  -- for items under $110").
   for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "clothing" end)) do
     if money.cmp(common.unit_magnitude(line), clothing.THRESHOLD) < 0 then
       local loc = clothing.find(ctx.ship_to, ctx.date, line.taxes)
-      filter(line, function(t)
+      local state_exempt = true
+      for _, t in ipairs(line.taxes) do
         if t.level == "state" then
-          return false                    -- the state exemption (also done by the threshold)
+          state_exempt = false
+        end
+      end
+      filter(line, function(t)
+        if t.level == "state" or (t.level == "district" and not state_exempt) then
+          return true
         end
         return not (loc and clothing.exempts(loc, t.level))
       end)
     end
   end
 end
+
+-- The state exemption for clothing and footwear by date (NY Tax Law 1115(a)(30)): under $110
+-- per item from 2006-04-01 (L. 2006, S.B. 7193; Sales Tax Institute 2006-08-18), suspended from
+-- 2010-10-01 to 2011-03-31, under $55 from 2011-04-01 to 2012-03-31, under $110 again from
+-- 2012-04-01 (L. 2010 budget legislation; TTR 2012-03-27 "New York Fully Reinstates Exemption
+-- for Clothing and Footwear"; NY DTF press release 2012-03-28 via Sales Tax Institute). Before
+-- 2006-04-01 not modelled (the first row reaches back: the year-round exemption of 2000-2003
+-- and the exemption weeks that followed are not in levy).
+local function below(threshold)
+  return { threshold = threshold, per = "unit", below = { exempt_levels = { "state" } }, above = "taxable" }
+end
+local STATE_CLOTHING = {
+  { below(clothing.THRESHOLD), to = "2010-09-30", cite = "Tax Law 1115(a)(30): under $110 from 2006-04-01 (S.B. 7193 of 2006)" },
+  { "taxable", from = "2010-10-01", to = "2011-03-31", cite = "2010 budget legislation: state exemption suspended (TTR 2012-03-27; Sales Tax Strategies 2010-09-29)" },
+  { below("55.00"), from = "2011-04-01", to = "2012-03-31", cite = "2010 budget legislation: under $55 (TTR 2012-03-27; Gothamist 2011-04-01)" },
+  { below(clothing.THRESHOLD), from = "2012-04-01", cite = "Tax Law 1115(a)(30): under $110 again from 2012-04-01 (NY DTF press release 2012-03-28; TTR 2012-03-27)" },
+}
 
 local function req(city, zip, date, lines)
   return common.request("NY", city, zip, date, lines)
@@ -70,9 +101,7 @@ return common.state{
     clothing_accessories = "taxable", -- Tax Law 1115(a)(30) covers clothing and footwear only; TB-ST-530: jewelry, watches, handbags and similar accessories are not eligible
     saas = "taxable", -- [TF] taxable as a prewritten software licence (TSB-A-09(44)S)
     shipping = "follows_goods_any", -- Tax Bulletin ST-838 (TB-ST-838): delivery of exempt property is exempt; a shipment with any taxable item is taxed in full, per level (the engine decides it after calculate, from the goods as the local clothing exemption left them)
-    clothing = { threshold = clothing.THRESHOLD, per = "unit",
-                 below = { exempt_levels = { "state" } }, above = "taxable" },
-                 -- NY Tax Law 1115(a)(30): under $110 per item exempt from the 4% state tax
+    clothing = STATE_CLOTHING, -- NY Tax Law 1115(a)(30): under $110 per item exempt from the 4% state tax (by date, above)
   },
   calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = calculate,
@@ -173,5 +202,34 @@ return common.state{
       request = req("New York", "10001", "2025-12-15",
                     { L("1", "100.00", "1", "general"), L("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "9.77", lines = { { tax = "8.88" }, { tax = "0.89", taxability_reason = "standard_rated" } } } },
+    -- issue 19, taxability with dates: the state clothing exemption by date (STATE_CLOTHING) and
+    -- New York City's own exemption of its city tax meanwhile
+    { name = "NYC clothing $100 2010-09-30: fully exempt",
+      request = req("New York", "10001", "2010-09-30", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC clothing $100 2010-10-01: state exemption suspended: state 4 % + MCTD 0.375 %, city exempt",
+      request = req("New York", "10001", "2010-10-01", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "4.38", lines = { { tax = "4.38", taxability_reason = "partially_taxable" } } } },
+    { name = "NYC clothing $50 2011-03-31: state 4 % + MCTD (suspension)",
+      request = req("New York", "10001", "2011-03-31", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "2.19", lines = { { tax = "2.19", taxability_reason = "partially_taxable" } } } },
+    { name = "NYC clothing $50 2011-04-01: under $55, fully exempt",
+      request = req("New York", "10001", "2011-04-01", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC clothing $100 2011-04-01: $55 or more: state + MCTD",
+      request = req("New York", "10001", "2011-04-01", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "4.38", lines = { { tax = "4.38", taxability_reason = "partially_taxable" } } } },
+    { name = "NYC clothing $100 2012-03-31: state + MCTD",
+      request = req("New York", "10001", "2012-03-31", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "4.38", lines = { { tax = "4.38", taxability_reason = "partially_taxable" } } } },
+    { name = "NYC clothing $100 2012-04-01: under $110 again, fully exempt",
+      request = req("New York", "10001", "2012-04-01", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "Albany clothing $100 2010-09-30: state exempt, county 4 %",
+      request = req("Albany", "12207", "2010-09-30", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "4.00", lines = { { tax = "4.00", taxability_reason = "partially_taxable" } } } },
+    { name = "Albany clothing $100 2010-10-01: state 4 % + county 4 %",
+      request = req("Albany", "12207", "2010-10-01", { L("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -351,6 +351,13 @@ case("dates", "HI Hawaii County 2019-06-01: 4 % + 0.25 % surcharge", "Hawaii Cou
      us("HI", "96720", G, date="2019-06-01", city="Hilo"), total_tax="4.25")
 case("dates", "HI Kauai 2018-12-31: GET 4 % (surcharge from 2019-01-01)", "Hawaii County Finance 'General Excise Tax Surcharge' (Kauai 0.5 % from 2019-01-01)",
      us("HI", "96766", G, date="2018-12-31", city="Lihue"), total_tax="4.00")
+case("dated taxability", "NY clothing $100 in NYC 2010-10-01: state exemption suspended: state 4 % + MCTD 0.375 %, city exempt",
+     "2010 budget legislation (TTR 2012-03-27: no exemption 2010-10-01 to 2011-03-31); Gothamist 2010-09 ('you'll be paying 4.375% ... The city's 4.5% tax is still exempt for items under $110')",
+     us("NY", "10001", [("100.00", "clothing")], date="2010-10-01", city="New York"), total_tax="4.38")
+case("dated taxability", "NY clothing $50 in NYC 2011-04-01: under $55, fully exempt", "TTR 2012-03-27 (under $55 from 2011-04-01 to 2012-03-31); Gothamist 2011-04-01",
+     us("NY", "10001", [("50.00", "clothing")], date="2011-04-01", city="New York"), total_tax="0.00")
+case("dated taxability", "NY clothing $100 in Albany 2012-03-31: $55 or more: state 4 % + county 4 %", "TTR 2012-03-27; NY DTF press release 2012-03-28 (under $110 from 2012-04-01)",
+     us("NY", "12207", [("100.00", "clothing")], date="2012-03-31", city="Albany"), total_tax="8.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
