@@ -21,9 +21,9 @@ local money = require "levy.money"
 -- from 1991-10-01 to 2011-06-30: 2011 Conn. Pub. Acts 6, DRS Special Notice 2011(6); the cut from
 -- 8 % on 1991-10-01, Hartford Courant 1991-10-02), 8 % from 1990-01-01 to 1991-09-30 (raised
 -- from 7.5 % in June 1989, Education Week 1989-06-14; the day in 1989 not found), and before
--- 1990-01-01 levy does not know it (op unknown: the 8 % and the note rate_history_unknown). The
--- exemptions the same act repealed on 2011-07-01 (clothing and footwear under $50,
--- nonprescription drugs) are not modelled for earlier dates.
+-- 1990-01-01 levy does not know it (op unknown: the 8 % and the note rate_history_unknown). Of
+-- the exemptions the same act repealed on 2011-07-01, clothing and footwear under $50 is
+-- modelled by date (taxability.clothing below); nonprescription drugs are not.
 local LUXURY_OVER = { clothing = "1000.00", clothing_accessories = "1000.00", jewelry = "5000.00" }
 local LUXURY_RATES = {
   { from = "2011-07-01", to = "2015-06-30", rate = "7.00" },
@@ -103,6 +103,21 @@ return common.state{
     -- newspapers, and magazines by subscription, printed or electronic, are exempt
     print_publication_subscription = "exempt", -- Conn. Gen. Stat. 12-412(114); DRS Special Notice 2019(8)
     digital_publication_subscription = "exempt", -- Conn. Gen. Stat. 12-412(114) (whether sold as physical copies or electronically accessed); DRS Special Notice 2019(8)
+    -- clothing and footwear under a price per article (issue 19, caps and thresholds with dates):
+    -- Conn. Gen. Stat. 12-412(47) exempted an article under $50 from 1985-04-01, under $75 from
+    -- 1985-10-01, under $50 again from 1991-10-01 (1991 Conn. Pub. Acts 3 (June Spec. Sess.);
+    -- DRS Special Notice 92(3.1)); repealed as of 2011-07-01 (2011 Conn. Pub. Acts 6; Avalara
+    -- 2013-07-09: "These items were exempt from sales tax in the past, but the exemption was
+    -- repealed as of July 1, 2011"); the reinstatement enacted for 2015-07-01 was itself repealed
+    -- before it took effect (Avalara 2015-06-29, update 2015-07-01: "The exemption for clothing
+    -- and footwear costing less than $50 is NOT restored"). Not modelled: the August sales tax
+    -- free weeks, and before 1985-04-01 the exemption of children's clothing (12-412(10)).
+    clothing = {
+      { { threshold = "50.00", per = "unit", below = "exempt", above = "taxable" }, from = "1985-04-01", to = "1985-09-30", cite = "Conn. Gen. Stat. 12-412(47) as enacted: under $50 (DRS SN 92(3.1))" },
+      { { threshold = "75.00", per = "unit", below = "exempt", above = "taxable" }, from = "1985-10-01", to = "1991-09-30", cite = "Conn. Gen. Stat. 12-412(47): under $75 from 1985-10-01 (DRS SN 92(3.1))" },
+      { { threshold = "50.00", per = "unit", below = "exempt", above = "taxable" }, from = "1991-10-01", to = "2011-06-30", cite = "1991 Conn. Pub. Acts 3 (June Spec. Sess.) s. 116: under $50 from 1991-10-01 (DRS SN 92(3.1)); repealed 2011-07-01 (2011 Conn. Pub. Acts 6)" },
+      { "taxable", from = "2011-07-01", cite = "2011 Conn. Pub. Acts 6 repealed 12-412(47) (Avalara 2013-07-09); not restored on 2015-07-01 (Avalara 2015-06-29, update 2015-07-01)" },
+    },
     shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
   calculate_for = { "clothing", "clothing_accessories", "jewelry", "prepared_food" }, -- calculate acts on these lines only
@@ -252,5 +267,24 @@ return common.state{
     { name = "credit of a $1,200 coat mirrors the sale: -93.00",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "-1200.00", "1", "clothing") }),
       expect = { total_tax = "-93.00", lines = { { tax = "-93.00" } } } },
+    -- issue 19, caps and thresholds with dates: clothing under $50 / $75 (taxability.clothing)
+    { name = "clothing $49.99 on 2011-06-30: exempt (under $50, 12-412(47))",
+      request = common.request("CT", "Hartford", "06103", "2011-06-30", { common.line("1", "49.99", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing $49.99 on 2011-07-01: 6.35 % (the exemption repealed)",
+      request = common.request("CT", "Hartford", "06103", "2011-07-01", { common.line("1", "49.99", "1", "clothing") }),
+      expect = { total_tax = "3.17", lines = { { tax = "3.17", taxability_reason = "standard_rated" } } } },
+    { name = "clothing $50.00 on 2011-06-30: 6 % (not under $50)",
+      request = common.request("CT", "Hartford", "06103", "2011-06-30", { common.line("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "standard_rated" } } } },
+    { name = "clothing $60 on 1991-09-30: exempt (under $75)",
+      request = common.request("CT", "Hartford", "06103", "1991-09-30", { common.line("1", "60.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing $60 on 1991-10-01: 6 % (under $50 only)",
+      request = common.request("CT", "Hartford", "06103", "1991-10-01", { common.line("1", "60.00", "1", "clothing") }),
+      expect = { total_tax = "3.60", lines = { { tax = "3.60", taxability_reason = "standard_rated" } } } },
+    { name = "clothing $40 on 2015-07-01: 6.35 % (the 2015 reinstatement never took effect)",
+      request = common.request("CT", "Hartford", "06103", "2015-07-01", { common.line("1", "40.00", "1", "clothing") }),
+      expect = { total_tax = "2.54", lines = { { tax = "2.54", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -358,6 +358,10 @@ case("dated taxability", "NY clothing $50 in NYC 2011-04-01: under $55, fully ex
      us("NY", "10001", [("50.00", "clothing")], date="2011-04-01", city="New York"), total_tax="0.00")
 case("dated taxability", "NY clothing $100 in Albany 2012-03-31: $55 or more: state 4 % + county 4 %", "TTR 2012-03-27; NY DTF press release 2012-03-28 (under $110 from 2012-04-01)",
      us("NY", "12207", [("100.00", "clothing")], date="2012-03-31", city="Albany"), total_tax="8.00")
+case("caps", "CT clothing $49.99 on 2011-06-30: exempt (under $50)", "Conn. Gen. Stat. 12-412(47) (DRS Special Notice 92(3.1): under $50 from 1991-10-01); repealed as of 2011-07-01 (Avalara 2013-07-09)",
+     us("CT", "06103", [("49.99", "clothing")], date="2011-06-30", city="Hartford"), total_tax="0.00")
+case("caps", "CT clothing $49.99 on 2011-07-01: 6.35 % (exemption repealed)", "2011 Conn. Pub. Acts 6; Avalara 2015-06-29 (update: the 2015 reinstatement did not take effect)",
+     us("CT", "06103", [("49.99", "clothing")], date="2011-07-01", city="Hartford"), total_tax="3.17")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
