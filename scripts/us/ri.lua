@@ -20,7 +20,16 @@ return common.state{
     -- downloaded or streamed: 280-RICR-20-70-46.7(F); Advisory 2018-38 (Sales Tax Institute 2018-09)
     digital_goods = "exempt",
     shipping = "follows_goods", -- R.I. Gen. Laws 44-18-12 (sales price includes delivery charges); SSUTA sec. 317 (RI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
-    clothing = "taxable", -- R.I. Gen. Laws 44-18-30(27): clothing exempt up to $250 per item, tax on the excess (calculate below)
+    -- clothing by date (issue 19, caps and thresholds with dates): 280-RICR-20-70-6.6(A): "For
+    -- sales ... prior to October 1, 2012, the sales in this state of articles of clothing ...
+    -- and footwear ... are exempt"; (B)-(C): from 2012-10-01 exempt up to $250 per item, tax on
+    -- the part of the price above it (R.I. Gen. Laws 44-18-30(27) as amended by the FY2013
+    -- budget; Division of Taxation Notice 2012-10; Sales Tax Institute 2012-10-03: "Prior to
+    -- October 1, 2012, there was no threshold")
+    clothing = {
+      { "exempt", to = "2012-09-30", cite = "280-RICR-20-70-6.6(A): clothing and footwear exempt without a threshold before 2012-10-01" },
+      { "taxable", from = "2012-10-01", cite = "R.I. Gen. Laws 44-18-30(27): exempt up to $250 per item, tax on the excess (calculate below); 280-RICR-20-70-6.6(B)-(C)" },
+    },
   },
   calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = function(ctx)
@@ -84,5 +93,15 @@ return common.state{
     { name = "shipping of a $300 coat ($50 taxable): 1/6 of $10 taxed, 0.12",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "300.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "3.62", lines = { { tax = "3.50" }, { tax = "0.12", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, caps and thresholds with dates: the $250 threshold from 2012-10-01
+    { name = "clothing 1 x 300.00 on 2012-09-30: exempt (no threshold before 2012-10-01)",
+      request = common.request("RI", "Providence", "02903", "2012-09-30", { common.line("1", "300.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 300.00 on 2012-10-01: 7 % on the $50 above $250",
+      request = common.request("RI", "Providence", "02903", "2012-10-01", { common.line("1", "300.00", "1", "clothing") }),
+      expect = { total_tax = "3.50", lines = { { tax = "3.50", taxability_reason = "partially_taxable" } } } },
+    { name = "clothing 1 x 275.00 on 2012-10-01: 7 % of $25 = 1.75 (280-RICR-20-70-6.6(C) Example 1)",
+      request = common.request("RI", "Providence", "02903", "2012-10-01", { common.line("1", "275.00", "1", "clothing") }),
+      expect = { total_tax = "1.75", lines = { { tax = "1.75", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -362,6 +362,10 @@ case("caps", "CT clothing $49.99 on 2011-06-30: exempt (under $50)", "Conn. Gen.
      us("CT", "06103", [("49.99", "clothing")], date="2011-06-30", city="Hartford"), total_tax="0.00")
 case("caps", "CT clothing $49.99 on 2011-07-01: 6.35 % (exemption repealed)", "2011 Conn. Pub. Acts 6; Avalara 2015-06-29 (update: the 2015 reinstatement did not take effect)",
      us("CT", "06103", [("49.99", "clothing")], date="2011-07-01", city="Hartford"), total_tax="3.17")
+case("caps", "RI clothing $300 on 2012-09-30: exempt (no threshold yet)", "280-RICR-20-70-6.6(A) ('prior to October 1, 2012 ... clothing ... exempt'); Sales Tax Institute 2012-10-03",
+     us("RI", "02903", [("300.00", "clothing")], date="2012-09-30", city="Providence"), total_tax="0.00")
+case("caps", "RI clothing $275 on 2012-10-01: 7 % of the $25 above $250 = 1.75", "280-RICR-20-70-6.6(C) Example 1; Division of Taxation Notice 2012-10 (SALT Report 1692)",
+     us("RI", "02903", [("275.00", "clothing")], date="2012-10-01", city="Providence"), total_tax="1.75")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
