@@ -9,6 +9,8 @@ return common.state{
   name = "Kansas",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (law22): repair of goods is an enumerated taxable service here
+    repair_services = "taxable", -- K.S.A. 79-3603(q): the service of repairing, servicing, altering or maintaining tangible personal property, "whether or not any tangible personal property is transferred" (KDOR Opinion O-1998-15; P-2001-095: "Is labor taxed in this state? Yes")
     -- Delivery charges (issue 19, shipping): part of the sales price until 2023-06-30; from
     -- 2023-07-01 delivery charges separately stated on the invoice and clearly denominated as
     -- delivery, transmission or transportation are excluded from the "sales or selling price"
@@ -95,5 +97,8 @@ return common.state{
     { name = "groceries 2014-06-30: the general state rate of the day, 6.15 %",
       request = common.request("KS", "Wichita", "67202", "2014-06-30", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "9.15", lines = { { tax = "9.15", taxability_reason = "standard_rated" } } } },
+    { name = "repair of goods: taxable (law22)",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

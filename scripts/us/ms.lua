@@ -9,6 +9,8 @@ return common.state{
   name = "Mississippi",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, product taxonomy (law22): repair of goods is an enumerated taxable service here
+    repair_services = "taxable", -- Miss. Code Ann. 27-65-23 (7 % of gross income): "Foundries, machine or general repairing", "Office and business machine repairing", vehicle, furniture, jewelry or watch, radio or television repairing
     saas = "taxable", -- [TF] taxable (sources conflict: Doola says no) (doubt)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods_any", -- 35 Miss. Admin. Code Pt. 4, 4-02-03-100: delivery charges in connection with the sale of taxable property are gross proceeds even if separately stated; exempt goods: not taxable (DOR Delivery Charges); a mixed shipment: the whole charge (secondary: doubt)
@@ -53,5 +55,8 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed in full (a taxable item is in it)",
       request = common.request("MS", "Jackson", "39201", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "9.60", lines = { { tax = "8.00" }, { tax = "0.00" }, { tax = "1.60", taxability_reason = "standard_rated" } } } },
+    { name = "repair of goods: taxable (law22)",
+      request = common.request("MS", "Jackson", "39201", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

@@ -18,6 +18,8 @@ return common.state{
   name = "Tennessee",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, product taxonomy (law22): repair of goods is an enumerated taxable service here
+    repair_services = "taxable", -- Tenn. Comp. R. & Regs. 1320-05-01-.54(1): "All charges for repair services and repairs of any kind of tangible personal property ... including all parts and/or labor, are subject to the Sales Tax"; TN DOR SUT-22 (labor on tangible personal property taxable; Tenn. Code Ann. 67-6-102(85))
     saas = { -- T.C.A. 67-6-102, 67-6-231 as amended by the Revenue Modernization Act (Pub. Ch. 514 of 2015, H.B. 644)
       { "exempt", to = "2015-06-30", cite = "before the Revenue Modernization Act remotely accessed software was not a taxable use of software by statute (doubt: the Department taxed SaaS sold under a software license agreement, Sales Tax Support 2015; levy cannot see the contract)" },
       { "taxable", from = "2015-07-01", cite = "Revenue Modernization Act: access and use of remotely accessed software taxable from 2015-07-01; TN DOR Notice 15-14 (billing periods beginning on or after 2015-07-01); TN DOR RAS-1" },
@@ -127,5 +129,8 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "9.71", lines = { { tax = "9.25" }, { tax = "0.00" }, { tax = "0.46", taxability_reason = "partially_taxable" } } } },
+    { name = "repair of goods: taxable (law22)",
+      request = common.request("TN", "Knoxville", "37902", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

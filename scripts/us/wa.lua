@@ -9,6 +9,8 @@ return common.state{
   name = "Washington",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (law22): repair of goods is an enumerated taxable service here
+    repair_services = "taxable", -- RCW 82.04.050(2)(a): "retail sale" includes repairing, cleaning, altering or improving tangible personal property of or for consumers; WA DOR "Services subject to sales tax" (installation, cleaning and repair services, WAC 458-20-173)
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- WA DOR, "Gift cards, gift certificates, and layaway purchases" (dor.wa.gov): taxes do not apply to gift cards and gift certificates at the time of sale; retail sales tax applies when redeemed for a taxable sale
     streaming_audio = { business = "exempt", individual = "taxable" }, -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
@@ -168,5 +170,8 @@ return common.state{
     { name = "training (live presentation) 2025-10-01: ESSB 5814, taxable",
       request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "training") }),
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "repair of goods: taxable (law22)",
+      request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

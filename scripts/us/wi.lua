@@ -9,6 +9,8 @@ return common.state{
   name = "Wisconsin",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (law22): repair of goods is an enumerated taxable service here
+    repair_services = "taxable", -- Wis. Stat. 77.52(2)(a)10: "the repair, service, alteration, fitting, cleaning, painting, coating, towing, inspection, and maintenance of all items of tangible personal property" (unless the property's sale would be exempt)
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- Wis. Admin. Code Tax 11.28 (gifts and other advertising specialties), example: the sale of a $50 gift certificate redeemable for any item the retailer sells is not subject to Wisconsin sales tax
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
@@ -43,5 +45,8 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("WI", "Milwaukee", "53202", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "8.30", lines = { { tax = "7.90" }, { tax = "0.00" }, { tax = "0.40", taxability_reason = "partially_taxable" } } } },
+    { name = "repair of goods: taxable (law22)",
+      request = common.request("WI", "Milwaukee", "53202", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

@@ -366,6 +366,12 @@ case("caps", "RI clothing $300 on 2012-09-30: exempt (no threshold yet)", "280-R
      us("RI", "02903", [("300.00", "clothing")], date="2012-09-30", city="Providence"), total_tax="0.00")
 case("caps", "RI clothing $275 on 2012-10-01: 7 % of the $25 above $250 = 1.75", "280-RICR-20-70-6.6(C) Example 1; Division of Taxation Notice 2012-10 (SALT Report 1692)",
      us("RI", "02903", [("275.00", "clothing")], date="2012-10-01", city="Providence"), total_tax="1.75")
+case("taxonomy", "TN repair of goods: taxable (Nashville 9.75 %)", "Tenn. Comp. R. & Regs. 1320-05-01-.54(1); TN DOR SUT-22",
+     us("TN", "37201", [("100.00", "repair_services")], city="Nashville"), total_tax="9.75")
+case("taxonomy", "WI repair of goods: taxable", "Wis. Stat. 77.52(2)(a)10",
+     us("WI", "53202", [("100.00", "repair_services")], city="Milwaukee"), reason="standard_rated")
+case("taxonomy", "MS repair of goods: taxable at 7 % + local", "Miss. Code Ann. 27-65-23 ('machine or general repairing')",
+     us("MS", "39201", [("100.00", "repair_services")], city="Jackson"), total_tax="8.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
