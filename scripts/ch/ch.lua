@@ -36,6 +36,19 @@ return {
     clothing = "taxable",
     food_grocery = "reduced", -- MWSTG Art. 25 para. 2: food at the reduced rate (2.6% since 2024)
     exempt = "exempt",
+    -- electronic books, newspapers and magazines (issue 19, taxability with dates; law22): at the
+    -- reduced rate from 2018-01-01 like printed ones (MWSTG Art. 25 para. 2 lit. a no. 9 as
+    -- revised; Avalara VATLive 2017-12-18 "From 1 January, e-books will be reclassified from the
+    -- standard rate to the super reduced VAT rate of 2.5%"; Taxand: "E-books, Audiobooks and
+    -- E-papers ... reduced VAT rate of 2.5% with effect from 1 January 2018"; before: standard)
+    digital_books = {
+      { "taxable", to = "2017-12-31", cite = "standard rate before the revised MWSTG (Avalara VATLive 2017-12-18)" },
+      { "reduced", from = "2018-01-01", cite = "MWSTG Art. 25 para. 2 lit. a no. 9: electronic books at the reduced rate from 2018-01-01" },
+    },
+    digital_publication_subscription = {
+      { "taxable", to = "2017-12-31", cite = "standard rate before the revised MWSTG (Taxand 2017)" },
+      { "reduced", from = "2018-01-01", cite = "MWSTG Art. 25 para. 2 lit. a no. 9: electronic newspapers and magazines without advertising character at the reduced rate from 2018-01-01" },
+    },
   },
   -- no reverse_charge: a registered foreign seller charges Swiss businesses (MWSTG Art. 45
   -- para. 1 lit. a; header above)
@@ -252,6 +265,31 @@ return {
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
         ship_from = { line1 = "2 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "2.60", lines = { { tax = "2.60", taxability_reason = "reduced_rated" } } } },
+    -- law22: electronic publications by date (taxability.digital_books, digital_publication_subscription)
+    { name = "Swiss seller, e-book 2017-12-31: standard 8.0 %",
+      request = {
+        currency = "CHF", date = "2017-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        ship_from = { line1 = "2 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "Swiss seller, e-book 2018-01-01: reduced 2.5 %",
+      request = {
+        currency = "CHF", date = "2018-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        ship_from = { line1 = "2 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated" } } } },
+    { name = "Swiss seller, e-newspaper subscription 2026: reduced 2.6 %",
+      request = {
+        currency = "CHF", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        ship_from = { line1 = "2 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_publication_subscription" } },
       },
       expect = { total_tax = "2.60", lines = { { tax = "2.60", taxability_reason = "reduced_rated" } } } },
   },

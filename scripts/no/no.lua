@@ -40,6 +40,16 @@ return {
     clothing = "taxable",
     food_grocery = "reduced", -- §5-2: food at the reduced rate (15%)
     exempt = "exempt",
+    -- e-books (issue 19, taxability with dates; law22): zero-rated from 2019-07-01 like printed
+    -- books (merverdiavgiftsloven § 6-4 as amended by the 2019 budget, in force after the EFTA
+    -- Surveillance Authority's approval: Accordance 2019-07-15 "as of 1st July 2019, electronic
+    -- books, magazines and journals ... are subject to VAT at the zero rate. Before this date,
+    -- these supplies were subject to VAT at the 25% standard rate"; Taxback International
+    -- 2019-08-12)
+    digital_books = {
+      { "taxable", to = "2019-06-30", cite = "25 % before the 2019 budget's zero rate (Accordance 2019-07-15)" },
+      { "zero_rated", from = "2019-07-01", cite = "merverdiavgiftsloven § 6-4: electronic books zero-rated from 2019-07-01 (Accordance 2019-07-15; Taxback International 2019-08-12)" },
+    },
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
@@ -126,5 +136,22 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    -- law22: e-books by date (taxability.digital_books)
+    { name = "Norwegian seller, e-book 2019-06-30: 25 %",
+      request = {
+        currency = "NOK", date = "2019-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "2 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "Norwegian seller, e-book 2019-07-01: zero-rated",
+      request = {
+        currency = "NOK", date = "2019-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "2 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
   },
 }

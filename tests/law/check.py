@@ -372,6 +372,10 @@ case("taxonomy", "WI repair of goods: taxable", "Wis. Stat. 77.52(2)(a)10",
      us("WI", "53202", [("100.00", "repair_services")], city="Milwaukee"), reason="standard_rated")
 case("taxonomy", "MS repair of goods: taxable at 7 % + local", "Miss. Code Ann. 27-65-23 ('machine or general repairing')",
      us("MS", "39201", [("100.00", "repair_services")], city="Jackson"), total_tax="8.00")
+case("dated taxability", "NO e-book 2019-07-01, Norwegian seller: zero-rated (25 % before)", "merverdiavgiftsloven § 6-4 (2019 budget); Accordance 2019-07-15; Taxback International 2019-08-12",
+     intl("NO", [("100.00", "digital_books")], pc="0150", cur="NOK", date="2019-07-01", seller="NO"), total_tax="0.00", reason="zero_rated")
+case("dated taxability", "CH e-book 2018-01-01, Swiss seller: reduced 2.5 % (8 % before)", "MWSTG Art. 25 para. 2 lit. a no. 9; Avalara VATLive 2017-12-18; Taxand 2017",
+     intl("CH", [("100.00", "digital_books")], pc="8001", cur="CHF", date="2018-01-01", seller="CH"), total_tax="2.50")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
