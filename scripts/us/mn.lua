@@ -14,7 +14,11 @@ return common.state{
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- Minn. Stat. 297A.67 subd. 8: "clothing" excludes clothing accessories or equipment
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- specified digital products (e-books, music, video) by date (issue 19, taxability with dates; law22)
+    digital_goods = {
+      { "exempt", to = "2013-06-30", cite = "before 2013 H.F. 677: digital products transferred electronically were not in the sales tax base (Senate Counsel summary of S.F. 35: the bill 'is intended to add certain digital products to the sales tax base')" },
+      { "taxable", from = "2013-07-01", cite = "Minn. Stat. 297A.61 as amended by 2013 H.F. 677 (signed 2013-05-23): specified digital products (digital audio works, audiovisual works, books) and other digital products taxable for sales after 2013-06-30 (PwC 2013-09; Senate Counsel summary of S.F. 35, 2013-01-16: 'effective for sales and purchases made after June 30, 2013'; MN DOR Fact Sheet 177)" },
+    },
     shipping = "follows_goods", -- Minn. Stat. 297A.61 subd. 7 (sales price includes delivery charges) and SSUTA sec. 317 (MN member): delivery of exempt goods (clothing) exempt, a mixed shipment allocated by sales price
     clothing = "exempt", -- Minn. Stat. 297A.67 subd. 8: clothing exempt (fur and accessories excluded; not modelled)
   },
@@ -60,5 +64,12 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "clothing"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "9.49", lines = { { tax = "9.03" }, { tax = "0.00" }, { tax = "0.46", taxability_reason = "partially_taxable" } } } },
+    -- law22: digital goods on both sides of their start (taxability.digital_goods)
+    { name = "e-book 2013-06-30: not taxable",
+      request = common.request("MN", "Minneapolis", "55401", "2013-06-30", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book 2013-07-01: taxable",
+      request = common.request("MN", "Minneapolis", "55401", "2013-07-01", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

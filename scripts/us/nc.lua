@@ -14,7 +14,11 @@ return common.state{
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     custom_software = "exempt", -- N.C.G.S. 105-164.13(43a): custom computer software exempt
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- specified digital products (e-books, music, video) by date (issue 19, taxability with dates; law22)
+    digital_goods = {
+      { "exempt", to = "2009-12-31", cite = "before 2010-01-01: digital property delivered electronically not taxable (NCDOR notice 2009; calculatedmoves 2010-01-25)" },
+      { "taxable", from = "2010-01-01", cite = "N.C.G.S. 105-164.4(a)(6b) (S.L. 2009-451): certain digital property (audio and audiovisual works, books and other publications, photographs, greeting cards) delivered or accessed electronically taxable from 2010-01-01 (NCDOR Important Notice 'Certain Digital Property Subject to Sales and Use Tax'; Avalara 2019-08: 'North Carolina extended sales and use tax to certain digital property ... on January 1, 2010')" },
+    },
     shipping = "follows_goods", -- N.C.G.S. 105-164.3 (sales price includes delivery charges); SSUTA sec. 317 (NC is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = { rate = "2.00", level = "state" }, -- N.C.G.S. 105-164.13B: food exempt from state tax, a uniform 2% local rate applies
   },
@@ -51,5 +55,12 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "7.62", lines = { { tax = "7.25" }, { tax = "0.00" }, { tax = "0.37", taxability_reason = "partially_taxable" } } } },
+    -- law22: digital goods on both sides of their start (taxability.digital_goods)
+    { name = "e-book 2009-12-31: not taxable",
+      request = common.request("NC", "Raleigh", "27601", "2009-12-31", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book 2010-01-01: taxable",
+      request = common.request("NC", "Raleigh", "27601", "2010-01-01", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

@@ -9,7 +9,11 @@ return common.state{
   name = "Nebraska",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- specified digital products (e-books, music, video) by date (issue 19, taxability with dates; law22)
+    digital_goods = {
+      { "exempt", to = "2008-09-30", cite = "before 2008-10-01: digital works delivered electronically not taxable (Revenue Ruling 01-08-03 taxes them from that day)" },
+      { "taxable", from = "2008-10-01", cite = "Neb. Rev. Stat. 77-2701.16 as amended in 2008: digital audio, audiovisual works, digital books and digital codes taxable when taxable in tangible form, from 2008-10-01 (NE DOR Revenue Ruling 01-08-03, 2008-08-25; Sales Tax Institute 2008-08-29)" },
+    },
     shipping = "follows_goods", -- Neb. Rev. Stat. 77-2701.35 (sales price includes delivery charges); SSUTA sec. 317 (NE is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
@@ -38,5 +42,12 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("NE", "Omaha", "68102", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "7.36", lines = { { tax = "7.00" }, { tax = "0.00" }, { tax = "0.36", taxability_reason = "partially_taxable" } } } },
+    -- law22: digital goods on both sides of their start (taxability.digital_goods)
+    { name = "e-book 2008-09-30: not taxable",
+      request = common.request("NE", "Omaha", "68102", "2008-09-30", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book 2008-10-01: taxable",
+      request = common.request("NE", "Omaha", "68102", "2008-10-01", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

@@ -13,7 +13,11 @@ return common.state{
     repair_services = "taxable", -- Wis. Stat. 77.52(2)(a)10: "the repair, service, alteration, fitting, cleaning, painting, coating, towing, inspection, and maintenance of all items of tangible personal property" (unless the property's sale would be exempt)
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- Wis. Admin. Code Tax 11.28 (gifts and other advertising specialties), example: the sale of a $50 gift certificate redeemable for any item the retailer sells is not subject to Wisconsin sales tax
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- specified digital products (e-books, music, video) by date (issue 19, taxability with dates; law22)
+    digital_goods = {
+      { "exempt", to = "2009-09-30", cite = "before 2009-10-01: goods transferred electronically generally not taxable (WisBar InsideTrack 2009-10-07)" },
+      { "taxable", from = "2009-10-01", cite = "Wis. Stat. 77.52(1)(d) (2009 Wis. Act 2): specified digital goods and additional digital goods taxable from 2009-10-01 (WI DOR Publication 240; WisBar InsideTrack 2009-10-07: 'Before Oct. 1, 2009, goods transferred electronically (such as music, movies, and books) were generally not subject to Wisconsin sales/use tax')" },
+    },
     shipping = "follows_goods", -- Wis. Stat. 77.51(15b) (sales price includes delivery charges); SSUTA sec. 317 (WI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
@@ -47,6 +51,13 @@ return common.state{
       expect = { total_tax = "8.30", lines = { { tax = "7.90" }, { tax = "0.00" }, { tax = "0.40", taxability_reason = "partially_taxable" } } } },
     { name = "repair of goods: taxable (law22)",
       request = common.request("WI", "Milwaukee", "53202", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    -- law22: digital goods on both sides of their start (taxability.digital_goods)
+    { name = "e-book 2009-09-30: not taxable",
+      request = common.request("WI", "Milwaukee", "53202", "2009-09-30", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book 2009-10-01: taxable",
+      request = common.request("WI", "Milwaukee", "53202", "2009-10-01", { common.line("1", "100.00", "1", "digital_books") }),
       expect = { lines = { { taxability_reason = "standard_rated" } } } },
   },
 }

@@ -376,6 +376,16 @@ case("dated taxability", "NO e-book 2019-07-01, Norwegian seller: zero-rated (25
      intl("NO", [("100.00", "digital_books")], pc="0150", cur="NOK", date="2019-07-01", seller="NO"), total_tax="0.00", reason="zero_rated")
 case("dated taxability", "CH e-book 2018-01-01, Swiss seller: reduced 2.5 % (8 % before)", "MWSTG Art. 25 para. 2 lit. a no. 9; Avalara VATLive 2017-12-18; Taxand 2017",
      intl("CH", [("100.00", "digital_books")], pc="8001", cur="CHF", date="2018-01-01", seller="CH"), total_tax="2.50")
+case("dated taxability", "MN e-book 2013-06-30: not yet taxable", "2013 H.F. 677 (digital products taxable for sales after 2013-06-30; PwC 2013-09; Senate Counsel summary of S.F. 35)",
+     us("MN", "55401", [("100.00", "digital_books")], date="2013-06-30", city="Minneapolis"), total_tax="0.00")
+case("dated taxability", "MN e-book 2013-07-01: taxable (Minneapolis 9.025 %)", "2013 H.F. 677; MN DOR Fact Sheet 177",
+     us("MN", "55401", [("100.00", "digital_books")], date="2013-07-01", city="Minneapolis"), reason="standard_rated")
+case("dated taxability", "WI digital music 2009-09-30: not taxable; 2009-10-01 taxable", "2009 Wis. Act 2, Wis. Stat. 77.52(1)(d); WI DOR Publication 240; WisBar InsideTrack 2009-10-07",
+     us("WI", "53202", [("100.00", "digital_audio")], date="2009-09-30", city="Milwaukee"), total_tax="0.00")
+case("dated taxability", "NC e-book 2010-01-01: taxable (certain digital property)", "S.L. 2009-451, N.C.G.S. 105-164.4(a)(6b); NCDOR Important Notice (2009); Avalara 2019-08",
+     us("NC", "27601", [("100.00", "digital_books")], date="2010-01-01", city="Raleigh"), reason="standard_rated")
+case("dated taxability", "NE e-book 2008-09-30: not yet taxable", "NE DOR Revenue Ruling 01-08-03 (digital works taxable from 2008-10-01); Sales Tax Institute 2008-08-29",
+     us("NE", "68102", [("100.00", "digital_books")], date="2008-09-30", city="Omaha"), total_tax="0.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
