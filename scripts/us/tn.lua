@@ -26,7 +26,19 @@ return common.state{
     },
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- Tenn. Code Ann. 67-6-102 (sales price includes delivery charges); SSUTA sec. 317 (TN associate member): delivery of exempt goods exempt, a mixed shipment allocated by sales price
-    food_grocery = common.state_rate("4.00"), -- T.C.A. 67-6-228: state rate on food 4%; local rates apply
+    -- groceries: state rate 4 % with local rates (T.C.A. 67-6-228), except the two grocery sales
+    -- tax holidays when food and food ingredients were exempt from state and local tax (issue 19,
+    -- taxability with dates; law22): 2022-08-01 to 2022-08-31 (Williamson Source 2022-08-07: "A
+    -- sales tax holiday on food and food ingredients began at 12:01 a.m. on Monday, August 1,
+    -- 2022, and runs through 11:59 p.m. on Wednesday, August 31, 2022") and 2023-08-01 to
+    -- 2023-10-31 (Public Chapter 377 (2023), Tennessee Works Tax Act; TN DOR release via WSMV
+    -- 2023-08-01; local governments reimbursed by the state: Local Memphis 2023-04-27). Prepared
+    -- food, candy, dietary supplements stay taxable (their own codes).
+    food_grocery = {
+      { "exempt", from = "2022-08-01", to = "2022-08-31", cite = "2022 food sales tax holiday (Williamson Source 2022-08-07)" },
+      { "exempt", from = "2023-08-01", to = "2023-10-31", cite = "Public Chapter 377 (2023): three-month food sales tax holiday (WSMV 2023-08-01; Tullahoma News 2023-07-31)" },
+      { common.state_rate("4.00"), cite = "T.C.A. 67-6-228: state rate on food 4%; local rates apply" },
+    },
   },
   -- Single-article rule (T.C.A. 67-6-702(a), tax-facts §5): for a single article of tangible
   -- personal property the local rate applies only to the first $1,600 of the unit price, and
@@ -132,5 +144,24 @@ return common.state{
     { name = "repair of goods: taxable (law22)",
       request = common.request("TN", "Knoxville", "37902", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
       expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    -- law22: the grocery sales tax holidays (taxability.food_grocery)
+    { name = "groceries in Knoxville 2023-07-31: 4 % state + Knox County 2.25 %",
+      request = common.request("TN", "Knoxville", "37902", "2023-07-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries in Knoxville 2023-08-01: exempt (holiday)",
+      request = common.request("TN", "Knoxville", "37902", "2023-08-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries in Knoxville 2023-10-31: exempt (holiday)",
+      request = common.request("TN", "Knoxville", "37902", "2023-10-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries in Knoxville 2023-11-01: 4 % state + Knox County 2.25 %",
+      request = common.request("TN", "Knoxville", "37902", "2023-11-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries in Knoxville 2022-08-01: exempt (holiday)",
+      request = common.request("TN", "Knoxville", "37902", "2022-08-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries in Knoxville 2022-09-01: 4 % state + Knox County 2.25 %",
+      request = common.request("TN", "Knoxville", "37902", "2022-09-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
   },
 }

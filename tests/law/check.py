@@ -386,6 +386,10 @@ case("dated taxability", "NC e-book 2010-01-01: taxable (certain digital propert
      us("NC", "27601", [("100.00", "digital_books")], date="2010-01-01", city="Raleigh"), reason="standard_rated")
 case("dated taxability", "NE e-book 2008-09-30: not yet taxable", "NE DOR Revenue Ruling 01-08-03 (digital works taxable from 2008-10-01); Sales Tax Institute 2008-08-29",
      us("NE", "68102", [("100.00", "digital_books")], date="2008-09-30", city="Omaha"), total_tax="0.00")
+case("dated taxability", "TN groceries 2023-09-15: exempt (three-month food sales tax holiday)", "Public Chapter 377 (2023), 2023-08-01 to 2023-10-31 (TN DOR release via WSMV 2023-08-01; Tullahoma News 2023-07-31)",
+     us("TN", "37201", [("100.00", "food_grocery")], date="2023-09-15", city="Nashville"), total_tax="0.00")
+case("dated taxability", "TN groceries 2023-11-01: state 4 % + local again", "T.C.A. 67-6-228; the holiday ended 2023-10-31 (WSMV 2023-08-01)",
+     us("TN", "37201", [("100.00", "food_grocery")], date="2023-11-01", city="Nashville"), reason="reduced_rated")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
