@@ -78,5 +78,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("LA", "New Orleans", "70113", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, dated rates: the state rate before Act 26 of 2016 (data/us/overlays.csv)
+    { name = "2016-03-31: state 4 % + New Orleans 5 % (start of the 4 % not known: note rate_history_unknown)",
+      request = common.request("LA", "New Orleans", "70112", "2016-03-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated" } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "2016-04-01: state 5 % (Act 26) + New Orleans 5 %",
+      request = common.request("LA", "New Orleans", "70112", "2016-04-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
   },
 }

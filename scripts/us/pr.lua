@@ -32,5 +32,15 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("PR", "San Juan", "00901", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, dated rates: the IVU by date (data/us/overlays.csv; Act 72-2015, Act 18-2014)
+    { name = "2015-06-30: IVU 7 % (6 % + 1 % municipal)",
+      request = common.request("PR", "San Juan", "00901", "2015-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "2015-07-01: IVU 11.5 % (10.5 % + 1 %)",
+      request = common.request("PR", "San Juan", "00901", "2015-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "11.50", lines = { { tax = "11.50", taxability_reason = "standard_rated" } } } },
+    { name = "2014-01-31: IVU 7 % (5.5 % + 1.5 % municipal)",
+      request = common.request("PR", "San Juan", "00901", "2014-01-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
   },
 }

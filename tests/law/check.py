@@ -390,6 +390,10 @@ case("dated taxability", "TN groceries 2023-09-15: exempt (three-month food sale
      us("TN", "37201", [("100.00", "food_grocery")], date="2023-09-15", city="Nashville"), total_tax="0.00")
 case("dated taxability", "TN groceries 2023-11-01: state 4 % + local again", "T.C.A. 67-6-228; the holiday ended 2023-10-31 (WSMV 2023-08-01)",
      us("TN", "37201", [("100.00", "food_grocery")], date="2023-11-01", city="Nashville"), reason="reduced_rated")
+case("dates", "PR 2015-06-30: IVU 7 %", "Act 72-2015 (KPMG 2015-06: total IVU from 7 % to 11.5 % on 2015-07-01); Thomson Reuters 2015-07-30",
+     us("PR", "00901", G, date="2015-06-30", city="San Juan"), total_tax="7.00")
+case("dates", "LA 2016-03-31: state 4 % (5 % from 2016-04-01, Act 26)", "Act 26 (H.B. 62), 2016 1st Extraordinary Session; Sales Tax Institute; Avalara 2016-03-17",
+     us("LA", "70112", G, date="2016-03-31", city="New Orleans"), total_tax="9.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
