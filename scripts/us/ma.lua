@@ -14,7 +14,15 @@ return common.state{
     custom_software = "exempt", -- 830 CMR 64H.1.3: custom software is not taxable; only standardized (prewritten) software is tangible personal property (M.G.L. c.64H s.1)
     print_publication_subscription = "exempt", -- M.G.L. c.64H s.6(m): newspapers and magazines exempt
     saas = "taxable", -- [TF] 830 CMR 64H.1.3: prewritten software however delivered, incl. remote access
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    -- delivery (issue 19, shipping; law22: checked against the DOR's own text): MA DOR Directive
+    -- 04-5 "Transportation Charges" (2004-07-07, effective 2004-09-01): "A transportation charge,
+    -- i.e., a charge by the seller of tangible personal property for preparation and delivery of
+    -- goods to a location designated by the purchaser is excluded from the sales price" when
+    -- separately stated (freight-in is not); Directive 98-5: a separately stated "shipping and
+    -- handling" charge that reasonably reflects the costs of transportation is treated the same
+    -- way. So both are excluded, whatever is shipped.
+    shipping = "exempt",
+    shipping_handling = "exempt",
     clothing = "taxable", -- M.G.L. c.64H s.6(k): only the part of an article's price above $175 is taxed (calculate below)
   },
   calculate_for = { "clothing" }, -- calculate acts on these lines only
@@ -66,5 +74,8 @@ return common.state{
     { name = "clothing 1 x 175.00: first $175.00 per item exempt",
       request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "175.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping and handling with taxable goods: excluded (Directive 04-5, 98-5), no fallback note",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
   },
 }
