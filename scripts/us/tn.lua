@@ -10,8 +10,16 @@ local money = require "levy.money"
 local LOCAL_CAP = "1600.00"     -- local rate: first $1,600 of a single article
 local ARTICLE_CAP = "3200.00"   -- state single-article 2.75%: $1,600.01 .. $3,200
 -- Codes sold as single articles of tangible personal property (services, SaaS, digital
--- products and shipping are not articles; groceries are rarely over $1,600).
-local SINGLE_ARTICLE = { general = true, clothing = true }
+-- products and shipping are not articles; groceries are rarely over $1,600). Prewritten
+-- software is tangible personal property in Tennessee (T.C.A. 67-6-102) and "a license
+-- agreement for prewritten software is generally considered a single article, provided the
+-- agreement separately itemizes the price paid for each product and license" (TN DOR Letter
+-- Ruling 11-34, via SALT Report 1131, 2011-10; law22): software_download is one (a levy line is
+-- one itemized product), its maintenance contracts are not ("maintenance services which are not
+-- single articles because they are not tangible personal property", same ruling). Doubt, not
+-- changed: remotely accessed software (saas) -- no stored source says whether the cap reaches it.
+local SINGLE_ARTICLE = { general = true, clothing = true, software_download = true }
+local NOT_ARTICLE = { software_maintenance_mandatory = true, software_maintenance_optional = true }
 
 return common.state{
   code = "TN",
@@ -46,7 +54,9 @@ return common.state{
   -- state rate applies to the whole price.
   calculate_for = common.codes(SINGLE_ARTICLE), -- calculate acts on these lines only
   calculate = function(ctx)
-    local single = function(l) return SINGLE_ARTICLE[l.tax_code] or SINGLE_ARTICLE[l.tax_code_parent] end
+    local single = function(l)
+      return not NOT_ARTICLE[l.tax_code] and (SINGLE_ARTICLE[l.tax_code] or SINGLE_ARTICLE[l.tax_code_parent])
+    end
     for _, line in ipairs(common.taxed_lines(ctx, single)) do
       local state
       for _, t in ipairs(line.taxes) do
@@ -163,5 +173,12 @@ return common.state{
     { name = "groceries in Knoxville 2022-09-01: 4 % state + Knox County 2.25 %",
       request = common.request("TN", "Knoxville", "37902", "2022-09-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
+    -- law22: downloaded software is a single article (Letter Ruling 11-34); its maintenance is not
+    { name = "downloaded software licence of $5,000 in Knoxville: 7 % + local 2.25 % to $1,600 + 2.75 % on 1,600.01-3,200 = 430.00",
+      request = common.request("TN", "Knoxville", "37902", "2026-03-01", { common.line("1", "5000.00", "1", "software_download") }),
+      expect = { total_tax = "430.00" } },
+    { name = "optional software maintenance of $5,000 in Knoxville: no single-article cap (9.25 % in full)",
+      request = common.request("TN", "Knoxville", "37902", "2026-03-01", { common.line("1", "5000.00", "1", "software_maintenance_optional") }),
+      expect = { total_tax = "462.50" } },
   },
 }

@@ -394,6 +394,8 @@ case("dates", "PR 2015-06-30: IVU 7 %", "Act 72-2015 (KPMG 2015-06: total IVU fr
      us("PR", "00901", G, date="2015-06-30", city="San Juan"), total_tax="7.00")
 case("dates", "LA 2016-03-31: state 4 % (5 % from 2016-04-01, Act 26)", "Act 26 (H.B. 62), 2016 1st Extraordinary Session; Sales Tax Institute; Avalara 2016-03-17",
      us("LA", "70112", G, date="2016-03-31", city="New Orleans"), total_tax="9.00")
+case("caps", "TN downloaded software licence of $5,000 (Knoxville): single article, local 2.25 % only to $1,600 + state 2.75 % on 1,600.01-3,200", "Tenn. Code Ann. 67-6-702(a); TN DOR Letter Ruling 11-34 (a licence of prewritten software is a single article; SALT Report 1131)",
+     us("TN", "37902", [("5000.00", "software_download")], city="Knoxville"), total_tax="430.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
