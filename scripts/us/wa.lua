@@ -13,8 +13,14 @@ return common.state{
     repair_services = "taxable", -- RCW 82.04.050(2)(a): "retail sale" includes repairing, cleaning, altering or improving tangible personal property of or for consumers; WA DOR "Services subject to sales tax" (installation, cleaning and repair services, WAC 458-20-173)
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- WA DOR, "Gift cards, gift certificates, and layaway purchases" (dor.wa.gov): taxes do not apply to gift cards and gift certificates at the time of sale; retail sales tax applies when redeemed for a taxable sale
-    streaming_audio = { business = "exempt", individual = "taxable" }, -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
-    streaming_video = { business = "exempt", individual = "taxable" }, -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
+    streaming_audio = { -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
+      { "exempt", to = "2009-07-25", cite = "streamed digital goods became taxable with ESHB 2075 from 2009-07-26 (WA DOR Q&A: downloaded ones 'have always been' taxable, streamed and accessed ones by the 2009 act)" },
+      { { business = "exempt", individual = "taxable" }, from = "2009-07-26", cite = "ESHB 2075 secs. 301(8), 305(1)(e); RCW 82.08.02087 (business use exempt)" },
+    },
+    streaming_video = { -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
+      { "exempt", to = "2009-07-25", cite = "streamed digital goods became taxable with ESHB 2075 from 2009-07-26 (WA DOR Q&A: downloaded ones 'have always been' taxable, streamed and accessed ones by the 2009 act)" },
+      { { business = "exempt", individual = "taxable" }, from = "2009-07-26", cite = "ESHB 2075 secs. 301(8), 305(1)(e); RCW 82.08.02087 (business use exempt)" },
+    },
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     software_maintenance_optional = "taxable", -- WAC 458-20-15502: a maintenance agreement for prewritten software (updates and support) is a retail sale (ETA 3242.2025: multiple points of use for software maintenance agreements)
@@ -55,7 +61,17 @@ return common.state{
       { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: advertising services (digital and nondigital; newspapers, printing, broadcasting and out-of-home advertising excluded) are retail sales from 2025-10-01 (DOR IGS Advertising Services)" },
     },
     online_course_recorded = "taxable", -- RCW 82.04.050(8), 82.04.192(3)(a): a prerecorded online course is a digital automated service, taxable before and after ESSB 5814 (online educational programs of public or private schools are excluded: not modelled)
-    saas = "taxable", -- [TF] RCW 82.04.050(6): remote access software and digital automated services
+    -- remote access software and digital automated services: retail sales only from 2009-07-26
+    -- (ESHB 2075, Laws of 2009 ch. 535; issue 19, taxability with dates; law22): WA DOR Q&A "What
+    -- digital products are subject to tax?": "While downloaded digital goods ... have always been
+    -- subject to sales or use tax, ESHB 2075 and SHB 2620 applies sales or use tax to all digital
+    -- products, regardless of how they are accessed ... This bill also covers remote access
+    -- software which is now subject to sales and use tax"; effective date 2009-07-26 (WA DOR
+    -- Special Notice 2010-06-29 via Sales Tax Institute; Thomson Reuters 2009-05-19)
+    saas = {
+      { "exempt", to = "2009-07-25", cite = "before ESHB 2075 remote access software was not a retail sale (WA DOR Q&A: 'now subject to sales and use tax')" },
+      { "taxable", from = "2009-07-26", cite = "[TF] RCW 82.04.050(6) (ESHB 2075, effective 2009-07-26): remote access software and digital automated services" },
+    },
     -- digital goods bought by a business solely for business purposes are exempt with the
     -- buyer's exemption certificate (RCW 82.08.02087; not digital automated services or remote
     -- access software, so SaaS stays taxable for both). Customer type: docs/rules.md.
@@ -173,5 +189,15 @@ return common.state{
     { name = "repair of goods: taxable (law22)",
       request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "repair_services") }),
       expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    -- law22: ESHB 2075 (2009-07-26) for remote access software and streamed digital goods
+    { name = "SaaS 2009-07-25: not yet a retail sale",
+      request = common.request("WA", "Seattle", "98101", "2009-07-25", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2009-07-26: taxable (ESHB 2075)",
+      request = common.request("WA", "Seattle", "98101", "2009-07-26", { common.line("1", "100.00", "1", "saas") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "streamed video for an individual 2009-07-25: not taxable; downloaded e-book the same day: taxable",
+      request = common.request("WA", "Seattle", "98101", "2009-07-25", { common.line("1", "100.00", "1", "streaming_video"), common.line("2", "100.00", "1", "digital_books") }, { customer = { type = "individual" } }),
+      expect = { lines = { { tax = "0.00", taxability_reason = "product_exempt" }, { taxability_reason = "standard_rated" } } } },
   },
 }

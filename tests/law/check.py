@@ -396,6 +396,10 @@ case("dates", "LA 2016-03-31: state 4 % (5 % from 2016-04-01, Act 26)", "Act 26 
      us("LA", "70112", G, date="2016-03-31", city="New Orleans"), total_tax="9.00")
 case("caps", "TN downloaded software licence of $5,000 (Knoxville): single article, local 2.25 % only to $1,600 + state 2.75 % on 1,600.01-3,200", "Tenn. Code Ann. 67-6-702(a); TN DOR Letter Ruling 11-34 (a licence of prewritten software is a single article; SALT Report 1131)",
      us("TN", "37902", [("5000.00", "software_download")], city="Knoxville"), total_tax="430.00")
+case("dated taxability", "WA SaaS 2009-07-25: not yet taxable (remote access software from ESHB 2075)", "ESHB 2075 (Laws of 2009 ch. 535), effective 2009-07-26; WA DOR Q&A 'What digital products are subject to tax?' ('remote access software which is now subject to sales and use tax')",
+     us("WA", "98101", S, date="2009-07-25", city="Seattle"), total_tax="0.00")
+case("dated taxability", "WA SaaS 2009-07-26: taxable", "ESHB 2075; RCW 82.04.050(6); Thomson Reuters 2009-05-19 (effective July 26, 2009)",
+     us("WA", "98101", S, date="2009-07-26", city="Seattle"), reason="standard_rated")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
