@@ -9,6 +9,7 @@ return common.state{
   name = "Indiana",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    digital_publication_subscription = "exempt", -- law22: Commissioner's Directive #41 (2018): "the department may now impose sales and use tax on products transferred electronically only if the products meet the definition of 'specified digital products,' 'prewritten computer software,' or 'telecommunication services'"; SSUTA Appendix C: "digital books" exclude periodicals, magazines and newspapers (Avalara 2015-01-07)
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     streaming_audio = "exempt", -- Indiana taxes specified digital products only when sold with a right of permanent use (IC 6-2.5-4-16.4; as described by Avalara VATlive "US digital services sales tax", 2020-01-07: e-books with rights of less than permanent use are not taxed); streaming grants no permanent right - secondary source, verify against the statute
     streaming_video = "exempt", -- Indiana taxes specified digital products only when sold with a right of permanent use (IC 6-2.5-4-16.4; as described by Avalara VATlive "US digital services sales tax", 2020-01-07: e-books with rights of less than permanent use are not taxed); streaming grants no permanent right - secondary source, verify against the statute
@@ -47,5 +48,8 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "7.35", lines = { { tax = "7.00" }, { tax = "0.00" }, { tax = "0.35", taxability_reason = "partially_taxable" } } } },
+    { name = "digital newspaper or magazine subscription: not taxable (law22)",
+      request = common.request("IN", "Indianapolis", "46204", "2026-03-01", { common.line("1", "100.00", "1", "digital_publication_subscription") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
   },
 }

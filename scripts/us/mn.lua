@@ -9,6 +9,7 @@ return common.state{
   name = "Minnesota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    digital_publication_subscription = "exempt", -- law22: MN DOR "Digital Products" (Fact Sheet 177; industry guide 2025-09-26 via Thomson Reuters): digital books "does not include periodicals, magazines, newspapers, blogs, or other news and information products"; not among the "other digital products" either
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- MN DOR, "Nontaxable Sales" (revenue.state.mn.us, updated 2017-03-24): gift certificates and gift cards are not taxable when sold; tax applies to the taxable portion of the purchase they redeem
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
@@ -71,5 +72,8 @@ return common.state{
     { name = "e-book 2013-07-01: taxable",
       request = common.request("MN", "Minneapolis", "55401", "2013-07-01", { common.line("1", "100.00", "1", "digital_books") }),
       expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "digital newspaper or magazine subscription: not taxable (law22)",
+      request = common.request("MN", "Minneapolis", "55401", "2026-03-01", { common.line("1", "100.00", "1", "digital_publication_subscription") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
   },
 }

@@ -400,6 +400,10 @@ case("dated taxability", "WA SaaS 2009-07-25: not yet taxable (remote access sof
      us("WA", "98101", S, date="2009-07-25", city="Seattle"), total_tax="0.00")
 case("dated taxability", "WA SaaS 2009-07-26: taxable", "ESHB 2075; RCW 82.04.050(6); Thomson Reuters 2009-05-19 (effective July 26, 2009)",
      us("WA", "98101", S, date="2009-07-26", city="Seattle"), reason="standard_rated")
+case("taxonomy", "MN digital magazine subscription: not taxable (periodicals are not digital books)", "MN DOR 'Digital Products' (Fact Sheet 177): digital books do not include periodicals, magazines, newspapers",
+     us("MN", "55401", [("100.00", "digital_publication_subscription")], city="Minneapolis"), total_tax="0.00")
+case("taxonomy", "IN digital newspaper subscription: not taxable", "IN Commissioner's Directive #41 (2018): only specified digital products, prewritten software, telecommunications; SSUTA Appendix C 'digital books'",
+     us("IN", "46204", [("100.00", "digital_publication_subscription")], city="Indianapolis"), total_tax="0.00")
 case("dated taxability", "VA groceries 2022-12-31: state 1.5 % + local 1 % = 2.5 %",
      "Virginia Tax Bulletin 22-12 (2022-10-31): 'Under prior law, groceries were subject to a reduced 1.5% state sales tax rate and 1% local option sales tax rate for a total rate of 2.5%'",
      us("VA", "23228", [("100.00", "food_grocery")], date="2022-12-31", city="Henrico"), total_tax="2.50")
