@@ -127,11 +127,11 @@ static void t_sessions(void)
     levy_config c;
     memset(&c, 0, sizeof c);
     snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token)), 1);
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token) - 1), 0);
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, tok, strlen(tok)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, c.api_token, strlen(c.api_token)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, c.api_token, strlen(c.api_token) - 1), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, tok, strlen(tok)), 1);
     c.api_token[0] = '\0';
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, "", 0), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, "", 0), 0);
     /* more sessions than slots: the oldest goes, the newest stays */
     for (int i = 0; i < LEVY_SESSION_MAX; i++)
         CHECK_EQ_INT(levy_auth_session_new(tok2, sizeof tok2, &exp, &e), LEVY_OK);
@@ -154,11 +154,12 @@ static void t_actor(void)
     levy_config c;
     memset(&c, 0, sizeof c);
     snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
-    levy_auth_actor(&c, c.api_token, strlen(c.api_token), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token), kind, sizeof kind, label,
+                    sizeof label);
     CHECK_EQ_STR(kind, "api_token");
     CHECK_EQ_STR(label, "API token");
     CHECK_EQ_INT(levy_auth_session_new(tok, sizeof tok, &exp, &e), LEVY_OK);
-    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
     uint8_t h[LEVY_SHA256_LEN];
     CHECK_EQ_INT(levy_crypto_sha256(tok, strlen(tok), h, &e), LEVY_OK);
     snprintf(want, sizeof want, "UI session %02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
@@ -166,15 +167,15 @@ static void t_actor(void)
     CHECK_EQ_STR(label, want);
     CHECK(strstr(label, tok + 4) == NULL);
     /* a wrong token, a prefix of the API token, no token, an ended session: no one */
-    levy_auth_actor(&c, "lvs_nosuchsession", 17, kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, "lvs_nosuchsession", 17, kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(kind, "");
-    levy_auth_actor(&c, c.api_token, strlen(c.api_token) - 1, kind, sizeof kind, label,
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token) - 1, kind, sizeof kind, label,
                     sizeof label);
     CHECK_EQ_STR(kind, "");
-    levy_auth_actor(&c, NULL, 0, kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, NULL, 0, kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(label, "");
     levy_auth_session_end(tok, strlen(tok));
-    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(kind, "");
 end:
     levy_auth_session_reset();
@@ -207,34 +208,34 @@ static void t_session_request(void)
         {"{\"api_token\":\"nope\"}", 401},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
-        int st = levy_auth_session_request(&c, 0, J, BAD[i].body, strlen(BAD[i].body), NULL, out,
-                                           sizeof out);
+        int st = levy_auth_session_request(&c, NULL, 0, J, BAD[i].body, strlen(BAD[i].body), NULL,
+                                           out, sizeof out);
         if (st != BAD[i].status)
             fprintf(stderr, "  body %s: %d %s\n", BAD[i].body, st, out);
         CHECK_EQ_INT(st, BAD[i].status);
         CHECK(strstr(out, "\"error\"") != NULL);
     }
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, "text/plain", "{}", 2, NULL, out, sizeof out),
-                 415);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, "text/plain", "{}", 2, NULL, out, sizeof out), 415);
     CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
     snprintf(body, sizeof body, " { \"code\" : \"%s\" } ", code);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 201);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
     CHECK(strstr(out, "\"session_token\":\"lvs_") != NULL);
     CHECK(strstr(out, c.api_token) == NULL);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 401);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 401);
     snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", c.api_token);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 201);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
     /* DELETE ends the session given as Bearer */
     char tok[96];
     const char *p = strstr(out, "lvs_");
     CHECK(p != NULL);
     snprintf(tok, sizeof tok, "%.*s", (int)strcspn(p, "\""), p);
     CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 1);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, NULL, out, sizeof out), 401);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, tok, out, sizeof out), 204);
+    CHECK_EQ_INT(levy_auth_session_request(&c, NULL, 1, NULL, "", 0, NULL, out, sizeof out), 401);
+    CHECK_EQ_INT(levy_auth_session_request(&c, NULL, 1, NULL, "", 0, tok, out, sizeof out), 204);
     CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 0);
 end:
     levy_auth_session_reset();
