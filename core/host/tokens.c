@@ -56,7 +56,7 @@ const char *levy_tokens_name_rule(const char *name)
         if (c < 0x20 || c == 0x7f)
             return "the name holds a control character";
         if (c == '/' || c == '%')
-            return "the name holds '/' or '%' (it is a part of the revoke URL)";
+            return "the name holds '/' or '%'";
     }
     if (!utf8_ok((const unsigned char *)name))
         return "the name is not valid UTF-8";
