@@ -1109,6 +1109,8 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
     levy_err e;
     levy_err_clear(&e);
     int rc = levy_tokens_create(h->store, name, kind, actor, NULL, tok, sizeof tok, &row, &e);
+    if (rc == LEVY_OK) /* the name and who, never the token */
+        hlog(HLOG_INFO, "named token \"%.64s\" created by %s", name, actor);
     levy_json_doc_free(&doc);
     if (rc != LEVY_OK) {
         levy_buf_free(&row);
@@ -1123,10 +1125,8 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
         }
         return;
     }
-    hlog(HLOG_INFO, "named token created by %s", actor); /* never the token, nor its name's
-                                                          * secret: the name is no secret */
     struct evbuffer *out = evbuffer_new();
-    /* {"name":...,"token":"lvt_...",...}: the row with the token after its name */
+    /* {"token":"lvt_...","name":...,...}: the token, then the row */
     evbuffer_add_printf(out, "{\"token\":\"%s\",", tok);
     OPENSSL_cleanse(tok, sizeof tok);
     evbuffer_add(out, row.data + 1, row.len - 1);
@@ -1157,6 +1157,8 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
     levy_err_clear(&e);
     int64_t id = 0;
     int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &e);
+    if (rc == LEVY_OK)
+        hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
     free(name);
     if (rc == LEVY_ENOTFOUND) {
         levy_http_error(req, route, 404, "not_found", e.message);
@@ -1169,7 +1171,6 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         return;
     }
     levy_auth_sessions_end_token(id);
-    hlog(HLOG_INFO, "named token revoked by %s", actor);
     struct evbuffer *out = evbuffer_new();
     levy_http_reply(req, 204, NULL, out);
     evbuffer_free(out);
