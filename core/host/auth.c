@@ -278,7 +278,7 @@ int levy_auth_who(const levy_config *cfg, levy_store *st, const char *tok, size_
         snprintf(who->session, sizeof who->session, "%02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
         /* a session of a named token lives only while the token does (on every replica:
          * another one's revocation is seen in the row) */
-        if (tid && !levy_tokens_live(st, tid, who->name, sizeof who->name)) {
+        if (tid && !levy_tokens_live(st, tid, who->name, sizeof who->name, &who->read_only)) {
             levy_auth_sessions_end_token(tid);
             memset(who, 0, sizeof *who);
             return 0;
@@ -287,7 +287,8 @@ int levy_auth_who(const levy_config *cfg, levy_store *st, const char *tok, size_
         who->token_id = tid;
         return 1;
     }
-    if (levy_tokens_find(st, tok, len, &who->token_id, who->name, sizeof who->name)) {
+    if (levy_tokens_find(st, tok, len, &who->token_id, who->name, sizeof who->name,
+                         &who->read_only)) {
         who->kind = LEVY_WHO_NAMED;
         return 1;
     }
@@ -427,7 +428,7 @@ int levy_auth_session_request(const levy_config *cfg, levy_store *st, int is_del
     char tname[LEVY_TOKEN_NAME_MAX + 1];
     int ok = which == 1 ? levy_auth_signin_take(cfg->data_dir, v, val.len)
                         : is_api_token(cfg, v, val.len) ||
-                              levy_tokens_find(st, v, val.len, &tid, tname, sizeof tname);
+                              levy_tokens_find(st, v, val.len, &tid, tname, sizeof tname, NULL);
     if (val.data)
         OPENSSL_cleanse(val.data, val.len);
     levy_buf_free(&val);

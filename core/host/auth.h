@@ -69,6 +69,7 @@ typedef struct levy_auth_whois {
     int64_t token_id; /* the named token (NAMED, or the SESSION's), else 0 */
     char name[65];    /* its name */
     char session[9];  /* SESSION: 8 hex of the session's SHA-256 (names it, cannot open it) */
+    int read_only;    /* a read-only named token (or a session opened with one): GET/HEAD only */
 } levy_auth_whois;
 
 /** Who a bearer is: 1 when tok is the configured API token (constant time), a live browser

@@ -72,6 +72,16 @@ static int token_ok(levy_host *h, struct evhttp_request *req)
     return t && levy_auth_bearer_ok(h->cfg, h->store, t, n);
 }
 
+/* A read-only named token (or a UI session opened with one) as Bearer: it may only GET / HEAD
+ * (and sign out); levy_auth_who answers who it is (the API token first: no store read). */
+static int read_only_bearer(levy_host *h, struct evhttp_request *req)
+{
+    size_t n = 0;
+    const char *t = bearer_of(req, &n);
+    levy_auth_whois who;
+    return t && levy_auth_who(h->cfg, h->store, t, n, &who) && who.read_only;
+}
+
 /* GET /metrics also opens with the read-only metrics token (--metrics-token,
  * LEVY_METRICS_TOKEN[_FILE]), which opens nothing else: a scraper needs no admin token. */
 #define CROUTE_AUTH_METRICS 3
@@ -1082,6 +1092,7 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
     }
     const char *name = NULL;
     const char *bad = NULL;
+    int read_only = 0;
     const levy_json_node *o = &doc.nodes[0];
     for (uint32_t i = 0; i < o->n && !bad; i++) {
         const levy_json_node *m = &doc.nodes[doc.kids[o->at + i]];
@@ -1090,8 +1101,13 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
             name = doc.strs + m->at;
         else if (m->klen == 4 && memcmp(k, "name", 4) == 0)
             bad = "name must be a string: the person or system the token is for";
+        else if (m->klen == 9 && memcmp(k, "read_only", 9) == 0 && m->type == LEVY_JSON_BOOLEAN)
+            read_only = m->array; /* a boolean's value */
+        else if (m->klen == 9 && memcmp(k, "read_only", 9) == 0)
+            bad = "read_only must be true or false";
         else
-            bad = "unknown field: send {\"name\": \"<who the token is for>\"}";
+            bad = "unknown field: send {\"name\": \"<who the token is for>\", \"read_only\": "
+                  "false}";
     }
     if (!bad && !name)
         bad = "name is missing: send {\"name\": \"<who the token is for>\"}";
@@ -1108,7 +1124,8 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
     levy_buf row = {0};
     levy_err e;
     levy_err_clear(&e);
-    int rc = levy_tokens_create(h->store, name, kind, actor, NULL, tok, sizeof tok, &row, &e);
+    int rc =
+        levy_tokens_create(h->store, name, read_only, kind, actor, NULL, tok, sizeof tok, &row, &e);
     if (rc == LEVY_OK) /* the name and who, never the token */
         hlog(HLOG_INFO, "named token \"%.64s\" created by %s", name, actor);
     levy_json_doc_free(&doc);
@@ -1583,6 +1600,15 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    /* a read-only token changes nothing: any method but GET / HEAD on the API is 403 (signing
+     * out, DELETE /v1/session, excepted), before any route runs */
+    if (prot && strcmp(rmethod, "GET") != 0 &&
+        !(strcmp(method, "DELETE") == 0 && strcmp(path, "/v1/session") == 0) &&
+        read_only_bearer(h, req)) {
+        levy_http_error(req, path, 403, "read_only",
+                        "this token is read-only: it may look (GET), not change anything");
+        return;
+    }
     /* the job retry paths (a path parameter: not in CROUTES) */
     char jid[LEVY_JOB_ID_MAX];
     int jr = job_retry_path(path, jid);

@@ -104,17 +104,18 @@ static void touch(levy_store *st, int64_t id, const char *last)
 }
 
 int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, char *name,
-                     size_t ncap)
+                     size_t ncap, int *read_only)
 {
     char hex[2 * LEVY_SHA256_LEN + 1];
     if (!st || !tok || token_hash_hex(tok, len, hex) != 0)
         return 0;
     levy_err e;
     levy_err_clear(&e);
-    levy_stmt *s = levy_store_prepare_cached(st,
-                                             "SELECT id, name, hash, last_used_at FROM api_tokens "
-                                             "WHERE hash = ? AND revoked_at IS NULL",
-                                             &e);
+    levy_stmt *s =
+        levy_store_prepare_cached(st,
+                                  "SELECT id, name, hash, last_used_at, read_only FROM api_tokens "
+                                  "WHERE hash = ? AND revoked_at IS NULL",
+                                  &e);
     if (!s)
         return 0;
     levy_stmt_bind_text(s, 1, hex, (long)(2 * LEVY_SHA256_LEN));
@@ -131,6 +132,8 @@ int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, c
             snprintf(name, ncap, "%s", nm ? nm : "");
             const char *lu = levy_stmt_column_text(s, 3);
             snprintf(last, sizeof last, "%s", lu ? lu : "");
+            if (read_only)
+                *read_only = levy_stmt_column_int64(s, 4) != 0;
         }
     }
     levy_store_release(st, s);
@@ -140,14 +143,14 @@ int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, c
     return ok;
 }
 
-int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap)
+int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *read_only)
 {
     if (!st)
         return 0;
     levy_err e;
     levy_err_clear(&e);
     levy_stmt *s = levy_store_prepare_cached(
-        st, "SELECT name FROM api_tokens WHERE id = ? AND revoked_at IS NULL", &e);
+        st, "SELECT name, read_only FROM api_tokens WHERE id = ? AND revoked_at IS NULL", &e);
     if (!s)
         return 0;
     levy_stmt_bind_int64(s, 1, id);
@@ -156,6 +159,8 @@ int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap)
         const char *nm = levy_stmt_column_text(s, 0);
         snprintf(name, ncap, "%s", nm ? nm : "");
     }
+    if (ok && read_only)
+        *read_only = levy_stmt_column_int64(s, 1) != 0;
     levy_store_release(st, s);
     return ok;
 }
@@ -207,8 +212,9 @@ static void label_of(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s's token", name);
 }
 
-int levy_tokens_create(levy_store *st, const char *name, const char *actor_kind, const char *actor,
-                       const char *request_id, char *tok, size_t cap, levy_buf *row, levy_err *err)
+int levy_tokens_create(levy_store *st, const char *name, int read_only, const char *actor_kind,
+                       const char *actor, const char *request_id, char *tok, size_t cap,
+                       levy_buf *row, levy_err *err)
 {
     const char *why = levy_tokens_name_rule(name);
     if (why)
@@ -240,7 +246,9 @@ int levy_tokens_create(levy_store *st, const char *name, const char *actor_kind,
     } else if (rc == LEVY_ENOTFOUND) {
         levy_err_clear(err);
         levy_stmt *s = levy_store_prepare_cached(
-            st, "INSERT INTO api_tokens(name, hash, created_at, created_by) VALUES (?, ?, ?, ?)",
+            st,
+            "INSERT INTO api_tokens(name, hash, created_at, created_by, read_only) VALUES (?, ?, "
+            "?, ?, ?)",
             err);
         rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
         if (s) {
@@ -248,12 +256,13 @@ int levy_tokens_create(levy_store *st, const char *name, const char *actor_kind,
             levy_stmt_bind_text(s, 2, hex, -1);
             levy_stmt_bind_text(s, 3, at, -1);
             levy_stmt_bind_text(s, 4, actor, -1);
+            levy_stmt_bind_int64(s, 5, read_only ? 1 : 0);
             rc = levy_stmt_step(s, err);
             rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
             levy_store_release(st, s);
         }
         if (rc == LEVY_OK) {
-            char *ch = one_change("state", NULL, "active");
+            char *ch = one_change("state", NULL, read_only ? "active (read-only)" : "active");
             rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.created", "token", name,
                                         label, ch, request_id, err)
                     : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
@@ -271,7 +280,8 @@ int levy_tokens_create(levy_store *st, const char *name, const char *actor_kind,
         put_str(row, at);
         levy_buf_puts(row, ",\"created_by\":");
         put_str(row, actor);
-        levy_buf_puts(row, ",\"last_used_at\":null}");
+        levy_buf_puts(row, ",\"last_used_at\":null,\"read_only\":");
+        levy_buf_puts(row, read_only ? "true}" : "false}");
     }
 fail:
     OPENSSL_cleanse(hex, sizeof hex);
@@ -322,10 +332,11 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
 
 int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
 {
-    levy_stmt *s = levy_store_prepare_cached(st,
-                                             "SELECT name, created_at, created_by, last_used_at "
-                                             "FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
-                                             err);
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT name, created_at, created_by, last_used_at, read_only FROM "
+        "api_tokens WHERE revoked_at IS NULL ORDER BY id",
+        err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     static const char *const K[] = {"name", "created_at", "created_by", "last_used_at"};
@@ -339,7 +350,8 @@ int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
             levy_buf_puts(out, "\":");
             put_str(out, levy_stmt_column_text(s, i));
         }
-        levy_buf_puts(out, "}");
+        levy_buf_puts(out, levy_stmt_column_int64(s, 4) ? ",\"read_only\":true}"
+                                                        : ",\"read_only\":false}");
     }
     levy_store_release(st, s);
     levy_buf_puts(out, "]}");
@@ -351,7 +363,7 @@ int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
 /* ---- levy token ----------------------------------------------------------------------- */
 
 #define TOKEN_USAGE                                                                                \
-    "usage: levy token create --name NAME | list | revoke NAME [--data-dir DIR] "                  \
+    "usage: levy token create --name NAME [--read-only] | list | revoke NAME [--data-dir DIR] "    \
     "[--database URL]\n"
 
 int levy_tokens_cli(const levy_config *cfg)
@@ -361,15 +373,16 @@ int levy_tokens_cli(const levy_config *cfg)
         revoke = strcmp(sub, "revoke") == 0;
     if ((!create && !list && !revoke) || (create && (cfg->nargs != 1 || !cfg->token_name[0])) ||
         (list && cfg->nargs != 1) || (revoke && cfg->nargs != 2) ||
-        (!create && cfg->token_name[0])) {
+        (!create && (cfg->token_name[0] || cfg->token_read_only))) {
         fprintf(stderr, "levy token: %s; see levy token --help\n",
                 create   ? (cfg->nargs != 1 ? "create takes no argument besides --name NAME"
                                             : "create needs --name NAME")
                 : list   ? "list takes no argument"
                 : revoke ? (cfg->nargs < 2 ? "revoke needs the token's NAME"
                                            : "revoke takes one NAME (quote a name with spaces)")
-                : cfg->token_name[0] && (list || revoke) ? "--name goes with create only"
-                                                         : "needs create, list or revoke");
+                : (cfg->token_name[0] || cfg->token_read_only) && (list || revoke)
+                    ? "--name and --read-only go with create only"
+                    : "needs create, list or revoke");
         return 2;
     }
     if (create) {
@@ -405,16 +418,17 @@ int levy_tokens_cli(const levy_config *cfg)
     if (list) {
         levy_stmt *s = levy_store_prepare_cached(
             st,
-            "SELECT name, created_at, created_by, COALESCE(last_used_at, 'never') FROM "
-            "api_tokens WHERE revoked_at IS NULL ORDER BY id",
+            "SELECT name, created_at, created_by, COALESCE(last_used_at, 'never'), read_only "
+            "FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
             &e);
         int n = 0, src = s ? LEVY_OK : LEVY_EIO;
         while (s && (src = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
             if (n++ == 0)
-                printf("%-24s %-21s %-21s %s\n", "NAME", "CREATED", "LAST USED", "CREATED BY");
-            printf("%-24s %-21s %-21s %s\n", levy_stmt_column_text(s, 0),
-                   levy_stmt_column_text(s, 1), levy_stmt_column_text(s, 3),
-                   levy_stmt_column_text(s, 2));
+                printf("%-24s %-9s %-21s %-21s %s\n", "NAME", "ACCESS", "CREATED", "LAST USED",
+                       "CREATED BY");
+            printf("%-24s %-9s %-21s %-21s %s\n", levy_stmt_column_text(s, 0),
+                   levy_stmt_column_int64(s, 4) ? "read-only" : "full", levy_stmt_column_text(s, 1),
+                   levy_stmt_column_text(s, 3), levy_stmt_column_text(s, 2));
         }
         if (s)
             levy_store_release(st, s);
@@ -426,17 +440,17 @@ int levy_tokens_cli(const levy_config *cfg)
         }
     } else if (create) {
         char tok[LEVY_NAMED_TOKEN_LEN + 1];
-        if (levy_tokens_create(st, cfg->token_name, "cli", actor, NULL, tok, sizeof tok, NULL,
-                               &e) != LEVY_OK) {
+        if (levy_tokens_create(st, cfg->token_name, cfg->token_read_only, "cli", actor, NULL, tok,
+                               sizeof tok, NULL, &e) != LEVY_OK) {
             fprintf(stderr, "levy token create: %s\n", e.message);
             rc = 1;
         } else {
             printf("%s\n", tok);
             fflush(stdout);
             fprintf(stderr,
-                    "levy token create: token \"%s\" created; it is shown this once (levy keeps "
-                    "only its hash): use it as Authorization: Bearer\n",
-                    cfg->token_name);
+                    "levy token create: %stoken \"%s\" created; it is shown this once (levy "
+                    "keeps only its hash): use it as Authorization: Bearer\n",
+                    cfg->token_read_only ? "read-only " : "", cfg->token_name);
             OPENSSL_cleanse(tok, sizeof tok);
         }
     } else {

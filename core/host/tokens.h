@@ -36,18 +36,20 @@ const char *levy_tokens_name_rule(const char *name);
  * than LEVY_TOKEN_TOUCH_EVERY_S, unless a transaction is open), 0 not a live named token
  * (or st NULL, or the store failed: refused, never let in). Constant-time on the hash. */
 int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, char *name,
-                     size_t ncap);
+                     size_t ncap, int *read_only);
 
-/** 1 when the token of id is live (not revoked), with its name; else 0. */
-int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap);
+/** 1 when the token of id is live (not revoked), with its name and read_only; else 0. */
+int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *read_only);
 
-/** Creates a token named name in one transaction with its audit row (actor_kind / actor:
+/** Creates a token named name (read_only 1: it, and the UI sessions opened with it, may only
+ * GET / HEAD: levy answers any other method 403 read_only) in one transaction with its audit row (actor_kind / actor:
  * who asked; request_id may be NULL). Writes the token into tok (cap > LEVY_NAMED_TOKEN_LEN)
- * and its row as JSON {"name","created_at","created_by","last_used_at":null} into row.
+ * and its row as JSON {"name","created_at","created_by","last_used_at":null,"read_only"} into row.
  * @return LEVY_OK, LEVY_EINVAL (bad name, err says why), LEVY_ECONFLICT (a live token has
  * that name), or the store's error. */
-int levy_tokens_create(levy_store *st, const char *name, const char *actor_kind, const char *actor,
-                       const char *request_id, char *tok, size_t cap, levy_buf *row, levy_err *err);
+int levy_tokens_create(levy_store *st, const char *name, int read_only, const char *actor_kind,
+                       const char *actor, const char *request_id, char *tok, size_t cap,
+                       levy_buf *row, levy_err *err);
 
 /** Revokes the live token named name, with its audit row, in one transaction; *id set.
  * @return LEVY_OK, LEVY_ENOTFOUND (no live token of that name) or the store's error. */
@@ -55,7 +57,7 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
                        const char *request_id, int64_t *id, levy_err *err);
 
 /** The live tokens, oldest first, as JSON {"tokens":[{"name","created_at","created_by",
- * "last_used_at"}...]} into out. @return LEVY_OK or the store's error. */
+ * "last_used_at","read_only"}...]} into out. @return LEVY_OK or the store's error. */
 int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err);
 
 /** `levy token create --name NAME | list | revoke NAME`: exit code 0 ok, 1 failed (the store

@@ -2,10 +2,11 @@
 /* Browser test of Settings → People and tokens (issue 20, tokens22): named API tokens, so the
  * Activity page says who made a change. At 1280x800: the section lists no token; an empty
  * name is said next to the field without a request; "Create token" for Alice shows the token
- * once with a Copy button (the clipboard then holds it) and a row (name, created, last used
+ * once with a Copy button (the clipboard then holds it) and a row (name, access, created, last used
  * "Never", created by the browser session); a second Alice is refused in words; the token
  * opens the API, its change is "Alice's token" on the Activity page and "Last used" is set;
- * Revoke asks first, then the row goes and the token is refused (401). At 390x844 the
+ * Revoke asks first, then the row goes and the token is refused (401); a read-only token is
+ * listed as such and refused a change (403). At 390x844 the
  * Settings page does not overflow and each token is a block with its Revoke button in view.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
@@ -62,7 +63,7 @@ async function main() {
     assert(clip === alice, 'clipboard: ' + clip);
     await rows.first().waitFor();
     const cells = await rows.first().locator('td').allTextContents();
-    assert(cells[0] === 'Alice' && /UTC$/.test(cells[1]) && cells[2] === 'Never' && /^UI session [0-9a-f]{8}$/.test(cells[3]),
+    assert(cells[0] === 'Alice' && cells[1] === 'Full' && /UTC$/.test(cells[2]) && cells[3] === 'Never' && /^UI session [0-9a-f]{8}$/.test(cells[4]),
       'row: ' + cells.join(' | '));
     assert((await page.locator('#token-name').inputValue()) === '', 'name field not emptied');
     await shot('tokens-created');
@@ -86,7 +87,7 @@ async function main() {
     await page.goto(base + '/#/settings');
     await rows.first().waitFor();
     const cells = await rows.first().locator('td').allTextContents();
-    assert(/UTC$/.test(cells[2]), 'last used: ' + cells[2]);
+    assert(/UTC$/.test(cells[3]), 'last used: ' + cells[3]);
   });
 
   await check('Revoke asks first; then the row goes and the token is refused', async () => {
@@ -107,6 +108,22 @@ async function main() {
     await shot('tokens-revoked');
   });
 
+  await check('Create a read-only token: the box ticked, "Read-only" in the list, the token cannot change anything', async () => {
+    await page.locator('#token-name').fill('Auditor');
+    await page.locator('#token-read-only').check();
+    await page.locator('#token-create').click();
+    await page.locator('#token-created').waitFor();
+    assert(/^Read-only token for Auditor/.test(await page.locator('#token-created').innerText()), 'notice');
+    const tok = await page.locator('#token-value').inputValue();
+    await page.locator('#tokens-table tr[data-token="Auditor"]').waitFor();
+    const cells = await page.locator('#tokens-table tr[data-token="Auditor"] td').allTextContents();
+    assert(cells[1] === 'Read-only', 'row: ' + cells.join(' | '));
+    assert(!(await page.locator('#token-read-only').isChecked()), 'the box stays ticked');
+    const r = await http('PUT', base + '/v1/regions/US-NY', { subscribed: true }, { Authorization: 'Bearer ' + tok });
+    assert(r.status === 403 && r.json.error.code === 'read_only', 'PUT: ' + r.status);
+    assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + tok })).status === 200, 'GET');
+  });
+
   await check('390x844: Settings with a token listed does not overflow; each token a block, Revoke in view', async () => {
     const mk = await http('POST', base + '/v1/tokens', { name: 'ci-deploy (the nightly export job)' }, auth);
     assert(mk.status === 201, 'create: ' + mk.status);
@@ -119,7 +136,7 @@ async function main() {
       .filter(el => el.getBoundingClientRect().right > 391 && !el.closest('.table-wrap'))
       .slice(-3).map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().right)));
     assert(w <= 390, 'settings is ' + w + 'px wide: ' + wide.join(' | '));
-    const bb = await page.locator('#tokens-table tr[data-token] button').boundingBox();
+    const bb = await page.locator('#tokens-table tr[data-token] button').last().boundingBox();
     assert(bb && bb.x >= 0 && bb.x + bb.width <= 390, 'the Revoke button is out of view: ' + JSON.stringify(bb));
     await card.screenshot({ path: require('path').join(t.OUT, 'narrow-tokens.png') });
     await page.setViewportSize({ width: 1280, height: 800 });

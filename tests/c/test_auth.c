@@ -281,19 +281,19 @@ static void t_named_tokens(void)
     char tok[LEVY_NAMED_TOKEN_LEN + 1], tok2[LEVY_NAMED_TOKEN_LEN + 1], kind[32],
         label[LEVY_ACTOR_MAX];
     levy_buf row = {0};
-    CHECK_EQ_INT(
-        levy_tokens_create(st, "Alice", "api_token", "API token", NULL, tok, sizeof tok, &row, &e),
-        LEVY_OK);
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok, sizeof tok,
+                                    &row, &e),
+                 LEVY_OK);
     CHECK_EQ_INT((int)strlen(tok), LEVY_NAMED_TOKEN_LEN);
     CHECK(strncmp(tok, "lvt_", 4) == 0);
     CHECK(row.data && strstr(row.data, "\"name\":\"Alice\"") && !strstr(row.data, tok));
     levy_buf_free(&row);
-    CHECK_EQ_INT(levy_tokens_create(st, "Alice", "api_token", "API token", NULL, tok2, sizeof tok2,
-                                    NULL, &e),
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+                                    sizeof tok2, NULL, &e),
                  LEVY_ECONFLICT);
-    CHECK_EQ_INT(
-        levy_tokens_create(st, "a/b", "api_token", "API token", NULL, tok2, sizeof tok2, NULL, &e),
-        LEVY_EINVAL);
+    CHECK_EQ_INT(levy_tokens_create(st, "a/b", 0, "api_token", "API token", NULL, tok2, sizeof tok2,
+                                    NULL, &e),
+                 LEVY_EINVAL);
     /* the token authenticates and is named; a one-character change of it does not */
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 1);
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, tok, strlen(tok)), 0);
@@ -347,8 +347,8 @@ static void t_named_tokens(void)
                  LEVY_ENOTFOUND);
     /* the API token is untouched; the name may be given again (a new token) */
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, c.api_token, strlen(c.api_token)), 1);
-    CHECK_EQ_INT(levy_tokens_create(st, "Alice", "api_token", "API token", NULL, tok2, sizeof tok2,
-                                    NULL, &e),
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+                                    sizeof tok2, NULL, &e),
                  LEVY_OK);
     CHECK(strcmp(tok, tok2) != 0);
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok2, strlen(tok2)), 1);

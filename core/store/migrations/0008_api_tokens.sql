@@ -10,6 +10,7 @@ CREATE TABLE api_tokens (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,         -- "Alice", "ci-deploy": 1..64 bytes of UTF-8, no control chars
     hash TEXT NOT NULL UNIQUE,  -- lower-case hex SHA-256 of the token's text
+    read_only INTEGER NOT NULL DEFAULT 0, -- 1: GET / HEAD only (it, and its UI sessions)
     created_at TEXT NOT NULL,   -- UTC, YYYY-MM-DDTHH:MM:SSZ
     created_by TEXT NOT NULL,   -- the creator's audit actor ("API token", "levy token create ...")
     last_used_at TEXT,          -- UTC, to the minute (written at most once a minute)

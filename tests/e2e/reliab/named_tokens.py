@@ -17,6 +17,9 @@ One levy serve (no simulator needed). With the configured API token:
   * the CLI on the running levy's store: `levy token create --name "Carol Ng"` prints a token
     that the running levy takes at once, `levy token list` shows it, `levy token revoke` stops
     it at once; the CLI's audit rows (actor_kind cli); usage errors exit 2, unknown name 1;
+  * a read-only token ("read_only": true, `levy token create --read-only`) and its UI session
+    read (GET) and are answered 403 read_only on any change (PUT, POST, DELETE, /admin/reload),
+    but may sign out;
   * the store keeps the SHA-256 only: no token text in any table, nor in levy's log.
 Runs on SQLite and, through tests/pg/run_on_pg.py, on PostgreSQL (reliab_named_tokens_pg).
 """
@@ -92,7 +95,8 @@ def run(env):
         st, js, text, hd = harness.req("POST", L + "/v1/tokens", {"name": name}, bearer(env.token))
         check("POST /v1/tokens %s: 201 with a token shown once" % name,
               st == 201 and js and js.get("name") == name and str(js.get("token", "")).startswith("lvt_")
-              and js.get("created_by") == "API token" and js.get("last_used_at") is None, "%s %s" % (st, text))
+              and js.get("created_by") == "API token" and js.get("last_used_at") is None
+              and js.get("read_only") is False, "%s %s" % (st, text))
         check("POST /v1/tokens answer is not cached", (hd or {}).get("Cache-Control") == "no-store", hd)
         toks[name] = (js or {}).get("token", "x" * 47)
     st, js, text, _ = harness.req("POST", L + "/v1/tokens", {"name": "Alice"}, bearer(env.token))
@@ -100,7 +104,8 @@ def run(env):
           "%s %s" % (st, text))
     for body, what in (({"name": ""}, "empty"), ({"name": " Al"}, "leading space"), ({"name": "a/b"}, "slash"),
                        ({"name": "x" * 65}, "65 bytes"), ({"name": 3}, "a number"), ({}, "missing"),
-                       ({"name": "Al", "admin": True}, "unknown field"), ({"name": "a\u0001"}, "control")):
+                       ({"name": "Al", "admin": True}, "unknown field"), ({"name": "a\u0001"}, "control"),
+                       ({"name": "Al", "read_only": "yes"}, "read_only not a boolean")):
         st, js, text, _ = harness.req("POST", L + "/v1/tokens", body, bearer(env.token))
         check("POST /v1/tokens with a bad name (%s): 422 validation_failed" % what,
               st == 422 and js and js["error"]["code"] == "validation_failed" and js["error"]["message"],
@@ -113,7 +118,7 @@ def run(env):
     names = [t["name"] for t in (js or {}).get("tokens", [])]
     check("GET /v1/tokens lists Alice and Bob, oldest first", st == 200 and names == ["Alice", "Bob"], text)
     check("GET /v1/tokens shows no token and no hash",
-          all(set(t) == {"name", "created_at", "created_by", "last_used_at"} for t in js["tokens"])
+          all(set(t) == {"name", "created_at", "created_by", "last_used_at", "read_only"} for t in js["tokens"])
           and toks["Alice"] not in text and hashlib.sha256(toks["Alice"].encode()).hexdigest() not in text, text)
 
     # -- a change with each named token, and with a UI session opened with Alice's
@@ -147,6 +152,37 @@ def run(env):
     used = {t["name"]: t["last_used_at"] for t in (js or {}).get("tokens", [])}
     check("GET /v1/tokens: Alice and Bob have a last_used_at", used.get("Alice") and used.get("Bob"), text)
 
+    # -- a read-only token (and its UI session) may look, not change anything
+    st, js, text, _ = harness.req("POST", L + "/v1/tokens", {"name": "Auditor", "read_only": True}, bearer(env.token))
+    check("POST /v1/tokens read_only: 201, read_only true", st == 201 and js and js.get("read_only") is True,
+          "%s %s" % (st, text))
+    aud = (js or {}).get("token", "x")
+    st, _, text, _ = harness.req("GET", L + "/v1/audit?limit=5", None, bearer(aud))
+    check("the read-only token reads: GET /v1/audit 200", st == 200, "%s %s" % (st, text))
+    for m, path, body in (("PUT", "/v1/settings", {"seller_address": SELLER}), ("POST", "/v1/tokens", {"name": "Eve"}),
+                          ("DELETE", "/v1/tokens/Bob", None), ("POST", "/admin/reload", None),
+                          ("PUT", "/v1/regions/US-WA", {"subscribed": True})):
+        st, js, text, _ = harness.req(m, L + path, body, bearer(aud))
+        check("the read-only token cannot %s %s: 403 read_only" % (m, path),
+              st == 403 and js and js["error"]["code"] == "read_only", "%s %s" % (st, text))
+    st, js, text, _ = harness.req("POST", L + "/v1/session", {"api_token": aud})
+    asess = (js or {}).get("session_token", "lvs_x")
+    check("the read-only token opens a UI session", st == 201, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("GET", L + "/v1/settings", None, bearer(asess))
+    check("its session reads: GET /v1/settings 200", st == 200, "%s %s" % (st, text))
+    st, js, text, _ = harness.req("PUT", L + "/v1/settings", {"seller_address": SELLER}, bearer(asess))
+    check("its session cannot change: PUT /v1/settings 403 read_only",
+          st == 403 and js and js["error"]["code"] == "read_only", "%s %s" % (st, text))
+    st, _, text, _ = harness.req("DELETE", L + "/v1/session", None, bearer(asess))
+    check("its session may sign out: DELETE /v1/session 204", st == 204, "%s %s" % (st, text))
+    check("the read-only token made no audit row but its creation",
+          [r["action"] for r in audit(env, "object_kind=token&object_id=Auditor")] == ["token.created"]
+          and not [r for r in audit(env, "actor=Auditor%27s%20token")], "")
+    st, js, text, _ = harness.req("GET", L + "/v1/tokens", None, bearer(env.token))
+    ro = {t["name"]: t["read_only"] for t in (js or {}).get("tokens", [])}
+    check("GET /v1/tokens: Auditor read-only, Alice and Bob not",
+          ro == {"Alice": False, "Bob": False, "Auditor": True}, text)
+
     # -- revoke Alice (by Bob): her token and her session stop at once; Bob and the API token go on
     st, _, text, _ = harness.req("DELETE", L + "/v1/tokens/Nobody", None, bearer(env.token))
     check("DELETE /v1/tokens/Nobody: 404", st == 404, "%s %s" % (st, text))
@@ -169,7 +205,8 @@ def run(env):
           len(rows) == 1 and rows[0]["object_id"] == "Alice" and rows[0]["actor"] == "Bob's token"
           and rows[0]["changes"].get("state", {}).get("after") == "revoked", rows)
     st, js, text, _ = harness.req("GET", L + "/v1/tokens", None, bearer(env.token))
-    check("GET /v1/tokens lists Bob only", st == 200 and [t["name"] for t in js["tokens"]] == ["Bob"], text)
+    check("GET /v1/tokens lists Bob and Auditor", st == 200 and [t["name"] for t in js["tokens"]] == ["Bob", "Auditor"],
+          text)
     st, js, text, _ = harness.req("POST", L + "/v1/tokens", {"name": "Alice"}, bearer(env.token))
     check("the name Alice may be given again after revocation (a new token)",
           st == 201 and js and js.get("token") != toks["Alice"], "%s %s" % (st, text))
@@ -195,13 +232,25 @@ def run(env):
     check("levy token list: exit 0, lists Bob, Alice and Carol Ng, no token",
           rc == 0 and "Bob" in out and "Carol Ng" in out and "Alice" in out and carol not in out,
           "%s %r %r" % (rc, out, err))
+    rc, out, err = cli(env, "create", "--name", "ci-reader", "--read-only")
+    reader = out.strip()
+    st, _, _, _ = harness.req("GET", L + "/v1/regions", None, bearer(reader))
+    st2, _, _, _ = harness.req("PUT", L + "/v1/regions/US-TX", {"subscribed": True}, bearer(reader))
+    check("levy token create --read-only: a token that reads (200) and cannot change (403)",
+          rc == 0 and reader.startswith("lvt_") and (st, st2) == (200, 403), "%s %r %s %s" % (rc, err, st, st2))
+    rc, out, err = cli(env, "list")
+    line = [x for x in out.splitlines() if x.startswith("ci-reader")]
+    check("levy token list says ci-reader is read-only and Carol Ng full",
+          line and "read-only" in line[0] and any(x.startswith("Carol Ng") and " full " in x for x in out.splitlines()),
+          out)
     rc, out, err = cli(env, "create", "--name", "Carol Ng")
     check("levy token create of a live name: exit 1", rc == 1 and "exists" in err, "%s %r" % (rc, err))
     rc, out, err = cli(env, "revoke", "Nobody")
     check("levy token revoke of an unknown name: exit 1", rc == 1 and "no token named" in err, "%s %r" % (rc, err))
     for args, what in ((["create"], "create without --name"), (["frob"], "unknown action"),
                        (["revoke"], "revoke without a name"), (["create", "--name", ""], "an empty name"),
-                       (["list", "--name", "x"], "--name with list"), (["create", "--nme", "x"], "a wrong flag")):
+                       (["list", "--name", "x"], "--name with list"), (["create", "--nme", "x"], "a wrong flag"),
+                       (["revoke", "Bob", "--read-only"], "--read-only with revoke")):
         rc, out, err = cli(env, *args)
         check("levy token %s: exit 2, one line naming levy token --help" % what,
               rc == 2 and "levy token --help" in err and err.count("\n") == 1, "%s %r" % (rc, err))
