@@ -1600,12 +1600,14 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    /* a read-only token changes nothing: any method but GET / HEAD on the API is 403 (signing
-     * out, DELETE /v1/session, excepted), before any route runs */
-    if (prot && strcmp(rmethod, "GET") != 0 &&
+    /* a read-only token changes nothing: any method but GET / HEAD is 403 (signing out, DELETE
+     * /v1/session, excepted), before any route runs, whatever the path (a Lua route outside
+     * /v1 and /admin may take the token too) */
+    if (strcmp(rmethod, "GET") != 0 &&
         !(strcmp(method, "DELETE") == 0 && strcmp(path, "/v1/session") == 0) &&
         read_only_bearer(h, req)) {
-        levy_http_error(req, path, 403, "read_only",
+        /* counted under one label: the path may be anything */
+        levy_http_error(req, "read_only", 403, "read_only",
                         "this token is read-only: it may look (GET), not change anything");
         return;
     }
