@@ -13,7 +13,7 @@ CREATE TABLE api_tokens (
     read_only INTEGER NOT NULL DEFAULT 0, -- 1: GET / HEAD only (it, and its UI sessions)
     created_at TEXT NOT NULL,   -- UTC, YYYY-MM-DDTHH:MM:SSZ
     created_by TEXT NOT NULL,   -- the creator's audit actor ("API token", "levy token create ...")
-    last_used_at TEXT,          -- UTC, to the minute (written at most once a minute)
+    last_used_at TEXT,          -- UTC: the first use in the minute (written at most once a minute)
     revoked_at TEXT,            -- NULL while the token works
     revoked_by TEXT
 );
