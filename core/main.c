@@ -18,6 +18,7 @@
 #include "host/auth.h"
 #include "host/rotate.h"
 #include "host/service.h"
+#include "host/tokens.h"
 #include "http/curl_dl.h"
 #include "tax/tax.h"
 
@@ -116,6 +117,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         }
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root, cfg->data_dir);
     }
+    if (strcmp(cmd, "token") == 0)
+        return levy_tokens_cli(cfg);
     if (strcmp(cmd, "migrate-store") == 0)
         return levy_migstore_cli(cfg);
     /* levy backup / restore copy DATA_DIR/levy.db: on PostgreSQL they print the pg_dump /

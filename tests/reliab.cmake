@@ -423,6 +423,10 @@ if(LEVY_PG_INITDB)
   # Ports 41350-41399.
   levy_pg_variant(reliab_audit_log_pg 41350 ${_rel}/audit_log.py $<TARGET_FILE:levy>
                   ${CMAKE_SOURCE_DIR} 41351)
+  # Issue 20 (tokens22): named API tokens on PostgreSQL (the CLI on the same database).
+  # Ports 46450-46499.
+  levy_pg_variant(reliab_named_tokens_pg 46450 ${_rel}/named_tokens.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} 46451)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
@@ -464,3 +468,8 @@ levy_reliab_test(reliab_job_retry job_retry 300 31400)
 # after, no secrets, a refused change or a refused audit row writes neither, filters, paging,
 # CSV, append-only. Ports 41300-41349.
 levy_reliab_test(reliab_audit_log audit_log 300 41300)
+# Issue 20 (tokens22): named API tokens (POST/GET /v1/tokens, DELETE /v1/tokens/{name}, levy
+# token): the audit log names each token's changes and its UI session's; revoking stops the
+# token and its sessions at once; the configured API token unchanged; hashes only in the store.
+# Ports 46400-46449.
+levy_reliab_test(reliab_named_tokens named_tokens 240 46400)

@@ -31,6 +31,7 @@ enum {
     C_RELOAD = 1 << 12,
     C_FX = 1 << 13,
     C_MIGSTORE = 1 << 14,
+    C_TOKEN = 1 << 15,
 };
 /* CONTRACT §1: the flags common to serve, demo, check and calc are accepted by all four */
 #define C_CONTRACT (C_SERVE | C_DEMO | C_CHECK | C_CALC)
@@ -119,6 +120,17 @@ static const command COMMANDS[] = {
      "DIR's (\"already copied\", exit 0: a re-run is safe). Sealed secrets are copied sealed:\n"
      "serve the copy with DIR's master key (levy serve --data-dir DIR --database URL). Exit 0\n"
      "copied or already copied, 1 refused or failed, 2 usage."},
+    {"token", C_TOKEN, "create --name NAME [--read-only] | list | revoke NAME [flags]",
+     "named API tokens: one per person or system, named in the audit log",
+     "levy token create --name NAME: makes a token for NAME (a person or a system) and prints\n"
+     "it once on stdout: levy keeps only its hash. It opens the API and the web UI like the\n"
+     "API token, and the audit log names each change made with it (\"Alice's token\").\n"
+     "--read-only: it (and its web UI sessions) may only read: GET and HEAD; any other\n"
+     "method is answered 403 read_only.\n"
+     "levy token list: the live tokens with when they were made, by whom and last used.\n"
+     "levy token revoke NAME: the token, and every UI session opened with it, is refused from\n"
+     "the next request on (a running levy needs no restart). Each create and revoke is in the\n"
+     "audit log. Exit 0 ok, 1 failed (no store, no such token, name taken), 2 usage."},
     {"version", C_VERSION, "", "print levy's and its libraries' versions", NULL},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -137,9 +149,12 @@ static const flag_doc FLAGS[] = {
     {"--data-dir DIR", "LEVY_DATA_DIR",
      "the data dir (created 0700); default ./levy-data (sim: ./levy-sim-data)",
      C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD |
-         C_FX,
+         C_FX | C_TOKEN,
      C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD |
-         C_FX | C_MIGSTORE},
+         C_FX | C_MIGSTORE | C_TOKEN},
+    {"--name NAME", NULL, "the name of the token to create (1-64 bytes; e.g. Alice)", C_TOKEN,
+     C_TOKEN},
+    {"--read-only", NULL, "the token may only read (GET, HEAD)", C_TOKEN, C_TOKEN},
     {"--from DIR", NULL, "the data dir whose SQLite store to copy (same as --data-dir)", C_MIGSTORE,
      C_MIGSTORE},
     {"--to URL", NULL, "postgres://...: the target database (same as --database)", C_MIGSTORE,
@@ -148,7 +163,7 @@ static const flag_doc FLAGS[] = {
      "postgres://user:password@host[:port]/db[?sslmode=verify-full...]:\n"
      "keep the store in PostgreSQL (several levy processes may share it);\n"
      "default: SQLite, DIR/levy.db. libpq reads the URL (TLS: sslmode, sslrootcert)",
-     C_SERVE | C_CALC, C_SERVE | C_CALC | C_MIGSTORE},
+     C_SERVE | C_CALC | C_TOKEN, C_SERVE | C_CALC | C_MIGSTORE | C_TOKEN},
     {"--replica-id ID", "LEVY_REPLICA_ID",
      "this process's name among those sharing a database (/healthz,\n"
      "levy_replica_info, the jobs it claims); default hostname:ID,\n"
@@ -704,6 +719,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         {"--web", c->web_dir, sizeof c->web_dir, NULL},
         {"--log-format", NULL, 0, NULL},
         {"--new-key-file", c->new_key_file, sizeof c->new_key_file, NULL},
+        {"--name", c->token_name, sizeof c->token_name, NULL},
         {"--seed", NULL, 0, NULL},
         {"--invoices", NULL, 0, NULL},
     };
@@ -814,6 +830,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             c->demo_auto = 1;
         } else if (strcmp(a, "--keep") == 0) {
             c->demo_keep = 1;
+        } else if (strcmp(a, "--read-only") == 0) {
+            c->token_read_only = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = usage_error(cmd, "unknown flag %s", a); /* a flag of the table not handled */
         } else {
@@ -833,7 +851,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     } else if (rc == 0 && strcmp(cmd, "fx") == 0) {
         if (c->nargs != 2 || strcmp(c->args[0], "import") != 0)
             rc = usage_error(cmd, "needs: import FILE");
-    } else if (rc == 0 && c->nargs && strcmp(cmd, "rates") != 0) {
+    } else if (rc == 0 && c->nargs && strcmp(cmd, "rates") != 0 && strcmp(cmd, "token") != 0) {
         rc = usage_error(cmd, "unexpected argument %s", c->args[0]);
     }
     token_source api = {"API token",           "--api-token", "--api-token-file", "LEVY_API_TOKEN",

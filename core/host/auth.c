@@ -15,6 +15,7 @@
 
 #include "crypto/crypto.h"
 #include "host/auth.h"
+#include "host/tokens.h"
 #include "config.h"
 #include "file.h"
 #include "json_scan.h"
@@ -141,7 +142,8 @@ int levy_auth_signin_take(const char *data_dir, const char *code, size_t len)
 
 typedef struct session {
     uint8_t hash[LEVY_SHA256_LEN];
-    int64_t expires; /* 0 = free slot */
+    int64_t expires;  /* 0 = free slot */
+    int64_t token_id; /* the named token it was opened with (its row must stay live), 0 none */
 } session;
 
 static session sessions[LEVY_SESSION_MAX];
@@ -156,6 +158,12 @@ static int session_hash(const char *tok, size_t len, uint8_t out[LEVY_SHA256_LEN
 }
 
 int levy_auth_session_new(char *out, size_t cap, int64_t *expires, levy_err *err)
+{
+    return levy_auth_session_new_as(0, out, cap, expires, err);
+}
+
+int levy_auth_session_new_as(int64_t token_id, char *out, size_t cap, int64_t *expires,
+                             levy_err *err)
 {
     uint8_t raw[32];
     size_t pl = strlen(LEVY_SESSION_PREFIX);
@@ -183,12 +191,14 @@ int levy_auth_session_new(char *out, size_t cap, int64_t *expires, levy_err *err
     }
     memcpy(sessions[pick].hash, h, sizeof h);
     sessions[pick].expires = now + LEVY_SESSION_TTL_S;
+    sessions[pick].token_id = token_id;
     *expires = sessions[pick].expires;
     pthread_mutex_unlock(&sessions_mu);
     return LEVY_OK;
 }
 
-int levy_auth_session_ok(const char *tok, size_t len)
+/* 1 when tok is a live session (its named token, if any, in *token_id; else 0). */
+static int session_find(const char *tok, size_t len, int64_t *token_id)
 {
     uint8_t h[LEVY_SHA256_LEN];
     if (session_hash(tok, len, h) != 0)
@@ -196,10 +206,31 @@ int levy_auth_session_ok(const char *tok, size_t len)
     int64_t now = (int64_t)time(NULL);
     int ok = 0;
     pthread_mutex_lock(&sessions_mu);
-    for (int i = 0; i < LEVY_SESSION_MAX; i++)
-        ok |= sessions[i].expires >= now && CRYPTO_memcmp(sessions[i].hash, h, sizeof h) == 0;
+    for (int i = 0; i < LEVY_SESSION_MAX; i++) {
+        int hit = sessions[i].expires >= now && CRYPTO_memcmp(sessions[i].hash, h, sizeof h) == 0;
+        if (hit)
+            *token_id = sessions[i].token_id;
+        ok |= hit;
+    }
     pthread_mutex_unlock(&sessions_mu);
     return ok;
+}
+
+int levy_auth_session_ok(const char *tok, size_t len)
+{
+    int64_t tid = 0;
+    return session_find(tok, len, &tid);
+}
+
+void levy_auth_sessions_end_token(int64_t token_id)
+{
+    if (token_id <= 0)
+        return;
+    pthread_mutex_lock(&sessions_mu);
+    for (int i = 0; i < LEVY_SESSION_MAX; i++)
+        if (sessions[i].token_id == token_id)
+            memset(&sessions[i], 0, sizeof sessions[i]);
+    pthread_mutex_unlock(&sessions_mu);
 }
 
 void levy_auth_session_end(const char *tok, size_t len)
@@ -221,36 +252,87 @@ void levy_auth_session_reset(void)
     pthread_mutex_unlock(&sessions_mu);
 }
 
-int levy_auth_bearer_ok(const levy_config *cfg, const char *tok, size_t len)
+static int is_api_token(const levy_config *cfg, const char *tok, size_t len)
 {
-    if (cfg && cfg->api_token[0]) {
-        size_t m = strlen(cfg->api_token);
-        if (len == m && CRYPTO_memcmp(tok, cfg->api_token, m) == 0)
-            return 1;
-    }
-    return levy_auth_session_ok(tok, len);
+    if (!cfg || !cfg->api_token[0])
+        return 0;
+    size_t m = strlen(cfg->api_token);
+    return len == m && CRYPTO_memcmp(tok, cfg->api_token, m) == 0;
 }
 
-void levy_auth_actor(const levy_config *cfg, const char *tok, size_t len, char *kind, size_t kcap,
-                     char *label, size_t lcap)
+int levy_auth_who(const levy_config *cfg, levy_store *st, const char *tok, size_t len,
+                  levy_auth_whois *who)
+{
+    memset(who, 0, sizeof *who);
+    if (!tok)
+        return 0;
+    if (is_api_token(cfg, tok, len)) {
+        who->kind = LEVY_WHO_API_TOKEN;
+        return 1;
+    }
+    int64_t tid = 0;
+    if (session_find(tok, len, &tid)) {
+        uint8_t h[LEVY_SHA256_LEN];
+        if (session_hash(tok, len, h) != 0)
+            return 0;
+        snprintf(who->session, sizeof who->session, "%02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
+        /* a session of a named token lives only while the token does (on every replica:
+         * another one's revocation is seen in the row) */
+        if (tid && !levy_tokens_live(st, tid, who->name, sizeof who->name, &who->read_only)) {
+            levy_auth_sessions_end_token(tid);
+            memset(who, 0, sizeof *who);
+            return 0;
+        }
+        who->kind = LEVY_WHO_SESSION;
+        who->token_id = tid;
+        return 1;
+    }
+    if (levy_tokens_find(st, tok, len, &who->token_id, who->name, sizeof who->name,
+                         &who->read_only)) {
+        who->kind = LEVY_WHO_NAMED;
+        return 1;
+    }
+    return 0;
+}
+
+int levy_auth_bearer_ok(const levy_config *cfg, levy_store *st, const char *tok, size_t len)
+{
+    levy_auth_whois who;
+    return levy_auth_who(cfg, st, tok, len, &who);
+}
+
+void levy_auth_who_actor(const levy_auth_whois *who, char *kind, size_t kcap, char *label,
+                         size_t lcap)
 {
     snprintf(kind, kcap, "%s", "");
     snprintf(label, lcap, "%s", "");
-    if (!tok)
-        return;
-    if (cfg && cfg->api_token[0]) {
-        size_t m = strlen(cfg->api_token);
-        if (len == m && CRYPTO_memcmp(tok, cfg->api_token, m) == 0) {
-            snprintf(kind, kcap, "%s", "api_token");
-            snprintf(label, lcap, "%s", "API token");
-            return;
-        }
+    switch (who->kind) {
+    case LEVY_WHO_API_TOKEN:
+        snprintf(kind, kcap, "%s", "api_token");
+        snprintf(label, lcap, "%s", "API token");
+        break;
+    case LEVY_WHO_NAMED:
+        snprintf(kind, kcap, "%s", "named_token");
+        snprintf(label, lcap, "%s's token", who->name);
+        break;
+    case LEVY_WHO_SESSION:
+        snprintf(kind, kcap, "%s", "ui_session");
+        if (who->token_id)
+            snprintf(label, lcap, "UI session of %s %s", who->name, who->session);
+        else
+            snprintf(label, lcap, "UI session %s", who->session);
+        break;
+    default:
+        break;
     }
-    uint8_t h[LEVY_SHA256_LEN];
-    if (!levy_auth_session_ok(tok, len) || session_hash(tok, len, h) != 0)
-        return;
-    snprintf(kind, kcap, "%s", "ui_session");
-    snprintf(label, lcap, "UI session %02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
+}
+
+void levy_auth_actor(const levy_config *cfg, levy_store *st, const char *tok, size_t len,
+                     char *kind, size_t kcap, char *label, size_t lcap)
+{
+    levy_auth_whois who;
+    levy_auth_who(cfg, st, tok, len, &who);
+    levy_auth_who_actor(&who, kind, kcap, label, lcap);
 }
 
 /* ---- POST / DELETE /v1/session -------------------------------------------------------- */
@@ -313,12 +395,12 @@ static int parse_body(const char *s, size_t len, int *which, levy_buf *val, cons
     return *which ? 0 : 422;
 }
 
-int levy_auth_session_request(const levy_config *cfg, int is_delete, const char *ctype,
-                              const char *body, size_t body_len, const char *bearer, char *out,
-                              size_t cap)
+int levy_auth_session_request(const levy_config *cfg, levy_store *st, int is_delete,
+                              const char *ctype, const char *body, size_t body_len,
+                              const char *bearer, char *out, size_t cap)
 {
     if (is_delete) {
-        if (!bearer || !levy_auth_bearer_ok(cfg, bearer, strlen(bearer)))
+        if (!bearer || !levy_auth_bearer_ok(cfg, st, bearer, strlen(bearer)))
             return reply_error(out, cap, 401, "unauthorized", "missing or wrong API token");
         levy_auth_session_end(bearer, strlen(bearer));
         out[0] = '\0';
@@ -330,19 +412,23 @@ int levy_auth_session_request(const levy_config *cfg, int is_delete, const char 
     int which = 0;
     const char *msg = "";
     levy_buf val = {0};
-    int st = parse_body(body ? body : "", body ? body_len : 0, &which, &val, &msg);
-    if (st == 400) {
+    int pst = parse_body(body ? body : "", body ? body_len : 0, &which, &val, &msg);
+    if (pst == 400) {
         levy_buf_free(&val);
         return reply_error(out, cap, 400, "invalid_json", "the body is not a JSON object");
     }
-    if (st == 422) {
+    if (pst == 422) {
         levy_buf_free(&val);
         return reply_error(out, cap, 422, "validation_failed", msg);
     }
     const char *v = val.data ? val.data : "";
+    /* {"api_token": ...}: the configured API token or a named one (the session is then that
+     * token's: named in the audit log, ended when it is revoked) */
+    int64_t tid = 0;
+    char tname[LEVY_TOKEN_NAME_MAX + 1];
     int ok = which == 1 ? levy_auth_signin_take(cfg->data_dir, v, val.len)
-                        : cfg->api_token[0] && val.len == strlen(cfg->api_token) &&
-                              CRYPTO_memcmp(v, cfg->api_token, val.len) == 0;
+                        : is_api_token(cfg, v, val.len) ||
+                              levy_tokens_find(st, v, val.len, &tid, tname, sizeof tname, NULL);
     if (val.data)
         OPENSSL_cleanse(val.data, val.len);
     levy_buf_free(&val);
@@ -355,7 +441,7 @@ int levy_auth_session_request(const levy_config *cfg, int is_delete, const char 
     int64_t exp = 0;
     levy_err e;
     levy_err_clear(&e);
-    if (levy_auth_session_new(tok, sizeof tok, &exp, &e) != LEVY_OK)
+    if (levy_auth_session_new_as(tid, tok, sizeof tok, &exp, &e) != LEVY_OK)
         return reply_error(out, cap, 500, "internal", "cannot create a session");
     time_t t = (time_t)exp;
     struct tm tm;

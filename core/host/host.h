@@ -189,9 +189,9 @@ void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
 
 /* The audit log (issue 20) of reloads. A reload in flight: who asked and what served then. */
 typedef struct levy_reload_ask {
-    char actor_kind[32], actor[48];
-    unsigned long long before; /* the generation serving when it was asked */
-    char *rates_before;        /* levy_host_rates_summary then (owned) */
+    char actor_kind[32], actor[112]; /* levy_auth_actor's (LEVY_ACTOR_MAX) */
+    unsigned long long before;       /* the generation serving when it was asked */
+    char *rates_before;              /* levy_host_rates_summary then (owned) */
 } levy_reload_ask;
 
 /** Fills a with the actor (kind "system" when kind is NULL) and the state serving now. */

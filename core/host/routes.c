@@ -27,6 +27,8 @@
 #include "host/auth.h"
 #include "host/genreg.h"
 #include "host/host.h"
+#include "host/tokens.h"
+#include "json_doc.h"
 #include "store/writer.h"
 #include "http/server.h"
 #include "lua/sandbox.h"
@@ -62,12 +64,22 @@ static const char *bearer_of(struct evhttp_request *req, size_t *n)
     return t;
 }
 
-/* The API token or a browser session (host/auth.c) as Bearer. */
+/* The API token, a browser session or a named token (host/auth.c, host/tokens.c) as Bearer. */
 static int token_ok(levy_host *h, struct evhttp_request *req)
 {
     size_t n = 0;
     const char *t = bearer_of(req, &n);
-    return t && levy_auth_bearer_ok(h->cfg, t, n);
+    return t && levy_auth_bearer_ok(h->cfg, h->store, t, n);
+}
+
+/* A read-only named token (or a UI session opened with one) as Bearer: it may only GET / HEAD
+ * (and sign out); levy_auth_who answers who it is (the API token first: no store read). */
+static int read_only_bearer(levy_host *h, struct evhttp_request *req)
+{
+    size_t n = 0;
+    const char *t = bearer_of(req, &n);
+    levy_auth_whois who;
+    return t && levy_auth_who(h->cfg, h->store, t, n, &who) && who.read_only;
 }
 
 /* GET /metrics also opens with the read-only metrics token (--metrics-token,
@@ -485,8 +497,8 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
     a->req = req;
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    char kind[32] = "", actor[48] = "";
-    levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
+    char kind[32] = "", actor[LEVY_ACTOR_MAX] = "";
+    levy_auth_actor(h->cfg, h->store, tok, tn, kind, sizeof kind, actor, sizeof actor);
     levy_reload_ask_init(h, &a->ask, kind[0] ? kind : NULL, actor[0] ? actor : NULL);
     h->reload_async(h, reload_reply, a);
 }
@@ -563,10 +575,10 @@ static int audit_retry(levy_host *h, struct evhttp_request *req, const char *act
                        const char *object_kind, const char *object_id, const char *label,
                        const char *changes, levy_err *e)
 {
-    char kind[32], actor[48];
+    char kind[32], actor[LEVY_ACTOR_MAX];
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, tok, tn, kind, sizeof kind, actor, sizeof actor);
+    levy_auth_actor(h->cfg, h->store, tok, tn, kind, sizeof kind, actor, sizeof actor);
     return levy_audit_insert(h->store, kind[0] ? kind : "system", actor[0] ? actor : "levy", action,
                              object_kind, object_id, label, changes, NULL, e);
 }
@@ -1006,6 +1018,192 @@ static void r_openapi(levy_host *h, struct evhttp_request *req)
     levy_http_count("/openapi.yaml", 200);
 }
 
+/* ---- named API tokens (issue 20; host/tokens.c) --------------------------------------- */
+
+/* The requester's audit actor (never the token itself). */
+static void actor_of(levy_host *h, struct evhttp_request *req, char kind[32],
+                     char actor[LEVY_ACTOR_MAX])
+{
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_actor(h->cfg, h->store, tok, tn, kind, 32, actor, LEVY_ACTOR_MAX);
+    if (!kind[0]) {
+        snprintf(kind, 32, "%s", "system");
+        snprintf(actor, LEVY_ACTOR_MAX, "%s", "levy");
+    }
+}
+
+/* GET /v1/tokens → 200 {"tokens":[{name, created_at, created_by, last_used_at}]} (live ones,
+ * oldest first; never a token nor its hash). */
+static void r_tokens_list(levy_host *h, struct evhttp_request *req)
+{
+    const char *route = "/v1/tokens";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    levy_buf b = {0};
+    if (levy_tokens_list_json(h->store, &b, &e) != LEVY_OK) {
+        levy_buf_free(&b);
+        levy_http_error(req, route, 503, "unavailable", "the store could not be read");
+        return;
+    }
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, b.data, b.len);
+    levy_buf_free(&b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 200, "application/json", out);
+    evbuffer_free(out);
+    levy_http_count(route, 200);
+}
+
+/* POST /v1/tokens {"name": NAME} → 201 {name, token, created_at, created_by, last_used_at}:
+ * the token is in this answer only. 400 invalid_json, 415, 422 validation_failed (the name's
+ * rule), 409 conflict (a live token has the name), 503 (store; or the audit row refused). */
+static void r_tokens_create(levy_host *h, struct evhttp_request *req)
+{
+    const char *route = "/v1/tokens";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
+        levy_http_error(req, route, 415, "unsupported_media_type",
+                        "the body must be application/json");
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    if (blen > 4096) {
+        levy_http_error(req, route, 413, "payload_too_large", "request body is over 4 KiB");
+        return;
+    }
+    levy_json_doc doc = {0};
+    char msg[128];
+    if (levy_json_doc_parse(&doc, blen ? (const char *)evbuffer_pullup(in, -1) : "", blen, msg,
+                            sizeof msg) != 0 ||
+        doc.nodes[0].type != LEVY_JSON_TABLE || doc.nodes[0].array) {
+        levy_json_doc_free(&doc);
+        levy_http_error(req, route, 400, "invalid_json", "the body is not a JSON object");
+        return;
+    }
+    const char *name = NULL;
+    const char *bad = NULL;
+    int read_only = 0;
+    const levy_json_node *o = &doc.nodes[0];
+    for (uint32_t i = 0; i < o->n && !bad; i++) {
+        const levy_json_node *m = &doc.nodes[doc.kids[o->at + i]];
+        const char *k = doc.strs + m->key;
+        if (m->klen == 4 && memcmp(k, "name", 4) == 0 && m->type == LEVY_JSON_STRING)
+            name = doc.strs + m->at;
+        else if (m->klen == 4 && memcmp(k, "name", 4) == 0)
+            bad = "name must be a string: the person or system the token is for";
+        else if (m->klen == 9 && memcmp(k, "read_only", 9) == 0 && m->type == LEVY_JSON_BOOLEAN)
+            read_only = m->array; /* a boolean's value */
+        else if (m->klen == 9 && memcmp(k, "read_only", 9) == 0)
+            bad = "read_only must be true or false";
+        else
+            bad = "unknown field: send {\"name\": \"<who the token is for>\", \"read_only\": "
+                  "false}";
+    }
+    if (!bad && !name)
+        bad = "name is missing: send {\"name\": \"<who the token is for>\"}";
+    if (!bad)
+        bad = levy_tokens_name_rule(name);
+    if (bad) {
+        levy_json_doc_free(&doc);
+        levy_http_error(req, route, 422, "validation_failed", bad);
+        return;
+    }
+    char kind[32], actor[LEVY_ACTOR_MAX];
+    actor_of(h, req, kind, actor);
+    char tok[LEVY_NAMED_TOKEN_LEN + 1];
+    levy_buf row = {0};
+    levy_err e;
+    levy_err_clear(&e);
+    int rc =
+        levy_tokens_create(h->store, name, read_only, kind, actor, NULL, tok, sizeof tok, &row, &e);
+    if (rc == LEVY_OK) /* the name and who, never the token */
+        hlog(HLOG_INFO, "named token \"%.64s\" created by %s", name, actor);
+    levy_json_doc_free(&doc);
+    if (rc != LEVY_OK) {
+        levy_buf_free(&row);
+        if (rc == LEVY_ECONFLICT)
+            levy_http_error(req, route, 409, "conflict", e.message);
+        else if (rc == LEVY_EINVAL)
+            levy_http_error(req, route, 422, "validation_failed", e.message);
+        else {
+            hlog(HLOG_ERROR, "token create: %s", e.message);
+            levy_http_error(req, route, 503, "unavailable",
+                            "the token was not created: the store could not be written");
+        }
+        return;
+    }
+    struct evbuffer *out = evbuffer_new();
+    /* {"token":"lvt_...","name":...,...}: the token, then the row */
+    evbuffer_add_printf(out, "{\"token\":\"%s\",", tok);
+    OPENSSL_cleanse(tok, sizeof tok);
+    evbuffer_add(out, row.data + 1, row.len - 1);
+    levy_buf_free(&row);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 201, "application/json", out);
+    evbuffer_free(out);
+    levy_http_count(route, 201);
+}
+
+/* DELETE /v1/tokens/{name} → 204: the token and every session opened with it are refused from
+ * the next request on. 404 no live token of that name, 503 store. */
+static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char *enc)
+{
+    const char *route = "/v1/tokens/{name}";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    char *name = evhttp_uridecode(enc, 0, NULL);
+    if (!name) {
+        levy_http_error(req, route, 503, "unavailable", "out of memory");
+        return;
+    }
+    char kind[32], actor[LEVY_ACTOR_MAX];
+    actor_of(h, req, kind, actor);
+    levy_err e;
+    levy_err_clear(&e);
+    int64_t id = 0;
+    int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &e);
+    if (rc == LEVY_OK)
+        hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
+    free(name);
+    if (rc == LEVY_ENOTFOUND) {
+        levy_http_error(req, route, 404, "not_found", e.message);
+        return;
+    }
+    if (rc != LEVY_OK) {
+        hlog(HLOG_ERROR, "token revoke: %s", e.message);
+        levy_http_error(req, route, 503, "unavailable",
+                        "the token was not revoked: the store could not be written");
+        return;
+    }
+    levy_auth_sessions_end_token(id);
+    struct evbuffer *out = evbuffer_new();
+    levy_http_reply(req, 204, NULL, out);
+    evbuffer_free(out);
+    levy_http_count(route, 204);
+}
+
+/* /v1/tokens/{name}: the name part (percent-encoded) or NULL */
+static const char *token_path(const char *path)
+{
+    static const char pre[] = "/v1/tokens/";
+    if (strncmp(path, pre, sizeof pre - 1) != 0)
+        return NULL;
+    const char *rest = path + sizeof pre - 1;
+    return *rest && !strchr(rest, '/') ? rest : NULL;
+}
+
 /* POST /v1/session (no Bearer needed: the JSON body carries a one-time sign-in code or the
  * API token) → 201 {session_token, expires_at, expires_in}; DELETE /v1/session (Bearer: the
  * session) → 204. Browser sessions of the web UI, host/auth.c (issue 15, finding 12). */
@@ -1029,7 +1227,7 @@ static void r_session(levy_host *h, struct evhttp_request *req)
     char out[512];
     const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     int del = evhttp_request_get_command(req) == EVHTTP_REQ_DELETE;
-    int st = levy_auth_session_request(h->cfg, del, ctype,
+    int st = levy_auth_session_request(h->cfg, h->store, del, ctype,
                                        blen ? (const char *)evbuffer_pullup(in, -1) : "", blen,
                                        t ? bearer : NULL, out, sizeof out);
     OPENSSL_cleanse(bearer, sizeof bearer);
@@ -1060,6 +1258,8 @@ static const croute CROUTES[] = {
     {"GET", "/admin/rates", r_rates, LEVY_AUTH_TOKEN},
     {"POST", "/v1/session", r_session, LEVY_AUTH_NONE},
     {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
+    {"GET", "/v1/tokens", r_tokens_list, LEVY_AUTH_TOKEN},
+    {"POST", "/v1/tokens", r_tokens_create, LEVY_AUTH_TOKEN},
 };
 
 /* ---- Lua routes ----------------------------------------------------------------------- */
@@ -1331,10 +1531,10 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
-    char actor_kind[32], actor[48];
+    char actor_kind[32], actor[LEVY_ACTOR_MAX];
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
+    levy_auth_actor(h->cfg, h->store, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
     req_setup rs = {req, method, path, query, call->id, m, actor_kind, actor};
     lua_pushcfunction(co, setup_req);
     lua_pushlightuserdata(co, &rs);
@@ -1400,6 +1600,17 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    /* a read-only token changes nothing: any method but GET / HEAD is 403 (signing out, DELETE
+     * /v1/session, excepted), before any route runs, whatever the path (a Lua route outside
+     * /v1 and /admin may take the token too) */
+    if (strcmp(rmethod, "GET") != 0 &&
+        !(strcmp(method, "DELETE") == 0 && strcmp(path, "/v1/session") == 0) &&
+        read_only_bearer(h, req)) {
+        /* counted under one label: the path may be anything */
+        levy_http_error(req, "read_only", 403, "read_only",
+                        "this token is read-only: it may look (GET), not change anything");
+        return;
+    }
     /* the job retry paths (a path parameter: not in CROUTES) */
     char jid[LEVY_JOB_ID_MAX];
     int jr = job_retry_path(path, jid);
@@ -1415,6 +1626,21 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
             r_jobs_retry_all(h, req, query);
         } else {
             r_job_retry(h, req, jid);
+        }
+        return;
+    }
+    /* DELETE /v1/tokens/{name} (a path parameter: not in CROUTES) */
+    const char *tname = token_path(path);
+    if (tname) {
+        if (!token_ok(h, req)) {
+            levy_http_error(req, "/v1/tokens/{name}", 401, "unauthorized",
+                            "missing or wrong API token");
+        } else if (strcmp(method, "DELETE") != 0) {
+            evhttp_add_header(oh, "Allow", "DELETE");
+            levy_http_error(req, "/v1/tokens/{name}", 405, "method_not_allowed",
+                            "method not allowed on this path");
+        } else {
+            r_tokens_revoke(h, req, tname);
         }
         return;
     }

@@ -639,7 +639,7 @@ end
 -- GET /v1/audit: levy.audit's rows, newest first, with the list conventions (limit, cursor,
 -- ?format=csv / Accept: text/csv for every row the filters select).
 
-local AUDIT_KINDS = { api_token = true, ui_session = true, cli = true, system = true }
+local AUDIT_KINDS = { api_token = true, named_token = true, ui_session = true, cli = true, system = true }
 
 local function audit_filter(req)
   local q = req.query or {}
@@ -664,7 +664,7 @@ local function audit_filter(req)
     end
   end
   if q.actor_kind ~= nil and q.actor_kind ~= "" then
-    if not AUDIT_KINDS[q.actor_kind] then e:add("actor_kind", "must be api_token, ui_session, cli or system") end
+    if not AUDIT_KINDS[q.actor_kind] then e:add("actor_kind", "must be api_token, named_token, ui_session, cli or system") end
     f.actor_kind = q.actor_kind
   end
   if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then

@@ -12,7 +12,9 @@
 #include "crypto/crypto.h"
 #include "harness.h"
 #include "host/auth.h"
+#include "host/tokens.h"
 #include "config.h"
+#include "store/store.h"
 
 static void t_token_rule(void)
 {
@@ -127,11 +129,11 @@ static void t_sessions(void)
     levy_config c;
     memset(&c, 0, sizeof c);
     snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token)), 1);
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token) - 1), 0);
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, tok, strlen(tok)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, c.api_token, strlen(c.api_token)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, c.api_token, strlen(c.api_token) - 1), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, tok, strlen(tok)), 1);
     c.api_token[0] = '\0';
-    CHECK_EQ_INT(levy_auth_bearer_ok(&c, "", 0), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, "", 0), 0);
     /* more sessions than slots: the oldest goes, the newest stays */
     for (int i = 0; i < LEVY_SESSION_MAX; i++)
         CHECK_EQ_INT(levy_auth_session_new(tok2, sizeof tok2, &exp, &e), LEVY_OK);
@@ -154,11 +156,12 @@ static void t_actor(void)
     levy_config c;
     memset(&c, 0, sizeof c);
     snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
-    levy_auth_actor(&c, c.api_token, strlen(c.api_token), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token), kind, sizeof kind, label,
+                    sizeof label);
     CHECK_EQ_STR(kind, "api_token");
     CHECK_EQ_STR(label, "API token");
     CHECK_EQ_INT(levy_auth_session_new(tok, sizeof tok, &exp, &e), LEVY_OK);
-    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
     uint8_t h[LEVY_SHA256_LEN];
     CHECK_EQ_INT(levy_crypto_sha256(tok, strlen(tok), h, &e), LEVY_OK);
     snprintf(want, sizeof want, "UI session %02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
@@ -166,15 +169,15 @@ static void t_actor(void)
     CHECK_EQ_STR(label, want);
     CHECK(strstr(label, tok + 4) == NULL);
     /* a wrong token, a prefix of the API token, no token, an ended session: no one */
-    levy_auth_actor(&c, "lvs_nosuchsession", 17, kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, "lvs_nosuchsession", 17, kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(kind, "");
-    levy_auth_actor(&c, c.api_token, strlen(c.api_token) - 1, kind, sizeof kind, label,
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token) - 1, kind, sizeof kind, label,
                     sizeof label);
     CHECK_EQ_STR(kind, "");
-    levy_auth_actor(&c, NULL, 0, kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, NULL, 0, kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(label, "");
     levy_auth_session_end(tok, strlen(tok));
-    levy_auth_actor(&c, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    levy_auth_actor(&c, NULL, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
     CHECK_EQ_STR(kind, "");
 end:
     levy_auth_session_reset();
@@ -207,42 +210,169 @@ static void t_session_request(void)
         {"{\"api_token\":\"nope\"}", 401},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
-        int st = levy_auth_session_request(&c, 0, J, BAD[i].body, strlen(BAD[i].body), NULL, out,
-                                           sizeof out);
+        int st = levy_auth_session_request(&c, NULL, 0, J, BAD[i].body, strlen(BAD[i].body), NULL,
+                                           out, sizeof out);
         if (st != BAD[i].status)
             fprintf(stderr, "  body %s: %d %s\n", BAD[i].body, st, out);
         CHECK_EQ_INT(st, BAD[i].status);
         CHECK(strstr(out, "\"error\"") != NULL);
     }
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, "text/plain", "{}", 2, NULL, out, sizeof out),
-                 415);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, "text/plain", "{}", 2, NULL, out, sizeof out), 415);
     CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
     snprintf(body, sizeof body, " { \"code\" : \"%s\" } ", code);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 201);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
     CHECK(strstr(out, "\"session_token\":\"lvs_") != NULL);
     CHECK(strstr(out, c.api_token) == NULL);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 401);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 401);
     snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", c.api_token);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
-                 201);
+    CHECK_EQ_INT(
+        levy_auth_session_request(&c, NULL, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
     /* DELETE ends the session given as Bearer */
     char tok[96];
     const char *p = strstr(out, "lvs_");
     CHECK(p != NULL);
     snprintf(tok, sizeof tok, "%.*s", (int)strcspn(p, "\""), p);
     CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 1);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, NULL, out, sizeof out), 401);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, tok, out, sizeof out), 204);
+    CHECK_EQ_INT(levy_auth_session_request(&c, NULL, 1, NULL, "", 0, NULL, out, sizeof out), 401);
+    CHECK_EQ_INT(levy_auth_session_request(&c, NULL, 1, NULL, "", 0, tok, out, sizeof out), 204);
     CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 0);
 end:
     levy_auth_session_reset();
     rm_dir();
 }
 
-static const levy_test tests[] = {
-    {"token_rule", t_token_rule}, {"signin_codes", t_signin_codes},
-    {"sessions", t_sessions},     {"session_request", t_session_request},
-    {"actor", t_actor},           {NULL, NULL}};
+/* Named API tokens (issue 20, tokens22) over a real SQLite store: the name rule; created, found
+ * by its hash only, named in the actor, opening a session that ends with it; revoked, it and
+ * its session are no one; a live name cannot be taken twice; the store keeps no token text. */
+static void t_named_tokens(void)
+{
+    static const struct {
+        const char *name;
+        int ok;
+    } N[] = {
+        {"Alice", 1},     {"Carol Ng", 1}, {"Jos\xc3\xa9", 1},  {"", 0},
+        {" Al", 0},       {"Al ", 0},      {"a/b", 0},          {"50%", 0},
+        {"tab\there", 0}, {"bad\xc3(", 0}, {"\xed\xa0\x80", 0}, /* a surrogate */
+    };
+    for (size_t i = 0; i < sizeof N / sizeof N[0]; i++)
+        CHECK_EQ_INT(levy_tokens_name_rule(N[i].name) == NULL, N[i].ok);
+    char n65[66];
+    memset(n65, 'x', 65);
+    n65[65] = 0;
+    CHECK(levy_tokens_name_rule(n65) != NULL);
+    n65[64] = 0;
+    CHECK(levy_tokens_name_rule(n65) == NULL);
+
+    levy_store *st = NULL;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_auth_session_reset();
+    mk_dir();
+    CHECK(dir[0]);
+    char db[600];
+    snprintf(db, sizeof db, "%s/levy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, db, 0, &e), LEVY_OK);
+    levy_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
+    char tok[LEVY_NAMED_TOKEN_LEN + 1], tok2[LEVY_NAMED_TOKEN_LEN + 1], kind[32],
+        label[LEVY_ACTOR_MAX];
+    levy_buf row = {0};
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok, sizeof tok,
+                                    &row, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT((int)strlen(tok), LEVY_NAMED_TOKEN_LEN);
+    CHECK(strncmp(tok, "lvt_", 4) == 0);
+    CHECK(row.data && strstr(row.data, "\"name\":\"Alice\"") && !strstr(row.data, tok));
+    levy_buf_free(&row);
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+                                    sizeof tok2, NULL, &e),
+                 LEVY_ECONFLICT);
+    CHECK_EQ_INT(levy_tokens_create(st, "a/b", 0, "api_token", "API token", NULL, tok2, sizeof tok2,
+                                    NULL, &e),
+                 LEVY_EINVAL);
+    /* the token authenticates and is named; a one-character change of it does not */
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, NULL, tok, strlen(tok)), 0);
+    levy_auth_actor(&c, st, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(kind, "named_token");
+    CHECK_EQ_STR(label, "Alice's token");
+    char bad[LEVY_NAMED_TOKEN_LEN + 1];
+    memcpy(bad, tok, sizeof bad);
+    bad[10] = bad[10] == 'A' ? 'B' : 'A';
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, bad, strlen(bad)), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok) - 1), 0);
+    /* a UI session opened with it is "UI session of Alice <8 hex>" */
+    char out[512], body[200];
+    snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", tok);
+    CHECK_EQ_INT(levy_auth_session_request(&c, st, 0, "application/json", body, strlen(body), NULL,
+                                           out, sizeof out),
+                 201);
+    char sess[96];
+    const char *p = strstr(out, "lvs_");
+    CHECK(p != NULL);
+    snprintf(sess, sizeof sess, "%.*s", (int)strcspn(p, "\""), p);
+    levy_auth_actor(&c, st, sess, strlen(sess), kind, sizeof kind, label, sizeof label);
+    CHECK_EQ_STR(kind, "ui_session");
+    CHECK(strncmp(label, "UI session of Alice ", 20) == 0 && strlen(label) == 28);
+    /* the store holds the hash, never the token */
+    char hexbuf[80] = "";
+    CHECK_EQ_INT(levy_store_query_text(st, "SELECT hash FROM api_tokens WHERE name = ?", "Alice",
+                                       hexbuf, sizeof hexbuf, &e),
+                 LEVY_OK);
+    uint8_t h[LEVY_SHA256_LEN];
+    char want[2 * LEVY_SHA256_LEN + 1];
+    CHECK_EQ_INT(levy_crypto_sha256(tok, strlen(tok), h, &e), LEVY_OK);
+    levy_crypto_hex(h, sizeof h, want);
+    CHECK_EQ_STR(hexbuf, want);
+    /* revoked: the token and the session it opened are no one, from the next check on (also
+     * when another process revoked it: the session's token row is read, not only forgotten
+     * here, so the row is revoked behind the sessions' back first) */
+    CHECK_EQ_INT(
+        levy_store_exec(st, "UPDATE api_tokens SET revoked_at = 'x' WHERE name = 'Alice'", &e),
+        LEVY_OK);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, sess, strlen(sess)), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 0);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "UPDATE api_tokens SET revoked_at = NULL WHERE name = 'Alice'", &e),
+        LEVY_OK);
+    int64_t id = 0;
+    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 0);
+    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, &e),
+                 LEVY_ENOTFOUND);
+    /* the API token is untouched; the name may be given again (a new token) */
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, c.api_token, strlen(c.api_token)), 1);
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+                                    sizeof tok2, NULL, &e),
+                 LEVY_OK);
+    CHECK(strcmp(tok, tok2) != 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok2, strlen(tok2)), 1);
+    /* the audit rows: created twice, revoked once, never the token */
+    char n[32] = "";
+    CHECK_EQ_INT(levy_store_query_text(st,
+                                       "SELECT count(*) FROM audit_log WHERE object_kind = 'token' "
+                                       "AND object_id = ?",
+                                       "Alice", n, sizeof n, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(n, "3");
+end:
+    levy_buf_free(&row);
+    if (st)
+        levy_store_close(st);
+    levy_auth_session_reset();
+    rm_dir();
+}
+
+static const levy_test tests[] = {{"token_rule", t_token_rule},
+                                  {"signin_codes", t_signin_codes},
+                                  {"sessions", t_sessions},
+                                  {"session_request", t_session_request},
+                                  {"actor", t_actor},
+                                  {"named_tokens", t_named_tokens},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

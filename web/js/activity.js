@@ -30,7 +30,8 @@
     ['fx_rates.imported', 'ECB exchange rates'],
     ['rules.reloaded', 'Rule and rate reloads'],
   ];
-  var ACTORS = [['', 'Anyone'], ['api_token', 'The API token'], ['ui_session', 'A browser session'],
+  var ACTORS = [['', 'Anyone'], ['api_token', 'The API token'], ['named_token', 'A named token'],
+    ['ui_session', 'A browser session'],
     ['cli', 'A levy command'], ['system', 'levy itself']];
   var FIELD_WORDS = {
     seller_address: 'the seller address', rounding: 'rounding', default_customer_type: 'the default customer type',
@@ -57,6 +58,7 @@
   function actorWords(r) {
     if (r.actor_kind === 'api_token') return 'The API token';
     if (r.actor_kind === 'ui_session') return r.actor.replace(/^UI session/, 'Browser session');
+    /* a named token's: "Alice's token" as levy wrote it */
     if (r.actor_kind === 'system' && SYSTEM_ACTORS[r.actor]) return SYSTEM_ACTORS[r.actor];
     return r.actor || 'levy';
   }

@@ -822,7 +822,7 @@
     var btn = h('button', { type: 'submit', text: 'Sign in' });
     var form = h('form', { class: 'card signin', novalidate: true },
       h('h1', { text: 'Sign in to levy' }),
-      h('p', { class: 'muted', text: 'Enter a one-time sign-in code (run `levy signin --data-dir DIR` on the server for one) or the API token (DATA_DIR/api-token). This tab keeps only a session, never the token.' }),
+      h('p', { class: 'muted', text: 'Enter a one-time sign-in code (run `levy signin --data-dir DIR` on the server for one), your own API token (Settings → People and tokens, or `levy token create`) or the API token (DATA_DIR/api-token). This tab keeps only a session, never the token.' }),
       message ? h('div', { class: 'notice error', role: 'alert', text: message }) : null,
       L.field({ label: 'Sign-in code or API token', input: input }),
       status,

@@ -32,6 +32,8 @@
         function (err) { if (alive) L.showError(L.clear(keySlot), err); });
       /* physical presence per state (issue 20: web/js/exposure.js) */
       if (L.presenceSection) main.appendChild(L.presenceSection());
+      /* named API tokens, one per person (issue 20: web/js/tokens.js) */
+      if (L.tokensSection) main.appendChild(L.tokensSection());
       return 'Settings';
     }
   });

@@ -77,7 +77,7 @@ function M.changed(changes)
   return next(changes) ~= nil
 end
 
-local ACTOR_KINDS = { api_token = true, ui_session = true, cli = true, system = true }
+local ACTOR_KINDS = { api_token = true, named_token = true, ui_session = true, cli = true, system = true }
 
 -- Writes one row. req: the request (its actor and id; nil for work no request asked for: then
 -- e.actor_kind / e.actor, default "system" / "levy"). e = {action, object_kind, object_id,

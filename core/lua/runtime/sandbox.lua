@@ -326,9 +326,9 @@ local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 -- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
 -- registry tables).
 local CORE_TABLES = { "jobs", "meta", "schema_migrations", "generations", "replicas", "files",
-                      "audit_log" } -- core/store/migrations, migrate.c
+                      "audit_log", "api_tokens" } -- core/store/migrations, migrate.c
 -- ("files": levy.files' bodies on PostgreSQL, reached through levy.files only; "audit_log":
--- through levy.audit only)
+-- through levy.audit only; "api_tokens": the named tokens' hashes, the host's only)
 local table_owner = {}   -- table name -> plugin name, or "core"
 local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
 for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end

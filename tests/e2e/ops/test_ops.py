@@ -584,6 +584,16 @@ def case_openapi(tmp):
               "line_items": [{"id": "l1", "amount": 10000}]}, headers={"X-API-KEY": skey})
         api("GET", "/v1/sphere-api-key")
         api("DELETE", "/v1/sphere-api-key")
+        # named API tokens (issue 20, tokens22): created, listed, refused twice, revoked
+        st, js, _, _ = api("POST", "/v1/tokens", {"name": "Ops Alice"})
+        ntok = js["token"] if st == 201 else "none"
+        api("POST", "/v1/tokens", {"name": "Ops Alice"})                        # 409
+        api("POST", "/v1/tokens", {"name": ""})                                 # 422
+        api("GET", "/v1/tokens")
+        st, _, _, _ = anon("GET", "/v1/regions", headers={"Authorization": "Bearer " + ntok})
+        check("a named token opens /v1", st == 200, st)
+        api("DELETE", "/v1/tokens/Ops%20Alice")
+        api("DELETE", "/v1/tokens/Ops%20Alice")                                 # 404
         r = subprocess.run([LEVY, "signin", "--data-dir", data], capture_output=True, text=True, timeout=30)
         code = r.stdout.split("#signin=")[1].split()[0] if "#signin=" in r.stdout else "none"
         st, js, _, _ = anon("POST", "/v1/session", {"code": code})

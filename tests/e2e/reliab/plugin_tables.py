@@ -75,6 +75,8 @@ return {
         store.row("SELECT count(*) AS n FROM jobs") end) },
     { method = "GET", path = "/v1/beta/audit", handler = guarded(function()
         store.exec("DELETE FROM audit_log") end) },
+    { method = "GET", path = "/v1/beta/tokens", handler = guarded(function()
+        store.row("SELECT hash FROM api_tokens") end) },
     { method = "GET", path = "/v1/beta/forged", handler = guarded(function()
         local f = load("return require('levy.store').row('SELECT count(*) AS n FROM alpha_things')",
                        "@plugins/alpha/forged.lua", "t")
@@ -197,6 +199,11 @@ def case_serve(tmp):
         check("beta deleting from the core's audit_log is refused, naming the core",
               st == 200 and js and js.get("ok") is False
               and "plugin 'beta' may not use table 'audit_log' of the core" in js.get("err", ""), text[:400])
+        # issue 20 (tokens22): the named tokens' hashes are the host's only
+        st, js, text, _ = req("GET", url + "/v1/beta/tokens", None, auth)
+        check("beta reading the core's api_tokens is refused, naming the core",
+              st == 200 and js and js.get("ok") is False
+              and "plugin 'beta' may not use table 'api_tokens' of the core" in js.get("err", ""), text[:400])
         st, js, text, _ = req("GET", url + "/v1/beta/jobs_count", None, auth)
         js = js or {}
         check("levy.jobs.count answers about the queue without the jobs table",

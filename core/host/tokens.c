@@ -1,0 +1,469 @@
+/* Named API tokens (see tokens.h). */
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "clock.h"
+#include "crypto/crypto.h"
+#include "host/tokens.h"
+#include "store/audit.h"
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points over U+10FFFF) */
+static int utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s;
+        int n = c < 0x80             ? 0
+                : (c & 0xe0) == 0xc0 ? 1
+                : (c & 0xf0) == 0xe0 ? 2
+                : (c & 0xf8) == 0xf0 ? 3
+                                     : -1;
+        if (n < 0 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4))
+            return 0;
+        unsigned cp = n == 0 ? c : c & (0x3fu >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i] & 0x3fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
+const char *levy_tokens_name_rule(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0)
+        return "the name is empty: give the person or system the token is for (e.g. Alice)";
+    if (n > LEVY_TOKEN_NAME_MAX)
+        return "the name is longer than 64 bytes";
+    if (name[0] == ' ' || name[n - 1] == ' ')
+        return "the name starts or ends with a space";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            return "the name holds a control character";
+        if (c == '/' || c == '%')
+            return "the name holds '/' or '%'";
+    }
+    if (!utf8_ok((const unsigned char *)name))
+        return "the name is not valid UTF-8";
+    return NULL;
+}
+
+/* ---- lookup --------------------------------------------------------------------------- */
+
+/* The hex SHA-256 of a named token's text into hex (65 bytes); -1 when tok cannot be one. */
+static int token_hash_hex(const char *tok, size_t len, char hex[2 * LEVY_SHA256_LEN + 1])
+{
+    size_t pl = strlen(LEVY_NAMED_TOKEN_PREFIX);
+    if (len != LEVY_NAMED_TOKEN_LEN || strncmp(tok, LEVY_NAMED_TOKEN_PREFIX, pl) != 0)
+        return -1;
+    uint8_t h[LEVY_SHA256_LEN];
+    if (levy_crypto_sha256(tok, len, h, NULL) != LEVY_OK)
+        return -1;
+    levy_crypto_hex(h, sizeof h, hex);
+    return 0;
+}
+
+static void now_iso(char *at, size_t cap) { levy_time_iso(levy_clock_now_ms(), at, cap); }
+
+/* last_used_at, to the minute and at most once a minute: a read-mostly check stays a read */
+static void touch(levy_store *st, int64_t id, const char *last)
+{
+    char at[32];
+    now_iso(at, sizeof at);
+    /* the stamps are fixed-width UTC (YYYY-MM-DDTHH:MM:SSZ): same minute = same first 16 */
+    if (last && strlen(last) >= 16 && strncmp(last, at, 16) == 0)
+        return;
+    if (levy_store_in_transaction(st))
+        return;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL", &e);
+    if (!s)
+        return;
+    levy_stmt_quiet(s);
+    levy_stmt_bind_text(s, 1, at, -1);
+    levy_stmt_bind_int64(s, 2, id);
+    levy_stmt_step(s, &e); /* a failure costs the stamp only: the token still works */
+    levy_store_release(st, s);
+}
+
+int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, char *name,
+                     size_t ncap, int *read_only)
+{
+    char hex[2 * LEVY_SHA256_LEN + 1];
+    if (!st || !tok || token_hash_hex(tok, len, hex) != 0)
+        return 0;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_stmt *s =
+        levy_store_prepare_cached(st,
+                                  "SELECT id, name, hash, last_used_at, read_only FROM api_tokens "
+                                  "WHERE hash = ? AND revoked_at IS NULL",
+                                  &e);
+    if (!s)
+        return 0;
+    levy_stmt_bind_text(s, 1, hex, (long)(2 * LEVY_SHA256_LEN));
+    int ok = 0;
+    char last[32] = "";
+    if (levy_stmt_step(s, &e) == LEVY_STMT_ROW) {
+        const char *hh = levy_stmt_column_text(s, 2);
+        /* the index found it; the comparison that decides is constant-time all the same */
+        ok = hh && strlen(hh) == 2 * LEVY_SHA256_LEN &&
+             CRYPTO_memcmp(hh, hex, 2 * LEVY_SHA256_LEN) == 0;
+        if (ok) {
+            *id = levy_stmt_column_int64(s, 0);
+            const char *nm = levy_stmt_column_text(s, 1);
+            snprintf(name, ncap, "%s", nm ? nm : "");
+            const char *lu = levy_stmt_column_text(s, 3);
+            snprintf(last, sizeof last, "%s", lu ? lu : "");
+            if (read_only)
+                *read_only = levy_stmt_column_int64(s, 4) != 0;
+        }
+    }
+    levy_store_release(st, s);
+    OPENSSL_cleanse(hex, sizeof hex);
+    if (ok)
+        touch(st, *id, last[0] ? last : NULL);
+    return ok;
+}
+
+int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *read_only)
+{
+    if (!st)
+        return 0;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "SELECT name, read_only FROM api_tokens WHERE id = ? AND revoked_at IS NULL", &e);
+    if (!s)
+        return 0;
+    levy_stmt_bind_int64(s, 1, id);
+    int ok = levy_stmt_step(s, &e) == LEVY_STMT_ROW;
+    if (ok && name) {
+        const char *nm = levy_stmt_column_text(s, 0);
+        snprintf(name, ncap, "%s", nm ? nm : "");
+    }
+    if (ok && read_only)
+        *read_only = levy_stmt_column_int64(s, 1) != 0;
+    levy_store_release(st, s);
+    return ok;
+}
+
+/* ---- create / revoke / list ----------------------------------------------------------- */
+
+static void put_str(levy_buf *b, const char *s)
+{
+    if (s)
+        levy_json_escape(b, s, strlen(s));
+    else
+        levy_buf_puts(b, "null");
+}
+
+/* {"field":{"before":B,"after":A}} for the audit row */
+static char *one_change(const char *field, const char *before, const char *after)
+{
+    levy_buf b = {0};
+    levy_buf_puts(&b, "{");
+    put_str(&b, field);
+    levy_buf_puts(&b, ":{\"before\":");
+    put_str(&b, before);
+    levy_buf_puts(&b, ",\"after\":");
+    put_str(&b, after);
+    levy_buf_puts(&b, "}}");
+    if (b.oom) {
+        levy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static int live_id_of(levy_store *st, const char *name, int64_t *id, levy_err *err)
+{
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "SELECT id FROM api_tokens WHERE name = ? AND revoked_at IS NULL", err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_text(s, 1, name, -1);
+    int rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW)
+        *id = levy_stmt_column_int64(s, 0);
+    levy_store_release(st, s);
+    return rc == LEVY_STMT_ROW ? LEVY_OK : rc == LEVY_OK ? LEVY_ENOTFOUND : rc;
+}
+
+static void label_of(const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s's token", name);
+}
+
+int levy_tokens_create(levy_store *st, const char *name, int read_only, const char *actor_kind,
+                       const char *actor, const char *request_id, char *tok, size_t cap,
+                       levy_buf *row, levy_err *err)
+{
+    const char *why = levy_tokens_name_rule(name);
+    if (why)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "%s", why);
+    if (cap <= LEVY_NAMED_TOKEN_LEN)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "token buffer too small");
+    uint8_t raw[32];
+    if (levy_crypto_random(raw, sizeof raw, err) != LEVY_OK)
+        return LEVY_EINTERNAL;
+    size_t pl = strlen(LEVY_NAMED_TOKEN_PREFIX);
+    memcpy(tok, LEVY_NAMED_TOKEN_PREFIX, pl);
+    levy_b64_encode(raw, sizeof raw, LEVY_B64_URL | LEVY_B64_NOPAD, tok + pl);
+    OPENSSL_cleanse(raw, sizeof raw);
+    char hex[2 * LEVY_SHA256_LEN + 1];
+    if (token_hash_hex(tok, strlen(tok), hex) != 0)
+        return levy_err_set(err, LEVY_EINTERNAL, "crypto", "sha256 failed");
+    char at[32], label[LEVY_TOKEN_NAME_MAX + 16];
+    now_iso(at, sizeof at);
+    label_of(name, label, sizeof label);
+    int64_t existing = 0;
+    int rc = levy_store_begin(st, err);
+    if (rc != LEVY_OK)
+        goto fail;
+    rc = live_id_of(st, name, &existing, err);
+    if (rc == LEVY_OK) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "conflict",
+                          "a token named \"%s\" exists: revoke it first, or pick another name",
+                          name);
+    } else if (rc == LEVY_ENOTFOUND) {
+        levy_err_clear(err);
+        levy_stmt *s = levy_store_prepare_cached(
+            st,
+            "INSERT INTO api_tokens(name, hash, created_at, created_by, read_only) VALUES (?, ?, "
+            "?, ?, ?)",
+            err);
+        rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
+        if (s) {
+            levy_stmt_bind_text(s, 1, name, -1);
+            levy_stmt_bind_text(s, 2, hex, -1);
+            levy_stmt_bind_text(s, 3, at, -1);
+            levy_stmt_bind_text(s, 4, actor, -1);
+            levy_stmt_bind_int64(s, 5, read_only ? 1 : 0);
+            rc = levy_stmt_step(s, err);
+            rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+            levy_store_release(st, s);
+        }
+        if (rc == LEVY_OK) {
+            char *ch = one_change("state", NULL, read_only ? "active (read-only)" : "active");
+            rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.created", "token", name,
+                                        label, ch, request_id, err)
+                    : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
+            free(ch);
+        }
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(st, err);
+    else
+        levy_store_rollback(st, NULL);
+    if (rc == LEVY_OK && row) {
+        levy_buf_puts(row, "{\"name\":");
+        put_str(row, name);
+        levy_buf_puts(row, ",\"created_at\":");
+        put_str(row, at);
+        levy_buf_puts(row, ",\"created_by\":");
+        put_str(row, actor);
+        levy_buf_puts(row, ",\"last_used_at\":null,\"read_only\":");
+        levy_buf_puts(row, read_only ? "true}" : "false}");
+    }
+fail:
+    OPENSSL_cleanse(hex, sizeof hex);
+    if (rc != LEVY_OK)
+        OPENSSL_cleanse(tok, cap);
+    return rc;
+}
+
+int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
+                       const char *request_id, int64_t *id, levy_err *err)
+{
+    char at[32], label[LEVY_TOKEN_NAME_MAX + 16];
+    now_iso(at, sizeof at);
+    label_of(name ? name : "", label, sizeof label);
+    int rc = levy_store_begin(st, err);
+    if (rc != LEVY_OK)
+        return rc;
+    rc = live_id_of(st, name, id, err);
+    if (rc == LEVY_ENOTFOUND)
+        levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no token named \"%s\" (levy token list)",
+                     name);
+    if (rc == LEVY_OK) {
+        levy_stmt *s = levy_store_prepare_cached(
+            st, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?", err);
+        rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
+        if (s) {
+            levy_stmt_bind_text(s, 1, at, -1);
+            levy_stmt_bind_text(s, 2, actor, -1);
+            levy_stmt_bind_int64(s, 3, *id);
+            rc = levy_stmt_step(s, err);
+            rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+            levy_store_release(st, s);
+        }
+    }
+    if (rc == LEVY_OK) {
+        char *ch = one_change("state", "active", "revoked");
+        rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.revoked", "token", name, label,
+                                    ch, request_id, err)
+                : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+    }
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(st, err);
+    else
+        levy_store_rollback(st, NULL);
+    return rc;
+}
+
+int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
+{
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT name, created_at, created_by, last_used_at, read_only FROM "
+        "api_tokens WHERE revoked_at IS NULL ORDER BY id",
+        err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    static const char *const K[] = {"name", "created_at", "created_by", "last_used_at"};
+    levy_buf_puts(out, "{\"tokens\":[");
+    int rc, n = 0;
+    while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        levy_buf_puts(out, n++ ? ",{" : "{");
+        for (int i = 0; i < 4; i++) {
+            levy_buf_puts(out, i ? ",\"" : "\"");
+            levy_buf_puts(out, K[i]);
+            levy_buf_puts(out, "\":");
+            put_str(out, levy_stmt_column_text(s, i));
+        }
+        levy_buf_puts(out, levy_stmt_column_int64(s, 4) ? ",\"read_only\":true}"
+                                                        : ",\"read_only\":false}");
+    }
+    levy_store_release(st, s);
+    levy_buf_puts(out, "]}");
+    if (rc == LEVY_OK && out->oom)
+        rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    return rc;
+}
+
+/* ---- levy token ----------------------------------------------------------------------- */
+
+#define TOKEN_USAGE                                                                                \
+    "usage: levy token create --name NAME [--read-only] | list | revoke NAME [--data-dir DIR] "    \
+    "[--database URL]\n"
+
+int levy_tokens_cli(const levy_config *cfg)
+{
+    const char *sub = cfg->nargs > 0 ? cfg->args[0] : "";
+    int create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
+        revoke = strcmp(sub, "revoke") == 0;
+    if ((!create && !list && !revoke) || (create && (cfg->nargs != 1 || !cfg->token_name[0])) ||
+        (list && cfg->nargs != 1) || (revoke && cfg->nargs != 2) ||
+        (!create && (cfg->token_name[0] || cfg->token_read_only))) {
+        fprintf(stderr, "levy token: %s; see levy token --help\n",
+                create   ? (cfg->nargs != 1 ? "create takes no argument besides --name NAME"
+                                            : "create needs --name NAME")
+                : list   ? "list takes no argument"
+                : revoke ? (cfg->nargs < 2 ? "revoke needs the token's NAME"
+                                           : "revoke takes one NAME (quote a name with spaces)")
+                : (cfg->token_name[0] || cfg->token_read_only) && (list || revoke)
+                    ? "--name and --read-only go with create only"
+                    : "needs create, list or revoke");
+        return 2;
+    }
+    if (create) {
+        const char *why = levy_tokens_name_rule(cfg->token_name);
+        if (why) {
+            fprintf(stderr, "levy token create: --name: %s\n", why);
+            return 2;
+        }
+    }
+    char dbpath[PATH_MAX];
+    snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
+    struct stat sb;
+    if (!cfg->database[0] && stat(dbpath, &sb) != 0) {
+        fprintf(stderr,
+                "levy token: no store at %s (start levy serve first, or pass --data-dir / "
+                "--database)\n",
+                dbpath);
+        return 1;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    levy_store *st = NULL;
+    if (levy_store_open(&st, cfg->database[0] ? cfg->database : dbpath, 0, &e) != LEVY_OK) {
+        fprintf(stderr, "levy token: cannot open the store: %s\n", e.message);
+        return 1;
+    }
+    /* the audit row's actor: the command and the Unix user who ran it */
+    char actor[160];
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(actor, sizeof actor, "levy token %s (unix user %s)", sub,
+             pw && pw->pw_name ? pw->pw_name : "?");
+    int rc = 0;
+    if (list) {
+        levy_stmt *s = levy_store_prepare_cached(
+            st,
+            "SELECT name, created_at, created_by, COALESCE(last_used_at, 'never'), read_only "
+            "FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
+            &e);
+        int n = 0, src = s ? LEVY_OK : LEVY_EIO;
+        while (s && (src = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+            if (n++ == 0)
+                printf("%-24s %-9s %-21s %-21s %s\n", "NAME", "ACCESS", "CREATED", "LAST USED",
+                       "CREATED BY");
+            printf("%-24s %-9s %-21s %-21s %s\n", levy_stmt_column_text(s, 0),
+                   levy_stmt_column_int64(s, 4) ? "read-only" : "full", levy_stmt_column_text(s, 1),
+                   levy_stmt_column_text(s, 3), levy_stmt_column_text(s, 2));
+        }
+        if (s)
+            levy_store_release(st, s);
+        if (src != LEVY_OK) {
+            fprintf(stderr, "levy token list: %s\n", e.message);
+            rc = 1;
+        } else if (n == 0) {
+            printf("no named tokens (levy token create --name NAME makes one)\n");
+        }
+    } else if (create) {
+        char tok[LEVY_NAMED_TOKEN_LEN + 1];
+        if (levy_tokens_create(st, cfg->token_name, cfg->token_read_only, "cli", actor, NULL, tok,
+                               sizeof tok, NULL, &e) != LEVY_OK) {
+            fprintf(stderr, "levy token create: %s\n", e.message);
+            rc = 1;
+        } else {
+            printf("%s\n", tok);
+            fflush(stdout);
+            fprintf(stderr,
+                    "levy token create: %stoken \"%s\" created; it is shown this once (levy "
+                    "keeps only its hash): use it as Authorization: Bearer\n",
+                    cfg->token_read_only ? "read-only " : "", cfg->token_name);
+            OPENSSL_cleanse(tok, sizeof tok);
+        }
+    } else {
+        int64_t id = 0;
+        if (levy_tokens_revoke(st, cfg->args[1], "cli", actor, NULL, &id, &e) != LEVY_OK) {
+            fprintf(stderr, "levy token revoke: %s\n", e.message);
+            rc = 1;
+        } else {
+            printf("token \"%s\" revoked: it and the UI sessions opened with it are refused from "
+                   "the next request on\n",
+                   cfg->args[1]);
+        }
+    }
+    levy_store_close(st);
+    return rc;
+}

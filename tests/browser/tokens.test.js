@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/* Browser test of Settings → People and tokens (issue 20, tokens22): named API tokens, so the
+ * Activity page says who made a change. At 1280x800: the section lists no token; an empty
+ * name is said next to the field without a request; "Create token" for Alice shows the token
+ * once with a Copy button (the clipboard then holds it) and a row (name, access, created, last used
+ * "Never", created by the browser session); a second Alice is refused in words; the token
+ * opens the API, its change is "Alice's token" on the Activity page and "Last used" is set;
+ * Revoke asks first, then the row goes and the token is refused (401); a read-only token is
+ * listed as such and refused a change (403). At 390x844 the
+ * Settings page does not overflow and each token is a block with its Revoke button in view.
+ * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
+ * playwright-core.
+ *
+ *   node tests/browser/tokens.test.js /path/to/levy
+ *
+ * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
+'use strict';
+const t = require('./harness')('tokens.test.js');
+const { ROOT, LEVY, TOKEN, check, assert, startPair, http } = t;
+
+async function main() {
+  const tmp = t.mkTmp('levy-ui-tokens-');
+  const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '3', '--invoices', '0', '--port-base', '46420']);
+  const base = pair.levy_url;
+  const auth = { Authorization: 'Bearer ' + TOKEN };
+
+  const { ctx, page, errors, unlabelled, shot } = await t.browser(tmp, { labels: true, allow: /status of (409|422)/ });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await t.signIn(page, tmp, base);
+  await page.evaluate(() => localStorage.setItem('levy.onboarding.dismissed', '1'));
+  const card = page.locator('#tokens');
+  const rows = page.locator('#tokens-table tbody tr[data-token]');
+  let alice = null;
+
+  await check('Settings shows "People and tokens" with no token yet', async () => {
+    await page.goto(base + '/#/settings');
+    await card.waitFor();
+    assert((await card.locator('h2').innerText()) === 'People and tokens', 'heading');
+    await page.locator('#tokens-table td.muted').waitFor();
+    assert(/No named tokens yet/.test(await page.locator('#tokens-table tbody').innerText()), 'empty list');
+  });
+
+  await check('an empty name is said next to the field, nothing is created', async () => {
+    await page.locator('#token-create').click();
+    const err = page.locator('#token-name-err');
+    assert(/Give the name/.test(await err.innerText()), 'error: ' + await err.innerText());
+    assert((await page.locator('#token-name').getAttribute('aria-invalid')) === 'true', 'aria-invalid');
+    assert(((await http('GET', base + '/v1/tokens', undefined, auth)).json.tokens || []).length === 0, 'a token was made');
+  });
+
+  await check('Create token for Alice: shown once with Copy, and listed', async () => {
+    await page.locator('#token-name').fill('Alice');
+    await page.locator('#token-create').click();
+    await page.locator('#token-created').waitFor();
+    alice = await page.locator('#token-value').inputValue();
+    assert(/^lvt_[A-Za-z0-9_-]{43}$/.test(alice), 'token: ' + alice);
+    assert(/will not show it again/.test(await page.locator('#token-created').innerText()), 'once notice');
+    await page.locator('#token-copy').click();
+    await t.until('the copy said', async () => (await page.locator('#token-copied').innerText()) !== '', 15000);
+    const said = await page.locator('#token-copied').innerText();
+    assert(said === 'Copied', 'copy said: ' + said);
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert(clip === alice, 'clipboard: ' + clip);
+    await rows.first().waitFor();
+    const cells = await rows.first().locator('td').allTextContents();
+    assert(cells[0] === 'Alice' && cells[1] === 'Full' && /UTC$/.test(cells[2]) && cells[3] === 'Never' && /^UI session [0-9a-f]{8}$/.test(cells[4]),
+      'row: ' + cells.join(' | '));
+    assert((await page.locator('#token-name').inputValue()) === '', 'name field not emptied');
+    await shot('tokens-created');
+    await card.screenshot({ path: require('path').join(t.OUT, 'tokens-card.png') });
+  });
+
+  await check('a second token named Alice is refused in words', async () => {
+    await page.locator('#token-name').fill('Alice');
+    await page.locator('#token-create').click();
+    const note = page.locator('#tokens-status .notice.error');
+    await note.waitFor();
+    assert(/exists/.test(await note.innerText()), 'notice: ' + await note.innerText());
+    assert(await rows.count() === 1, 'rows: ' + await rows.count());
+  });
+
+  await check('Alice\'s token opens the API; the Activity page names her; Last used is set', async () => {
+    const r = await http('PUT', base + '/v1/regions/US-CA', { subscribed: true, tax_calculation: true }, { Authorization: 'Bearer ' + alice });
+    assert(r.status === 200, 'PUT with the token: ' + r.status + ' ' + r.text.slice(0, 200));
+    await page.goto(base + '/#/activity');
+    await page.locator('main').getByText('Alice\'s token').first().waitFor();
+    await page.goto(base + '/#/settings');
+    await rows.first().waitFor();
+    const cells = await rows.first().locator('td').allTextContents();
+    assert(/UTC$/.test(cells[3]), 'last used: ' + cells[3]);
+  });
+
+  await check('Revoke asks first; then the row goes and the token is refused', async () => {
+    await page.locator('#tokens-table tr[data-token="Alice"] button').click();
+    const dlg = page.locator('#confirm');
+    await dlg.waitFor();
+    assert(/Revoke Alice’s token\?/.test(await page.locator('#confirm-title').innerText()), 'dialog title');
+    await page.locator('#confirm button[value="cancel"]').click();
+    assert(await rows.count() === 1, 'cancel revoked it');
+    assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + alice })).status === 200, 'cancel stopped the token');
+    await page.locator('#tokens-table tr[data-token="Alice"] button').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#token-revoked').waitFor();
+    await rows.first().waitFor({ state: 'detached' });
+    const r = await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + alice });
+    assert(r.status === 401, 'revoked token: ' + r.status);
+    assert((await http('GET', base + '/v1/regions', undefined, auth)).status === 200, 'the API token');
+    await shot('tokens-revoked');
+  });
+
+  await check('Create a read-only token: the box ticked, "Read-only" in the list, the token cannot change anything', async () => {
+    await page.locator('#token-name').fill('Auditor');
+    await page.locator('#token-read-only').check();
+    await page.locator('#token-create').click();
+    await page.locator('#token-created').waitFor();
+    assert(/^Read-only token for Auditor/.test(await page.locator('#token-created').innerText()), 'notice');
+    const tok = await page.locator('#token-value').inputValue();
+    await page.locator('#tokens-table tr[data-token="Auditor"]').waitFor();
+    const cells = await page.locator('#tokens-table tr[data-token="Auditor"] td').allTextContents();
+    assert(cells[1] === 'Read-only', 'row: ' + cells.join(' | '));
+    assert(!(await page.locator('#token-read-only').isChecked()), 'the box stays ticked');
+    const r = await http('PUT', base + '/v1/regions/US-NY', { subscribed: true }, { Authorization: 'Bearer ' + tok });
+    assert(r.status === 403 && r.json.error.code === 'read_only', 'PUT: ' + r.status);
+    assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + tok })).status === 200, 'GET');
+  });
+
+  await check('390x844: Settings with a token listed does not overflow; each token a block, Revoke in view', async () => {
+    const mk = await http('POST', base + '/v1/tokens', { name: 'ci-deploy (the nightly export job)' }, auth);
+    assert(mk.status === 201, 'create: ' + mk.status);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(base + '/#/home'); /* the same hash again would not render the page anew */
+    await page.goto(base + '/#/settings');
+    await rows.first().waitFor();
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    const wide = w <= 390 ? [] : await page.evaluate(() => Array.from(document.querySelectorAll('main *'))
+      .filter(el => el.getBoundingClientRect().right > 391 && !el.closest('.table-wrap'))
+      .slice(-3).map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().right)));
+    assert(w <= 390, 'settings is ' + w + 'px wide: ' + wide.join(' | '));
+    const bb = await page.locator('#tokens-table tr[data-token] button').last().boundingBox();
+    assert(bb && bb.x >= 0 && bb.x + bb.width <= 390, 'the Revoke button is out of view: ' + JSON.stringify(bb));
+    await card.screenshot({ path: require('path').join(t.OUT, 'narrow-tokens.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await check('no console errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });
+  await check('every visible form control has an accessible name', async () => {
+    assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | '));
+  });
+  await ctx.close();
+}
+
+t.run(main);

@@ -1,0 +1,110 @@
+/* Settings → People and tokens (issue 20, tokens22): a named API token per person or system,
+ * so the Activity page says who made each change ("Alice's token"). Create (the token is shown
+ * once, with a Copy button; full or read-only: GET only), list (name, access, created, last
+ * used, created by) and revoke. The API
+ * token from levy's configuration is not listed here and keeps working. Routes: GET / POST
+ * /v1/tokens, DELETE /v1/tokens/{name} (core/host/routes.c). */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+
+  L.tokensSection = function () {
+    var status = h('div', { id: 'tokens-status' });
+    var tbody = h('tbody', null, h('tr', null, h('td', { colspan: '6', class: 'loading', text: 'Loading…' })));
+    var name = h('input', { type: 'text', name: 'token_name', id: 'token-name', autocomplete: 'off', maxlength: '64',
+      placeholder: 'e.g. Alice, or ci-deploy' });
+    var ro = h('input', { type: 'checkbox', name: 'token_read_only', id: 'token-read-only' });
+    var create = h('button', { type: 'submit', id: 'token-create', text: 'Create token' });
+    var form = h('form', { class: 'token-form', novalidate: true },
+      L.field({ label: 'Who the token is for', input: name, field: 'name',
+        hint: 'A person or a system (up to 64 characters). The Activity page shows its changes as “Name’s token”.' }),
+      h('div', { class: 'field' }, h('label', { class: 'check', for: 'token-read-only' }, ro,
+        'Read-only: can look at everything, cannot change anything (an auditor, a reporting script)')),
+      h('div', { class: 'actions' }, create));
+    var card = h('section', { class: 'card', id: 'tokens', 'aria-labelledby': 'tokens-h' },
+      h('h2', { id: 'tokens-h', text: 'People and tokens' }),
+      h('p', { class: 'muted', text: 'Give each person or system a token of its own: it opens levy like the API token, ' +
+        'and the Activity page then names who made each change. Revoke a token when someone leaves: it, and every ' +
+        'browser session opened with it, stops working at once. The API token from levy’s configuration is not listed ' +
+        'here and keeps working.' }),
+      L.tableWrap(['Name', 'Access', 'Created', 'Last used', 'Created by', { sr: 'Actions' }], tbody, { id: 'tokens-table' }),
+      form, status);
+
+    function load() {
+      L.api('GET', '/v1/tokens').then(function (r) {
+        L.clear(tbody);
+        var list = (r && r.tokens) || [];
+        if (!list.length) {
+          tbody.appendChild(h('tr', null, h('td', { colspan: '6', class: 'muted', text: 'No named tokens yet.' })));
+          return;
+        }
+        list.forEach(function (t) {
+          var revoke = h('button', { type: 'button', class: 'secondary', text: 'Revoke', 'aria-label': 'Revoke ' + t.name + '’s token' });
+          revoke.addEventListener('click', function () { doRevoke(t.name, revoke); });
+          tbody.appendChild(h('tr', { 'data-token': t.name },
+            h('td', { 'data-label': 'Name', class: 'token-name', text: t.name }),
+            h('td', { 'data-label': 'Access', text: t.read_only ? 'Read-only' : 'Full' }),
+            h('td', { 'data-label': 'Created', text: L.time(t.created_at) }),
+            h('td', { 'data-label': 'Last used', text: t.last_used_at ? L.time(t.last_used_at) : 'Never' }),
+            h('td', { 'data-label': 'Created by', text: t.created_by }),
+            h('td', { class: 'num' }, revoke)));
+        });
+      }, function (err) { L.clear(tbody); L.showError(status, err); });
+    }
+
+    function doRevoke(who, btn) {
+      L.confirm('Revoke ' + who + '’s token?', who + '’s token, and every browser session opened with it, will stop ' +
+        'working at once. This cannot be undone: a new token can be created for ' + who + ' afterwards.', 'Revoke').then(function (ok) {
+        if (!ok) return;
+        L.clear(status);
+        L.busy(btn, true);
+        L.api('DELETE', '/v1/tokens/' + encodeURIComponent(who)).then(function () {
+          status.appendChild(h('div', { class: 'notice ok', role: 'status', id: 'token-revoked', text: who + '’s token is revoked.' }));
+          load();
+        }, function (err) { L.busy(btn, false); L.showError(status, err); });
+      });
+    }
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      L.clear(status);
+      L.clearFieldErrors(form);
+      var v = name.value.trim();
+      if (!v) {
+        name.setAttribute('aria-invalid', 'true');
+        document.getElementById(name.id + '-err').textContent = 'Give the name of the person or system the token is for.';
+        name.focus();
+        return;
+      }
+      L.busy(create, true);
+      L.api('POST', '/v1/tokens', { name: v, read_only: ro.checked }).then(function (r) {
+        var out = h('input', { type: 'text', readOnly: true, value: r.token, id: 'token-value', spellcheck: 'false' });
+        var copied = h('span', { class: 'muted', role: 'status', id: 'token-copied' });
+        var copy = h('button', { type: 'button', class: 'secondary', id: 'token-copy', text: 'Copy' });
+        copy.addEventListener('click', function () {
+          var done = function () { copied.textContent = 'Copied'; };
+          if (navigator.clipboard && window.isSecureContext) {
+            navigator.clipboard.writeText(out.value).then(done, function () { out.select(); copied.textContent = 'Press Ctrl+C'; });
+          } else {
+            out.select();
+            try { document.execCommand('copy'); done(); } catch (e) { copied.textContent = 'Press Ctrl+C'; }
+          }
+        });
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', id: 'token-created' },
+          h('p', { text: (r.read_only ? 'Read-only token' : 'Token') + ' for ' + r.name + ' created. Copy it now and hand it to ' + r.name +
+            ': levy keeps only its hash and will not show it again.' }),
+          h('div', { class: 'field' }, h('label', { for: 'token-value', text: r.name + '’s token' }),
+            h('div', { class: 'copy' }, out, copy), copied)));
+        name.value = '';
+        ro.checked = false;
+        out.select();
+        load();
+      }, function (err) {
+        L.showError(status, err, form);
+        if (name.getAttribute('aria-invalid') === 'true') name.focus();
+      }).then(function () { L.busy(create, false); });
+    });
+    load();
+    return card;
+  };
+})();
