@@ -419,3 +419,60 @@ done:
     free(b);
     return rc;
 }
+
+/* ---- levy recount -------------------------------------------------------------------------- */
+
+int levy_service_recount_cli(levy_config *cfg)
+{
+    body *b = calloc(1, sizeof *b);
+    if (!b)
+        return 1;
+    char url[400], state[32], phase[64], last[64] = "", summary[4096];
+    long status = 0;
+    int rc = 1;
+    int cr = serving_request(cfg, "levy recount", "POST", "/v1/store/recount", "", 0, NULL, 60L, b,
+                             &status, url, sizeof url);
+    if (cr < 0)
+        goto done;
+    if (cr != CURLE_OK) {
+        fprintf(stderr, "levy recount: %s: %s (is levy serving on %s?)\n", url,
+                curl_easy_strerror((CURLcode)cr), cfg->listen);
+        goto done;
+    }
+    if (status != 200 && status != 202) {
+        fprintf(stderr, "levy recount: %s answered %ld: %s\n", url, status, b->buf);
+        goto done;
+    }
+    /* levy's encoder sorts keys: the answer's own "state", "phase" and "summary" come before
+     * "tables" (whose examples are the documents' own fields) */
+    json_field(b->buf, "state", state, sizeof state);
+    /* a recount walks the whole store a chunk at a time: minutes at a million documents */
+    for (int i = 0; strcmp(state, "running") == 0 && i < 24 * 3600; i++) {
+        json_field(b->buf, "phase", phase, sizeof phase);
+        if (phase[0] && strcmp(phase, "null") != 0 && strcmp(phase, last) != 0) {
+            printf("levy recount: recounting %s\n", phase);
+            fflush(stdout);
+            snprintf(last, sizeof last, "%s", phase);
+        }
+        struct timespec ts = {0, 500000000L};
+        nanosleep(&ts, NULL);
+        cr = serving_request(cfg, "levy recount", "GET", "/v1/store/recount", NULL, 0, NULL, 30L, b,
+                             &status, url, sizeof url);
+        if (cr != CURLE_OK || status != 200) {
+            fprintf(stderr, "levy recount: %s: %s %ld: %s\n", url,
+                    cr > 0 ? curl_easy_strerror((CURLcode)cr) : "answered", status, b->buf);
+            goto done;
+        }
+        json_field(b->buf, "state", state, sizeof state);
+    }
+    json_field(b->buf, "summary", summary, sizeof summary);
+    if (strcmp(state, "done") == 0) {
+        printf("levy recount: %s\n", summary);
+        rc = 0;
+    } else {
+        fprintf(stderr, "levy recount: %s: %s\n", state, summary);
+    }
+done:
+    free(b);
+    return rc;
+}

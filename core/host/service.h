@@ -42,4 +42,9 @@ int levy_service_reload_cli(levy_config *cfg);
  * waits while levy checks a large one. 0 ready; 1 refused (the reason printed) or no answer. */
 int levy_service_fx_cli(levy_config *cfg, const char *file);
 
+/** `levy recount`: asks the levy serving on cfg->listen to recount every kept table from the
+ * documents (POST /v1/store/recount, the same token as levy reload), prints each phase as it
+ * starts and the outcome in words. 0 finished (fixed or not); 1 failed or no answer. */
+int levy_service_recount_cli(levy_config *cfg);
+
 #endif

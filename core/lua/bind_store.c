@@ -487,8 +487,8 @@ static int l_data_version(lua_State *L)
 static int l_engine(lua_State *L)
 {
     levy_lua_check_ctx(L, "levy.store.engine", LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
-    lua_pushstring(L, levy_store_engine(get_store(L)) == LEVY_STORE_POSTGRES ? "postgres"
-                                                                             : "sqlite");
+    lua_pushstring(L,
+                   levy_store_engine(get_store(L)) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite");
     return 1;
 }
 
