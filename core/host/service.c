@@ -18,6 +18,7 @@
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "store/store.h"
 #include "http/curl_dl.h"
 
 /* ---- sd_notify -------------------------------------------------------------------------- */
@@ -112,6 +113,32 @@ void levy_service_ready(struct event_base *base, const char *status)
                  (unsigned long long)(half / 1000), (unsigned long long)(usec / 1000));
         }
     }
+}
+
+/* Migrations (store.h levy_migration_progress): each one's start and end as STATUS=, and
+ * before each an EXTEND_TIMEOUT_USEC= of MIGRATION_EXTEND_S, so systemd's start timeout
+ * (TimeoutStartSec, 90 s by default) does not kill the first start after an upgrade while a
+ * long migration runs (57-103 s at 1M documents); a migration that runs longer than that is
+ * stuck or on a store far beyond what levy was measured on. */
+#define MIGRATION_EXTEND_S 900
+static void on_migration(void *ud, const levy_migration_progress *p)
+{
+    (void)ud;
+    if (!p->done)
+        notifyf("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=%s store: applying %s migration %s (%d of "
+                "%d)%s",
+                (unsigned long long)MIGRATION_EXTEND_S * 1000000ULL,
+                p->upgrade ? "upgrading the" : "creating the", p->plugin, p->name, p->index,
+                p->count, p->heavy ? ", may take a while on a large store" : "");
+    else
+        notifyf("STATUS=%s store: applied %s migration %s (%d of %d) in %.1f s",
+                p->upgrade ? "upgrading the" : "creating the", p->plugin, p->name, p->index,
+                p->count, p->seconds);
+}
+
+void levy_service_watch_migrations(void)
+{
+    levy_store_set_migration_observer(getenv("NOTIFY_SOCKET") ? on_migration : NULL, NULL);
 }
 
 void levy_service_reloading(void)

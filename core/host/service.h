@@ -16,6 +16,10 @@ typedef struct levy_reload_report levy_reload_report;
 /** READY=1 + STATUS=<status>; starts the watchdog timer on base when systemd asked for one
  * (WatchdogSec=, seen as WATCHDOG_USEC/WATCHDOG_PID). */
 void levy_service_ready(struct event_base *base, const char *status);
+/** Under systemd (NOTIFY_SOCKET set): every migration the store applies from now on sends a
+ * STATUS= line before and after it and, before it, EXTEND_TIMEOUT_USEC= (15 min), so a long
+ * upgrade is not killed by the unit's start timeout. Without NOTIFY_SOCKET: nothing. */
+void levy_service_watch_migrations(void);
 /** RELOADING=1 (+ MONOTONIC_USEC) and a STATUS= line: a reload build starts. */
 void levy_service_reloading(void);
 /** READY=1 + STATUS= naming the reload's outcome (the generation live, or the first error of
