@@ -292,12 +292,14 @@ local function step_nc_memo(st)
     e.checked = e.checked + 1
     if r.gen == gen then
       local fresh = report_rows.nc_month_rows(r.doc_type, r.month, r.region)
-      local kept = json.decode(r.sums)
-      if canon_rows(kept) ~= canon_rows(fresh) then
+      -- a row whose text is not a JSON array (written by hand) is wrong whatever it says
+      local okd, kept = pcall(json.decode, r.sums)
+      if not okd or type(kept) ~= "table" then kept = nil end
+      if kept == nil or canon_rows(kept) ~= canon_rows(fresh) then
         store.exec("UPDATE rillet_nc_memo SET sums = ? WHERE month = ? AND region = ? AND doc_type = ? AND gen = ?",
           json.encode(json.array(fresh)), r.month, r.region, r.doc_type, gen)
         found(st.ch, "nc_memo", { month = r.month, region = r.region ~= "" and r.region or json.null,
-          doc_type = r.doc_type, kept = { rows = type(kept) == "table" and #kept or 0 }, actual = { rows = #fresh } })
+          doc_type = r.doc_type, kept = kept and { rows = #kept } or json.null, actual = { rows = #fresh } })
       end
     end
     save("nc_memo", json.encode({ r.month, r.region, r.doc_type }), st.ch)

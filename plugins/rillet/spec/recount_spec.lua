@@ -260,6 +260,18 @@ describe("recount kept sums", function()
     assert.same(us_days_counted(), us_days_kept())
   end)
 
+  it("rewrites a memo row whose text is not JSON", function()
+    setup()
+    store.exec("UPDATE rillet_nc_memo SET sums = 'not json' WHERE month = '2026-01' AND doc_type = 'invoice' " ..
+      "AND region = ''")
+    assert.equal(1, store.row("SELECT count(*) AS n FROM rillet_nc_memo WHERE sums = 'not json'").n)
+    recount.start(nil)
+    local st = finish()
+    assert.equal("done", st.state)
+    assert.equal(1, by_table(st).nc_memo.fixed)
+    assert.truthy(memo_right())
+  end)
+
   it("does not start a second recount beside a running one", function()
     setup()
     recount.start(nil)
