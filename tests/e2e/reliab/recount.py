@@ -270,6 +270,15 @@ def run(env):
           (r.returncode, r.stdout[-500:], r.stderr[-500:]))
     s = recount_state(env) or {}
     check("second recount: 0 fixed", s.get("state") == "done" and s.get("fixed") == 0, s.get("summary"))
+    # the CLI's refusals: a wrong token, nothing listening (exit 1, one line saying why)
+    r = subprocess.run([LEVY, "recount", "--listen", "127.0.0.1:%d" % env.levy_port, "--api-token",
+                        "wrong-token-0123456789"], capture_output=True, text=True, timeout=60)
+    check("levy recount with a wrong token exits 1 naming the 401", r.returncode == 1 and "answered 401" in r.stderr,
+          (r.returncode, r.stderr[-300:]))
+    r = subprocess.run([LEVY, "recount", "--listen", "127.0.0.1:9", "--api-token", env.token],
+                       capture_output=True, text=True, timeout=60)
+    check("levy recount with nothing listening exits 1 asking whether levy serves there",
+          r.returncode == 1 and "is levy serving on 127.0.0.1:9" in r.stderr, (r.returncode, r.stderr[-300:]))
 
 
 if __name__ == "__main__":
