@@ -13,8 +13,10 @@
 --     documents and decided documents per type, kept in shard 0 when wrong;
 --   doc_flags: invoices' and credit memos' calc_imprecise / calc_cert_expired (0024), FLAG_BATCH
 --     documents (by id) a chunk, against their current calculation's head;
---   us_days: rillet_us_days (0026), a document type and month a chunk, against the documents'
---     US-shipped USD sums (the migration's own grouping);
+--   us_days: rillet_us_days (0026), a document type and day a chunk (the filing check found a
+--     month of a 100,000-document store summed at once over a job run's budget; a day holds
+--     about a thirtieth of a month's documents, unless they all share one date; not measured
+--     for the recount), against the documents' US-shipped USD sums (the migration's grouping);
 --   nc_memo: rillet_nc_memo (0023), a memo row a chunk: a row summed at its month's current
 --     generation is compared with the month summed again (a stale one is summed again anyway
 --     before a report reads it, so it is not "wrong");
@@ -204,7 +206,7 @@ local function us_days_sql(t)
   return "SELECT d.doc_date, upper(k.ship_state) AS state, CASE WHEN d.customer_id IS NULL THEN 0 ELSE 1 END AS has_cust, " ..
     "COALESCE(d.customer_id, '') AS customer_id, count(*) AS docs, " .. minor .. " AS minor, " .. bad .. " AS bad " ..
     "FROM " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
-    "WHERE d.doc_date >= ? AND d.doc_date < ? AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
+    "WHERE d.doc_date = ? AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
     "AND k.ship_state IS NOT NULL AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL " ..
     "GROUP BY d.doc_date, upper(k.ship_state), CASE WHEN d.customer_id IS NULL THEN 0 ELSE 1 END, COALESCE(d.customer_id, '')"
 end
@@ -214,28 +216,27 @@ local function day_key(r)
 end
 
 local function step_us_days(st)
-  local dt, month = split(st.cursor)
+  local dt, after = split(st.cursor)
   dt = dt or "invoice"
+  after = after or ""
   local t = DOC_TABLE[dt]
-  local from = month and month ~= "" and (month .. "~") or ""
-  local r = store.row("SELECT min(x) AS d FROM (SELECT min(doc_date) AS x FROM " .. t .. " WHERE doc_date >= ? " ..
-    "UNION ALL SELECT min(doc_date) FROM rillet_us_days WHERE doc_type = ? AND doc_date >= ?) q", from, dt, from)
-  local m = r and r.d and r.d:sub(1, 7)
+  local r = store.row("SELECT min(x) AS d FROM (SELECT min(doc_date) AS x FROM " .. t .. " WHERE doc_date > ? " ..
+    "UNION ALL SELECT min(doc_date) FROM rillet_us_days WHERE doc_type = ? AND doc_date > ?) q", after, dt, after)
+  local day = r and r.d
   store.transaction(function()
-    if not m then
+    if not day then
       if dt == "invoice" then save("us_days", "credit_memo\t", st.ch) else save("nc_memo", nil, st.ch) end
       return
     end
     lock_documents()
-    local lo, hi = m, m .. "~"
     local actual, kept, keys = {}, {}, {}
-    for _, a in ipairs(store.rows(us_days_sql(t), lo, hi)) do
+    for _, a in ipairs(store.rows(us_days_sql(t), day)) do
       local k = day_key(a)
       actual[k] = a
       keys[#keys + 1] = k
     end
     for _, x in ipairs(store.rows("SELECT doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days " ..
-        "WHERE doc_type = ? AND doc_date >= ? AND doc_date < ?", dt, lo, hi)) do
+        "WHERE doc_type = ? AND doc_date = ?", dt, day)) do
       local k = day_key(x)
       kept[k] = x
       if not actual[k] then keys[#keys + 1] = k end
@@ -258,7 +259,7 @@ local function step_us_days(st)
           customer_id = g.has_cust == 1 and g.customer_id or json.null, kept = fig(x), actual = fig(a) })
       end
     end
-    save("us_days", dt .. "\t" .. m, st.ch)
+    save("us_days", dt .. "\t" .. day, st.ch)
   end)
 end
 
