@@ -83,11 +83,14 @@ if add:
         "%s = %s + ? * (SELECT b.%s FROM bench_clone_sums b WHERE b.k = rillet_filing_sums.k)" % (c, c, c) for c in SUMMED)
         + " WHERE k IN (SELECT k FROM bench_clone_sums)", (add,) * len(SUMMED))
 db.execute("UPDATE bench_clone_state SET copies = ?", (want,))
-# the not-collected sums kept per month (rillet migration 0023) are stale: levy's writers say so
-# (nc_docs.bump), these copies bypass them; levy sums them again (its job nc_memo, or a report)
-if one("SELECT count(*) FROM sqlite_master WHERE name = 'rillet_nc_memo'"):
-    db.execute("DELETE FROM rillet_nc_memo")
 db.execute("COMMIT")
+# The tables levy keeps by triggers (connection counts, calculation flags, exposure day sums)
+# follow these copies; the not-collected sums kept per month (rillet migration 0023) do not:
+# levy's writers move a month's generation (nc_docs.bump), these copies bypass them. Recount
+# them from the documents once levy serves this store again: `levy recount` (POST
+# /v1/store/recount; bench/storegrowth.sh runs it after each clone), which sums every memo row
+# of a month again and says what it fixed.
+print("storeclone: the store was written behind levy's back: run `levy recount` once levy serves it", file=sys.stderr)
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 now = one("SELECT count(*) FROM invoices") + one("SELECT count(*) FROM credit_memos")
 print(base, want, now, "%.1f" % (time.time() - t0))

@@ -92,6 +92,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         return levy_host_serve(cfg);
     if (strcmp(cmd, "reload") == 0)
         return levy_service_reload_cli(cfg);
+    if (strcmp(cmd, "recount") == 0)
+        return levy_service_recount_cli(cfg);
     if (strcmp(cmd, "fx") == 0)
         return levy_service_fx_cli(cfg, cfg->args[1]); /* config.c: "import FILE" checked */
     if (strcmp(cmd, "check") == 0)

@@ -373,6 +373,9 @@ if(LEVY_PG_INITDB)
     levy_pg_variant(reliab_${script}_pg ${port} ${_rel}/${script}.py $<TARGET_FILE:levy>
                     ${CMAKE_SOURCE_DIR} ${sport})
   endforeach()
+  # issue 20 operations: "recount kept sums" on PostgreSQL, where each chunk locks the documents
+  # (plugins/rillet/recount.lua); ports 46320-46369
+  levy_pg_variant(reliab_recount_pg 46320 ${_rel}/recount.py $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 46321)
   levy_pg_variant(reliab_writeback_kill_pg 18200 ${_rel}/writeback_kill.py $<TARGET_FILE:levy>
                   ${CMAKE_SOURCE_DIR} 6 18201)
   levy_pg_variant(reliab_kill9_pg 18260 ${_rel}/kill9.py $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 3 18261)
@@ -446,6 +449,10 @@ levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)
 levy_reliab_test(reliab_inbox_outage inbox_outage 240 29100)
 # the filing summary's kept sums through edits, deletes, payments and credit memos; the check (ports 28000-28039)
 levy_reliab_test(reliab_filing_sums filing_sums 300 28000)
+# issue 20 operations: every kept table corrupted by SQL behind levy's back, then `levy recount`
+# while Rillet changes documents: each equals the documents again, the result says what changed
+# (plugins/rillet/recount.lua); PostgreSQL twin reliab_recount_pg. Ports 46300-46319.
+levy_reliab_test(reliab_recount recount 300 46300)
 # Issue 21 (the host's per-request cost): the reply's header set on HTTP/1.0 and 1.1 (Date,
 # security headers, CSP, Content-Type, X-Request-Id) on C and Lua routes. Ports 32000-32039.
 levy_reliab_test(reliab_reply_headers reply_headers 120 32000)

@@ -32,6 +32,7 @@ enum {
     C_FX = 1 << 13,
     C_MIGSTORE = 1 << 14,
     C_TOKEN = 1 << 15,
+    C_RECOUNT = 1 << 16,
 };
 /* CONTRACT §1: the flags common to serve, demo, check and calc are accepted by all four */
 #define C_CONTRACT (C_SERVE | C_DEMO | C_CHECK | C_CALC)
@@ -85,6 +86,15 @@ static const command COMMANDS[] = {
      "reload) for the EU One-Stop-Shop report, and waits while levy checks every line. Exit 0\n"
      "when the rates are ready, 1 when the file was refused (the line is named) or levy cannot\n"
      "be reached."},
+    {"recount", C_RECOUNT, "[flags]",
+     "rebuild every kept sum from the documents in the levy serving, and say what was wrong",
+     "Asks the levy serving on --listen (its token as for levy reload) to recount every table\n"
+     "it keeps from the documents (POST /v1/store/recount: import progress counts, calculation\n"
+     "flags, exposure day sums, not-collected and filing sums), waits while it runs (levy keeps\n"
+     "serving) and prints what it found wrong and fixed. Run it after a write behind levy's\n"
+     "back: a restore of some tables, a manual SQL fix, bench/storeclone.py. Exit 0 when the\n"
+     "recount finished (whether or not it fixed anything), 1 when it failed or levy cannot be\n"
+     "reached."},
     {"rates", C_RATES, "import FILE... | update [SOURCES_FILE] [flags]",
      "load rate tables (import) or fetch and install the official files (update)",
      "levy rates import FILE...: load rate tables into the data dir, replacing the same\n"
@@ -145,13 +155,14 @@ typedef struct flag_doc {
 
 static const flag_doc FLAGS[] = {
     {"--listen ADDR", "LEVY_LISTEN", "host:port to serve on; default 127.0.0.1:8080 (sim: :8081)",
-     C_SERVE | C_SIM | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_SIGNIN | C_RELOAD | C_FX},
+     C_SERVE | C_SIM | C_RELOAD | C_FX | C_RECOUNT,
+     C_CONTRACT | C_SIM | C_SIGNIN | C_RELOAD | C_FX | C_RECOUNT},
     {"--data-dir DIR", "LEVY_DATA_DIR",
      "the data dir (created 0700); default ./levy-data (sim: ./levy-sim-data)",
      C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD |
-         C_FX | C_TOKEN,
+         C_FX | C_TOKEN | C_RECOUNT,
      C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD |
-         C_FX | C_MIGSTORE | C_TOKEN},
+         C_FX | C_MIGSTORE | C_TOKEN | C_RECOUNT},
     {"--name NAME", NULL, "the name of the token to create (1-64 bytes; e.g. Alice)", C_TOKEN,
      C_TOKEN},
     {"--read-only", NULL, "the token may only read (GET, HEAD)", C_TOKEN, C_TOKEN},
@@ -184,9 +195,9 @@ static const flag_doc FLAGS[] = {
     {"--api-token-file FILE", "LEVY_API_TOKEN_FILE",
      "the API token (16-512 printable ASCII, no spaces) read from\n"
      "FILE; default: generated into DIR/api-token",
-     C_SERVE | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
+     C_SERVE | C_RELOAD | C_FX | C_RECOUNT, C_CONTRACT | C_SIM | C_RELOAD | C_FX | C_RECOUNT},
     {"--api-token TOKEN", "LEVY_API_TOKEN", "the same inline (visible in ps: prefer the file)",
-     C_SERVE | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
+     C_SERVE | C_RELOAD | C_FX | C_RECOUNT, C_CONTRACT | C_SIM | C_RELOAD | C_FX | C_RECOUNT},
     {"--metrics-token-file FILE", "LEVY_METRICS_TOKEN_FILE",
      "a read-only token for GET /metrics only (same rule as the\n"
      "API token, and not the API token), read from FILE; default: none",
@@ -227,11 +238,13 @@ static const flag_doc FLAGS[] = {
     {"--watch", "LEVY_WATCH=1", "reload when plugins/ or scripts/ change", C_SERVE | C_SIM,
      C_CONTRACT | C_SIM},
     {"--log-format text|json", "LEVY_LOG_FORMAT", "default text", C_SERVE | C_SIM,
-     C_CONTRACT | C_SIM | C_TEST | C_RELOAD | C_FX},
+     C_CONTRACT | C_SIM | C_TEST | C_RELOAD | C_FX | C_RECOUNT},
     {"--tls-cert FILE", "LEVY_TLS_CERT", "serve HTTPS directly (with --tls-key)",
-     C_SERVE | C_SIM | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
-    {"--tls-key FILE", "LEVY_TLS_KEY", "the key of --tls-cert", C_SERVE | C_SIM | C_RELOAD | C_FX,
-     C_CONTRACT | C_SIM | C_RELOAD | C_FX},
+     C_SERVE | C_SIM | C_RELOAD | C_FX | C_RECOUNT,
+     C_CONTRACT | C_SIM | C_RELOAD | C_FX | C_RECOUNT},
+    {"--tls-key FILE", "LEVY_TLS_KEY", "the key of --tls-cert",
+     C_SERVE | C_SIM | C_RELOAD | C_FX | C_RECOUNT,
+     C_CONTRACT | C_SIM | C_RELOAD | C_FX | C_RECOUNT},
     {"--seed N", NULL, "demo data seed (deterministic), default 1", C_SIM, C_SIM},
     {"--invoices N", NULL, "demo invoices to generate, default 25", C_SIM, C_SIM},
     {"--no-rate-limit", NULL, "switch off the simulated 60-per-60 s rate limit", C_SIM, C_SIM},

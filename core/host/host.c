@@ -1422,6 +1422,8 @@ int levy_host_serve(levy_config *cfg)
             levy_jobs_set_lease(ms, cfg->replica_id);
         }
         levy_store *st = NULL;
+        /* systemd hears of each migration (STATUS=, EXTEND_TIMEOUT_USEC=): a long upgrade */
+        levy_service_watch_migrations();
         /* only `levy serve` takes --database: `levy sim` (the simulator, and levy demo's)
          * keeps its own SQLite store even when LEVY_DATABASE_URL is in the environment */
         if (strcmp(cfg->cmd, "serve") != 0)

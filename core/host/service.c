@@ -18,6 +18,7 @@
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "store/store.h"
 #include "http/curl_dl.h"
 
 /* ---- sd_notify -------------------------------------------------------------------------- */
@@ -112,6 +113,32 @@ void levy_service_ready(struct event_base *base, const char *status)
                  (unsigned long long)(half / 1000), (unsigned long long)(usec / 1000));
         }
     }
+}
+
+/* Migrations (store.h levy_migration_progress): each one's start and end as STATUS=, and
+ * before each an EXTEND_TIMEOUT_USEC= of MIGRATION_EXTEND_S, so systemd's start timeout
+ * (TimeoutStartSec, 90 s by default) does not kill the first start after an upgrade while a
+ * long migration runs (57-103 s at 1M documents); a migration that runs longer than that is
+ * stuck or on a store far beyond what levy was measured on. */
+#define MIGRATION_EXTEND_S 900
+static void on_migration(void *ud, const levy_migration_progress *p)
+{
+    (void)ud;
+    if (!p->done)
+        notifyf("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=%s store: applying %s migration %s (%d of "
+                "%d)%s",
+                (unsigned long long)MIGRATION_EXTEND_S * 1000000ULL,
+                p->upgrade ? "upgrading the" : "creating the", p->plugin, p->name, p->index,
+                p->count, p->heavy ? ", may take a while on a large store" : "");
+    else
+        notifyf("STATUS=%s store: applied %s migration %s (%d of %d) in %.1f s",
+                p->upgrade ? "upgrading the" : "creating the", p->plugin, p->name, p->index,
+                p->count, p->seconds);
+}
+
+void levy_service_watch_migrations(void)
+{
+    levy_store_set_migration_observer(getenv("NOTIFY_SOCKET") ? on_migration : NULL, NULL);
 }
 
 void levy_service_reloading(void)
@@ -414,6 +441,63 @@ int levy_service_fx_cli(levy_config *cfg, const char *file)
         fprintf(stderr, "levy fx import: %s refused: %s\n", file, b->buf);
     } else {
         fprintf(stderr, "levy fx import: %s still %s after 5 minutes: %s\n", file, state, b->buf);
+    }
+done:
+    free(b);
+    return rc;
+}
+
+/* ---- levy recount -------------------------------------------------------------------------- */
+
+int levy_service_recount_cli(levy_config *cfg)
+{
+    body *b = calloc(1, sizeof *b);
+    if (!b)
+        return 1;
+    char url[400], state[32], phase[64], last[64] = "", summary[4096];
+    long status = 0;
+    int rc = 1;
+    int cr = serving_request(cfg, "levy recount", "POST", "/v1/store/recount", "", 0, NULL, 60L, b,
+                             &status, url, sizeof url);
+    if (cr < 0)
+        goto done;
+    if (cr != CURLE_OK) {
+        fprintf(stderr, "levy recount: %s: %s (is levy serving on %s?)\n", url,
+                curl_easy_strerror((CURLcode)cr), cfg->listen);
+        goto done;
+    }
+    if (status != 200 && status != 202) {
+        fprintf(stderr, "levy recount: %s answered %ld: %s\n", url, status, b->buf);
+        goto done;
+    }
+    /* levy's encoder sorts keys: the answer's own "state", "phase" and "summary" come before
+     * "tables" (whose examples are the documents' own fields) */
+    json_field(b->buf, "state", state, sizeof state);
+    /* a recount walks the whole store a chunk at a time: minutes at a million documents */
+    for (int i = 0; strcmp(state, "running") == 0 && i < 24 * 3600; i++) {
+        json_field(b->buf, "phase", phase, sizeof phase);
+        if (phase[0] && strcmp(phase, "null") != 0 && strcmp(phase, last) != 0) {
+            printf("levy recount: recounting %s\n", phase);
+            fflush(stdout);
+            snprintf(last, sizeof last, "%s", phase);
+        }
+        struct timespec ts = {0, 500000000L};
+        nanosleep(&ts, NULL);
+        cr = serving_request(cfg, "levy recount", "GET", "/v1/store/recount", NULL, 0, NULL, 30L, b,
+                             &status, url, sizeof url);
+        if (cr != CURLE_OK || status != 200) {
+            fprintf(stderr, "levy recount: %s: %s %ld: %s\n", url,
+                    cr > 0 ? curl_easy_strerror((CURLcode)cr) : "answered", status, b->buf);
+            goto done;
+        }
+        json_field(b->buf, "state", state, sizeof state);
+    }
+    json_field(b->buf, "summary", summary, sizeof summary);
+    if (strcmp(state, "done") == 0) {
+        printf("levy recount: %s\n", summary);
+        rc = 0;
+    } else {
+        fprintf(stderr, "levy recount: %s: %s\n", state, summary);
     }
 done:
     free(b);

@@ -16,6 +16,10 @@ typedef struct levy_reload_report levy_reload_report;
 /** READY=1 + STATUS=<status>; starts the watchdog timer on base when systemd asked for one
  * (WatchdogSec=, seen as WATCHDOG_USEC/WATCHDOG_PID). */
 void levy_service_ready(struct event_base *base, const char *status);
+/** Under systemd (NOTIFY_SOCKET set): every migration the store applies from now on sends a
+ * STATUS= line before and after it and, before it, EXTEND_TIMEOUT_USEC= (15 min), so a long
+ * upgrade is not killed by the unit's start timeout. Without NOTIFY_SOCKET: nothing. */
+void levy_service_watch_migrations(void);
 /** RELOADING=1 (+ MONOTONIC_USEC) and a STATUS= line: a reload build starts. */
 void levy_service_reloading(void);
 /** READY=1 + STATUS= naming the reload's outcome (the generation live, or the first error of
@@ -41,5 +45,10 @@ int levy_service_reload_cli(levy_config *cfg);
  * levy serving on cfg->listen (POST /v1/reports/fx-rates, the same token as levy reload) and
  * waits while levy checks a large one. 0 ready; 1 refused (the reason printed) or no answer. */
 int levy_service_fx_cli(levy_config *cfg, const char *file);
+
+/** `levy recount`: asks the levy serving on cfg->listen to recount every kept table from the
+ * documents (POST /v1/store/recount, the same token as levy reload), prints each phase as it
+ * starts and the outcome in words. 0 finished (fixed or not); 1 failed or no answer. */
+int levy_service_recount_cli(levy_config *cfg);
 
 #endif

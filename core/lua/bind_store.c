@@ -481,6 +481,17 @@ static int l_data_version(lua_State *L)
     return 2;
 }
 
+/* store.engine() -> "sqlite" | "postgres": for the few statements whose SQL differs (a
+ * table lock, PostgreSQL's LOCK TABLE, where SQLite's BEGIN IMMEDIATE already serializes
+ * every writer: plugins/rillet/recount.lua). */
+static int l_engine(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.engine", LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    lua_pushstring(L,
+                   levy_store_engine(get_store(L)) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite");
+    return 1;
+}
+
 /* ---------------------------------------------------------------- Stmt */
 
 static lstmt *check_stmt(lua_State *L, int idx)
@@ -924,6 +935,7 @@ static const luaL_Reg store_funcs[] = {{"exec", l_exec},
                                        {"prepare", l_prepare},
                                        {"transaction", l_transaction},
                                        {"data_version", l_data_version},
+                                       {"engine", l_engine},
                                        {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
+#include "log.h"
 #include "crypto/crypto.h"
 #include "file.h"
 #include "embedded.h"
@@ -19,6 +21,42 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " plugin TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
     " sha256 TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (plugin, version))";
+
+static levy_migration_observer observer;
+static void *observer_ud;
+
+void levy_store_set_migration_observer(levy_migration_observer fn, void *ud)
+{
+    observer = fn;
+    observer_ud = ud;
+}
+
+/* the tables that grow with the store: a migration naming one may take minutes at 1M rows */
+int levy_migration_is_heavy(const char *sql, size_t len)
+{
+    static const char *const big[] = {"invoices", "credit_memos", "calculations"};
+    for (size_t k = 0; k < sizeof big / sizeof big[0]; k++) {
+        size_t bl = strlen(big[k]);
+        for (size_t i = 0; i + bl <= len; i++) {
+            if (memcmp(sql + i, big[k], bl) != 0)
+                continue;
+            /* a whole word: not rillet_calc_heads' "calculation_id" nor "old_invoices_x" */
+            char before = i ? sql[i - 1] : ' ', after = i + bl < len ? sql[i + bl] : ' ';
+            int word = !(before == '_' || (before >= 'a' && before <= 'z')) &&
+                       !(after == '_' || (after >= 'a' && after <= 'z'));
+            if (word)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* NNNN_name.sql → version (>0), or -1 when the name does not follow the pattern. */
 static long migration_version(const char *name)
@@ -152,6 +190,21 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
     for (size_t i = (size_t)applied; i < n; i++) {
         const levy_migration_file *f = ms[i].f;
         char hex[65], now[LEVY_TIME_BUFSZ];
+        levy_migration_progress pr = {.plugin = plugin,
+                                      .name = f->name,
+                                      .index = (int)(i - (size_t)applied) + 1,
+                                      .count = (int)(n - (size_t)applied),
+                                      .upgrade = applied > 0,
+                                      .heavy = levy_migration_is_heavy(f->sql, f->len)};
+        /* an upgrade says what it runs before it runs it: a long one is the start's silence */
+        levy_log(pr.upgrade ? LEVY_LOG_INFO : LEVY_LOG_DEBUG, "store",
+                 "applying %s migration %s (%d of %d)%s", plugin, f->name, pr.index, pr.count,
+                 pr.heavy ? ": it reads every document, which may take a while on a large store "
+                            "(levy listens once the migrations are done)"
+                          : "");
+        if (observer)
+            observer(observer_ud, &pr);
+        double t0 = mono_s();
         sha_hex(f->sql, f->len, hex);
         levy_time_iso_ms(levy_clock_now_ms(), now, sizeof now);
         if ((rc = levy_store_begin(st, err)) != LEVY_OK)
@@ -195,6 +248,12 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
                 levy_store_rollback(st, NULL);
             goto done;
         }
+        pr.done = 1;
+        pr.seconds = mono_s() - t0;
+        levy_log(pr.upgrade ? LEVY_LOG_INFO : LEVY_LOG_DEBUG, "store",
+                 "applied %s migration %s in %.1f s", plugin, f->name, pr.seconds);
+        if (observer)
+            observer(observer_ud, &pr);
     }
     rc = LEVY_OK;
 done:

@@ -276,6 +276,29 @@ typedef struct levy_migration_file {
 /* Applies files (any order; sorted here) for plugin. */
 int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
                              size_t n, levy_err *err);
+/* Progress of the migrations being applied (issue 20 operations: the first start after an
+ * upgrade of a large store ran them for 57-103 s before levy listened, with nothing said).
+ * Each pending migration is logged at INFO before it starts ("applying rillet
+ * 0026_us_days.sql (2 of 3)", with "may take a while on a large store" when its SQL reads
+ * the document tables) and once applied ("... applied in 57.3 s"), at DEBUG on a store that had
+ * none of that plugin's migrations yet (a new store). The observer, when set (the host:
+ * sd_notify STATUS= and EXTEND_TIMEOUT_USEC=), is called the same two times: done 0 before,
+ * done 1 after (seconds: the migration's time), with its index of count pending and whether
+ * the store is being upgraded (it had earlier migrations of that plugin). One process-wide
+ * observer; NULL removes it. */
+typedef struct levy_migration_progress {
+    const char *plugin, *name;
+    int index, count; /* 1..count of this call's pending migrations */
+    int upgrade;      /* the plugin had applied migrations before */
+    int heavy;        /* its SQL names a document table (invoices, credit_memos, calculations) */
+    int done;         /* 0 starting, 1 applied */
+    double seconds;   /* done: how long it took */
+} levy_migration_progress;
+typedef void (*levy_migration_observer)(void *ud, const levy_migration_progress *p);
+void levy_store_set_migration_observer(levy_migration_observer fn, void *ud);
+/* Whether a migration's SQL reads or rewrites the document tables (the ones that grow with
+ * the store): the "may take a while" note. */
+int levy_migration_is_heavy(const char *sql, size_t len);
 /* Highest applied version for plugin (0 = none). */
 int levy_store_schema_version(levy_store *st, const char *plugin, int *version, levy_err *err);
 

@@ -1,6 +1,10 @@
--- Store access for the api plugin's tables (regions, regions_audit, settings, products,
--- customers, and the per-connection connection_regions / connection_settings). Every other
--- module goes through here.
+-- Store access for the api plugin's tables (regions, settings, products, customers, and the
+-- per-connection connection_regions / connection_settings). Every other module goes through
+-- here. regions_audit (migration 0001) is no longer written (issue 20): every region change is
+-- in levy.audit's audit_log (region.updated, connection_region.updated / .reset, with who
+-- asked and the fields' before and after), which the Activity page and GET /v1/audit show;
+-- the table keeps the rows of levies before, which no page reads (docs/operations.md "Audit
+-- log"). It held a row for every PUT, also one that changed nothing, with the whole state.
 --
 -- `levy calc` (config.role == "calc") may run without a store, or with a data dir whose
 -- tables do not exist yet: there, every read that fails is treated as an empty table.
@@ -187,10 +191,9 @@ function M.put_region(code, changes, now_iso)
                    effective_from = excluded.effective_from, updated_at = excluded.updated_at]],
       code, after.subscribed and 1 or 0, after.tax_calculation and 1 or 0,
       after.registration_number, after.effective_from, now_iso)
-    local bj, aj = state_json(before), state_json(after)
-    store.exec("INSERT INTO regions_audit(code, before, after, at) VALUES (?, ?, ?, ?)",
-      code, row and bj or nil, aj, now_iso)
-    return before, after, bj ~= aj
+    -- the change's audit row is levy.audit's (region.updated, written by the caller in this
+    -- transaction when the state changed); regions_audit is no longer written (see the head)
+    return before, after, state_json(before) ~= state_json(after)
   end)
 end
 
@@ -243,17 +246,15 @@ function M.put_conn_region(cid, code, changes, now_iso)
                    effective_from = excluded.effective_from, updated_at = excluded.updated_at]],
       cid, code, after.subscribed and 1 or 0, after.tax_calculation and 1 or 0,
       after.registration_number, after.effective_from, now_iso)
-    local bj, aj = state_json(before), state_json(after)
-    store.exec("INSERT INTO regions_audit(code, before, after, at, connection_id) VALUES (?, ?, ?, ?, ?)",
-      code, base and bj or nil, aj, now_iso, cid)
-    return before, after, bj ~= aj
+    -- audited by the caller (connection_region.updated), as put_region
+    return before, after, state_json(before) ~= state_json(after)
   end)
 end
 
 -- Drops the connection's override of region `code` (it follows the global region again).
 -- Returns before_state, after_state, changed (effective state); changed is false, and
 -- nothing is written, when there was no override.
-function M.delete_conn_region(cid, code, now_iso)
+function M.delete_conn_region(cid, code)
   return store.transaction(function()
     local own = store.row("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
     local global = store.row("SELECT " .. CR_COLS .. " FROM regions WHERE code = ?", code)
@@ -261,10 +262,8 @@ function M.delete_conn_region(cid, code, now_iso)
     if own == nil then return after, after, false end
     local before = M.region_state(own)
     store.exec("DELETE FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
-    local bj, aj = state_json(before), state_json(after)
-    store.exec("INSERT INTO regions_audit(code, before, after, at, connection_id) VALUES (?, ?, ?, ?, ?)",
-      code, bj, aj, now_iso, cid)
-    return before, after, bj ~= aj
+    -- audited by the caller (connection_region.reset), as put_region
+    return before, after, state_json(before) ~= state_json(after)
   end)
 end
 

@@ -294,7 +294,7 @@ local function delete_conn_region(req)
   local cid = must_connection(req.params.id)
   local r = find_region(req.params.code)
   return 200, conn_region_answer(req, "connection_region.reset", cid, r, function()
-    return db.delete_conn_region(cid, r.code, now_iso())
+    return db.delete_conn_region(cid, r.code)
   end)
 end
 

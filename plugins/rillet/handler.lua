@@ -20,6 +20,7 @@ local reconcile = require "reconcile"
 local report_rows = require "report_rows"
 local region_filter = require "region_filter"
 local filing_sums = require "filing_sums"
+local recount = require "recount"
 local sync = require "sync"
 local util = require "util"
 local lutil = require "levy.util"
@@ -719,7 +720,7 @@ return {
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
     "rillet_liab_docs", "rillet_check_parts", "rillet_nc_months", "rillet_nc_memo",
-    "rillet_conn_doc_counts", "rillet_us_days",
+    "rillet_conn_doc_counts", "rillet_us_days", "rillet_recount",
   },
   events = events,
   routes = {
@@ -764,6 +765,12 @@ return {
       handler = conn_route(202, "connection_sync") },
     { method = "POST", path = "/v1/connections/{id}/reconcile", auth = "token",
       handler = conn_route(202, "connection_reconcile") },
+    -- "recount kept sums" (recount.lua): every table kept from the documents rebuilt from
+    -- them, a chunk a job run; its progress and what it found wrong (the UI's Settings page,
+    -- levy recount)
+    { method = "GET", path = "/v1/store/recount", auth = "token", handler = function() return 200, recount.status() end },
+    { method = "POST", path = "/v1/store/recount", auth = "token",
+      handler = function(req) return 202, recount.start(req) end },
   },
   jobs = {
     ["rillet.import"] = job{ run = sync.import, concurrency = 2, max_delay_ms = 300000 },
@@ -784,6 +791,9 @@ return {
     ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql,
       report_rows.warm_nc_memo),
       max_attempts = 100 },
+    -- the recount of every kept table (recount.lua): chunks, resumable; it counts its own
+    -- failures (MAX_ATTEMPTS), a retry for the next chunk is not one
+    ["rillet.recount"] = job{ run = recount.job, max_attempts = 100 },
     ["rillet.reconcile"] = job{ run = reconcile.run, max_delay_ms = 300000 },
   },
   -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)

@@ -1131,4 +1131,11 @@ do
   end
 end
 
+-- One month's not-collected sums as the memo keeps them (nc_sums_memo: region '' = none):
+-- recount.lua compares a kept memo row of the month's current generation with them.
+function M.nc_month_rows(doc_type, month, region)
+  return M.not_collected_candidates(doc_type, month_first(month), month_last(month),
+    region ~= "" and region or nil, { sums = true, live = true })
+end
+
 return M

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "log.h"
 #include "store/store.h"
 #include "core_migrations.h"
 #include <string.h>
@@ -364,7 +365,88 @@ end:
     rm_tmp();
 }
 
+/* Upgrade progress (issue 20 operations): a plugin's pending migrations on a store that had
+ * earlier ones are each logged at INFO before they run (a heavy one, reading the document
+ * tables, says it may take a while) and once applied with their time; on a store without
+ * any of the plugin's migrations (new) only at DEBUG. The observer hears both, in order. */
+static int seen_n, seen_done[8], seen_upgrade[8], seen_heavy[8], seen_index[8], seen_count[8];
+static char seen_name[8][32];
+static void observe(void *ud, const levy_migration_progress *p)
+{
+    CHECK(ud == (void *)&seen_n);
+    if (seen_n < 8) {
+        seen_done[seen_n] = p->done;
+        seen_upgrade[seen_n] = p->upgrade;
+        seen_heavy[seen_n] = p->heavy;
+        seen_index[seen_n] = p->index;
+        seen_count[seen_n] = p->count;
+        snprintf(seen_name[seen_n], sizeof seen_name[0], "%s", p->name);
+        CHECK(p->done ? p->seconds >= 0 : p->seconds == 0);
+    }
+    seen_n++;
+end:;
+}
+
+static void t_migration_progress(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    char mdir[128], f[160], *buf = NULL;
+    size_t len = 0;
+    FILE *out = NULL;
+    mkdir_tmp();
+    snprintf(mdir, sizeof mdir, "%s/migrations", dir);
+    CHECK_EQ_INT(mkdir(mdir, 0700), 0);
+    CHECK_EQ_INT(levy_store_open(&st, ":memory:", 0, &e), LEVY_OK);
+    snprintf(f, sizeof f, "%s/0001_first.sql", mdir);
+    write_file(f, "CREATE TABLE demo_one(x);");
+    out = open_memstream(&buf, &len);
+    levy_log_set_output(out);
+    levy_store_set_migration_observer(observe, &seen_n);
+    /* a new store: nothing at INFO, the observer hears it (not an upgrade) */
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    fflush(out);
+    CHECK(buf == NULL || strstr(buf, "migration") == NULL);
+    CHECK_EQ_INT(seen_n, 2);
+    CHECK(seen_done[0] == 0 && seen_done[1] == 1 && seen_upgrade[0] == 0 && seen_heavy[0] == 0);
+    /* an upgrade: two new migrations, the second reading a document table */
+    snprintf(f, sizeof f, "%s/0002_second.sql", mdir);
+    write_file(f, "CREATE TABLE demo_two(x);");
+    snprintf(f, sizeof f, "%s/0003_docs.sql", mdir);
+    write_file(f, "CREATE TABLE invoices(id TEXT); CREATE INDEX demo_inv ON invoices(id);");
+    seen_n = 0;
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    fflush(out);
+    CHECK(buf != NULL);
+    CHECK(strstr(buf, "INFO  [store] applying demo migration 0002_second.sql (1 of 2)\n") != NULL);
+    CHECK(strstr(buf, "INFO  [store] applied demo migration 0002_second.sql in ") != NULL);
+    CHECK(strstr(buf,
+                 "INFO  [store] applying demo migration 0003_docs.sql (2 of 2): it reads every "
+                 "document, which may take a while on a large store") != NULL);
+    CHECK(strstr(buf, "INFO  [store] applied demo migration 0003_docs.sql in ") != NULL);
+    CHECK(strstr(buf, "applying demo migration 0003") > strstr(buf, "applied demo migration 0002"));
+    CHECK_EQ_INT(seen_n, 4);
+    CHECK_EQ_STR(seen_name[0], "0002_second.sql");
+    CHECK(seen_done[0] == 0 && seen_done[1] == 1 && seen_done[2] == 0 && seen_done[3] == 1);
+    CHECK(seen_upgrade[0] && seen_upgrade[3] && !seen_heavy[1] && seen_heavy[2] && seen_heavy[3]);
+    CHECK(seen_index[0] == 1 && seen_index[2] == 2 && seen_count[0] == 2 && seen_count[3] == 2);
+    /* the heavy test: whole words only */
+    CHECK_EQ_INT(levy_migration_is_heavy("UPDATE credit_memos SET x=1", 27), 1);
+    CHECK_EQ_INT(levy_migration_is_heavy("ALTER TABLE calculations ADD y", 30), 1);
+    CHECK_EQ_INT(levy_migration_is_heavy("CREATE TABLE rillet_calc_heads(calculation_id)", 46), 0);
+    CHECK_EQ_INT(levy_migration_is_heavy("CREATE TABLE old_invoices_x(a)", 30), 0);
+end:
+    levy_store_set_migration_observer(NULL, NULL);
+    levy_log_set_output(NULL);
+    if (out)
+        fclose(out);
+    free(buf);
+    levy_store_close(st);
+    rm_tmp();
+}
+
 static const levy_test tests[] = {{"open_core", t_open_core},
+                                  {"migration_progress", t_migration_progress},
                                   {"data_version", t_data_version},
                                   {"plugin_dir", t_plugin_dir},
                                   {"transactions", t_transactions},

@@ -20,6 +20,7 @@
     ['certificate.', 'Exemption certificates'],
     ['connection.', 'Rillet connections (keys, tokens, scope, sync, reconciliation)'],
     ['filing_sums.', 'Filing sums checked or rebuilt'],
+    ['store.', 'Kept sums recounted'],
     ['sphere_api_key.', 'Sphere API key'],
     ['jobs.', 'Retried background jobs'],
     ['document.', 'Invoices and credit memos recalculated'],
@@ -138,6 +139,8 @@
           (ch.rates ? ' with new rate tables: ' + value(ch.rates.after) + ' (were ' + value(ch.rates.before) + ')' : '');
       case 'filing_sums.check_requested': return 'asked for a check of the filing sums against the documents';
       case 'filing_sums.rebuild_requested': return 'asked for the filing sums to be rebuilt from the documents';
+      case 'store.recount_requested': return 'asked for every kept sum to be recounted from the documents';
+      case 'store.recount_finished': return 'recounted the kept sums from the documents';
       case 'connection.sync_requested': return 'asked for a sync of ' + label + ' now';
       case 'connection.reconcile_requested': return 'started a reconciliation of ' + label + ' with Rillet';
       case 'customer.tax_id_verified': {
@@ -193,7 +196,7 @@
       var actor = select('actor_kind', ACTORS, p.actor_kind);
       var okind = select('object_kind', [['', 'Anything'], ['settings', 'Settings'], ['region', 'A region'],
         ['product', 'A product'], ['customer', 'A customer'], ['connection', 'A connection'], ['invoice', 'An invoice'],
-        ['credit_memo', 'A credit memo'], ['job', 'A job'], ['filing_sums', 'The filing sums'],
+        ['credit_memo', 'A credit memo'], ['job', 'A job'], ['filing_sums', 'The filing sums'], ['store', 'The kept sums'],
         ['generation', 'Rules and rates']], p.object_kind);
       var oid = h('input', { type: 'search', name: 'object_id', value: p.object_id || '', placeholder: 'e.g. US-CA' });
       var form = h('form', { class: 'toolbar filters', role: 'search', id: 'activity-filters' },

@@ -34,9 +34,60 @@
       if (L.presenceSection) main.appendChild(L.presenceSection());
       /* named API tokens, one per person (issue 20: web/js/tokens.js) */
       if (L.tokensSection) main.appendChild(L.tokensSection());
+      /* store maintenance: "recount kept sums" (issue 20 operations) */
+      main.appendChild(recountCard(function () { return alive; }));
       return 'Settings';
     }
   });
+
+  /* Recount kept sums (POST /v1/store/recount, plugins/rillet/recount.lua): the totals levy
+   * keeps from the documents (import progress, exposure, filing and not-collected sums, the
+   * documents' flags) rebuilt from the documents, with a progress bar while it runs and the
+   * outcome in words: what was wrong and is fixed, per kept table. */
+  var RECOUNT_WHAT = { conn_counts: 'connection', doc_flags: 'document', us_days: 'day', nc_memo: 'month', filing: 'difference' };
+  function recountCard(alive) {
+    var btn = h('button', { type: 'button', class: 'secondary', id: 'recount-start', text: 'Recount kept sums' });
+    var bar = h('progress', { class: 'import-bar', id: 'recount-bar', max: '5', value: '0', 'aria-label': 'Recount progress' });
+    bar.hidden = true;
+    var line = h('p', { class: 'muted', role: 'status', id: 'recount-status' });
+    var list = h('ul', { id: 'recount-tables' });
+    var timer = null;
+    function show(st) {
+      if (!st) return;
+      var running = st.state === 'running';
+      btn.disabled = running;
+      bar.hidden = !running;
+      if (st.progress) { bar.max = String(st.progress.total || 5); bar.value = String(st.progress.done || 0); }
+      line.textContent = (st.state === 'done' && st.finished_at ? 'Last recount ' + L.time(st.finished_at) + ': ' : '') + (st.summary || '');
+      L.clear(list);
+      if (st.state === 'done') {
+        (st.tables || []).forEach(function (t) {
+          var what = RECOUNT_WHAT[t.table] || 'row';
+          var words = t.fixed ? t.fixed + ' ' + what + (t.fixed === 1 ? '' : 's') + ' differed from the documents — fixed' :
+            'matched the documents';
+          list.appendChild(h('li', { text: t.label + ': ' + words + '.' }));
+        });
+      }
+      if (running && alive() && document.body.contains(line)) timer = setTimeout(poll, 1000);
+    }
+    function poll() {
+      timer = null;
+      if (!alive()) return;
+      L.api('GET', '/v1/store/recount').then(show, function (err) { L.showError(line, err); });
+    }
+    btn.addEventListener('click', function () {
+      btn.disabled = true;
+      if (timer) { clearTimeout(timer); timer = null; }
+      L.api('POST', '/v1/store/recount').then(show, function (err) { btn.disabled = false; L.showError(line, err); });
+    });
+    poll();
+    return h('section', { class: 'card', 'aria-labelledby': 'recount-h', id: 'recount' },
+      h('h2', { id: 'recount-h', text: 'Recount kept sums' }),
+      h('p', { text: 'levy keeps running totals of your documents (import progress, exposure, filing and not-collected sums). ' +
+        'If the database was changed outside levy — a partial restore, a manual fix — they can be wrong. ' +
+        'A recount rebuilds them from the documents while levy keeps working, and tells you what it fixed.' }),
+      btn, bar, line, list);
+  }
 
   /* entity: null (the default settings) or {id, label}: that connection's settings, where a
      value left to the default follows the default settings. */

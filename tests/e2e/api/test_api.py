@@ -333,10 +333,20 @@ def test_products_customers(c, data_dir):
         if db is None:
             return
         con = sqlite3.connect(db, timeout=10)
-    audit = con.execute("SELECT before, after FROM regions_audit WHERE code = 'US-CA' ORDER BY id").fetchall()
-    check("regions: every PUT audited", len(audit) == 2 and audit[0][0] is None
-          and json.loads(audit[1][0]).get("subscribed") is True
-          and json.loads(audit[1][1]).get("registration_number") == "CA-123", audit)
+    # every region change is in the one audit log (levy.audit, issue 20): who, when, each changed
+    # field's before and after; the older regions_audit table is no longer written
+    old = con.execute("SELECT count(*) FROM regions_audit WHERE code = 'US-CA'").fetchall()
+    check("regions: the older regions_audit table is not written any more", old[0][0] == 0, old)
+    s, b = c.call("GET", "/v1/audit?object_kind=region&object_id=US-CA")
+    rows = list(reversed(b.get("data") or [])) if s == 200 else []
+    ch = [r.get("changes") or {} for r in rows]
+    check("regions: every change in the audit log, with its fields' before and after",
+          [r.get("action") for r in rows] == ["region.updated", "region.updated"]
+          and ch[0].get("subscribed") == {"before": False, "after": True}
+          and ch[0].get("tax_calculation") == {"before": False, "after": True}
+          and ch[1].get("registration_number") == {"before": None, "after": "CA-123"}
+          and ch[1].get("effective_from") == {"before": None, "after": "2026-01-01"}
+          and all(r.get("actor_kind") == "api_token" and r.get("at") for r in rows), (s, rows))
     with con:
         for i, (pid, name) in enumerate([("prod_a", "Widget"), ("prod_b", "Cloud plan"), ("prod_c", "Consulting")]):
             con.execute("INSERT INTO products(id, name, raw, tax_code, tax_code_source, updated_at) VALUES (?,?,?,?,?,?)",

@@ -650,6 +650,9 @@ def case_openapi(tmp):
         api("GET", "/v1/reports/filing/sums")
         api("POST", "/v1/reports/filing/sums/check")
         api("POST", "/v1/reports/filing/sums/rebuild")
+        # "recount kept sums" (issue 20 operations): started, and its state
+        api("POST", "/v1/store/recount")
+        api("GET", "/v1/store/recount")
         # issue 20: the EU OSS view in EUR and the ECB rate files it converts with
         ecb = ("Date,USD,JPY,GBP,CAD,AUD,CHF,SEK,NZD,SGD,\n" +
                "".join("%s,1.0850,160.10,0.85210,1.4700,1.6500,0.9500,11.2000,1.7900,1.4500,\n" % d

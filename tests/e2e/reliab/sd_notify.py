@@ -2,7 +2,8 @@
 datagram socket, as systemd's) and WATCHDOG_USEC, then levy serve must send READY=1 only once it
 answers (listening, generation 1 loaded), WATCHDOG=1 repeatedly, RELOADING=1 then READY=1 with a
 STATUS= naming the outcome around every reload (SIGHUP and `levy reload`), and STOPPING=1 on
-SIGTERM; `levy reload` (the unit's ExecReload) exits 0 on a reload that took or found nothing
+SIGTERM; every migration said as STATUS= (before it with EXTEND_TIMEOUT_USEC=) and, on an
+upgrade, in the log at INFO with the time it took; `levy reload` (the unit's ExecReload) exits 0 on a reload that took or found nothing
 changed and 1 on a rejected one. And `levy sim` / `levy demo` without the simulator plugin
 (the levy package without levy-sim) say that levy-sim is needed.
 
@@ -119,6 +120,16 @@ def main():
         first = n.since(0)
         check("nothing but READY/WATCHDOG before READY=1 (no RELOADING at start)",
               not any("RELOADING" in m for m in first[:first.index(ready)]), first)
+        # the migrations of a new store, each said before and after it runs, each start with an
+        # extension of systemd's start timeout (issue 20 operations: a long upgrade)
+        before = first[:first.index(ready)]
+        mig = [m.get("STATUS", "") for m in before if "migration" in m.get("STATUS", "")]
+        check("before READY=1: a STATUS per migration (creating the store: core and rillet ones)",
+              any(x.startswith("creating the store: applying core migration 0001_") for x in mig) and
+              any(x.startswith("creating the store: applied rillet migration 0027_recount.sql") for x in mig), mig[:4])
+        check("before READY=1: EXTEND_TIMEOUT_USEC before each migration",
+              sum(1 for m in before if m.get("EXTEND_TIMEOUT_USEC") == "900000000") ==
+              sum(1 for x in mig if ": applying " in x) > 0, len(mig))
 
         # WATCHDOG=1 at half of WATCHDOG_USEC (1 s -> every 0.5 s): several of them
         mark = n.count()
@@ -195,6 +206,38 @@ def main():
         except subprocess.TimeoutExpired:
             rc = None
         check("levy exits 0 after SIGTERM", rc == 0, rc)
+
+        # an upgrade: the store lacks the newest rillet migration (as one made by the previous
+        # levy would); the start says what it applies and how long it took, in the log at INFO
+        # and to systemd
+        import sqlite3
+        db = sqlite3.connect(os.path.join(tmp, "data", "levy.db"))
+        with db:
+            db.execute("DELETE FROM schema_migrations WHERE plugin = 'rillet' AND version = 27")
+            db.execute("DROP TABLE rillet_recount")
+        db.close()
+        mark = n.count()
+        p = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", os.path.join(tmp, "data"),
+                   "--plugins", plugins, "--scripts", scripts, "--api-token", TOKEN], log + ".2", env)
+        ready = n.wait(mark, lambda m: m.get("READY") == "1", 120)
+        check("upgrade: READY=1", ready is not None, n.since(mark))
+        up = [m.get("STATUS", "") for m in n.since(mark) if "migration" in m.get("STATUS", "")]
+        check("upgrade: STATUS says the one migration it applies, before and after",
+              up[:1] == ["upgrading the store: applying rillet migration 0027_recount.sql (1 of 1)"] and
+              len(up) == 2 and up[1].startswith("upgrading the store: applied rillet migration 0027_recount.sql "
+                                                "(1 of 1) in "), up)
+        with open(log + ".2", errors="replace") as f:
+            text = f.read()
+        check("upgrade: the log says it at INFO, with the time it took",
+              "INFO  [store] applying rillet migration 0027_recount.sql (1 of 1)" in text and
+              "INFO  [store] applied rillet migration 0027_recount.sql in " in text, text[-1500:])
+        check("upgrade: a new store's migrations are not listed at INFO",
+              "applying core migration" not in text, text[-1500:])
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
     finally:
         stop(p)
         if n:
