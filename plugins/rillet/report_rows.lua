@@ -453,7 +453,9 @@ end
 -- type, id). opts: region, after = {date, type, id} (keyset: the page after that document),
 -- limit, regions (a list) with regions_in (true: only those regions, false: all others),
 -- jurisdiction (only documents with a tax line of that jurisdiction), restate (true: only the
--- documents in drift; false: all others; nil: all), count (true: answer the number of
+-- documents in drift; false: all others; nil: all), audit (true: each row also carries its
+-- calculation's request and created_at as calculated_at, read in the same join as its
+-- result, not by a second query of the page's ids), count (true: answer the number of
 -- documents, not rows; with count_max: at most that many documents are read, and a second
 -- value says whether the number is exact — false: there are at least that many). Rows: f's
 -- columns and result (the stored result's text). With a limit (and restate not true), a
@@ -496,7 +498,8 @@ function M.filing_documents(from, to, opts)
     if limit then page = page .. " LIMIT ?"; args[#args + 1] = limit end
     return rows("WITH " .. rel .. ", k AS (" .. page ..
       ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
-      "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate FROM k " ..
+      "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate" ..
+      (opts.audit and ", c.request AS request, c.created_at AS calculated_at" or "") .. " FROM k " ..
       "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args))
   end
   local relabel = function(list) return region_filter.relabel(region_filter.scope(opts.region), list, { "region" }) end
