@@ -1609,48 +1609,61 @@ local function post_export(req)
   return 202, export_view(export_row(id)), { Location = "/v1/reports/filing/exports/" .. id }
 end
 
--- One run of the export job: the next EXPORT_BATCH documents as the next part.
+-- One run of the export job: the next EXPORT_BATCH documents as the next part, and more
+-- parts while less than EXPORT_RUN_SHARE (per mille) of the run's budget is spent (issue 20,
+-- export22: a part's documents cost about 40 ms, so a run a part spent as much on the job's
+-- claim, its transactions and the chunk's ends as on the documents). Each part is written
+-- with the export's cursor in its own transaction: a run stopped after any of them goes on
+-- from there.
+local EXPORT_RUN_SHARE = 300
 local function run_export(job)
   local id = type(job.payload) == "table" and job.payload.id
   local x = type(id) == "string" and store.row("SELECT * FROM reports_exports WHERE id = ?", id)
   if not x or x.state ~= "running" then return end
   local params = json.decode(x.params)
   local p = filing_query({ query = params })
-  local after = x.cursor and json.decode(x.cursor) or nil
-  local ok, list, last, more = pcall(filing_page, p, after, EXPORT_BATCH)
-  if not ok then
-    -- a stored record levy cannot read: the export fails with the reason (a budget or store
-    -- error is retried by the job runner instead)
-    if job.attempts < 3 then error(list) end
-    store.exec("UPDATE reports_exports SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
-      tostring(list), time.iso(time.now_ms()), id)
-    return
-  end
-  local text
-  if x.format == "csv" then
-    text = detail_csv(list)
-    if x.parts > 0 then text = text:gsub("^[^\n]*\n", "", 1) end -- the header once, in part 1
-  else
-    local lines = {}
-    for i, d in ipairs(list) do lines[i] = json.encode(d) end
-    text = #lines > 0 and (table.concat(lines, "\n") .. "\n") or ""
-  end
-  store.transaction(function()
-    if #list > 0 or x.parts == 0 then
-      store.exec("INSERT INTO reports_export_parts(export_id, seq, body) VALUES (?, ?, ?)", id, x.parts + 1, text)
+  while true do
+    local after = x.cursor and json.decode(x.cursor) or nil
+    local ok, list, last, more = pcall(filing_page, p, after, EXPORT_BATCH)
+    if not ok then
+      -- a stored record levy cannot read: the export fails with the reason (a budget or store
+      -- error is retried by the job runner instead)
+      if job.attempts < 3 then error(list) end
+      store.exec("UPDATE reports_exports SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+        tostring(list), time.iso(time.now_ms()), id)
+      return
     end
-    local added = (#list > 0 or x.parts == 0) and 1 or 0
-    -- done: the total is the documents written (exact even when the count at the start was a
-    -- lower bound); running: at least those written so far
-    store.exec([[UPDATE reports_exports SET cursor = ?, done_docs = done_docs + ?, parts = parts + ?,
-      bytes = bytes + ?, state = ?, finished_at = ?,
-      total = CASE WHEN ? = 1 THEN done_docs + ? WHEN total_exact = 0 AND total < done_docs + ? THEN done_docs + ?
-                   ELSE total END, total_exact = CASE WHEN ? = 1 THEN 1 ELSE total_exact END WHERE id = ?]],
-      last and json.encode(json.array(last)) or x.cursor, #list, added, added == 1 and #text or 0,
-      more and "running" or "done", not more and time.iso(time.now_ms()) or nil,
-      more and 0 or 1, #list, #list, #list, more and 0 or 1, id)
-  end)
-  if more then return jobs.retry(0, "export " .. id .. ": " .. (x.done_docs + #list) .. " documents") end
+    local text
+    if x.format == "csv" then
+      text = detail_csv(list)
+      if x.parts > 0 then text = text:gsub("^[^\n]*\n", "", 1) end -- the header once, in part 1
+    else
+      local lines = {}
+      for i, d in ipairs(list) do lines[i] = json.encode(d) end
+      text = #lines > 0 and (table.concat(lines, "\n") .. "\n") or ""
+    end
+    store.transaction(function()
+      if #list > 0 or x.parts == 0 then
+        store.exec("INSERT INTO reports_export_parts(export_id, seq, body) VALUES (?, ?, ?)", id, x.parts + 1, text)
+      end
+      local added = (#list > 0 or x.parts == 0) and 1 or 0
+      -- done: the total is the documents written (exact even when the count at the start was a
+      -- lower bound); running: at least those written so far
+      store.exec([[UPDATE reports_exports SET cursor = ?, done_docs = done_docs + ?, parts = parts + ?,
+        bytes = bytes + ?, state = ?, finished_at = ?,
+        total = CASE WHEN ? = 1 THEN done_docs + ? WHEN total_exact = 0 AND total < done_docs + ? THEN done_docs + ?
+                     ELSE total END, total_exact = CASE WHEN ? = 1 THEN 1 ELSE total_exact END WHERE id = ?]],
+        last and json.encode(json.array(last)) or x.cursor, #list, added, added == 1 and #text or 0,
+        more and "running" or "done", not more and time.iso(time.now_ms()) or nil,
+        more and 0 or 1, #list, #list, #list, more and 0 or 1, id)
+    end)
+    if not more then return end
+    if time.budget_used() >= EXPORT_RUN_SHARE then
+      return jobs.retry(0, "export " .. id .. ": " .. (x.done_docs + #list) .. " documents")
+    end
+    x = store.row("SELECT * FROM reports_exports WHERE id = ?", id)
+    if not x or x.state ~= "running" then return end
+  end
 end
 
 local function get_export(req)
