@@ -418,7 +418,7 @@ local PAGE_BUDGET_SHARE = 400
 -- so a chunk of the 1M bench store's day of 830,000 documents read the day from its first
 -- document, or to its last, in each of a run's four statements: 1.3 ms of CPU a document).
 local function chunk_bounds(dt, from, to, after, upto, args)
-  local w = ""
+  local w
   if after and after[1] >= from then
     w = key_cond(dt, after, ">", args)
   else
