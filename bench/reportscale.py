@@ -6,7 +6,9 @@ answers 500/503 as a user would see it).
 Usage: bench/reportscale.py LEVY SRC DATA_DIR PORT      (levy must not run on DATA_DIR; run it
        inside `unshare -n`; DATA_DIR is a store grown by bench/storegrowth.sh / storeclone.py)
 env: RUNS (3) repeats of each request; CHECK=0 skips the sums check; CHECK_TIMEOUT (s, 600);
-     EXPORT=0 skips the documents export; EXPORT_TIMEOUT (s, 1200); SKIP="name ..." requests
+     EXPORT=0 skips the documents export; EXPORT_TIMEOUT (s, 1200); EXPORT_FORMAT (csv or
+     ndjson, csv); EXPORT_SAVE=FILE: the finished export's parts in order written to FILE (to
+     compare two builds' exports byte for byte); SKIP="name ..." requests
      left out; BUDGET_MS: LEVY_LUA_TIME_MS for this levy (the cost, not cut off at the default).
 
 levy is started on DATA_DIR with no Rillet reachable (the reports read the store only) and
@@ -219,7 +221,8 @@ if os.environ.get("CHECK", "1") != "0":
 
 if os.environ.get("EXPORT", "1") != "0":
     c0, t = cpu_ms(), time.time()
-    st, body = call("POST", "/v1/reports/filing/exports", {"from": "%s-01-01" % Y, "to": "%s-03-31" % Y, "format": "csv"})
+    fmt = os.environ.get("EXPORT_FORMAT", "csv")
+    st, body = call("POST", "/v1/reports/filing/exports", {"from": "%s-01-01" % Y, "to": "%s-03-31" % Y, "format": fmt})
     x = json.loads(body)
     if st >= 300:
         print("export_quarter_csv post=%d %s" % (st, body[:200]))
@@ -230,9 +233,20 @@ if os.environ.get("EXPORT", "1") != "0":
             if x["state"] not in ("queued", "running"):
                 break
             time.sleep(0.2)
-        print("export_quarter_csv state=%s wall_s=%.1f cpu_s=%.1f documents=%s/%s parts=%s bytes=%s error=%s" % (
-            x["state"], time.time() - t, (cpu_ms() - c0) / 1000, x["done"], x["total"], x["parts"],
+        print("export_quarter_%s state=%s wall_s=%.1f cpu_s=%.1f documents=%s/%s parts=%s bytes=%s error=%s" % (
+            fmt, x["state"], time.time() - t, (cpu_ms() - c0) / 1000, x["done"], x["total"], x["parts"],
             x["bytes"], x["error"]), flush=True)
+        if os.environ.get("EXPORT_SAVE") and x["state"] == "done":
+            import hashlib
+            h = hashlib.sha256()
+            with open(os.environ["EXPORT_SAVE"], "wb") as f:
+                for n in range(1, x["parts"] + 1):
+                    st, part = call("GET", "/v1/reports/filing/exports/%s/parts/%d" % (x["id"], n))
+                    if st != 200:
+                        raise SystemExit("part %d: %d" % (n, st))
+                    f.write(part)
+                    h.update(part)
+            print("  saved %s sha256=%s" % (os.environ["EXPORT_SAVE"], h.hexdigest()), flush=True)
 
 print("load at end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]), flush=True)
 proc.terminate()

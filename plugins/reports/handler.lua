@@ -1339,9 +1339,15 @@ local DETAIL_CSV = { "type", "id", "number", "date", "period", "region", "curren
   "written_at" }
 
 -- The audit CSV: one row per document line and jurisdiction (a line without tax: one row
--- with the jurisdiction empty); amounts signed as in the JSON.
-local function detail_csv_rows(list)
-  local out = {}
+-- with the jurisdiction empty); amounts signed as in the JSON. The text: DETAIL_CSV's header,
+-- then the rows, CRLF after each (what levy.util.csv makes of them). Each row is written from
+-- its document's, line's and tax's fields, each field quoted once (issue 20, export22: a row
+-- table copied from the document's and the line's for every tax and then quoted field by
+-- field was most of the export's CPU per document after its reads).
+local csv_field = require("levy.util").csv_field
+local concat = table.concat
+local function detail_csv(list)
+  local out = { concat(DETAIL_CSV, ",") }
   for _, o in ipairs(list) do
     local cur, s = o.currency, o.type == "invoice" and 1 or -1
     local inp = type(o.inputs) == "table" and o.inputs or {}
@@ -1351,37 +1357,35 @@ local function detail_csv_rows(list)
     for _, l in ipairs(type(inp.lines) == "table" and inp.lines or {}) do
       if type(l) == "table" and l.id ~= nil then inlines[tostring(l.id)] = l end
     end
-    local base = { type = o.type, id = o.id, number = o.number, date = o.date, period = o.period, region = o.region,
-      currency = cur, basis = o.basis, customer_id = cust.id, ship_to_country = to.country, ship_to_state = to.state,
-      ship_to_postal_code = to.postal_code or to.zip or to.zip_code, ship_to_city = to.city,
-      calculation_id = o.calculation_id, calculated_at = o.calculated_at, rates_source = o.rates_source,
-      generation = o.generation, written_at = o.written_at }
+    -- type .. ship_to_city, and calculation_id .. written_at: the same on each of its rows
+    local head = concat({ csv_field(o.type), csv_field(o.id), csv_field(o.number), csv_field(o.date),
+      csv_field(o.period), csv_field(o.region), csv_field(cur), csv_field(o.basis), csv_field(cust.id),
+      csv_field(to.country), csv_field(to.state), csv_field(to.postal_code or to.zip or to.zip_code),
+      csv_field(to.city) }, ",") .. ","
+    local tail = "," .. concat({ csv_field(o.calculation_id), csv_field(o.calculated_at), csv_field(o.rates_source),
+      csv_field(o.generation), csv_field(o.written_at) }, ",")
     local function signed(v)
-      if type(v) ~= "string" then return nil end
-      return money.format(s * filing.amount(v, cur, "amount"), cur)
+      if type(v) ~= "string" then return "" end
+      return csv_field(money.format(s * filing.amount(v, cur, "amount"), cur))
     end
     for _, line in ipairs(o.result.lines or {}) do
       local il = inlines[tostring(line.id)] or {}
-      local lb = {}
-      for k, v in pairs(base) do lb[k] = v end
-      lb.line_id, lb.product_id, lb.quantity = line.id, il.product_id, il.quantity
-      lb.line_amount, lb.line_discount = signed(line.amount), signed(line.discount)
-      lb.taxability_reason, lb.line_taxable = line.taxability_reason, signed(line.taxable_amount)
+      -- line_id .. line_taxable
+      local mid = head .. concat({ csv_field(line.id), csv_field(il.product_id), csv_field(il.quantity),
+        signed(line.amount), signed(line.discount), csv_field(line.taxability_reason),
+        signed(line.taxable_amount) }, ",") .. ","
       local taxes = line.taxes or {}
       if #taxes == 0 then
-        lb.tax = money.format(0, cur)
-        out[#out + 1] = lb
+        -- jurisdiction .. jurisdiction_taxable empty, the tax zero
+        out[#out + 1] = mid .. ",,,,,," .. csv_field(money.format(0, cur)) .. tail
       end
       for _, t in ipairs(taxes) do
-        local r = {}
-        for k, v in pairs(lb) do r[k] = v end
-        r.jurisdiction, r.level, r.authority_code, r.tax_type = t.jurisdiction, t.level, t.authority_code, t.type
-        r.rate, r.jurisdiction_taxable, r.tax = t.percentage, signed(t.taxable_amount), signed(t.amount)
-        out[#out + 1] = r
+        out[#out + 1] = mid .. concat({ csv_field(t.jurisdiction), csv_field(t.level), csv_field(t.authority_code),
+          csv_field(t.type), csv_field(t.percentage), signed(t.taxable_amount), signed(t.amount) }, ",") .. tail
       end
     end
   end
-  return out
+  return concat(out, "\r\n") .. "\r\n"
 end
 
 -- The documents of the drill-down and the audit export, a page at a time in the report's
@@ -1436,16 +1440,21 @@ local function filing_page(p, after, limit)
   local rl = rillet()
   local o, from, to = page_query(p)
   if not rl or not o then return {}, nil, false end
-  o.after, o.limit = after, limit
+  o.after, o.limit, o.audit = after, limit, true
   local rows, next_key = rl.report_filing_documents(from, to, o)
   local freqs, periods, docs, ids = frequencies(), {}, {}, {}
+  -- the audit records (inputs, created_at) come with the rows (audit); from a rillet plugin
+  -- that does not give them, in one query of the page's ids
+  local calcs, joined = {}, rows[1] ~= nil and rows[1].calculated_at ~= nil
   for _, row in ipairs(rows) do
     local d = filing_doc(row, p, freqs, periods)
     docs[#docs + 1] = d
-    if d.calculation_id then ids[#ids + 1] = d.calculation_id end
+    if d.calculation_id then
+      ids[#ids + 1] = d.calculation_id
+      if joined then calcs[d.calculation_id] = { request = row.request, created_at = row.calculated_at } end
+    end
   end
-  -- the audit records (inputs, created_at) of the page in one query
-  local calcs = #ids > 0 and rl.report_calculations(ids, true) or {}
+  if not joined and #ids > 0 then calcs = rl.report_calculations(ids, true) end
   local list = {}
   for _, d in ipairs(docs) do list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id]) end
   -- the keyset to go on from: after the last document listed, or past documents read and
@@ -1491,7 +1500,7 @@ local function get_filing_documents(req)
     e2:raise("invalid query")
   end
   if p.csv then
-    return csv_reply(to_csv(detail_csv_rows(list), DETAIL_CSV), filing_name(p, "documents-"))
+    return csv_reply(detail_csv(list), filing_name(p, "documents-"))
   end
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
                 period = null(p.period), jurisdiction = null(p.jurisdiction), total = total, total_exact = exact,
@@ -1600,48 +1609,61 @@ local function post_export(req)
   return 202, export_view(export_row(id)), { Location = "/v1/reports/filing/exports/" .. id }
 end
 
--- One run of the export job: the next EXPORT_BATCH documents as the next part.
+-- One run of the export job: the next EXPORT_BATCH documents as the next part, and more
+-- parts while less than EXPORT_RUN_SHARE (per mille) of the run's budget is spent (issue 20,
+-- export22: a part's documents cost about 40 ms, so a run a part spent as much on the job's
+-- claim, its transactions and the chunk's ends as on the documents). Each part is written
+-- with the export's cursor in its own transaction: a run stopped after any of them goes on
+-- from there.
+local EXPORT_RUN_SHARE = 300
 local function run_export(job)
   local id = type(job.payload) == "table" and job.payload.id
   local x = type(id) == "string" and store.row("SELECT * FROM reports_exports WHERE id = ?", id)
   if not x or x.state ~= "running" then return end
   local params = json.decode(x.params)
   local p = filing_query({ query = params })
-  local after = x.cursor and json.decode(x.cursor) or nil
-  local ok, list, last, more = pcall(filing_page, p, after, EXPORT_BATCH)
-  if not ok then
-    -- a stored record levy cannot read: the export fails with the reason (a budget or store
-    -- error is retried by the job runner instead)
-    if job.attempts < 3 then error(list) end
-    store.exec("UPDATE reports_exports SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
-      tostring(list), time.iso(time.now_ms()), id)
-    return
-  end
-  local text
-  if x.format == "csv" then
-    text = to_csv(detail_csv_rows(list), DETAIL_CSV)
-    if x.parts > 0 then text = text:gsub("^[^\n]*\n", "", 1) end -- the header once, in part 1
-  else
-    local lines = {}
-    for i, d in ipairs(list) do lines[i] = json.encode(d) end
-    text = #lines > 0 and (table.concat(lines, "\n") .. "\n") or ""
-  end
-  store.transaction(function()
-    if #list > 0 or x.parts == 0 then
-      store.exec("INSERT INTO reports_export_parts(export_id, seq, body) VALUES (?, ?, ?)", id, x.parts + 1, text)
+  while true do
+    local after = x.cursor and json.decode(x.cursor) or nil
+    local ok, list, last, more = pcall(filing_page, p, after, EXPORT_BATCH)
+    if not ok then
+      -- a stored record levy cannot read: the export fails with the reason (a budget or store
+      -- error is retried by the job runner instead)
+      if job.attempts < 3 then error(list) end
+      store.exec("UPDATE reports_exports SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+        tostring(list), time.iso(time.now_ms()), id)
+      return
     end
-    local added = (#list > 0 or x.parts == 0) and 1 or 0
-    -- done: the total is the documents written (exact even when the count at the start was a
-    -- lower bound); running: at least those written so far
-    store.exec([[UPDATE reports_exports SET cursor = ?, done_docs = done_docs + ?, parts = parts + ?,
-      bytes = bytes + ?, state = ?, finished_at = ?,
-      total = CASE WHEN ? = 1 THEN done_docs + ? WHEN total_exact = 0 AND total < done_docs + ? THEN done_docs + ?
-                   ELSE total END, total_exact = CASE WHEN ? = 1 THEN 1 ELSE total_exact END WHERE id = ?]],
-      last and json.encode(json.array(last)) or x.cursor, #list, added, added == 1 and #text or 0,
-      more and "running" or "done", not more and time.iso(time.now_ms()) or nil,
-      more and 0 or 1, #list, #list, #list, more and 0 or 1, id)
-  end)
-  if more then return jobs.retry(0, "export " .. id .. ": " .. (x.done_docs + #list) .. " documents") end
+    local text
+    if x.format == "csv" then
+      text = detail_csv(list)
+      if x.parts > 0 then text = text:gsub("^[^\n]*\n", "", 1) end -- the header once, in part 1
+    else
+      local lines = {}
+      for i, d in ipairs(list) do lines[i] = json.encode(d) end
+      text = #lines > 0 and (table.concat(lines, "\n") .. "\n") or ""
+    end
+    store.transaction(function()
+      if #list > 0 or x.parts == 0 then
+        store.exec("INSERT INTO reports_export_parts(export_id, seq, body) VALUES (?, ?, ?)", id, x.parts + 1, text)
+      end
+      local added = (#list > 0 or x.parts == 0) and 1 or 0
+      -- done: the total is the documents written (exact even when the count at the start was a
+      -- lower bound); running: at least those written so far
+      store.exec([[UPDATE reports_exports SET cursor = ?, done_docs = done_docs + ?, parts = parts + ?,
+        bytes = bytes + ?, state = ?, finished_at = ?,
+        total = CASE WHEN ? = 1 THEN done_docs + ? WHEN total_exact = 0 AND total < done_docs + ? THEN done_docs + ?
+                     ELSE total END, total_exact = CASE WHEN ? = 1 THEN 1 ELSE total_exact END WHERE id = ?]],
+        last and json.encode(json.array(last)) or x.cursor, #list, added, added == 1 and #text or 0,
+        more and "running" or "done", not more and time.iso(time.now_ms()) or nil,
+        more and 0 or 1, #list, #list, #list, more and 0 or 1, id)
+    end)
+    if not more then return end
+    if time.budget_used() >= EXPORT_RUN_SHARE then
+      return jobs.retry(0, "export " .. id .. ": " .. (x.done_docs + #list) .. " documents")
+    end
+    x = store.row("SELECT * FROM reports_exports WHERE id = ?", id)
+    if not x or x.state ~= "running" then return end
+  end
 end
 
 local function get_export(req)

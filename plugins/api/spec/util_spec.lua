@@ -177,6 +177,25 @@ describe("csv", function()
       util.csv({ { a = 1 }, { a = "x,y", b = 'say "hi"' }, { a = json.null, b = " z" } }, { "a", "b" }))
     assert.equal("a\r\n", util.csv({}, { "a" }))
   end)
+  -- csv_field decides by plain searches and its end bytes (issue 20, export22: the audit
+  -- export's CPU); the same as the rule in patterns it replaced, for every character at either
+  -- end, inside, alone, and for numbers
+  it("quotes exactly what the pattern rule quotes", function()
+    local function rule(v)
+      if v == nil or v == json.null then return "" end
+      local s = tostring(v)
+      if s:find('[,"\r\n]') or s:match("^%s") or s:match("%s$") then s = '"' .. s:gsub('"', '""') .. '"' end
+      return s
+    end
+    local cases = { "", "a", "12.50", -3, 7, 1.5, "ab c", "x,y", 'q"q', "r\rr", "n\nn" }
+    for b = 0, 255 do
+      local c = string.char(b)
+      for _, v in ipairs({ c, c .. "ab", "ab" .. c, "a" .. c .. "b", c .. c }) do cases[#cases + 1] = v end
+    end
+    for _, v in ipairs(cases) do assert.equal(rule(v), util.csv_field(v), string.format("%q", tostring(v))) end
+    assert.equal("", util.csv_field(nil))
+    assert.equal("", util.csv_field(json.null))
+  end)
   it("knows when a request asks for CSV", function()
     assert.truthy(util.wants_csv({ query = { format = "csv" } }))
     assert.falsy(util.wants_csv({ query = { format = "json" }, headers = { accept = "text/csv" } }))
