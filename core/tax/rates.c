@@ -3692,28 +3692,6 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     uint32_t zip = 0;
     for (int i = 0; i < 5; i++)
         zip = zip * 10 + (uint32_t)(z[i] - '0');
-    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
-        int plus4 = -1;
-        if (zl > 5) {
-            const char *p4 = z + (zl == 10 ? 6 : 5);
-            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
-        }
-        int32_t srate, lrate;
-        const char *lname;
-        int t;
-        int how =
-            levy_stateformats_find(r, st, zip, plus4, a->city, date, &srate, &lrate, &lname, &t);
-        if (how) {
-            use_table(res, t);
-            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
-            levy_tax_entry *e =
-                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
-            e->code = stcode;
-            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
-            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
-            goto overlays;
-        }
-    }
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -3728,6 +3706,39 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         any = 1;
         if (memcmp(r->zips[i].st, st, 2) == 0)
             row = &r->zips[i];
+    }
+    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
+        int plus4 = -1;
+        if (zl > 5) {
+            const char *p4 = z + (zl == 10 ? 6 : 5);
+            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
+        }
+        int32_t srate, lrate;
+        const char *lname;
+        int t;
+        /* the ZIP's counties (a location code named as the city must lie in one), and the
+         * ZIP table's vintage (an expired DOR table answers while it is not older) */
+        const char *zc[8];
+        int nzc = 0;
+        size_t zf, nz = zc_find(r, zip, st, &zf);
+        for (size_t k = 0; k < nz && nzc < 8; k++) {
+            uint32_t ci = county_index(r, r->zc[zf + k].fips);
+            if (ci)
+                zc[nzc++] = P(r, r->counties[ci - 1].bare);
+        }
+        int32_t zfrom = row ? levy_rates_vintage_from(P(r, r->tables[row->table].vintage)) : 0;
+        int how = levy_stateformats_find(r, st, zip, plus4, a->city, zc, nzc, zfrom, date, &srate,
+                                         &lrate, &lname, &t);
+        if (how) {
+            use_table(res, t);
+            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
+            e->code = stcode;
+            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
+            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
+            goto overlays;
+        }
     }
     if (!row)
         return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
