@@ -3460,7 +3460,8 @@ static void ca_add_cand(const levy_rates *r, levy_tax_resolution *res, const cha
  * is not a CDTFA city (a district, "WEST HOLLYWOOD TOURISM IMPROVEMENT DISTRICT", or a county
  * area, "KERN"); the CDTFA rate of the city it names differs from the ZIP row's (the ZIP table
  * took the rate of another part of the ZIP: 90016 "CULVER CITY" 10.5 within Los Angeles); or
- * ship_to.city names a CDTFA city outside the ZIP's counties (given). Candidates: the ZIP
+ * ship_to.city names a CDTFA city outside the ZIP's counties (given); or the city the region
+ * names lies outside the ZIP's counties (elsewhere). Candidates: the ZIP
  * table's answer (default, what levy charges: res->e), the CDTFA city the region names (or
  * its leading words), the given city, and the unincorporated area of each of the ZIP's
  * counties, each at its CDTFA rate. ship_to.city then picks the city's rate. */
@@ -3495,7 +3496,12 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
             area = u;
         }
     }
-    int spans = ncty > 1 || !exact || (named && named->rate != row->combined) || given;
+    /* the city the region names lies in none of the ZIP's counties (94301 "MENLO PARK", of
+     * San Mateo County, for a ZIP the crosswalk puts in Santa Clara County alone): the row
+     * carries a neighbouring city's rate and levy cannot tell which of the ZIP's places the
+     * address is in -- said in the answer (the ZIP's counties' areas listed), not picked */
+    int elsewhere = named && !ca_city_fits(r, named, cty, ncty);
+    int spans = ncty > 1 || !exact || (named && named->rate != row->combined) || given || elsewhere;
     if (!spans)
         return;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
