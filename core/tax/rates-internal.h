@@ -323,6 +323,14 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
                            const char *city, const char *const *zcounties, int nzc,
                            int32_t newer_than, int32_t date, int32_t *state, int32_t *local,
                            const char **name, int *table);
+/* The ZIP5 table's region name (a WA ZIP without a decisive city) as a location code of a DOR
+ * rate table newer than the ZIP table (vintage start > zip_from): LEVY_RES_ZIP5 with the
+ * outputs set, or 0 (a region also named like a county, outside the ZIP's counties, or no such
+ * code). */
+int levy_stateformats_find_region(const levy_rates *r, const char *st, uint32_t zip,
+                                  const char *region, const char *const *zcounties, int nzc,
+                                  int32_t zip_from, int32_t date, int32_t *state, int32_t *local,
+                                  const char **name, int *table);
 /* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
  * before the older one is removed); prints rows read / changed. 0 on success. */
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir);

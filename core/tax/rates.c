@@ -3735,6 +3735,9 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         int32_t zfrom = row ? levy_rates_vintage_from(P(r, r->tables[row->table].vintage)) : 0;
         int how = levy_stateformats_find(r, st, zip, plus4, a->city, zc, nzc, zfrom, date, &srate,
                                          &lrate, &lname, &t);
+        if (!how && row) /* the ZIP table's own region, at a newer DOR table's rate */
+            how = levy_stateformats_find_region(r, st, zip, P(r, row->name), zc, nzc, zfrom, date,
+                                                &srate, &lrate, &lname, &t);
         if (how) {
             use_table(res, t);
             res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */

@@ -452,6 +452,72 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
     return LEVY_RES_ZIP5_CITY;
 }
 
+/* The ZIP table's own region for a WA ZIP without a decisive city (issue 19, which vintage
+ * wins): where the ZIP5 table names the ZIP after a place that is a location code of a newer
+ * DOR rate table (98101 "SEATTLE"), that table's rate of the place is the ZIP's default from
+ * its EFFECTIVE DATE, as CDTFA's newer city rate is in California; a region named after a
+ * county alone ("KITSAP": the county's unincorporated area) takes the code named "<X> COUNTY"
+ * (not an "<X> COUNTY RTA" code: the ZIP table's "KING" 8.8 % and "PIERCE" 8.1 % are the
+ * areas outside the transit district, which the rate table names no code of). Not for a
+ * region named like a county and a city ("SPOKANE": the county's area or the city, the ZIP
+ * table does not say which), nor a code outside the ZIP's counties (98901 "KITTITAS", a
+ * Yakima County ZIP). Returns LEVY_RES_ZIP5 with the outputs set, or 0. */
+int levy_stateformats_find_region(const levy_rates *r, const char *st, uint32_t zip,
+                                  const char *region, const char *const *zcounties, int nzc,
+                                  int32_t zip_from, int32_t date, int32_t *state, int32_t *local,
+                                  const char **name, int *table)
+{
+    if (!r->nloc || !region || !region[0])
+        return 0;
+    on_ctx o = {zip_from, -1, 0, 0};
+    char county[160];
+    snprintf(county, sizeof county, "%s COUNTY", region);
+    size_t kl = strlen(county);
+    const stateloc_row *area = NULL;
+    int county_named = 0;
+    for (size_t i = 0; i < r->nloc; i++) {
+        const stateloc_row *c = &r->loc[i];
+        const char *n = levy_rates_pool(r, c->name);
+        if (memcmp(c->st, st, 2) != 0 || strncmp(n, county, kl) != 0 ||
+            (n[kl] != 0 && strcmp(n + kl, " RTA") != 0))
+            continue;
+        county_named = 1;
+        if (n[kl] == 0 && !area && row_on(r, &o, c->table, c->from, c->to, date))
+            area = c;
+    }
+    int t;
+    int how = 0;
+    if (county_named) {
+        char cty[64];
+        int32_t s0, l0;
+        const char *n0;
+        int t0;
+        if (levy_stateformats_find(r, st, zip, -1, region, zcounties, nzc, zip_from, date, &s0, &l0,
+                                   &n0, &t0) == LEVY_RES_ZIP5_CITY)
+            return 0; /* also a city's name: which of the two, the ZIP table does not say */
+        if (!area)
+            return 0;
+        loc_county(r, &o, area, date, cty, sizeof cty);
+        if (nzc > 0 && !in_list(cty, zcounties, nzc))
+            return 0;
+        *state = area->state;
+        *local = area->local;
+        *name = levy_rates_pool(r, area->name);
+        t = area->table;
+        how = LEVY_RES_ZIP5_CITY;
+    } else {
+        how = levy_stateformats_find(r, st, zip, -1, region, zcounties, nzc, zip_from, date, state,
+                                     local, name, &t);
+    }
+    if (how != LEVY_RES_ZIP5_CITY)
+        return 0; /* a ZIP+4 file's answer would have come first: only the name match here */
+    const levy_rates_table *tb = levy_rates_table_at(r, t);
+    if (!tb || levy_rates_vintage_from(tb->vintage) <= zip_from)
+        return 0; /* not newer than the ZIP table: the ZIP table's own rate stands */
+    *table = t;
+    return LEVY_RES_ZIP5;
+}
+
 int32_t levy_stateformats_stale_after(const levy_rates *r, int table)
 {
     int32_t last = 0;

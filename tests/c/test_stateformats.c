@@ -147,6 +147,13 @@ static void t_wa_import(void)
     CHECK_EQ_INT(total(&res), 10500000);
     CHECK_EQ_STR(res.e[1].name, "RENTON RTA");
     CHECK(strstr(src, "wa-dor-zip4 2026-04-01") != NULL);
+    /* past EFF_END the ZIP+4 ranges still answer, named by the (equally expired) rate table,
+     * with rates_stale: the same rule as the rate table's */
+    CHECK_EQ_INT(resolve(r, NULL, "98056-1234", "2026-08-01", &res, src, sizeof src), 0);
+    CHECK_EQ_INT(total(&res), 10500000);
+    CHECK_EQ_STR(res.e[1].name, "RENTON RTA");
+    CHECK(res.stale_source != NULL && strncmp(res.stale_source, "wa-dor-", 7) == 0);
+    CHECK_EQ_INT(res.stale_after, 20260701);
     CHECK_EQ_INT(resolve(r, NULL, "980566000", "2026-05-01", &res, src, sizeof src), 0);
     CHECK_EQ_INT(total(&res), 10300000);
     CHECK_EQ_STR(res.e[1].name, "NEWCASTLE");
@@ -256,9 +263,13 @@ static void t_wa_cities(void)
         {"Bellevue", "98004", 10300000, "BELLEVUE RTA"},     /* 1704 */
         {"Auburn", "98001", 10400000, "AUBURN/KING RTA"},    /* 1702; 98001 King only */
         {"Bothell", "98012", 10500000, "BOTHELL/SNOHOMISH"}, /* 3120; 98012 Snohomish only */
-        {"Bothell", "98011", 0, NULL},   /* King and Snohomish: 10.3 or 10.5, not decided */
-        {"Milton", "98354", 0, NULL},    /* King and Pierce: 10.3 or 10.1, not decided */
-        {"Vancouver", "98101", 0, NULL}, /* a Clark County city named for a King ZIP */
+        /* King and Snohomish: 10.3 or 10.5, not decided (nor is the ZIP table's region,
+         * "BOTHELL/SNOHOMISH SPECIAL TAX DIST", a location code) */
+        {"Bothell", "98011", 0, NULL},
+        {"Milton", "98354", 0, NULL}, /* King and Pierce: 10.3 or 10.1, not decided */
+        /* a Clark County city named for a King County ZIP: not Vancouver's code, but the ZIP's
+         * own region (the ZIP table's SEATTLE) at the newer table's rate, t_wa_region */
+        {"Vancouver", "98101", 10550000, "SEATTLE"},
         {"Coulee City", "99115", 8200000, "COULEE"}, /* 1301, transcribed without " CITY" */
         {"kirkland", "98033", 10400000, "KIRKLAND"},
         {"Redmond", "98052", 10400000, "REDMOND RTA"},
@@ -276,6 +287,51 @@ static void t_wa_cities(void)
                     (long long)total(&res), src);
         CHECK(ok);
     }
+end:
+    levy_rates_free(r);
+}
+
+/* A WA ZIP without a city that decides (shipped tables): the ZIP table's own region, when it is
+ * a location code of the newer DOR table, is charged at the DOR's rate from its EFFECTIVE
+ * DATE (resolution zip5, as CDTFA's newer city rate in California); a region named after a
+ * county alone takes "<X> COUNTY"; a region named like a county and a city, a county only
+ * with an RTA code, or a code outside the ZIP's counties is left to the ZIP table. */
+static void t_wa_region(void)
+{
+    levy_rates *r = NULL;
+    levy_err err;
+    levy_tax_resolution res;
+    char src[256];
+    static const struct {
+        const char *zip, *date;
+        int64_t rate; /* 0: the ZIP table's answer */
+        const char *name;
+    } cases[] = {
+        {"98101", "2026-05-01", 10550000, "SEATTLE"},         /* ZIP table 10.35 */
+        {"98101", "2026-03-31", 0, NULL},                     /* before the DOR quarter */
+        {"98320", "2026-05-01", 9500000, "JEFFERSON COUNTY"}, /* "JEFFERSON" 9.2 */
+        {"98601", "2026-05-01", 8000000, "CLARK COUNTY"},     /* "CLARK" 7.8 */
+        {"99003", "2026-05-01", 0, NULL}, /* "SPOKANE": the county's 8.1 or the city's 9.1? */
+        {"98013", "2026-05-01", 0, NULL}, /* "KING" 8.8: no non-RTA King County code */
+        {"98901", "2026-05-01", 0, NULL}, /* "KITTITAS", a Yakima County ZIP */
+    };
+    levy_err_clear(&err);
+    CHECK_EQ_INT(levy_rates_open(&r, "data", NULL, &err), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        CHECK_EQ_INT(resolve(r, NULL, cases[i].zip, cases[i].date, &res, src, sizeof src), 0);
+        int ok = cases[i].rate ? FROM_DOR(src) && total(&res) == cases[i].rate &&
+                                     res.precision == LEVY_RES_ZIP5 && res.n == 2 &&
+                                     strcmp(res.e[1].name, cases[i].name) == 0
+                               : !FROM_DOR(src) && strstr(src, "avalara-zip5") != NULL;
+        if (!ok)
+            fprintf(stderr, "  case %s %s: %lld from %s\n", cases[i].zip, cases[i].date,
+                    (long long)total(&res), src);
+        CHECK(ok);
+    }
+    /* past the quarter: still the DOR's rate, stale */
+    CHECK_EQ_INT(resolve(r, NULL, "98320", "2026-12-07", &res, src, sizeof src), 0);
+    CHECK_EQ_INT(total(&res), 9500000);
+    CHECK(res.stale_source != NULL && strcmp(res.stale_source, "wa-dor-rates") == 0);
 end:
     levy_rates_free(r);
 }
@@ -317,15 +373,19 @@ static void t_wa_newer_zip_table(void)
      * vintage month (levy has nothing dated for July-August 2026 either way) */
     CHECK_EQ_INT(resolve(r, "Seattle", "98101", "2026-07-15", &res, src, sizeof src), 0);
     CHECK_EQ_INT(total(&res), 10650000);
+    /* without a city, the ZIP table's region is not taken to the DOR table either: the ZIP
+     * table is the newer one (2026-09 against 2026-04-01) */
+    CHECK_EQ_INT(resolve(r, NULL, "98101", "2026-05-01", &res, src, sizeof src), 0);
+    CHECK_EQ_INT(total(&res), 10650000);
+    CHECK(!FROM_DOR(src));
 end:
     levy_rates_free(r);
     cleanup(dir);
 }
 
-static const levy_test tests[] = {{"wa_import", t_wa_import},
-                                  {"wa_cities", t_wa_cities},
-                                  {"wa_newer_zip_table", t_wa_newer_zip_table},
-                                  {"wa_bad_rows", t_wa_bad_rows},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"wa_import", t_wa_import},     {"wa_cities", t_wa_cities},
+    {"wa_region", t_wa_region},     {"wa_newer_zip_table", t_wa_newer_zip_table},
+    {"wa_bad_rows", t_wa_bad_rows}, {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)
