@@ -323,6 +323,12 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
                            const char *city, const char *const *zcounties, int nzc,
                            int32_t newer_than, int32_t date, int32_t *state, int32_t *local,
                            const char **name, int *table);
+/* The location codes ship-to city names in the ZIP's counties (as levy_stateformats_find
+ * matches them) when they carry different rates, so the city does not decide: their combined
+ * rates and names (up to cap), the count; 0 when the city names one rate or none. */
+int levy_stateformats_city_cands(const levy_rates *r, const char *st, const char *city,
+                                 const char *const *zcounties, int nzc, int32_t newer_than,
+                                 int32_t date, int32_t *rate, const char **name, int cap);
 /* The ZIP5 table's region name (a WA ZIP without a decisive city) as a location code of a DOR
  * rate table newer than the ZIP table (vintage start > zip_from): LEVY_RES_ZIP5 with the
  * outputs set, or 0 (a region also named like a county, outside the ZIP's counties, or no such

@@ -3713,6 +3713,11 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         if (memcmp(r->zips[i].st, st, 2) == 0)
             row = &r->zips[i];
     }
+    /* a ship-to city naming DOR location codes of different rates in the ZIP's counties (WA
+     * Bothell 98011: BOTHELL/KING 10.3, BOTHELL/SNOHOMISH 10.5): listed, not picked */
+    int32_t wa_rate[4];
+    const char *wa_name[4];
+    int wa_n = 0;
     if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
         int plus4 = -1;
         if (zl > 5) {
@@ -3735,6 +3740,9 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         int32_t zfrom = row ? levy_rates_vintage_from(P(r, r->tables[row->table].vintage)) : 0;
         int how = levy_stateformats_find(r, st, zip, plus4, a->city, zc, nzc, zfrom, date, &srate,
                                          &lrate, &lname, &t);
+        if (!how && a->city && a->city[0])
+            wa_n = levy_stateformats_city_cands(r, st, a->city, zc, nzc, zfrom, date, wa_rate,
+                                                wa_name, 4);
         if (!how && row) /* the ZIP table's own region, at a newer DOR table's rate */
             how = levy_stateformats_find_region(r, st, zip, P(r, row->name), zc, nzc, zfrom, date,
                                                 &srate, &lrate, &lname, &t);
@@ -3908,6 +3916,31 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             special_candidates(r, row, res);
     }
 overlays:
+    if (wa_n >= 2 && res->ncand == 0) { /* the answer charged (default) and the city's codes */
+        snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
+        levy_tax_candidate *c0 = &res->cand[0];
+        memset(c0, 0, sizeof *c0);
+        c0->is_default = 1;
+        for (int k = 0; k < res->n && c0->nj < LEVY_TAX_MAX_ENTRIES; k++) {
+            if (res->e[k].rate <= 0)
+                continue;
+            c0->rate += res->e[k].rate;
+            c0->code[c0->nj] = res->e[k].code;
+            c0->jur[c0->nj++] = res->e[k].name;
+        }
+        res->ncand = res->ncand_all = 1;
+        for (int k = 0; k < wa_n && res->ncand < LEVY_TAX_MAX_CANDIDATES; k++) {
+            levy_tax_candidate *c = &res->cand[res->ncand++];
+            memset(c, 0, sizeof *c);
+            c->rate = wa_rate[k];
+            c->jur[0] = stname;
+            c->code[0] = stcode;
+            c->jur[1] = wa_name[k];
+            c->nj = 2;
+            res->ncand_all++;
+            res->ambiguous |= c->rate != c0->rate;
+        }
+    }
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its
      * own jurisdictions (the official files replace the ZIP table, its SST state row and the
      * overlays), an ambiguous ZIP5's candidates listed */

@@ -367,6 +367,48 @@ static int in_list(const char *s, const char *const *list, int n)
     return 0;
 }
 
+/* The location codes a ship-to city names (loc_city): "COULEE CITY" also matches a code
+ * named "COULEE" (a transcription that dropped " CITY" from every name). A code must lie in
+ * one of the ZIP's counties of the ZIP-county crosswalk (its "/KING" name's county, else its
+ * nn00 row's; a ZIP the crosswalk does not list refutes nothing). Up to cap in out; returns
+ * how many matched. */
+static int city_codes(const levy_rates *r, on_ctx *o, const char *st, const char *city,
+                      const char *const *zcounties, int nzc, int32_t date, const stateloc_row **out,
+                      int cap)
+{
+    if (!r->nloc || !city || !city[0])
+        return 0;
+    char up[128], alt[128];
+    levy_rates_upcase(up, city, sizeof up);
+    size_t ul = strlen(up);
+    snprintf(alt, sizeof alt, "%.*s",
+             ul > 5 && strcmp(up + ul - 5, " CITY") == 0 ? (int)(ul - 5) : 0, up);
+    int n = 0;
+    for (size_t i = 0; i < r->nloc; i++) {
+        const stateloc_row *c = &r->loc[i];
+        if (memcmp(c->st, st, 2) != 0 || !row_on(r, o, c->table, c->from, c->to, date))
+            continue;
+        char cname[128], qual[64], cty[64];
+        loc_city(levy_rates_pool(r, c->name), cname, sizeof cname, qual, sizeof qual);
+        if (strcmp(cname, up) != 0 && !(alt[0] && strcmp(cname, alt) == 0))
+            continue;
+        if (nzc > 0) {
+            if (qual[0]) {
+                if (!in_list(qual, zcounties, nzc))
+                    continue;
+            } else {
+                loc_county(r, o, c, date, cty, sizeof cty);
+                if (cty[0] && !in_list(cty, zcounties, nzc))
+                    continue; /* a city of another county: not this ZIP's */
+            }
+        }
+        if (n < cap)
+            out[n] = c;
+        n++;
+    }
+    return n;
+}
+
 int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
                            const char *city, const char *const *zcounties, int nzc,
                            int32_t newer_than, int32_t date, int32_t *state, int32_t *local,
@@ -407,49 +449,38 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
         *name = levy_rates_pool(r, c ? c->name : hit->name);
         return plus4 >= 0 ? LEVY_RES_ZIP4 : LEVY_RES_ZIP5; /* the answer's resolution */
     }
-    /* No ZIP+4 file row: a city whose name is a location code's city (loc_city), as the CDTFA
-     * city rows are used for California. "COULEE CITY" also matches a code named "COULEE" (a
-     * transcription that dropped " CITY" from every name). The code must lie in one of the
-     * ZIP's counties (the ZIP-county crosswalk; a ZIP it does not list refutes nothing), and a
-     * city with several codes in those counties at different rates is not decided here. */
-    if (!r->nloc || !city || !city[0])
+    /* No ZIP+4 file row: a city whose name is a location code's city (city_codes), as the
+     * CDTFA city rows are used for California; a city with codes at different rates in the
+     * ZIP's counties is not decided here */
+    const stateloc_row *m[8];
+    int nm = city_codes(r, &o, st, city, zcounties, nzc, date, m, 8);
+    if (nm == 0)
         return 0;
-    char up[128], alt[128];
-    levy_rates_upcase(up, city, sizeof up);
-    size_t ul = strlen(up);
-    snprintf(alt, sizeof alt, "%.*s",
-             ul > 5 && strcmp(up + ul - 5, " CITY") == 0 ? (int)(ul - 5) : 0, up);
-    const stateloc_row *pick = NULL;
-    for (size_t i = 0; i < r->nloc; i++) {
-        const stateloc_row *c = &r->loc[i];
-        if (memcmp(c->st, st, 2) != 0 || !row_on(r, &o, c->table, c->from, c->to, date))
-            continue;
-        char cname[128], qual[64], cty[64];
-        loc_city(levy_rates_pool(r, c->name), cname, sizeof cname, qual, sizeof qual);
-        if (strcmp(cname, up) != 0 && !(alt[0] && strcmp(cname, alt) == 0))
-            continue;
-        if (nzc > 0) {
-            if (qual[0]) {
-                if (!in_list(qual, zcounties, nzc))
-                    continue;
-            } else {
-                loc_county(r, &o, c, date, cty, sizeof cty);
-                if (cty[0] && !in_list(cty, zcounties, nzc))
-                    continue; /* a city of another county: not this ZIP's */
-            }
-        }
-        if (pick && (pick->state != c->state || pick->local != c->local))
-            return 0; /* two codes of that name at different rates: not decided here */
-        if (!pick)
-            pick = c;
-    }
-    if (!pick)
-        return 0;
-    *state = pick->state;
-    *local = pick->local;
-    *table = pick->table;
-    *name = levy_rates_pool(r, pick->name);
+    for (int i = 1; i < nm && i < 8; i++)
+        if (m[i]->state != m[0]->state || m[i]->local != m[0]->local)
+            return 0;
+    *state = m[0]->state;
+    *local = m[0]->local;
+    *table = m[0]->table;
+    *name = levy_rates_pool(r, m[0]->name);
     return LEVY_RES_ZIP5_CITY;
+}
+
+int levy_stateformats_city_cands(const levy_rates *r, const char *st, const char *city,
+                                 const char *const *zcounties, int nzc, int32_t newer_than,
+                                 int32_t date, int32_t *rate, const char **name, int cap)
+{
+    on_ctx o = {newer_than, -1, 0, 0};
+    const stateloc_row *m[8];
+    int nm = city_codes(r, &o, st, city, zcounties, nzc, date, m, 8), n = 0, differ = 0;
+    for (int i = 0; i < nm && i < 8; i++) {
+        differ |= m[i]->state + m[i]->local != m[0]->state + m[0]->local;
+        if (n < cap) {
+            rate[n] = m[i]->state + m[i]->local;
+            name[n++] = levy_rates_pool(r, m[i]->name);
+        }
+    }
+    return differ ? n : 0;
 }
 
 /* The ZIP table's own region for a WA ZIP without a decisive city (issue 19, which vintage

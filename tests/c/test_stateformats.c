@@ -287,6 +287,26 @@ static void t_wa_cities(void)
                     (long long)total(&res), src);
         CHECK(ok);
     }
+    /* a city the DOR prices at two rates in the ZIP's counties is not picked but said:
+     * ambiguous_zip lists the answer charged (the ZIP table's) and both codes */
+    CHECK_EQ_INT(resolve(r, "Bothell", "98011", "2026-05-01", &res, src, sizeof src), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "98011");
+    CHECK_EQ_INT(res.ncand, 3);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, total(&res));
+    CHECK_EQ_STR(res.cand[1].jur[0], "WASHINGTON");
+    CHECK_EQ_STR(res.cand[1].jur[1], "BOTHELL/KING");
+    CHECK_EQ_INT(res.cand[1].rate, 10300000);
+    CHECK_EQ_STR(res.cand[2].jur[1], "BOTHELL/SNOHOMISH");
+    CHECK_EQ_INT(res.cand[2].rate, 10500000);
+    CHECK_EQ_INT(resolve(r, "Milton", "98354", "2026-05-01", &res, src, sizeof src), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 3);
+    /* a city of one code is decided, nothing listed */
+    CHECK_EQ_INT(resolve(r, "Bothell", "98012", "2026-05-01", &res, src, sizeof src), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
 end:
     levy_rates_free(r);
 }
