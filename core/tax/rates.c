@@ -3718,7 +3718,10 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     int32_t wa_rate[4];
     const char *wa_name[4];
     int wa_n = 0;
-    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
+    /* a state's own DOR files decide before the ZIP5 table; the only state files read are
+     * Washington's (levy_stateformats_load writes every row as WA), so another state's
+     * address skips the crosswalk and row scans below */
+    if ((r->nz4 || r->nloc) && memcmp(st, "WA", 2) == 0) {
         int plus4 = -1;
         if (zl > 5) {
             const char *p4 = z + (zl == 10 ? 6 : 5);
