@@ -304,7 +304,9 @@ int levy_stateformats_detect(const char *first_line);
 const char *levy_stateformats_source(int kind);
 void levy_stateformats_finish(levy_rates *r); /* sorts the ZIP+4 ranges */
 /* The day after the last EXPIRATION DATE / EFF_END of table i's rows (yyyymmdd); 0 when a
- * row is open-ended. Past it the file no longer answers and the ZIP5 table does again. */
+ * row is open-ended. Past it the rows of the file's last period still answer while the file
+ * is the newest levy has for the place (levy_stateformats_find's newer_than), with
+ * rates_stale; a newer ZIP5 table answers instead. */
 int32_t levy_stateformats_stale_after(const levy_rates *r, int table);
 int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,
                            long *rows, char *key, size_t keycap, levy_err *err);
@@ -312,10 +314,29 @@ int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text
  * (LEVY_RES_ZIP4: the +4's range; LEVY_RES_ZIP5: the ZIP's one location code;
  * LEVY_RES_ZIP5_CITY: a location code named as the city) with *state / *local / *name
  * (pool string) / *table filled, 0 when these files do not decide it (no rows for the ZIP, or a
- * ZIP5 whose +4 ranges carry different location codes on that date). plus4 < 0: ZIP5 only. */
+ * ZIP5 whose +4 ranges carry different location codes on that date). plus4 < 0: ZIP5 only.
+ * zcounties: the ZIP's counties (bare Census names, "KING"; nzc 0 = unknown), which a city's
+ * location code must lie in. newer_than: the vintage start (yyyymmdd) of the ZIP5 table that
+ * answers otherwise (0 none): past their last period the files' rows answer only when their
+ * vintage is not older; -1: never past their period. */
 int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
-                           const char *city, int32_t date, int32_t *state, int32_t *local,
+                           const char *city, const char *const *zcounties, int nzc,
+                           int32_t newer_than, int32_t date, int32_t *state, int32_t *local,
                            const char **name, int *table);
+/* The location codes ship-to city names in the ZIP's counties (as levy_stateformats_find
+ * matches them) when they carry different rates, so the city does not decide: their combined
+ * rates and names (up to cap), the count; 0 when the city names one rate or none. */
+int levy_stateformats_city_cands(const levy_rates *r, const char *st, const char *city,
+                                 const char *const *zcounties, int nzc, int32_t newer_than,
+                                 int32_t date, int32_t *rate, const char **name, int cap);
+/* The ZIP5 table's region name (a WA ZIP without a decisive city) as a location code of a DOR
+ * rate table newer than the ZIP table (vintage start > zip_from): LEVY_RES_ZIP5 with the
+ * outputs set, or 0 (a region also named like a county, outside the ZIP's counties, or no such
+ * code). */
+int levy_stateformats_find_region(const levy_rates *r, const char *st, uint32_t zip,
+                                  const char *region, const char *const *zcounties, int nzc,
+                                  int32_t zip_from, int32_t date, int32_t *state, int32_t *local,
+                                  const char **name, int *table);
 /* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
  * before the older one is removed); prints rows read / changed. 0 on success. */
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir);

@@ -3460,7 +3460,8 @@ static void ca_add_cand(const levy_rates *r, levy_tax_resolution *res, const cha
  * is not a CDTFA city (a district, "WEST HOLLYWOOD TOURISM IMPROVEMENT DISTRICT", or a county
  * area, "KERN"); the CDTFA rate of the city it names differs from the ZIP row's (the ZIP table
  * took the rate of another part of the ZIP: 90016 "CULVER CITY" 10.5 within Los Angeles); or
- * ship_to.city names a CDTFA city outside the ZIP's counties (given). Candidates: the ZIP
+ * ship_to.city names a CDTFA city outside the ZIP's counties (given); or the city the region
+ * names lies outside the ZIP's counties (elsewhere). Candidates: the ZIP
  * table's answer (default, what levy charges: res->e), the CDTFA city the region names (or
  * its leading words), the given city, and the unincorporated area of each of the ZIP's
  * counties, each at its CDTFA rate. ship_to.city then picks the city's rate. */
@@ -3495,7 +3496,12 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
             area = u;
         }
     }
-    int spans = ncty > 1 || !exact || (named && named->rate != row->combined) || given;
+    /* the city the region names lies in none of the ZIP's counties (94301 "MENLO PARK", of
+     * San Mateo County, for a ZIP the crosswalk puts in Santa Clara County alone): the row
+     * carries a neighbouring city's rate and levy cannot tell which of the ZIP's places the
+     * address is in -- said in the answer (the ZIP's counties' areas listed), not picked */
+    int elsewhere = named && !ca_city_fits(r, named, cty, ncty);
+    int spans = ncty > 1 || !exact || (named && named->rate != row->combined) || given || elsewhere;
     if (!spans)
         return;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
@@ -3692,28 +3698,6 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     uint32_t zip = 0;
     for (int i = 0; i < 5; i++)
         zip = zip * 10 + (uint32_t)(z[i] - '0');
-    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
-        int plus4 = -1;
-        if (zl > 5) {
-            const char *p4 = z + (zl == 10 ? 6 : 5);
-            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
-        }
-        int32_t srate, lrate;
-        const char *lname;
-        int t;
-        int how =
-            levy_stateformats_find(r, st, zip, plus4, a->city, date, &srate, &lrate, &lname, &t);
-        if (how) {
-            use_table(res, t);
-            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
-            levy_tax_entry *e =
-                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
-            e->code = stcode;
-            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
-            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
-            goto overlays;
-        }
-    }
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -3728,6 +3712,53 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         any = 1;
         if (memcmp(r->zips[i].st, st, 2) == 0)
             row = &r->zips[i];
+    }
+    /* a ship-to city naming DOR location codes of different rates in the ZIP's counties (WA
+     * Bothell 98011: BOTHELL/KING 10.3, BOTHELL/SNOHOMISH 10.5): listed, not picked */
+    int32_t wa_rate[4];
+    const char *wa_name[4];
+    int wa_n = 0;
+    /* a state's own DOR files decide before the ZIP5 table; the only state files read are
+     * Washington's (levy_stateformats_load writes every row as WA), so another state's
+     * address skips the crosswalk and row scans below */
+    if ((r->nz4 || r->nloc) && memcmp(st, "WA", 2) == 0) {
+        int plus4 = -1;
+        if (zl > 5) {
+            const char *p4 = z + (zl == 10 ? 6 : 5);
+            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
+        }
+        int32_t srate, lrate;
+        const char *lname;
+        int t;
+        /* the ZIP's counties (a location code named as the city must lie in one), and the
+         * ZIP table's vintage (an expired DOR table answers while it is not older) */
+        const char *zc[8];
+        int nzc = 0;
+        size_t zf, nz = zc_find(r, zip, st, &zf);
+        for (size_t k = 0; k < nz && nzc < 8; k++) {
+            uint32_t ci = county_index(r, r->zc[zf + k].fips);
+            if (ci)
+                zc[nzc++] = P(r, r->counties[ci - 1].bare);
+        }
+        int32_t zfrom = row ? levy_rates_vintage_from(P(r, r->tables[row->table].vintage)) : 0;
+        int how = levy_stateformats_find(r, st, zip, plus4, a->city, zc, nzc, zfrom, date, &srate,
+                                         &lrate, &lname, &t);
+        if (!how && a->city && a->city[0])
+            wa_n = levy_stateformats_city_cands(r, st, a->city, zc, nzc, zfrom, date, wa_rate,
+                                                wa_name, 4);
+        if (!how && row) /* the ZIP table's own region, at a newer DOR table's rate */
+            how = levy_stateformats_find_region(r, st, zip, P(r, row->name), zc, nzc, zfrom, date,
+                                                &srate, &lrate, &lname, &t);
+        if (how) {
+            use_table(res, t);
+            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
+            e->code = stcode;
+            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
+            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
+            goto overlays;
+        }
     }
     if (!row)
         return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
@@ -3888,6 +3919,31 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             special_candidates(r, row, res);
     }
 overlays:
+    if (wa_n >= 2 && res->ncand == 0) { /* the answer charged (default) and the city's codes */
+        snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
+        levy_tax_candidate *c0 = &res->cand[0];
+        memset(c0, 0, sizeof *c0);
+        c0->is_default = 1;
+        for (int k = 0; k < res->n && c0->nj < LEVY_TAX_MAX_ENTRIES; k++) {
+            if (res->e[k].rate <= 0)
+                continue;
+            c0->rate += res->e[k].rate;
+            c0->code[c0->nj] = res->e[k].code;
+            c0->jur[c0->nj++] = res->e[k].name;
+        }
+        res->ncand = res->ncand_all = 1;
+        for (int k = 0; k < wa_n && res->ncand < LEVY_TAX_MAX_CANDIDATES; k++) {
+            levy_tax_candidate *c = &res->cand[res->ncand++];
+            memset(c, 0, sizeof *c);
+            c->rate = wa_rate[k];
+            c->jur[0] = stname;
+            c->code[0] = stcode;
+            c->jur[1] = wa_name[k];
+            c->nj = 2;
+            res->ncand_all++;
+            res->ambiguous |= c->rate != c0->rate;
+        }
+    }
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its
      * own jurisdictions (the official files replace the ZIP table, its SST state row and the
      * overlays), an ambiguous ZIP5's candidates listed */

@@ -249,12 +249,60 @@ int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text
     return LEVY_OK;
 }
 
+static int32_t day_after(int32_t d)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = d / 10000, m = d / 100 % 100, day = d % 100;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int last = mdays[m - 1] + (m == 2 && leap);
+    if (++day > last) {
+        day = 1;
+        if (++m > 12) {
+            m = 1;
+            y++;
+        }
+    }
+    return y * 10000 + m * 100 + day;
+}
+
+/* Does a row of table t (from..to) answer on date? In its period; or, past the table's last
+ * period (date on or after levy_rates_table_stale_after), a row of that last period when the
+ * table is the newest levy has for the place: its vintage (latest EFFECTIVE DATE / EFF_START)
+ * is not older than newer_than, the vintage of the ZIP table that would answer instead
+ * (docs/rules.md section 5, "Rates older than the date asked for": the answer then carries
+ * rates_stale). newer_than < 0: expired rows never answer. */
+typedef struct on_ctx {
+    int32_t newer_than;
+    int table;  /* the last table asked about, -1 none */
+    int stale;  /* its answer: 1 when its last period's rows answer past their end */
+    int32_t sa; /* its stale_after */
+} on_ctx;
+
+static int row_on(const levy_rates *r, on_ctx *o, int t, int32_t from, int32_t to, int32_t date)
+{
+    if (date < from)
+        return 0;
+    if (date <= to)
+        return 1;
+    if (o->newer_than < 0)
+        return 0;
+    if (o->table != t) {
+        const levy_rates_table *tb = levy_rates_table_at(r, t);
+        o->table = t;
+        o->sa = levy_rates_table_stale_after(r, t);
+        o->stale = tb && o->sa && levy_rates_vintage_from(tb->vintage) >= o->newer_than;
+    }
+    return o->stale && date >= o->sa && day_after(to) == o->sa;
+}
+
 /* The location code's name on date (rate table), or NULL. */
-static const stateloc_row *loc_of(const levy_rates *r, const char *st, uint32_t code, int32_t date)
+static const stateloc_row *loc_of(const levy_rates *r, on_ctx *o, const char *st, uint32_t code,
+                                  int32_t date)
 {
     for (size_t i = 0; i < r->nloc; i++) {
         const stateloc_row *c = &r->loc[i];
-        if (c->code == code && memcmp(c->st, st, 2) == 0 && date >= c->from && date <= c->to)
+        if (c->code == code && memcmp(c->st, st, 2) == 0 &&
+            row_on(r, o, c->table, c->from, c->to, date))
             return c;
     }
     return NULL;
@@ -276,10 +324,97 @@ void levy_stateformats_finish(levy_rates *r)
         qsort(r->z4, r->nz4, sizeof *r->z4, z4_cmp);
 }
 
+/* The city a location code's NAME stands for, and the county a "CITY/COUNTY" name gives: the
+ * DOR names a city's codes "BELLEVUE RTA" (inside the Sound Transit district, whose tax LOCAL
+ * includes), "AUBURN/KING RTA" and "AUBURN/PIERCE" (a city in two counties, one code per
+ * county). city gets "BELLEVUE" / "AUBURN", county "" / "KING". */
+static void loc_city(const char *name, char *city, size_t ccap, char *county, size_t kcap)
+{
+    size_t l = strlen(name);
+    if (l > 4 && strcmp(name + l - 4, " RTA") == 0)
+        l -= 4;
+    const char *slash = memchr(name, '/', l);
+    size_t cl = slash ? (size_t)(slash - name) : l;
+    snprintf(city, ccap, "%.*s", (int)cl, name);
+    if (slash)
+        snprintf(county, kcap, "%.*s", (int)(l - cl - 1), slash + 1);
+    else
+        county[0] = 0;
+}
+
+/* The county of a location code: the DOR numbers a county's codes nn00..nn99 and names nn00
+ * after the county ("KING COUNTY RTA", "ADAMS COUNTY"): "KING", or "" when no such row. */
+static void loc_county(const levy_rates *r, on_ctx *o, const stateloc_row *c, int32_t date,
+                       char *out, size_t cap)
+{
+    const stateloc_row *k = loc_of(r, o, c->st, c->code / 100 * 100, date);
+    out[0] = 0;
+    if (!k)
+        return;
+    const char *n = levy_rates_pool(r, k->name);
+    size_t l = strlen(n);
+    if (l > 4 && strcmp(n + l - 4, " RTA") == 0)
+        l -= 4;
+    if (l > 7 && memcmp(n + l - 7, " COUNTY", 7) == 0)
+        snprintf(out, cap, "%.*s", (int)(l - 7), n);
+}
+
+static int in_list(const char *s, const char *const *list, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The location codes a ship-to city names (loc_city): "COULEE CITY" also matches a code
+ * named "COULEE" (a transcription that dropped " CITY" from every name). A code must lie in
+ * one of the ZIP's counties of the ZIP-county crosswalk (its "/KING" name's county, else its
+ * nn00 row's; a ZIP the crosswalk does not list refutes nothing). Up to cap in out; returns
+ * how many matched. */
+static int city_codes(const levy_rates *r, on_ctx *o, const char *st, const char *city,
+                      const char *const *zcounties, int nzc, int32_t date, const stateloc_row **out,
+                      int cap)
+{
+    if (!r->nloc || !city || !city[0])
+        return 0;
+    char up[128], alt[128];
+    levy_rates_upcase(up, city, sizeof up);
+    size_t ul = strlen(up);
+    snprintf(alt, sizeof alt, "%.*s",
+             ul > 5 && strcmp(up + ul - 5, " CITY") == 0 ? (int)(ul - 5) : 0, up);
+    int n = 0;
+    for (size_t i = 0; i < r->nloc; i++) {
+        const stateloc_row *c = &r->loc[i];
+        if (memcmp(c->st, st, 2) != 0 || !row_on(r, o, c->table, c->from, c->to, date))
+            continue;
+        char cname[128], qual[64], cty[64];
+        loc_city(levy_rates_pool(r, c->name), cname, sizeof cname, qual, sizeof qual);
+        if (strcmp(cname, up) != 0 && !(alt[0] && strcmp(cname, alt) == 0))
+            continue;
+        if (nzc > 0) {
+            if (qual[0]) {
+                if (!in_list(qual, zcounties, nzc))
+                    continue;
+            } else {
+                loc_county(r, o, c, date, cty, sizeof cty);
+                if (cty[0] && !in_list(cty, zcounties, nzc))
+                    continue; /* a city of another county: not this ZIP's */
+            }
+        }
+        if (n < cap)
+            out[n] = c;
+        n++;
+    }
+    return n;
+}
+
 int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
-                           const char *city, int32_t date, int32_t *state, int32_t *local,
+                           const char *city, const char *const *zcounties, int nzc,
+                           int32_t newer_than, int32_t date, int32_t *state, int32_t *local,
                            const char **name, int *table)
 {
+    on_ctx o = {newer_than, -1, 0, 0};
     const statez4_row *hit = NULL;
     int differ = 0;
     size_t lo = 0, hi = r->nz4;
@@ -292,7 +427,7 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
     }
     for (size_t i = lo; i < r->nz4 && r->z4[i].zip == zip; i++) {
         const statez4_row *z = &r->z4[i];
-        if (memcmp(z->st, st, 2) != 0 || date < z->from || date > z->to)
+        if (memcmp(z->st, st, 2) != 0 || !row_on(r, &o, z->table, z->from, z->to, date))
             continue;
         if (plus4 >= 0) {
             if (plus4 < z->lo || plus4 > z->hi)
@@ -307,47 +442,111 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
             hit = z;
     }
     if (hit && !differ) {
-        const stateloc_row *c = loc_of(r, st, hit->code, date);
+        const stateloc_row *c = loc_of(r, &o, st, hit->code, date);
         *state = hit->state;
         *local = hit->local;
         *table = hit->table;
         *name = levy_rates_pool(r, c ? c->name : hit->name);
         return plus4 >= 0 ? LEVY_RES_ZIP4 : LEVY_RES_ZIP5; /* the answer's resolution */
     }
-    /* No ZIP+4 file row: a city whose name is a location code of the rate table, as the
-     * CDTFA city rows are used for California. */
-    if (r->nloc && city && city[0]) {
-        char up[128];
-        levy_rates_upcase(up, city, sizeof up);
-        for (size_t i = 0; i < r->nloc; i++) {
-            const stateloc_row *c = &r->loc[i];
-            if (memcmp(c->st, st, 2) != 0 || date < c->from || date > c->to ||
-                strcmp(levy_rates_pool(r, c->name), up) != 0)
-                continue;
-            *state = c->state;
-            *local = c->local;
-            *table = c->table;
-            *name = levy_rates_pool(r, c->name);
-            return LEVY_RES_ZIP5_CITY;
-        }
-    }
-    return 0;
+    /* No ZIP+4 file row: a city whose name is a location code's city (city_codes), as the
+     * CDTFA city rows are used for California; a city with codes at different rates in the
+     * ZIP's counties is not decided here */
+    const stateloc_row *m[8];
+    int nm = city_codes(r, &o, st, city, zcounties, nzc, date, m, 8);
+    if (nm == 0)
+        return 0;
+    for (int i = 1; i < nm && i < 8; i++)
+        if (m[i]->state != m[0]->state || m[i]->local != m[0]->local)
+            return 0;
+    *state = m[0]->state;
+    *local = m[0]->local;
+    *table = m[0]->table;
+    *name = levy_rates_pool(r, m[0]->name);
+    return LEVY_RES_ZIP5_CITY;
 }
 
-static int32_t day_after(int32_t d)
+int levy_stateformats_city_cands(const levy_rates *r, const char *st, const char *city,
+                                 const char *const *zcounties, int nzc, int32_t newer_than,
+                                 int32_t date, int32_t *rate, const char **name, int cap)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y = d / 10000, m = d / 100 % 100, day = d % 100;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    int last = mdays[m - 1] + (m == 2 && leap);
-    if (++day > last) {
-        day = 1;
-        if (++m > 12) {
-            m = 1;
-            y++;
+    on_ctx o = {newer_than, -1, 0, 0};
+    const stateloc_row *m[8];
+    int nm = city_codes(r, &o, st, city, zcounties, nzc, date, m, 8), n = 0, differ = 0;
+    for (int i = 0; i < nm && i < 8; i++) {
+        differ |= m[i]->state + m[i]->local != m[0]->state + m[0]->local;
+        if (n < cap) {
+            rate[n] = m[i]->state + m[i]->local;
+            name[n++] = levy_rates_pool(r, m[i]->name);
         }
     }
-    return y * 10000 + m * 100 + day;
+    return differ ? n : 0;
+}
+
+/* The ZIP table's own region for a WA ZIP without a decisive city (issue 19, which vintage
+ * wins): where the ZIP5 table names the ZIP after a place that is a location code of a newer
+ * DOR rate table (98101 "SEATTLE"), that table's rate of the place is the ZIP's default from
+ * its EFFECTIVE DATE, as CDTFA's newer city rate is in California; a region named after a
+ * county alone ("KITSAP": the county's unincorporated area) takes the code named "<X> COUNTY"
+ * (not an "<X> COUNTY RTA" code: the ZIP table's "KING" 8.8 % and "PIERCE" 8.1 % are the
+ * areas outside the transit district, which the rate table names no code of). Not for a
+ * region named like a county and a city ("SPOKANE": the county's area or the city, the ZIP
+ * table does not say which), nor a code outside the ZIP's counties (98901 "KITTITAS", a
+ * Yakima County ZIP). Returns LEVY_RES_ZIP5 with the outputs set, or 0. */
+int levy_stateformats_find_region(const levy_rates *r, const char *st, uint32_t zip,
+                                  const char *region, const char *const *zcounties, int nzc,
+                                  int32_t zip_from, int32_t date, int32_t *state, int32_t *local,
+                                  const char **name, int *table)
+{
+    if (!r->nloc || !region || !region[0])
+        return 0;
+    on_ctx o = {zip_from, -1, 0, 0};
+    char county[160];
+    snprintf(county, sizeof county, "%s COUNTY", region);
+    size_t kl = strlen(county);
+    const stateloc_row *area = NULL;
+    int county_named = 0;
+    for (size_t i = 0; i < r->nloc; i++) {
+        const stateloc_row *c = &r->loc[i];
+        const char *n = levy_rates_pool(r, c->name);
+        if (memcmp(c->st, st, 2) != 0 || strncmp(n, county, kl) != 0 ||
+            (n[kl] != 0 && strcmp(n + kl, " RTA") != 0))
+            continue;
+        county_named = 1;
+        if (n[kl] == 0 && !area && row_on(r, &o, c->table, c->from, c->to, date))
+            area = c;
+    }
+    int t;
+    int how = 0;
+    if (county_named) {
+        char cty[64];
+        int32_t s0, l0;
+        const char *n0;
+        int t0;
+        if (levy_stateformats_find(r, st, zip, -1, region, zcounties, nzc, zip_from, date, &s0, &l0,
+                                   &n0, &t0) == LEVY_RES_ZIP5_CITY)
+            return 0; /* also a city's name: which of the two, the ZIP table does not say */
+        if (!area)
+            return 0;
+        loc_county(r, &o, area, date, cty, sizeof cty);
+        if (nzc > 0 && !in_list(cty, zcounties, nzc))
+            return 0;
+        *state = area->state;
+        *local = area->local;
+        *name = levy_rates_pool(r, area->name);
+        t = area->table;
+        how = LEVY_RES_ZIP5_CITY;
+    } else {
+        how = levy_stateformats_find(r, st, zip, -1, region, zcounties, nzc, zip_from, date, state,
+                                     local, name, &t);
+    }
+    if (how != LEVY_RES_ZIP5_CITY)
+        return 0; /* a ZIP+4 file's answer would have come first: only the name match here */
+    const levy_rates_table *tb = levy_rates_table_at(r, t);
+    if (!tb || levy_rates_vintage_from(tb->vintage) <= zip_from)
+        return 0; /* not newer than the ZIP table: the ZIP table's own rate stands */
+    *table = t;
+    return LEVY_RES_ZIP5;
 }
 
 int32_t levy_stateformats_stale_after(const levy_rates *r, int table)

@@ -297,6 +297,46 @@ static const levy_tax_candidate *cand_named(const levy_tax_resolution *res, cons
     return NULL;
 }
 
+/* A CA ZIP whose ZIP-table region is a city of a county the ZIP is not in (HUD crosswalk):
+ * 94301 (Palo Alto, Santa Clara County) is named MENLO PARK (San Mateo County, 9.375 %), 95816
+ * (Sacramento) WEST SACRAMENTO (Yolo County, 9.25 %). levy charges the table's rate but says it
+ * cannot tell (ambiguous_zip, with the ZIP's county's unincorporated rate); a city of the ZIP's
+ * county given in the address decides (issue 19, a neighbouring city's rate). */
+static void t_ca_region_elsewhere(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    const levy_tax_candidate *c;
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "94301", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 9375000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "94301");
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 9375000);
+    CHECK((c = cand_named(&res, "SANTA CLARA COUNTY (UNINCORPORATED)")) != NULL);
+    CHECK_EQ_INT(c->rate, 9125000);
+    CHECK_EQ_INT(resolve("US", "CA", "Palo Alto", "94301", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 9125000);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "95816", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9250000);
+    CHECK(res.ambiguous);
+    CHECK((c = cand_named(&res, "SACRAMENTO COUNTY (UNINCORPORATED)")) != NULL);
+    CHECK_EQ_INT(c->rate, 7750000);
+    CHECK_EQ_INT(resolve("US", "CA", "Sacramento", "95816", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 8750000);
+    CHECK(!res.ambiguous);
+    /* a region that is a city of the ZIP's own county: nothing to say (92614 Irvine) */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "92614", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7750000);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+end:;
+}
+
 static void t_ca_candidates(void)
 {
     levy_tax_resolution res;
@@ -1177,6 +1217,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"unknown_zip", t_unknown_zip},
                                   {"cdtfa", t_cdtfa},
                                   {"ca_candidates", t_ca_candidates},
+                                  {"ca_region_elsewhere", t_ca_region_elsewhere},
                                   {"partial_districts", t_partial_districts},
                                   {"partial_cities", t_partial_cities},
                                   {"plain_specials", t_plain_specials},

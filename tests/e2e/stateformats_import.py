@@ -3,9 +3,11 @@
 the rate table (tests/fixtures/stateformats/wa-rates-2026q2.csv, 407 location codes of
 2026Q2) and a ZIP+4 short file built to the DOR field list, then `levy calc`:
 
-- before: Seattle 98101 on 2026-05-01 is charged the Dec-2025 ZIP table's 10.35 %;
-- after the rate table: the DOR's 10.55 % (location code 1726), named `wa-dor-rates
-  2026-04-01` in rules.rates_source;
+- before: Seattle 98101 on 2026-03-15 is charged the Dec-2025 ZIP table's 10.35 %, on
+  2026-05-01 the shipped DOR table's 10.55 % (data/us/wa-dor-2026q2, the same rows);
+- the import replaces the shipped table (0 rows changed against it): the DOR's 10.55 %
+  (location code 1726), named `wa-dor-rates 2026-04-01` in rules.rates_source; past the
+  file's quarter (2026-07-01) still 10.55 %, with rates_stale (levy's newest WA table);
 - after the ZIP+4 file: 98056-1234 and 98056-6000 get their ranges' location codes
   (Renton RTA 10.5 %, Newcastle 10.3 %);
 - a malformed WA file is refused with file:line, exit 1, and replaces nothing.
@@ -55,21 +57,27 @@ def main():
     tmp = tempfile.mkdtemp(prefix="levy-stateformats-")
     data = os.path.join(tmp, "data")
     try:
-        res = calc(data, tmp, "98101", "Seattle")
-        check("before: Seattle 98101 at the ZIP table's 10.35 %",
+        res = calc(data, tmp, "98101", "Seattle", date="2026-03-15")
+        check("before: Seattle 98101 on 2026-03-15 at the ZIP table's 10.35 %",
               res.get("total_tax") == "103.50" and res["rules"]["rates_source"] == "avalara-zip5 2025-12", res)
+        res = calc(data, tmp, "98101", "Seattle")
+        check("before: Seattle 98101 on 2026-05-01 at the shipped DOR table's 10.55 %",
+              res.get("total_tax") == "105.50" and "wa-dor-rates 2026-04-01" in res["rules"]["rates_source"], res)
 
         r = imp(data, os.path.join(FIX, "wa-rates-2026q2.csv"))
         check("import the WA DOR rate table: exit 0, 407 rows, source wa-dor-rates 2026-04-01",
-              r.returncode == 0 and "wa-dor-rates 2026-04-01" in r.stdout and "407 rows read" in r.stdout,
+              r.returncode == 0 and "wa-dor-rates 2026-04-01" in r.stdout and "407 rows read" in r.stdout
+              and "0 rows changed vs " in r.stdout and "us/wa-dor-2026q2/wa-rates-2026q2.csv" in r.stdout,
               (r.returncode, r.stdout, r.stderr))
         res = calc(data, tmp, "98101", "Seattle")
         check("after: Seattle at the DOR's 10.55 %, named as the imported vintage",
               res.get("total_tax") == "105.50" and "wa-dor-rates 2026-04-01" in res["rules"]["rates_source"]
               and res.get("resolution") in ("zip5", "zip5_city"), res)
         res = calc(data, tmp, "98101", "Seattle", date="2026-07-01")
-        check("after the file's quarter the ZIP table answers again (10.35 %)",
-              res.get("total_tax") == "103.50", res)
+        rs = res.get("rates_stale") or {}
+        check("after the file's quarter it still answers (10.55 %), with rates_stale",
+              res.get("total_tax") == "105.50" and rs.get("source") == "wa-dor-rates"
+              and rs.get("stale_after") == "2026-07-01", res)
 
         r = imp(data, os.path.join(FIX, "wa-zip4-short-sample.csv"))
         check("import the WA ZIP+4 short file: exit 0", r.returncode == 0 and "wa-dor-zip4" in r.stdout,

@@ -17,9 +17,11 @@ Through POST /v1/calculate (levy serve; US-OK, US-ID, US-AL, US-AK, US-WA subscr
   3. AL 35087 (ARAB PJ): three candidates -- the police jurisdiction (default, 10), the city of
      Arab (12.5) and outside both (7.5).
   4. ID 83702 (Boise: no city tax) is not ambiguous.
-  5. WA 98101 on 2026-05-01 (the shipped ZIP table is of 2025-12, current for dates before
-     2026-03-01): the answer's rates_stale names avalara-zip5 2025-12 and 2026-03-01; on
-     2026-02-15 it is absent.
+  5. WA Seattle 98101 on 2026-03-15 (the shipped ZIP table is of 2025-12, current for dates
+     before 2026-03-01): the answer's rates_stale names avalara-zip5 2025-12 and 2026-03-01; on
+     2026-02-15 it is absent; on 2026-05-01 the shipped WA DOR table of 2026Q2 answers (10.55 %,
+     current); on 2026-08-01, past its EXPIRATION DATE, it still answers, with rates_stale
+     naming wa-dor-rates 2026-04-01 and 2026-07-01.
 
 usage: partial_cities.py LEVY SRC BASE_PORT
 """
@@ -96,12 +98,26 @@ def main():
               and "ambiguous_zip" not in js, text[:800])
 
         # 5. a date past the table's vintage says so
-        js, text = calc("WA", "98101", "Seattle", "2026-05-01")
+        js, text = calc("WA", "98101", "Seattle", "2026-03-15")
         rs = js.get("rates_stale") or {}
-        check("WA 98101 on 2026-05-01: rates_stale (avalara-zip5 2025-12, current before 2026-03-01)",
+        check("WA 98101 on 2026-03-15: rates_stale (avalara-zip5 2025-12, current before 2026-03-01)",
               js.get("total_tax") == "1035.00" and rs.get("source") == "avalara-zip5"
               and rs.get("vintage") == "2025-12" and rs.get("stale_after") == "2026-03-01"
-              and "2026-05-01" in (rs.get("message") or ""), text[:1500])
+              and "2026-03-15" in (rs.get("message") or ""), text[:1500])
+        # the shipped WA DOR table of 2026Q2 (data/us/wa-dor-2026q2) from its EFFECTIVE DATE
+        js, text = calc("WA", "98101", "Seattle", "2026-05-01")
+        check("WA Seattle on 2026-05-01: the DOR's 2026Q2 rate 10.55 %, current (no rates_stale)",
+              js.get("total_tax") == "1055.00" and js.get("resolution") == "zip5_city"
+              and "wa-dor-rates 2026-04-01" in (js.get("rules") or {}).get("rates_source", "")
+              and "rates_stale" not in js, text[:1500])
+        # past its EXPIRATION DATE it is still levy's newest WA table: charged, and said stale
+        js, text = calc("WA", "98101", "Seattle", "2026-08-01")
+        rs = js.get("rates_stale") or {}
+        check("WA Seattle on 2026-08-01: still 10.55 %, rates_stale (wa-dor-rates 2026-04-01, "
+              "current before 2026-07-01)",
+              js.get("total_tax") == "1055.00" and rs.get("source") == "wa-dor-rates"
+              and rs.get("vintage") == "2026-04-01" and rs.get("stale_after") == "2026-07-01"
+              and "2026-08-01" in (rs.get("message") or ""), text[:1500])
         js, text = calc("WA", "98101", "Seattle", "2026-02-15")
         check("... on 2026-02-15 (inside the vintage's quarter): no rates_stale",
               js.get("total_tax") and "rates_stale" not in js, text[:800])
