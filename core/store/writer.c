@@ -250,7 +250,7 @@ static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
  * COMMIT. SQLite (issue 21): each delivery's upsert of its connection's one queued
  * rillet.process_inbox job was ~70 k instructions of the writer's ~180 k per INVOICE
  * delivery (the INSERT tried, the conflict on jobs_queued_key, the UPDATE of an indexed row:
- * bench/README.md "ingest: the processing's CPU"), and after the group's first the others
+ * bench/README.md "ingest — the processing's CPU"), and after the group's first the others
  * changed nothing but updated_at: the group holds the write lock from BEGIN to COMMIT, so no
  * claim can come between them. PostgreSQL: every delivery of a connection upserts that connection's one queued
  * rillet.process_inbox job: done where the unit runs, the group would hold that row's lock

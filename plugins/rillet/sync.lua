@@ -389,8 +389,8 @@ end
 local DOC_ENTITIES = { INVOICE = "invoice", CREDIT_MEMO = "credit_memo" }
 
 -- An inbox row's body, decoded once per attempt (needs_fetch and process_one both read it: two
--- decodes of a ~2 KB body were ~200 k instructions of the ~700 k a stored INVOICE delivery
--- cost, bench/README.md "ingest: the processing's CPU"). false when it is not a JSON object.
+-- decodes of a ~2 KB body were ~210 k instructions of the ~890 k a stored INVOICE delivery
+-- cost, bench/README.md "ingest — the processing's CPU"). false when it is not a JSON object.
 -- A batch that rolled back forgets it (item.doc = nil): its retry decodes afresh.
 local function item_doc(item)
   local d = item.doc
