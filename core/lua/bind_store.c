@@ -635,7 +635,8 @@ static int l_transaction(lua_State *L) { return transaction(L, 0); }
 
 /* store.replayable(fn, ...): store.transaction for work whose effect is derived from rows
  * already durable and is derived again when lost (levy_store_begin_replayable): its COMMIT
- * does not wait for the disk on SQLite, so the loop does not block in an fsync for it. */
+ * does not wait for the disk (SQLite: synchronous=NORMAL for it; PostgreSQL: an asynchronous
+ * commit), so the loop does not block in an fsync for it. */
 static int l_replayable(lua_State *L) { return transaction(L, 1); }
 
 /* ---------------------------------------------------------------- durable */

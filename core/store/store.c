@@ -472,8 +472,15 @@ int levy_store_begin(levy_store *st, levy_err *err)
 
 int levy_store_begin_replayable(levy_store *st, levy_err *err)
 {
-    if (PG(st) || st->depth > 0)
+    if (st->depth > 0)
         return levy_store_begin(st, err);
+    if (PG(st)) { /* an asynchronous commit; SET LOCAL ends with the transaction */
+        int rc = levy_store_begin(st, err);
+        if (rc == LEVY_OK &&
+            (rc = levy_store_exec(st, "SET LOCAL synchronous_commit = off", err)) != LEVY_OK)
+            levy_store_rollback(st, NULL);
+        return rc;
+    }
     int rc = txn_exec(st, &st->sync_normal, "PRAGMA synchronous=NORMAL", err);
     if (rc != LEVY_OK)
         return rc;

@@ -182,7 +182,9 @@ int levy_store_begin(levy_store *st, levy_err *err);
  * file), a power loss may lose it and any such transactions after the last commit that
  * waited (the next FULL commit of any connection syncs the WAL, earlier frames included). The
  * caller must make its effect and the mark that it ran commit together, so that a lost one is
- * run again. Nested, or on PostgreSQL, it is levy_store_begin. */
+ * run again. On PostgreSQL it is an asynchronous commit (SET LOCAL synchronous_commit = off:
+ * the COMMIT returns before the server flushes its WAL; a server crash may lose it, and a
+ * later synchronous commit's flush covers it). Nested it is levy_store_begin. */
 int levy_store_begin_replayable(levy_store *st, levy_err *err);
 int levy_store_commit(levy_store *st, levy_err *err);
 int levy_store_rollback(levy_store *st, levy_err *err);
