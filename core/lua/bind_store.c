@@ -611,14 +611,15 @@ static int l_query(lua_State *L)
 
 /* ---------------------------------------------------------------- transaction */
 
-static int l_transaction(lua_State *L)
+static int transaction(lua_State *L, int replayable)
 {
-    levy_lua_check_ctx(L, "levy.store.transaction", LEVY_CTX_REQUEST);
+    levy_lua_check_ctx(L, replayable ? "levy.store.replayable" : "levy.store.transaction",
+                       LEVY_CTX_REQUEST);
     luaL_checktype(L, 1, LUA_TFUNCTION);
     levy_store *st = get_store(L);
     levy_err err = {0};
     int depth = levy_store_depth(st); /* the level this call opens is depth + 1 */
-    int rc = levy_store_begin(st, &err);
+    int rc = replayable ? levy_store_begin_replayable(st, &err) : levy_store_begin(st, &err);
     if (rc == LEVY_EBUSY || rc == LEVY_EIO)
         return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
     if (rc)
@@ -640,6 +641,14 @@ static int l_transaction(lua_State *L)
     }
     return lua_gettop(L) - base + 1;
 }
+
+static int l_transaction(lua_State *L) { return transaction(L, 0); }
+
+/* store.replayable(fn, ...): store.transaction for work whose effect is derived from rows
+ * already durable and is derived again when lost (levy_store_begin_replayable): its COMMIT
+ * does not wait for the disk (SQLite: synchronous=NORMAL for it; PostgreSQL: an asynchronous
+ * commit), so the loop does not block in an fsync for it. */
+static int l_replayable(lua_State *L) { return transaction(L, 1); }
 
 /* ---------------------------------------------------------------- durable */
 
@@ -934,6 +943,7 @@ static const luaL_Reg store_funcs[] = {{"exec", l_exec},
                                        {"query", l_query},
                                        {"prepare", l_prepare},
                                        {"transaction", l_transaction},
+                                       {"replayable", l_replayable},
                                        {"data_version", l_data_version},
                                        {"engine", l_engine},
                                        {NULL, NULL}};

@@ -144,17 +144,24 @@ void levy_jobs_notify(void)
 
 #define ENQ_NOTIFY 0x100 /* call the notify hook (not the writer thread's quiet enqueue) */
 
+int levy_jobs_check(const char *kind, const char *payload_json, levy_err *err)
+{
+    if (!kind || !*kind || strlen(kind) >= LEVY_JOB_KIND_MAX)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "job kind must be 1..127 bytes");
+    if (!payload_json)
+        return LEVY_OK;
+    return levy_json_validate(payload_json, strlen(payload_json), LEVY_JSON_MAX_DEPTH, err);
+}
+
 static int enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
                    int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int flags,
                    levy_err *err)
 {
     int rc;
-    if (!kind || !*kind || strlen(kind) >= LEVY_JOB_KIND_MAX)
-        return levy_err_set(err, LEVY_EINVAL, "invalid", "job kind must be 1..127 bytes");
+    if ((rc = levy_jobs_check(kind, payload_json, err)))
+        return rc;
     if (!payload_json)
         payload_json = "{}";
-    if ((rc = levy_json_validate(payload_json, strlen(payload_json), LEVY_JSON_MAX_DEPTH, err)))
-        return rc;
     if (max_attempts <= 0)
         max_attempts = LEVY_JOB_DEFAULT_MAX_ATTEMPTS;
     int64_t now = levy_clock_now_ms();

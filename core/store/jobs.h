@@ -103,6 +103,11 @@ int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,
                             const char *payload_json, int64_t run_at_ms, int max_attempts,
                             char id_out[LEVY_JOB_ID_MAX], levy_err *err);
+/* The checks an enqueue makes of its arguments before touching the store (kind non-empty and
+ * < 128 bytes, payload_json valid JSON or NULL): LEVY_OK, or LEVY_EINVAL with err set. The
+ * writer thread runs them in a unit whose keyed job it enqueues later, once for the group
+ * (writer.c deferred_jobs), so a bad step still fails its own unit only. */
+int levy_jobs_check(const char *kind, const char *payload_json, levy_err *err);
 /* Calls the notify hook (levy_jobs_set_notify), if any. */
 void levy_jobs_notify(void);
 

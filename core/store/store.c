@@ -386,6 +386,8 @@ void levy_store_close(levy_store *st)
         sqlite3_finalize(st->txn_open[i]);
         sqlite3_finalize(st->txn_close[i]);
     }
+    sqlite3_finalize(st->sync_normal);
+    sqlite3_finalize(st->sync_full);
     sqlite3_finalize(st->data_version);
     if (st->db)
         sqlite3_close_v2(st->db);
@@ -443,7 +445,53 @@ static int txn_exec(levy_store *st, struct sqlite3_stmt **slot, const char *sql,
     return out;
 }
 
+/* The connection back at synchronous=FULL after a replayable transaction (its level ended).
+ * When that fails the flag stays, and the next levy_store_begin tries again before it opens
+ * anything: no transaction of its own ever commits at NORMAL. */
+static int sync_restore(levy_store *st, levy_err *err)
+{
+    if (!st->sync_lazy)
+        return LEVY_OK;
+    int rc = txn_exec(st, &st->sync_full, "PRAGMA synchronous=FULL", err);
+    if (rc == LEVY_OK)
+        st->sync_lazy = 0;
+    return rc;
+}
+
+static int begin_level(levy_store *st, levy_err *err);
+
 int levy_store_begin(levy_store *st, levy_err *err)
+{
+    if (st->depth == 0 && st->sync_lazy) {
+        int rc = sync_restore(st, err);
+        if (rc != LEVY_OK)
+            return rc;
+    }
+    return begin_level(st, err);
+}
+
+int levy_store_begin_replayable(levy_store *st, levy_err *err)
+{
+    if (st->depth > 0)
+        return levy_store_begin(st, err);
+    if (PG(st)) { /* an asynchronous commit; SET LOCAL ends with the transaction */
+        int rc = levy_store_begin(st, err);
+        if (rc == LEVY_OK &&
+            (rc = levy_store_exec(st, "SET LOCAL synchronous_commit = off", err)) != LEVY_OK)
+            levy_store_rollback(st, NULL);
+        return rc;
+    }
+    int rc = txn_exec(st, &st->sync_normal, "PRAGMA synchronous=NORMAL", err);
+    if (rc != LEVY_OK)
+        return rc;
+    st->sync_lazy = 1;
+    rc = begin_level(st, err);
+    if (rc != LEVY_OK)
+        sync_restore(st, NULL);
+    return rc;
+}
+
+static int begin_level(levy_store *st, levy_err *err)
 {
     char sql[48];
     st->fail_state = LEVY_STORE_STATE_OK; /* levy_store_last_failure: this level's own */
@@ -508,8 +556,10 @@ int levy_store_commit(levy_store *st, levy_err *err)
     }
     if (rc == LEVY_OK && st->depth == 0 && PG(st))
         levy_store_note_state(st, LEVY_STORE_STATE_OK, ""); /* SQLite: the WAL hook */
-    if (st->depth == 0)
+    if (st->depth == 0) {
         set_holding(st, 0);
+        sync_restore(st, NULL);
+    }
     return rc;
 }
 
@@ -528,11 +578,14 @@ int levy_store_rollback(levy_store *st, levy_err *err)
     st->depth--;
     if (st->depth == 0 && !in_transaction(st)) {
         set_holding(st, 0);
+        sync_restore(st, NULL);
         return LEVY_OK; /* already rolled back (SQLite after SQLITE_FULL; a lost connection) */
     }
     int rc = levy_store_exec(st, sql, err);
-    if (st->depth == 0)
+    if (st->depth == 0) {
         set_holding(st, 0);
+        sync_restore(st, NULL);
+    }
     return rc;
 }
 

@@ -174,6 +174,18 @@ int levy_store_exec(levy_store *st, const char *sql, levy_err *err);
  * commit / rollback end the innermost level (a failed commit too: rolled back, its error
  * returned). depth() is the current nesting (0 = none). */
 int levy_store_begin(levy_store *st, levy_err *err);
+/* A transaction whose effect can be derived again from rows already durable, and is when it
+ * is lost (issue 21: a webhook delivery's processing, re-run from its inbox row, which the
+ * writer committed durably before the delivery was answered). At depth 0 on SQLite its
+ * COMMIT does not wait for the disk (synchronous=NORMAL for that transaction; the connection
+ * is FULL again when it ends): a kill -9 loses nothing (WAL mode: the frames are in the
+ * file), a power loss may lose it and any such transactions after the last commit that
+ * waited (the next FULL commit of any connection syncs the WAL, earlier frames included). The
+ * caller must make its effect and the mark that it ran commit together, so that a lost one is
+ * run again. On PostgreSQL it is an asynchronous commit (SET LOCAL synchronous_commit = off:
+ * the COMMIT returns before the server flushes its WAL; a server crash may lose it, and a
+ * later synchronous commit's flush covers it). Nested it is levy_store_begin. */
+int levy_store_begin_replayable(levy_store *st, levy_err *err);
 int levy_store_commit(levy_store *st, levy_err *err);
 int levy_store_rollback(levy_store *st, levy_err *err);
 int levy_store_depth(levy_store *st);

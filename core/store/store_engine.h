@@ -53,6 +53,10 @@ struct levy_store {
      * depth), prepared once: a group commit opens and releases a savepoint per unit, and
      * sqlite3_exec parsed each of those texts again (store.c txn_exec) */
     struct sqlite3_stmt *txn_open[LEVY_STORE_TXN_STMTS], *txn_close[LEVY_STORE_TXN_STMTS];
+    /* levy_store_begin_replayable: PRAGMA synchronous=NORMAL / =FULL, and whether the
+     * connection is at NORMAL now (set back to FULL when the level ends, or by the next begin) */
+    struct sqlite3_stmt *sync_normal, *sync_full;
+    int sync_lazy;
     /* SQLite: PRAGMA data_version, prepared once (levy_store_data_version) */
     struct sqlite3_stmt *data_version;
 };

@@ -159,9 +159,11 @@ static int run_sql(levy_store *st, levy_wstep *s, levy_err *err)
     return rc;
 }
 
-/* defer: a JOB step with a key, or a SQL step marked LEVY_WSTEP_DEFER, does not run here
- * but is marked (ran = 2) for the group to run once just before its COMMIT (run_group,
- * PostgreSQL: deferred_sql, deferred_jobs) */
+/* defer: DEFER_JOBS, a JOB step with a key, or DEFER_SQL, a SQL step marked LEVY_WSTEP_DEFER,
+ * does not run here but is marked (ran = 2) for the group to run once just before its COMMIT
+ * (run_group: deferred_jobs on both engines, deferred_sql on PostgreSQL) */
+#define DEFER_SQL 1
+#define DEFER_JOBS 2
 static int unit_run(levy_store *st, levy_wunit *u, int defer);
 
 int levy_wunit_run(levy_store *st, levy_wunit *u) { return unit_run(st, u, 0); }
@@ -178,7 +180,7 @@ static int unit_run(levy_store *st, levy_wunit *u, int defer)
     }
     for (int i = 0; i < u->nsteps && rc == LEVY_OK; i++) {
         levy_wstep *s = &u->steps[i];
-        if (s->kind == LEVY_WSTEP_SQL && defer && (s->flags & LEVY_WSTEP_DEFER)) {
+        if (s->kind == LEVY_WSTEP_SQL && (defer & DEFER_SQL) && (s->flags & LEVY_WSTEP_DEFER)) {
             s->ran = 2; /* the group runs it (deferred_sql) */
         } else if (s->kind == LEVY_WSTEP_SQL) {
             if ((rc = run_sql(st, s, &err)) != LEVY_OK)
@@ -188,7 +190,10 @@ static int unit_run(levy_store *st, levy_wunit *u, int defer)
                 u->stopped = i + 1;
                 break;
             }
-        } else if (defer && s->job_key) {
+        } else if ((defer & DEFER_JOBS) && s->job_key) {
+            /* what the enqueue would refuse fails this unit here, not the group later */
+            if ((rc = levy_jobs_check(s->job_kind, s->job_payload, &err)) != LEVY_OK)
+                break;
             s->ran = 2; /* the group enqueues it (deferred_jobs) */
         } else {
             rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, s->job_payload, s->job_run_at,
@@ -241,8 +246,13 @@ static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
     }
 }
 
-/* PostgreSQL: the keyed job steps of a group's units, enqueued once per (kind, key) just
- * before the COMMIT. Every delivery of a connection upserts that connection's one queued
+/* The keyed job steps of a group's units, enqueued once per (kind, key) just before the
+ * COMMIT. SQLite (issue 21): each delivery's upsert of its connection's one queued
+ * rillet.process_inbox job was ~70 k instructions of the writer's ~180 k per INVOICE
+ * delivery (the INSERT tried, the conflict on jobs_queued_key, the UPDATE of an indexed row:
+ * bench/README.md "ingest — the processing's CPU"), and after the group's first the others
+ * changed nothing but updated_at: the group holds the write lock from BEGIN to COMMIT, so no
+ * claim can come between them. PostgreSQL: every delivery of a connection upserts that connection's one queued
  * rillet.process_inbox job: done where the unit runs, the group would hold that row's lock
  * from its first unit to its COMMIT, and the other replicas' groups (and their runners'
  * claims, which skip a locked row) would wait on it in turn — one group at a time across the
@@ -425,7 +435,8 @@ static void run_group(levy_writer *w, levy_wunit *head)
         int broken = 0; /* the transaction was rolled back by SQLite under us */
         for (levy_wunit *u = head; u; u = u->next) {
             last = u;
-            if (unit_run(st, u, w->pg) != LEVY_OK && !levy_store_in_transaction(st)) {
+            if (unit_run(st, u, w->pg ? DEFER_SQL | DEFER_JOBS : DEFER_JOBS) != LEVY_OK &&
+                !levy_store_in_transaction(st)) {
                 broken = 1;
                 break;
             }
@@ -435,9 +446,8 @@ static void run_group(levy_writer *w, levy_wunit *head)
         levy_wunit *rest = last ? last->next : NULL;
         if (last)
             last->next = NULL;
-        if (!broken && w->pg &&
-            ((rc = deferred_sql(st, first, &err)) != LEVY_OK ||
-             (rc = deferred_jobs(st, first, &err)) != LEVY_OK)) {
+        if (!broken && ((w->pg && (rc = deferred_sql(st, first, &err)) != LEVY_OK) ||
+                        (rc = deferred_jobs(st, first, &err)) != LEVY_OK)) {
             fail_group(st, first, rc, &err);
         } else if (broken) {
             /* the units before the failing one are not durable either: fail them with its

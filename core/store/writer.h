@@ -37,10 +37,12 @@
  * database-wide lock to share (levy_writer_watch_store does nothing); a group waits up to 2 s
  * (the connection's lock_timeout, not per group) for a row lock another replica's group holds
  * (the queued process_inbox job row, the same delivery's inbox row), and at most 16 units go
- * in one group (GROUP_MAX_PG: each unit is a subtransaction). A job step with a key is not
- * enqueued inside its unit there but once per (kind, key) for the whole group just before its
- * COMMIT (the unit's job_id is filled then), so the group holds the queued job's row lock for
- * one statement, not for the whole group; a SQL step marked LEVY_WSTEP_DEFER likewise (the
+ * in one group (GROUP_MAX_PG: each unit is a subtransaction). On both engines a job step with a
+ * key is not enqueued inside its unit but once per (kind, key) for the whole group just before
+ * its COMMIT (the unit's job_id is filled then): on SQLite the group's later upserts of the same
+ * queued job changed nothing but its updated_at and cost ~70 k instructions each; on PostgreSQL
+ * the group holds the queued job's row lock for one statement, not for the whole group. There,
+ * a SQL step marked LEVY_WSTEP_DEFER likewise (the
  * intake's last_webhook_at of the connection row). Deduplication across replicas is
  * still the inbox's unique constraint: the second replica's INSERT waits for the first's
  * group and then changes no row. Units run on the caller's connection with levy_wunit_run

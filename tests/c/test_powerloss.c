@@ -22,6 +22,9 @@
  *   * I/O faults: the Nth write (or sync) returns SQLITE_FULL or SQLITE_IOERR once; the
  *     store call returns LEVY_EIO (never LEVY_OK for a failed commit), the failed row is not
  *     stored, the next transaction succeeds, nothing acknowledged is lost, integrity ok.
+ *   * issue 21, each row processed right after in a replayable transaction
+ *     (levy_store_begin_replayable, rillet's process_inbox): nothing acknowledged lost, a
+ *     mark followed by an acknowledged commit never lost, marks after the last one may be.
  * Under valgrind (LEVY_UNDER_VALGRIND) the crash-point counts are smaller. */
 #include <errno.h>
 #include <stdint.h>
@@ -437,9 +440,72 @@ static int insert_row(levy_store *st, long id, levy_err *e)
     return 1;
 }
 
+/* The processing of row id (issue 21): its processed mark in a replayable transaction
+ * (levy_store_begin_replayable: synchronous=NORMAL for it), as rillet's process_inbox
+ * commits a batch. 1 = committed. */
+static int mark_row(levy_store *st, long id, levy_err *e)
+{
+    char did[32];
+    snprintf(did, sizeof did, "dlv-%08ld", id);
+    if (levy_store_begin_replayable(st, e) != LEVY_OK)
+        return 0;
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "UPDATE inbox SET processed_at = '2026-11-24T00:00:01Z', outcome = 'x' "
+        "WHERE delivery_id = ?",
+        e);
+    if (!s) {
+        levy_store_rollback(st, NULL);
+        return 0;
+    }
+    levy_stmt_bind_text(s, 1, did, -1);
+    int rc = levy_stmt_step(s, e);
+    levy_store_release(st, s);
+    if (rc != LEVY_OK) {
+        levy_store_rollback(st, NULL);
+        return 0;
+    }
+    if (levy_store_commit(st, e) != LEVY_OK) {
+        if (levy_store_depth(st) > 0)
+            levy_store_rollback(st, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 typedef struct run_stats {
     long crash_points, acked, lost, corrupt, ack_after_crash, failed_opens;
+    /* with marks: marks whose replayable commit was followed by an acknowledged (waiting)
+     * commit and are gone after the crash (must be 0), and marks lost that were not */
+    long marks, synced_marks_lost, marks_lost;
 } run_stats;
+
+/* The marks after a recovery: marked[i] 1 = committed replayable, 2 = and a waiting commit
+ * acknowledged after it. Counts into rs; a lost mark is forgotten (as a re-run would redo it). */
+static void verify_marks(levy_store *st, unsigned char *marked, long n, run_stats *rs)
+{
+    sqlite3 *db = levy_store_db(st);
+    sqlite3_stmt *s = NULL;
+    unsigned char *done = calloc((size_t)n + 2, 1);
+    if (sqlite3_prepare_v2(db, "SELECT delivery_id FROM inbox WHERE processed_at IS NOT NULL", -1,
+                           &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            long id = strtol((const char *)sqlite3_column_text(s, 0) + 4, NULL, 10);
+            if (id >= 1 && id <= n)
+                done[id] = 1;
+        }
+    sqlite3_finalize(s);
+    for (long i = 1; i <= n; i++) {
+        if (marked[i] && !done[i]) {
+            if (marked[i] == 2)
+                rs->synced_marks_lost++;
+            else
+                rs->marks_lost++;
+            marked[i] = 0;
+        }
+    }
+    free(done);
+}
 
 /* Checks the reopened store: every acknowledged id present, integrity ok. acked[i] != 0 for
  * acknowledged ids 1..n. Returns the number of acknowledged rows missing. */
@@ -481,13 +547,15 @@ static long verify(levy_store *st, const unsigned char *acked, long n, long *cor
 
 /* Runs `points` crash points on one database (continuing across recoveries, like a server
  * that keeps restarting). sync_mode NULL = levy's own setting. */
-static int powerloss_run(const char *name, const char *sync_mode, long points, run_stats *rs)
+static int powerloss_run(const char *name, const char *sync_mode, long points, run_stats *rs,
+                         int marks)
 {
     char path[512];
     levy_err e = {0};
     levy_store *st = NULL;
-    long cap = points * 64 + 64, next_id = 1;
+    long cap = points * 64 + 64, next_id = 1, unsynced_from = 1;
     unsigned char *acked = calloc((size_t)cap + 2, 1);
+    unsigned char *marked = calloc((size_t)cap + 2, 1);
     int ret = -1;
     memset(rs, 0, sizeof *rs);
     snprintf(path, sizeof path, "%s/%s.db", g_dir, name);
@@ -521,6 +589,20 @@ static int powerloss_run(const char *name, const char *sync_mode, long points, r
                 rs->ack_after_crash++;
             if (ok)
                 acked[id] = 1, rs->acked++;
+            if (ok && marks) { /* the waiting commit synced the marks before it */
+                for (long i = unsynced_from; i < id; i++)
+                    if (marked[i])
+                        marked[i] = 2;
+                unsynced_from = id;
+            }
+            if (g_crashed)
+                break;
+            /* with marks: the row just stored is processed, in a replayable transaction */
+            if (ok && marks && mark_row(st, id, &e)) {
+                marked[id] = 1, rs->marks++;
+                if (g_crashed)
+                    break;
+            }
             if (g_crashed)
                 break;
         }
@@ -534,6 +616,8 @@ static int powerloss_run(const char *name, const char *sync_mode, long points, r
             goto done;
         }
         rs->lost += verify(st, acked, next_id - 1, &rs->corrupt);
+        if (marks)
+            verify_marks(st, marked, next_id - 1, rs);
         if (rs->lost && sync_mode) /* the negative control has made its point */
             break;
         if (next_id >= cap)
@@ -546,6 +630,7 @@ done:
     levy_store_close(st);
     rm_db(path);
     free(acked);
+    free(marked);
     return ret;
 }
 
@@ -562,7 +647,7 @@ static void t_powerloss_full(void)
 {
     run_stats rs;
     long want = npoints(1000, 120);
-    CHECK_EQ_INT(powerloss_run("full", NULL, want, &rs), 0);
+    CHECK_EQ_INT(powerloss_run("full", NULL, want, &rs, 0), 0);
     fprintf(stderr,
             "  synchronous=FULL: %ld crash points, %ld acknowledged rows, %ld lost, %ld corrupt, "
             "%ld of them acknowledged while the crash hit the checkpoint after the commit\n",
@@ -577,13 +662,37 @@ end:;
 static void t_powerloss_normal_detects_loss(void)
 {
     run_stats rs;
-    CHECK_EQ_INT(powerloss_run("normal", "NORMAL", npoints(1000, 300), &rs), 0);
+    CHECK_EQ_INT(powerloss_run("normal", "NORMAL", npoints(1000, 300), &rs, 0), 0);
     fprintf(stderr,
             "  synchronous=NORMAL (negative control): loss detected after %ld crash points "
             "(%ld acknowledged rows lost, %ld corrupt)\n",
             rs.crash_points, rs.lost, rs.corrupt);
     CHECK(rs.lost > 0);          /* the harness sees a lost acknowledged row */
     CHECK_EQ_INT(rs.corrupt, 0); /* NORMAL loses commits but does not corrupt */
+end:;
+}
+
+/* Issue 21: each acknowledged row processed right after in a replayable transaction (its
+ * COMMIT does not wait for the disk), as rillet's process_inbox does. Nothing acknowledged is
+ * lost, integrity holds, a mark followed by an acknowledged (waiting) commit survives; marks
+ * after the last waiting commit may be lost (the control that the replayable commits did not
+ * wait: with FULL none would be), which a re-run of the processing redoes. */
+static void t_powerloss_replayable(void)
+{
+    run_stats rs;
+    long want = npoints(200, 60); /* fewer than powerloss_full: the test's time-out is shared */
+    CHECK_EQ_INT(powerloss_run("replayable", NULL, want, &rs, 1), 0);
+    fprintf(stderr,
+            "  replayable marks: %ld crash points, %ld acknowledged rows, %ld lost, %ld corrupt; "
+            "%ld marks, %ld lost after a waiting commit, %ld lost before one\n",
+            rs.crash_points, rs.acked, rs.lost, rs.corrupt, rs.marks, rs.synced_marks_lost,
+            rs.marks_lost);
+    CHECK_EQ_INT(rs.crash_points, want);
+    CHECK(rs.acked > want);
+    CHECK_EQ_INT(rs.lost, 0);
+    CHECK_EQ_INT(rs.corrupt, 0);
+    CHECK_EQ_INT(rs.synced_marks_lost, 0);
+    CHECK(rs.marks_lost > 0); /* the marks' commits did not wait for the disk */
 end:;
 }
 
@@ -692,6 +801,7 @@ static const levy_test tests[] = {
     {"setup", t_setup},
     {"powerloss_full_no_ack_lost", t_powerloss_full},
     {"powerloss_normal_detects_loss", t_powerloss_normal_detects_loss},
+    {"powerloss_replayable", t_powerloss_replayable},
     {"io_fault_full_write", t_io_fault_full_write},
     {"io_fault_ioerr_write", t_io_fault_ioerr_write},
     {"io_fault_ioerr_sync", t_io_fault_ioerr_sync},

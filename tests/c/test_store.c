@@ -158,6 +158,53 @@ end:
     rm_tmp();
 }
 
+/* levy_store_begin_replayable (issue 21: a delivery's processing): its transaction commits
+ * at synchronous=NORMAL and the connection is FULL again after its COMMIT or ROLLBACK, for the
+ * next transaction and for statements outside one; nested inside a transaction that waits for
+ * the disk it is a savepoint of that one (which stays FULL). */
+static void t_replayable(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    char path[128];
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/levy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "CREATE TABLE t(x INTEGER UNIQUE)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 1); /* NORMAL */
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t VALUES (1)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* a savepoint: still NORMAL */
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 1);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2); /* FULL again */
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 1);
+    /* rolled back: FULL again, nothing kept */
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t VALUES (2)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 1);
+    /* a failed commit (a deferred constraint) ends the level: FULL again */
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t VALUES (1)", &e), LEVY_ECONFLICT);
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2);
+    /* inside a transaction that waits: a savepoint of it, the connection stays FULL */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 2);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2);
+end:
+    levy_store_close(st);
+    rm_tmp();
+}
+
 static void t_transactions(void)
 {
     levy_store *st = NULL;
@@ -450,6 +497,7 @@ static const levy_test tests[] = {{"open_core", t_open_core},
                                   {"data_version", t_data_version},
                                   {"plugin_dir", t_plugin_dir},
                                   {"transactions", t_transactions},
+                                  {"replayable", t_replayable},
                                   {"busy", t_busy},
                                   {"state", t_state},
                                   {"quick_check", t_quick_check},

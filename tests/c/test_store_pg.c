@@ -294,6 +294,49 @@ end:
 
 static int64_t pg_int(levy_store *st, const char *sql);
 
+/* levy_store_begin_replayable on PostgreSQL (issue 21): its transaction commits
+ * asynchronously (synchronous_commit off inside it), the session's setting is back after it;
+ * nested in a transaction it is a savepoint that changes nothing. */
+static void t_replayable(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_err e = {0};
+    char v[32];
+    CHECK(st != NULL);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "DROP TABLE IF EXISTS r; CREATE TABLE r(id BIGINT PRIMARY KEY)", &e),
+        LEVY_OK);
+    /* the test cluster runs with synchronous_commit off (tests/pg/cluster.sh): levy's
+     * production setting is the server's default, on */
+    CHECK_EQ_INT(levy_store_exec(st, "SET synchronous_commit = on", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_query_text(st, "SHOW synchronous_commit", NULL, v, sizeof v, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(v, "on");
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO r VALUES (1)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_query_text(st, "SHOW synchronous_commit", NULL, v, sizeof v, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(v, "off");
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_query_text(st, "SHOW synchronous_commit", NULL, v, sizeof v, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(v, "on");
+    CHECK_EQ_INT(levy_store_query_text(st, "SELECT count(*) FROM r", NULL, v, sizeof v, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(v, "1");
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin_replayable(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_query_text(st, "SHOW synchronous_commit", NULL, v, sizeof v, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(v, "on");
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+end:
+    levy_store_close(st);
+}
+
 /* Transaction levels on PostgreSQL go to the server with the first statement inside them, in
  * its round trip (pg.c levy_pg_begin): BEGIN + a statement is one round trip (two before), a
  * unit's SAVEPOINT + its first statement one, a transaction or savepoint closed before any
@@ -1409,6 +1452,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
                                   {"lazy_levels", t_lazy_levels},
+                                  {"replayable", t_replayable},
                                   {"prepared", t_prepared},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},

@@ -268,6 +268,81 @@ end:
     teardown();
 }
 
+/* A unit inserting (id, 'x') into t and enqueueing the keyed job (kind, "c1"). */
+static levy_wunit *job_unit(int64_t id, const char *kind)
+{
+    levy_wunit *u = levy_wunit_new(2);
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO t(id, v) VALUES (?, 'x')");
+    u->steps[0].nparams = 1;
+    u->steps[0].params = calloc(1, sizeof(levy_wparam));
+    u->steps[0].params[0].type = LEVY_WPARAM_INT;
+    u->steps[0].params[0].i = id;
+    u->steps[1].kind = LEVY_WSTEP_JOB;
+    u->steps[1].job_kind = strdup(kind);
+    u->steps[1].job_key = strdup("c1");
+    u->steps[1].job_payload = strdup("{\"connection_id\":\"c1\"}");
+    u->done = on_done;
+    return u;
+}
+
+/* A group's units that enqueue the same keyed job (every delivery of a connection: its
+ * process_inbox job) leave one queued job whose id every unit reports; the group enqueues it
+ * once, before its COMMIT (writer.c deferred_jobs). A unit whose keyed job the enqueue would
+ * refuse (a kind too long) fails alone, before the COMMIT, not its whole group. The units are
+ * submitted while the loop's connection holds the write lock, so all but at most the first
+ * share a group. */
+static void t_keyed_job_once(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    levy_writer_watch_store(w, st);
+    CHECK_EQ_INT(levy_store_begin(st, &err), LEVY_OK);
+    char bad[200];
+    memset(bad, 'k', sizeof bad - 1);
+    bad[sizeof bad - 1] = 0;
+    for (int i = 1; i <= 40; i++)
+        CHECK_EQ_INT(levy_writer_submit(w, job_unit(i, i == 20 ? bad : "test.inbox"), &err),
+                     LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &err), LEVY_OK);
+    wait_done(w, 40);
+    char id[LEVY_JOB_ID_MAX] = "";
+    int ok = 0;
+    for (int i = 0; i < ndone; i++) {
+        levy_wunit *u = done_units[i];
+        if (u->steps[0].params[0].i == 20) {
+            CHECK_EQ_INT(u->rc, LEVY_EINVAL);
+            continue;
+        }
+        CHECK_EQ_INT(u->rc, LEVY_OK);
+        CHECK_EQ_INT(u->jobs, 1);
+        CHECK(strncmp(u->steps[1].job_id, "job_", 4) == 0);
+        if (!*id)
+            snprintf(id, sizeof id, "%s", u->steps[1].job_id);
+        CHECK(strcmp(u->steps[1].job_id, id) == 0);
+        ok++;
+    }
+    CHECK_EQ_INT(ok, 39);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 39);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t WHERE id = 20"), 0);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs WHERE kind = 'test.inbox' AND key = 'c1' "
+                             "AND state = 'queued'"),
+                 1);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs"), 1);
+    uint64_t units, groups;
+    levy_writer_counts(w, &units, &groups);
+    CHECK(groups <= 2);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
 /* A unit inserting (id, a text of len bytes) into t. */
 static levy_wunit *big_unit(int64_t id, size_t len)
 {
@@ -406,6 +481,7 @@ static const levy_test tests[] = {{"group_isolation", t_group_isolation},
                                   {"busy", t_busy},
                                   {"failure_state_fresh", t_failure_state_fresh},
                                   {"waits_for_loop", t_waits_for_loop},
+                                  {"keyed_job_once", t_keyed_job_once},
                                   {"run_here", t_run_here},
                                   {"checkpointer", t_checkpointer},
                                   {NULL, NULL}};
