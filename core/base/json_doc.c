@@ -24,6 +24,10 @@ typedef struct jp {
 
 static inline void skip_ws(jp *d)
 {
+    /* a byte above ' ' is never white space: one test for the common case, no spaces between
+     * tokens (issue 21, calc22) */
+    if (d->i < d->len && (unsigned char)d->s[d->i] > ' ')
+        return;
     while (d->i < d->len) {
         char c = d->s[d->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -113,8 +117,52 @@ static inline long put_str(jp *d, const char *s, size_t n, int lead_nul)
     return (long)at;
 }
 
+static long parse_string_general(jp *d, uint32_t *n);
+
 /* The string token at d->i: its offset in strs and *n its length, or -1. */
-static long parse_string(jp *d, uint32_t *n)
+static inline __attribute__((always_inline)) long parse_string(jp *d, uint32_t *n)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Issue 21 (calc22): a string of plain bytes (no escape, ASCII) is copied eight bytes at a
+     * time while it is scanned, into strs, without a call to find its end and another to copy
+     * it (~90 instructions of ~140 a string; a calculation body is ~95 short strings). Only
+     * with room in strs for all the rest of the text and a word, so the word that holds the
+     * closing quote may be stored whole; its bytes past the string are overwritten by the NUL
+     * and the next string. Anything else (an escape, a byte above 0x7e, the text's last eight
+     * bytes) goes the general way below, from the string's start: nothing was committed. */
+    {
+        levy_json_doc *doc = d->doc;
+        const char *s = d->s;
+        size_t len = d->len, start = d->i + 1, i = start;
+        if (doc->capstrs - doc->nstrs >= len - start + 16 && doc->capstrs <= UINT32_MAX) {
+            char *dst = doc->strs + doc->nstrs; /* dst[i - start]: the text's s[i] */
+            uint64_t x, m = 0;
+            for (; i + 8 <= len; i += 8) {
+                memcpy(&x, s + i, 8);
+                memcpy(dst + (i - start), &x, 8);
+                if ((m = levy_json_word_special(x)) != 0)
+                    break;
+            }
+            if (m) {
+                i += (size_t)(__builtin_ctzll(m) >> 3);
+                if (s[i] == '"') {
+                    size_t pl = i - start;
+                    long at = (long)doc->nstrs;
+                    dst[pl] = '\0';
+                    doc->nstrs += pl + 1;
+                    d->i = i + 1;
+                    *n = (uint32_t)pl;
+                    return at;
+                }
+            }
+        }
+    }
+#endif
+    return parse_string_general(d, n);
+}
+
+/* parse_string's general way: a plain string found by levy_json_plain_len, else unescaped. */
+static long parse_string_general(jp *d, uint32_t *n)
 {
     const char *p = d->s + d->i + 1;
     size_t pl = levy_json_plain_len(p, d->len - d->i - 1);
@@ -166,8 +214,9 @@ static inline int push_member(jp *d, uint32_t node)
     return 0;
 }
 
-/* Moves the members pushed since `first` into the doc's kids, as table t's. */
-static int close_table(jp *d, uint32_t t, size_t first)
+/* Moves the members pushed since `first` into the doc's kids, as table t's; an object's
+ * filter is bits, its keys' levy_json_key_bit (parse_object_members makes it as it goes). */
+static int close_table(jp *d, uint32_t t, size_t first, uint64_t bits)
 {
     levy_json_doc *doc = d->doc;
     size_t n = d->nstk - first, cap = doc->capkids;
@@ -179,14 +228,8 @@ static int close_table(jp *d, uint32_t t, size_t first)
         memcpy(doc->kids + doc->nkids, d->stk + first, n * sizeof *d->stk);
     doc->nodes[t].at = doc->nkids;
     doc->nodes[t].n = (uint32_t)n;
-    if (!doc->nodes[t].array) {
-        uint64_t bits = 0;
-        for (size_t k = 0; k < n; k++) {
-            const levy_json_node *m = &doc->nodes[d->stk[first + k]];
-            bits |= levy_json_key_bit(doc->strs + m->key, m->klen);
-        }
+    if (!doc->nodes[t].array)
         doc->nodes[t].ival = (long long)bits;
-    }
     doc->nkids += (uint32_t)n;
     d->nstk = first;
     return 0;
@@ -203,7 +246,7 @@ static long parse_array(jp *d)
     skip_ws(d);
     if (d->i < d->len && d->s[d->i] == ']') {
         d->i++;
-        return close_table(d, (uint32_t)t, first) ? -1 : t;
+        return close_table(d, (uint32_t)t, first, 0) ? -1 : t;
     }
     for (;;) {
         long v = parse_value(d);
@@ -214,7 +257,7 @@ static long parse_array(jp *d)
             return jfail(d, "unterminated array");
         char c = d->s[d->i++];
         if (c == ']')
-            return close_table(d, (uint32_t)t, first) ? -1 : t;
+            return close_table(d, (uint32_t)t, first, 0) ? -1 : t;
         if (c != ',') {
             d->i--;
             return jfail(d, "expected ',' or ']'");
@@ -273,6 +316,7 @@ static int keyset_add(keyset *ks, const char *strs, uint32_t off, uint32_t len)
 static long parse_object_members(jp *d, long t, size_t first, keyset *ks)
 {
     levy_json_doc *doc = d->doc;
+    uint64_t bits = 0; /* the keys' levy_json_key_bit so far */
     for (;;) {
         skip_ws(d);
         if (d->i >= d->len || d->s[d->i] != '"')
@@ -285,10 +329,15 @@ static long parse_object_members(jp *d, long t, size_t first, keyset *ks)
         /* a repeated key is refused unless dup_last */
         size_t n = d->nstk - first;
         int dup = 0;
+        uint64_t bit = levy_json_key_bit(doc->strs + koff, klen);
+        int seen = (bits & bit) != 0; /* 0: no key before has this one's bit, so none equals it */
+        bits |= bit;
         if (d->dup_last) {
             /* kept: levy.json.decode's walk sets the members in order, the later one wins */
         } else if (n < DUP_LINEAR) {
-            for (size_t k = first; k < d->nstk && !dup; k++) {
+            if (!seen)
+                n = 0;
+            for (size_t k = first; k < first + n && !dup; k++) {
                 const levy_json_node *m = &doc->nodes[d->stk[k]];
                 dup = m->klen == klen && memcmp(doc->strs + m->key, doc->strs + koff, klen) == 0;
             }
@@ -324,7 +373,7 @@ static long parse_object_members(jp *d, long t, size_t first, keyset *ks)
             return jfail(d, "unterminated object");
         char c = d->s[d->i++];
         if (c == '}')
-            return close_table(d, (uint32_t)t, first) ? -1 : t;
+            return close_table(d, (uint32_t)t, first, bits) ? -1 : t;
         if (c != ',') {
             d->i--;
             return jfail(d, "expected ',' or '}'");
@@ -342,7 +391,7 @@ static long parse_object(jp *d)
     skip_ws(d);
     if (d->i < d->len && d->s[d->i] == '}') {
         d->i++;
-        return close_table(d, (uint32_t)t, first) ? -1 : t;
+        return close_table(d, (uint32_t)t, first, 0) ? -1 : t;
     }
     keyset ks = {0};
     long r = parse_object_members(d, t, first, &ks);

@@ -108,7 +108,6 @@ local function registry_opt(opts, request, online)
 end
 
 function M.build_opts(request, cid)
-  local opts = { products = {}, customers = {} }
   local cache = db.calc_cache()
   local regions, settings, online
   if cache then
@@ -138,16 +137,19 @@ function M.build_opts(request, cid)
       online = db.tax_id_online(settings)
       slot.online = online
     end
-    opts.regions = regions
   else
-    opts.regions = region_opts(cid)
+    regions = region_opts(cid)
     settings = db.settings(cid)
     online = db.tax_id_online(settings)
   end
+  -- issue 21 (calc22): the keys every calculation sets are in the constructor, so the table is
+  -- made with room for them and for `seller` and `encode` (8): no rehash as keys are added
+  -- (two per request before, ~2k instructions). customer_type: the customer type of a
+  -- customer that says none (issue 19), business unless set.
+  local opts = { products = {}, customers = {}, regions = regions,
+                 rounding = settings.rounding or "line",
+                 customer_type = settings.default_customer_type, generation = GENERATION }
   if is_object(settings.seller_address) then opts.seller = settings.seller_address end
-  opts.rounding = settings.rounding or "line"
-  -- the customer type of a customer that says none (issue 19): business unless set
-  opts.customer_type = settings.default_customer_type
   -- the seller's Canadian GST/HST regime (docs/rules.md section 2; core/tax/calc.c)
   if settings.ca_gst_regime == "simplified" then opts.ca_gst_regime = "simplified" end
   -- the seller's QST registration (issue 19; docs/rules.md section 2)
@@ -181,7 +183,6 @@ function M.build_opts(request, cid)
   if ROLE == "calc" and type(config.cli) == "table" and config.cli.all_regions then
     opts.all_regions = true
   end
-  if GENERATION ~= nil then opts.generation = GENERATION end
   return opts
 end
 

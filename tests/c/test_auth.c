@@ -160,6 +160,13 @@ static void t_actor(void)
                     sizeof label);
     CHECK_EQ_STR(kind, "api_token");
     CHECK_EQ_STR(label, "API token");
+    /* cut to the room given, as snprintf cuts; no room: nothing written */
+    char k4[4], l1[1] = {'x'}, l0[1] = {'y'};
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token), k4, sizeof k4, l1, sizeof l1);
+    CHECK_EQ_STR(k4, "api");
+    CHECK_EQ_STR(l1, "");
+    levy_auth_actor(&c, NULL, c.api_token, strlen(c.api_token), k4, sizeof k4, l0, 0);
+    CHECK(l0[0] == 'y');
     CHECK_EQ_INT(levy_auth_session_new(tok, sizeof tok, &exp, &e), LEVY_OK);
     levy_auth_actor(&c, NULL, tok, strlen(tok), kind, sizeof kind, label, sizeof label);
     uint8_t h[LEVY_SHA256_LEN];

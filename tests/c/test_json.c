@@ -1046,6 +1046,121 @@ static void t_escape_fast(void)
 end:;
 }
 
+/* Issue 21 (calc22): levy_json_doc_parse copies a plain string eight bytes at a time while it
+ * scans it, storing the word that holds the closing quote whole, and falls back to the general
+ * way from the string's start on anything else. Every string length 0-24 with, at every place,
+ * nothing special or one of an escape, a UTF-8 letter, 0x7f, a raw control byte (refused);
+ * followed by 0-11 bytes of text, so the closing quote falls in the text's last eight bytes or
+ * not; two strings in a row, so a word stored past the first must not spoil the second. Each
+ * parsed value is compared with the string built by hand, NUL-terminated. Then objects whose
+ * keys share a key filter bit (the duplicate check skips keys whose bit was not seen). */
+static void t_doc_string_words(void)
+{
+    static const struct {
+        const char *text, *value; /* in JSON, and decoded; text NULL: a plain 'a' */
+        int refused;
+    } sp[] = {{NULL, NULL, 0},     {"\\\"", "\"", 0},          {"\\\\", "\\", 0},
+              {"\\n", "\n", 0},    {"\\u00e9", "\xc3\xa9", 0}, {"\xc3\xa9", "\xc3\xa9", 0},
+              {"\x7f", "\x7f", 0}, {"\x01", NULL, 1},          {"\\/", "/", 0}};
+    int bad = 0, cases = 0;
+    for (size_t k = 0; k < sizeof sp / sizeof sp[0]; k++)
+        for (int len = 0; len <= 24; len++)
+            for (int at = 0; at <= (sp[k].text ? len : 0); at++)
+                for (int tail = 0; tail <= 11; tail++) {
+                    char text[160], want[80], want2[80];
+                    size_t t = 0, w = 0;
+                    text[t++] = '[';
+                    text[t++] = '"';
+                    for (int i = 0; i <= len; i++) {
+                        if (i == at && sp[k].text) {
+                            t += (size_t)sprintf(text + t, "%s", sp[k].text);
+                            if (sp[k].value)
+                                w += (size_t)sprintf(want + w, "%s", sp[k].value);
+                        }
+                        if (i < len) {
+                            text[t++] = (char)('a' + i % 26);
+                            want[w++] = (char)('a' + i % 26);
+                        }
+                    }
+                    want[w] = '\0';
+                    text[t++] = '"';
+                    /* a second string: "zz..." of tail bytes (a ',' and quotes make tail >= 3) */
+                    size_t w2 = 0;
+                    if (tail >= 3) {
+                        text[t++] = ',';
+                        text[t++] = '"';
+                        for (int i = 0; i < tail - 3; i++)
+                            want2[w2++] = text[t++] = 'z';
+                        text[t++] = '"';
+                    } else {
+                        for (int i = 0; i < tail; i++)
+                            text[t++] = ' ';
+                    }
+                    want2[w2] = '\0';
+                    text[t++] = ']';
+                    char *exact = malloc(t); /* no byte past the text to read */
+                    memcpy(exact, text, t);
+                    levy_json_doc doc = {0};
+                    char msg[320];
+                    int rc = levy_json_doc_parse(&doc, exact, t, msg, sizeof msg);
+                    int ok;
+                    if (sp[k].refused) {
+                        ok = rc != 0;
+                    } else {
+                        const levy_json_node *a = rc ? NULL : &doc.nodes[0];
+                        ok = a && a->n == (tail >= 3 ? 2u : 1u);
+                        for (uint32_t e = 0; ok && e < a->n; e++) {
+                            const levy_json_node *v = &doc.nodes[doc.kids[a->at + e]];
+                            const char *exp = e ? want2 : want;
+                            ok = v->type == LEVY_JSON_STRING && v->n == strlen(exp) &&
+                                 memcmp(doc.strs + v->at, exp, v->n) == 0 &&
+                                 doc.strs[v->at + v->n] == '\0';
+                        }
+                    }
+                    if (!ok && bad++ < 5)
+                        fprintf(stderr, "  doc string %.*s: rc %d %s\n", (int)t, exact, rc,
+                                rc ? msg : "");
+                    levy_json_doc_free(&doc);
+                    free(exact);
+                    cases++;
+                }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(cases > 3000);
+    /* keys with one filter bit (same length, first and last byte) are told apart, and a
+     * repeat is refused however many keys sharing its bit or not came between */
+    static const struct {
+        const char *text;
+        int ok;
+    } objs[] = {
+        {"{\"axb\":1,\"ayb\":2,\"azb\":3}", 1},
+        {"{\"axb\":1,\"ayb\":2,\"axb\":3}", 0},
+        {"{\"axb\":1,\"q\":2,\"rr\":3,\"ayb\":4,\"ayb\":5}", 0},
+        {"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+         "\"j\":10,\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,\"a\":18}",
+         0},
+        {"{\"\":1,\"x\":2,\"\":3}", 0},
+        {"{\"\":1,\"x\":2}", 1}};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        levy_json_doc doc = {0};
+        char msg[320];
+        int rc = levy_json_doc_parse(&doc, objs[i].text, strlen(objs[i].text), msg, sizeof msg);
+        CHECK_EQ_INT(rc == 0, objs[i].ok);
+        if (!objs[i].ok)
+            CHECK(strstr(msg, "duplicate object key") != NULL);
+        if (rc == 0) { /* the filter has every key's bit */
+            const levy_json_node *o = &doc.nodes[0];
+            uint64_t bits = 0;
+            for (uint32_t m = 0; m < o->n; m++) {
+                const levy_json_node *v = &doc.nodes[doc.kids[o->at + m]];
+                bits |= levy_json_key_bit(doc.strs + v->key, v->klen);
+            }
+            CHECK((uint64_t)o->ival == bits);
+        }
+        levy_json_doc_free(&doc);
+    }
+end:;
+}
+
 static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"validate", t_validate},
                                   {"decode_values", t_decode_values},
@@ -1062,5 +1177,6 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"decode_reentry", t_decode_reentry},
                                   {"escape_words", t_escape_words},
                                   {"escape_fast", t_escape_fast},
+                                  {"doc_string_words", t_doc_string_words},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

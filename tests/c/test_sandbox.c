@@ -184,6 +184,16 @@ static void t_valid_plugin(void)
         "local n = 0\n"
         "do local c <close> = setmetatable({}, {__close = function() n = n + 1 end}) end\n"
         "assert(n == 1)\n"
+        /* type() is the host's (issue 21, calc22): the base library's answers and error */
+        "local u = j.null\n"
+        "local seen = { [type(nil)] = 1, [type(true)] = 1, [type(u)] = 1, [type(1)] = 1,\n"
+        "  [type(1.5)] = 1, [type('s')] = 1, [type({})] = 1, [type(type)] = 1,\n"
+        "  [type(co)] = 1, [type(coroutine.create(type))] = 1 }\n"
+        "for _, k in ipairs({'nil', 'boolean', 'userdata', 'number', 'string', 'table',\n"
+        "  'function', 'thread'}) do assert(seen[k], k) end\n"
+        "assert(type(j.null) == 'userdata' and type(type) == 'function')\n"
+        "local ok, e = pcall(type)\n"
+        "assert(not ok and e:find(\"bad argument #1 to 'type' (value expected)\", 1, true), e)\n"
         "return { name = 'p', version = '1', routes = {\n"
         "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end } } "
         "}\n",

@@ -23,6 +23,31 @@ describe("calculation options", function()
     assert.equal(reason(first), reason(again))
     assert.equal(first.total_tax, again.total_tax)
   end)
+  it("builds the same options from the settings (calc22: the keys set in one constructor)", function()
+    store.exec("INSERT INTO regions(code, subscribed, tax_calculation, updated_at) VALUES ('US-TX', 1, 1, 'x')")
+    local function keys(o)
+      local out = {}
+      for k, v in pairs(o) do out[k] = type(v) == "table" and "table" or v end
+      return out
+    end
+    local gen = require("levy.config").generation
+    local want = { products = "table", customers = "table", regions = "table", rounding = "line",
+                   customer_type = "business", generation = gen }
+    assert.same(want, keys(calc.build_opts(REQ)))
+    for k, v in pairs({ rounding = '"document"', default_customer_type = '"individual"',
+                        seller_address = '{"country":"US","state":"TX","zip_code":"78701"}',
+                        ca_gst_regime = '"simplified"', qc_qst_regime = '"specified"',
+                        eu_below_threshold = '"yes"', pickup_offered = '"yes"' }) do
+      store.exec("INSERT INTO settings(key, value) VALUES (?, ?)", k, v)
+    end
+    local o = calc.build_opts(REQ)
+    assert.same({ products = "table", customers = "table", regions = "table", rounding = "document",
+                  customer_type = "individual", generation = gen, seller = "table",
+                  ca_gst_regime = "simplified", qc_qst_regime = "specified",
+                  eu_below_threshold = "yes", pickup_offered = "yes" }, keys(o))
+    assert.equal("78701", o.seller.zip_code)
+    assert.equal(true, o.regions["US-TX"].subscribed)
+  end)
   it("reads a changed region on the next calculation (the cache follows the store)", function()
     store.exec("INSERT INTO regions(code, subscribed, tax_calculation, updated_at) VALUES ('US-TX', 0, 1, 'x')")
     assert.equal("not_collecting", reason(assert(calc.run(REQ))))

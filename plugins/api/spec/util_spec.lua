@@ -125,6 +125,24 @@ describe("API errors", function()
     assert.same({ 415, "unsupported_media_type" }, { code("{}", "text/plain") })
     assert.same({ b = 2 }, util.body_object({ body = '{"b":2}',
       headers = { ["content-type"] = "application/merge-patch+json; charset=utf-8" } }))
+    -- blank bodies (every byte of %s) and bodies that only start with one (issue 21, calc22:
+    -- the blank test looks at the first byte before the pattern); the media type with and
+    -- without its fast path
+    for _, blank in ipairs({ "", " ", "\t", "\n", "\r", "\v", "\f", " \t\r\n\v\f " }) do
+      for _, ct in ipairs({ false, "application/json" }) do
+        local e = raised(function() util.body_object({ body = blank, headers = { ["content-type"] = ct or nil } }) end)
+        assert.same({ 400, "invalid_json", "a JSON object body is required" }, { e.status, e.code, e.message }, blank)
+      end
+    end
+    for _, ws in ipairs({ " ", "\t", "\n", "\r" }) do
+      assert.same({ c = 3 }, util.body_object({ body = ws .. '{"c":3}' .. ws, headers = {} }))
+    end
+    for _, ct in ipairs({ "application/json", "Application/JSON", " application/json ; x=1", "text/json+json" }) do
+      assert.same({ d = 4 }, util.body_object({ body = '{"d":4}', headers = { ["content-type"] = ct } }), ct)
+    end
+    for _, ct in ipairs({ "application/jsonx", "application/json-seq", "text/plain; application/json" }) do
+      assert.same({ 415, "unsupported_media_type" }, { code("{}", ct) }, ct)
+    end
   end)
 
   it("body_object with levy.tax.parse refuses as json.decode does and gives the options' view", function()
