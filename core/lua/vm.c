@@ -9,6 +9,7 @@
 
 #include "hlog.h"
 #include "lctx.h"
+#include "pool.h"
 #include "vm.h"
 
 struct levy_vm {
@@ -30,7 +31,8 @@ struct levy_vm {
      * ended; gc_cycle = its steps have a cycle running. */
     int idle_gc, gc_cycle, gc_ended;
     size_t gc_base;
-    uint64_t freed; /* bytes freed by the state since it was made (levy_vm_mem_freed) */
+    uint64_t freed;    /* bytes freed by the state since it was made (levy_vm_mem_freed) */
+    levy_pool *blocks; /* its small blocks (pool.h); NULL: malloc alone */
 };
 
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -38,7 +40,10 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     levy_vm *vm = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        if (vm->blocks && ptr && levy_pool_owns(vm->blocks, ptr))
+            levy_pool_release_block(vm->blocks, ptr);
+        else
+            free(ptr);
         vm->used -= old;
         vm->freed += old;
         return NULL;
@@ -47,7 +52,7 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     if (nsize > old && vm->used + (nsize - old) > vm->cap)
         return NULL;
-    void *p = realloc(ptr, nsize);
+    void *p = vm->blocks ? levy_pool_realloc(vm->blocks, ptr, old, nsize) : realloc(ptr, nsize);
     if (!p)
         return NULL;
     vm->used = vm->used - old + nsize;
@@ -214,8 +219,12 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
         vm->time_ns *= 50;
         vm->instr_budget *= 4;
     }
+    /* the region is the state's cap: past it the allocator says no anyway */
+    if (!getenv("LEVY_VM_NO_POOL"))
+        vm->blocks = levy_pool_new(vm->cap0);
     vm->L = lua_newstate(vm_alloc, vm);
     if (!vm->L) {
+        levy_pool_free(vm->blocks);
         free(vm);
         return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create Lua state");
     }
@@ -232,6 +241,7 @@ void levy_vm_free(levy_vm *vm)
         return;
     if (vm->L)
         lua_close(vm->L);
+    levy_pool_free(vm->blocks);
     free(vm);
 }
 
@@ -293,6 +303,8 @@ void levy_vm_collect(levy_vm *vm)
 {
     lua_gc(vm->L, LUA_GCCOLLECT, 0);
     gen_debt(vm);
+    if (vm->blocks)
+        levy_pool_release(vm->blocks);
     malloc_trim(0);
     vm->base = vm->peak = vm->used;
     vm->gc_cycle = 0; /* a full collection ends any cycle the idle steps had begun */
@@ -421,6 +433,8 @@ int levy_vm_gc_idle_step(levy_vm *vm)
     }
     if (vm->gc_ended) {
         vm->gc_cycle = 0;
+        if (vm->blocks) /* the cycle's sweep emptied pages: back to the kernel, in the idle moment */
+            levy_pool_release(vm->blocks);
         return 0;
     }
     return 1;
