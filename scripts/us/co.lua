@@ -17,8 +17,8 @@ local local_tax = require "_lib.local_tax"
 -- suburban post offices' ZIPs the table assigns to Denver (they touch the city). 802xx ZIPs
 -- the table assigns to a suburb (80215 80216 80225 80228 80229 80233 80234 80238 80241 80260)
 -- carry no Denver rate in the data: a Denver address there is not charged and noted.
--- Other home-rule cities that may tax SaaS (Boulder, Aurora, Colorado Springs) have no stored
--- source: not modelled (docs/rules.md section 9).
+-- Other home-rule cities: Boulder taxes SaaS too (BOULDER_SAAS below); Aurora, Colorado Springs,
+-- Lakewood: no city source stored that they tax it, not modelled (docs/rules.md section 9).
 local DENVER_SAAS = {
   name = "Denver sales tax on software as a service",
   jurisdiction = "DENVER", level = "city", type = "SALES_TAX", city = "DENVER", city_name = "Denver",
@@ -39,6 +39,35 @@ local DENVER_SAAS = {
   },
 }
 
+
+-- Boulder, a home-rule city that administers its own sales and use tax, taxes software as a
+-- service: bouldercolorado.gov, Tax and Licensing, "Tr 11: Computer Software": B.R.C. 3-1-1
+-- "Computer software means digital products, software programs, software as a service,
+-- internet subscription service, software license fees, software maintenance agreements ...",
+-- and "A lease ... rental or the grant of a license to use software is subject to sales/use tax
+-- ... regardless of how the software is obtained". Access to online data services (databases)
+-- is the remote use of software the provider runs, taxable: Ball Aerospace & Technologies Corp.
+-- v. City of Boulder, 2012 COA 153, 304 P.3d 609 (Colo. App. 2012-09-13), which held so under the
+-- code before its 2012 clarification (software taxable since 1981, "computer instructions" 1999:
+-- Daily Camera 2011-12-05) -- hence information_services is covered and no start date is set (the
+-- court applied it to the 2006-2008 tax years it reviewed; earlier dates: doubt, not modelled).
+-- Only Boulder's own city tax: the state, Boulder County (state-collected) and RTD/CD districts
+-- follow the state's exemption. Rate: the rate data's BOULDER city entry (3.86 % in the Dec-2025
+-- table). Where (TAXRATES_ZIP5_CO202512.csv): `zips` = the ZIPs the table gives Boulder's city
+-- rate (Boulder post office 80302-80310, 80314); 80301 (east Boulder, Gunbarrel) the table gives
+-- to Lafayette and 80025 (Eldorado Springs) no city: a Boulder address there is not charged and
+-- noted. iaas_paas: not named by the city, not covered (doubt).
+local BOULDER_SAAS = {
+  name = "Boulder sales tax on software as a service",
+  jurisdiction = "BOULDER", level = "city", type = "SALES_TAX", city = "BOULDER", city_name = "Boulder",
+  place_code = "0807850", -- Census place (data/us/census-fips/places-2010.csv)
+  rate_from = { level = "city", jurisdiction = "BOULDER" },
+  reason = "partially_taxable", -- the city taxes it, the state, the county and the districts do not
+  codes = { saas = true, saas_business = true, saas_personal = true, information_services = true },
+  zips = { "80302", "80303", "80304", "80305", "80306", "80307", "80308", "80309", "80310", "80314" },
+  partial_zips = {},
+}
+
 return common.state{
   code = "CO",
   name = "Colorado",
@@ -48,10 +77,11 @@ return common.state{
     digital_goods = "taxable", -- HB21-1312: digital goods are tangible personal property since 2021-07-01
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
-  local_taxes = { DENVER_SAAS },
-  calculate_for = common.codes(DENVER_SAAS.codes), -- local_tax.apply acts on these lines only
+  local_taxes = { DENVER_SAAS, BOULDER_SAAS },
+  calculate_for = common.codes(DENVER_SAAS.codes, BOULDER_SAAS.codes), -- local_tax.apply acts on these lines only
   calculate = function(ctx)
     local_tax.apply(ctx, DENVER_SAAS)
+    local_tax.apply(ctx, BOULDER_SAAS)
   end,
   selftest = {
     { name = "general goods at the ZIP rate (9.15%)",
@@ -68,9 +98,22 @@ return common.state{
     { name = "SaaS in Denver without a city name: Denver ZIP, charged",
       request = common.request("CO", nil, "80205", "2026-03-01", { common.line("1", "200.00", "1", "saas") }),
       expect = { total_tax = "10.30" } },
-    { name = "SaaS in Boulder: exempt",
+    { name = "SaaS in Boulder: Boulder's city tax only (3.86%, Tr 11, B.R.C. 3-1-1)",
       request = common.request("CO", "Boulder", "80302", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
-      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+      expect = { total_tax = "3.86", lines = { { tax = "3.86", taxability_reason = "partially_taxable",
+        taxes = { { jurisdiction = "BOULDER", level = "city", type = "SALES_TAX", percentage = "3.86" } } } } } },
+    { name = "online database access in Boulder: taxable (Ball Aerospace, 2012 COA 153), 3.86%",
+      request = common.request("CO", "Boulder", "80303", "2026-03-01", { common.line("1", "200.00", "1", "information_services") }),
+      expect = { total_tax = "7.72", lines = { { tax = "7.72", taxability_reason = "partially_taxable" } } } },
+    { name = "SaaS in Boulder, ZIP 80301 (the table: Lafayette): not charged, noted",
+      request = common.request("CO", "Boulder", "80301", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", notes = { { code = "local_tax_uncertain" } } } },
+    { name = "SaaS in Boulder, no city name, ZIP 80304: charged",
+      request = common.request("CO", nil, "80304", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.86" } },
+    { name = "SaaS in Denver: Boulder's tax not added",
+      request = common.request("CO", "Denver", "80202", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "5.15", lines = { { taxes = { { jurisdiction = "DENVER", percentage = "5.15" } } } } } },
     { name = "SaaS in Aurora, ZIP 80012 (the table: Denver): not charged, noted",
       request = common.request("CO", "Aurora", "80012", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", notes = { { code = "local_tax_uncertain" } } } },

@@ -948,6 +948,14 @@ case("local taxes", "Chicago PPLTT on SaaS 2026: 15 % (2026 Revenue Ordinance)",
      us("IL", "60601", S, city="Chicago"), total_tax="15.00")
 case("local taxes", "Chicago PPLTT on SaaS 2025-12-31: 11 % (2025 Revenue Ordinance)", "Chicago Department of Finance release 2024-12-18; Crowe 2025-01-09",
      us("IL", "60601", S, date="2025-12-31", city="Chicago"), total_tax="11.00")
+case("local taxes", "Denver (home-rule city) on SaaS: its own city tax 5.15 %, not the state's", "denvergov.org Treasury 'Sales Tax Rates' FAQ (SaaS taxable in Denver); C.R.S. 39-26-102 (state: not tangible personal property)",
+     us("CO", "80202", S, city="Denver"), total_tax="5.15", reason="partially_taxable")
+case("local taxes", "Boulder (home-rule city) on SaaS: its own city tax 3.86 %, not the state's", "bouldercolorado.gov 'Tr 11: Computer Software' (B.R.C. 3-1-1: computer software includes software as a service); city rate 3.86 %: Dec-2025 ZIP table row 80302",
+     us("CO", "80302", S, city="Boulder"), total_tax="3.86", reason="partially_taxable")
+case("local taxes", "Boulder on online database access: taxable (remote use of the provider's software)", "Ball Aerospace & Technologies Corp. v. City of Boulder, 2012 COA 153, 304 P.3d 609",
+     us("CO", "80303", [("100.00", "information_services")], city="Boulder"), total_tax="3.86")
+case("local taxes", "Arizona (Phoenix) SaaS: state and city TPT, personal property rental classification", "Ariz. Private Taxpayer Ruling LR13-005 (online software rental taxable); Ariz. Ct. App. 2023 (state and City of Phoenix TPT on remotely accessed software, KPMG TWIST 2023-02-06)",
+     us("AZ", "85004", S, city="Phoenix"), reason="standard_rated")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
      us("IL", "62701", S, city="Springfield"), total_tax="0.00")
 
