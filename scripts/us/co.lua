@@ -17,8 +17,9 @@ local local_tax = require "_lib.local_tax"
 -- suburban post offices' ZIPs the table assigns to Denver (they touch the city). 802xx ZIPs
 -- the table assigns to a suburb (80215 80216 80225 80228 80229 80233 80234 80238 80241 80260)
 -- carry no Denver rate in the data: a Denver address there is not charged and noted.
--- Other home-rule cities: Boulder taxes SaaS too (BOULDER_SAAS below); Aurora, Colorado Springs,
--- Lakewood: no city source stored that they tax it, not modelled (docs/rules.md section 9).
+-- Other home-rule cities: Boulder and Colorado Springs tax SaaS too (BOULDER_SAAS, COS_SAAS
+-- below); Aurora, Lakewood: no city source stored that they tax it, not modelled (docs/rules.md
+-- section 9).
 local DENVER_SAAS = {
   name = "Denver sales tax on software as a service",
   jurisdiction = "DENVER", level = "city", type = "SALES_TAX", city = "DENVER", city_name = "Denver",
@@ -68,6 +69,39 @@ local BOULDER_SAAS = {
   partial_zips = {},
 }
 
+-- Colorado Springs, a home-rule city that administers its own sales and use tax, taxes software
+-- as a service: the city's Tax Guide "Computer Software" (City Code 2.7.104 "Price or Purchase
+-- Price", 2.7.201, 2.7.312, 2.7.438): "purchases of software downloaded, accessed, licensed, or
+-- consumed by other means, including Software as a Service (SaaS) through online subscriptions,
+-- are taxable"; "The taxability of software is not dependent upon where the software program
+-- physically resides but rather is based on the right to access, use, store, or consume the
+-- property". The guide's text is stored only as copied at bayfury.com
+-- ("service-contract-custom-software-8689"; the city's own page is not in the corpus): doubt on
+-- its date, no start date modelled. Article 7 of City Code chapter 2 is the sales and use tax
+-- (springsgov.com "Sales/Use Tax Ordinance"). Only the city's own tax: the state, El Paso County
+-- and the PPRTA district follow the state's exemption. Rate: the rate data's COLORADO SPRINGS
+-- city entry (3.07 % in the Dec-2025 table). Where (TAXRATES_ZIP5_CO202512.csv): `zips` = the
+-- 809xx ZIPs the table gives the city rate; `partial_zips` = 80831 (the Peyton/Falcon post
+-- office, mostly outside the city); 80906 (the table: Fountain) carries no city rate: a Colorado
+-- Springs address there is not charged and noted. Only saas and its refinements: the guide
+-- says nothing of databases or IaaS.
+local COS_SAAS = {
+  name = "Colorado Springs sales tax on software as a service",
+  jurisdiction = "COLORADO SPRINGS", level = "city", type = "SALES_TAX", city = "COLORADO SPRINGS", city_name = "Colorado Springs",
+  place_code = "0816000", -- Census place (data/us/census-fips/places-2010.csv)
+  rate_from = { level = "city", jurisdiction = "COLORADO SPRINGS" },
+  reason = "partially_taxable", -- the city taxes it, the state, the county and the district do not
+  codes = { saas = true, saas_business = true, saas_personal = true },
+  zips = {
+    "80901", "80903", "80904", "80905", "80907", "80908", "80909", "80910", "80911", "80913",
+    "80914", "80915", "80916", "80917", "80918", "80919", "80920", "80922", "80923", "80924",
+    "80925", "80926", "80927", "80929", "80932", "80933", "80934", "80935", "80936", "80937",
+    "80938", "80939", "80941", "80942", "80946", "80947", "80949", "80950", "80951", "80960",
+    "80962", "80995", "80997",
+  },
+  partial_zips = { "80831" },
+}
+
 return common.state{
   code = "CO",
   name = "Colorado",
@@ -77,11 +111,12 @@ return common.state{
     digital_goods = "taxable", -- HB21-1312: digital goods are tangible personal property since 2021-07-01
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
-  local_taxes = { DENVER_SAAS, BOULDER_SAAS },
-  calculate_for = common.codes(DENVER_SAAS.codes, BOULDER_SAAS.codes), -- local_tax.apply acts on these lines only
+  local_taxes = { DENVER_SAAS, BOULDER_SAAS, COS_SAAS },
+  calculate_for = common.codes(DENVER_SAAS.codes, BOULDER_SAAS.codes, COS_SAAS.codes), -- local_tax.apply acts on these lines only
   calculate = function(ctx)
     local_tax.apply(ctx, DENVER_SAAS)
     local_tax.apply(ctx, BOULDER_SAAS)
+    local_tax.apply(ctx, COS_SAAS)
   end,
   selftest = {
     { name = "general goods at the ZIP rate (9.15%)",
@@ -111,6 +146,16 @@ return common.state{
     { name = "SaaS in Boulder, no city name, ZIP 80304: charged",
       request = common.request("CO", nil, "80304", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "3.86" } },
+    { name = "SaaS in Colorado Springs: the city's tax only (3.07%, city Tax Guide 'Computer Software')",
+      request = common.request("CO", "Colorado Springs", "80903", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.07", lines = { { tax = "3.07", taxability_reason = "partially_taxable",
+        taxes = { { jurisdiction = "COLORADO SPRINGS", level = "city", type = "SALES_TAX", percentage = "3.07" } } } } } },
+    { name = "SaaS in Peyton, ZIP 80831 (partly Colorado Springs): not charged, noted",
+      request = common.request("CO", "Peyton", "80831", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", notes = { { code = "local_tax_uncertain" } } } },
+    { name = "database access in Colorado Springs: not covered (the guide names software only)",
+      request = common.request("CO", "Colorado Springs", "80903", "2026-03-01", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "0.00" } },
     { name = "SaaS in Denver: Boulder's tax not added",
       request = common.request("CO", "Denver", "80202", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "5.15", lines = { { taxes = { { jurisdiction = "DENVER", percentage = "5.15" } } } } } },
