@@ -956,6 +956,8 @@ case("local taxes", "Boulder on online database access: taxable (remote use of t
      us("CO", "80303", [("100.00", "information_services")], city="Boulder"), total_tax="3.86")
 case("local taxes", "Colorado Springs (home-rule city) on SaaS: its own city tax 3.07 %", "Colorado Springs Tax Guide 'Computer Software' (City Code 2.7.104, 2.7.201; text as copied at bayfury.com); city rate 3.07 %: Dec-2025 ZIP table row 80903",
      us("CO", "80903", S, city="Colorado Springs"), total_tax="3.07", reason="partially_taxable")
+case("local taxes", "Louisiana parishes tax SaaS too from 2025 (state and local sales tax)", "LDR Business Tax Tip #29 (2025-08-14), as summarised by Moss Adams 2025-09 ('state and local sales and use tax on ... prewritten computer software access services')",
+     us("LA", "70113", S, date="2026-03-01", city="New Orleans"), reason="standard_rated", has_jur=[("ORLEANS PARISH", "county", "22071")])
 case("local taxes", "Arizona (Phoenix) SaaS: state and city TPT, personal property rental classification", "Ariz. Private Taxpayer Ruling LR13-005 (online software rental taxable); Ariz. Ct. App. 2023 (state and City of Phoenix TPT on remotely accessed software, KPMG TWIST 2023-02-06)",
      us("AZ", "85004", S, city="Phoenix"), reason="standard_rated")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
