@@ -48,8 +48,9 @@ int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor,
         err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
-    const char *v[10] = {at,        actor_kind, actor,        action,     object_kind,
-                         object_id, label,      changes_json, request_id, has_person ? person : NULL};
+    const char *v[10] = {
+        at,        actor_kind, actor,        action,     object_kind,
+        object_id, label,      changes_json, request_id, has_person ? person : NULL};
     for (int i = 0; i < 10; i++)
         levy_stmt_bind_text_or_null(s, i + 1, v[i]);
     int rc = levy_stmt_step(s, err);

@@ -382,8 +382,15 @@ end:
  * same answer as levy_audit_person (C) for every label. */
 static void t_audit_person(void)
 {
-    static const char *names[] = {"Alice", "Al", "Carol Ng", "Bob's token", "UI session of X 12345678",
-                                  "é", "x'y", "0123456789012345678901234567890123456789012345678901234567890123"};
+    static const char *names[] = {
+        "Alice",
+        "Al",
+        "Carol Ng",
+        "Bob's token",
+        "UI session of X 12345678",
+        "é",
+        "x'y",
+        "0123456789012345678901234567890123456789012345678901234567890123"};
     levy_store *st = NULL;
     levy_err e;
     levy_err_clear(&e);
@@ -404,8 +411,8 @@ static void t_audit_person(void)
             levy_auth_who_actor(&w, kind, sizeof kind, label, sizeof label);
             CHECK_EQ_INT(levy_audit_person(kind, label, person, sizeof person), 1);
             CHECK_EQ_STR(person, names[i]);
-            CHECK_EQ_INT(levy_audit_insert(st, kind, label, "region.updated", "region", "US-CA", NULL,
-                                           "{}", NULL, &e),
+            CHECK_EQ_INT(levy_audit_insert(st, kind, label, "region.updated", "region", "US-CA",
+                                           NULL, "{}", NULL, &e),
                          LEVY_OK);
         }
     }
@@ -421,8 +428,8 @@ static void t_audit_person(void)
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         CHECK_EQ_INT(levy_audit_person(none[i][0], none[i][1], person, sizeof person), 0);
         CHECK_EQ_STR(person, "");
-        CHECK_EQ_INT(levy_audit_insert(st, none[i][0], none[i][1], "region.updated", "region", "US-CA",
-                                       NULL, "{}", NULL, &e),
+        CHECK_EQ_INT(levy_audit_insert(st, none[i][0], none[i][1], "region.updated", "region",
+                                       "US-CA", NULL, "{}", NULL, &e),
                      LEVY_OK);
     }
     /* the backfill: the rows as they were before 0009 (no person), then the migration's text */
