@@ -10,7 +10,15 @@
  * change is rolled back with it); levy.audit.record raises the same. */
 #define LEVY_AUDIT_REFUSED "the change was not saved: its audit log row could not be written"
 
-/** Appends one row, stamped now (UTC). changes_json: a JSON object {"field":{"before","after"}}
+/** The person of a row (core migration 0009; GET /v1/audit?person=): the named token's name
+ * read from the actor label levy_auth_who_actor made — actor_kind "named_token" with
+ * "<name>'s token", or "ui_session" with "UI session of <name> <8 hex>" — into out; 1 when
+ * there is one, else 0 and out "" (the shared API token, its sessions, cli, system).
+ * cap: LEVY_AUDIT_PERSON_MAX. */
+#define LEVY_AUDIT_PERSON_MAX 112
+int levy_audit_person(const char *actor_kind, const char *actor, char *out, size_t cap);
+
+/** Appends one row (its person from levy_audit_person), stamped now (UTC). changes_json: a JSON object {"field":{"before","after"}}
  * (never a secret); object_id, label and request_id may be NULL.
  * @return LEVY_OK or the store's error. */
 int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,

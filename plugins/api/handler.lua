@@ -663,6 +663,13 @@ local function audit_filter(req)
       f[k] = q[k]
     end
   end
+  if q.person ~= nil and q.person ~= "" then
+    -- a named token's name (core/host/tokens.c: 1..64 bytes, no control characters)
+    if #q.person > 64 or q.person:find("[%c]") then
+      e:add("person", "must be a person's token name: at most 64 bytes, no control characters")
+    end
+    f.person = q.person
+  end
   if q.actor_kind ~= nil and q.actor_kind ~= "" then
     if not AUDIT_KINDS[q.actor_kind] then e:add("actor_kind", "must be api_token, named_token, ui_session, cli or system") end
     f.actor_kind = q.actor_kind
@@ -678,7 +685,7 @@ local function audit_public(r)
   return { id = r.id, at = r.at, actor_kind = r.actor_kind, actor = r.actor, action = r.action,
            object_kind = r.object_kind, object_id = util.orjnull(r.object_id),
            object_label = util.orjnull(r.object_label), changes = r.changes,
-           request_id = util.orjnull(r.request_id) }
+           request_id = util.orjnull(r.request_id), person = util.orjnull(r.person) }
 end
 
 -- A value of the CSV: text as is, anything else as its JSON.
@@ -689,7 +696,7 @@ local function audit_csv_value(v)
 end
 
 local AUDIT_CSV = { "id", "at", "actor_kind", "actor", "action", "object_kind", "object_id", "object_label",
-                    "field", "before", "after", "request_id" }
+                    "field", "before", "after", "request_id", "person" }
 
 local function list_audit(req)
   local f = audit_filter(req)
@@ -709,7 +716,7 @@ local function list_audit(req)
           lines[#lines + 1] = { id = r.id, at = r.at, actor_kind = r.actor_kind, actor = r.actor, action = r.action,
                                 object_kind = r.object_kind, object_id = r.object_id, object_label = r.object_label,
                                 field = k or nil, before = audit_csv_value(c.before), after = audit_csv_value(c.after),
-                                request_id = r.request_id }
+                                request_id = r.request_id, person = r.person }
         end
       end
       f.after = after

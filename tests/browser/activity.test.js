@@ -3,7 +3,9 @@
  * plain words ("The API token changed the seller address from … to …", "Browser session
  * 3f9a1c2e subscribed to Texas (US-TX)"), newest first; its "What changed" filter, its CSV
  * download and a region's History link (the page filtered to that region) work; at 1280x800 and
- * 390x844 without horizontal overflow; no key or token is shown.
+ * 390x844 without horizontal overflow; no key or token is shown. Its Person picker (person20),
+ * filled from GET /v1/tokens, lists what Alice did with her token and in a session opened with
+ * it, not Bob's; the CSV then holds only the picked person's rows.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
  *
@@ -79,7 +81,7 @@ async function main() {
   await check('Download CSV: the filtered rows, one line per changed field', async () => {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('.list-csv').click()]);
     const lines = fs.readFileSync(await dl.path(), 'utf8').split('\r\n').filter(Boolean);
-    assert(lines[0] === 'id,at,actor_kind,actor,action,object_kind,object_id,object_label,field,before,after,request_id', 'header: ' + lines[0]);
+    assert(lines[0] === 'id,at,actor_kind,actor,action,object_kind,object_id,object_label,field,before,after,request_id,person', 'header: ' + lines[0]);
     assert(lines.length === 3 && lines.slice(1).every(l => l.includes(',settings.updated,') && l.includes(',seller_address,')),
       'lines: ' + lines.join(' | '));
     assert(!lines.some(l => l.includes(TOKEN)), 'the API token in the CSV');
@@ -134,6 +136,55 @@ async function main() {
     ];
     for (let i = 0; i < want.length; i++) assert(said[i] === want[i], 'sentence ' + i + ': ' + said[i]);
   });
+
+  /* the audit log by person (person20): Alice's token and a UI session opened with it, Bob's token */
+  const tok = {};
+  await check('people: Alice changes US-WA with her token and US-OR in a session opened with it, Bob US-NV', async () => {
+    for (const n of ['Alice', 'Bob']) {
+      const r = await api('POST', '/v1/tokens', { name: n });
+      assert(r.status === 201, 'token ' + n + ': ' + r.status);
+      tok[n] = r.json.token;
+    }
+    let r = await http('PUT', base + '/v1/regions/US-WA', { subscribed: true }, { Authorization: 'Bearer ' + tok.Alice });
+    assert(r.status === 200, 'Alice: ' + r.status);
+    r = await http('POST', base + '/v1/session', { api_token: tok.Alice }, {});
+    assert(r.status === 201, 'session: ' + r.status);
+    r = await http('PUT', base + '/v1/regions/US-OR', { subscribed: true }, { Authorization: 'Bearer ' + r.json.session_token });
+    assert(r.status === 200, 'Alice\'s session: ' + r.status);
+    r = await http('PUT', base + '/v1/regions/US-NV', { subscribed: true }, { Authorization: 'Bearer ' + tok.Bob });
+    assert(r.status === 200, 'Bob: ' + r.status);
+  });
+  for (const [w, hgt] of [[1280, 800], [390, 844]]) {
+    await check(w + ' px: the Person picker lists the named tokens; Alice shows her token\'s and her session\'s rows only', async () => {
+      await page.setViewportSize({ width: w, height: hgt });
+      await page.goto(base + '/#/activity');
+      await rows.first().waitFor();
+      const picker = page.locator('select[name=person]');
+      await t.until('Alice and Bob in the picker', async () =>
+        JSON.stringify(await picker.locator('option').allInnerTexts()) === JSON.stringify(['Anyone', 'Alice', 'Bob']), 15000, 200);
+      assert(await picker.isVisible(), 'the picker is not visible');
+      await picker.selectOption('Alice');
+      await page.locator('#activity-filtered').filter({ hasText: 'Alice' }).waitFor();
+      await t.until('two rows', async () => (await rows.count()) === 2, 15000, 200);
+      const texts = await rows.locator('td.activity-text > span:first-child').allInnerTexts();
+      assert(/^Browser session of Alice [0-9a-f]{8} subscribed to Oregon \(US-OR\)/.test(texts[0]) &&
+        /^Alice's token subscribed to Washington \(US-WA\)/.test(texts[1]), 'rows: ' + JSON.stringify(texts));
+      assert(/[#&?]person=Alice(&|$)/.test(page.url()), 'the address keeps the filter: ' + page.url());
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert(over <= 0, 'the page overflows by ' + over + ' px');
+      await shot('activity-person-' + w);
+    });
+  }
+  await check('Download CSV with Person: Bob: his row only, with a person column', async () => {
+    await page.locator('select[name=person]').selectOption('Bob');
+    await t.until('one row', async () => (await rows.count()) === 1, 15000, 200);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('.list-csv').click()]);
+    const lines = fs.readFileSync(await dl.path(), 'utf8').split('\r\n').filter(Boolean);
+    assert(lines[0].endsWith(',request_id,person'), 'header: ' + lines[0]);
+    assert(lines.length === 2 && lines[1].includes(',US-NV,') && lines[1].endsWith(',Bob') &&
+      !lines.some(l => l.includes('Alice')), 'lines: ' + lines.join(' | '));
+  });
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await check('no console errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });
   await check('every visible form control has an accessible name', async () => {

@@ -14,6 +14,7 @@
 #include "host/auth.h"
 #include "host/tokens.h"
 #include "config.h"
+#include "store/audit.h"
 #include "store/store.h"
 
 static void t_token_rule(void)
@@ -375,11 +376,94 @@ end:
     rm_dir();
 }
 
+/* The audit log by person (person20): the person read back from the labels
+ * levy_auth_who_actor makes is the token's name exactly, also for names that look like a
+ * label; other actors have none. Core migration 0009's backfill of older rows (SQL) gives the
+ * same answer as levy_audit_person (C) for every label. */
+static void t_audit_person(void)
+{
+    static const char *names[] = {
+        "Alice",
+        "Al",
+        "Carol Ng",
+        "Bob's token",
+        "UI session of X 12345678",
+        "é",
+        "x'y",
+        "0123456789012345678901234567890123456789012345678901234567890123"};
+    levy_store *st = NULL;
+    levy_err e;
+    levy_err_clear(&e);
+    char kind[32], label[LEVY_ACTOR_MAX], person[LEVY_AUDIT_PERSON_MAX];
+    mk_dir();
+    CHECK(dir[0]);
+    char db[600];
+    snprintf(db, sizeof db, "%s/levy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, db, 0, &e), LEVY_OK);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (int k = 0; k < 2; k++) {
+            levy_auth_whois w;
+            memset(&w, 0, sizeof w);
+            w.kind = k ? LEVY_WHO_SESSION : LEVY_WHO_NAMED;
+            w.token_id = 7;
+            snprintf(w.name, sizeof w.name, "%s", names[i]);
+            snprintf(w.session, sizeof w.session, "3f9a1c2e");
+            levy_auth_who_actor(&w, kind, sizeof kind, label, sizeof label);
+            CHECK_EQ_INT(levy_audit_person(kind, label, person, sizeof person), 1);
+            CHECK_EQ_STR(person, names[i]);
+            CHECK_EQ_INT(levy_audit_insert(st, kind, label, "region.updated", "region", "US-CA",
+                                           NULL, "{}", NULL, &e),
+                         LEVY_OK);
+        }
+    }
+    /* no person: the configured token, its sessions (and sign-in codes'), commands, levy */
+    static const char *none[][2] = {{"api_token", "API token"},
+                                    {"ui_session", "UI session 3f9a1c2e"},
+                                    {"cli", "levy token create --name Alice"},
+                                    {"system", "levy"},
+                                    {"named_token", "'s token"},
+                                    {"ui_session", "UI session of  3f9a1c2e"},
+                                    {"ui_session", "Alice's token"},
+                                    {"named_token", "UI session of Alice 3f9a1c2e"}};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        CHECK_EQ_INT(levy_audit_person(none[i][0], none[i][1], person, sizeof person), 0);
+        CHECK_EQ_STR(person, "");
+        CHECK_EQ_INT(levy_audit_insert(st, none[i][0], none[i][1], "region.updated", "region",
+                                       "US-CA", NULL, "{}", NULL, &e),
+                     LEVY_OK);
+    }
+    /* the backfill: the rows as they were before 0009 (no person), then the migration's text */
+    char want[LEVY_AUDIT_PERSON_MAX * 24] = "", got[sizeof want] = "";
+    const char *agg = "SELECT coalesce(group_concat(coalesce(person, '-'), '|'), '') FROM "
+                      "(SELECT person FROM audit_log ORDER BY id)";
+    CHECK_EQ_INT(levy_store_query_text(st, agg, NULL, want, sizeof want, &e), LEVY_OK);
+    CHECK(strstr(want, "|Bob's token|") != NULL);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP INDEX audit_log_person; "
+                                 "ALTER TABLE audit_log DROP COLUMN person",
+                                 &e),
+                 LEVY_OK);
+    FILE *f = fopen("core/store/migrations/0009_audit_person.sql", "r");
+    CHECK(f != NULL);
+    char sql[8192];
+    size_t n = fread(sql, 1, sizeof sql - 1, f);
+    fclose(f);
+    sql[n] = '\0';
+    CHECK_EQ_INT(levy_store_exec(st, sql, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_query_text(st, agg, NULL, got, sizeof got, &e), LEVY_OK);
+    CHECK_EQ_STR(got, want);
+end:
+    if (st)
+        levy_store_close(st);
+    rm_dir();
+}
+
 static const levy_test tests[] = {{"token_rule", t_token_rule},
                                   {"signin_codes", t_signin_codes},
                                   {"sessions", t_sessions},
                                   {"session_request", t_session_request},
                                   {"actor", t_actor},
                                   {"named_tokens", t_named_tokens},
+                                  {"audit_person", t_audit_person},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

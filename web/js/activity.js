@@ -194,6 +194,9 @@
       var to = h('input', { type: 'date', name: 'to', value: p.to || '' });
       var action = select('action', ACTIONS, p.action);
       var actor = select('actor_kind', ACTORS, p.actor_kind);
+      /* a person: a named token's name (GET /v1/tokens); their token's rows and their sessions' */
+      var person = select('person', [['', 'Anyone']], p.person);
+      person.id = 'activity-person';
       var okind = select('object_kind', [['', 'Anything'], ['settings', 'Settings'], ['region', 'A region'],
         ['product', 'A product'], ['customer', 'A customer'], ['connection', 'A connection'], ['invoice', 'An invoice'],
         ['credit_memo', 'A credit memo'], ['job', 'A job'], ['filing_sums', 'The filing sums'], ['store', 'The kept sums'],
@@ -202,6 +205,7 @@
       var form = h('form', { class: 'toolbar filters', role: 'search', id: 'activity-filters' },
         L.field({ label: 'From', input: from }), L.field({ label: 'To', input: to }),
         L.field({ label: 'What changed', input: action }), L.field({ label: 'Who', input: actor }),
+        L.field({ label: 'Person', input: person }),
         L.field({ label: 'Object', input: okind }), L.field({ label: 'Object id', input: oid }),
         h('button', { type: 'submit', text: 'Show' }));
       var current = {};
@@ -227,17 +231,30 @@
       }
       function run() {
         current = { from: from.value, to: to.value, action: action.value, actor_kind: actor.value,
-          object_kind: okind.value, object_id: oid.value.trim() };
+          person: person.value, object_kind: okind.value, object_id: oid.value.trim() };
         history.replaceState(null, '', '#/activity' + L.qs(current));
-        filtered.textContent = current.object_id ? 'Showing the history of ' + current.object_id + '.' : '';
+        filtered.textContent = [current.object_id ? 'Showing the history of ' + current.object_id + '.' : '',
+          current.person ? 'Showing what ' + current.person + ' did, with their token or in a browser session opened with it.' : '']
+          .filter(Boolean).join(' ');
         if (list) list.stop();
         L.clear(tbody).appendChild(L.loadingRow(2));
         list = L.pagedList({ path: '/v1/audit', params: current, tbody: tbody, more: more, cols: 2, row: row,
           empty: 'No changes match.' });
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [action, actor, okind].forEach(function (s) { s.addEventListener('change', run); });
-      L.loadRegions().then(run, run);
+      [action, actor, person, okind].forEach(function (s) { s.addEventListener('change', run); });
+      /* the picker's people: the named tokens' names (a name in the link stays listed) */
+      function people() {
+        return L.api('GET', '/v1/tokens').then(function (r) {
+          var names = {};
+          ((r && r.tokens) || []).forEach(function (t) { names[t.name] = true; });
+          Object.keys(names).sort().forEach(function (n) {
+            if (n !== p.person) person.appendChild(h('option', { value: n, text: n }));
+          });
+          person.value = p.person || '';
+        }, function () {});
+      }
+      Promise.all([L.loadRegions().catch(function () {}), people()]).then(run, run);
       return 'Activity';
     }
   });

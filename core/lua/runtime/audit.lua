@@ -79,6 +79,23 @@ end
 
 local ACTOR_KINDS = { api_token = true, named_token = true, ui_session = true, cli = true, system = true }
 
+-- The person of a row (core migration 0009; GET /v1/audit?person=): the named token's name in
+-- the actor label the host made (core/host/auth.c levy_auth_who_actor): "<name>'s token"
+-- (named_token) or "UI session of <name> <8 hex>" (ui_session); nil for any other actor.
+-- Exact: the two forms are fixed and a name is never cut in a label. The C twin is
+-- levy_audit_person (core/store/audit.c); the migration backfills older rows by this rule.
+function M.person(kind, actor)
+  if type(actor) ~= "string" then return nil end
+  if kind == "named_token" and #actor > 8 and actor:sub(-8) == "'s token" then
+    return actor:sub(1, -9)
+  end
+  if kind == "ui_session" and #actor > 23 and actor:sub(1, 14) == "UI session of "
+    and actor:sub(-9, -9) == " " then
+    return actor:sub(15, -10)
+  end
+  return nil
+end
+
 -- Writes one row. req: the request (its actor and id; nil for work no request asked for: then
 -- e.actor_kind / e.actor, default "system" / "levy"). e = {action, object_kind, object_id,
 -- label, changes = {field = {before, after}} (or omitted: {})}.
@@ -98,9 +115,9 @@ function M.record(req, e)
   if oid ~= nil then oid = tostring(oid) end
   local ok, msg = store.try_exec(
     "INSERT INTO audit_log(at, actor_kind, actor, action, object_kind, object_id, object_label, " ..
-    "changes, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "changes, request_id, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     time.iso(time.now_ms()), kind, actor, e.action, e.object_kind, oid, e.label,
-    json.canonical(e.changes or {}), req and req.id or nil)
+    json.canonical(e.changes or {}), req and req.id or nil, M.person(kind, actor))
   if ok == nil then
     -- one status for a refused row, whatever the store's error class (a trigger's refusal is a
     -- constraint error that would otherwise read as a 409 conflict): the store's fault
@@ -113,7 +130,8 @@ end
 
 -- A page of the log, newest first. f = {limit (1..500), after (an id: rows before it),
 -- from, to (YYYY-MM-DD, UTC, inclusive), action (a code, or a prefix ending in '.': "region."),
--- object_kind, object_id, actor_kind, actor}. Returns rows ({id, at, actor_kind, actor,
+-- object_kind, object_id, actor_kind, actor, person (a named token's name: the rows of that
+-- token and of every UI session opened with it)}. Returns rows ({id, at, actor_kind, actor,
 -- action, object_kind, object_id, object_label, changes (decoded), request_id}) and the id to
 -- pass as `after` for the next page (nil on the last page).
 function M.list(f)
@@ -134,10 +152,11 @@ function M.list(f)
   if f.object_id then add("object_id = ?", f.object_id) end
   if f.actor_kind then add("actor_kind = ?", f.actor_kind) end
   if f.actor then add("actor = ?", f.actor) end
+  if f.person then add("person = ?", f.person) end
   local limit = math.tointeger(f.limit) or 50
   args[#args + 1] = limit + 1
   local sql = "SELECT id, at, actor_kind, actor, action, object_kind, object_id, object_label, " ..
-    "changes, request_id FROM audit_log" ..
+    "changes, request_id, person FROM audit_log" ..
     (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
     " ORDER BY id DESC LIMIT ?"
   local rows = store.rows(sql, table.unpack(args, 1, #args))

@@ -388,7 +388,7 @@ def run(env):
     check("?format=csv: text/csv, header, one line per changed field",
           st == 200 and hd.get("Content-Type", "").startswith("text/csv")
           and lines[0] == ["id", "at", "actor_kind", "actor", "action", "object_kind", "object_id", "object_label",
-                           "field", "before", "after", "request_id"]
+                           "field", "before", "after", "request_id", "person"]
           and len(lines) == 3 and all(ln[8] == "seller_address" for ln in lines[1:])
           and "New York" in lines[1][10], text[:600])
     st, _, text2, _ = harness.req("GET", env.levy_url + "/v1/audit?action=settings.updated", None,

@@ -14,6 +14,10 @@ One levy serve (no simulator needed). With the configured API token:
     Alice <8 hex>"; token.created / token.revoked rows name who did them;
   * DELETE /v1/tokens/Alice → 204; from the next request on Alice's token and her session are
     401, Bob's token and the configured API token still 200; "Alice" may be given again;
+  * the audit log by person (person20): GET /v1/audit?person=Alice lists the rows of Alice's
+    token and of her UI session (levy.audit's rows and the host's own), never Bob's nor
+    those of "Al" and his session; after her token is revoked and the name given again, both
+    tokens' rows; the CSV has a person column; a bad person is 422;
   * the CLI on the running levy's store: `levy token create --name "Carol Ng"` prints a token
     that the running levy takes at once, `levy token list` shows it, `levy token revoke` stops
     it at once; the CLI's audit rows (actor_kind cli); usage errors exit 2, unknown name 1;
@@ -152,6 +156,56 @@ def run(env):
     used = {t["name"]: t["last_used_at"] for t in (js or {}).get("tokens", [])}
     check("GET /v1/tokens: Alice and Bob have a last_used_at", used.get("Alice") and used.get("Bob"), text)
 
+    # -- the audit log by person (person20): ?person=Alice lists her token's rows and her
+    # sessions', never Bob's nor those of a person named "Al"; rows from the host's C routes
+    # (a token revoked, below) and from levy.audit (a region, the settings) alike
+    st, js, text, _ = harness.req("POST", L + "/v1/session", {"api_token": toks["Bob"]})
+    bsess = (js or {}).get("session_token", "lvs_x")
+    st, _, text, _ = harness.req("PUT", L + "/v1/regions/US-WA", {"subscribed": True, "tax_calculation": True},
+                                 bearer(bsess))
+    check("Bob's UI session: PUT /v1/regions/US-WA 200", st == 200, "%s %s" % (st, text))
+    st, js, text, _ = harness.req("POST", L + "/v1/tokens", {"name": "Al"}, bearer(env.token))
+    al = (js or {}).get("token", "x")
+    st2, _, text2, _ = harness.req("PUT", L + "/v1/regions/US-OR", {"subscribed": True}, bearer(al))
+    check("a token named Al changes US-OR", st == 201 and st2 == 200, "%s %s / %s %s" % (st, text, st2, text2))
+    st, js, text, _ = harness.req("POST", L + "/v1/session", {"api_token": al})
+    alsess = (js or {}).get("session_token", "lvs_x")
+    st, _, text, _ = harness.req("PUT", L + "/v1/regions/US-NV", {"subscribed": True}, bearer(alsess))
+    check("Al's UI session changes US-NV", st == 200, "%s %s" % (st, text))
+
+    def who(rows):
+        return sorted((r["actor_kind"], r["action"], r["object_id"] or "") for r in rows)
+
+    rows = audit(env, "person=Alice")
+    check("?person=Alice: her token's region change and her session's, nothing else",
+          who(rows) == [("named_token", "region.updated", "US-CA"), ("ui_session", "region.updated", "US-NY")]
+          and all(r["person"] == "Alice" for r in rows), rows)
+    rows = audit(env, "person=Bob")
+    check("?person=Bob: his token's settings change and his session's region change",
+          who(rows) == [("named_token", "settings.updated", ""), ("ui_session", "region.updated", "US-WA")]
+          and all(r["person"] == "Bob" for r in rows), rows)
+    rows = audit(env, "person=Al")
+    check("?person=Al: Al's two rows only (not Alice's)",
+          who(rows) == [("named_token", "region.updated", "US-OR"), ("ui_session", "region.updated", "US-NV")], rows)
+    rows = audit(env, "person=Alice&object_id=US-NY")
+    check("?person= combines with the other filters", who(rows) == [("ui_session", "region.updated", "US-NY")], rows)
+    check("?person=Nobody: no rows", audit(env, "person=Nobody") == [], "")
+    check("?person=alice (another case): no rows, names are exact", audit(env, "person=alice") == [], "")
+    rows = audit(env, "action=token.created&object_id=Al")
+    check("rows of the configured API token name no person", len(rows) == 1 and rows[0]["person"] is None, rows)
+    for q, what in (("person=" + "x" * 65, "65 bytes"), ("person=a%01b", "a control character")):
+        st, js, text, _ = harness.req("GET", L + "/v1/audit?" + q, None, bearer(env.token))
+        check("GET /v1/audit?person= with %s: 422 validation_failed naming person" % what,
+              st == 422 and js and js["error"]["code"] == "validation_failed" and "person" in text,
+              "%s %s" % (st, text))
+    st, _, text, hd = harness.req("GET", L + "/v1/audit?person=Bob&format=csv", None, bearer(env.token))
+    lines = [x for x in (text or "").split("\r\n") if x]
+    check("?person=Bob&format=csv: a person column, Bob's rows only",
+          st == 200 and lines and lines[0].endswith(",request_id,person") and len(lines) > 1
+          and all(x.endswith(",Bob") for x in lines[1:]) and not any("Alice" in x for x in lines), text)
+    st, _, text, _ = harness.req("DELETE", L + "/v1/tokens/Al", None, bearer(env.token))
+    check("Al's token revoked (by the API token)", st == 204, "%s %s" % (st, text))
+
     # -- a read-only token (and its UI session) may look, not change anything
     st, js, text, _ = harness.req("POST", L + "/v1/tokens", {"name": "Auditor", "read_only": True}, bearer(env.token))
     check("POST /v1/tokens read_only: 201, read_only true", st == 201 and js and js.get("read_only") is True,
@@ -200,7 +254,7 @@ def run(env):
     check("Bob's token still works", st == 200, "%s %s" % (st, text))
     st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(env.token))
     check("the configured API token still works", st == 200, "%s %s" % (st, text))
-    rows = audit(env, "action=token.revoked")
+    rows = audit(env, "action=token.revoked&object_id=Alice")
     check("token.revoked of Alice by Bob's token",
           len(rows) == 1 and rows[0]["object_id"] == "Alice" and rows[0]["actor"] == "Bob's token"
           and rows[0]["changes"].get("state", {}).get("after") == "revoked", rows)
@@ -213,6 +267,14 @@ def run(env):
     toks["Alice2"] = (js or {}).get("token", "")
     st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(toks["Alice"]))
     check("the old Alice token stays refused", st == 401, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("PUT", L + "/v1/regions/US-CO", {"subscribed": True}, bearer(toks["Alice2"]))
+    check("the new Alice token changes US-CO", st == 200, "%s %s" % (st, text))
+    rows = audit(env, "person=Alice")
+    check("?person=Alice after her token was revoked and the name given again: the old rows and the new one",
+          sorted(r["object_id"] for r in rows) == ["US-CA", "US-CO", "US-NY"], rows)
+    rows = audit(env, "person=Bob&action=token.revoked")
+    check("?person=Bob lists his revocation of Alice (a host C route's row)",
+          len(rows) == 1 and rows[0]["object_id"] == "Alice" and rows[0]["person"] == "Bob", rows)
 
     # -- the CLI, on the running levy's store
     rc, out, err = cli(env, "create", "--name", "Carol Ng")
