@@ -46,6 +46,8 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
              * back on its page's free list when the whole region is unmapped right after */
             if (!vm->closing)
                 levy_pool_release_block(vm->blocks, ptr);
+            else
+                levy_pool_drop_block(vm->blocks, ptr);
         } else
             free(ptr);
         vm->used -= old;
