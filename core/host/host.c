@@ -1523,9 +1523,7 @@ int levy_host_serve(levy_config *cfg)
      * the pages the migrations read go first, so that the trim returns them too */
     levy_store_release_memory(h->store);
     levy_vm_collect(h->current->vm);
-    levy_gen_reaper(1); /* a replaced generation's memory is freed off the loop */
     event_base_dispatch(h->base);
-    levy_gen_reaper(0);
     if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {
         /* a stopped replica leaves the list of live ones at once */
         levy_err fe;

@@ -1,14 +1,10 @@
 /* Generation build, file hashing, route matching and refcounting (see gen.h). */
 #include <errno.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -19,7 +15,6 @@
 #include "gen.h"
 #include "hlog.h"
 #include "lctx.h"
-#include "modules.h"
 #include "sandbox.h"
 
 static _Atomic int live_gens; /* generations are built on a reload thread */
@@ -217,10 +212,10 @@ static void fast_free(levy_route_fast *f)
     free(f);
 }
 
-/* The part of freeing a generation that touches nothing but its own memory (its Lua state,
- * once its statements are finalized, and its tables): the reaper thread may run it. */
-static void gen_free_memory(levy_gen *g)
+static void gen_free(levy_gen *g)
 {
+    if (!g)
+        return;
     levy_vm_free(g->vm);
     for (int i = 0; i < g->nroutes; i++) {
         free(g->routes[i].path);
@@ -239,85 +234,25 @@ static void gen_free_memory(levy_gen *g)
         free(g->jobs[i].plugin);
     }
     free(g->jobs);
-    /* after the state: its finalizers may still read the rate tables (the set's count is
-     * atomic, host.c rates_set_unref) */
     if (g->release)
         g->release(g->release_ud);
     free(g);
-}
-
-static void gen_free(levy_gen *g)
-{
-    if (!g)
-        return;
-    gen_free_memory(g);
     live_gens--;
-}
-
-/* gen_free, and then the memory handed back: once per generation freed after serving. */
-static void gen_free_trim(levy_gen *g)
-{
-    gen_free_memory(g);
-    /* A generation is megabytes of small Lua objects (and its rule tables) freed at once, in
-     * the middle of the heap, under the one that replaced it: glibc keeps such pages until a
-     * trim, so every reload left RSS ~6-11 MB higher than before it (issue 21 soak: 25 -> 36
-     * MB in ten reloads, flat after). Handed back here, once per reload. */
-    malloc_trim(0);
-}
-
-/* The reaper (issue 21, B4): closing the old generation's Lua state is the largest step a
- * reload left on the event loop (1.5-3 ms for 166 rule files: Lua walks and frees every
- * object). With the reaper on, levy_gen_unref called on the thread that turned it on (the
- * loop) does there what must stay there (finalize the statements of the store's connection,
- * the count) and hands the rest to a thread of its own at nice 5. One at a time: a second
- * generation waits for the first's thread (joined). The state's finalizers then run on that
- * thread: those of the C bindings only free memory once levy.store's statements are closed,
- * and scripts cannot set a __gc (runtime/sandbox.lua). The release callback (the rate set's
- * atomic count) runs there too. Other threads (the reload build's failures) free in place. */
-static int reaper_on;
-static pthread_t reaper_owner, reaper_th;
-static int reaper_busy;
-
-static void *reaper_main(void *arg)
-{
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
-    gen_free_trim(arg);
-    return NULL;
-}
-
-void levy_gen_reaper(int on)
-{
-    if (!on)
-        levy_gen_reap_wait();
-    reaper_on = on;
-    reaper_owner = pthread_self();
-}
-
-void levy_gen_reap_wait(void)
-{
-    if (reaper_busy) {
-        pthread_join(reaper_th, NULL);
-        reaper_busy = 0;
-    }
 }
 
 void levy_gen_ref(levy_gen *g) { g->refs++; }
 
 void levy_gen_unref(levy_gen *g)
 {
-    if (!g || --g->refs != 0)
-        return;
-    hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
-    live_gens--;
-    if (reaper_on && pthread_equal(pthread_self(), reaper_owner)) {
-        levy_lua_store_close_all(levy_vm_state(g->vm));
-        levy_gen_reap_wait();
-        if (pthread_create(&reaper_th, NULL, reaper_main, g) == 0) {
-            reaper_busy = 1;
-            return;
-        }
+    if (g && --g->refs == 0) {
+        hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
+        gen_free(g);
+        /* A generation is megabytes of small Lua objects (and its rule tables) freed at once,
+         * in the middle of the heap, under the one that replaced it: glibc keeps such pages
+         * until a trim, so every reload left RSS ~6-11 MB higher than before it (issue 21
+         * soak: 25 -> 36 MB in ten reloads, flat after). Handed back here, once per reload. */
+        malloc_trim(0);
     }
-    gen_free_trim(g);
 }
 
 int levy_gen_live_count(void) { return live_gens; }

@@ -151,12 +151,6 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
 void levy_gen_ref(levy_gen *g);
 /** Drops a reference; frees the generation at zero. */
 void levy_gen_unref(levy_gen *g);
-/** The reaper (issue 21): on (1), a generation whose last reference the calling thread drops
- * later has its store statements finalized there and its memory (Lua state, tables) freed on
- * a thread of its own, so the event loop does not spend milliseconds on it; off (0) joins that
- * thread. levy_gen_reap_wait joins it (its memory is freed when it returns). */
-void levy_gen_reaper(int on);
-void levy_gen_reap_wait(void);
 /** Number of live (not yet freed) generations, for drain tests. */
 int levy_gen_live_count(void);
 

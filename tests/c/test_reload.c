@@ -1,7 +1,6 @@
 /* Reload: accept, reject with file/line, unchanged, and drain (the old generation is freed
  * only when its last user ends). Builds generations from temp trees. */
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -667,50 +666,8 @@ end:
     teardown();
 }
 
-static void *unref_elsewhere(void *g)
-{
-    levy_gen_unref(g);
-    return NULL;
-}
-
-/* The reaper (issue 21): with it on, the last unref on this thread leaves the generation
- * uncounted at once and its memory to the reaper thread (joined by levy_gen_reap_wait; a
- * second one waits for the first); on another thread, the unref frees in place. The sanitizer
- * and valgrind variants check that everything is freed, once. */
-static void t_reaper(void)
-{
-    setup();
-    levy_gen *g[3] = {NULL, NULL, NULL};
-    levy_gen_errors errs;
-    int live0 = levy_gen_live_count();
-    for (int i = 0; i < 3; i++) {
-        CHECK_EQ_INT(build(&g[i], &errs, (uint64_t)i + 1), LEVY_OK);
-        levy_gen_errors_free(&errs);
-    }
-    CHECK_EQ_INT(levy_gen_live_count(), live0 + 3);
-    levy_gen_reaper(1);
-    levy_gen_unref(g[0]);
-    g[0] = NULL;
-    CHECK_EQ_INT(levy_gen_live_count(), live0 + 2);
-    levy_gen_unref(g[1]); /* joins the first one's thread first */
-    g[1] = NULL;
-    CHECK_EQ_INT(levy_gen_live_count(), live0 + 1);
-    levy_gen_reap_wait();
-    pthread_t th;
-    CHECK_EQ_INT(pthread_create(&th, NULL, unref_elsewhere, g[2]), 0);
-    pthread_join(th, NULL);
-    g[2] = NULL;
-    CHECK_EQ_INT(levy_gen_live_count(), live0);
-end:
-    levy_gen_reaper(0);
-    for (int i = 0; i < 3; i++)
-        levy_gen_unref(g[i]);
-    teardown();
-}
-
 static const levy_test tests[] = {
     {"accept", t_accept},
-    {"reaper", t_reaper},
     {"selftests_dropped", t_selftests_dropped},
     {"reject", t_reject},
     {"rules_lib", t_rules_lib},
