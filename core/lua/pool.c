@@ -204,6 +204,12 @@ void levy_pool_release_block(levy_pool *p, void *ptr)
     }
 }
 
+void levy_pool_drop_block(levy_pool *p, void *ptr)
+{
+    (void)p;
+    VALGRIND_FREELIKE_BLOCK(ptr, 0); /* memcheck's view only: the region goes as a whole */
+}
+
 void *levy_pool_realloc(levy_pool *p, void *ptr, size_t osize, size_t nsize)
 {
     int in = ptr && levy_pool_owns(p, ptr);

@@ -30,6 +30,9 @@ void levy_pool_free(levy_pool *p);
 void *levy_pool_realloc(levy_pool *p, void *ptr, size_t osize, size_t nsize);
 /* Frees a block levy_pool_owns. */
 void levy_pool_release_block(levy_pool *p, void *ptr);
+/* A block freed while the pool is about to be unmapped (lua_close before levy_pool_free): not
+ * put back on a free list, only no longer a block for memcheck. */
+void levy_pool_drop_block(levy_pool *p, void *ptr);
 /* Whether ptr lies in the pool's region (else it came from malloc). */
 int levy_pool_owns(const levy_pool *p, const void *ptr);
 /* Hands the pages that hold no block back to the kernel (MADV_DONTNEED); returns how many. */

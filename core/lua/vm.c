@@ -33,6 +33,7 @@ struct levy_vm {
     size_t gc_base;
     uint64_t freed;    /* bytes freed by the state since it was made (levy_vm_mem_freed) */
     levy_pool *blocks; /* its small blocks (pool.h); NULL: malloc alone */
+    int closing;       /* levy_vm_free: lua_close runs, the pool is unmapped after it */
 };
 
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -40,9 +41,14 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     levy_vm *vm = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        if (vm->blocks && ptr && levy_pool_owns(vm->blocks, ptr))
-            levy_pool_release_block(vm->blocks, ptr);
-        else
+        if (vm->blocks && ptr && levy_pool_owns(vm->blocks, ptr)) {
+            /* lua_close frees every object of the state one by one: a pool block need not go
+             * back on its page's free list when the whole region is unmapped right after */
+            if (!vm->closing)
+                levy_pool_release_block(vm->blocks, ptr);
+            else
+                levy_pool_drop_block(vm->blocks, ptr);
+        } else
             free(ptr);
         vm->used -= old;
         vm->freed += old;
@@ -239,6 +245,7 @@ void levy_vm_free(levy_vm *vm)
 {
     if (!vm)
         return;
+    vm->closing = 1;
     if (vm->L)
         lua_close(vm->L);
     levy_pool_free(vm->blocks);
