@@ -8,13 +8,30 @@
 
 #include "pool.h"
 
+/* ASan as GCC says it (__SANITIZE_ADDRESS__) and as clang says it (the fuzz targets) */
 #if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+
+#if defined(POOL_ASAN)
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
 #define POOL_POISON(a, n) ASAN_POISON_MEMORY_REGION((a), (n))
 #define POOL_UNPOISON(a, n) ASAN_UNPOISON_MEMORY_REGION((a), (n))
+/* LeakSanitizer looks for pointers in the heap, stacks and globals, not in an mmap'd region:
+ * without this, a malloc'd block reachable only from a Lua object in the pool (a large string,
+ * a table's array) reads as a leak. */
+#define POOL_ROOT(a, n) __lsan_register_root_region((a), (n))
+#define POOL_UNROOT(a, n) __lsan_unregister_root_region((a), (n))
 #else
 #define POOL_POISON(a, n) ((void)(a), (void)(n))
 #define POOL_UNPOISON(a, n) ((void)(a), (void)(n))
+#define POOL_ROOT(a, n) ((void)(a), (void)(n))
+#define POOL_UNROOT(a, n) ((void)(a), (void)(n))
 #endif
 
 /* Memcheck and ASan see each block as a heap block of its own: an access to a freed block or
@@ -93,6 +110,7 @@ levy_pool *levy_pool_new(size_t bytes)
         p->nblk[k] = (uint16_t)(LEVY_POOL_PAGE / ((k + 1) * 8));
     VALGRIND_MAKE_MEM_NOACCESS(p->base, npages * LEVY_POOL_PAGE);
     POOL_POISON(p->base, npages * LEVY_POOL_PAGE);
+    POOL_ROOT(p->base, npages * LEVY_POOL_PAGE);
     return p;
 }
 
@@ -100,6 +118,7 @@ void levy_pool_free(levy_pool *p)
 {
     if (!p)
         return;
+    POOL_UNROOT(p->base, p->npages * LEVY_POOL_PAGE);
     POOL_UNPOISON(p->base, p->npages * LEVY_POOL_PAGE);
     munmap(p->base, p->npages * LEVY_POOL_PAGE);
     munmap(p->meta, p->meta_bytes);
