@@ -11,7 +11,8 @@ Against the real simulator (US-IL subscribed), checked here:
      Lease Transaction Tax"; 2025-06-01 -> 11.00; goods to Chicago keep their 10.25 % sales tax;
      SaaS to Springfield 0.00; ZIP 60018 (partly in Chicago) without a city -> 0.00 with the
      note local_tax_uncertain, with city Chicago -> 15.00 and the note. Denver (home-rule city)
-     taxes SaaS with its own city sales tax: 5.15 (the rate data's DENVER city rate); Boulder 0.
+     taxes SaaS with its own city sales tax: 5.15 (the rate data's DENVER city rate); so does Boulder
+     (B.R.C. 3-1-1, scripts/us/co.lua): 3.86, its city tax only.
      The Sphere drop-in: 1500 with display_name the tax's name, tax_type lease_transaction_tax.
   2. The Rillet connector: an invoice created in Rillet for a Chicago customer (SaaS 100.00 +
      goods 50.00) -> levy writes the lease tax as its own TaxRate (SALES_TAX, described
@@ -88,7 +89,10 @@ def main():
               and [(t.get("jurisdiction"), t.get("level"), t.get("type")) for t in taxes] == [("DENVER", "city", "SALES_TAX")],
               text[:600])
         st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(dict(denver, city="Boulder", zip_code="80302")))
-        check("Boulder SaaS: 0.00", st == 200 and js.get("total_tax") == "0.00", text[:400])
+        taxes = (js or {}).get("lines", [{}])[0].get("taxes", []) if st == 200 else []
+        check("Boulder SaaS: Boulder's city tax only, 3.86", st == 200 and js.get("total_tax") == "3.86"
+              and [(t.get("jurisdiction"), t.get("level"), t.get("type")) for t in taxes] == [("BOULDER", "city", "SALES_TAX")],
+              text[:600])
 
         # 1b. the Sphere drop-in (scoped key): the tax's name as display_name, its own tax_type
         st, js, text, _ = env.L("POST", "/v1/sphere-api-key")
