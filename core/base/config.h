@@ -84,6 +84,7 @@ typedef struct levy_config {
     int yes_env;             /* --yes-env: rotate although LEVY_MASTER_KEY is set */
     /* token */
     int token_read_only;  /* --read-only: the token may only GET / HEAD */
+    int token_admin;      /* --admin: the token may also create and revoke tokens */
     char token_name[128]; /* --name NAME of levy token create (checked by core/host/tokens.c) */
     /* limits */
     size_t max_body;         /* 1 MiB */

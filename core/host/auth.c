@@ -20,7 +20,25 @@
 #include "file.h"
 #include "json_scan.h"
 
-/* ---- the API token's shape ------------------------------------------------------------ */
+/* ---- roles ---------------------------------------------------------------------------- */
+
+const char *levy_role_name(int role)
+{
+    return role == LEVY_ROLE_ADMIN ? "admin" : role == LEVY_ROLE_READ_ONLY ? "read_only" : "full";
+}
+
+int levy_role_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "admin") == 0)
+        return LEVY_ROLE_ADMIN;
+    if (strcmp(s, "full") == 0)
+        return LEVY_ROLE_FULL;
+    if (strcmp(s, "read_only") == 0)
+        return LEVY_ROLE_READ_ONLY;
+    return -1;
+}
 
 /* ---- sign-in codes -------------------------------------------------------------------- */
 
@@ -268,6 +286,7 @@ int levy_auth_who(const levy_config *cfg, levy_store *st, const char *tok, size_
         return 0;
     if (is_api_token(cfg, tok, len)) {
         who->kind = LEVY_WHO_API_TOKEN;
+        who->role = LEVY_ROLE_ADMIN;
         return 1;
     }
     int64_t tid = 0;
@@ -278,17 +297,21 @@ int levy_auth_who(const levy_config *cfg, levy_store *st, const char *tok, size_
         snprintf(who->session, sizeof who->session, "%02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
         /* a session of a named token lives only while the token does (on every replica:
          * another one's revocation is seen in the row) */
-        if (tid && !levy_tokens_live(st, tid, who->name, sizeof who->name, &who->read_only)) {
+        /* a session of the API token or of a sign-in code (whoever holds the data dir made
+         * it) is admin; a named token's is that token's role */
+        who->role = LEVY_ROLE_ADMIN;
+        if (tid && !levy_tokens_live(st, tid, who->name, sizeof who->name, &who->role)) {
             levy_auth_sessions_end_token(tid);
             memset(who, 0, sizeof *who);
             return 0;
         }
+        who->read_only = who->role == LEVY_ROLE_READ_ONLY;
         who->kind = LEVY_WHO_SESSION;
         who->token_id = tid;
         return 1;
     }
-    if (levy_tokens_find(st, tok, len, &who->token_id, who->name, sizeof who->name,
-                         &who->read_only)) {
+    if (levy_tokens_find(st, tok, len, &who->token_id, who->name, sizeof who->name, &who->role)) {
+        who->read_only = who->role == LEVY_ROLE_READ_ONLY;
         who->kind = LEVY_WHO_NAMED;
         return 1;
     }

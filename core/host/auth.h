@@ -59,6 +59,17 @@ int levy_auth_session_new_as(int64_t token_id, char *out, size_t cap, int64_t *e
 /** Ends every session opened with the named token token_id (its revocation). */
 void levy_auth_sessions_end_token(int64_t token_id);
 
+/* A token's role (issue 20, tokens23; core migration 0010 api_tokens.role): what its holder may
+ * do. The configured API token, a UI session opened with it or with a sign-in code (made by
+ * whoever holds the data dir) are admin; a named token is what it was created as. */
+#define LEVY_ROLE_FULL 0      /* everything but managing tokens */
+#define LEVY_ROLE_READ_ONLY 1 /* GET / HEAD only */
+#define LEVY_ROLE_ADMIN 2     /* everything, named tokens' creation and revocation too */
+/** "full", "read_only", "admin" (the column's and the API's words). */
+const char *levy_role_name(int role);
+/** The role of a word of levy_role_name, or -1. */
+int levy_role_parse(const char *s);
+
 #define LEVY_WHO_NONE 0
 #define LEVY_WHO_API_TOKEN 1 /* the configured API token */
 #define LEVY_WHO_SESSION 2   /* a browser session (token_id: the named token it was opened with) */
@@ -70,6 +81,7 @@ typedef struct levy_auth_whois {
     char name[65];    /* its name */
     char session[9];  /* SESSION: 8 hex of the session's SHA-256 (names it, cannot open it) */
     int read_only;    /* a read-only named token (or a session opened with one): GET/HEAD only */
+    int role;         /* LEVY_ROLE_*: the API token and its / sign-in codes' sessions: admin */
 } levy_auth_whois;
 
 /** Who a bearer is: 1 when tok is the configured API token (constant time), a live browser

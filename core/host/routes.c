@@ -1020,21 +1020,41 @@ static void r_openapi(levy_host *h, struct evhttp_request *req)
 
 /* ---- named API tokens (issue 20; host/tokens.c) --------------------------------------- */
 
-/* The requester's audit actor (never the token itself). */
+/* The requester's audit actor (never the token itself); *by: the named token asking (itself or
+ * through a UI session), else 0; *role: its LEVY_ROLE_* (-1: no one). */
 static void actor_of(levy_host *h, struct evhttp_request *req, char kind[32],
-                     char actor[LEVY_ACTOR_MAX])
+                     char actor[LEVY_ACTOR_MAX], int64_t *by, int *role)
 {
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, h->store, tok, tn, kind, 32, actor, LEVY_ACTOR_MAX);
+    levy_auth_whois who;
+    int ok = tok && levy_auth_who(h->cfg, h->store, tok, tn, &who);
+    if (!ok)
+        memset(&who, 0, sizeof who);
+    levy_auth_who_actor(&who, kind, 32, actor, LEVY_ACTOR_MAX);
+    *by = ok ? who.token_id : 0;
+    *role = ok ? who.role : -1;
     if (!kind[0]) {
         snprintf(kind, 32, "%s", "system");
         snprintf(actor, LEVY_ACTOR_MAX, "%s", "levy");
     }
 }
 
-/* GET /v1/tokens → 200 {"tokens":[{name, created_at, created_by, last_used_at}]} (live ones,
- * oldest first; never a token nor its hash). */
+/* Creating and revoking tokens is an admin's (tokens23): the API token, a UI session opened
+ * with it or a sign-in code, an admin token or its sessions. A full token is answered 403
+ * admin_required, so what a leaked full token could do ends with its revocation. 1 refused. */
+static int admin_refused(struct evhttp_request *req, const char *route, int role)
+{
+    if (role == LEVY_ROLE_ADMIN)
+        return 0;
+    levy_http_error(req, route, 403, "admin_required",
+                    "only an admin may create or revoke tokens: the API token, a browser session "
+                    "opened with it, or a token created as admin (role \"admin\")");
+    return 1;
+}
+
+/* GET /v1/tokens → 200 {"tokens":[{name, created_at, created_by, last_used_at, read_only,
+ * role}]} (live ones, oldest first; never a token nor its hash). */
 static void r_tokens_list(levy_host *h, struct evhttp_request *req)
 {
     const char *route = "/v1/tokens";
@@ -1059,9 +1079,11 @@ static void r_tokens_list(levy_host *h, struct evhttp_request *req)
     levy_http_count(route, 200);
 }
 
-/* POST /v1/tokens {"name": NAME} → 201 {name, token, created_at, created_by, last_used_at}:
- * the token is in this answer only. 400 invalid_json, 415, 422 validation_failed (the name's
- * rule), 409 conflict (a live token has the name), 503 (store; or the audit row refused). */
+/* POST /v1/tokens {"name": NAME, "role": "admin"|"full"|"read_only"} → 201 {name, token,
+ * created_at, created_by, last_used_at, read_only, role}: the token is in this answer only.
+ * 403 admin_required (not an admin), 400 invalid_json, 415, 422 validation_failed (the name's
+ * rule, a bad role), 409 conflict (a live token has the name), 503 (store; or the audit row
+ * refused). "read_only": true is the older spelling of "role": "read_only". */
 static void r_tokens_create(levy_host *h, struct evhttp_request *req)
 {
     const char *route = "/v1/tokens";
@@ -1069,6 +1091,12 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, route, 503, "unavailable", "no store");
         return;
     }
+    char kind[32], actor[LEVY_ACTOR_MAX];
+    int64_t by = 0;
+    int arole = -1;
+    actor_of(h, req, kind, actor, &by, &arole);
+    if (admin_refused(req, route, arole))
+        return;
     const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
         levy_http_error(req, route, 415, "unsupported_media_type",
@@ -1092,7 +1120,7 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
     }
     const char *name = NULL;
     const char *bad = NULL;
-    int read_only = 0;
+    int read_only = 0, role = -1;
     const levy_json_node *o = &doc.nodes[0];
     for (uint32_t i = 0; i < o->n && !bad; i++) {
         const levy_json_node *m = &doc.nodes[doc.kids[o->at + i]];
@@ -1105,10 +1133,20 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
             read_only = m->array; /* a boolean's value */
         else if (m->klen == 9 && memcmp(k, "read_only", 9) == 0)
             bad = "read_only must be true or false";
+        else if (m->klen == 4 && memcmp(k, "role", 4) == 0 && m->type == LEVY_JSON_STRING &&
+                 (role = levy_role_parse(doc.strs + m->at)) >= 0)
+            ;
+        else if (m->klen == 4 && memcmp(k, "role", 4) == 0)
+            bad = "role must be \"admin\" (may also create and revoke tokens), \"full\" or "
+                  "\"read_only\"";
         else
-            bad = "unknown field: send {\"name\": \"<who the token is for>\", \"read_only\": "
-                  "false}";
+            bad = "unknown field: send {\"name\": \"<who the token is for>\", \"role\": "
+                  "\"full\"}";
     }
+    if (!bad && read_only && role >= 0 && role != LEVY_ROLE_READ_ONLY)
+        bad = "read_only: true contradicts role: send role alone";
+    if (role < 0)
+        role = read_only ? LEVY_ROLE_READ_ONLY : LEVY_ROLE_FULL;
     if (!bad && !name)
         bad = "name is missing: send {\"name\": \"<who the token is for>\"}";
     if (!bad)
@@ -1118,16 +1156,15 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, route, 422, "validation_failed", bad);
         return;
     }
-    char kind[32], actor[LEVY_ACTOR_MAX];
-    actor_of(h, req, kind, actor);
     char tok[LEVY_NAMED_TOKEN_LEN + 1];
     levy_buf row = {0};
     levy_err e;
     levy_err_clear(&e);
     int rc =
-        levy_tokens_create(h->store, name, read_only, kind, actor, NULL, tok, sizeof tok, &row, &e);
-    if (rc == LEVY_OK) /* the name and who, never the token */
-        hlog(HLOG_INFO, "named token \"%.64s\" created by %s", name, actor);
+        levy_tokens_create(h->store, name, role, kind, actor, by, NULL, tok, sizeof tok, &row, &e);
+    if (rc == LEVY_OK) /* the name, the role and who, never the token */
+        hlog(HLOG_INFO, "named token \"%.64s\" (%s) created by %s", name, levy_role_name(role),
+             actor);
     levy_json_doc_free(&doc);
     if (rc != LEVY_OK) {
         levy_buf_free(&row);
@@ -1154,8 +1191,10 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
     levy_http_count(route, 201);
 }
 
-/* DELETE /v1/tokens/{name} → 204: the token and every session opened with it are refused from
- * the next request on. 404 no live token of that name, 503 store. */
+/* DELETE /v1/tokens/{name} → 200 {name, revoked_at, revoked_by, created_tokens: [{name,
+ * created_at, role, revoked_at}]}: the token and every session opened with it are refused from
+ * the next request on; the tokens it made are listed, to review. 403 admin_required, 404 no
+ * live token of that name, 503 store. */
 static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char *enc)
 {
     const char *route = "/v1/tokens/{name}";
@@ -1169,19 +1208,28 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         return;
     }
     char kind[32], actor[LEVY_ACTOR_MAX];
-    actor_of(h, req, kind, actor);
+    int64_t by = 0;
+    int arole = -1;
+    actor_of(h, req, kind, actor, &by, &arole);
+    if (admin_refused(req, route, arole)) {
+        free(name);
+        return;
+    }
     levy_err e;
     levy_err_clear(&e);
     int64_t id = 0;
-    int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &e);
+    levy_buf ans = {0};
+    int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &ans, &e);
     if (rc == LEVY_OK)
         hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
     free(name);
     if (rc == LEVY_ENOTFOUND) {
+        levy_buf_free(&ans);
         levy_http_error(req, route, 404, "not_found", e.message);
         return;
     }
     if (rc != LEVY_OK) {
+        levy_buf_free(&ans);
         hlog(HLOG_ERROR, "token revoke: %s", e.message);
         levy_http_error(req, route, 503, "unavailable",
                         "the token was not revoked: the store could not be written");
@@ -1189,9 +1237,39 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
     }
     levy_auth_sessions_end_token(id);
     struct evbuffer *out = evbuffer_new();
-    levy_http_reply(req, 204, NULL, out);
+    evbuffer_add(out, ans.data, ans.len);
+    levy_buf_free(&ans);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 200, "application/json", out);
     evbuffer_free(out);
-    levy_http_count(route, 204);
+    levy_http_count(route, 200);
+}
+
+/* GET /v1/audit/people → 200 {"people":[{name, state: "live"|"revoked", role}],"truncated"}:
+ * the Activity page's Person picker (tokens23): every person of the audit log, a revoked
+ * one's too (their rows stay reachable), and every live token's name. Any token may read it. */
+static void r_audit_people(levy_host *h, struct evhttp_request *req)
+{
+    const char *route = "/v1/audit/people";
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    levy_buf b = {0};
+    if (levy_tokens_people_json(h->store, &b, &e) != LEVY_OK) {
+        levy_buf_free(&b);
+        levy_http_error(req, route, 503, "unavailable", "the store could not be read");
+        return;
+    }
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, b.data, b.len);
+    levy_buf_free(&b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 200, "application/json", out);
+    evbuffer_free(out);
+    levy_http_count(route, 200);
 }
 
 /* /v1/tokens/{name}: the name part (percent-encoded) or NULL */
@@ -1260,6 +1338,7 @@ static const croute CROUTES[] = {
     {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
     {"GET", "/v1/tokens", r_tokens_list, LEVY_AUTH_TOKEN},
     {"POST", "/v1/tokens", r_tokens_create, LEVY_AUTH_TOKEN},
+    {"GET", "/v1/audit/people", r_audit_people, LEVY_AUTH_TOKEN},
 };
 
 /* ---- Lua routes ----------------------------------------------------------------------- */
@@ -1405,6 +1484,8 @@ typedef struct req_setup {
     const char *method, *path, *query, *id;
     levy_route_match *m;
     const char *actor_kind, *actor; /* levy_auth_actor's: who is asking ("" for none) */
+    const char *key_role;           /* an open route's X-API-KEY: the role of the API token or named
+                           * token it holds (tokens23: the Sphere drop-in), else NULL */
 } req_setup;
 
 /* [-0, +0, m] Sets the query's pairs into the table on top: "a=1&b=x+y" -> a="1", b="x y" (the
@@ -1443,14 +1524,19 @@ static void push_query(lua_State *co, const char *query)
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
-                            const char *id, const char *actor_kind, const char *actor)
+                            const char *id, const char *actor_kind, const char *actor,
+                            const char *key_role)
 {
-    lua_createtable(co, 0, 11);
+    lua_createtable(co, 0, 12);
     if (actor_kind[0]) { /* the audit log's actor (levy.audit): never the token itself */
         lua_pushstring(co, actor_kind);
         lua_setfield(co, -2, "actor_kind");
         lua_pushstring(co, actor);
         lua_setfield(co, -2, "actor");
+    }
+    if (key_role) {
+        lua_pushstring(co, key_role);
+        lua_setfield(co, -2, "key_role");
     }
     lua_pushstring(co, method);
     lua_setfield(co, -2, "method");
@@ -1507,7 +1593,7 @@ static int setup_req(lua_State *co)
     lua_pop(co, 1);
     levy_sandbox_push_api(co, "make_req");
     push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id, rs->actor_kind,
-                    rs->actor);
+                    rs->actor, rs->key_role);
     lua_call(co, 1, 1);
     return 1;
 }
@@ -1535,7 +1621,20 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     size_t tn = 0;
     const char *tok = bearer_of(req, &tn);
     levy_auth_actor(h->cfg, h->store, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
-    req_setup rs = {req, method, path, query, call->id, m, actor_kind, actor};
+    /* an open route that takes a key in X-API-KEY (the Sphere drop-in, CONTRACT §2.5): the API
+     * token or a live named token there is who asks (its actor, its role in req.key_role; the
+     * named token's last use stamped), as it would be as Bearer; a UI session is not a key */
+    const char *key_role = NULL;
+    const char *key = m->route->auth == LEVY_AUTH_NONE
+                          ? evhttp_find_header(evhttp_request_get_input_headers(req), "X-API-KEY")
+                          : NULL;
+    levy_auth_whois kw;
+    if (key && levy_auth_who(h->cfg, h->store, key, strlen(key), &kw) &&
+        (kw.kind == LEVY_WHO_API_TOKEN || kw.kind == LEVY_WHO_NAMED)) {
+        levy_auth_who_actor(&kw, actor_kind, sizeof actor_kind, actor, sizeof actor);
+        key_role = levy_role_name(kw.role);
+    }
+    req_setup rs = {req, method, path, query, call->id, m, actor_kind, actor, key_role};
     lua_pushcfunction(co, setup_req);
     lua_pushlightuserdata(co, &rs);
     if (lua_pcall(co, 1, 1, 0) != LUA_OK) {

@@ -78,6 +78,13 @@ static int token_hash_hex(const char *tok, size_t len, char hex[2 * LEVY_SHA256_
     return 0;
 }
 
+/* A row's role; a word this binary does not know (a newer one's) grants the least: read-only. */
+static int role_of(const char *word)
+{
+    int r = levy_role_parse(word);
+    return r < 0 ? LEVY_ROLE_READ_ONLY : r;
+}
+
 static void now_iso(char *at, size_t cap) { levy_time_iso(levy_clock_now_ms(), at, cap); }
 
 /* last_used_at, to the minute and at most once a minute: a read-mostly check stays a read */
@@ -104,7 +111,7 @@ static void touch(levy_store *st, int64_t id, const char *last)
 }
 
 int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, char *name,
-                     size_t ncap, int *read_only)
+                     size_t ncap, int *role)
 {
     char hex[2 * LEVY_SHA256_LEN + 1];
     if (!st || !tok || token_hash_hex(tok, len, hex) != 0)
@@ -113,7 +120,7 @@ int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, c
     levy_err_clear(&e);
     levy_stmt *s =
         levy_store_prepare_cached(st,
-                                  "SELECT id, name, hash, last_used_at, read_only FROM api_tokens "
+                                  "SELECT id, name, hash, last_used_at, role FROM api_tokens "
                                   "WHERE hash = ? AND revoked_at IS NULL",
                                   &e);
     if (!s)
@@ -132,8 +139,8 @@ int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, c
             snprintf(name, ncap, "%s", nm ? nm : "");
             const char *lu = levy_stmt_column_text(s, 3);
             snprintf(last, sizeof last, "%s", lu ? lu : "");
-            if (read_only)
-                *read_only = levy_stmt_column_int64(s, 4) != 0;
+            if (role)
+                *role = role_of(levy_stmt_column_text(s, 4));
         }
     }
     levy_store_release(st, s);
@@ -143,14 +150,14 @@ int levy_tokens_find(levy_store *st, const char *tok, size_t len, int64_t *id, c
     return ok;
 }
 
-int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *read_only)
+int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *role)
 {
     if (!st)
         return 0;
     levy_err e;
     levy_err_clear(&e);
     levy_stmt *s = levy_store_prepare_cached(
-        st, "SELECT name, read_only FROM api_tokens WHERE id = ? AND revoked_at IS NULL", &e);
+        st, "SELECT name, role FROM api_tokens WHERE id = ? AND revoked_at IS NULL", &e);
     if (!s)
         return 0;
     levy_stmt_bind_int64(s, 1, id);
@@ -159,8 +166,8 @@ int levy_tokens_live(levy_store *st, int64_t id, char *name, size_t ncap, int *r
         const char *nm = levy_stmt_column_text(s, 0);
         snprintf(name, ncap, "%s", nm ? nm : "");
     }
-    if (ok && read_only)
-        *read_only = levy_stmt_column_int64(s, 1) != 0;
+    if (ok && role)
+        *role = role_of(levy_stmt_column_text(s, 1));
     levy_store_release(st, s);
     return ok;
 }
@@ -193,6 +200,26 @@ static char *one_change(const char *field, const char *before, const char *after
     return b.data;
 }
 
+/* {"f1":{"before":B1,"after":A1},"f2":{...}} (f1 < f2: the canonical order) */
+static char *two_changes(const char *f1, const char *b1, const char *a1, const char *f2,
+                         const char *b2, const char *a2)
+{
+    char *x = one_change(f1, b1, a1), *y = one_change(f2, b2, a2);
+    char *out = NULL;
+    if (x && y) {
+        levy_buf b = {0};
+        levy_buf_put(&b, x, strlen(x) - 1); /* without its closing brace */
+        levy_buf_puts(&b, ",");
+        levy_buf_puts(&b, y + 1); /* without its opening brace */
+        out = b.oom ? NULL : b.data;
+        if (!out)
+            levy_buf_free(&b);
+    }
+    free(x);
+    free(y);
+    return out;
+}
+
 static int live_id_of(levy_store *st, const char *name, int64_t *id, levy_err *err)
 {
     levy_stmt *s = levy_store_prepare_cached(
@@ -212,10 +239,13 @@ static void label_of(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s's token", name);
 }
 
-int levy_tokens_create(levy_store *st, const char *name, int read_only, const char *actor_kind,
-                       const char *actor, const char *request_id, char *tok, size_t cap,
-                       levy_buf *row, levy_err *err)
+int levy_tokens_create(levy_store *st, const char *name, int role, const char *actor_kind,
+                       const char *actor, int64_t by_token, const char *request_id, char *tok,
+                       size_t cap, levy_buf *row, levy_err *err)
 {
+    if (role != LEVY_ROLE_FULL && role != LEVY_ROLE_READ_ONLY && role != LEVY_ROLE_ADMIN)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "role must be admin, full or read_only");
+    int read_only = role == LEVY_ROLE_READ_ONLY;
     const char *why = levy_tokens_name_rule(name);
     if (why)
         return levy_err_set(err, LEVY_EINVAL, "invalid", "%s", why);
@@ -247,8 +277,8 @@ int levy_tokens_create(levy_store *st, const char *name, int read_only, const ch
         levy_err_clear(err);
         levy_stmt *s = levy_store_prepare_cached(
             st,
-            "INSERT INTO api_tokens(name, hash, created_at, created_by, read_only) VALUES (?, ?, "
-            "?, ?, ?)",
+            "INSERT INTO api_tokens(name, hash, created_at, created_by, read_only, role, "
+            "created_by_token) VALUES (?, ?, ?, ?, ?, ?, ?)",
             err);
         rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
         if (s) {
@@ -257,12 +287,19 @@ int levy_tokens_create(levy_store *st, const char *name, int read_only, const ch
             levy_stmt_bind_text(s, 3, at, -1);
             levy_stmt_bind_text(s, 4, actor, -1);
             levy_stmt_bind_int64(s, 5, read_only ? 1 : 0);
+            levy_stmt_bind_text(s, 6, levy_role_name(role), -1);
+            if (by_token > 0)
+                levy_stmt_bind_int64(s, 7, by_token);
+            else
+                levy_stmt_bind_null(s, 7);
             rc = levy_stmt_step(s, err);
             rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
             levy_store_release(st, s);
         }
         if (rc == LEVY_OK) {
-            char *ch = one_change("state", NULL, read_only ? "active (read-only)" : "active");
+            /* the role audited beside the state (tokens23): who may manage tokens is seen */
+            char *ch = two_changes("role", NULL, levy_role_name(role), "state", NULL,
+                                   read_only ? "active (read-only)" : "active");
             rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.created", "token", name,
                                         label, ch, request_id, err)
                     : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
@@ -281,7 +318,10 @@ int levy_tokens_create(levy_store *st, const char *name, int read_only, const ch
         levy_buf_puts(row, ",\"created_by\":");
         put_str(row, actor);
         levy_buf_puts(row, ",\"last_used_at\":null,\"read_only\":");
-        levy_buf_puts(row, read_only ? "true}" : "false}");
+        levy_buf_puts(row, read_only ? "true" : "false");
+        levy_buf_puts(row, ",\"role\":\"");
+        levy_buf_puts(row, levy_role_name(role));
+        levy_buf_puts(row, "\"}");
     }
 fail:
     OPENSSL_cleanse(hex, sizeof hex);
@@ -290,8 +330,37 @@ fail:
     return rc;
 }
 
+/* The tokens that token id made (created_by_token), oldest first, as a JSON array into out:
+ * [{"name","created_at","role","revoked_at"}]; the live ones are those to review. */
+static int made_by_json(levy_store *st, int64_t id, levy_buf *out, levy_err *err)
+{
+    levy_stmt *s = levy_store_prepare_cached(st,
+                                             "SELECT name, created_at, role, revoked_at FROM "
+                                             "api_tokens WHERE created_by_token = ? ORDER BY id",
+                                             err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_int64(s, 1, id);
+    static const char *const K[] = {"name", "created_at", "role", "revoked_at"};
+    levy_buf_puts(out, "[");
+    int rc, n = 0;
+    while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        levy_buf_puts(out, n++ ? ",{" : "{");
+        for (int i = 0; i < 4; i++) {
+            levy_buf_puts(out, i ? ",\"" : "\"");
+            levy_buf_puts(out, K[i]);
+            levy_buf_puts(out, "\":");
+            put_str(out, levy_stmt_column_text(s, i));
+        }
+        levy_buf_puts(out, "}");
+    }
+    levy_store_release(st, s);
+    levy_buf_puts(out, "]");
+    return rc;
+}
+
 int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
-                       const char *request_id, int64_t *id, levy_err *err)
+                       const char *request_id, int64_t *id, levy_buf *answer, levy_err *err)
 {
     char at[32], label[LEVY_TOKEN_NAME_MAX + 16];
     now_iso(at, sizeof at);
@@ -323,6 +392,20 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
                 : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
         free(ch);
     }
+    /* the answer, read in the revocation's transaction: the tokens it made, to review */
+    if (rc == LEVY_OK && answer) {
+        levy_buf_puts(answer, "{\"name\":");
+        put_str(answer, name);
+        levy_buf_puts(answer, ",\"revoked_at\":");
+        put_str(answer, at);
+        levy_buf_puts(answer, ",\"revoked_by\":");
+        put_str(answer, actor);
+        levy_buf_puts(answer, ",\"created_tokens\":");
+        rc = made_by_json(st, *id, answer, err);
+        levy_buf_puts(answer, "}");
+        if (rc == LEVY_OK && answer->oom)
+            rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
     if (rc == LEVY_OK)
         rc = levy_store_commit(st, err);
     else
@@ -332,11 +415,11 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
 
 int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
 {
-    levy_stmt *s = levy_store_prepare_cached(
-        st,
-        "SELECT name, created_at, created_by, last_used_at, read_only FROM "
-        "api_tokens WHERE revoked_at IS NULL ORDER BY id",
-        err);
+    levy_stmt *s =
+        levy_store_prepare_cached(st,
+                                  "SELECT name, created_at, created_by, last_used_at, role FROM "
+                                  "api_tokens WHERE revoked_at IS NULL ORDER BY id",
+                                  err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     static const char *const K[] = {"name", "created_at", "created_by", "last_used_at"};
@@ -350,8 +433,12 @@ int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
             levy_buf_puts(out, "\":");
             put_str(out, levy_stmt_column_text(s, i));
         }
-        levy_buf_puts(out, levy_stmt_column_int64(s, 4) ? ",\"read_only\":true}"
-                                                        : ",\"read_only\":false}");
+        int role = role_of(levy_stmt_column_text(s, 4));
+        levy_buf_puts(out,
+                      role == LEVY_ROLE_READ_ONLY ? ",\"read_only\":true" : ",\"read_only\":false");
+        levy_buf_puts(out, ",\"role\":\"");
+        levy_buf_puts(out, levy_role_name(role));
+        levy_buf_puts(out, "\"}");
     }
     levy_store_release(st, s);
     levy_buf_puts(out, "]}");
@@ -360,29 +447,189 @@ int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err)
     return rc;
 }
 
+/* ---- the people of the audit log ------------------------------------------------------ */
+
+typedef struct person_row {
+    char *name;
+    int live, role; /* a live token has the name (and its role) */
+} person_row;
+
+static int person_cmp(const void *a, const void *b)
+{
+    return strcmp(((const person_row *)a)->name, ((const person_row *)b)->name);
+}
+
+/* adds name unless it is in v already (a live token's name that the log has too) */
+static int person_add(person_row **v, int *n, int *cap, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*v)[i].name, name) == 0)
+            return 0;
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        person_row *nv = realloc(*v, (size_t)nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[*n].name = strdup(name);
+    if (!(*v)[*n].name)
+        return -1;
+    (*v)[*n].live = 0;
+    (*v)[*n].role = LEVY_ROLE_FULL;
+    (*n)++;
+    return 0;
+}
+
+int levy_tokens_people_json(levy_store *st, levy_buf *out, levy_err *err)
+{
+    person_row *v = NULL;
+    int n = 0, cap = 0, truncated = 0, rc = LEVY_OK;
+    char last[LEVY_TOKEN_NAME_MAX * 4 + 1] = "";
+    /* the distinct persons of the log by a skip scan of the index audit_log(person, id): one
+     * index probe per person, not a read of every row (a log of millions of rows by a few
+     * people costs a few probes) */
+    levy_stmt *s =
+        levy_store_prepare_cached(st, "SELECT MIN(person) FROM audit_log WHERE person > ?", err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    for (;;) {
+        if (n >= LEVY_PEOPLE_MAX) {
+            truncated = 1;
+            break;
+        }
+        levy_stmt_reset(s);
+        levy_stmt_bind_text(s, 1, last, -1);
+        rc = levy_stmt_step(s, err);
+        if (rc != LEVY_STMT_ROW)
+            break;
+        const char *p = levy_stmt_column_text(s, 0);
+        if (!p) {
+            rc = LEVY_OK;
+            break;
+        }
+        if (strlen(p) >= sizeof last) { /* not a name levy made: stop rather than loop */
+            truncated = 1;
+            rc = LEVY_OK;
+            break;
+        }
+        snprintf(last, sizeof last, "%s", p);
+        if (person_add(&v, &n, &cap, last) != 0) {
+            rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+            break;
+        }
+        rc = LEVY_OK;
+    }
+    levy_store_release(st, s);
+    /* the live tokens (a person who has changed nothing yet), with their roles */
+    if (rc == LEVY_OK) {
+        s = levy_store_prepare_cached(
+            st, "SELECT name, role FROM api_tokens WHERE revoked_at IS NULL ORDER BY id", err);
+        rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
+        while (s && (rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+            const char *nm = levy_stmt_column_text(s, 0);
+            if (!nm || person_add(&v, &n, &cap, nm) != 0) {
+                rc = nm ? levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory") : LEVY_OK;
+                if (rc != LEVY_OK)
+                    break;
+                continue;
+            }
+        }
+        if (s)
+            levy_store_release(st, s);
+        /* each name's live token, if any: the partial unique index on live names */
+        for (int i = 0; rc == LEVY_OK && i < n; i++) {
+            int64_t id = 0;
+            rc = live_id_of(st, v[i].name, &id, err);
+            if (rc == LEVY_ENOTFOUND) {
+                levy_err_clear(err);
+                rc = LEVY_OK;
+            } else if (rc == LEVY_OK) {
+                v[i].live = levy_tokens_live(st, id, NULL, 0, &v[i].role);
+            }
+        }
+    }
+    if (rc == LEVY_OK) {
+        qsort(v, (size_t)n, sizeof *v, person_cmp);
+        levy_buf_puts(out, "{\"people\":[");
+        for (int i = 0; i < n; i++) {
+            levy_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+            put_str(out, v[i].name);
+            levy_buf_puts(out, v[i].live ? ",\"state\":\"live\",\"role\":\""
+                                         : ",\"state\":\"revoked\",\"role\":null}");
+            if (v[i].live) {
+                levy_buf_puts(out, levy_role_name(v[i].role));
+                levy_buf_puts(out, "\"}");
+            }
+        }
+        levy_buf_puts(out, truncated ? "],\"truncated\":true}" : "],\"truncated\":false}");
+        if (out->oom)
+            rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
+    for (int i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+    return rc;
+}
+
 /* ---- levy token ----------------------------------------------------------------------- */
 
+static const char *role_word(int role)
+{
+    return role == LEVY_ROLE_ADMIN ? "admin" : role == LEVY_ROLE_READ_ONLY ? "read-only" : "full";
+}
+
+/* levy token revoke: the tokens the revoked one made, to review (the live ones first said) */
+static void print_made(levy_store *st, int64_t id)
+{
+    levy_err e;
+    levy_err_clear(&e);
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT name, role, created_at, revoked_at FROM api_tokens WHERE created_by_token = ? "
+        "ORDER BY id",
+        &e);
+    if (!s)
+        return;
+    levy_stmt_bind_int64(s, 1, id);
+    int n = 0;
+    while (levy_stmt_step(s, &e) == LEVY_STMT_ROW) {
+        const char *rv = levy_stmt_column_text(s, 3);
+        if (n++ == 0)
+            printf("it made these tokens; review them (levy token revoke NAME if they should "
+                   "not stay):\n");
+        printf("  %-24s %-9s created %s%s%s\n", levy_stmt_column_text(s, 0),
+               role_word(role_of(levy_stmt_column_text(s, 1))), levy_stmt_column_text(s, 2),
+               rv ? ", revoked " : ", live", rv ? rv : "");
+    }
+    levy_store_release(st, s);
+    if (n == 0)
+        printf("it made no tokens\n");
+}
+
 #define TOKEN_USAGE                                                                                \
-    "usage: levy token create --name NAME [--read-only] | list | revoke NAME [--data-dir DIR] "    \
-    "[--database URL]\n"
+    "usage: levy token create --name NAME [--admin | --read-only] | list | revoke NAME "           \
+    "[--data-dir DIR] [--database URL]\n"
 
 int levy_tokens_cli(const levy_config *cfg)
 {
     const char *sub = cfg->nargs > 0 ? cfg->args[0] : "";
     int create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
         revoke = strcmp(sub, "revoke") == 0;
+    int flags = cfg->token_name[0] || cfg->token_read_only || cfg->token_admin;
     if ((!create && !list && !revoke) || (create && (cfg->nargs != 1 || !cfg->token_name[0])) ||
-        (list && cfg->nargs != 1) || (revoke && cfg->nargs != 2) ||
-        (!create && (cfg->token_name[0] || cfg->token_read_only))) {
+        (list && cfg->nargs != 1) || (revoke && cfg->nargs != 2) || (!create && flags) ||
+        (create && cfg->token_admin && cfg->token_read_only)) {
         fprintf(stderr, "levy token: %s; see levy token --help\n",
-                create   ? (cfg->nargs != 1 ? "create takes no argument besides --name NAME"
-                                            : "create needs --name NAME")
+                create   ? (cfg->nargs != 1       ? "create takes no argument besides --name NAME"
+                            : !cfg->token_name[0] ? "create needs --name NAME"
+                                                  : "--admin and --read-only exclude each other")
                 : list   ? "list takes no argument"
                 : revoke ? (cfg->nargs < 2 ? "revoke needs the token's NAME"
                                            : "revoke takes one NAME (quote a name with spaces)")
-                : (cfg->token_name[0] || cfg->token_read_only) && (list || revoke)
-                    ? "--name and --read-only go with create only"
-                    : "needs create, list or revoke");
+                : flags && (list || revoke) ? "--name, --admin and --read-only go with create only"
+                                            : "needs create, list or revoke");
         return 2;
     }
     if (create) {
@@ -418,7 +665,7 @@ int levy_tokens_cli(const levy_config *cfg)
     if (list) {
         levy_stmt *s = levy_store_prepare_cached(
             st,
-            "SELECT name, created_at, created_by, COALESCE(last_used_at, 'never'), read_only "
+            "SELECT name, created_at, created_by, COALESCE(last_used_at, 'never'), role "
             "FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
             &e);
         int n = 0, src = s ? LEVY_OK : LEVY_EIO;
@@ -427,7 +674,7 @@ int levy_tokens_cli(const levy_config *cfg)
                 printf("%-24s %-9s %-21s %-21s %s\n", "NAME", "ACCESS", "CREATED", "LAST USED",
                        "CREATED BY");
             printf("%-24s %-9s %-21s %-21s %s\n", levy_stmt_column_text(s, 0),
-                   levy_stmt_column_int64(s, 4) ? "read-only" : "full", levy_stmt_column_text(s, 1),
+                   role_word(role_of(levy_stmt_column_text(s, 4))), levy_stmt_column_text(s, 1),
                    levy_stmt_column_text(s, 3), levy_stmt_column_text(s, 2));
         }
         if (s)
@@ -440,8 +687,11 @@ int levy_tokens_cli(const levy_config *cfg)
         }
     } else if (create) {
         char tok[LEVY_NAMED_TOKEN_LEN + 1];
-        if (levy_tokens_create(st, cfg->token_name, cfg->token_read_only, "cli", actor, NULL, tok,
-                               sizeof tok, NULL, &e) != LEVY_OK) {
+        int role = cfg->token_admin       ? LEVY_ROLE_ADMIN
+                   : cfg->token_read_only ? LEVY_ROLE_READ_ONLY
+                                          : LEVY_ROLE_FULL;
+        if (levy_tokens_create(st, cfg->token_name, role, "cli", actor, 0, NULL, tok, sizeof tok,
+                               NULL, &e) != LEVY_OK) {
             fprintf(stderr, "levy token create: %s\n", e.message);
             rc = 1;
         } else {
@@ -450,18 +700,22 @@ int levy_tokens_cli(const levy_config *cfg)
             fprintf(stderr,
                     "levy token create: %stoken \"%s\" created; it is shown this once (levy "
                     "keeps only its hash): use it as Authorization: Bearer\n",
-                    cfg->token_read_only ? "read-only " : "", cfg->token_name);
+                    role == LEVY_ROLE_ADMIN       ? "admin "
+                    : role == LEVY_ROLE_READ_ONLY ? "read-only "
+                                                  : "",
+                    cfg->token_name);
             OPENSSL_cleanse(tok, sizeof tok);
         }
     } else {
         int64_t id = 0;
-        if (levy_tokens_revoke(st, cfg->args[1], "cli", actor, NULL, &id, &e) != LEVY_OK) {
+        if (levy_tokens_revoke(st, cfg->args[1], "cli", actor, NULL, &id, NULL, &e) != LEVY_OK) {
             fprintf(stderr, "levy token revoke: %s\n", e.message);
             rc = 1;
         } else {
             printf("token \"%s\" revoked: it and the UI sessions opened with it are refused from "
                    "the next request on\n",
                    cfg->args[1]);
+            print_made(st, id);
         }
     }
     levy_store_close(st);

@@ -20,9 +20,15 @@
 --            so does each line (the only place for it when tax_amounts is empty); without
 --            it neither appears.
 -- Errors:   {"type":"api_error","code","message"}: 401 unauthorized_access,
---           400 validation_errors, 400 customer_tax_location_invalid.
+--           403 read_only (a read-only named token), 400 validation_errors,
+--           400 customer_tax_location_invalid.
 -- Auth:     X-API-KEY = the endpoint's own scoped key (POST /v1/sphere-api-key; it opens
---           this endpoint and nothing else), or levy's API token (CONTRACT 2.1 compatibility).
+--           this endpoint and nothing else), levy's API token (CONTRACT 2.1 compatibility) or
+--           a live named token (issue 20, tokens23: admin or full; a read-only one is refused
+--           403 as on any POST). The host reads the API token or a named token there and
+--           hands its role as req.key_role and its name as req.actor ("Alice's token"; its
+--           last use stamped in GET /v1/tokens), as it does for a Bearer token
+--           (core/host/routes.c dispatch_lua).
 --
 -- Key management (routes in handler.lua, all need the API token or a browser session):
 --   GET /v1/sphere-api-key    -> {configured, hint, created_at}
@@ -31,7 +37,6 @@
 --   DELETE /v1/sphere-api-key -> 204
 local crypto = require "levy.crypto"
 local json = require "levy.json"
-local http = require "levy.http"
 local money = require "levy.money"
 local util = require "levy.util"
 local store = require "levy.store"
@@ -321,8 +326,11 @@ end
 
 function M.handle(req)
   local key = req.headers and req.headers["x-api-key"]
-  if type(key) ~= "string" or key == "" or not (scoped_key_ok(key) or http.check_token(key)) then
+  if type(key) ~= "string" or key == "" or not (scoped_key_ok(key) or req.key_role) then
     return api_error(401, "unauthorized_access", "a valid X-API-KEY header is required")
+  end
+  if req.key_role == "read_only" then
+    return api_error(403, "read_only", "this token is read-only: it may look (GET), not calculate here")
   end
   local body, msg = json.decode(req.body or "")
   if body == nil then

@@ -289,18 +289,18 @@ static void t_named_tokens(void)
     char tok[LEVY_NAMED_TOKEN_LEN + 1], tok2[LEVY_NAMED_TOKEN_LEN + 1], kind[32],
         label[LEVY_ACTOR_MAX];
     levy_buf row = {0};
-    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok, sizeof tok,
-                                    &row, &e),
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", 0, NULL, tok,
+                                    sizeof tok, &row, &e),
                  LEVY_OK);
     CHECK_EQ_INT((int)strlen(tok), LEVY_NAMED_TOKEN_LEN);
     CHECK(strncmp(tok, "lvt_", 4) == 0);
     CHECK(row.data && strstr(row.data, "\"name\":\"Alice\"") && !strstr(row.data, tok));
     levy_buf_free(&row);
-    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", 0, NULL, tok2,
                                     sizeof tok2, NULL, &e),
                  LEVY_ECONFLICT);
-    CHECK_EQ_INT(levy_tokens_create(st, "a/b", 0, "api_token", "API token", NULL, tok2, sizeof tok2,
-                                    NULL, &e),
+    CHECK_EQ_INT(levy_tokens_create(st, "a/b", 0, "api_token", "API token", 0, NULL, tok2,
+                                    sizeof tok2, NULL, &e),
                  LEVY_EINVAL);
     /* the token authenticates and is named; a one-character change of it does not */
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 1);
@@ -348,14 +348,14 @@ static void t_named_tokens(void)
         levy_store_exec(st, "UPDATE api_tokens SET revoked_at = NULL WHERE name = 'Alice'", &e),
         LEVY_OK);
     int64_t id = 0;
-    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, &e),
+    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, NULL, &e),
                  LEVY_OK);
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, tok, strlen(tok)), 0);
-    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, &e),
+    CHECK_EQ_INT(levy_tokens_revoke(st, "Alice", "cli", "levy token revoke", NULL, &id, NULL, &e),
                  LEVY_ENOTFOUND);
     /* the API token is untouched; the name may be given again (a new token) */
     CHECK_EQ_INT(levy_auth_bearer_ok(&c, st, c.api_token, strlen(c.api_token)), 1);
-    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", NULL, tok2,
+    CHECK_EQ_INT(levy_tokens_create(st, "Alice", 0, "api_token", "API token", 0, NULL, tok2,
                                     sizeof tok2, NULL, &e),
                  LEVY_OK);
     CHECK(strcmp(tok, tok2) != 0);
