@@ -430,6 +430,10 @@ if(LEVY_PG_INITDB)
   # Ports 46450-46499.
   levy_pg_variant(reliab_named_tokens_pg 46450 ${_rel}/named_tokens.py $<TARGET_FILE:levy>
                   ${CMAKE_SOURCE_DIR} 46451)
+  # Issue 20 (tokens23): token roles, the Sphere drop-in, the audit log's people on PostgreSQL
+  # (the skip scan of audit_log(person, id)). Ports 47550-47599.
+  levy_pg_variant(reliab_token_roles_pg 47550 ${_rel}/token_roles.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} 47551)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
@@ -480,3 +484,7 @@ levy_reliab_test(reliab_audit_log audit_log 300 41300)
 # token and its sessions at once; the configured API token unchanged; hashes only in the store.
 # Ports 46400-46449.
 levy_reliab_test(reliab_named_tokens named_tokens 240 46400)
+# Issue 20 (tokens23): token roles (only an admin creates or revokes tokens; revoking answers
+# the tokens it made), named tokens on the Sphere drop-in (X-API-KEY), GET /v1/audit/people
+# (the Activity page's Person picker, revoked people marked). Ports 47500-47549.
+levy_reliab_test(reliab_token_roles token_roles 240 47500)

@@ -4,8 +4,9 @@
  * 3f9a1c2e subscribed to Texas (US-TX)"), newest first; its "What changed" filter, its CSV
  * download and a region's History link (the page filtered to that region) work; at 1280x800 and
  * 390x844 without horizontal overflow; no key or token is shown. Its Person picker (person20),
- * filled from GET /v1/tokens, lists what Alice did with her token and in a session opened with
- * it, not Bob's; the CSV then holds only the picked person's rows.
+ * filled from GET /v1/audit/people, lists what Alice did with her token and in a session opened
+ * with it, not Bob's; the CSV then holds only the picked person's rows; once Bob's token is
+ * revoked he stays in the picker as "Bob (revoked)" with his rows (tokens23).
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
  *
@@ -183,6 +184,20 @@ async function main() {
     assert(lines[0].endsWith(',request_id,person'), 'header: ' + lines[0]);
     assert(lines.length === 2 && lines[1].includes(',US-NV,') && lines[1].endsWith(',Bob') &&
       !lines.some(l => l.includes('Alice')), 'lines: ' + lines.join(' | '));
+  });
+  await check('Bob\'s token revoked: the picker still lists him, "Bob (revoked)", and his row', async () => {
+    const r = await api('DELETE', '/v1/tokens/Bob');
+    assert(r.status === 200, 'revoke: ' + r.status + ' ' + r.text);
+    await page.goto(base + '/#/home');
+    await page.goto(base + '/#/activity');
+    await rows.first().waitFor();
+    const picker = page.locator('select[name=person]');
+    await t.until('Bob (revoked) in the picker', async () =>
+      JSON.stringify(await picker.locator('option').allInnerTexts()) === JSON.stringify(['Anyone', 'Alice', 'Bob (revoked)']), 15000, 200);
+    await picker.selectOption('Bob');
+    await t.until('his rows: the region and nothing else', async () => (await rows.count()) === 1, 15000, 200);
+    const texts = await rows.locator('td.activity-text > span:first-child').allInnerTexts();
+    assert(/^Bob's token subscribed to Nevada \(US-NV\)/.test(texts[0]), 'rows: ' + JSON.stringify(texts));
   });
   await page.setViewportSize({ width: 1280, height: 800 });
 

@@ -6,7 +6,9 @@
  * "Never", created by the browser session); a second Alice is refused in words; the token
  * opens the API, its change is "Alice's token" on the Activity page and "Last used" is set;
  * Revoke asks first, then the row goes and the token is refused (401); a read-only token is
- * listed as such and refused a change (403). At 390x844 the
+ * listed as such and refused a change (403); an admin token (tokens23: the Access choice) is
+ * listed "Admin" and may create tokens, and revoking it names the token it made, still
+ * working, for review. At 390x844 the
  * Settings page does not overflow and each token is a block with its Revoke button in view.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
@@ -108,9 +110,9 @@ async function main() {
     await shot('tokens-revoked');
   });
 
-  await check('Create a read-only token: the box ticked, "Read-only" in the list, the token cannot change anything', async () => {
+  await check('Create a read-only token: Access "Read-only", "Read-only" in the list, the token cannot change anything', async () => {
     await page.locator('#token-name').fill('Auditor');
-    await page.locator('#token-read-only').check();
+    await page.getByLabel('Access', { exact: true }).selectOption('read_only');
     await page.locator('#token-create').click();
     await page.locator('#token-created').waitFor();
     assert(/^Read-only token for Auditor/.test(await page.locator('#token-created').innerText()), 'notice');
@@ -118,10 +120,36 @@ async function main() {
     await page.locator('#tokens-table tr[data-token="Auditor"]').waitFor();
     const cells = await page.locator('#tokens-table tr[data-token="Auditor"] td').allTextContents();
     assert(cells[1] === 'Read-only', 'row: ' + cells.join(' | '));
-    assert(!(await page.locator('#token-read-only').isChecked()), 'the box stays ticked');
+    assert((await page.locator('#token-role').inputValue()) === 'full', 'the Access choice stays read-only');
     const r = await http('PUT', base + '/v1/regions/US-NY', { subscribed: true }, { Authorization: 'Bearer ' + tok });
     assert(r.status === 403 && r.json.error.code === 'read_only', 'PUT: ' + r.status);
     assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + tok })).status === 200, 'GET');
+  });
+
+  await check('Create an admin token; it makes a token; revoking it names that token, still working, to review', async () => {
+    await page.locator('#token-name').fill('Ops');
+    await page.locator('#token-role').selectOption('admin');
+    await page.locator('#token-create').click();
+    await page.locator('#token-created').waitFor();
+    assert(/^Admin token for Ops/.test(await page.locator('#token-created').innerText()), 'notice');
+    const ops = await page.locator('#token-value').inputValue();
+    await page.locator('#tokens-table tr[data-token="Ops"]').waitFor();
+    const cells = await page.locator('#tokens-table tr[data-token="Ops"] td').allTextContents();
+    assert(cells[1] === 'Admin', 'row: ' + cells.join(' | '));
+    const mk = await http('POST', base + '/v1/tokens', { name: 'Helper' }, { Authorization: 'Bearer ' + ops });
+    assert(mk.status === 201 && mk.json.created_by === 'Ops\'s token', 'Ops creates Helper: ' + mk.status + ' ' + mk.text);
+    const full = await http('POST', base + '/v1/tokens', { name: 'Nope' }, { Authorization: 'Bearer ' + mk.json.token });
+    assert(full.status === 403 && full.json.error.code === 'admin_required', 'a full token creates: ' + full.status);
+    await page.goto(base + '/#/home');
+    await page.goto(base + '/#/settings');
+    await page.locator('#tokens-table tr[data-token="Ops"] button').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#token-revoked').waitFor();
+    const said = await page.locator('#token-revoked').innerText();
+    assert(/Review them/.test(said) && /Helper — Full, created .* still working/.test(said), 'notice: ' + said);
+    assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + mk.json.token })).status === 200,
+      'Helper stopped working when Ops was revoked');
+    await shot('tokens-revoked-made');
   });
 
   await check('390x844: Settings with a token listed does not overflow; each token a block, Revoke in view', async () => {

@@ -125,6 +125,14 @@
       case 'connection.scope_changed': return 'changed ' + changeWords(ch).join('; ') + ' for ' + label;
       case 'connection.import_requested': return 'started the import of ' + label + ' again';
       case 'connection.deleted': return 'deleted ' + label + ' (its key and token erased)';
+      case 'token.created': {
+        /* the role (tokens23; older rows: only the state, "active (read-only)") */
+        var rw = { admin: 'admin: may also create and revoke tokens', full: 'full access', read_only: 'read-only' };
+        var rl = ch.role && ch.role.after ? rw[ch.role.after] || ch.role.after
+          : ch.state && /read-only/.test(String(ch.state.after)) ? 'read-only' : '';
+        return 'created ' + label + (rl ? ' (' + rl + ')' : '');
+      }
+      case 'token.revoked': return 'revoked ' + label;
       case 'sphere_api_key.created': return 'created the Sphere API key';
       case 'sphere_api_key.replaced': return 'replaced the Sphere API key';
       case 'sphere_api_key.deleted': return 'deleted the Sphere API key';
@@ -194,7 +202,8 @@
       var to = h('input', { type: 'date', name: 'to', value: p.to || '' });
       var action = select('action', ACTIONS, p.action);
       var actor = select('actor_kind', ACTORS, p.actor_kind);
-      /* a person: a named token's name (GET /v1/tokens); their token's rows and their sessions' */
+      /* a person: a named token's name (GET /v1/audit/people: every person of the log, a revoked
+       * one's too); their token's rows and their sessions' */
       var person = select('person', [['', 'Anyone']], p.person);
       person.id = 'activity-person';
       var okind = select('object_kind', [['', 'Anything'], ['settings', 'Settings'], ['region', 'A region'],
@@ -243,13 +252,15 @@
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
       [action, actor, person, okind].forEach(function (s) { s.addEventListener('change', run); });
-      /* the picker's people: the named tokens' names (a name in the link stays listed) */
+      /* the picker's people: every person of the audit log and every live token's name, a
+       * person without a live token marked "revoked" (a name in the link stays listed) */
       function people() {
-        return L.api('GET', '/v1/tokens').then(function (r) {
-          var names = {};
-          ((r && r.tokens) || []).forEach(function (t) { names[t.name] = true; });
-          Object.keys(names).sort().forEach(function (n) {
-            if (n !== p.person) person.appendChild(h('option', { value: n, text: n }));
+        return L.api('GET', '/v1/audit/people').then(function (r) {
+          ((r && r.people) || []).forEach(function (x) {
+            var text = x.state === 'revoked' ? x.name + ' (revoked)' : x.name;
+            var have = p.person === x.name ? person.querySelector('option[value="' + CSS.escape(x.name) + '"]') : null;
+            if (have) have.textContent = text;
+            else person.appendChild(h('option', { value: x.name, text: text }));
           });
           person.value = p.person || '';
         }, function () {});

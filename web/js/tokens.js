@@ -1,25 +1,50 @@
-/* Settings → People and tokens (issue 20, tokens22): a named API token per person or system,
- * so the Activity page says who made each change ("Alice's token"). Create (the token is shown
- * once, with a Copy button; full or read-only: GET only), list (name, access, created, last
- * used, created by) and revoke. The API
- * token from levy's configuration is not listed here and keeps working. Routes: GET / POST
- * /v1/tokens, DELETE /v1/tokens/{name} (core/host/routes.c). */
+/* Settings → People and tokens (issue 20, tokens22, tokens23): a named API token per person or
+ * system, so the Activity page says who made each change ("Alice's token"). Create (the token is
+ * shown once, with a Copy button; its access: full, admin — may also create and revoke tokens —
+ * or read-only: GET only), list (name, access, created, last used, created by) and revoke (the
+ * answer names the tokens the revoked one made, to review). Only an admin may create or
+ * revoke: anyone else is told so (403 admin_required). The API token from levy's configuration
+ * is not listed here and keeps working. Routes: GET / POST /v1/tokens, DELETE
+ * /v1/tokens/{name} (core/host/routes.c). */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
+
+  var ACCESS = { admin: 'Admin', full: 'Full', read_only: 'Read-only' };
+
+  /* the revocation's answer: the tokens the revoked one made, for the admin to review */
+  function madeNotice(who, r) {
+    var made = (r && r.created_tokens) || [];
+    var live = made.filter(function (t) { return !t.revoked_at; });
+    var box = h('div', { class: 'notice ok', role: 'status', id: 'token-revoked' },
+      h('p', { text: who + '’s token is revoked.' + (made.length ? '' : ' It made no other token.') }));
+    if (made.length) {
+      box.appendChild(h('p', { text: live.length
+        ? who + '’s token made these tokens. Review them: revoke any that should not stay.'
+        : who + '’s token made these tokens; all are revoked already.' }));
+      box.appendChild(h('ul', { id: 'token-made' }, made.map(function (t) {
+        return h('li', { 'data-token': t.name, text: t.name + ' — ' + (ACCESS[t.role] || t.role) + ', created ' +
+          L.time(t.created_at) + (t.revoked_at ? ', revoked' : ', still working') });
+      })));
+    }
+    return box;
+  }
 
   L.tokensSection = function () {
     var status = h('div', { id: 'tokens-status' });
     var tbody = h('tbody', null, h('tr', null, h('td', { colspan: '6', class: 'loading', text: 'Loading…' })));
     var name = h('input', { type: 'text', name: 'token_name', id: 'token-name', autocomplete: 'off', maxlength: '64',
       placeholder: 'e.g. Alice, or ci-deploy' });
-    var ro = h('input', { type: 'checkbox', name: 'token_read_only', id: 'token-read-only' });
+    var role = h('select', { name: 'token_role', id: 'token-role' },
+      h('option', { value: 'full', text: 'Full: changes everything but tokens' }),
+      h('option', { value: 'admin', text: 'Admin: also creates and revokes tokens' }),
+      h('option', { value: 'read_only', text: 'Read-only: looks, changes nothing (an auditor, a report script)' }));
     var create = h('button', { type: 'submit', id: 'token-create', text: 'Create token' });
     var form = h('form', { class: 'token-form', novalidate: true },
       L.field({ label: 'Who the token is for', input: name, field: 'name',
         hint: 'A person or a system (up to 64 characters). The Activity page shows its changes as “Name’s token”.' }),
-      h('div', { class: 'field' }, h('label', { class: 'check', for: 'token-read-only' }, ro,
-        'Read-only: can look at everything, cannot change anything (an auditor, a reporting script)')),
+      L.field({ label: 'Access', input: role, field: 'role',
+        hint: 'Only an admin can create and revoke tokens, so a full token that leaks cannot make others that outlive it.' }),
       h('div', { class: 'actions' }, create));
     var card = h('section', { class: 'card', id: 'tokens', 'aria-labelledby': 'tokens-h' },
       h('h2', { id: 'tokens-h', text: 'People and tokens' }),
@@ -43,7 +68,7 @@
           revoke.addEventListener('click', function () { doRevoke(t.name, revoke); });
           tbody.appendChild(h('tr', { 'data-token': t.name },
             h('td', { 'data-label': 'Name', class: 'token-name', text: t.name }),
-            h('td', { 'data-label': 'Access', text: t.read_only ? 'Read-only' : 'Full' }),
+            h('td', { 'data-label': 'Access', text: ACCESS[t.role] || (t.read_only ? 'Read-only' : 'Full') }),
             h('td', { 'data-label': 'Created', text: L.time(t.created_at) }),
             h('td', { 'data-label': 'Last used', text: t.last_used_at ? L.time(t.last_used_at) : 'Never' }),
             h('td', { 'data-label': 'Created by', text: t.created_by }),
@@ -58,8 +83,8 @@
         if (!ok) return;
         L.clear(status);
         L.busy(btn, true);
-        L.api('DELETE', '/v1/tokens/' + encodeURIComponent(who)).then(function () {
-          status.appendChild(h('div', { class: 'notice ok', role: 'status', id: 'token-revoked', text: who + '’s token is revoked.' }));
+        L.api('DELETE', '/v1/tokens/' + encodeURIComponent(who)).then(function (r) {
+          status.appendChild(madeNotice(who, r));
           load();
         }, function (err) { L.busy(btn, false); L.showError(status, err); });
       });
@@ -77,7 +102,7 @@
         return;
       }
       L.busy(create, true);
-      L.api('POST', '/v1/tokens', { name: v, read_only: ro.checked }).then(function (r) {
+      L.api('POST', '/v1/tokens', { name: v, role: role.value }).then(function (r) {
         var out = h('input', { type: 'text', readOnly: true, value: r.token, id: 'token-value', spellcheck: 'false' });
         var copied = h('span', { class: 'muted', role: 'status', id: 'token-copied' });
         var copy = h('button', { type: 'button', class: 'secondary', id: 'token-copy', text: 'Copy' });
@@ -91,12 +116,12 @@
           }
         });
         status.appendChild(h('div', { class: 'notice ok', role: 'status', id: 'token-created' },
-          h('p', { text: (r.read_only ? 'Read-only token' : 'Token') + ' for ' + r.name + ' created. Copy it now and hand it to ' + r.name +
+          h('p', { text: (r.role === 'admin' ? 'Admin token' : r.read_only ? 'Read-only token' : 'Token') + ' for ' + r.name + ' created. Copy it now and hand it to ' + r.name +
             ': levy keeps only its hash and will not show it again.' }),
           h('div', { class: 'field' }, h('label', { for: 'token-value', text: r.name + '’s token' }),
             h('div', { class: 'copy' }, out, copy), copied)));
         name.value = '';
-        ro.checked = false;
+        role.value = 'full';
         out.select();
         load();
       }, function (err) {

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Issue 20 (tokens23): token roles, named tokens on the Sphere drop-in, the audit log's people.
+
+Usage: token_roles.py LEVY_BINARY SOURCE_DIR [BASE_PORT=47500]
+
+The bug stories: any full named token could create and revoke tokens, so a leaked token's
+creations outlived its revocation; a named token was refused by the Sphere drop-in
+(POST /tax_api/calculate_tax) that takes the API token in X-API-KEY; the Activity page's Person
+picker listed live tokens only, so a revoked person's rows were reachable only by ?person=.
+
+One levy serve (no simulator). Checks:
+  * roles: POST /v1/tokens {"role": "admin" | "full" | "read_only"} (201, the role in the answer,
+    in GET /v1/tokens and in the token.created audit row); a bad role, or read_only: true with
+    another role, 422; a full token (and its UI session) creating or revoking a token: 403
+    admin_required, nothing made; an admin token, its UI session, and a UI session of the API
+    token may; the configured API token may;
+  * revoking an admin token answers 200 with the tokens it made (through its UI session too),
+    live ones with revoked_at null, so the admin can review them; they keep working until
+    revoked themselves;
+  * the CLI: `levy token create --admin` makes an admin token (`levy token list` says admin),
+    `--admin --read-only` is a usage error (exit 2), `levy token revoke` lists what it made;
+  * the Sphere drop-in: a full and an admin named token in X-API-KEY calculate (200, the same
+    tax as the API token), the token's last use stamped in GET /v1/tokens; a read-only one 403
+    read_only; a revoked one, a UI session token, a made-up lvt_ token 401;
+  * GET /v1/audit/people: every person of the audit log, a revoked one marked "revoked", live
+    tokens with their role, sorted by name; any token (read-only too) may read it; 401 without.
+Runs on SQLite and, through tests/pg/run_on_pg.py, on PostgreSQL (reliab_token_roles_pg).
+"""
+import os
+import subprocess
+import sys
+import urllib.parse
+
+import common
+import harness
+from common import check
+
+LEVY, SRC = sys.argv[1], sys.argv[2]
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 47500
+SPHERE = {"currency": "usd", "customer_address": {"address1": "2000 Main St", "city": "Irvine", "state": "CA",
+                                                  "postal_code": "92614", "country": "US"},
+          "line_items": [{"id": "li_1", "amount": 10000}]}
+
+
+def main():
+    env = common.new_env(LEVY, SRC, "levy-reliab-roles-", BASE_PORT)
+    with common.running(env):
+        if check("levy starts", env.start_levy()):
+            run(env)
+
+
+def bearer(tok):
+    return {"Authorization": "Bearer " + tok}
+
+
+def cli(env, *args):
+    e = dict(os.environ)
+    if env.pg_url:
+        e["LEVY_DATABASE_URL"] = env.pg_url
+    p = subprocess.run([LEVY, "token"] + list(args) + ["--data-dir", env.levy_dir], env=e,
+                       capture_output=True, text=True, timeout=60,
+                       preexec_fn=harness.pdeathsig_preexec())
+    return p.returncode, p.stdout, p.stderr
+
+
+def make(env, cred, body):
+    st, js, text, _ = harness.req("POST", env.levy_url + "/v1/tokens", body, bearer(cred))
+    return st, js or {}, text
+
+
+def session_of(env, tok):
+    st, js, text, _ = harness.req("POST", env.levy_url + "/v1/session", {"api_token": tok})
+    return (js or {}).get("session_token", "lvs_x") if st == 201 else "lvs_x"
+
+
+def tokens(env):
+    st, js, text, _ = harness.req("GET", env.levy_url + "/v1/tokens", None, bearer(env.token))
+    return {t["name"]: t for t in (js or {}).get("tokens", [])}
+
+
+def run(env):
+    L = env.levy_url
+    # -- roles through the API
+    toks = {}
+    # Fred and Shop as before roles (no role given: full), Gus full by name
+    for name, body in (("Ada", {"name": "Ada", "role": "admin"}), ("Fred", {"name": "Fred"}),
+                       ("Gus", {"name": "Gus", "role": "full"}), ("Rita", {"name": "Rita", "role": "read_only"}),
+                       ("Shop", {"name": "Shop"})):
+        st, js, text = make(env, env.token, body)
+        want = body.get("role", "full")
+        check("POST /v1/tokens %s as %s: 201, role %s" % (name, want, want),
+              st == 201 and js.get("role") == want and js.get("read_only") is (want == "read_only"),
+              "%s %s" % (st, text))
+        toks[name] = js.get("token", "lvt_" + "x" * 43)
+    for body, what in (({"name": "X", "role": "root"}, "an unknown role"), ({"name": "X", "role": 1}, "a number"),
+                       ({"name": "X", "role": "admin", "read_only": True}, "read_only with role admin")):
+        st, js, text = make(env, env.token, body)
+        check("POST /v1/tokens with %s: 422 validation_failed naming role" % what,
+              st == 422 and js.get("error", {}).get("code") == "validation_failed" and "role" in text,
+              "%s %s" % (st, text))
+    st, js, text = make(env, env.token, {"name": "Ro2", "role": "read_only", "read_only": True})
+    check("role read_only with read_only: true agrees: 201", st == 201 and js.get("role") == "read_only",
+          "%s %s" % (st, text))
+    listed = tokens(env)
+    check("GET /v1/tokens says each token's role",
+          {n: t.get("role") for n, t in listed.items()} ==
+          {"Ada": "admin", "Fred": "full", "Gus": "full", "Rita": "read_only", "Shop": "full", "Ro2": "read_only"},
+          listed)
+    st, js, text, _ = harness.req("GET", L + "/v1/audit?action=token.created&object_id=Ada", None, bearer(env.token))
+    rows = (js or {}).get("data", [])
+    check("the token.created row audits the role (admin)",
+          len(rows) == 1 and rows[0]["changes"].get("role") == {"before": None, "after": "admin"}, rows)
+
+    # -- a full token (and its UI session) may not create nor revoke tokens
+    fsess = session_of(env, toks["Fred"])
+    for cred, who in ((toks["Fred"], "Fred's full token"), (fsess, "a UI session of Fred's full token"),
+                      (toks["Gus"], "Gus's full token")):
+        st, js, text = make(env, cred, {"name": "Backdoor"})
+        check("%s creating a token: 403 admin_required" % who,
+              st == 403 and js.get("error", {}).get("code") == "admin_required", "%s %s" % (st, text))
+        st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Rita", None, bearer(cred))
+        check("%s revoking a token: 403 admin_required" % who,
+              st == 403 and (js or {}).get("error", {}).get("code") == "admin_required", "%s %s" % (st, text))
+    check("nothing was made nor revoked by the full token",
+          "Backdoor" not in tokens(env) and "Rita" in tokens(env), tokens(env))
+    st, _, text, _ = harness.req("PUT", L + "/v1/regions/US-CA", {"subscribed": True, "tax_calculation": True},
+                                 bearer(toks["Fred"]))
+    check("the full token changes everything else: PUT /v1/regions/US-CA 200", st == 200, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("GET", L + "/v1/tokens", None, bearer(toks["Fred"]))
+    check("the full token may list the tokens: GET /v1/tokens 200", st == 200, "%s %s" % (st, text))
+
+    # -- an admin token and its UI session may; so may a UI session of the API token
+    st, js, text = make(env, toks["Ada"], {"name": "Mallory"})
+    check("Ada's admin token creates Mallory: 201, created_by Ada's token",
+          st == 201 and js.get("created_by") == "Ada's token", "%s %s" % (st, text))
+    toks["Mallory"] = js.get("token", "x")
+    asess = session_of(env, toks["Ada"])
+    st, js, text = make(env, asess, {"name": "Sam", "role": "read_only"})
+    check("Ada's UI session creates Sam: 201", st == 201 and js.get("created_by", "").startswith("UI session of Ada "),
+          "%s %s" % (st, text))
+    st, js, text = make(env, toks["Ada"], {"name": "Temp"})
+    st2, js2, text2, _ = harness.req("DELETE", L + "/v1/tokens/Temp", None, bearer(asess))
+    check("Ada's UI session revokes Temp (that Ada made): 200",
+          st == 201 and st2 == 200 and (js2 or {}).get("name") == "Temp", "%s %s / %s %s" % (st, text, st2, text2))
+    apisess = session_of(env, env.token)
+    st, js, text = make(env, apisess, {"name": "Viaui"})
+    check("a UI session of the API token creates a token: 201", st == 201, "%s %s" % (st, text))
+    st, js2, text2, _ = harness.req("DELETE", L + "/v1/tokens/Viaui", None, bearer(apisess))
+    check("... and revokes it: 200, it made no token",
+          st == 200 and js2 and js2.get("created_tokens") == [], "%s" % text2)
+
+    # -- revoking Ada answers what she made; those tokens keep working until revoked
+    st, js, text, hd = harness.req("DELETE", L + "/v1/tokens/Ada", None, bearer(env.token))
+    made = {t["name"]: t for t in (js or {}).get("created_tokens", [])}
+    check("DELETE /v1/tokens/Ada: 200 naming the tokens she made (Mallory, Sam live; Temp revoked)",
+          st == 200 and js.get("name") == "Ada" and js.get("revoked_at") and js.get("revoked_by") == "API token"
+          and sorted(made) == ["Mallory", "Sam", "Temp"]
+          and made["Mallory"]["revoked_at"] is None and made["Mallory"]["role"] == "full"
+          and made["Sam"]["revoked_at"] is None and made["Sam"]["role"] == "read_only"
+          and made["Temp"]["revoked_at"] is not None, "%s %s" % (st, text))
+    check("the revocation's answer is not cached and holds no token",
+          (hd or {}).get("Cache-Control") == "no-store" and toks["Mallory"] not in (text or ""), hd)
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(toks["Ada"]))
+    check("Ada's token is refused at once: 401", st == 401, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(toks["Mallory"]))
+    check("Mallory (made by Ada) works until the admin revokes it: 200", st == 200, "%s %s" % (st, text))
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Mallory", None, bearer(env.token))
+    check("the admin revokes Mallory after the review: 200, it made nothing",
+          st == 200 and js and js.get("created_tokens") == [], "%s %s" % (st, text))
+
+    # -- the CLI
+    rc, out, err = cli(env, "create", "--name", "Ops", "--admin")
+    ops = out.strip()
+    check("levy token create --admin: exit 0, a token", rc == 0 and ops.startswith("lvt_") and "admin" in err,
+          "%s %r %r" % (rc, out, err))
+    rc, out, err = cli(env, "list")
+    line = [x for x in out.splitlines() if x.startswith("Ops ")]
+    check("levy token list says Ops is admin and Fred full",
+          line and " admin " in line[0] and any(x.startswith("Fred ") and " full " in x for x in out.splitlines()),
+          out)
+    st, js, text = make(env, ops, {"name": "Ci"})
+    check("the CLI's admin token creates a token: 201", st == 201 and js.get("created_by") == "Ops's token",
+          "%s %s" % (st, text))
+    rc, out, err = cli(env, "create", "--name", "Both", "--admin", "--read-only")
+    check("levy token create --admin --read-only: exit 2, one line naming levy token --help",
+          rc == 2 and "levy token --help" in err and err.count("\n") == 1, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "list", "--admin")
+    check("levy token list --admin: exit 2", rc == 2 and "levy token --help" in err, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "revoke", "Ops")
+    check("levy token revoke Ops: exit 0, lists Ci (live) to review",
+          rc == 0 and "Ci" in out and "live" in out, "%s %r %r" % (rc, out, err))
+    p = subprocess.run([LEVY, "token", "--help"], capture_output=True, text=True, timeout=30)
+    check("levy token --help names --admin and admin_required",
+          p.returncode == 0 and "--admin" in p.stdout and "admin_required" in p.stdout, p.stdout)
+
+    # -- the Sphere drop-in with named tokens (X-API-KEY)
+    def sphere(key):
+        st, js, text, _ = harness.req("POST", L + "/tax_api/calculate_tax", SPHERE, {"X-API-KEY": key})
+        tax = None
+        if st == 200:
+            tax = sum(a["amount"] for a in js["data"]["lines"][0]["tax_amounts"])
+        return st, js or {}, text, tax
+
+    st, _, text, _ = harness.req("PUT", L + "/v1/regions/US-CA", {"subscribed": True, "tax_calculation": True},
+                                 bearer(env.token))
+    check("US-CA subscribed (the API token)", st == 200, "%s %s" % (st, text))
+    st, js, text, want = sphere(env.token)
+    check("the API token calculates on the Sphere endpoint (tax > 0)", st == 200 and want and want > 0,
+          "%s %s" % (st, text))
+    check("Shop's token was never used yet", tokens(env)["Shop"]["last_used_at"] is None, tokens(env))
+    st, js, text, tax = sphere(toks["Shop"])
+    check("a full named token in X-API-KEY calculates: 200, the same tax", st == 200 and tax == want,
+          "%s %s" % (st, text))
+    check("its use is stamped: GET /v1/tokens last_used_at of Shop set",
+          tokens(env)["Shop"]["last_used_at"] is not None, tokens(env))
+    st, js, text, tax = sphere(toks["Fred"])
+    check("Fred's full token calculates too: 200", st == 200 and tax == want, "%s %s" % (st, text))
+    rc, out, err = cli(env, "create", "--name", "Boss", "--admin")
+    st, js, text, tax = sphere(out.strip())
+    check("an admin named token calculates: 200", st == 200 and tax == want, "%s %s" % (st, text))
+    st, js, text, _ = sphere(toks["Rita"])
+    check("a read-only named token: 403 read_only (a POST)",
+          st == 403 and js.get("type") == "api_error" and js.get("code") == "read_only", "%s %s" % (st, text))
+    for key, what in ((toks["Ada"], "a revoked token"), (fsess, "a UI session token"),
+                      ("lvt_" + "A" * 43, "a made-up lvt_ token"), (toks["Shop"][:-1], "a token cut by one")):
+        st, js, text, _ = sphere(key)
+        check("%s in X-API-KEY: 401 unauthorized_access" % what,
+              st == 401 and js.get("code") == "unauthorized_access", "%s %s" % (st, text))
+    st, js, text, _ = harness.req("POST", L + "/tax_api/calculate_tax", SPHERE, bearer(toks["Shop"]))
+    check("a named token as Bearer (not X-API-KEY) does not open the Sphere endpoint: 401", st == 401,
+          "%s %s" % (st, text))
+
+    # -- the audit log's people: revoked ones listed and marked
+    st, _, text, _ = harness.req("GET", L + "/v1/audit/people")
+    check("GET /v1/audit/people without a bearer: 401", st == 401, "%s %s" % (st, text))
+    st, js, text, hd = harness.req("GET", L + "/v1/audit/people", None, bearer(toks["Rita"]))
+    people = {p["name"]: p for p in (js or {}).get("people", [])}
+    check("GET /v1/audit/people (a read-only token may): 200, sorted by name, not truncated",
+          st == 200 and [p["name"] for p in js["people"]] == sorted(people) and js.get("truncated") is False,
+          "%s %s" % (st, text))
+    check("Ada (revoked; her rows: tokens made and revoked) is listed as revoked",
+          people.get("Ada") == {"name": "Ada", "state": "revoked", "role": None}, people)
+    check("Ops (revoked, made Ci) is listed as revoked", people.get("Ops", {}).get("state") == "revoked", people)
+    check("Fred (live, changed US-CA) is listed live with his role",
+          people.get("Fred") == {"name": "Fred", "state": "live", "role": "full"}, people)
+    check("Rita (live, no row yet) is listed live, read_only",
+          people.get("Rita") == {"name": "Rita", "state": "live", "role": "read_only"}, people)
+    check("Mallory (revoked, no row of her own) is not a person of the log", "Mallory" not in people, people)
+    st, js, text, _ = harness.req("GET", L + "/v1/audit?person=" + urllib.parse.quote("Ada"), None,
+                                  bearer(env.token))
+    check("?person=Ada still lists her rows after her revocation",
+          st == 200 and len(js["data"]) >= 3 and all(r["person"] == "Ada" for r in js["data"]), text)
+    # a name given again after revocation is live again
+    st, js, text = make(env, env.token, {"name": "Ada"})
+    st2, js2, _, _ = harness.req("GET", L + "/v1/audit/people", None, bearer(env.token))
+    p2 = {p["name"]: p for p in (js2 or {}).get("people", [])}
+    check("Ada's name given again: listed live (full)",
+          st == 201 and p2.get("Ada") == {"name": "Ada", "state": "live", "role": "full"}, p2)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(common.summary())
