@@ -592,6 +592,14 @@ def case_openapi(tmp):
         api("GET", "/v1/tokens")
         st, _, _, _ = anon("GET", "/v1/regions", headers={"Authorization": "Bearer " + ntok})
         check("a named token opens /v1", st == 200, st)
+        # tokens23: a full token may not make tokens (403 admin_required), opens the Sphere
+        # endpoint; the audit log's people
+        anon("POST", "/v1/tokens", {"name": "Ops Eve"}, headers={"Authorization": "Bearer " + ntok})
+        anon("POST", "/tax_api/calculate_tax",
+             {"currency": "usd", "customer_address": {"address1": "2000 Main St", "city": "Irvine",
+                                                      "state": "CA", "postal_code": "92614", "country": "US"},
+              "line_items": [{"id": "l1", "amount": 10000}]}, headers={"X-API-KEY": ntok})
+        api("GET", "/v1/audit/people")
         api("DELETE", "/v1/tokens/Ops%20Alice")
         api("DELETE", "/v1/tokens/Ops%20Alice")                                 # 404
         r = subprocess.run([LEVY, "signin", "--data-dir", data], capture_output=True, text=True, timeout=30)
