@@ -458,6 +458,166 @@ end:
     rm_dir();
 }
 
+/* Token roles (tokens23) over a real SQLite store: the API token and its / a sign-in code's
+ * sessions are admin, a named token and its sessions have the token's role; a token made by a
+ * named token (or its session) records it, and revoking that token answers what it made; the
+ * audit log's people list a revoked person as revoked; core migration 0010's backfill gives
+ * the roles and makers of tokens made before it. */
+static char *read_sql(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char sql[8192];
+    size_t n = fread(sql, 1, sizeof sql - 1, f);
+    fclose(f);
+    sql[n] = '\0';
+    return sql;
+}
+
+static void t_token_roles(void)
+{
+    levy_store *st = NULL;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_auth_session_reset();
+    mk_dir();
+    CHECK(dir[0]);
+    char db[600];
+    snprintf(db, sizeof db, "%s/levy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, db, 0, &e), LEVY_OK);
+    levy_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
+    levy_auth_whois w;
+    CHECK_EQ_INT(levy_auth_who(&c, st, c.api_token, strlen(c.api_token), &w), 1);
+    CHECK_EQ_INT(w.role, LEVY_ROLE_ADMIN);
+    char sess[96];
+    int64_t exp = 0;
+    CHECK_EQ_INT(levy_auth_session_new(sess, sizeof sess, &exp, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_auth_who(&c, st, sess, strlen(sess), &w), 1);
+    CHECK_EQ_INT(w.role, LEVY_ROLE_ADMIN); /* the API token's or a sign-in code's session */
+    char ada[LEVY_NAMED_TOKEN_LEN + 1], fred[LEVY_NAMED_TOKEN_LEN + 1],
+        rita[LEVY_NAMED_TOKEN_LEN + 1], made[LEVY_NAMED_TOKEN_LEN + 1];
+    levy_buf row = {0};
+    CHECK_EQ_INT(levy_tokens_create(st, "Ada", LEVY_ROLE_ADMIN, "api_token", "API token", 0, NULL,
+                                    ada, sizeof ada, &row, &e),
+                 LEVY_OK);
+    CHECK(row.data && strstr(row.data, "\"role\":\"admin\"") &&
+          strstr(row.data, "\"read_only\":false"));
+    CHECK_EQ_INT(levy_tokens_create(st, "Fred", LEVY_ROLE_FULL, "api_token", "API token", 0, NULL,
+                                    fred, sizeof fred, NULL, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_tokens_create(st, "Rita", LEVY_ROLE_READ_ONLY, "api_token", "API token", 0,
+                                    NULL, rita, sizeof rita, NULL, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_tokens_create(st, "Bad", 7, "api_token", "API token", 0, NULL, made,
+                                    sizeof made, NULL, &e),
+                 LEVY_EINVAL);
+    const struct {
+        const char *tok;
+        int role;
+    } R[] = {{ada, LEVY_ROLE_ADMIN}, {fred, LEVY_ROLE_FULL}, {rita, LEVY_ROLE_READ_ONLY}};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ_INT(levy_auth_who(&c, st, R[i].tok, strlen(R[i].tok), &w), 1);
+        CHECK_EQ_INT(w.role, R[i].role);
+        CHECK_EQ_INT(w.read_only, R[i].role == LEVY_ROLE_READ_ONLY);
+        /* a UI session opened with it has its role */
+        char out[512], body[200];
+        snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", R[i].tok);
+        CHECK_EQ_INT(levy_auth_session_request(&c, st, 0, "application/json", body, strlen(body),
+                                               NULL, out, sizeof out),
+                     201);
+        const char *p = strstr(out, "lvs_");
+        CHECK(p != NULL);
+        snprintf(sess, sizeof sess, "%.*s", (int)strcspn(p, "\""), p);
+        CHECK_EQ_INT(levy_auth_who(&c, st, sess, strlen(sess), &w), 1);
+        CHECK_EQ_INT(w.role, R[i].role);
+    }
+    /* Ada (id 1) makes Mallory; her session (the last one above is Rita's: open Ada's) Sam */
+    CHECK_EQ_INT(levy_auth_who(&c, st, ada, strlen(ada), &w), 1);
+    int64_t ada_id = w.token_id;
+    CHECK_EQ_INT(levy_tokens_create(st, "Mallory", LEVY_ROLE_FULL, "named_token", "Ada's token",
+                                    ada_id, NULL, made, sizeof made, NULL, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_tokens_create(st, "Sam", LEVY_ROLE_READ_ONLY, "ui_session",
+                                    "UI session of Ada 01234567", ada_id, NULL, made, sizeof made,
+                                    NULL, &e),
+                 LEVY_OK);
+    /* the audit rows name the role */
+    char n[64] = "";
+    CHECK_EQ_INT(levy_store_query_text(st,
+                                       "SELECT changes FROM audit_log WHERE action = "
+                                       "'token.created' AND object_id = ?",
+                                       "Sam", n, sizeof n, &e),
+                 LEVY_OK);
+    CHECK(strstr(n, "\"role\":{\"after\":\"read_only\"") != NULL ||
+          strstr(n, "\"role\":{\"before\":null,\"after\":\"read_only\"}") != NULL);
+    levy_buf ans = {0};
+    int64_t id = 0;
+    CHECK_EQ_INT(levy_tokens_revoke(st, "Ada", "api_token", "API token", NULL, &id, &ans, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT((int)id, (int)ada_id);
+    CHECK(ans.data && strstr(ans.data, "\"name\":\"Ada\"") &&
+          strstr(ans.data, "\"created_tokens\":[{\"name\":\"Mallory\"") &&
+          strstr(ans.data, "{\"name\":\"Sam\"") && strstr(ans.data, "\"role\":\"read_only\""));
+    levy_buf_free(&ans);
+    CHECK_EQ_INT(levy_auth_who(&c, st, made, strlen(made), &w), 1); /* Sam's lives on */
+    /* the people: Ada (revoked) is one by the token.created rows of Mallory and Sam (her
+     * label's person); live tokens are listed with their roles, made changes or not */
+    levy_buf ppl = {0};
+    CHECK_EQ_INT(levy_tokens_people_json(st, &ppl, &e), LEVY_OK);
+    CHECK(ppl.data && strstr(ppl.data, "{\"name\":\"Ada\",\"state\":\"revoked\",\"role\":null}") &&
+          strstr(ppl.data, "{\"name\":\"Fred\",\"state\":\"live\",\"role\":\"full\"}") &&
+          strstr(ppl.data, "{\"name\":\"Rita\",\"state\":\"live\",\"role\":\"read_only\"}") &&
+          strstr(ppl.data, "\"truncated\":false"));
+    /* sorted by name: Ada before Fred before Mallory */
+    CHECK(ppl.data && strstr(ppl.data, "\"Ada\"") < strstr(ppl.data, "\"Fred\"") &&
+          strstr(ppl.data, "\"Fred\"") < strstr(ppl.data, "\"Mallory\""));
+    levy_buf_free(&ppl);
+
+    /* 0010's backfill: api_tokens as 0008 made it, rows written by a binary before roles */
+    CHECK_EQ_INT(levy_store_exec(st, "DROP TABLE api_tokens", &e), LEVY_OK);
+    const char *sql = read_sql("core/store/migrations/0008_api_tokens.sql");
+    CHECK(sql != NULL);
+    CHECK_EQ_INT(levy_store_exec(st, sql, &e), LEVY_OK);
+    CHECK_EQ_INT(
+        levy_store_exec(st,
+                        "INSERT INTO api_tokens(id, name, hash, read_only, created_at, created_by, "
+                        "revoked_at) VALUES "
+                        "(1, 'Alice', 'h1', 0, '2026-01-01T00:00:00Z', 'API token', "
+                        "'2026-02-01T00:00:00Z'), "
+                        "(2, 'Bob', 'h2', 1, '2026-01-02T00:00:00Z', 'Alice''s token', NULL), "
+                        "(3, 'Carl', 'h3', 0, '2026-01-03T00:00:00Z', "
+                        "'UI session of Alice 3f9a1c2e', NULL), "
+                        "(4, 'Alice', 'h4', 0, '2026-03-01T00:00:00Z', 'API token', NULL), "
+                        "(5, 'Dan', 'h5', 0, '2026-03-02T00:00:00Z', 'Alice''s token', NULL), "
+                        "(6, 'Eve', 'h6', 0, '2026-03-03T00:00:00Z', 'levy token create (unix "
+                        "user x)', NULL)",
+                        &e),
+        LEVY_OK);
+    sql = read_sql("core/store/migrations/0010_token_roles.sql");
+    CHECK(sql != NULL);
+    CHECK_EQ_INT(levy_store_exec(st, sql, &e), LEVY_OK);
+    char got[256] = "";
+    CHECK_EQ_INT(levy_store_query_text(
+                     st,
+                     "SELECT group_concat(name || ':' || role || ':' || "
+                     "coalesce(created_by_token, '-'), ' ') FROM (SELECT * FROM api_tokens ORDER "
+                     "BY id) WHERE name <> ?",
+                     "", got, sizeof got, &e),
+                 LEVY_OK);
+    /* Bob and Carl by the first Alice (live then), Dan by the second; none is admin */
+    CHECK_EQ_STR(got,
+                 "Alice:full:- Bob:read_only:1 Carl:full:1 Alice:full:- Dan:full:4 Eve:full:-");
+end:
+    levy_buf_free(&row);
+    if (st)
+        levy_store_close(st);
+    levy_auth_session_reset();
+    rm_dir();
+}
+
 static const levy_test tests[] = {{"token_rule", t_token_rule},
                                   {"signin_codes", t_signin_codes},
                                   {"sessions", t_sessions},
@@ -465,5 +625,6 @@ static const levy_test tests[] = {{"token_rule", t_token_rule},
                                   {"actor", t_actor},
                                   {"named_tokens", t_named_tokens},
                                   {"audit_person", t_audit_person},
+                                  {"token_roles", t_token_roles},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
