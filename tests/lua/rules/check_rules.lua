@@ -1148,6 +1148,14 @@ local function run(rules, rule, test)
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
                   seller = req.ship_from, customer = req.customer or {}, lines = {}, jurisdictions = {} }
+    -- the seller's elections (issue 19, law24: settings us_al_ssut, us_tx_single_local): the
+    -- test says them next to its request; ctx.seller_elections only when one is made
+    for _, k in ipairs({ "us_al_ssut", "us_tx_single_local" }) do
+      if test[k] == "yes" then
+        ctx.seller_elections = ctx.seller_elections or {}
+        ctx.seller_elections[k] = true
+      end
+    end
     -- ctx.jurisdictions: the resolution's entries at their rates, before any treatment
     for _, t in ipairs(reg.taxes) do
       local c = copy(t)
@@ -1244,8 +1252,12 @@ local function run(rules, rule, test)
     -- calculate_before (compile.c levy_tax_rule_calc_before): before that day calculate runs
     -- for every request, as if calculate_for were not declared; from it, only as calculate_for
     -- says (none declared: never)
-    local wanted = (r.calculate_for == nil and r.calculate_before == nil)
-                   or (r.calculate_before ~= nil and req.date < r.calculate_before)
+    -- calculate_election (compile.c levy_tax_rule_calc_election): also when the seller made
+    -- that election; alone, only then
+    local elected = r.calculate_election ~= nil and ctx.seller_elections ~= nil
+                    and ctx.seller_elections[r.calculate_election] == true
+    local wanted = (r.calculate_for == nil and r.calculate_before == nil and r.calculate_election == nil)
+                   or (r.calculate_before ~= nil and req.date < r.calculate_before) or elected
     for _, c in ipairs(r.calculate_for or {}) do
       for _, line in ipairs(ctx.lines) do
         if line.tax_code == c or TAX_CODE_PARENT[line.tax_code] == c then wanted = true end
@@ -1272,6 +1284,25 @@ local function run(rules, rule, test)
           -- from every jurisdiction of the region again (docs/rules.md)
           line.taxes = {}
           for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
+          -- an election's jurisdiction calculate added to the goods (calc.c carry_added): the
+          -- delivery follows it too, once, in full before its share
+          if elected then
+            for j, g in ipairs(ctx.lines) do
+              if j ~= i and not follows[j] then
+                for _, o in ipairs(g.taxes or {}) do
+                  local named = false
+                  for _, t in ipairs(line.taxes) do
+                    if t.level == o.level and t.jurisdiction == o.jurisdiction then named = true end
+                  end
+                  if not named and cmp(o.percentage, "0") > 0 then
+                    local c = copy(o)
+                    c.fraction, c.unit_from, c.unit_to = "1", nil, nil
+                    line.taxes[#line.taxes + 1] = c
+                  end
+                end
+              end
+            end
+          end
           follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows)
         end
       end
