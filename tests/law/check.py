@@ -1139,6 +1139,64 @@ case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 2007029
      us("TX", "78701", [("100.00", "gift_card")]), total_tax="0.00")
 
 
+# Remote sellers' flat-rate options (issue 19, law24; seller settings us_al_ssut and
+# us_tx_single_local, default "no"): a seller in Alabama's Simplified Sellers Use Tax program
+# collects a flat 8 % in place of state and local tax; a remote seller that elected Texas's single
+# local use tax rate collects it in place of the destination's local taxes. Both sides of each date.
+def elect(b, **settings):
+    b["_settings"] = {k: "yes" for k in settings}
+    return b
+
+
+SSUT = ("Ala. Code 40-23-191 ff. (Act 2015-448, the Simplified Seller Use Tax Remittance Act); ALDOR notice to "
+        "out-of-state sellers (mtc.gov/alabama-notice-for-out-of-state-sellers): effective October 1, 2015, a flat "
+        "eight percent sellers use tax on all sales made into Alabama")
+SLUT = ("Tex. Tax Code 151.0595 (H.B. 2153, eff. 2019-10-01); Comptroller, Single Local Use Tax Rate page "
+        "(comptroller.texas.gov/taxes/sales/single-local-tax-rates.php): for 2019 and 2020 1.75 percent, effective "
+        "Oct. 1, 2019")
+case("remote seller", "AL SSUT seller 2026, $100 general in Birmingham: one 8 % Alabama entry (code 01) in place of 10 %",
+     SSUT, elect(us("AL", "35203", G, city="Birmingham"), us_al_ssut=1), total_tax="8.00",
+     has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller 2015-10-01 (the Act in force): 8 %",
+     SSUT, elect(us("AL", "35203", G, date="2015-10-01", city="Birmingham"), us_al_ssut=1), total_tax="8.00",
+     no_level="county")
+case("remote seller", "AL SSUT seller 2015-09-30 (before the program): the destination's state + local taxes",
+     SSUT, elect(us("AL", "35203", G, date="2015-09-30", city="Birmingham"), us_al_ssut=1),
+     has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_no_rate")
+case("remote seller", "AL seller not in SSUT (default): state + county + city at the ship-to",
+     "Ala. Code 40-23-191(b)(2): the program is for eligible sellers that join it", us("AL", "35203", G, city="Birmingham"),
+     has_jur=[("BIRMINGHAM", "city", "0107000")])
+case("remote seller", "AL SSUT setting, seller addressed in Alabama: not an eligible seller, destination taxes",
+     "Ala. Code 40-23-191(b)(2): an eligible seller has no physical presence in the state",
+     elect(dict(us("AL", "35203", G, city="Birmingham"),
+                ship_from={"country": "US", "state": "AL", "zip_code": "36602", "city": "Mobile", "line1": "1 Royal St"}),
+           us_al_ssut=1),
+     has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_not_remote")
+case("remote seller", "TX single local rate elected 2019-10-01, $100 general in Austin: 6.25 % + 1.75 % = 8.00",
+     SLUT, elect(us("TX", "78701", G, date="2019-10-01", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     has_jur=[("TEXAS", "state", "48")], no_level="city", note="remote_election")
+case("remote seller", "TX single local rate elected 2019-09-30 (before 151.0595): Austin's local taxes",
+     SLUT, elect(us("TX", "78701", G, date="2019-09-30", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate elected 2021-12-31: 1.75 % (2021 rate, zip2tax 2021-05-24, secondary)",
+     SLUT + "; zip2tax.com 'Single Local Use Tax Rate in Texas' (2021-05-24): the current rate is 1.75 percent",
+     elect(us("TX", "78701", G, date="2021-12-31", city="Austin"), us_tx_single_local=1), total_tax="8.00")
+case("remote seller", "TX single local rate elected 2022-01-01: no stored source for the year's rate, Austin's local taxes (allowed, 151.0595(b)(1)) and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022 and later not found in a stored source",
+     elect(us("TX", "78701", G, date="2022-01-01", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate: delivery of taxable goods taxed at the single rate too",
+     SLUT + "; 34 TAC 3.303 (delivery of a taxable item is part of its price)",
+     elect(us("TX", "78701", [("100.00", "general"), ("10.00", "shipping")], date="2020-06-01", city="Austin"),
+           us_tx_single_local=1), line_taxable={2: "10.00"}, line_tax={1: "8.00"},
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city")
+case("remote seller", "TX single local rate setting, seller located in Texas: not a remote seller, local taxes",
+     "Comptroller Single Local Use Tax Rate page: businesses located in Texas are not remote sellers",
+     elect(dict(us("TX", "78701", G, date="2020-06-01", city="Austin"),
+                ship_from={"country": "US", "state": "TX", "zip_code": "78701", "city": "Austin", "line1": "2 Main St"}),
+           us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_not_remote")
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
