@@ -1197,6 +1197,14 @@ case("remote seller", "TX single local rate setting, seller located in Texas: no
            us_tx_single_local=1),
      has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_not_remote")
 
+# Alaska (issue 19, law24): SaaS and digital products a remote seller delivers into an ARSSTC member
+ARSSTC = ("Alaska Remote Seller Sales Tax Uniform Code XX.XX.030 (as adopted, e.g. Saint Paul Code 4.30.030): all "
+          "sales and services presumed taxable, broadly construed, exemptions only as the member's code defines them")
+case("taxability", "AK: SaaS by a remote seller into Juneau (ARSSTC member) is taxed", ARSSTC,
+     us("AK", "99801", S, date="2025-12-15", city="Juneau"), reason="standard_rated")
+case("taxability", "AK: a digital download (e-book) by a remote seller into Juneau is taxed", ARSSTC,
+     us("AK", "99801", [("100.00", "digital_books")], date="2025-12-15", city="Juneau"), reason="standard_rated")
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
