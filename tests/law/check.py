@@ -37,7 +37,7 @@ def case(cat, name, source, req, known=None, **expect):
 
 
 EXPECT_KEYS = {"total_tax", "reason", "line_tax", "line_taxable", "territory", "ambiguous", "note", "has_jur",
-               "has_jur2", "no_jur", "no_level"}
+               "has_jur2", "no_jur", "no_level", "level_pct"}
 
 
 def line(i, amount, code, qty=None):
@@ -1205,6 +1205,39 @@ case("taxability", "AK: SaaS by a remote seller into Juneau (ARSSTC member) is t
 case("taxability", "AK: a digital download (e-book) by a remote seller into Juneau is taxed", ARSSTC,
      us("AK", "99801", [("100.00", "digital_books")], date="2025-12-15", city="Juneau"), reason="standard_rated")
 
+# State rates with dates (issue 19, law24: the brief's dated doubts), both sides of each change; the
+# state's own rate is pinned (level_pct), the local rates of the day being outside these sources
+def st_rate(st, zip_code, city, date, pct, src, note=None):
+    kw = {"level_pct": {"state": pct}}
+    if note:
+        kw["note"] = note
+    case("rates with dates", "%s %s: state rate %s %%" % (st, date, pct), src, us(st, zip_code, G, date=date, city=city), **kw)
+
+
+MA09 = ("M.G.L. c. 64H s. 2, St. 2009 c. 27 (H.B. 4129): 5 -> 6.25 % effective 2009-08-01 (Sales Tax Institute; "
+        "AP via Cape Cod Times 2009-08-01)")
+st_rate("MA", "02108", "Boston", "2009-07-31", "5.00", MA09, note="rate_history_unknown")
+st_rate("MA", "02108", "Boston", "2009-08-01", "6.25", MA09)
+IN08 = "IC 6-2.5-2-2, HEA 1001 (2008): 7 % for transactions on or after 2008-04-01 (Indiana DOR, in.gov/dor/3885.htm)"
+st_rate("IN", "46204", "Indianapolis", "2008-03-31", "6.00", IN08)
+st_rate("IN", "46204", "Indianapolis", "2008-04-01", "7.00", IN08)
+IN02 = "IC 6-2.5-2-2: 5 -> 6 % beginning 2002-12-01 (Indiana Daily Student, 2002-11)"
+st_rate("IN", "46204", "Indianapolis", "2002-11-30", "5.00", IN02, note="rate_history_unknown")
+st_rate("IN", "46204", "Indianapolis", "2002-12-01", "6.00", IN02)
+AR13 = "Ark. Const. Amendment 91 (Issue 1, 2012): 6 -> 6.5 % effective 2013-07-01 (Sales Tax Institute; Avalara 2012-11)"
+st_rate("AR", "72201", "Little Rock", "2013-06-30", "6.00", AR13, note="rate_history_unknown")
+st_rate("AR", "72201", "Little Rock", "2013-07-01", "6.50", AR13)
+OH13 = ("R.C. 5739.02, H.B. 59 (130th G.A.): 5.5 -> 5.75 % on sales made on or after 2013-09-01 (Ohio Department of "
+        "Taxation notice)")
+st_rate("OH", "44114", "Cleveland", "2013-08-31", "5.50", OH13)
+st_rate("OH", "44114", "Cleveland", "2013-09-01", "5.75", OH13)
+AZ10 = ("Ariz. Const. art. IX s. 12.1 (Proposition 100, 2010): one cent more 'from June 1, 2010 through May 31, 2013', "
+        "5.6 -> 6.6 % (ballot summary, Ballotpedia)")
+st_rate("AZ", "85004", "Phoenix", "2010-05-31", "5.60", AZ10, note="rate_history_unknown")
+st_rate("AZ", "85004", "Phoenix", "2010-06-01", "6.60", AZ10)
+st_rate("AZ", "85004", "Phoenix", "2013-05-31", "6.60", AZ10)
+st_rate("AZ", "85004", "Phoenix", "2013-06-01", "5.60", AZ10)
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
@@ -1294,6 +1327,12 @@ def check(c, res):
         for t in taxes:
             if e["no_jur"] in (t.get("jurisdiction") or ""):
                 bad.append("jurisdiction %s named" % t.get("jurisdiction"))
+    # level_pct: {level: percentage}: every tax of that level at that rate, and at least one
+    # (a state's own rate on a date, whatever the local rates of the day were)
+    for level, pct in e.get("level_pct", {}).items():
+        got = [t.get("percentage") for t in taxes if t.get("level") == level]
+        if not got or any(g != pct for g in got):
+            bad.append("%s rate %s, want %s" % (level, got, pct))
     if "no_level" in e:
         for t in taxes:
             if t.get("level") == e["no_level"]:
