@@ -1238,6 +1238,13 @@ st_rate("AZ", "85004", "Phoenix", "2010-06-01", "6.60", AZ10)
 st_rate("AZ", "85004", "Phoenix", "2013-05-31", "6.60", AZ10)
 st_rate("AZ", "85004", "Phoenix", "2013-06-01", "5.60", AZ10)
 
+CA13 = ("Cal. Const. art. XIII s. 36(f) (Proposition 30): statewide base rate 7.25 -> 7.50 % from 2013-01-01 through "
+        "2016-12-31 (BOE, Proposition 30 media resource; Vertex, January 2017: back to 7.25 %)")
+st_rate("CA", "90002", "Los Angeles", "2012-12-31", "6.00", CA13, note="rate_history_unknown")
+st_rate("CA", "90002", "Los Angeles", "2013-01-01", "6.25", CA13)
+st_rate("CA", "90002", "Los Angeles", "2016-12-31", "6.25", CA13)
+st_rate("CA", "90002", "Los Angeles", "2017-01-01", "6.00", CA13)
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""

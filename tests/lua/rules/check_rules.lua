@@ -412,6 +412,31 @@ local function district_city(st, zip, row, city)
   return got
 end
 
+-- The dated rows of data/us/overlays.csv on a US answer's taxes (data/README.md): returns true when
+-- a row says levy has no rate of a level for the date (the note rate_history_unknown)
+local function apply_overlays(st, zip5, date, taxes)
+  local history_unknown = false
+  for _, o in ipairs(OVERLAYS) do
+    if o.st == st and zip5 >= o.zf and zip5 <= o.zt and date >= o.from and date <= o.to then
+      local done = false
+      if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
+        for _, t in ipairs(taxes) do
+          if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
+        end
+        done = true
+      elseif o.op == "set" or o.op == "unknown" then -- unknown: a day levy has no rate for (the
+        -- rate known from the next day, and the note rate_history_unknown: calc.c)
+        for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
+        if o.op == "unknown" then history_unknown = true end
+      end
+      if not done then
+        taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
+      end
+    end
+  end
+  return history_unknown
+end
+
 -- Returns { {region=, taxes={...}, reduced=} ... } (a ship-to may fall in two regions: CA + CA-QC).
 local function resolve(req)
   local st = req.ship_to or {}
@@ -447,7 +472,9 @@ local function resolve(req)
         taxes[4] = { jurisdiction = city_name .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
                      percentage = sub_pct(city_rate, "7.25"), fraction = "1" }
       end
-      return { { region = "US-CA", taxes = taxes } }
+      -- dated rows (Proposition 30's state part, issue 19 law24) on the CDTFA answer too
+      local unknown = apply_overlays("CA", string.sub(st.zip_code, 1, 5), req.date, taxes)
+      return { { region = "US-CA", taxes = taxes, history_unknown = unknown } }
     end
     local zip5 = string.sub(st.zip_code, 1, 5)
     local rates = { state = row.state, county = row.county, city = row.city, district = row.district }
@@ -466,25 +493,7 @@ local function resolve(req)
                               type = "SALES_TAX", percentage = pct_of_fraction(rates[lv]), fraction = "1" }
       end
     end
-    local history_unknown = false
-    for _, o in ipairs(OVERLAYS) do
-      if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
-        local done = false
-        if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
-          for _, t in ipairs(taxes) do
-            if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
-          end
-          done = true
-        elseif o.op == "set" or o.op == "unknown" then -- unknown: a day levy has no rate for (the
-          -- rate known from the next day, and the note rate_history_unknown: calc.c)
-          for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
-          if o.op == "unknown" then history_unknown = true end
-        end
-        if not done then
-          taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
-        end
-      end
-    end
+    local history_unknown = apply_overlays(st.state, zip5, req.date, taxes)
     return { { region = "US-" .. st.state, taxes = taxes, history_unknown = history_unknown } }
   elseif cc == "CA" then
     local fed = CA_FED[st.state]
