@@ -1245,6 +1245,16 @@ st_rate("CA", "90002", "Los Angeles", "2013-01-01", "6.25", CA13)
 st_rate("CA", "90002", "Los Angeles", "2016-12-31", "6.25", CA13)
 st_rate("CA", "90002", "Los Angeles", "2017-01-01", "6.00", CA13)
 
+NC09 = ("S.L. 2009-451 (S.B. 202): temporary additional 1 % State rate 2009-09-01 to 2011-07-01 (NCDOR notice, "
+        "combined 7.75 % in 91 counties, 8.25 % in Mecklenburg); NCDOR rates 2008-10-01 through 2009-08-31 (4.5 % + "
+        "local: Guilford 6.75 %, Mecklenburg 7.25 %); 4.75 % State from 2011-07-01, 6.75 % in 92 counties")
+for date, total in [("2009-08-31", "6.75"), ("2009-09-01", "7.75"), ("2011-06-30", "7.75"), ("2011-07-01", "6.75")]:
+    case("rates with dates", "NC Greensboro %s: %s %% combined" % (date, total), NC09,
+         us("NC", "27401", G, date=date, city="Greensboro"), total_tax=total)
+for date, total in [("2009-08-31", "7.25"), ("2009-09-01", "8.25"), ("2011-06-30", "8.25"), ("2011-07-01", "7.25")]:
+    case("rates with dates", "NC Charlotte %s: %s %% combined (Mecklenburg, its 0.5 %% transit tax)" % (date, total), NC09,
+         us("NC", "28202", G, date=date, city="Charlotte"), total_tax=total)
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
