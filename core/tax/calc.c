@@ -139,11 +139,12 @@ static int calc_for_names(const levy_tax_rule *r, const char *code)
 /* levy_tax_rule_calc_wanted; by_ix: meta[i].code_ix is set (levy_tax_decide), so an indexed
  * rule answers a built-in code from its index. */
 static int calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n, int32_t date,
-                       int by_ix)
+                       int by_ix, unsigned elections)
 {
     if (!r || !r->has_calculate)
         return 0;
-    if ((!r->ncalc_for && !r->calc_before) || (r->calc_before && date < r->calc_before))
+    if ((!r->ncalc_for && !r->calc_before && !r->calc_elections) ||
+        (r->calc_before && date < r->calc_before) || (r->calc_elections & elections))
         return 1;
     for (int i = 0; i < n; i++) {
         int ci = by_ix && r->indexed ? meta[i].code_ix : -1;
@@ -154,9 +155,29 @@ static int calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, i
 }
 
 int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
-                              int32_t date)
+                              int32_t date, unsigned elections)
 {
-    return calc_wanted(r, meta, n, date, 0);
+    return calc_wanted(r, meta, n, date, 0, elections);
+}
+
+/* The elections' names: the settings (plugins/api/validate.lua), opts keys and the values of a
+ * rule's calculate_election (issue 19, law24). */
+static const char *const election_names[LEVY_TAX_NELECTIONS] = {
+    "us_al_ssut",         /* Alabama Simplified Sellers Use Tax, Ala. Code 40-23-191 ff. */
+    "us_tx_single_local", /* Texas single local use tax rate, Tex. Tax Code 151.0595 */
+};
+
+const char *levy_tax_election_name(int i)
+{
+    return i >= 0 && i < LEVY_TAX_NELECTIONS ? election_names[i] : NULL;
+}
+
+int levy_tax_election_index(const char *name, size_t len)
+{
+    for (int i = 0; i < LEVY_TAX_NELECTIONS; i++)
+        if (strlen(election_names[i]) == len && memcmp(election_names[i], name, len) == 0)
+            return i;
+    return -1;
 }
 
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
@@ -999,6 +1020,30 @@ static void refollow_entries(const levy_tax_decision *d, const levy_tax_resoluti
     l->n = n;
 }
 
+/* A seller's election (issue 19, law24: Texas's single local use tax rate, Alabama's SSUT)
+ * replaces jurisdictions by one the rule's calculate adds, which the resolution does not hold:
+ * when the group's rule runs for the election, a delivery that follows the goods follows those
+ * too. Each group-g entry of a goods line at a non-zero rate that line l does not name is
+ * appended to l (full fraction, no unit window), once; follow_goods then decides its share. */
+static void carry_added(const levy_tax_request *req, int li, int g, levy_tax_line *l)
+{
+    for (int j = 0; j < req->nlines; j++) {
+        if (j == li || req->meta[j].follows)
+            continue;
+        const levy_tax_line *gl = &req->lines[j];
+        for (int k = 0; k < gl->n && l->n < LEVY_TAX_MAX_ENTRIES; k++) {
+            const levy_tax_entry *o = &gl->e[k];
+            if (o->group != g || o->rate <= 0 || same_jurisdiction(l, g, o))
+                continue;
+            levy_tax_entry *en = &l->e[l->n++];
+            *en = *o;
+            en->fraction = LEVY_TAX_RATE_ONE;
+            en->unit_from = en->unit_to = -1;
+            en->zero = (uint8_t)(l->reason == LEVY_REASON_REVERSE_CHARGE);
+        }
+    }
+}
+
 int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const char *message)
 {
     size_t cl = strlen(code);
@@ -1348,7 +1393,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
-            if (!d->on[g] || !calc_wanted(d->rule[g], req->meta, req->nlines, req->date, 1))
+            if (!d->on[g] ||
+                !calc_wanted(d->rule[g], req->meta, req->nlines, req->date, 1, req->elections))
                 continue;
             for (int i = 0; i < req->nlines; i++)
                 was[i] = req->lines[i].reason;
@@ -1374,6 +1420,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                     continue;
                 levy_tax_line *l = &req->lines[i];
                 refollow_entries(d, req->meta[i].pos ? &d->pos_res : &d->res, l, g);
+                if (d->rule[g]->calc_elections & req->elections)
+                    carry_added(req, i, g, l);
                 int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
                 if (l->reason != LEVY_REASON_REVERSE_CHARGE && g == 0) /* as apply_treatment */
                     l->reason = reason;

@@ -162,6 +162,10 @@ typedef struct levy_tax_rule {
      * (YYYYMMDD; 0 = none), and from it only as calculate_for says (none: never): a regime's
      * start that concerns every line */
     int32_t calc_before;
+    /* calculate_election (issue 19, law24): calculate also runs for a request whose seller has
+     * made this election (bit i: levy_tax_election_name(i); 0 = none), and, with neither
+     * calculate_for nor calculate_before, only then: a remote seller's flat-rate option */
+    unsigned calc_elections;
     /* place_of_supply (issue 19): rows placing a supply at the seller's address */
     int npos;
     levy_tax_pos_row pos[LEVY_TAX_POS_MAX];
@@ -191,9 +195,19 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
 int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 struct levy_tax_line_meta;
 /* 1 when the rule's calculate(ctx) is to run for lines[0..n) (meta: their codes): it has one,
- * and it declares no calculate_for or a line's code or parent is listed there. */
+ * and it declares no calculate_for or a line's code or parent is listed there (or the date is
+ * before its calculate_before, or the seller's elections hold its calculate_election). */
 int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n,
-                              int32_t date);
+                              int32_t date, unsigned elections);
+
+/* A remote seller's elections of a state's simplified collection (issue 19, law24; docs/rules.md
+ * section 2, "Remote sellers' flat-rate options"): the organisation settings of these names
+ * ("yes"/"no"), bit i of levy_tax_request.elections. */
+#define LEVY_TAX_NELECTIONS 2
+/* The name of election i (0 <= i < LEVY_TAX_NELECTIONS), else NULL. */
+const char *levy_tax_election_name(int i);
+/* The index of the election named name (len bytes), else -1. */
+int levy_tax_election_index(const char *name, size_t len);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
@@ -343,6 +357,10 @@ struct levy_tax_request {
      * 0: it only ships (the default), delivery is mandatory (IL 86 Ill. Adm. Code 130.415,
      * FL Rule 12A-1.045(3)(a); docs/rules.md section 2 "Shipping"). */
     int pickup_offered;
+    /* The seller's elections of a state's simplified collection (settings us_al_ssut,
+     * us_tx_single_local = "yes", opts of the same names): bit i = levy_tax_election_name(i).
+     * A rule sees them as ctx.seller_elections and declares calculate_election to run. */
+    unsigned elections;
 };
 
 struct levy_tax_decision {

@@ -340,6 +340,32 @@ int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg
     return 0;
 }
 
+int levy_tax_rule_calc_election(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    b->r.calc_elections = 0;
+    int type = in->type(in);
+    if (type == LEVY_IN_NIL)
+        return 0;
+    size_t n = 0;
+    const char *name = type == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+    int i = name ? levy_tax_election_index(name, n) : -1;
+    if (i < 0) {
+        snprintf(msg, cap, "rule %s: calculate_election must be one of", region);
+        for (int k = 0; k < LEVY_TAX_NELECTIONS; k++) {
+            size_t used = strlen(msg);
+            snprintf(msg + used, cap - used, "%s \"%s\"", k ? "," : "", levy_tax_election_name(k));
+        }
+        return -2;
+    }
+    if (!b->r.has_calculate) {
+        snprintf(msg, cap, "rule %s: calculate_election without calculate", region);
+        return -2;
+    }
+    b->r.calc_elections = 1u << i;
+    return 0;
+}
+
 int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
 {
     const char *region = b->r.region ? b->r.region : "";
@@ -553,6 +579,11 @@ void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_rai
         raise(ud, msg);
     in->field(in, "calculate_before");
     rc = levy_tax_rule_calc_before(b, in, msg, sizeof msg);
+    in->pop(in);
+    if (rc != 0)
+        raise(ud, msg);
+    in->field(in, "calculate_election");
+    rc = levy_tax_rule_calc_election(b, in, msg, sizeof msg);
     in->pop(in);
     if (rc != 0)
         raise(ud, msg);

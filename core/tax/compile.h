@@ -74,6 +74,10 @@ int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, s
 /* The rule's `calculate_before` on top (nil, or "YYYY-MM-DD"; docs/rules.md section 3): 0, -2
  * with msg (not a date; without calculate). */
 int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
+/* The rule's `calculate_election` on top (nil, or an election's name, levy_tax_election_name;
+ * docs/rules.md section 2, "Remote sellers' flat-rate options"): 0, -2 with msg (an unknown
+ * name; without calculate). */
+int levy_tax_rule_calc_election(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
 /* The rule's `place_of_supply` on top (nil, or a list of rows { "supplier", from =, to =,
  * codes = {...}, seller_regions = {...}, cite = }; docs/rules.md section 2, "Place of supply";
  * read the taxability first): 0; -1 out of memory; -2 with msg naming the row and field. */

@@ -139,6 +139,19 @@ int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_
     bad |= put_address(o, "ship_to", &req->ship_to);
     if (req->seller.present)
         bad |= put_address(o, "seller", &req->seller);
+    if (req->elections) {
+        /* the seller's elections (issue 19, law24): { us_al_ssut = true, ... } */
+        o->key(o, "seller_elections", 0);
+        o->open(o, 0, LEVY_TAX_NELECTIONS);
+        int first = 1;
+        for (int i = 0; i < LEVY_TAX_NELECTIONS; i++)
+            if (req->elections >> i & 1u) {
+                o->key(o, levy_tax_election_name(i), first);
+                o->boolean(o, 1);
+                first = 0;
+            }
+        o->close(o, 0);
+    }
     o->key(o, "customer", 0);
     o->open(o, 0, 4);
     if (req->customer_id)

@@ -819,6 +819,15 @@ int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, siz
          * section 2 "Shipping"): "yes" or "no" (the default: it only ships) */
         read_regime(in, "pickup_offered", "yes", "no", &req->pickup_offered, msg, cap) != 0)
         return -1;
+    /* a remote seller's elections of a state's simplified collection (settings us_al_ssut,
+     * us_tx_single_local; docs/rules.md section 2, "Remote sellers' flat-rate options") */
+    for (int i = 0; i < LEVY_TAX_NELECTIONS; i++) {
+        int on = 0;
+        if (read_regime(in, levy_tax_election_name(i), "yes", "no", &on, msg, cap) != 0)
+            return -1;
+        if (on)
+            req->elections |= 1u << i;
+    }
     if (in->field(in, "rounding") == LEVY_IN_STRING && strcmp(in->text(in, &len), "document") == 0)
         req->document_rounding = 1;
     in->pop(in);

@@ -160,6 +160,10 @@ function M.build_opts(request, cid)
   -- customers can collect the goods (issue 19; docs/rules.md section 2, "Shipping"): a
   -- separately stated delivery charge is avoidable (IL, FL: exempt); else mandatory (taxable)
   if settings.pickup_offered == "yes" then opts.pickup_offered = "yes" end
+  -- a remote seller's flat-rate elections (issue 19, law24; docs/rules.md section 2, "Remote
+  -- sellers' flat-rate options"): Alabama's SSUT, Texas's single local use tax rate
+  if settings.us_al_ssut == "yes" then opts.us_al_ssut = "yes" end
+  if settings.us_tx_single_local == "yes" then opts.us_tx_single_local = "yes" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

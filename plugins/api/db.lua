@@ -272,12 +272,14 @@ end
 M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
                        reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal",
                        qc_qst_regime = "regular", eu_below_threshold = "no", pickup_offered = "no",
+                       us_al_ssut = "no", us_tx_single_local = "no",
                        certificate_max_bytes = 10485760 }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
 --  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int,
 --  ca_gst_regime = "normal"|"simplified", qc_qst_regime = "regular"|"specified" (organisation-wide),
---  eu_below_threshold = "no"|"yes", pickup_offered = "no"|"yes"}
+--  eu_below_threshold = "no"|"yes", pickup_offered = "no"|"yes", us_al_ssut = "no"|"yes",
+--  us_tx_single_local = "no"|"yes"}
 -- cid (optional): a connection id; its overrides (connection_settings) replace the global
 -- values key by key.
 function M.settings(cid)
@@ -294,6 +296,8 @@ function M.settings(cid)
                 qc_qst_regime = M.SETTINGS_DEFAULTS.qc_qst_regime,
                 eu_below_threshold = M.SETTINGS_DEFAULTS.eu_below_threshold,
                 pickup_offered = M.SETTINGS_DEFAULTS.pickup_offered,
+                us_al_ssut = M.SETTINGS_DEFAULTS.us_al_ssut,
+                us_tx_single_local = M.SETTINGS_DEFAULTS.us_tx_single_local,
                 certificate_max_bytes = M.SETTINGS_DEFAULTS.certificate_max_bytes }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)

@@ -361,6 +361,8 @@ local function settings_public(cid)
     qc_qst_regime = s.qc_qst_regime,
     eu_below_threshold = s.eu_below_threshold,
     pickup_offered = s.pickup_offered,
+    us_al_ssut = s.us_al_ssut,
+    us_tx_single_local = s.us_tx_single_local,
     certificate_max_bytes = s.certificate_max_bytes,
   }
 end
@@ -399,6 +401,14 @@ local function put_settings(req)
     elseif now.eu_below_threshold ~= old.eu_below_threshold then
       -- the EU threshold places region EU's B2C documents (issue 19): re-check them
       r = requeue("api.region_changed", { code = "EU" })
+    elseif now.us_al_ssut ~= old.us_al_ssut and now.us_tx_single_local ~= old.us_tx_single_local then
+      -- both remote-seller elections (law24): every document (covers both states')
+      r = requeue("api.settings_changed", { key = "us_al_ssut" })
+    elseif now.us_al_ssut ~= old.us_al_ssut then
+      -- a remote seller's election decides its Alabama documents' tax (law24)
+      r = requeue("api.region_changed", { code = "US-AL" })
+    elseif now.us_tx_single_local ~= old.us_tx_single_local then
+      r = requeue("api.region_changed", { code = "US-TX" })
     end
     if customer_data_text(now.customer_data) ~= before then requeue("api.customer_data_changed", {}) end
     return r
@@ -426,7 +436,7 @@ end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
 local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true, eu_below_threshold = true,
-                       pickup_offered = true }
+                       pickup_offered = true, us_al_ssut = true, us_tx_single_local = true }
 
 -- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
 -- as null (or a blank seller_address) goes back to the global value.

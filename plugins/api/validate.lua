@@ -111,7 +111,8 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
                           ca_gst_regime = true, qc_qst_regime = true, certificate_max_bytes = true,
-                          eu_below_threshold = true, pickup_offered = true }
+                          eu_below_threshold = true, pickup_offered = true,
+                          us_al_ssut = true, us_tx_single_local = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
 -- not established in Canada, and a connection whose seller address is in Canada charges
@@ -123,7 +124,9 @@ M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_t
                       -- a subsidiary is its own supplier: its own EU threshold (issue 19)
                       eu_below_threshold = true,
                       -- each subsidiary ships from its own place: its own pick-up (issue 19)
-                      pickup_offered = true }
+                      pickup_offered = true,
+                      -- each subsidiary is its own seller: its own registrations (law24)
+                      us_al_ssut = true, us_tx_single_local = true }
 
 -- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
@@ -242,6 +245,14 @@ function M.settings(body)
   -- 86 Ill. Adm. Code 130.415, Rule 12A-1.045(3)); "no" (the default: most online sellers only
   -- ship) makes delivery mandatory and part of the taxable price there. docs/rules.md "Shipping".
   word_setting(errs, changes, body, "pickup_offered", "yes", "no", true)
+  -- us_al_ssut, us_tx_single_local (issue 19, law24): a remote seller's election of a state's
+  -- simplified collection; "yes" when the seller is in Alabama's Simplified Sellers Use Tax
+  -- program (a flat 8 % in place of state and local tax, Ala. Code 40-23-191 ff.) or elected
+  -- Texas's single local use tax rate (in place of the destination's local taxes, Tex. Tax
+  -- Code 151.0595); "no" (the default) charges the destination's rates. docs/rules.md
+  -- section 2, "Remote sellers' flat-rate options".
+  word_setting(errs, changes, body, "us_al_ssut", "yes", "no", true)
+  word_setting(errs, changes, body, "us_tx_single_local", "yes", "no", true)
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)
   int_setting(errs, changes, body, "certificate_max_bytes", 1024, 67108864, " (64 MiB)")

@@ -579,10 +579,12 @@ local events = {
     return bulk.start("connection_region", cid .. " " .. code, true)
   end,
   ["api.connection_settings_changed"] = function(e) return bulk.start("connection_settings", e.connection_id, true) end,
-  -- a global tax setting changed (default_customer_type, pickup_offered; issue 19): every
-  -- connection's documents
+  -- a global tax setting changed (default_customer_type, pickup_offered; issue 19; both
+  -- remote-seller elections at once, us_al_ssut: law24): every connection's documents
   ["api.settings_changed"] = function(e)
-    if e.key ~= "default_customer_type" and e.key ~= "pickup_offered" then return { id = json.null, documents = 0, state = "done" } end
+    if e.key ~= "default_customer_type" and e.key ~= "pickup_offered" and e.key ~= "us_al_ssut" then
+      return { id = json.null, documents = 0, state = "done" }
+    end
     return bulk.start("settings", e.key, true)
   end,
   -- PUT /v1/settings changed customer_data: read every customer's tax id / exemption again

@@ -164,6 +164,7 @@ function M.state(spec)
     local_taxes = spec.local_taxes, -- local taxes outside sales tax, as data (scripts/_lib/local_tax.lua)
     taxability = tax,
     calculate_for = spec.calculate_for, -- the codes calculate acts on (docs/rules.md section 3)
+    calculate_election = spec.calculate_election, -- a remote seller's election it acts on (section 2)
     calculate = spec.calculate,
     selftest = spec.selftest or {},
   }
@@ -306,6 +307,71 @@ function M.dated_state_rate(ctx, tax_code, periods, jurisdiction)
       line.reason = reason
     end
   end
+end
+
+-- A remote seller's election of a state's simplified collection (issue 19, law24; docs/rules.md
+-- section 2, "Remote sellers' flat-rate options"): when the seller made the election (its
+-- setting, ctx.seller_elections[spec.election]; the rule declares calculate_election), the
+-- jurisdictions of `spec.replace` ("all" levels, or "local": county, city, district) on every
+-- taxed line become one entry at the rate of the row of `spec.rows` in force at ctx.date
+-- ({ from =, to =, rate =, cite = }, both ends inclusive, either open), taxed on the replaced
+-- entries' fraction; the others are kept. A seller whose address is in the state (ctx.seller)
+-- is not a remote seller, and a date no row covers has no sourced rate: then the destination's
+-- rates stay and a note says why. spec: election, state ("AL"), label, replace, rows, and the
+-- new entry's jurisdiction, name, level. Returns true when it replaced.
+function M.remote_election(ctx, spec)
+  local chosen = ctx.seller_elections
+  if type(chosen) ~= "table" or not chosen[spec.election] then
+    return false
+  end
+  ctx.notes = ctx.notes or {}
+  local seller = ctx.seller
+  if type(seller) == "table" and seller.country == "US" and seller.state == spec.state then
+    ctx.notes[#ctx.notes + 1] = { code = "remote_election_not_remote",
+      message = ("%s: the seller's address is in %s, so it is not a remote seller; the destination's rates are charged")
+        :format(spec.label, spec.state) }
+    return false
+  end
+  local row
+  for _, r in ipairs(spec.rows) do
+    if (r.from == nil or ctx.date >= r.from) and (r.to == nil or ctx.date <= r.to) then
+      row = r
+      break
+    end
+  end
+  if row == nil then
+    ctx.notes[#ctx.notes + 1] = { code = "remote_election_no_rate",
+      message = ("%s: levy has no sourced rate for %s (the program's dates and rates: %s); the destination's rates are charged")
+        :format(spec.label, ctx.date, spec.known) }
+    return false
+  end
+  local n = 0
+  for _, line in ipairs(ctx.lines) do
+    if M.is_taxed(line) and line.reason ~= "out_of_scope" then
+      local keep, fraction = {}, nil
+      for _, t in ipairs(line.taxes) do
+        if spec.replace == "all" or t.level ~= "state" then
+          if fraction == nil and money.cmp(t.percentage, "0") > 0 then fraction = t.fraction end
+        else
+          keep[#keep + 1] = t
+        end
+      end
+      if fraction ~= nil then
+        keep[#keep + 1] = { jurisdiction = spec.jurisdiction, name = spec.name, level = spec.level,
+                            type = "SALES_TAX", percentage = row.rate, fraction = fraction }
+        line.taxes = keep
+        if spec.replace == "all" and line.reason == "reduced_rated" then line.reason = "standard_rated" end
+        n = n + 1
+      end
+    end
+  end
+  if n > 0 then
+    ctx.notes[#ctx.notes + 1] = { code = "remote_election",
+      message = ("%s: %s %%%s (%s)"):format(spec.label, row.rate,
+        spec.replace == "all" and " in place of the state and local taxes" or " in place of the destination's local taxes",
+        row.cite) }
+  end
+  return n > 0
 end
 
 -- "YYYY-MM-DD" strings compare correctly as strings.

@@ -21,6 +21,13 @@ return common.state{
     },
   },
   selftest = {
+    -- issue 19, law24: the state rate 6 % -> 6.5 % from 2013-07-01 (Amendment 91; data/us/overlays.csv), both sides
+    { name = "state rate on 2013-06-30: 6.00 % (its start unknown: note)",
+      request = common.request("AR", "Little Rock", "72201", "2013-06-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.13", lines = { { taxes = { { level = "state", percentage = "6.00" } } } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "state rate on 2013-07-01: 6.50 %",
+      request = common.request("AR", "Little Rock", "72201", "2013-07-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.63", lines = { { taxes = { { level = "state", percentage = "6.50" } } } } } },
     { name = "e-book 2017-12-31: not taxed (before Act 141 of 2017)",
       request = common.request("AR", "Little Rock", "72201", "2017-12-31", { common.line("1", "100.00", "1", "digital_books") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

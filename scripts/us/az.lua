@@ -14,6 +14,19 @@ return common.state{
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   selftest = {
+    -- issue 19, law24: the state rate 6.6 % from 2010-06-01 to 2013-05-31 (Proposition 100; data/us/overlays.csv), both sides
+    { name = "state rate on 2010-05-31: 5.60 % (its start unknown: note)",
+      request = common.request("AZ", "Phoenix", "85004", "2010-05-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.10", lines = { { taxes = { { level = "state", percentage = "5.60" } } } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "state rate on 2010-06-01: 6.60 %",
+      request = common.request("AZ", "Phoenix", "85004", "2010-06-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.10", lines = { { taxes = { { level = "state", percentage = "6.60" } } } } } },
+    { name = "state rate on 2013-05-31: 6.60 %",
+      request = common.request("AZ", "Phoenix", "85004", "2013-05-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.10", lines = { { taxes = { { level = "state", percentage = "6.60" } } } } } },
+    { name = "state rate on 2013-06-01: 5.60 %",
+      request = common.request("AZ", "Phoenix", "85004", "2013-06-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.10", lines = { { taxes = { { level = "state", percentage = "5.60" } } } } } },
     { name = "general goods at the ZIP rate (9.1%)",
       request = common.request("AZ", "Phoenix", "85004", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "9.10", lines = { { tax = "9.10", taxability_reason = "standard_rated" } } } },

@@ -20,6 +20,20 @@ return common.state{
     shipping = "exempt", -- Reg. 1628: separately stated delivery by common carrier after the sale is not taxable; tax-facts #3, #6
   },
   selftest = {
+    -- issue 19, law24: Proposition 30, statewide base 7.25 -> 7.50 % from 2013-01-01 to 2016-12-31 (the state's
+    -- part 6 -> 6.25 %; data/us/overlays.csv, BOE Proposition 30 page), both sides of each date
+    { name = "Proposition 30: state part on 2012-12-31 6.00 % (its start unknown: note)",
+      request = common.request("CA", "Los Angeles", "90002", "2012-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.75", lines = { { taxes = { { level = "state", percentage = "6.00" } } } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "Proposition 30: state part on 2013-01-01 6.25 %",
+      request = common.request("CA", "Los Angeles", "90002", "2013-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.00", lines = { { taxes = { { level = "state", percentage = "6.25" } } } } } },
+    { name = "Proposition 30: state part on 2016-12-31 6.25 %",
+      request = common.request("CA", "Los Angeles", "90002", "2016-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.00", lines = { { taxes = { { level = "state", percentage = "6.25" } } } } } },
+    { name = "Proposition 30: state part on 2017-01-01 6.00 %",
+      request = common.request("CA", "Los Angeles", "90002", "2017-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.75", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
     -- issue 19, which vintage wins: 90016 and Culver City are 10.5 % in the December 2025 ZIP
     -- table and 10.75 % in CDTFA's file effective 2026-01-01 -- the ZIP table before, CDTFA on
     -- and after (docs/rules.md section 5)

@@ -17,6 +17,19 @@ return common.state{
     shipping = "follows_goods", -- IC 6-2.5-1-5 (gross retail income includes delivery charges); SSUTA sec. 317 (IN is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    -- issue 19, law24: the state rate 5 % -> 6 % from 2002-12-01, 7 % from 2008-04-01 (HEA 1001; data/us/overlays.csv), both sides
+    { name = "state rate on 2002-11-30: 5.00 % (its start unknown: note)",
+      request = common.request("IN", "Indianapolis", "46204", "2002-11-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.00", lines = { { taxes = { { level = "state", percentage = "5.00" } } } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "state rate on 2002-12-01: 6.00 %",
+      request = common.request("IN", "Indianapolis", "46204", "2002-12-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
+    { name = "state rate on 2008-03-31: 6.00 %",
+      request = common.request("IN", "Indianapolis", "46204", "2008-03-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
+    { name = "state rate on 2008-04-01: 7.00 %",
+      request = common.request("IN", "Indianapolis", "46204", "2008-04-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { taxes = { { level = "state", percentage = "7.00" } } } } } },
     { name = "streaming_video: not taxed",
       request = common.request("IN", "Indianapolis", "46204", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

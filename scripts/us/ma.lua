@@ -30,6 +30,13 @@ return common.state{
     common.exempt_first(ctx, "clothing", "175.00")
   end,
   selftest = {
+    -- issue 19, law24: the state rate 5 % -> 6.25 % from 2009-08-01 (St. 2009 c. 27; data/us/overlays.csv), both sides
+    { name = "state rate on 2009-07-31: 5.00 % (its start unknown: note)",
+      request = common.request("MA", "Boston", "02108", "2009-07-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "5.00", lines = { { taxes = { { level = "state", percentage = "5.00" } } } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "state rate on 2009-08-01: 6.25 %",
+      request = common.request("MA", "Boston", "02108", "2009-08-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.25", lines = { { taxes = { { level = "state", percentage = "6.25" } } } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "custom software: exempt (prewritten software_download is taxable)",
       request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),

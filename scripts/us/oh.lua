@@ -25,6 +25,13 @@ return common.state{
     shipping = "follows_goods", -- R.C. 5739.01(H) (price includes delivery charges); SSUTA sec. 317 (OH is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    -- issue 19, law24: the state rate 5.5 % -> 5.75 % from 2013-09-01 (H.B. 59; data/us/overlays.csv), both sides
+    { name = "state rate on 2013-08-31: 5.50 %",
+      request = common.request("OH", "Columbus", "43201", "2013-08-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.75", lines = { { taxes = { { level = "state", percentage = "5.50" } } } } } },
+    { name = "state rate on 2013-09-01: 5.75 %",
+      request = common.request("OH", "Columbus", "43201", "2013-09-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", lines = { { taxes = { { level = "state", percentage = "5.75" } } } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "infrastructure as a service for an individual: not a sale",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "iaas_paas") }, { customer = { type = "individual" } }),

@@ -944,6 +944,25 @@ async function main() {
     assert(st && st.pickup_offered === 'no', 'API shows ' + JSON.stringify(st && st.pickup_offered));
   });
 
+  await check('settings: US remote seller options (issue 19, Alabama SSUT, Texas single local rate) default to no, saved as yes, and back', async () => {
+    await page.locator('#settings-form').waitFor();
+    for (const [id, label, key] of [['#us-al-ssut', 'Alabama SSUT', 'us_al_ssut'], ['#us-tx-single-local', 'Texas single local rate', 'us_tx_single_local']]) {
+      assert((await page.locator(id).inputValue()) === 'no', key + ' default ' + await page.locator(id).inputValue());
+      await page.getByLabel(label, { exact: true }).selectOption('yes');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.locator('#settings-form .notice.ok').waitFor();
+      let st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+      assert(st && st[key] === 'yes', 'API shows ' + JSON.stringify(st && st[key]));
+      const bad = await http('PUT', base + '/v1/settings', { [key]: true }, auth);
+      assert(bad.status === 422 && bad.text.includes(key), 'bad value: ' + bad.status + ' ' + bad.text.slice(0, 200));
+      await page.getByLabel(label, { exact: true }).selectOption('no');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.locator('#settings-form .notice.ok').waitFor();
+      st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+      assert(st && st[key] === 'no', 'API shows ' + JSON.stringify(st && st[key]));
+    }
+  });
+
   await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
     label = 'settings';
     await page.getByRole('button', { name: 'Create key' }).click();

@@ -1560,15 +1560,15 @@ static void t_calc_for(void)
     f.rule = &tx_books;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1, 20260301), 0);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2, 20260301), 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1, 20260301, 0), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2, 20260301, 0), 1);
     /* no declaration: called for any line */
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.rule = &tx_always;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1, 20260301), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1, 20260301, 0), 0);
     /* calculate_before (issue 19: a regime's start for every line): called for any line dated
      * before the day, and by calculate_for from that day on */
     {
@@ -1579,15 +1579,50 @@ static void t_calc_for(void)
                                               .calc_for = {"digital_goods"},
                                               .calc_before = 20030701};
         setup(&f, "USD", "100.00", "general");
-        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030630), 1);
-        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030701), 0);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030630, 0), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030701, 0), 0);
         /* alone: only before the day (Canada's regimes: scripts/ca/gst.lua) */
         static const levy_tax_rule ca_like = {.region = "CA",
                                               .sourcing = LEVY_SOURCING_DESTINATION,
                                               .has_calculate = 1,
                                               .calc_before = 20210701};
-        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210630), 1);
-        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210701), 0);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210630, 0), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210701, 0), 0);
+    }
+    /* calculate_election (issue 19, law24: a remote seller's flat-rate option): called when the
+     * seller made the election, whatever the lines' codes; alone, only then */
+    {
+        int ssut = levy_tax_election_index("us_al_ssut", 10);
+        CHECK(ssut >= 0);
+        CHECK_EQ_STR(levy_tax_election_name(ssut), "us_al_ssut");
+        CHECK_EQ_INT(levy_tax_election_index("us_al_ssu", 9), -1);
+        CHECK(levy_tax_election_name(LEVY_TAX_NELECTIONS) == NULL);
+        levy_tax_rule al_like = {.region = "US-AL",
+                                 .sourcing = LEVY_SOURCING_DESTINATION,
+                                 .has_calculate = 1,
+                                 .ncalc_for = 1,
+                                 .calc_for = {"food_grocery"},
+                                 .calc_elections = 1u << ssut};
+        setup(&f, "USD", "100.00", "general");
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&al_like, f.meta, 1, 20260301, 0), 0);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&al_like, f.meta, 1, 20260301, 1u << ssut), 1);
+        /* another election does not run it */
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&al_like, f.meta, 1, 20260301, ~(1u << ssut)), 0);
+        al_like.ncalc_for = 0;
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&al_like, f.meta, 1, 20260301, 0), 0);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&al_like, f.meta, 1, 20260301, 1u << ssut), 1);
+        /* through the decision: the request's elections */
+        addr(&f.req.ship_to, "US", "TX", "78701");
+        al_like.region = "US-TX";
+        f.rule = &al_like;
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_INT(f.calls, 0);
+        setup(&f, "USD", "100.00", "general");
+        addr(&f.req.ship_to, "US", "TX", "78701");
+        f.rule = &al_like;
+        f.req.elections = 1u << ssut;
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_INT(f.calls, 1);
     }
 end:;
 }

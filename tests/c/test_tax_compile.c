@@ -455,6 +455,18 @@ static void t_rule_compile(void)
                  "rule EU: calculate_before must be a date YYYY-MM-DD");
     CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate_before", S("2026-01-01")))),
                  "rule EU: calculate_before without calculate");
+    /* calculate_election (issue 19, law24): an election's name, with calculate */
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-AL")), F("calculate", FN),
+                                    F("calculate_election", S("us_al_ssut")))),
+                 "");
+    CHECK(b.r.calc_elections == 1u << levy_tax_election_index("us_al_ssut", 10));
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-AL")), F("calculate", FN),
+                                    F("calculate_election", S("ssut")))),
+                 "rule US-AL: calculate_election must be one of \"us_al_ssut\", "
+                 "\"us_tx_single_local\"");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("US-AL")), F("calculate_election", S("us_al_ssut")))),
+        "rule US-AL: calculate_election without calculate");
     /* place_of_supply (issue 19): rows of "supplier", dates, codes (a row of the rule's own or
      * built-in), seller_regions, cite */
     CHECK_EQ_STR(

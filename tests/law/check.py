@@ -37,7 +37,7 @@ def case(cat, name, source, req, known=None, **expect):
 
 
 EXPECT_KEYS = {"total_tax", "reason", "line_tax", "line_taxable", "territory", "ambiguous", "note", "has_jur",
-               "has_jur2", "no_jur", "no_level"}
+               "has_jur2", "no_jur", "no_level", "level_pct"}
 
 
 def line(i, amount, code, qty=None):
@@ -1139,6 +1139,122 @@ case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 2007029
      us("TX", "78701", [("100.00", "gift_card")]), total_tax="0.00")
 
 
+# Remote sellers' flat-rate options (issue 19, law24; seller settings us_al_ssut and
+# us_tx_single_local, default "no"): a seller in Alabama's Simplified Sellers Use Tax program
+# collects a flat 8 % in place of state and local tax; a remote seller that elected Texas's single
+# local use tax rate collects it in place of the destination's local taxes. Both sides of each date.
+def elect(b, **settings):
+    b["_settings"] = {k: "yes" for k in settings}
+    return b
+
+
+SSUT = ("Ala. Code 40-23-191 ff. (Act 2015-448, the Simplified Seller Use Tax Remittance Act); ALDOR notice to "
+        "out-of-state sellers (mtc.gov/alabama-notice-for-out-of-state-sellers): effective October 1, 2015, a flat "
+        "eight percent sellers use tax on all sales made into Alabama")
+SLUT = ("Tex. Tax Code 151.0595 (H.B. 2153, eff. 2019-10-01); Comptroller, Single Local Use Tax Rate page "
+        "(comptroller.texas.gov/taxes/sales/single-local-tax-rates.php): for 2019 and 2020 1.75 percent, effective "
+        "Oct. 1, 2019")
+case("remote seller", "AL SSUT seller 2026, $100 general in Birmingham: one 8 % Alabama entry (code 01) in place of 10 %",
+     SSUT, elect(us("AL", "35203", G, city="Birmingham"), us_al_ssut=1), total_tax="8.00",
+     has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller 2015-10-01 (the Act in force): 8 %",
+     SSUT, elect(us("AL", "35203", G, date="2015-10-01", city="Birmingham"), us_al_ssut=1), total_tax="8.00",
+     no_level="county")
+case("remote seller", "AL SSUT seller 2015-09-30 (before the program): the destination's state + local taxes",
+     SSUT, elect(us("AL", "35203", G, date="2015-09-30", city="Birmingham"), us_al_ssut=1),
+     has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_no_rate")
+case("remote seller", "AL seller not in SSUT (default): state + county + city at the ship-to",
+     "Ala. Code 40-23-191(b)(2): the program is for eligible sellers that join it", us("AL", "35203", G, city="Birmingham"),
+     has_jur=[("BIRMINGHAM", "city", "0107000")])
+case("remote seller", "AL SSUT setting, seller addressed in Alabama: not an eligible seller, destination taxes",
+     "Ala. Code 40-23-191(b)(2): an eligible seller has no physical presence in the state",
+     elect(dict(us("AL", "35203", G, city="Birmingham"),
+                ship_from={"country": "US", "state": "AL", "zip_code": "36602", "city": "Mobile", "line1": "1 Royal St"}),
+           us_al_ssut=1),
+     has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_not_remote")
+case("remote seller", "TX single local rate elected 2019-10-01, $100 general in Austin: 6.25 % + 1.75 % = 8.00",
+     SLUT, elect(us("TX", "78701", G, date="2019-10-01", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     has_jur=[("TEXAS", "state", "48")], no_level="city", note="remote_election")
+case("remote seller", "TX single local rate elected 2019-09-30 (before 151.0595): Austin's local taxes",
+     SLUT, elect(us("TX", "78701", G, date="2019-09-30", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate elected 2021-12-31: 1.75 % (2021 rate, zip2tax 2021-05-24, secondary)",
+     SLUT + "; zip2tax.com 'Single Local Use Tax Rate in Texas' (2021-05-24): the current rate is 1.75 percent",
+     elect(us("TX", "78701", G, date="2021-12-31", city="Austin"), us_tx_single_local=1), total_tax="8.00")
+case("remote seller", "TX single local rate elected 2022-01-01: no stored source for the year's rate, Austin's local taxes (allowed, 151.0595(b)(1)) and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022 and later not found in a stored source",
+     elect(us("TX", "78701", G, date="2022-01-01", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate: delivery of taxable goods taxed at the single rate too",
+     SLUT + "; 34 TAC 3.303 (delivery of a taxable item is part of its price)",
+     elect(us("TX", "78701", [("100.00", "general"), ("10.00", "shipping")], date="2020-06-01", city="Austin"),
+           us_tx_single_local=1), line_taxable={2: "10.00"}, line_tax={1: "8.00"},
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city")
+case("remote seller", "TX single local rate setting, seller located in Texas: not a remote seller, local taxes",
+     "Comptroller Single Local Use Tax Rate page: businesses located in Texas are not remote sellers",
+     elect(dict(us("TX", "78701", G, date="2020-06-01", city="Austin"),
+                ship_from={"country": "US", "state": "TX", "zip_code": "78701", "city": "Austin", "line1": "2 Main St"}),
+           us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_not_remote")
+
+# Alaska (issue 19, law24): SaaS and digital products a remote seller delivers into an ARSSTC member
+ARSSTC = ("Alaska Remote Seller Sales Tax Uniform Code XX.XX.030 (as adopted, e.g. Saint Paul Code 4.30.030): all "
+          "sales and services presumed taxable, broadly construed, exemptions only as the member's code defines them")
+case("taxability", "AK: SaaS by a remote seller into Juneau (ARSSTC member) is taxed", ARSSTC,
+     us("AK", "99801", S, date="2025-12-15", city="Juneau"), reason="standard_rated")
+case("taxability", "AK: a digital download (e-book) by a remote seller into Juneau is taxed", ARSSTC,
+     us("AK", "99801", [("100.00", "digital_books")], date="2025-12-15", city="Juneau"), reason="standard_rated")
+
+# State rates with dates (issue 19, law24: the brief's dated doubts), both sides of each change; the
+# state's own rate is pinned (level_pct), the local rates of the day being outside these sources
+def st_rate(st, zip_code, city, date, pct, src, note=None):
+    kw = {"level_pct": {"state": pct}}
+    if note:
+        kw["note"] = note
+    case("rates with dates", "%s %s: state rate %s %%" % (st, date, pct), src, us(st, zip_code, G, date=date, city=city), **kw)
+
+
+MA09 = ("M.G.L. c. 64H s. 2, St. 2009 c. 27 (H.B. 4129): 5 -> 6.25 % effective 2009-08-01 (Sales Tax Institute; "
+        "AP via Cape Cod Times 2009-08-01)")
+st_rate("MA", "02108", "Boston", "2009-07-31", "5.00", MA09, note="rate_history_unknown")
+st_rate("MA", "02108", "Boston", "2009-08-01", "6.25", MA09)
+IN08 = "IC 6-2.5-2-2, HEA 1001 (2008): 7 % for transactions on or after 2008-04-01 (Indiana DOR, in.gov/dor/3885.htm)"
+st_rate("IN", "46204", "Indianapolis", "2008-03-31", "6.00", IN08)
+st_rate("IN", "46204", "Indianapolis", "2008-04-01", "7.00", IN08)
+IN02 = "IC 6-2.5-2-2: 5 -> 6 % beginning 2002-12-01 (Indiana Daily Student, 2002-11)"
+st_rate("IN", "46204", "Indianapolis", "2002-11-30", "5.00", IN02, note="rate_history_unknown")
+st_rate("IN", "46204", "Indianapolis", "2002-12-01", "6.00", IN02)
+AR13 = "Ark. Const. Amendment 91 (Issue 1, 2012): 6 -> 6.5 % effective 2013-07-01 (Sales Tax Institute; Avalara 2012-11)"
+st_rate("AR", "72201", "Little Rock", "2013-06-30", "6.00", AR13, note="rate_history_unknown")
+st_rate("AR", "72201", "Little Rock", "2013-07-01", "6.50", AR13)
+OH13 = ("R.C. 5739.02, H.B. 59 (130th G.A.): 5.5 -> 5.75 % on sales made on or after 2013-09-01 (Ohio Department of "
+        "Taxation notice)")
+st_rate("OH", "44114", "Cleveland", "2013-08-31", "5.50", OH13)
+st_rate("OH", "44114", "Cleveland", "2013-09-01", "5.75", OH13)
+AZ10 = ("Ariz. Const. art. IX s. 12.1 (Proposition 100, 2010): one cent more 'from June 1, 2010 through May 31, 2013', "
+        "5.6 -> 6.6 % (ballot summary, Ballotpedia)")
+st_rate("AZ", "85004", "Phoenix", "2010-05-31", "5.60", AZ10, note="rate_history_unknown")
+st_rate("AZ", "85004", "Phoenix", "2010-06-01", "6.60", AZ10)
+st_rate("AZ", "85004", "Phoenix", "2013-05-31", "6.60", AZ10)
+st_rate("AZ", "85004", "Phoenix", "2013-06-01", "5.60", AZ10)
+
+CA13 = ("Cal. Const. art. XIII s. 36(f) (Proposition 30): statewide base rate 7.25 -> 7.50 % from 2013-01-01 through "
+        "2016-12-31 (BOE, Proposition 30 media resource; Vertex, January 2017: back to 7.25 %)")
+st_rate("CA", "90002", "Los Angeles", "2012-12-31", "6.00", CA13, note="rate_history_unknown")
+st_rate("CA", "90002", "Los Angeles", "2013-01-01", "6.25", CA13)
+st_rate("CA", "90002", "Los Angeles", "2016-12-31", "6.25", CA13)
+st_rate("CA", "90002", "Los Angeles", "2017-01-01", "6.00", CA13)
+
+NC09 = ("S.L. 2009-451 (S.B. 202): temporary additional 1 % State rate 2009-09-01 to 2011-07-01 (NCDOR notice, "
+        "combined 7.75 % in 91 counties, 8.25 % in Mecklenburg); NCDOR rates 2008-10-01 through 2009-08-31 (4.5 % + "
+        "local: Guilford 6.75 %, Mecklenburg 7.25 %); 4.75 % State from 2011-07-01, 6.75 % in 92 counties")
+for date, total in [("2009-08-31", "6.75"), ("2009-09-01", "7.75"), ("2011-06-30", "7.75"), ("2011-07-01", "6.75")]:
+    case("rates with dates", "NC Greensboro %s: %s %% combined" % (date, total), NC09,
+         us("NC", "27401", G, date=date, city="Greensboro"), total_tax=total)
+for date, total in [("2009-08-31", "7.25"), ("2009-09-01", "8.25"), ("2011-06-30", "8.25"), ("2011-07-01", "7.25")]:
+    case("rates with dates", "NC Charlotte %s: %s %% combined (Mecklenburg, its 0.5 %% transit tax)" % (date, total), NC09,
+         us("NC", "28202", G, date=date, city="Charlotte"), total_tax=total)
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
@@ -1228,6 +1344,12 @@ def check(c, res):
         for t in taxes:
             if e["no_jur"] in (t.get("jurisdiction") or ""):
                 bad.append("jurisdiction %s named" % t.get("jurisdiction"))
+    # level_pct: {level: percentage}: every tax of that level at that rate, and at least one
+    # (a state's own rate on a date, whatever the local rates of the day were)
+    for level, pct in e.get("level_pct", {}).items():
+        got = [t.get("percentage") for t in taxes if t.get("level") == level]
+        if not got or any(g != pct for g in got):
+            bad.append("%s rate %s, want %s" % (level, got, pct))
     if "no_level" in e:
         for t in taxes:
             if t.get("level") == e["no_level"]:

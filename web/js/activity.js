@@ -41,6 +41,7 @@
     webhook_silent_minutes: 'the webhook silence alert (minutes)', tax_id_online: 'the online tax id check',
     ca_gst_regime: 'the Canadian GST/HST regime', qc_qst_regime: 'the Quebec QST regime',
     eu_below_threshold: 'the EU distance-sales threshold', pickup_offered: 'pickup offered',
+    us_al_ssut: 'Alabama SSUT', us_tx_single_local: 'the Texas single local rate',
     certificate_max_bytes: 'the certificate size limit', subscribed: 'subscribed', tax_calculation: 'tax calculation',
     registration_number: 'the registration number', effective_from: 'effective from', tax_code: 'the tax code',
     tax_code_source: 'where the tax code comes from', exempt: 'exempt', exempt_regions: 'the exempt regions',

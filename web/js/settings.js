@@ -168,6 +168,19 @@
       h('option', { value: 'yes', text: 'Yes: customers can collect the goods instead of paying for delivery' }));
     if (entity) pickup.insertBefore(h('option', { value: '', text: 'Default (' + (st.pickup_offered === 'yes' ? 'yes' : 'no') + ')' }), pickup.firstChild);
     pickup.value = entity && !own.pickup_offered ? '' : (st.pickup_offered === 'yes' ? 'yes' : 'no');
+    /* issue 19 (law24): a remote seller's flat-rate elections (Alabama SSUT, Texas single local
+       use tax rate); per entity too: each subsidiary is its own seller */
+    function election(key, id, no, yes) {
+      var sel = h('select', { name: key, id: id },
+        h('option', { value: 'no', text: no }), h('option', { value: 'yes', text: yes }));
+      if (entity) sel.insertBefore(h('option', { value: '', text: 'Default (' + (st[key] === 'yes' ? 'yes' : 'no') + ')' }), sel.firstChild);
+      sel.value = entity && !own[key] ? '' : (st[key] === 'yes' ? 'yes' : 'no');
+      return sel;
+    }
+    var alSsut = election('us_al_ssut', 'us-al-ssut', 'No: charge the state and local rates of the ship-to',
+      'Yes: I am in the Simplified Sellers Use Tax program (flat 8 %)');
+    var txSingle = election('us_tx_single_local', 'us-tx-single-local', 'No: charge the local rates of the ship-to',
+      'Yes: I elected the single local use tax rate (Form 01-799)');
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -187,6 +200,11 @@
       h('fieldset', { id: 'pickup' }, h('legend', { text: 'Shipping' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Some states (Illinois, Florida) tax a separately stated delivery charge when the customer cannot avoid it, that is when you offer no pick-up: then it is part of the price of the goods and taxed with them. Most online sellers only ship: No. Choose Yes if every customer may collect the goods instead; the delivery charge is then not taxed there. Saving recalculates your documents.' }),
         L.field({ label: 'Customers can pick up', input: pickup, field: 'pickup_offered' })),
+      h('fieldset', { id: 'remote-elections' }, h('legend', { text: 'US remote seller options' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller with no physical presence in the state (a seller address in the state charges its rates anyway). Alabama: a seller accepted into the Simplified Sellers Use Tax program collects a flat 8 % in place of the state and local taxes (Ala. Code 40-23-191 ff.). Texas: a remote seller that notified the Comptroller collects the single local use tax rate in place of the local taxes of the ship-to (Tax Code 151.0595); levy knows the rate of the years it has a source for and otherwise charges the local rates, with a note. Saving recalculates your documents of that state.' }),
+        h('div', { class: 'grid2' },
+          L.field({ label: 'Alabama SSUT', input: alSsut, field: 'us_al_ssut' }),
+          L.field({ label: 'Texas single local rate', input: txSingle, field: 'us_tx_single_local' }))),
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
         h('div', { class: 'grid2' }, cdFields)),
@@ -221,9 +239,13 @@
         if (!sweep.value.trim()) body.sweep_interval_minutes = null;
         body.eu_below_threshold = euThr.value || null;
         body.pickup_offered = pickup.value || null;
+        body.us_al_ssut = alSsut.value || null;
+        body.us_tx_single_local = txSingle.value || null;
       } else {
         body.eu_below_threshold = euThr.value;
         body.pickup_offered = pickup.value;
+        body.us_al_ssut = alSsut.value;
+        body.us_tx_single_local = txSingle.value;
       }
       if (!entity) {
         /* customer_data is organisation-wide (Rillet's customers are not per subsidiary) */

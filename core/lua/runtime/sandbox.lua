@@ -899,7 +899,8 @@ local function validate_rule(file, r)
   end
   if r.calculate ~= nil and type(r.calculate) ~= "function" then fail(file, 0, "calculate must be a function") end
   -- calculate_for (and what else of the table C compiles): checked by the compiler itself
-  if (r.calculate_for ~= nil or r.calculate_before ~= nil or r.place_of_supply ~= nil) and C.has_module("levy.tax") then
+  if (r.calculate_for ~= nil or r.calculate_before ~= nil or r.calculate_election ~= nil or r.place_of_supply ~= nil)
+     and C.has_module("levy.tax") then
     local ok, e = pcall(open_module("levy.tax").check_rule, r)
     if not ok then fail(file, 0, tostring(e)) end
   end
@@ -1090,7 +1091,9 @@ function H.selftest(region)
     local res, err = tax.calculate(c.request, { all_regions = true, rule = r, seller = c.seller,
                                                 ca_gst_regime = c.ca_gst_regime, qc_qst_regime = c.qc_qst_regime,
                                                 eu_below_threshold = c.eu_below_threshold,
-                                                pickup_offered = c.pickup_offered })
+                                                pickup_offered = c.pickup_offered,
+                                                -- a remote seller's flat-rate elections (issue 19, law24)
+                                                us_al_ssut = c.us_al_ssut, us_tx_single_local = c.us_tx_single_local })
     if not res then
       local m = type(err) == "table" and (tostring(err.message) .. (err.details and err.details[1] and (" (" .. tostring(err.details[1].field) .. ": " .. tostring(err.details[1].message) .. ")") or "")) or tostring(err)
       fail(file, 0, fmt("selftest '%s' failed: %s", name, m))

@@ -37,14 +37,16 @@ describe("calculation options", function()
     for k, v in pairs({ rounding = '"document"', default_customer_type = '"individual"',
                         seller_address = '{"country":"US","state":"TX","zip_code":"78701"}',
                         ca_gst_regime = '"simplified"', qc_qst_regime = '"specified"',
-                        eu_below_threshold = '"yes"', pickup_offered = '"yes"' }) do
+                        eu_below_threshold = '"yes"', pickup_offered = '"yes"',
+                        us_al_ssut = '"yes"', us_tx_single_local = '"yes"' }) do
       store.exec("INSERT INTO settings(key, value) VALUES (?, ?)", k, v)
     end
     local o = calc.build_opts(REQ)
     assert.same({ products = "table", customers = "table", regions = "table", rounding = "document",
                   customer_type = "individual", generation = gen, seller = "table",
                   ca_gst_regime = "simplified", qc_qst_regime = "specified",
-                  eu_below_threshold = "yes", pickup_offered = "yes" }, keys(o))
+                  eu_below_threshold = "yes", pickup_offered = "yes",
+                  us_al_ssut = "yes", us_tx_single_local = "yes" }, keys(o))
     assert.equal("78701", o.seller.zip_code)
     assert.equal(true, o.regions["US-TX"].subscribed)
   end)

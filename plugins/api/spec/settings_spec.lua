@@ -23,6 +23,8 @@ describe("two-word settings", function()
     { "qc_qst_regime", "specified", "regular", true },
     { "eu_below_threshold", "yes", "no", true },
     { "pickup_offered", "yes", "no", true },
+    { "us_al_ssut", "yes", "no", true },
+    { "us_tx_single_local", "yes", "no", true },
   }
   it("take either word", function()
     for _, w in ipairs(WORDS) do

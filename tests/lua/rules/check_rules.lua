@@ -412,6 +412,31 @@ local function district_city(st, zip, row, city)
   return got
 end
 
+-- The dated rows of data/us/overlays.csv on a US answer's taxes (data/README.md): returns true when
+-- a row says levy has no rate of a level for the date (the note rate_history_unknown)
+local function apply_overlays(st, zip5, date, taxes)
+  local history_unknown = false
+  for _, o in ipairs(OVERLAYS) do
+    if o.st == st and zip5 >= o.zf and zip5 <= o.zt and date >= o.from and date <= o.to then
+      local done = false
+      if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
+        for _, t in ipairs(taxes) do
+          if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
+        end
+        done = true
+      elseif o.op == "set" or o.op == "unknown" then -- unknown: a day levy has no rate for (the
+        -- rate known from the next day, and the note rate_history_unknown: calc.c)
+        for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
+        if o.op == "unknown" then history_unknown = true end
+      end
+      if not done then
+        taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
+      end
+    end
+  end
+  return history_unknown
+end
+
 -- Returns { {region=, taxes={...}, reduced=} ... } (a ship-to may fall in two regions: CA + CA-QC).
 local function resolve(req)
   local st = req.ship_to or {}
@@ -447,7 +472,9 @@ local function resolve(req)
         taxes[4] = { jurisdiction = city_name .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
                      percentage = sub_pct(city_rate, "7.25"), fraction = "1" }
       end
-      return { { region = "US-CA", taxes = taxes } }
+      -- dated rows (Proposition 30's state part, issue 19 law24) on the CDTFA answer too
+      local unknown = apply_overlays("CA", string.sub(st.zip_code, 1, 5), req.date, taxes)
+      return { { region = "US-CA", taxes = taxes, history_unknown = unknown } }
     end
     local zip5 = string.sub(st.zip_code, 1, 5)
     local rates = { state = row.state, county = row.county, city = row.city, district = row.district }
@@ -466,25 +493,7 @@ local function resolve(req)
                               type = "SALES_TAX", percentage = pct_of_fraction(rates[lv]), fraction = "1" }
       end
     end
-    local history_unknown = false
-    for _, o in ipairs(OVERLAYS) do
-      if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
-        local done = false
-        if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
-          for _, t in ipairs(taxes) do
-            if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
-          end
-          done = true
-        elseif o.op == "set" or o.op == "unknown" then -- unknown: a day levy has no rate for (the
-          -- rate known from the next day, and the note rate_history_unknown: calc.c)
-          for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
-          if o.op == "unknown" then history_unknown = true end
-        end
-        if not done then
-          taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
-        end
-      end
-    end
+    local history_unknown = apply_overlays(st.state, zip5, req.date, taxes)
     return { { region = "US-" .. st.state, taxes = taxes, history_unknown = history_unknown } }
   elseif cc == "CA" then
     local fed = CA_FED[st.state]
@@ -1148,6 +1157,14 @@ local function run(rules, rule, test)
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
                   seller = req.ship_from, customer = req.customer or {}, lines = {}, jurisdictions = {} }
+    -- the seller's elections (issue 19, law24: settings us_al_ssut, us_tx_single_local): the
+    -- test says them next to its request; ctx.seller_elections only when one is made
+    for _, k in ipairs({ "us_al_ssut", "us_tx_single_local" }) do
+      if test[k] == "yes" then
+        ctx.seller_elections = ctx.seller_elections or {}
+        ctx.seller_elections[k] = true
+      end
+    end
     -- ctx.jurisdictions: the resolution's entries at their rates, before any treatment
     for _, t in ipairs(reg.taxes) do
       local c = copy(t)
@@ -1244,8 +1261,12 @@ local function run(rules, rule, test)
     -- calculate_before (compile.c levy_tax_rule_calc_before): before that day calculate runs
     -- for every request, as if calculate_for were not declared; from it, only as calculate_for
     -- says (none declared: never)
-    local wanted = (r.calculate_for == nil and r.calculate_before == nil)
-                   or (r.calculate_before ~= nil and req.date < r.calculate_before)
+    -- calculate_election (compile.c levy_tax_rule_calc_election): also when the seller made
+    -- that election; alone, only then
+    local elected = r.calculate_election ~= nil and ctx.seller_elections ~= nil
+                    and ctx.seller_elections[r.calculate_election] == true
+    local wanted = (r.calculate_for == nil and r.calculate_before == nil and r.calculate_election == nil)
+                   or (r.calculate_before ~= nil and req.date < r.calculate_before) or elected
     for _, c in ipairs(r.calculate_for or {}) do
       for _, line in ipairs(ctx.lines) do
         if line.tax_code == c or TAX_CODE_PARENT[line.tax_code] == c then wanted = true end
@@ -1272,6 +1293,25 @@ local function run(rules, rule, test)
           -- from every jurisdiction of the region again (docs/rules.md)
           line.taxes = {}
           for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
+          -- an election's jurisdiction calculate added to the goods (calc.c carry_added): the
+          -- delivery follows it too, once, in full before its share
+          if elected then
+            for j, g in ipairs(ctx.lines) do
+              if j ~= i and not follows[j] then
+                for _, o in ipairs(g.taxes or {}) do
+                  local named = false
+                  for _, t in ipairs(line.taxes) do
+                    if t.level == o.level and t.jurisdiction == o.jurisdiction then named = true end
+                  end
+                  if not named and cmp(o.percentage, "0") > 0 then
+                    local c = copy(o)
+                    c.fraction, c.unit_from, c.unit_to = "1", nil, nil
+                    line.taxes[#line.taxes + 1] = c
+                  end
+                end
+              end
+            end
+          end
           follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows)
         end
       end
