@@ -2,7 +2,7 @@
  * levy.db, so a start waited for it in proportion to the store: 2-4 s at 100,000 documents
  * (1 GB), 77-100 s at 1M (10 GB) before levy answered anything (bench/README.md "Drill-down,
  * lists, connections and start at 100k and 1M"). A store up to LEVY_STORE_CHECK_START_MB
- * (default 256) is still checked whole before levy listens, and refused when damaged (exit 1,
+ * (default 256) is still checked whole before levy serves, and refused when damaged (exit 1,
  * docs/operations.md "Start-up checks"); a larger one is checked by a thread of its own, on a
  * read-only connection of its own, while levy serves: damage found there is logged with the
  * same words and marks the store corrupt (GET /healthz 503 "store":"corrupt", until a
@@ -158,7 +158,7 @@ int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred)
     chk.rc = LEVY_OK;
     atomic_store(&chk.stopping, 0);
     atomic_store(&chk.done, 0);
-    /* a thread that cannot start: the whole check before levy listens, as for a small store */
+    /* a thread that cannot start: the caller checks it whole, as a small store */
     if (pipe(chk.pipe) != 0)
         return 0;
     chk.ev = event_new(h->base, chk.pipe[0], EV_READ, on_check_done, NULL);
