@@ -270,6 +270,11 @@ levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600 25200)
 # levy sim says where its default data dir is, levy demo removes its temporary data dirs on
 # Ctrl-C / SIGTERM unless --keep. Ports 23640-23659.
 levy_reliab_test(reliab_cli_conventions cli_conventions 240 23640)
+# Issue 20, operations: levy answers while its start-up migrations run (a test plugin's slow
+# migration): /healthz 503 migrating with the step and Retry-After, every other request 503
+# "starting" (a webhook is not acknowledged), then 200; a failing migration still exits 1 with
+# its messages. Ports 47600-47639.
+levy_reliab_test(reliab_start_migrating start_migrating 360 47600)
 levy_reliab_test(reliab_certificates certificates 240 24000)
 # Issue 20, the Exposure report: marketplace sales excluded (AZ, cited) or counted and flagged
 # (ID, unknown), the date a threshold was crossed (checked independently), physical presence

@@ -871,7 +871,14 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     } else if (rc == 0 && strcmp(cmd, "fx") == 0) {
         if (c->nargs != 2 || strcmp(c->args[0], "import") != 0)
             rc = usage_error(cmd, "needs: import FILE");
-    } else if (rc == 0 && c->nargs && strcmp(cmd, "rates") != 0 && strcmp(cmd, "token") != 0) {
+    } else if (rc == 0 && strcmp(cmd, "rates") == 0) {
+        if (c->nargs >= 1 && strcmp(c->args[0], "update") == 0) {
+            if (c->nargs > 2)
+                rc = usage_error(cmd, "update takes at most one SOURCES_FILE");
+        } else if (c->nargs < 2 || strcmp(c->args[0], "import") != 0) {
+            rc = usage_error(cmd, "needs: import FILE... or update [SOURCES_FILE]");
+        }
+    } else if (rc == 0 && c->nargs && strcmp(cmd, "token") != 0) {
         rc = usage_error(cmd, "unexpected argument %s", c->args[0]);
     }
     token_source api = {"API token",           "--api-token", "--api-token-file", "LEVY_API_TOKEN",

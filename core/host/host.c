@@ -28,6 +28,7 @@
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "host/starting.h"
 #include "metrics.h"
 #include "removed.h"
 #include "host/rotate.h"
@@ -176,6 +177,11 @@ static void replica_rename(levy_host *h, const char *when)
          kept                 ? " (kept in DATA_DIR/replica-id)"
          : h->replica_id_kept ? " (DATA_DIR/replica-id could not be rewritten)"
                               : "; give each replica its own --replica-id");
+    if (h->starting) {
+        /* on the start's thread: the loop sets its metrics once levy serves (serve_ready) */
+        h->start_renamed = 1;
+        return;
+    }
     levy_metrics_clear("levy_replica_info");
     const char *rl[] = {"replica", cfg->replica_id, "engine",
                         levy_store_engine(h->store) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite",
@@ -1215,22 +1221,16 @@ static void start_files_purge(levy_host *h)
 
 /* ---- serve ---------------------------------------------------------------------------- */
 
-/* PRAGMA quick_check (refuse a damaged store; one over LEVY_STORE_CHECK_START_MB is checked
- * while levy serves instead: host/storecheck.c), and *busy_ms: the loop's bounded wait for
- * locks of other processes, LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a
- * loop turn (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of
- * the loop. The start itself (migrations, requeue) keeps SQLite's 5 s timeout. */
-static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
+/* PRAGMA quick_check of the whole store: 0, or 1 (said on stderr) when it is damaged or cannot
+ * be checked. */
+static int quick_check_now(levy_host *h, const char *dbpath)
 {
     char detail[600];
     levy_err e;
     levy_err_clear(&e);
-    int deferred = 0;
-    if (levy_storecheck_at_start(h, dbpath, &deferred) != 0)
-        return 1;
     int64_t t0 = levy_store_mono_ms();
-    int rc = deferred ? LEVY_OK : levy_store_quick_check(h->store, detail, sizeof detail, &e);
-    if (!deferred && rc == LEVY_OK)
+    int rc = levy_store_quick_check(h->store, detail, sizeof detail, &e);
+    if (rc == LEVY_OK)
         hlog(HLOG_DEBUG, "store: PRAGMA quick_check of %s: ok, %lld ms", dbpath,
              (long long)(levy_store_mono_ms() - t0));
     if (rc == LEVY_EIO) {
@@ -1245,6 +1245,22 @@ static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
         fprintf(stderr, "levy: cannot check the store %s: %s\n", dbpath, e.message);
         return 1;
     }
+    return 0;
+}
+
+/* PRAGMA quick_check (refuse a damaged store; one over LEVY_STORE_CHECK_START_MB is checked
+ * while levy serves instead, *deferred = 1: host/storecheck.c, started by the loop), and
+ * *busy_ms: the loop's bounded wait for locks of other processes, LEVY_STORE_BUSY_MS (default
+ * 50 ms) shared by all statements of a loop turn (store.h), so a held lock costs a request a
+ * 503 + Retry-After, never seconds of the loop. The start itself (migrations, requeue) keeps
+ * SQLite's 5 s timeout. The start's thread. */
+static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms, int *deferred)
+{
+    *deferred = 0;
+    if (levy_storecheck_plan(h, dbpath, deferred) != 0)
+        return 1;
+    if (!*deferred && quick_check_now(h, dbpath) != 0)
+        return 1;
     int ms = 50;
     const char *v = getenv("LEVY_STORE_BUSY_MS");
     if (v && *v) {
@@ -1272,7 +1288,8 @@ static void on_writer_done(evutil_socket_t fd, short what, void *arg)
 /* The writer thread (writer.h) with its own connection (a second SQLite handle, or a second
  * libpq connection on PostgreSQL), unless LEVY_STORE_WRITER=0 or the calc role (then
  * store.durable commits on the loop's connection, one transaction per unit). On SQLite its
- * lock waits share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
+ * lock waits share the loop's busy budget: a held lock answers 503 + Retry-After as fast.
+ * The start's thread starts it; its completions are watched by the loop (watch_writer). */
 static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
 {
     const char *v = getenv("LEVY_STORE_WRITER");
@@ -1291,13 +1308,21 @@ static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
         fprintf(stderr, "levy: cannot start the store's writer: %s\n", e.message);
         return 1;
     }
+    levy_writer_watch_store(h->writer, h->store);
+    return 0;
+}
+
+/* The loop's side of the writer: its completions' pipe. */
+static int watch_writer(levy_host *h)
+{
+    if (!h->writer)
+        return 0;
     h->writer_ev =
         event_new(h->base, levy_writer_fd(h->writer), EV_READ | EV_PERSIST, on_writer_done, h);
     if (!h->writer_ev || event_add(h->writer_ev, NULL) != 0) {
         fprintf(stderr, "levy: cannot watch the store's writer\n");
         return 1;
     }
-    levy_writer_watch_store(h->writer, h->store);
     return 0;
 }
 
@@ -1331,144 +1356,144 @@ static void print_errors(const levy_gen_errors *e)
         fprintf(stderr, "levy: %s:%d: %s\n", e->v[i].source, e->v[i].line, e->v[i].message);
 }
 
-int levy_host_serve(levy_config *cfg)
+/* The store's side of the start (issue 20 operations: levy answers while it runs). It runs
+ * on a thread of its own while the loop answers every request 503 from host/starting.c, which
+ * touches none of what this thread does: the store (opened, migrated, checked here), the
+ * generation, the rate set, the master key, the metrics registry (a replica renamed here has
+ * its metrics set by the loop, start_renamed). What needs the loop (the writer's event, the
+ * deferred integrity check, timers, signals) is done by serve_ready once this thread ended. */
+typedef struct start_job {
+    levy_host *h;
+    char dbpath[PATH_MAX];
+    int busy_ms, deferred_check;
+    int failed;    /* 1: the start failed (said on stderr); levy exits 1 */
+    char code[48]; /* the failure's code (/healthz "error") */
+    int nself;
+    levy_gen_errors errs;
+    int pipe[2]; /* the thread writes one byte when it ends */
+    struct event *ev;
+    pthread_t th;
+    int created; /* the API token was created (first start) */
+    int *joined; /* set to 0 once the thread is joined */
+    struct event *fail_timer;
+} start_job;
+
+static int start_fail(start_job *j, const char *code)
 {
-    levy_host hs, *h = &hs;
-    memset(h, 0, sizeof *h);
-    h->cfg = cfg;
-    h->watch_fd = -1;
-    h->reload_async = levy_host_reload_async;
-    int code = 1;
+    j->failed = 1;
+    snprintf(j->code, sizeof j->code, "%s", code && *code ? code : "start_failed");
+    return 1;
+}
+
+static int start_store(start_job *j)
+{
+    levy_host *h = j->h;
+    levy_config *cfg = h->cfg;
     levy_err err;
     levy_err_clear(&err);
-    levy_gen_errors errs = {0};
-    levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
-    signal(SIGPIPE, SIG_IGN);
-    if (cfg->data_dir_default) {
-        /* the default data dir lies in the current directory: say so, and where */
-        struct stat dst;
-        int existed = stat(cfg->data_dir, &dst) == 0;
-        char cwd[PATH_MAX];
-        fprintf(stderr,
-                "levy %s: data dir %s in the current directory %s (%s; --data-dir DIR or "
-                "LEVY_DATA_DIR puts it elsewhere)\n",
-                cfg->cmd, cfg->data_dir, getcwd(cwd, sizeof cwd) ? cwd : "?",
-                existed ? "the default, already there" : "the default, created now");
-    }
-    if (levy_mkdir_p(cfg->data_dir, 0700) != 0) {
-        fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
-        return 1;
-    }
-    chmod(cfg->data_dir, 0700);
-    int lock_fd = -1, busy_ms = 0;
-    if (levy_rotate_serve_lock(cfg->data_dir, &lock_fd, &err) != LEVY_OK) {
-        fprintf(stderr, "levy: %s\n", err.message);
-        return 1;
-    }
-    {
-        const char *what = "";
-        /* on PostgreSQL the store's fingerprint decides, once it is open
-         * (levy_rotate_verify_key); DATA_DIR/levy.db is not the store there */
-        if (!cfg->database[0] && levy_rotate_recover(cfg->data_dir, &what, &err) != LEVY_OK) {
-            fprintf(stderr, "levy: master key: %s\n", err.message);
-            close(lock_fd);
-            return 1;
+    levy_store *st = NULL;
+    if (levy_store_open(&st, cfg->database[0] ? cfg->database : j->dbpath, 0, &err) != LEVY_OK) {
+        if (cfg->database[0]) {
+            /* never the URL itself: it may hold the password (err names the redacted one) */
+            fprintf(stderr, "levy: cannot open the PostgreSQL store: %s\n", err.message);
+            return start_fail(j, err.code);
         }
-        if (*what)
-            hlog(HLOG_WARN, "%s", what);
+        fprintf(stderr, "levy: cannot open the store %s: %s\n", j->dbpath, err.message);
+        if (strcmp(err.code, "io") == 0)
+            fprintf(stderr,
+                    "levy: if %s is damaged, restore it from a backup: levy restore "
+                    "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n",
+                    j->dbpath, cfg->data_dir);
+        return start_fail(j, err.code);
     }
-    int created = 0;
-    if (load_token(cfg, &created, &err) != LEVY_OK) {
-        fprintf(stderr, "levy: %s\n", err.message);
-        close(lock_fd);
-        return 1;
-    }
-    if (cfg->metrics_token[0] && strcmp(cfg->metrics_token, cfg->api_token) == 0) {
-        fprintf(stderr,
-                "levy: the metrics token (%s) is the API token of %s; give GET /metrics "
-                "its own token\n",
-                cfg->metrics_token_from, cfg->data_dir);
-        close(lock_fd);
-        return 1;
-    }
-    h->base = levy_host_event_base_new();
-    if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
-        fprintf(stderr, "levy: cannot start the event loop\n");
-        goto done;
-    }
-    {
-        char dbpath[PATH_MAX];
-        snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
-        if (!cfg->replica_id[0])
-            h->replica_id_kept =
-                default_replica_id(cfg, cfg->database[0] && strcmp(cfg->cmd, "serve") == 0);
-        {
-            unsigned char r[16];
-            levy_err ne = {0};
-            if (levy_crypto_random(r, sizeof r, &ne) == LEVY_OK)
-                levy_crypto_hex(r, sizeof r, h->nonce);
-            else
-                snprintf(h->nonce, sizeof h->nonce, "%ld-%lld", (long)getpid(),
-                         (long long)levy_clock_now_ms());
-        }
-        {
-            const char *lease = getenv("LEVY_JOB_LEASE_MS");
-            long ms = lease && *lease ? strtol(lease, NULL, 10) : 0;
-            if (lease && *lease && (ms < 1000 || ms > 86400000)) {
-                fprintf(stderr, "levy: LEVY_JOB_LEASE_MS must be an integer 1000..86400000 (ms)\n");
-                goto done;
-            }
-            job_lease_ms = ms;
-            levy_jobs_set_lease(ms, cfg->replica_id);
-        }
-        levy_store *st = NULL;
-        /* systemd hears of each migration (STATUS=, EXTEND_TIMEOUT_USEC=): a long upgrade */
-        levy_service_watch_migrations();
-        /* only `levy serve` takes --database: `levy sim` (the simulator, and levy demo's)
-         * keeps its own SQLite store even when LEVY_DATABASE_URL is in the environment */
-        if (strcmp(cfg->cmd, "serve") != 0)
-            cfg->database[0] = 0;
-        if (levy_store_open(&st, cfg->database[0] ? cfg->database : dbpath, 0, &err) != LEVY_OK) {
-            if (cfg->database[0]) {
-                /* never the URL itself: it may hold the password (err names the redacted one) */
-                fprintf(stderr, "levy: cannot open the PostgreSQL store: %s\n", err.message);
-                goto done;
-            }
-            fprintf(stderr, "levy: cannot open the store %s: %s\n", dbpath, err.message);
-            if (strcmp(err.code, "io") == 0)
-                fprintf(stderr,
-                        "levy: if %s is damaged, restore it from a backup: levy restore "
-                        "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n",
-                        dbpath, cfg->data_dir);
-            goto done;
-        }
-        h->store = st;
-        if (cfg->database[0])
-            hlog(HLOG_INFO, "store: PostgreSQL %s (replica %s)", levy_store_path(st),
-                 cfg->replica_id);
-        if (store_startup_checks(h, levy_store_path(st), &busy_ms) != 0)
-            goto done;
-        if (start_writer(h, cfg->database[0] ? cfg->database : dbpath, busy_ms) != 0)
-            goto done;
-    }
+    h->store = st;
+    if (cfg->database[0])
+        hlog(HLOG_INFO, "store: PostgreSQL %s (replica %s)", levy_store_path(st), cfg->replica_id);
+    if (store_startup_checks(h, levy_store_path(st), &j->busy_ms, &j->deferred_check) != 0)
+        return start_fail(j, "store_check");
+    if (start_writer(h, cfg->database[0] ? cfg->database : j->dbpath, j->busy_ms) != 0)
+        return start_fail(j, "store_writer");
     replica_check_start(h);
-    {
-        int n = 0;
-        if (levy_jobs_requeue_running(h->store, &n, &err) == LEVY_OK && n)
-            hlog(HLOG_INFO, "re-queued %d job(s) left running by the previous process", n);
-    }
-    int nself = 0;
-    if (levy_host_build(h, 1, &h->current, &errs, &nself, &err) != LEVY_OK) {
-        if (errs.n == 0)
+    int n = 0;
+    if (levy_jobs_requeue_running(h->store, &n, &err) == LEVY_OK && n)
+        hlog(HLOG_INFO, "re-queued %d job(s) left running by the previous process", n);
+    if (levy_host_build(h, 1, &h->current, &j->errs, &j->nself, &err) != LEVY_OK) {
+        if (j->errs.n == 0)
             fprintf(stderr, "levy: %s\n", err.message);
-        print_errors(&errs);
+        print_errors(&j->errs);
         fprintf(stderr, "levy: cannot load plugins/scripts; not starting\n");
-        goto done;
+        levy_start_view v;
+        levy_start_view_get(&v);
+        return start_fail(j, v.phase == LEVY_START_MIGRATING ? "migration_failed" : "load_failed");
     }
     if (verify_master_key(h) != 0)
-        goto done;
+        return start_fail(j, "master_key");
+    return 0;
+}
+
+static void *start_main(void *arg)
+{
+    start_job *j = arg;
+    start_store(j);
+    char one = 1;
+    while (write(j->pipe[1], &one, 1) < 0 && errno == EINTR)
+        ;
+    return NULL;
+}
+
+static void serve_ready(levy_host *h, start_job *j);
+
+static void on_fail_linger(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    event_base_loopbreak(h->base);
+}
+
+/* The start's thread ended (the loop): join it, then serve, or stop with exit 1. */
+static void on_start_thread_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_job *j = arg;
+    levy_host *h = j->h;
+    char b;
+    while (read(j->pipe[0], &b, 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(j->th, NULL);
+    *j->joined = 0;
+    h->starting = 0;
+    if (!j->failed && j->deferred_check) {
+        /* a store over LEVY_STORE_CHECK_START_MB: its check runs beside the serving loop; a
+         * thread that cannot start checks it whole now, as a smaller store was */
+        int deferred = 0;
+        if (levy_storecheck_at_start(h, levy_store_path(h->store), &deferred) != 0 ||
+            (!deferred && quick_check_now(h, levy_store_path(h->store)) != 0))
+            start_fail(j, "store_check");
+    }
+    if (!j->failed && watch_writer(h) != 0)
+        start_fail(j, "store_writer");
+    if (!j->failed) {
+        serve_ready(h, j);
+        return;
+    }
+    /* the messages are on stderr already; /healthz says "failed" to whoever asks while the
+     * answers in flight go out (a fifth of a second), then levy exits 1 as it always did */
+    h->starting = 1;
+    levy_start_fail(j->code);
+    static const struct timeval linger = {0, 200000};
+    j->fail_timer = evtimer_new(h->base, on_fail_linger, h);
+    if (!j->fail_timer || evtimer_add(j->fail_timer, &linger) != 0)
+        event_base_loopbreak(h->base);
+}
+
+/* Listening, the store ready, generation 1 loaded: serve (the loop). */
+static void serve_ready(levy_host *h, start_job *j)
+{
+    levy_config *cfg = h->cfg;
     if (h->store)
-        levy_store_set_busy_budget(h->store, busy_ms);
+        levy_store_set_busy_budget(h->store, j->busy_ms);
     levy_host_metrics_describe();
     {
         levy_metrics_describe("levy_replica_info", LEVY_METRIC_GAUGE,
@@ -1480,20 +1505,20 @@ int levy_host_serve(levy_config *cfg)
             "replica", cfg->replica_id, "engine",
             levy_store_engine(h->store) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite", NULL};
         levy_metrics_set("levy_replica_info", rl, 1, NULL);
+        if (h->start_renamed)
+            levy_metrics_inc("levy_replica_id_clashes_total", NULL, 1, NULL);
+        /* the requests answered 503 while levy started (host/starting.c) */
+        uint64_t n = levy_start_answered();
+        const char *sl[] = {"route", "starting", "status", "503", NULL};
+        if (n)
+            levy_metrics_inc("levy_http_requests_total", sl, (int64_t)n, NULL);
     }
-    if (levy_host_listen(h, &err) != LEVY_OK) {
-        fprintf(stderr, "levy: %s\n", err.message);
-        goto done;
-    }
-    struct event *sigs[3];
     int signos[3] = {SIGINT, SIGTERM, SIGHUP};
+    struct event **sigs[3] = {&h->sig_int, &h->sig_term, &h->sig_hup};
     for (int i = 0; i < 3; i++) {
-        sigs[i] = evsignal_new(h->base, signos[i], on_signal, h);
-        event_add(sigs[i], NULL);
+        *sigs[i] = evsignal_new(h->base, signos[i], on_signal, h);
+        event_add(*sigs[i], NULL);
     }
-    h->sig_int = sigs[0];
-    h->sig_term = sigs[1];
-    h->sig_hup = sigs[2];
     if (cfg->watch)
         start_watch(h);
     start_rates_update(h);
@@ -1504,7 +1529,7 @@ int levy_host_serve(levy_config *cfg)
          LEVY_VERSION, cfg->role, scheme, cfg->host, port, h->current->nplugins,
          h->current->nrules);
     printf("levy %s listening on %s://%s:%d\n", cfg->role, scheme, cfg->host, port);
-    if (created)
+    if (j->created)
         print_first_start(cfg);
     fflush(stdout);
     start_beat(h);
@@ -1523,7 +1548,131 @@ int levy_host_serve(levy_config *cfg)
      * the pages the migrations read go first, so that the trim returns them too */
     levy_store_release_memory(h->store);
     levy_vm_collect(h->current->vm);
+}
+
+int levy_host_serve(levy_config *cfg)
+{
+    levy_host hs, *h = &hs;
+    memset(h, 0, sizeof *h);
+    h->cfg = cfg;
+    h->watch_fd = -1;
+    h->reload_async = levy_host_reload_async;
+    int code = 1;
+    levy_err err;
+    levy_err_clear(&err);
+    start_job job;
+    memset(&job, 0, sizeof job);
+    job.h = h;
+    job.pipe[0] = job.pipe[1] = -1;
+    int thread_started = 0;
+    job.joined = &thread_started;
+    levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
+    signal(SIGPIPE, SIG_IGN);
+    if (cfg->data_dir_default) {
+        /* the default data dir lies in the current directory: say so, and where */
+        struct stat dst;
+        int existed = stat(cfg->data_dir, &dst) == 0;
+        char cwd[PATH_MAX];
+        fprintf(stderr,
+                "levy %s: data dir %s in the current directory %s (%s; --data-dir DIR or "
+                "LEVY_DATA_DIR puts it elsewhere)\n",
+                cfg->cmd, cfg->data_dir, getcwd(cwd, sizeof cwd) ? cwd : "?",
+                existed ? "the default, already there" : "the default, created now");
+    }
+    if (levy_mkdir_p(cfg->data_dir, 0700) != 0) {
+        fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
+        return 1;
+    }
+    chmod(cfg->data_dir, 0700);
+    int lock_fd = -1;
+    if (levy_rotate_serve_lock(cfg->data_dir, &lock_fd, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        return 1;
+    }
+    {
+        const char *what = "";
+        /* on PostgreSQL the store's fingerprint decides, once it is open
+         * (levy_rotate_verify_key); DATA_DIR/levy.db is not the store there */
+        if (!cfg->database[0] && levy_rotate_recover(cfg->data_dir, &what, &err) != LEVY_OK) {
+            fprintf(stderr, "levy: master key: %s\n", err.message);
+            close(lock_fd);
+            return 1;
+        }
+        if (*what)
+            hlog(HLOG_WARN, "%s", what);
+    }
+    if (load_token(cfg, &job.created, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        close(lock_fd);
+        return 1;
+    }
+    if (cfg->metrics_token[0] && strcmp(cfg->metrics_token, cfg->api_token) == 0) {
+        fprintf(stderr,
+                "levy: the metrics token (%s) is the API token of %s; give GET /metrics "
+                "its own token\n",
+                cfg->metrics_token_from, cfg->data_dir);
+        close(lock_fd);
+        return 1;
+    }
+    h->base = levy_host_event_base_new();
+    if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: cannot start the event loop\n");
+        goto done;
+    }
+    snprintf(job.dbpath, sizeof job.dbpath, "%s/levy.db", cfg->data_dir);
+    if (!cfg->replica_id[0])
+        h->replica_id_kept =
+            default_replica_id(cfg, cfg->database[0] && strcmp(cfg->cmd, "serve") == 0);
+    {
+        unsigned char r[16];
+        levy_err ne = {0};
+        if (levy_crypto_random(r, sizeof r, &ne) == LEVY_OK)
+            levy_crypto_hex(r, sizeof r, h->nonce);
+        else
+            snprintf(h->nonce, sizeof h->nonce, "%ld-%lld", (long)getpid(),
+                     (long long)levy_clock_now_ms());
+    }
+    {
+        const char *lease = getenv("LEVY_JOB_LEASE_MS");
+        long ms = lease && *lease ? strtol(lease, NULL, 10) : 0;
+        if (lease && *lease && (ms < 1000 || ms > 86400000)) {
+            fprintf(stderr, "levy: LEVY_JOB_LEASE_MS must be an integer 1000..86400000 (ms)\n");
+            goto done;
+        }
+        job_lease_ms = ms;
+        levy_jobs_set_lease(ms, cfg->replica_id);
+    }
+    /* only `levy serve` takes --database: `levy sim` (the simulator, and levy demo's)
+     * keeps its own SQLite store even when LEVY_DATABASE_URL is in the environment */
+    if (strcmp(cfg->cmd, "serve") != 0)
+        cfg->database[0] = 0;
+    /* each migration is recorded for the answers below and said to systemd (STATUS=,
+     * EXTEND_TIMEOUT_USEC=): a long upgrade */
+    levy_start_begin();
+    /* listen first: while the store is opened, migrated and checked and generation 1 is
+     * built (a thread: start_main), every request is answered 503 (host/starting.c) */
+    h->starting = 1;
+    if (levy_host_listen(h, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        goto done;
+    }
+    hlog(HLOG_INFO, "levy %s (%s) starting: answering 503 on %s://%s:%d until the store is ready",
+         LEVY_VERSION, cfg->role, cfg->tls_cert[0] ? "https" : "http", cfg->host,
+         levy_server_port(h->server));
+    if (pipe(job.pipe) != 0) {
+        fprintf(stderr, "levy: cannot start: pipe: %s\n", strerror(errno));
+        goto done;
+    }
+    job.ev = event_new(h->base, job.pipe[0], EV_READ, on_start_thread_done, &job);
+    if (!job.ev || event_add(job.ev, NULL) != 0 ||
+        pthread_create(&job.th, NULL, start_main, &job) != 0) {
+        fprintf(stderr, "levy: cannot start the start-up thread\n");
+        goto done;
+    }
+    thread_started = 1;
     event_base_dispatch(h->base);
+    if (job.failed)
+        goto done;
     if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {
         /* a stopped replica leaves the list of live ones at once */
         levy_err fe;
@@ -1531,9 +1680,23 @@ int levy_host_serve(levy_config *cfg)
     }
     hlog(HLOG_INFO, "stopped");
     code = 0;
-    for (int i = 0; i < 3; i++)
-        event_free(sigs[i]);
 done:
+    if (thread_started) /* an ended loop that never heard the thread (not expected) */
+        pthread_join(job.th, NULL);
+    if (h->sig_int)
+        event_free(h->sig_int);
+    if (h->sig_term)
+        event_free(h->sig_term);
+    if (h->sig_hup)
+        event_free(h->sig_hup);
+    h->sig_int = h->sig_term = h->sig_hup = NULL;
+    if (job.ev)
+        event_free(job.ev);
+    if (job.fail_timer)
+        event_free(job.fail_timer);
+    for (int i = 0; i < 2; i++)
+        if (job.pipe[i] >= 0)
+            close(job.pipe[i]);
     levy_storecheck_stop();
     /* the loop ran until every call ended (a parked one waits for its unit): what is left in
      * the queue (a stop past the drain deadline) is committed and completed here */
@@ -1550,7 +1713,7 @@ done:
         event_free(h->gc_idle_ev);
     h->gc_idle_ev = NULL;
     reload_free(h);
-    levy_gen_errors_free(&errs);
+    levy_gen_errors_free(&job.errs);
     levy_schedule_stop(h);
     levy_jobs_runner_stop(h);
     levy_host_listen_free(h);

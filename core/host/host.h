@@ -153,12 +153,20 @@ struct levy_host {
     char reload_file[256];
     int reload_line;
     char reload_message[512];
+    /* The start (host.c start_main, host/starting.h): 1 while its thread runs the store's side
+     * of the start and the loop answers every request 503 "starting"; what the thread found
+     * for the loop (a replica renamed: its metrics are set on the loop) */
+    int starting;
+    int start_renamed;
 };
 
 /** The store's integrity check at start (host/storecheck.c): a SQLite store larger than
  * LEVY_STORE_CHECK_START_MB (default 256) is checked by a thread while levy serves
  * (*deferred = 1; damage found is logged and marks the store corrupt); otherwise *deferred =
- * 0 and the caller checks it whole before listening. 0, or -1 for a malformed setting. */
+ * 0 and the caller checks it whole before serving. 0, or -1 for a malformed setting.
+ * levy_storecheck_plan only decides (no thread, no event: the start's thread may ask);
+ * levy_storecheck_at_start decides and, when deferred, starts the check (the loop). */
+int levy_storecheck_plan(levy_host *h, const char *dbpath, int *deferred);
 int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred);
 /** Interrupts and joins the check's thread (levy stops). */
 void levy_storecheck_stop(void);

@@ -593,8 +593,9 @@ int levy_migstore_cli(levy_config *cfg)
     levy_err e;
     levy_err_clear(&e);
     if (!url[0] || !levy_store_is_url(url)) {
+        /* a usage error: one line with the pointer to the help, as config.c's (issue 20) */
         fprintf(stderr, "levy migrate-store: --to needs a postgres:// or postgresql:// URL (the "
-                        "target database)\n");
+                        "target database); see levy migrate-store --help\n");
         return 2;
     }
     char dbp[PATH_MAX];

@@ -27,6 +27,7 @@
 #include "host/auth.h"
 #include "host/genreg.h"
 #include "host/host.h"
+#include "host/starting.h"
 #include "host/tokens.h"
 #include "json_doc.h"
 #include "store/writer.h"
@@ -1695,6 +1696,13 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
                      const char *query)
 {
     levy_host *h = ud;
+    if (h->starting) {
+        /* the store is being opened, migrated and checked on the start's thread: 503 with
+         * what it does (host/starting.c), before any route, token or store is looked at; a
+         * webhook is not acknowledged, so Rillet retries it */
+        levy_start_answer(req, method, path);
+        return;
+    }
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
@@ -1815,6 +1823,12 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
 static uint64_t body_cap(void *ud, const char *method, const char *path, int *webhook)
 {
     levy_host *h = ud;
+    if (h->starting) {
+        /* no generation yet (it is being built): a webhook's cap, so that a delivery gets the
+         * 503 that makes Rillet retry, not a 413 that leads it to disable the webhook */
+        *webhook = has_prefix_seg(path, "/webhooks");
+        return *webhook ? (uint64_t)h->cfg->webhook_max_body : (uint64_t)h->cfg->max_body;
+    }
     levy_route_match m;
     int pk = 0;
     int found = levy_gen_match(h->current, method, path, &m, &pk);
@@ -1834,6 +1848,10 @@ static void metrics_dispatch(void *ud, struct evhttp_request *req, const char *m
 {
     (void)query;
     levy_host *h = ud;
+    if (h->starting && strcmp(path, "/metrics") == 0) {
+        levy_start_answer(req, method, path); /* the registry is the start's thread's */
+        return;
+    }
     if (strcmp(path, "/metrics") != 0) {
         levy_http_error(req, "unmatched", 404, "not_found",
                         "this listener (--metrics-listen) serves GET /metrics only");

@@ -121,9 +121,10 @@ void levy_service_ready(struct event_base *base, const char *status)
  * long migration runs (57-103 s at 1M documents); a migration that runs longer than that is
  * stuck or on a store far beyond what levy was measured on. */
 #define MIGRATION_EXTEND_S 900
-static void on_migration(void *ud, const levy_migration_progress *p)
+void levy_service_migration_status(const levy_migration_progress *p)
 {
-    (void)ud;
+    if (!getenv("NOTIFY_SOCKET"))
+        return;
     if (!p->done)
         notifyf("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=%s store: applying %s migration %s (%d of "
                 "%d)%s",
@@ -134,11 +135,6 @@ static void on_migration(void *ud, const levy_migration_progress *p)
         notifyf("STATUS=%s store: applied %s migration %s (%d of %d) in %.1f s",
                 p->upgrade ? "upgrading the" : "creating the", p->plugin, p->name, p->index,
                 p->count, p->seconds);
-}
-
-void levy_service_watch_migrations(void)
-{
-    levy_store_set_migration_observer(getenv("NOTIFY_SOCKET") ? on_migration : NULL, NULL);
 }
 
 void levy_service_reloading(void)

@@ -16,10 +16,12 @@ typedef struct levy_reload_report levy_reload_report;
 /** READY=1 + STATUS=<status>; starts the watchdog timer on base when systemd asked for one
  * (WatchdogSec=, seen as WATCHDOG_USEC/WATCHDOG_PID). */
 void levy_service_ready(struct event_base *base, const char *status);
-/** Under systemd (NOTIFY_SOCKET set): every migration the store applies from now on sends a
+/** Under systemd (NOTIFY_SOCKET set): a migration the store applies (p, the store's migration
+ * observer's argument; host/starting.c registers the observer and calls this) sends a
  * STATUS= line before and after it and, before it, EXTEND_TIMEOUT_USEC= (15 min), so a long
  * upgrade is not killed by the unit's start timeout. Without NOTIFY_SOCKET: nothing. */
-void levy_service_watch_migrations(void);
+struct levy_migration_progress;
+void levy_service_migration_status(const struct levy_migration_progress *p);
 /** RELOADING=1 (+ MONOTONIC_USEC) and a STATUS= line: a reload build starts. */
 void levy_service_reloading(void);
 /** READY=1 + STATUS= naming the reload's outcome (the generation live, or the first error of

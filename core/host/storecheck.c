@@ -2,7 +2,7 @@
  * levy.db, so a start waited for it in proportion to the store: 2-4 s at 100,000 documents
  * (1 GB), 77-100 s at 1M (10 GB) before levy answered anything (bench/README.md "Drill-down,
  * lists, connections and start at 100k and 1M"). A store up to LEVY_STORE_CHECK_START_MB
- * (default 256) is still checked whole before levy listens, and refused when damaged (exit 1,
+ * (default 256) is still checked whole before levy serves, and refused when damaged (exit 1,
  * docs/operations.md "Start-up checks"); a larger one is checked by a thread of its own, on a
  * read-only connection of its own, while levy serves: damage found there is logged with the
  * same words and marks the store corrupt (GET /healthz 503 "store":"corrupt", until a
@@ -117,11 +117,12 @@ static void on_check_done(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred)
+/* the store's size in bytes when it is over the limit (to be checked while serving), else 0;
+ * -1 for a malformed limit */
+static long long over_limit(levy_host *h, const char *dbpath, long *limit)
 {
-    *deferred = 0;
-    long limit = start_limit_mb();
-    if (limit < 0) {
+    *limit = start_limit_mb();
+    if (*limit < 0) {
         fprintf(stderr, "levy: LEVY_STORE_CHECK_START_MB must be an integer 0..1048576 (MB)\n");
         return -1;
     }
@@ -129,8 +130,26 @@ int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred)
         return 0; /* the server checks its own pages */
     struct stat sb;
     long long bytes = stat(dbpath, &sb) == 0 ? (long long)sb.st_size : 0;
-    if (bytes <= (long long)limit * 1024 * 1024)
-        return 0; /* checked whole before levy listens (the caller) */
+    return bytes > (long long)*limit * 1024 * 1024 ? bytes : 0;
+}
+
+int levy_storecheck_plan(levy_host *h, const char *dbpath, int *deferred)
+{
+    long limit;
+    long long bytes = over_limit(h, dbpath, &limit);
+    *deferred = bytes > 0;
+    return bytes < 0 ? -1 : 0;
+}
+
+int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred)
+{
+    *deferred = 0;
+    long limit;
+    long long bytes = over_limit(h, dbpath, &limit);
+    if (bytes < 0)
+        return -1;
+    if (bytes == 0)
+        return 0; /* checked whole before levy serves (the caller) */
     snprintf(chk.path, sizeof chk.path, "%s", dbpath);
     snprintf(chk.data_dir, sizeof chk.data_dir, "%s", h->cfg->data_dir);
     chk.h = h;
@@ -139,7 +158,7 @@ int levy_storecheck_at_start(levy_host *h, const char *dbpath, int *deferred)
     chk.rc = LEVY_OK;
     atomic_store(&chk.stopping, 0);
     atomic_store(&chk.done, 0);
-    /* a thread that cannot start: the whole check before levy listens, as for a small store */
+    /* a thread that cannot start: the caller checks it whole, as a small store */
     if (pipe(chk.pipe) != 0)
         return 0;
     chk.ev = event_new(h->base, chk.pipe[0], EV_READ, on_check_done, NULL);

@@ -200,7 +200,7 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
         levy_log(pr.upgrade ? LEVY_LOG_INFO : LEVY_LOG_DEBUG, "store",
                  "applying %s migration %s (%d of %d)%s", plugin, f->name, pr.index, pr.count,
                  pr.heavy ? ": it reads every document, which may take a while on a large store "
-                            "(levy listens once the migrations are done)"
+                            "(levy answers 503 until the migrations are done)"
                           : "");
         if (observer)
             observer(observer_ud, &pr);

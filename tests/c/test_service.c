@@ -13,6 +13,8 @@
 
 #include "harness.h"
 #include "host/service.h"
+#include "host/starting.h"
+#include "store/store.h"
 
 /* a datagram socket bound at name ('@' first: abstract); -1 on failure */
 static int listener(const char *name)
@@ -137,10 +139,75 @@ end:
         event_base_free(base);
 }
 
+/* The start's state (host/starting.c) as the store's migrations drive it: "starting" before,
+ * "migrating" naming the plugin, step and progress while one runs, "failed" with the error
+ * and the migration that failed; the messages of the other requests' 503 and Retry-After. */
+static void t_start_state(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    levy_buf j = {0};
+    levy_start_view v;
+    char msg[300];
+    unsetenv("NOTIFY_SOCKET");
+    levy_start_begin();
+    levy_start_view_get(&v);
+    levy_start_health_json(&v, &j);
+    CHECK_EQ_STR(j.data, "{\"status\":\"starting\",\"version\":\"" LEVY_VERSION "\"}");
+    CHECK_EQ_INT(levy_start_retry_after(&v), 1);
+    levy_start_message(&v, msg, sizeof msg);
+    CHECK_EQ_STR(msg, "levy is starting (opening the store, loading plugins and rules); retry "
+                      "shortly");
+    CHECK_EQ_INT(levy_store_open(&st, ":memory:", 0, &e), LEVY_OK);
+    levy_start_view_get(&v); /* the core migrations ran: each done, so starting again */
+    CHECK_EQ_INT(v.phase, LEVY_START_STARTING);
+    CHECK_EQ_INT(v.has_migration, 0);
+    /* the second of two migrations fails: the state names it, 1 of 2 done */
+    levy_migration_file files[2] = {
+        {"0001_one.sql", "CREATE TABLE demo_one(x);", 25},
+        {"0002_two.sql", "INSERT INTO demo_missing VALUES (1);", 36},
+    };
+    CHECK(levy_store_migrate_files(st, "demo", files, 2, &e) != LEVY_OK);
+    CHECK_EQ_STR(e.code, "migration_failed");
+    levy_start_view_get(&v);
+    CHECK_EQ_INT(v.phase, LEVY_START_MIGRATING);
+    levy_buf_free(&j);
+    memset(&j, 0, sizeof j);
+    levy_start_health_json(&v, &j);
+    CHECK_EQ_STR(j.data, "{\"status\":\"migrating\",\"version\":\"" LEVY_VERSION
+                         "\",\"migration\":{\"plugin\":\"demo\",\"step\":\"0002_two.sql\","
+                         "\"done\":1,\"total\":2}}");
+    CHECK_EQ_INT(levy_start_retry_after(&v), 5);
+    levy_start_message(&v, msg, sizeof msg);
+    CHECK_EQ_STR(msg, "levy is applying store migrations (2 of 2); retry shortly");
+    levy_start_fail("migration_failed");
+    levy_start_view_get(&v);
+    levy_buf_free(&j);
+    memset(&j, 0, sizeof j);
+    levy_start_health_json(&v, &j);
+    CHECK_EQ_STR(j.data, "{\"status\":\"failed\",\"version\":\"" LEVY_VERSION
+                         "\",\"error\":\"migration_failed\",\"migration\":{\"plugin\":\"demo\","
+                         "\"step\":\"0002_two.sql\",\"done\":1,\"total\":2}}");
+    levy_start_message(&v, msg, sizeof msg);
+    CHECK_EQ_STR(msg, "levy could not start (migration_failed: demo migration) and is stopping; "
+                      "see its log");
+    /* a later migration (a reload's) does not turn a failed start back */
+    levy_migration_file ok[1] = {{"0001_one.sql", "CREATE TABLE demo_b(x);", 23}};
+    CHECK_EQ_INT(levy_store_migrate_files(st, "demo_b", ok, 1, &e), LEVY_OK);
+    levy_start_view_get(&v);
+    CHECK_EQ_INT(v.phase, LEVY_START_FAILED);
+end:
+    levy_store_set_migration_observer(NULL, NULL);
+    levy_buf_free(&j);
+    if (st)
+        levy_store_close(st);
+}
+
 static const levy_test tests[] = {
     {"notify", t_notify},
     {"watchdog_env", t_watchdog_env},
     {"ready_and_watchdog", t_ready_and_watchdog},
+    {"start_state", t_start_state},
     {NULL, NULL},
 };
 LEVY_TEST_MAIN(tests)

@@ -60,6 +60,11 @@ OWN = {
     "rates": (["--data-dir"], "--seed"),
     "test": (["--plugins"], "--seed"),
     "version": ([], "--data-dir"),
+    "token": (["--name", "--read-only", "--data-dir", "--database"], "--seed"),
+    "recount": (["--listen", "--data-dir", "--api-token-file", "--tls-cert"], "--seed"),
+    "reload": (["--listen", "--data-dir", "--api-token-file", "--tls-cert"], "--seed"),
+    "fx": (["--listen", "--data-dir", "--api-token-file"], "--seed"),
+    "migrate-store": (["--from", "--to", "--plugins"], "--seed"),
 }
 
 
@@ -103,6 +108,16 @@ def case_bad_flags():
     check("levy sim --seed without a value -> exit 2, one line", one_line_usage_error(r, "sim", "--seed"), r.stderr)
     r = run("sim", "--invoices", "many")
     check("levy sim --invoices many -> exit 2, one line", one_line_usage_error(r, "sim", "--invoices"), r.stderr)
+    # wrong arguments (not flags) are usage errors too: one line, exit 2 (levy rates printed a
+    # two-line usage without the pointer to --help; migrate-store without --to no pointer)
+    for args, needle in ((("rates",), "import FILE"), (("rates", "frob"), "import FILE"),
+                         (("rates", "import"), "import FILE"), (("rates", "update", "a", "b"), "SOURCES_FILE"),
+                         (("token", "frob"), "create, list or revoke"), (("fx", "export", "x"), "import FILE"),
+                         (("backup",), "FILE"), (("reload", "extra"), "extra"), (("recount", "extra"), "extra"),
+                         (("migrate-store",), "--to")):
+        r = run(*args)
+        check("levy %s -> one line naming the problem, 'see levy %s --help', exit 2" % (" ".join(args), args[0]),
+              one_line_usage_error(r, args[0], needle), (r.returncode, r.stderr))
     r = run("frobnicate")
     lines = r.stderr.strip().splitlines()
     check("an unknown command -> exit 2, one line naming it and 'see levy --help'",

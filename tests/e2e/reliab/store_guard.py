@@ -89,7 +89,10 @@ def run_refused(args, port, env=None, timeout=90):
         if p.poll() is not None:
             outcome = "exit"
             break
-        if common.req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] in (200, 503):
+        st, js = common.req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[:2]
+        # a 503 "starting"/"migrating"/"failed" is levy answering while its start runs (issue
+        # 20): not served yet, the start may still refuse
+        if st == 200 or (st == 503 and (js or {}).get("status") not in ("starting", "migrating", "failed")):
             outcome = "served"
             break
         time.sleep(0.1)
