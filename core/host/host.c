@@ -1376,6 +1376,7 @@ typedef struct start_job {
     int created; /* the API token was created (first start) */
     int *joined; /* set to 0 once the thread is joined */
     struct event *fail_timer;
+    struct event *hold_timer; /* ends the hold on accepting (LEVY_START_ANSWER_AFTER_MS) */
 } start_job;
 
 static int start_fail(start_job *j, const char *code)
@@ -1451,6 +1452,21 @@ static void on_fail_linger(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(h->base);
 }
 
+/* The start outlasted LEVY_START_ANSWER_AFTER_MS: accept, and answer 503 `starting` (with
+ * /healthz's migration) until the store is ready. */
+static void on_start_hold_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    levy_host_listen_hold(h, 0);
+    hlog(HLOG_INFO,
+         "levy %s (%s) still starting: answering 503 on %s://%s:%d until the store is "
+         "ready",
+         LEVY_VERSION, h->cfg->role, h->cfg->tls_cert[0] ? "https" : "http", h->cfg->host,
+         levy_server_port(h->server));
+}
+
 /* The start's thread ended (the loop): join it, then serve, or stop with exit 1. */
 static void on_start_thread_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -1464,6 +1480,9 @@ static void on_start_thread_done(evutil_socket_t fd, short what, void *arg)
     pthread_join(j->th, NULL);
     *j->joined = 0;
     h->starting = 0;
+    if (j->hold_timer)
+        evtimer_del(j->hold_timer);
+    levy_host_listen_hold(h, 0);
     if (!j->failed && j->deferred_check) {
         /* a store over LEVY_STORE_CHECK_START_MB: its check runs beside the serving loop; a
          * thread that cannot start checks it whole now, as a smaller store was */
@@ -1656,9 +1675,37 @@ int levy_host_serve(levy_config *cfg)
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;
     }
-    hlog(HLOG_INFO, "levy %s (%s) starting: answering 503 on %s://%s:%d until the store is ready",
-         LEVY_VERSION, cfg->role, cfg->tls_cert[0] ? "https" : "http", cfg->host,
-         levy_server_port(h->server));
+    {
+        /* A start that ends within LEVY_START_ANSWER_AFTER_MS (default 5000) is not seen:
+         * connections wait in the backlog and are served once levy is ready, as when levy
+         * listened only then (a client that connects and sends at once gets its real answer,
+         * not a 503). A longer one (a migration of a large store) answers 503 `starting` and
+         * /healthz says which migration runs. 0: answer at once. */
+        long ms = 5000;
+        const char *v = getenv("LEVY_START_ANSWER_AFTER_MS");
+        if (v && *v) {
+            char *end = NULL;
+            ms = strtol(v, &end, 10);
+            if (!end || *end || ms < 0 || ms > 600000) {
+                fprintf(stderr, "levy: LEVY_START_ANSWER_AFTER_MS must be an integer 0..600000 "
+                                "(ms)\n");
+                goto done;
+            }
+        }
+        if (ms == 0) {
+            on_start_hold_end(-1, 0, h);
+        } else {
+            struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+            levy_host_listen_hold(h, 1);
+            job.hold_timer = evtimer_new(h->base, on_start_hold_end, h);
+            if (!job.hold_timer || evtimer_add(job.hold_timer, &tv) != 0) {
+                fprintf(stderr, "levy: cannot start: timer\n");
+                goto done;
+            }
+            hlog(HLOG_DEBUG, "levy (%s) bound to %s:%d; accepting once started, or in %ld ms",
+                 cfg->role, cfg->host, levy_server_port(h->server), ms);
+        }
+    }
     if (pipe(job.pipe) != 0) {
         fprintf(stderr, "levy: cannot start: pipe: %s\n", strerror(errno));
         goto done;
@@ -1694,6 +1741,8 @@ done:
         event_free(job.ev);
     if (job.fail_timer)
         event_free(job.fail_timer);
+    if (job.hold_timer)
+        event_free(job.hold_timer);
     for (int i = 0; i < 2; i++)
         if (job.pipe[i] >= 0)
             close(job.pipe[i]);

@@ -263,6 +263,9 @@ void levy_jobs_runner_renamed(levy_host *h, const char *old_id);
  * metrics or API token is asked there only when a metrics token is set). */
 int levy_host_listen(levy_host *h, levy_err *err);
 /* Stops accepting on both listeners (graceful stop) / frees them. */
+/** Accepting held (1) or resumed (0) on both listeners, bound and listening all the while
+ * (the start: host.c, LEVY_START_ANSWER_AFTER_MS). */
+void levy_host_listen_hold(levy_host *h, int hold);
 void levy_host_listen_stop(levy_host *h);
 /* 1 while an answer on either listener is not written to the end (levy_server_busy). */
 int levy_host_listen_busy(levy_host *h);

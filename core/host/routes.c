@@ -1910,6 +1910,12 @@ int levy_host_listen_busy(levy_host *h)
     return levy_server_busy(h->server) || levy_server_busy(h->metrics_server);
 }
 
+void levy_host_listen_hold(levy_host *h, int hold)
+{
+    levy_server_hold_accept(h->server, hold);
+    levy_server_hold_accept(h->metrics_server, hold);
+}
+
 void levy_host_listen_stop(levy_host *h)
 {
     levy_server_stop_accepting(h->server);

@@ -83,7 +83,7 @@ typedef struct {
     size_t n;
 } guard_map;
 
-enum { PAUSE_LIMIT = 1, PAUSE_FD = 2 };
+enum { PAUSE_LIMIT = 1, PAUSE_FD = 2, PAUSE_HOLD = 4 };
 
 struct levy_server {
     const levy_config *cfg;
@@ -1127,6 +1127,17 @@ int levy_server_busy(const levy_server *s)
      * byte of its answer was written (on_req_complete); the guard goes with the connection.
      * busy counts the guards with g->req set (guard_set_req). */
     return s && s->busy > 0;
+}
+
+void levy_server_hold_accept(levy_server *s, int hold)
+{
+    if (!s)
+        return;
+    if (hold)
+        s->paused |= PAUSE_HOLD;
+    else
+        s->paused &= ~PAUSE_HOLD;
+    listener_set(s);
 }
 
 void levy_server_stop_accepting(levy_server *s)

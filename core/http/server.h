@@ -35,6 +35,10 @@ typedef struct levy_server_ops {
  * outlive the server. *out is set even on failure (free it with levy_server_free). */
 int levy_server_start(levy_server **out, struct event_base *base, const levy_config *cfg,
                       const levy_server_ops *ops, levy_err *err);
+/** hold 1: the listener stays bound and listening but accepts nothing (connections wait in
+ * the kernel's backlog: a short start looks like a slow first answer, not a 503); hold 0:
+ * accepting again (unless paused for another reason). */
+void levy_server_hold_accept(levy_server *s, int hold);
 /** Stops accepting connections; requests still arriving on open ones are answered 503
  * "server is shutting down". */
 void levy_server_stop_accepting(levy_server *s);

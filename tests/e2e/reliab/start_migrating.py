@@ -115,7 +115,7 @@ def main():
     # ---- an upgrade with a slow migration: levy answers meanwhile --------------------------
     write(os.path.join(plugins, "slowmig", "migrations", "0002_slow.sql"), SLOW)
     log = os.path.join(tmp, "upgrade.log")
-    p = harness.start(cmd, log)
+    p = harness.start(cmd, log, env={"LEVY_START_ANSWER_AFTER_MS": "0"})
     answers, bad, during = watch_start(p, url, "0002_slow.sql")
     seen = [js for st, js in answers if st == 503 and migrating(js, "0002_slow.sql")]
     check("during the slow migration /healthz answers 503 migrating, naming plugin and step",
@@ -168,32 +168,57 @@ def main():
         db.close()
     check("the slow migration is recorded and its write is there", rec == 1 and marks == [(2,)], (rec, marks))
 
+    # ---- a start shorter than LEVY_START_ANSWER_AFTER_MS: connections wait, never a 503 ----
+    # (the default hold, 5 s, made long here so the slow migration is surely inside it): a
+    # client that connects while levy starts and sends at once gets its real answer
+    write(os.path.join(plugins, "slowmig", "migrations", "0003_held.sql"), SLOW.replace("(2)", "(3)"))
+    log = os.path.join(tmp, "held.log")
+    p = harness.start(cmd, log, env={"LEVY_START_ANSWER_AFTER_MS": "600000"})
+    first = (0, None, "", {})
+    end = time.time() + 240
+    while time.time() < end and p.poll() is None:
+        first = harness.req("GET", url + "/healthz", timeout=240)
+        if first[0]:
+            break
+        time.sleep(0.02)
+    check("a request sent while levy starts (within the hold) gets the ready answer: 200 ok, not 503",
+          first[0] == 200 and (first[1] or {}).get("status") == "ok", (first[:3], harness.tail(log)))
+    db = sqlite3.connect(os.path.join(data, "levy.db"))
+    try:
+        rec = db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='slowmig' AND version=3").fetchone()[0]
+    finally:
+        db.close()
+    check("... and the slow migration ran in that start", rec == 1, rec)
+    text = harness.tail(log, 200000)
+    check("... the log does not say levy answered 503", "answering 503" not in text, text[-1500:])
+    harness.stop(p)
+
     # ---- a migration that fails: /healthz says so, levy exits 1 as before ------------------
-    write(os.path.join(plugins, "slowmig", "migrations", "0003_fail.sql"), FAILING)
+    write(os.path.join(plugins, "slowmig", "migrations", "0004_fail.sql"), FAILING)
     log = os.path.join(tmp, "fail.log")
-    p = harness.start(cmd, log)
-    answers, bad, _ = watch_start(p, url, "0003_fail.sql")
+    p = harness.start(cmd, log, env={"LEVY_START_ANSWER_AFTER_MS": "0"})
+    answers, bad, _ = watch_start(p, url, "0004_fail.sql")
     try:
         rc = p.wait(timeout=120)
     except Exception:
         rc = None
-    seen = [js for st, js in answers if st == 503 and migrating(js, "0003_fail.sql")]
+    seen = [js for st, js in answers if st == 503 and migrating(js, "0004_fail.sql")]
     check("a failing migration: /healthz said migrating with its step first", bool(seen),
           (answers[:6], harness.tail(log)))
     failed = [js for st, js in answers if st == 503 and js.get("status") == "failed"]
     check("... any 'failed' answer names the error and the migration",
-          all(js.get("error") == "migration_failed" and (js.get("migration") or {}).get("step") == "0003_fail.sql"
+          all(js.get("error") == "migration_failed" and (js.get("migration") or {}).get("step") == "0004_fail.sql"
               for js in failed), failed[:2])
     check("... never 200", not any(st == 200 for st, _ in answers), answers[-3:])
     check("... every 503 has Retry-After and a status of starting/migrating/failed", not bad, bad[:3])
     text = harness.tail(log, 200000)
     check("... levy exits 1", rc == 1, (rc, text[-1500:]))
     check("... with the messages it always gave (the statement's error, 'not starting')",
-          "slowmig: 0003_fail.sql: no such table: slowmig_no_such_table" in text and
+          "slowmig: 0004_fail.sql: no such table: slowmig_no_such_table" in text and
           "levy: cannot load plugins/scripts; not starting" in text, text[-1500:])
     db = sqlite3.connect(os.path.join(data, "levy.db"))
     try:
-        rec = db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='slowmig' AND version=3").fetchone()[0]
+        rec = db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='slowmig' AND version=4").fetchone()[0]
     finally:
         db.close()
     check("... and the failed migration is not recorded (rolled back)", rec == 0, rec)
