@@ -1185,6 +1185,24 @@ case("remote seller", "TX single local rate elected 2022-01-01: no stored source
      "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022 and later not found in a stored source",
      elect(us("TX", "78701", G, date="2022-01-01", city="Austin"), us_tx_single_local=1),
      has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+SOVOS23 = ("; Sovos, 'Important Facts About Texas Sales Tax' (2023-05-10, sovos.com/blog/sut/important-facts-about-texas-sales-tax): "
+           "the current single local use tax rate is 1.75% (secondary; one rate per calendar year, 151.0595(d))")
+case("remote seller", "TX single local rate elected 2022-12-31: no stored source for 2022's rate, Austin's local taxes and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022's not found in a stored source",
+     elect(us("TX", "78701", G, date="2022-12-31", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate elected 2023-01-01: 1.75 % (2023 rate, Sovos 2023-05-10, secondary)",
+     SLUT + SOVOS23,
+     elect(us("TX", "78701", G, date="2023-01-01", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city", note="remote_election")
+case("remote seller", "TX single local rate elected 2023-12-31: 1.75 % (2023 rate)",
+     SLUT + SOVOS23,
+     elect(us("TX", "78701", G, date="2023-12-31", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     no_level="city")
+case("remote seller", "TX single local rate elected 2024-01-01: no stored source for 2024's rate, Austin's local taxes and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2024 and later not found in a stored source",
+     elect(us("TX", "78701", G, date="2024-01-01", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
 case("remote seller", "TX single local rate: delivery of taxable goods taxed at the single rate too",
      SLUT + "; 34 TAC 3.303 (delivery of a taxable item is part of its price)",
      elect(us("TX", "78701", [("100.00", "general"), ("10.00", "shipping")], date="2020-06-01", city="Austin"),
