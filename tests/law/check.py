@@ -1163,6 +1163,18 @@ case("remote seller", "AL SSUT seller 2015-10-01 (the Act in force): 8 %",
 case("remote seller", "AL SSUT seller 2015-09-30 (before the program): the destination's state + local taxes",
      SSUT, elect(us("AL", "35203", G, date="2015-09-30", city="Birmingham"), us_al_ssut=1),
      has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_no_rate")
+SSUT_FOOD = ("Ala. Code 40-23-193(a) (lawserver.com copy): eight percent of the sales price on any tangible personal "
+             "property sold or delivered into Alabama by an eligible seller; (c) no rate greater than eight percent; "
+             "Act 2023-554 (food rate cut) amends only 40-23-1, 40-23-2, 40-23-60, 40-23-61 (title, via legiplex)")
+case("remote seller", "AL SSUT seller, groceries 2023-08-31 (state food rate 4 %): the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2023-08-31", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller, groceries 2023-09-01 (state food rate 3 %): still the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2023-09-01", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller, groceries 2026 (state food rate 2 % from 2025-09-01): still the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2026-03-01", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", no_level="county", note="remote_election")
 case("remote seller", "AL seller not in SSUT (default): state + county + city at the ship-to",
      "Ala. Code 40-23-191(b)(2): the program is for eligible sellers that join it", us("AL", "35203", G, city="Birmingham"),
      has_jur=[("BIRMINGHAM", "city", "0107000")])
