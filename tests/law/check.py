@@ -537,6 +537,13 @@ case("countries", "KR 2019-07-01, US seller, cloud infrastructure (IaaS) to a co
 case("countries", "KR 2019-06-30, US seller, online advertising to a consumer: not yet in art. 53-2", KR_2019,
      intl("KR", [("10000", "advertising_services")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0",
      reason="out_of_scope")
+KR_2015 = ("VAT Act art. 53-2 (2015): 'a service that is operated by being stored in a mobile communication terminal device "
+           "or a computer, or a service that can be used in real time without being stored in any device' (Sovos 2016-02-09); "
+           "RSM South Korea foreign indirect tax guide (as of 2018-01-15): 'Software-as-a-service (SaaS)' subject to VAT")
+case("countries", "KR 2018-06-01, US seller, SaaS to a consumer (before the 2019 cloud amendment): 10 %", KR_2015,
+     intl("KR", [("10000", "saas")], cur="KRW", date="2018-06-01", seller="US"), total_tax="1000", reason="standard_rated")
+case("countries", "KR 2019-06-30, US seller, SaaS to a consumer (the day before the cloud amendment): 10 %", KR_2015,
+     intl("KR", [("10000", "saas")], cur="KRW", date="2019-06-30", seller="US"), total_tax="1000", reason="standard_rated")
 case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
      intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
 case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
