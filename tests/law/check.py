@@ -299,7 +299,9 @@ case("dated taxability", "MD SaaS for business 2025-06-30: exempt", "Md. Code Ta
      us("MD", "21201", S, date="2025-06-30", city="Baltimore", ctype="business"), total_tax="0.00")
 case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025), Md. Code Tax-Gen. 11-104(n); Technical Bulletin 56",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
-case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
+case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %",
+     "Md. Code Tax-Gen. 11-101(c-3), 11-104(a); COMAR 03.06.01.50(B): of the 3 % data/IT rate and a digital product's rate, "
+     "the higher applies",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
 case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
      us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
