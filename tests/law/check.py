@@ -1294,6 +1294,21 @@ for date, total in [("2009-08-31", "7.25"), ("2009-09-01", "8.25"), ("2011-06-30
     case("rates with dates", "NC Charlotte %s: %s %% combined (Mecklenburg, its 0.5 %% transit tax)" % (date, total), NC09,
          us("NC", "28202", G, date=date, city="Charlotte"), total_tax=total)
 
+# Norway's reduced rate on food (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012
+NO_FOOD = {"2005": "dinside.no 'Billigere mat over nyttar' (2004-12): from 1 January the general rate goes to 25 % and food "
+                   "down one point to 11 %",
+           "2006": "bt.no: the Bondevik government proposed raising food VAT from 11 to 13 %; euvatrefund.com: 14 % "
+                   "'formerly 13%, up on January 1, 2007'",
+           "2007": "euvatrefund.com Norway VAT rate: '14 per cent (formerly 13%, up on January 1, 2007)'; fvn.no: the 2007 "
+                   "budget raised it from 13 to 14",
+           "2012": "Skatteetaten Merverdiavgiftshandboken M-5-2.2: 'Siden 1. januar 2012 har avgiftssatsen vaert 15 %'"}
+for date, tax, src in [("2005-12-31", "11.00", "2005"), ("2006-01-01", "13.00", "2006"), ("2006-12-31", "13.00", "2006"),
+                       ("2007-01-01", "14.00", "2007"), ("2011-12-31", "14.00", "2007"), ("2012-01-01", "15.00", "2012")]:
+    case("rates with dates", "NO groceries %s: %s %%" % (date, tax[:2]), NO_FOOD[src],
+         intl("NO", [("100.00", "food_grocery")], pc="0150", cur="NOK", date=date, seller="NO"), total_tax=tax,
+         reason="reduced_rated")
+
+
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
     (one load of the rules for many cases, not one process per case)."""
