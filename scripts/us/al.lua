@@ -18,7 +18,12 @@ return common.state{
     -- software sold and installed in the hospital taxable: not remote access either. Guides
     -- contradict: accountinginsights.org and afternoon.co (2025-08) read the rule and the case as
     -- taxing SaaS; legalclarity.org calls remotely accessed SaaS a non-taxable service (no
-    -- ALDOR source given). No ALDOR ruling on SaaS found in a stored source: levy keeps taxing it.
+    -- ALDOR source given). Nearest ALDOR sources found: a 2015-09-03 notice revoking a 1995 ruling
+    -- and treating electronically transmitted information as tangible personal property (Aronson
+    -- blog), and Revenue Ruling 2021-001 (stateandlocaltax.com): services around an IT system
+    -- provided remotely by a company without presence were not taxable "so long as the nontaxable
+    -- services were separately stated on the invoice and did not involve the transfer of computer
+    -- software" -- neither rules on a SaaS subscription itself. levy keeps taxing it.
     saas = "taxable", -- [TF] r. 810-6-1-.37(4) (software licensure taxable whatever the transmission); SaaS itself not addressed (doubt, above)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
