@@ -1,6 +1,13 @@
 -- Iceland (IS): VAT (virðisaukaskattur). Rates: data/intl/national.csv — 24 % and 11 % from
 -- 2015-01-01 (Act 50/1988 art. 14 as amended by Act 124/2014); 25.5 % and 7 % from 2010-01-01
 -- (standard) / 2007-03-01 (reduced) to 2014-12-31.
+-- Doubt (law25, not changed): before those starts no row, so a sale by a seller in Iceland dated
+-- before 2010 (standard) or 2007-03-01 (reduced) gets no Icelandic VAT. Found: 24.5 % standard
+-- and 14 % on food until 2007-02-28 (visir.is 2007, "Tax Reduction Hits at Midnight": food "from
+-- 14% to 7%", books and CDs "from 24.5% to 7%"), 25.5 % from January 2010 (Avalara VATlive
+-- 2014-09-10: "hiked to 25.5% in January 2010"). Not found: since when 24.5 % and 14 % applied
+-- (rows need a start), so no rows are added. Foreign sellers are not affected: their regime
+-- starts 2011-11-01 (below).
 -- Electronic services from abroad: a foreign seller of electronically supplied services to
 -- non-registered persons registers and charges VAT (Act 50/1988 art. 5 and art. 35 a, in force
 -- 2011-11-01). A buyer registered for VAT calculates and pays the VAT on services bought from

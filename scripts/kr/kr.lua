@@ -17,8 +17,15 @@ local foreign_regime = require "_lib.foreign_regime"
 
 -- The 2015 definition (games, audio, video, electronic documents, software and similar, used in
 -- real time or stored: EY Global Tax Alert 2015-08-11; Lexology 2015) covers remotely used
--- software, so `saas` starts 2015-07-01 (doubt: cloud-computing SaaS may be read as added in
--- 2019 only). Cloud computing services (infrastructure/platform) and online advertising were
+-- software, so `saas` starts 2015-07-01. Settled (law25): the 2015 text defines an electronic
+-- service as "a service that is operated by being stored in a mobile communication terminal
+-- device or a computer, or a service that can be used in real time without being stored in any
+-- device" (Sovos, "Korea Amends Cross-Border Supply of Electronic Services VAT Scheme",
+-- 2016-02-09), and RSM's South Korea foreign indirect tax guide, "reviewed and updated as of
+-- Jan. 15, 2018" (before the 2019 amendment), lists "Software-as-a-service (SaaS)" first among
+-- the digital services subject to VAT; the same Sovos article: from the Dec. 2015 amendment,
+-- retroactive to 2015-07-01, only supplies to non-VAT registrants are taxed (B2C; the
+-- reverse_charge below). Cloud computing services (infrastructure/platform) and online advertising were
 -- added to art. 53-2 electronic services by the amendment passed in December 2018, in force
 -- 2019-07-01 ("a 10 percent VAT on online advertisements, cloud computing services ...
 -- Until now, the law had required global ICT firms to pay VAT on a limited number of

@@ -38,7 +38,7 @@ return {
     training = "exempt", -- merverdiavgiftsloven §3-5: educational services are exempt
     shipping = "taxable",
     clothing = "taxable",
-    food_grocery = "reduced", -- §5-2: food at the reduced rate (15%)
+    food_grocery = "reduced", -- §5-2: food at the reduced rate, by date in data/intl/national.csv (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012-01-01 (Skatteetaten M-5-2.2); the first reduced rate, 12 % from 2001-07-01 to 2004-12-31, is not modelled (no row before 2005, the standard row's start too)
     exempt = "exempt",
     -- e-books (issue 19, taxability with dates; law22): zero-rated from 2019-07-01 like printed
     -- books (merverdiavgiftsloven § 6-4 as amended by the 2019 budget, in force after the EFTA
@@ -107,6 +107,48 @@ return {
     { name = "groceries: reduced_rated",
       request = {
         currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2005-12-31: 11 % (2005)",
+      request = {
+        currency = "NOK", date = "2005-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2006-01-01: 13 % (2006 budget)",
+      request = {
+        currency = "NOK", date = "2006-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2006-12-31: 13 %",
+      request = {
+        currency = "NOK", date = "2006-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2007-01-01: 14 % (2007 budget)",
+      request = {
+        currency = "NOK", date = "2007-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2011-12-31: 14 %",
+      request = {
+        currency = "NOK", date = "2011-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2012-01-01: 15 % (Skatteetaten: since 2012-01-01)",
+      request = {
+        currency = "NOK", date = "2012-01-01",
         ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
       },

@@ -2,7 +2,11 @@
 -- Decrees have reduced it to 7 % including local tax since 1999-04-01, the last ones No. 790
 -- (2024) to 2025-09-30 and the Cabinet-approved extension to 2026-09-30). Uncertain: the row
 -- is open-ended; if no further decree extends 7 % past 2026-09-30, 10 % applies from
--- 2026-10-01 — check before relying on it.
+-- 2026-10-01 — check before relying on it. law25 searched the stored pages again for a
+-- decision past 2026-09-30 (Cabinet or Royal Decree for 2026-10-01 onwards) and found none: the
+-- latest are the Cabinet decision of 2025-09-09 (nationthailand.com: "The extension will take
+-- effect from October 1 this year and last until September 30, 2026"; vietnamplus.vn) and
+-- vatabout.com ("until the end of September 2026"). The row stays open-ended (7 %).
 -- e-Services by foreign providers: Revenue Code s77/2 para. 2 and s85/1-85/20 (Revenue Code
 -- Amendment Act No. 53 B.E. 2564, in force 2021-09-01): the foreign provider registers and
 -- charges VAT to non-registered customers. A VAT-registered customer self-assesses the VAT on

@@ -38,7 +38,10 @@ M.localities = {
   -- exemption (ny.lua calculate). Not modelled: the city's exemption of clothing of $110 or
   -- more from 2007 to 2009-07-31 (Gothamist 2007; The Shopping Center Lawyer 2009-07: "the
   -- complete exemption of clothing and footwear from NYC's 4.5% local sales tax has been
-  -- eliminated" as of 2009-08-01), whose first day is not in a stored source.
+  -- eliminated" as of 2009-08-01), whose first day is not in a stored source (law25 searched
+  -- again: Gothamist's "City Cuts Sales Tax For Clothing, Shoes Over $110" says "officially
+  -- eliminated effective today" without a date in its text, its image path reads 2007_08, and
+  -- the Mayor announced it in January 2007; not enough for a day).
   { name = "New York City", from = "2006-04-01", levels = "all", county = nil, zips = {
     "10001", "10002", "10003", "10004", "10005", "10006", "10007", "10008", "10009", "10010",
     "10011", "10012", "10013", "10014", "10016", "10017", "10018", "10019", "10020", "10021",

@@ -9,7 +9,22 @@ return common.state{
   name = "Alabama",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = "taxable", -- [TF] taxable per most guides; ALDOR position contested (doubt)
+    -- SaaS (law25; answer unchanged, doubt kept): Ala. Admin. Code r. 810-6-1-.37(4) (casetext copy,
+    -- current through Register Vol. 43 No. 02, 2024-11-27): "Computer software is tangible personal
+    -- property. The retail sale or licensure of computer software is subject to Sales Tax, Use Tax,
+    -- or Rental Tax ... regardless of its function or form of transmission to the purchaser or
+    -- licensee." The rule does not speak of remote access with nothing transmitted, which is the
+    -- question for SaaS. Ex parte Russell County Community Hospital, 291 So. 3d 52 (Ala. 2019) held
+    -- software sold and installed in the hospital taxable: not remote access either. Guides
+    -- contradict: accountinginsights.org and afternoon.co (2025-08) read the rule and the case as
+    -- taxing SaaS; legalclarity.org calls remotely accessed SaaS a non-taxable service (no
+    -- ALDOR source given). Nearest ALDOR sources found: a 2015-09-03 notice revoking a 1995 ruling
+    -- and treating electronically transmitted information as tangible personal property (Aronson
+    -- blog), and Revenue Ruling 2021-001 (stateandlocaltax.com): services around an IT system
+    -- provided remotely by a company without presence were not taxable "so long as the nontaxable
+    -- services were separately stated on the invoice and did not involve the transfer of computer
+    -- software" -- neither rules on a SaaS subscription itself. levy keeps taxing it.
+    saas = "taxable", -- [TF] r. 810-6-1-.37(4) (software licensure taxable whatever the transmission); SaaS itself not addressed (doubt, above)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     food_grocery = common.state_rate("2.00"), -- Act 2023-554: state food rate 4% -> 3% (2023-09-01) -> 2% (2025-09-01); local rates still apply
@@ -36,8 +51,18 @@ return common.state{
     --   (alabamaretail.org, "Since Oct. 1, 2015"); ALDOR news release 09042015 (via ttrus.com).
     -- Taxability is Alabama's own (the rows above): SSUT is a use tax on what is taxable, so an
     -- exempt line stays exempt and the 8 % applies to the taxed share (a fraction is kept).
-    -- Doubts, not checked against a stored source: groceries (the state's reduced food rate of
-    -- Act 2023-554 is not said to reach SSUT, so food is charged the flat 8 %); the program's
+    -- Groceries under SSUT (law25, settled): the flat 8 % applies to food too. Ala. Code
+    -- 40-23-193(a) (lawserver.com/law/state/alabama/al-code/alabama_code_40-23-193): "The
+    -- simplified sellers use tax due under the program is eight percent of the sales price on any
+    -- tangible personal property sold or delivered into Alabama by an eligible seller
+    -- participating in the program"; (c) "No eligible seller shall be required to collect the tax
+    -- at a rate greater than eight percent". Act 2023-554 (HB 479), which lowered the food rate,
+    -- amends only "Sections 40-23-1, 40-23-2, 40-23-60, and 40-23-61" (its title, via
+    -- app.legiplex.com/lpx/bill/17657) -- the sales and use tax levies, not 40-23-193; ALDOR's
+    -- SSUT page (revenue.alabama.gov/tax-types/simplified-sellers-use-tax/): "Flat 8% statewide
+    -- tax on gross proceeds of sales of tangible personal property". Still open: whether ALDOR
+    -- lets SSUT sellers report food at a lower rate administratively (no such notice found).
+    -- Doubt, not checked against a stored source: the program's
     -- start is the Act's effective date, 2015-10-01 (the brief's 2016-01-01 is when ALDOR's
     -- economic-nexus rule began requiring remote sellers over $250,000 to collect, Ala. Admin.
     -- Code r. 810-6-2-.90.03, per the Alabama Retail Association).
@@ -89,10 +114,18 @@ return common.state{
       us_al_ssut = "yes",
       request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "SSUT seller: groceries at the flat 8 % (doubt: the food rate is not said to reach SSUT)",
+    { name = "SSUT seller: groceries at the flat 8 % (Ala. Code 40-23-193(a): 8 % on any TPP; Act 2023-554 does not amend it)",
       us_al_ssut = "yes",
       request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "SSUT seller: groceries on 2023-08-31 (state food rate 4 %): 8 %",
+      us_al_ssut = "yes",
+      request = common.request("AL", "Birmingham", "35203", "2023-08-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxes = { { jurisdiction = "ALABAMA", percentage = "8.00" } } } } } },
+    { name = "SSUT seller: groceries on 2023-09-01 (state food rate 3 %, Act 2023-554): still 8 %",
+      us_al_ssut = "yes",
+      request = common.request("AL", "Birmingham", "35203", "2023-09-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxes = { { jurisdiction = "ALABAMA", percentage = "8.00" } } } } } },
     { name = "SSUT seller on 2015-10-01 (Act 2015-448 in force): 8 %",
       us_al_ssut = "yes",
       request = common.request("AL", "Birmingham", "35203", "2015-10-01", { common.line("1", "100.00", "1", "general") }),

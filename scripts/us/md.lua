@@ -46,11 +46,27 @@ return common.state{
     -- Business Tax Tip #29 rev. 2022-07-01; PwC "Maryland enacts digital products sales tax
     -- exclusions" 2022-06): `business` exempt, `individual` 6 %. The act speaks of software "in an
     -- enterprise computer system"; levy reads every business purchase of SaaS as that (doubt at the edge).
+    -- Why an individual pays 6 % and not 3 % from 2025-07-01 (law25): SaaS is both a software
+    -- publishing / application hosting service of NAICS 5132 / 518 (3 %, Tech. Bulletin No. 56,
+    -- 2025-06-29: "sales of a data or information technology service described under NAICS sectors
+    -- 518 or 519, or subsector 5415, and a system software or application software publishing
+    -- services described under NAICS subsector 5132 are subject to sales and use tax at a rate of
+    -- 3%") and, for a buyer other than an enterprise computer system, a digital product (6 %);
+    -- COMAR 03.06.01.50(B) (library.partnertax.ai/us-md/regs/03.06.01.50; proposed 2025-12-26 per
+    -- gfrlaw.com, consistent with the Comptroller's 2025 emergency guidance): "if a different rate
+    -- could be applied to a sale or use of tangible personal property, a digital code, a digital
+    -- product, or a taxable service, the higher rate shall apply to the sale". The business row is
+    -- 3 % because the enterprise-system exclusion of 11-101(c-3)(2) leaves only the service rate.
+    -- Doubt, not changed: iaas_paas has no row here (it falls back to saas, 3 % business / 6 %
+    -- individual, with the note taxability_fallback). IaaS/PaaS is NAICS 518 "cloud computing",
+    -- 3 % (COMAR 03.06.01.48; TB 56 section IV per thompsontax.com: "IaaS/PaaS" under 518); whether
+    -- it is also a "digital product" for an individual (then 6 % by .50(B)) is not said in a
+    -- stored source, so the fallback stays.
     saas = {
       { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: remotely accessed software not a taxable sale" },
       { "taxable", from = "2021-03-14", to = "2022-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
       { { business = "exempt", individual = "taxable" }, from = "2022-07-01", to = "2025-06-30", cite = "Ch. 535 of 2022 (SB 723 / HB 791), Tax-Gen. 11-101(c-3)(2): SaaS purchased or licensed solely for commercial purposes in an enterprise computer system is not a digital product, from 2022-07-01 (Comptroller Business Tax Tip #29; Aprio 2022-06-09; PwC 2022-06)" },
-      { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
+      { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01 (TB 56, 2025-06-29); an individual's SaaS is a digital product too, and COMAR 03.06.01.50(B) applies the higher rate (6%)" },
     },
     digital_goods = { -- issue 19, dated taxability: the date the comment gave is now the row's
       { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: a digital product (e-book, music, video) was not tangible personal property nor a taxable service" },

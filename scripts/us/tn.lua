@@ -17,7 +17,17 @@ local ARTICLE_CAP = "3200.00"   -- state single-article 2.75%: $1,600.01 .. $3,2
 -- Ruling 11-34, via SALT Report 1131, 2011-10; law22): software_download is one (a levy line is
 -- one itemized product), its maintenance contracts are not ("maintenance services which are not
 -- single articles because they are not tangible personal property", same ruling). Doubt, not
--- changed: remotely accessed software (saas) -- no stored source says whether the cap reaches it.
+-- changed: remotely accessed software (saas) -- no stored source says whether the cap reaches it
+-- (law25 searched again: TN DOR RAS-1 and RAS-4, Notice 15-14 as summarised by DHG and TTR, Letter
+-- Rulings 16-01, 19-04 and 23-07 as summarised by the Sales Tax Institute, ezel.ai and Sales Tax
+-- Helper (2024-01) speak of taxability, the user-location allocation and the exclusions, never of
+-- the single-article limit; levy keeps the full local rate on a SaaS line). Its ground, for the
+-- record: SaaS is taxed as the "use of computer software" (T.C.A. 67-6-231(a), "access and use of
+-- software that remains in the possession of the dealer", Sales Tax Helper on LR 23-07), not as a
+-- specified digital product; and RAS-1 (revenue.support.tn.gov) excludes from it "information or
+-- data processing services ... payment or transaction processing services; payroll processing
+-- services; billing and collection services; Internet access; the storage of data, digital codes,
+-- or computer software" (levy's data_processing / information_services codes, not saas).
 local SINGLE_ARTICLE = { general = true, clothing = true, software_download = true }
 local NOT_ARTICLE = { software_maintenance_mandatory = true, software_maintenance_optional = true }
 

@@ -42,9 +42,17 @@ return common.state{
   --       remote sellers and cannot use the single local use tax rate"
   --   2021-01-01 .. 2021-12-31  1.75 %  zip2tax.com, "Single Local Use Tax Rate in Texas" (2021-05-24):
   --       "The current single local use tax rate is 1.75 percent" (secondary)
-  -- Doubt: no stored source gives the rate published for 2022 and later years; for those dates
-  -- levy charges the destination's local rates (always allowed: 151.0595(b)(1)) with the note
-  -- remote_election_no_rate. Add a row here, with its Texas Register citation, to decide them.
+  --   2023-01-01 .. 2023-12-31  1.75 %  Sovos, "Important Facts About Texas Sales Tax" (Erik Wallin,
+  --       2023-05-10; sovos.com/blog/sut/important-facts-about-texas-sales-tax): "The current single
+  --       local use tax rate is 1.75% (published in the Texas Register by January 1 of each year)"
+  --       (secondary; law25). One rate per calendar year (151.0595(d)), so the rate current in May
+  --       2023 is the 2023 rate.
+  -- Doubt: no stored source gives the rate published for 2022 or for 2024 and later years (the
+  -- Comptroller page's later copy says "is 1.75 percent and is effective as of Oct. 1, 2019",
+  -- undated, naming no year; law25 searched the stored pages, docs and code for the Texas Register
+  -- notices and found none); for those dates levy charges the destination's local rates (always
+  -- allowed: 151.0595(b)(1)) with the note remote_election_no_rate. Add a row here, with its
+  -- Texas Register citation, to decide them.
   -- The rate is not available to a marketplace provider (Comptroller page above): levy does not
   -- model marketplace sales. Delivery follows the goods (34 TAC 3.303): its share is taxed at the
   -- single rate too (core/tax/calc.c carry_added).
@@ -54,12 +62,14 @@ return common.state{
       election = "us_tx_single_local", state = "TX", label = "Texas single local use tax rate",
       replace = "local", jurisdiction = "TEXAS SINGLE LOCAL USE TAX",
       name = "Texas single local use tax rate (remote seller)", level = "district",
-      known = "1.75 % from 2019-10-01 to 2021-12-31; later years not sourced",
+      known = "1.75 % from 2019-10-01 to 2021-12-31 and in 2023; 2022 and 2024 on not sourced",
       rows = {
         { from = "2019-10-01", to = "2020-12-31", rate = "1.75",
           cite = "Tex. Tax Code 151.0595; Comptroller: 1.75 percent for 2019 and 2020, effective Oct. 1, 2019" },
         { from = "2021-01-01", to = "2021-12-31", rate = "1.75",
           cite = "Tex. Tax Code 151.0595; 1.75 percent for 2021 (zip2tax, 2021-05-24, secondary)" },
+        { from = "2023-01-01", to = "2023-12-31", rate = "1.75",
+          cite = "Tex. Tax Code 151.0595; 1.75 percent current on 2023-05-10 (Sovos, 'Important Facts About Texas Sales Tax', secondary)" },
       },
     })
   end,
@@ -88,6 +98,25 @@ return common.state{
     { name = "single local rate elected, 2022-01-01 (no sourced rate): Austin's 8.25 %, with a note",
       us_tx_single_local = "yes",
       request = common.request("TX", "Austin", "78701", "2022-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.25", notes = { { code = "remote_election_no_rate" } } } },
+    -- 2023 (Sovos, 2023-05-10): both sides of 2023-01-01 and of 2023-12-31
+    { name = "single local rate elected, 2022-12-31 (no sourced rate): Austin's 8.25 %, with a note",
+      us_tx_single_local = "yes",
+      request = common.request("TX", "Austin", "78701", "2022-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.25", notes = { { code = "remote_election_no_rate" } } } },
+    { name = "single local rate elected, 2023-01-01: 6.25 % + 1.75 % = 8.00",
+      us_tx_single_local = "yes",
+      request = common.request("TX", "Austin", "78701", "2023-01-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", lines = { { taxes = { { level = "state", percentage = "6.25" },
+        { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", percentage = "1.75", amount = "1.75" } } } },
+        notes = { { code = "remote_election" } } } },
+    { name = "single local rate elected, 2023-12-31: 8.00",
+      us_tx_single_local = "yes",
+      request = common.request("TX", "Austin", "78701", "2023-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00" } },
+    { name = "single local rate elected, 2024-01-01 (no sourced rate): Austin's 8.25 %, with a note",
+      us_tx_single_local = "yes",
+      request = common.request("TX", "Austin", "78701", "2024-01-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.25", notes = { { code = "remote_election_no_rate" } } } },
     { name = "single local rate elected: SaaS taxed on 80 % at 8 % = 6.40",
       us_tx_single_local = "yes",

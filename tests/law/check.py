@@ -299,7 +299,9 @@ case("dated taxability", "MD SaaS for business 2025-06-30: exempt", "Md. Code Ta
      us("MD", "21201", S, date="2025-06-30", city="Baltimore", ctype="business"), total_tax="0.00")
 case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025), Md. Code Tax-Gen. 11-104(n); Technical Bulletin 56",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
-case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
+case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %",
+     "Md. Code Tax-Gen. 11-101(c-3), 11-104(a); COMAR 03.06.01.50(B): of the 3 % data/IT rate and a digital product's rate, "
+     "the higher applies",
      us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
 case("caps", "ME prepared food: 8 %, not the general 5.5 %", "36 M.R.S. 1811 (prepared food rate); MRS Instructional Bulletin No. 27",
      us("ME", "04101", [("100.00", "prepared_food")], city="Portland"), total_tax="8.00", reason="standard_rated")
@@ -537,6 +539,13 @@ case("countries", "KR 2019-07-01, US seller, cloud infrastructure (IaaS) to a co
 case("countries", "KR 2019-06-30, US seller, online advertising to a consumer: not yet in art. 53-2", KR_2019,
      intl("KR", [("10000", "advertising_services")], cur="KRW", date="2019-06-30", seller="US"), total_tax="0",
      reason="out_of_scope")
+KR_2015 = ("VAT Act art. 53-2 (2015): 'a service that is operated by being stored in a mobile communication terminal device "
+           "or a computer, or a service that can be used in real time without being stored in any device' (Sovos 2016-02-09); "
+           "RSM South Korea foreign indirect tax guide (as of 2018-01-15): 'Software-as-a-service (SaaS)' subject to VAT")
+case("countries", "KR 2018-06-01, US seller, SaaS to a consumer (before the 2019 cloud amendment): 10 %", KR_2015,
+     intl("KR", [("10000", "saas")], cur="KRW", date="2018-06-01", seller="US"), total_tax="1000", reason="standard_rated")
+case("countries", "KR 2019-06-30, US seller, SaaS to a consumer (the day before the cloud amendment): 10 %", KR_2015,
+     intl("KR", [("10000", "saas")], cur="KRW", date="2019-06-30", seller="US"), total_tax="1000", reason="standard_rated")
 case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
      intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
 case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
@@ -1163,6 +1172,18 @@ case("remote seller", "AL SSUT seller 2015-10-01 (the Act in force): 8 %",
 case("remote seller", "AL SSUT seller 2015-09-30 (before the program): the destination's state + local taxes",
      SSUT, elect(us("AL", "35203", G, date="2015-09-30", city="Birmingham"), us_al_ssut=1),
      has_jur=[("BIRMINGHAM", "city", "0107000")], note="remote_election_no_rate")
+SSUT_FOOD = ("Ala. Code 40-23-193(a) (lawserver.com copy): eight percent of the sales price on any tangible personal "
+             "property sold or delivered into Alabama by an eligible seller; (c) no rate greater than eight percent; "
+             "Act 2023-554 (food rate cut) amends only 40-23-1, 40-23-2, 40-23-60, 40-23-61 (title, via legiplex)")
+case("remote seller", "AL SSUT seller, groceries 2023-08-31 (state food rate 4 %): the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2023-08-31", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller, groceries 2023-09-01 (state food rate 3 %): still the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2023-09-01", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", has_jur=[("ALABAMA", "state", "01")], no_level="city", note="remote_election")
+case("remote seller", "AL SSUT seller, groceries 2026 (state food rate 2 % from 2025-09-01): still the flat 8 %",
+     SSUT_FOOD, elect(us("AL", "35203", [("100.00", "food_grocery")], date="2026-03-01", city="Birmingham"), us_al_ssut=1),
+     total_tax="8.00", no_level="county", note="remote_election")
 case("remote seller", "AL seller not in SSUT (default): state + county + city at the ship-to",
      "Ala. Code 40-23-191(b)(2): the program is for eligible sellers that join it", us("AL", "35203", G, city="Birmingham"),
      has_jur=[("BIRMINGHAM", "city", "0107000")])
@@ -1184,6 +1205,24 @@ case("remote seller", "TX single local rate elected 2021-12-31: 1.75 % (2021 rat
 case("remote seller", "TX single local rate elected 2022-01-01: no stored source for the year's rate, Austin's local taxes (allowed, 151.0595(b)(1)) and a note",
      "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022 and later not found in a stored source",
      elect(us("TX", "78701", G, date="2022-01-01", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+SOVOS23 = ("; Sovos, 'Important Facts About Texas Sales Tax' (2023-05-10, sovos.com/blog/sut/important-facts-about-texas-sales-tax): "
+           "the current single local use tax rate is 1.75% (secondary; one rate per calendar year, 151.0595(d))")
+case("remote seller", "TX single local rate elected 2022-12-31: no stored source for 2022's rate, Austin's local taxes and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022's not found in a stored source",
+     elect(us("TX", "78701", G, date="2022-12-31", city="Austin"), us_tx_single_local=1),
+     has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
+case("remote seller", "TX single local rate elected 2023-01-01: 1.75 % (2023 rate, Sovos 2023-05-10, secondary)",
+     SLUT + SOVOS23,
+     elect(us("TX", "78701", G, date="2023-01-01", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city", note="remote_election")
+case("remote seller", "TX single local rate elected 2023-12-31: 1.75 % (2023 rate)",
+     SLUT + SOVOS23,
+     elect(us("TX", "78701", G, date="2023-12-31", city="Austin"), us_tx_single_local=1), total_tax="8.00",
+     no_level="city")
+case("remote seller", "TX single local rate elected 2024-01-01: no stored source for 2024's rate, Austin's local taxes and a note",
+     "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2024 and later not found in a stored source",
+     elect(us("TX", "78701", G, date="2024-01-01", city="Austin"), us_tx_single_local=1),
      has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
 case("remote seller", "TX single local rate: delivery of taxable goods taxed at the single rate too",
      SLUT + "; 34 TAC 3.303 (delivery of a taxable item is part of its price)",
@@ -1254,6 +1293,21 @@ for date, total in [("2009-08-31", "6.75"), ("2009-09-01", "7.75"), ("2011-06-30
 for date, total in [("2009-08-31", "7.25"), ("2009-09-01", "8.25"), ("2011-06-30", "8.25"), ("2011-07-01", "7.25")]:
     case("rates with dates", "NC Charlotte %s: %s %% combined (Mecklenburg, its 0.5 %% transit tax)" % (date, total), NC09,
          us("NC", "28202", G, date=date, city="Charlotte"), total_tax=total)
+
+# Norway's reduced rate on food (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012
+NO_FOOD = {"2005": "dinside.no 'Billigere mat over nyttar' (2004-12): from 1 January the general rate goes to 25 % and food "
+                   "down one point to 11 %",
+           "2006": "bt.no: the Bondevik government proposed raising food VAT from 11 to 13 %; euvatrefund.com: 14 % "
+                   "'formerly 13%, up on January 1, 2007'",
+           "2007": "euvatrefund.com Norway VAT rate: '14 per cent (formerly 13%, up on January 1, 2007)'; fvn.no: the 2007 "
+                   "budget raised it from 13 to 14",
+           "2012": "Skatteetaten Merverdiavgiftshandboken M-5-2.2: 'Siden 1. januar 2012 har avgiftssatsen vaert 15 %'"}
+for date, tax, src in [("2005-12-31", "11.00", "2005"), ("2006-01-01", "13.00", "2006"), ("2006-12-31", "13.00", "2006"),
+                       ("2007-01-01", "14.00", "2007"), ("2011-12-31", "14.00", "2007"), ("2012-01-01", "15.00", "2012")]:
+    case("rates with dates", "NO groceries %s: %s %%" % (date, tax[:2]), NO_FOOD[src],
+         intl("NO", [("100.00", "food_grocery")], pc="0150", cur="NOK", date=date, seller="NO"), total_tax=tax,
+         reason="reduced_rated")
+
 
 def run_all(reqs):
     """The answers to reqs, in order: one `levy calc --lines` per set of organisation settings
