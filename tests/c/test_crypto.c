@@ -95,6 +95,64 @@ static void t_no_openssl_init(void)
 end:;
 }
 
+/* OpenSSL that cannot give HMAC (an openssl.cnf activating only the null provider): the first
+ * HMAC and the first seal are errors naming OpenSSL's reason, and what a start needs (SHA-256,
+ * random bytes, ids) still works. OpenSSL reads its configuration once per process, so the
+ * checks run in a child: this executable again, with OPENSSL_CONF set, running this test alone
+ * (readlink of /proc/self/exe gives the test's own path under valgrind too). */
+static void ossl_unavailable_child(void)
+{
+    uint8_t mac[32], key[LEVY_KEY_LEN] = {1}, out[64];
+    char id[64], hex[65];
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(levy_crypto_hmac_sha256("key", 3, "msg", 3, mac, &err) != LEVY_OK);
+    CHECK_EQ_STR(err.code, "crypto");
+    CHECK(strstr(err.message, "OpenSSL") && strstr(err.message, "unsupported"));
+    levy_err_clear(&err);
+    CHECK(levy_crypto_seal(key, "x", 1, NULL, 0, out, &err) != LEVY_OK);
+    CHECK(strstr(err.message, "OpenSSL") && strstr(err.message, "unsupported"));
+    CHECK_EQ_INT(levy_crypto_sha256("abc", 3, mac, NULL), LEVY_OK);
+    levy_crypto_hex(mac, 32, hex);
+    CHECK_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_EQ_INT(levy_crypto_id("calc_", id, sizeof id, NULL), LEVY_OK);
+end:;
+}
+
+static void t_ossl_unavailable(void)
+{
+    char conf[] = "/tmp/levy_ossl_null_XXXXXX";
+    int fd = -1;
+    if (getenv("LEVY_TEST_OSSL_CHILD")) {
+        ossl_unavailable_child();
+        return;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(n > 0);
+    self[n] = 0;
+    CHECK((fd = mkstemp(conf)) >= 0);
+    static const char cnf[] = "openssl_conf = oi\n[oi]\nproviders = ps\n[ps]\nnull = ns\n"
+                              "[ns]\nactivate = 1\n";
+    CHECK(write(fd, cnf, sizeof cnf - 1) == (ssize_t)(sizeof cnf - 1));
+    close(fd);
+    fd = -1;
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("OPENSSL_CONF", conf, 1);
+        setenv("LEVY_TEST_OSSL_CHILD", "1", 1);
+        execl(self, self, "ossl_unavailable", (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+end:
+    if (fd >= 0)
+        close(fd);
+    unlink(conf);
+}
+
 /* The streaming SHA-256 (the generation's tree hash) against FIPS 180-2's vectors, fed in
  * uneven pieces across the 64-byte blocks. */
 static void t_sha256_stream(void)
@@ -572,6 +630,7 @@ end:;
 
 static const levy_test tests[] = {{"no_openssl_init", t_no_openssl_init},
                                   {"sha256_stream", t_sha256_stream},
+                                  {"ossl_unavailable", t_ossl_unavailable},
                                   {"ids_pool", t_ids_pool},
                                   {"hmac_vs_openssl", t_hmac_vs_openssl},
                                   {"hmac_key_changes", t_hmac_key_changes},
