@@ -1,41 +1,77 @@
-/* OpenSSL 3 EVP primitives, Base64, ids, sealing and key files. See crypto.h. */
+/* OpenSSL 3 EVP primitives, Base64, ids, sealing and key files. See crypto.h.
+ *
+ * OpenSSL's providers on first use (issue 21, h-mem23): the first EVP fetch or RAND_bytes
+ * loads openssl.cnf and activates the default provider, which makes about 2 MB more of
+ * libcrypto resident (1.4 MB once mapped and relocated, 3.4 MB after). What an idle levy does
+ * before it serves (the generation's tree hash, the migrations' checksums, the master key's
+ * fingerprint, ids for the rules' self-tests) needs SHA-256 and random bytes only: SHA-256
+ * here is OpenSSL's own low-level SHA256_* (the same assembly, no provider, no context
+ * allocation; deprecated in OpenSSL 3 but present, hence OPENSSL_SUPPRESS_DEPRECATED in this
+ * file alone) and random bytes are the kernel's getrandom(2), the source OpenSSL's DRBG seeds
+ * from. HMAC and AES-GCM still go through EVP: the first webhook or sealed value initialises
+ * OpenSSL (ossl_up), and a failure there is an error that says so. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "crypto.h"
 #include "file.h"
 #include "log.h"
 
+/* The message names the step and OpenSSL's own reason (an algorithm missing because
+ * openssl.cnf activated providers without it reads "...: unsupported"); the queue is emptied. */
 static int ossl_fail(levy_err *err, const char *what)
 {
-    return levy_err_set(err, LEVY_EINTERNAL, "crypto", "OpenSSL %s failed", what);
+    char why[200] = "";
+    unsigned long e = ERR_peek_last_error();
+    if (e) {
+        why[0] = ':', why[1] = ' ';
+        ERR_error_string_n(e, why + 2, sizeof why - 2);
+    }
+    ERR_clear_error();
+    return levy_err_set(err, LEVY_EINTERNAL, "crypto", "OpenSSL %s failed%s", what, why);
 }
 
-/* Algorithms fetched once: with OpenSSL 3 the legacy EVP_sha256() / EVP_aes_256_gcm() /
- * EVP_Q_mac(…"SHA256"…) look the implementation up by name in the provider store on every
- * call, which cost more than hashing a 2 KB webhook body. Fetched objects live until exit
- * (single event-loop thread; a lost race would only fetch twice). */
-static EVP_MD *g_sha256;
-
-static const EVP_MD *sha256_md(void)
+/* OpenSSL's library initialisation with the configuration file (what the first fetch would
+ * do implicitly), made explicit so that its failure is reported as such. Once it succeeded,
+ * a flag read: HMAC and GCM call it each time. */
+static int ossl_up(levy_err *err)
 {
-    if (!g_sha256)
-        g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    return g_sha256;
+    static _Atomic int up;
+    if (up)
+        return LEVY_OK;
+    if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
+        char why[200] = "";
+        unsigned long e = ERR_peek_last_error();
+        if (e)
+            ERR_error_string_n(e, why, sizeof why);
+        ERR_clear_error();
+        return levy_err_set(err, LEVY_EINTERNAL, "crypto",
+                            "OpenSSL could not be initialised%s%s (check OPENSSL_CONF / "
+                            "openssl.cnf)",
+                            why[0] ? ": " : "", why);
+    }
+    up = 1;
+    return LEVY_OK;
 }
 
+/* Ciphers fetched once: with OpenSSL 3 the legacy EVP_aes_256_gcm() looks the
+ * implementation up by name in the provider store on every call. Fetched objects live until
+ * exit (a lost race would only fetch twice). */
 static const EVP_CIPHER *gcm_cipher(size_t key_len)
 {
     static EVP_CIPHER *c128, *c192, *c256;
@@ -54,12 +90,30 @@ static const EVP_CIPHER *gcm_cipher(size_t key_len)
     return *slot;
 }
 
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(levy_sha256_ctx), "levy_sha256_ctx too small");
+_Static_assert(_Alignof(SHA256_CTX) <= _Alignof(levy_sha256_ctx), "levy_sha256_ctx misaligned");
+
+void levy_sha256_init(levy_sha256_ctx *c) { SHA256_Init((SHA256_CTX *)(void *)c->opaque); }
+
+void levy_sha256_update(levy_sha256_ctx *c, const void *data, size_t len)
+{
+    if (len)
+        SHA256_Update((SHA256_CTX *)(void *)c->opaque, data, len);
+}
+
+void levy_sha256_final(levy_sha256_ctx *c, uint8_t out[LEVY_SHA256_LEN])
+{
+    SHA256_Final(out, (SHA256_CTX *)(void *)c->opaque);
+    OPENSSL_cleanse(c, sizeof *c);
+}
+
 int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN], levy_err *err)
 {
-    unsigned int n = 0;
-    const EVP_MD *md = sha256_md();
-    if (!md || !EVP_Digest(data, len, out, &n, md, NULL) || n != LEVY_SHA256_LEN)
-        return ossl_fail(err, "SHA-256");
+    (void)err; /* the low-level functions cannot fail */
+    levy_sha256_ctx c;
+    levy_sha256_init(&c);
+    levy_sha256_update(&c, data, len);
+    levy_sha256_final(&c, out);
     return LEVY_OK;
 }
 
@@ -114,6 +168,9 @@ int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, si
                             uint8_t out[LEVY_SHA256_LEN], levy_err *err)
 {
     size_t n = 0;
+    int rc = ossl_up(err);
+    if (rc)
+        return rc;
     pthread_mutex_lock(&hmac_mu);
     EVP_MAC_CTX *ctx = hmac_context();
     int ok = ctx && hmac_key_ctx(ctx, key, key_len) &&
@@ -239,15 +296,28 @@ bad:
     return levy_err_set(err, LEVY_EINVAL, "bad_base64", "invalid Base64 input");
 }
 
+/* getrandom(2) with no flags blocks only until the kernel's pool is first seeded (early at
+ * boot) and then always delivers; a read of more than 256 bytes may be cut short by a signal,
+ * hence the loop. */
 int levy_crypto_random(void *buf, size_t n, levy_err *err)
 {
-    if (n > INT32_MAX || RAND_bytes(buf, (int)n) != 1)
-        return ossl_fail(err, "RAND_bytes");
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return levy_err_set(err, LEVY_EINTERNAL, "crypto", "getrandom failed: %s",
+                                got < 0 ? strerror(errno) : "no bytes");
+        p += got;
+        n -= (size_t)got;
+    }
     return LEVY_OK;
 }
 
-/* The random bytes of ids, drawn from RAND_bytes 16 ids at a time (issue 21: one RAND_bytes
- * call cost ~7k instructions, 2 % of a POST /v1/calculate, for 15 bytes). Per thread (a
+/* The random bytes of ids, drawn 16 ids at a time (issue 21: one RAND_bytes call cost ~7k
+ * instructions, 2 % of a POST /v1/calculate, for 15 bytes; one getrandom call is a system
+ * call). Per thread (a
  * generation is built on its own thread and its self-tests make ids); a byte handed out is
  * wiped from the pool; a forked child empties its pool before it draws (an atfork handler:
  * the pool is the parent's otherwise, and two processes would hand out the same ids; the
@@ -314,6 +384,8 @@ static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce
     int rc = LEVY_OK, len = 0;
     if (key_len != 32 && key_len != 16 && key_len != 24)
         return levy_err_set(err, LEVY_EINVAL, "invalid", "bad AES key length %zu", key_len);
+    if ((rc = ossl_up(err)) != LEVY_OK)
+        return rc;
     const EVP_CIPHER *c = gcm_cipher(key_len);
     if (!c)
         return ossl_fail(err, "GCM fetch");

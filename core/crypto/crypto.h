@@ -16,7 +16,16 @@
 /* Raw sealed length for a plaintext of n bytes: version ‖ nonce ‖ ciphertext ‖ tag. */
 #define LEVY_SEAL_OVERHEAD (1 + LEVY_GCM_NONCE_LEN + LEVY_GCM_TAG_LEN)
 
+/* SHA-256 without OpenSSL's providers (crypto.c: an idle levy hashes its files before it
+ * serves and should not pay for them); never fails. */
 int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN], levy_err *err);
+/* The same, fed in pieces; final wipes the context. */
+typedef struct levy_sha256_ctx {
+    _Alignas(16) unsigned char opaque[128];
+} levy_sha256_ctx;
+void levy_sha256_init(levy_sha256_ctx *c);
+void levy_sha256_update(levy_sha256_ctx *c, const void *data, size_t len);
+void levy_sha256_final(levy_sha256_ctx *c, uint8_t out[LEVY_SHA256_LEN]);
 int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                             uint8_t out[LEVY_SHA256_LEN], levy_err *err);
 /* Constant-time equality (CRYPTO_memcmp); different lengths → 0 (length is not secret). */
@@ -37,7 +46,7 @@ size_t levy_b64_encode(const void *data, size_t n, int flags, char *out);
 int levy_b64_decode(const char *s, size_t len, int flags, uint8_t *out, size_t *out_len,
                     levy_err *err);
 
-/* n bytes from RAND_bytes (LEVY_EINTERNAL on failure). */
+/* n bytes from the kernel's CSPRNG, getrandom(2) (LEVY_EINTERNAL on failure). */
 int levy_crypto_random(void *buf, size_t n, levy_err *err);
 /* prefix ‖ 24 chars of lower-case RFC 4648 base32 (a-z2-7) from 15 random bytes (120 bits).
  * out needs strlen(prefix) + 25 bytes; cap checked (LEVY_EINVAL). */

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include <lauxlib.h>
-#include <openssl/evp.h>
 
 #include "crypto/crypto.h"
 #include "file.h"
@@ -100,7 +99,7 @@ static void sha256_hex(const void *data, size_t n, char out[65])
 {
     uint8_t md[LEVY_SHA256_LEN];
     if (levy_crypto_sha256(data, n, md, NULL) != LEVY_OK)
-        memset(md, 0, sizeof md); /* cannot fail once OpenSSL is up; a zero hash only reloads */
+        memset(md, 0, sizeof md); /* cannot fail; a zero hash would only reload */
     levy_crypto_hex(md, sizeof md, out);
 }
 
@@ -111,8 +110,9 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
     strvec pf = {0}, sf = {0};
     levy_gen_file *files = NULL;
     int nfiles = 0, rc = LEVY_OK;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || walk(plugins_dir, &pf) || walk(scripts_dir, &sf)) {
+    levy_sha256_ctx md;
+    levy_sha256_init(&md);
+    if (walk(plugins_dir, &pf) || walk(scripts_dir, &sf)) {
         rc = levy_err_set(err, LEVY_EIO, "io", "cannot list plugins/scripts: %s", strerror(errno));
         goto done;
     }
@@ -125,7 +125,6 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
         rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
         goto done;
     }
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (int t = 0; t < 2; t++) {
         strvec *s = t ? &sf : &pf;
         const char *root = t ? scripts_dir : plugins_dir;
@@ -145,16 +144,14 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
             sha256_hex(data, len, f->sha256);
             free(data);
             if (f->path)
-                EVP_DigestUpdate(md, f->path, strlen(f->path) + 1);
-            EVP_DigestUpdate(md, f->sha256, 64);
+                levy_sha256_update(&md, f->path, strlen(f->path) + 1);
+            levy_sha256_update(&md, f->sha256, 64);
         }
     }
-    unsigned char out[32];
-    unsigned int olen = 0;
-    EVP_DigestFinal_ex(md, out, &olen);
+    uint8_t out[LEVY_SHA256_LEN];
+    levy_sha256_final(&md, out);
     levy_crypto_hex(out, sizeof out, tree);
 done:
-    EVP_MD_CTX_free(md);
     sv_free(&pf);
     sv_free(&sf);
     if (rc != LEVY_OK || !files_out) {

@@ -66,7 +66,7 @@ typedef struct {
     void *free;      /* the page's freed blocks, linked through their first 8 bytes */
     uint16_t used;   /* blocks held */
     uint16_t carved; /* blocks handed out from the page's untouched tail so far */
-    uint8_t cls, state;
+    uint8_t cls, state, arena;
     uint32_t next, prev; /* page number + 1 (0: none): its class's partial list, or an empty list */
 } page_meta;
 
@@ -75,8 +75,9 @@ struct levy_pool {
     size_t npages, top; /* pages reserved; pages ever handed out (the rest never touched) */
     page_meta *meta;
     size_t meta_bytes;
-    uint32_t partial[NCLS]; /* pages of each class with a free block (page number + 1) */
-    uint32_t dirty, clean;  /* empty pages: still resident / handed back to the kernel */
+    uint32_t partial[2][NCLS]; /* pages of each arena and class with a free block (page + 1) */
+    int arena;                 /* the arena new blocks come from (levy_pool_set_arena) */
+    uint32_t dirty, clean;     /* empty pages: still resident / handed back to the kernel */
     size_t used_pages, empty_pages;
     uint16_t nblk[NCLS];
 };
@@ -133,10 +134,10 @@ int levy_pool_owns(const levy_pool *p, const void *ptr)
 static void partial_push(levy_pool *p, uint32_t n, page_meta *m)
 {
     m->prev = 0;
-    m->next = p->partial[m->cls];
+    m->next = p->partial[m->arena][m->cls];
     if (m->next)
         p->meta[m->next - 1].prev = n;
-    p->partial[m->cls] = n;
+    p->partial[m->arena][m->cls] = n;
     m->state = PAGE_PARTIAL;
 }
 
@@ -145,7 +146,7 @@ static void partial_unlink(levy_pool *p, page_meta *m)
     if (m->prev)
         p->meta[m->prev - 1].next = m->next;
     else
-        p->partial[m->cls] = m->next;
+        p->partial[m->arena][m->cls] = m->next;
     if (m->next)
         p->meta[m->next - 1].prev = m->prev;
     m->next = m->prev = 0;
@@ -172,6 +173,7 @@ static uint32_t take_page(levy_pool *p, unsigned k)
     m->free = NULL;
     m->used = m->carved = 0;
     m->cls = (uint8_t)k;
+    m->arena = (uint8_t)p->arena;
     partial_push(p, n, m);
     p->used_pages++;
     return n;
@@ -179,7 +181,7 @@ static uint32_t take_page(levy_pool *p, unsigned k)
 
 static void *pool_alloc(levy_pool *p, unsigned k)
 {
-    uint32_t n = p->partial[k];
+    uint32_t n = p->partial[p->arena][k];
     if (!n && !(n = take_page(p, k)))
         return NULL;
     page_meta *m = &p->meta[n - 1];
@@ -276,6 +278,13 @@ size_t levy_pool_release(levy_pool *p)
         n++;
     }
     return n;
+}
+
+int levy_pool_set_arena(levy_pool *p, int arena)
+{
+    int was = p->arena;
+    p->arena = arena ? 1 : 0;
+    return was;
 }
 
 size_t levy_pool_pages_used(const levy_pool *p) { return p->used_pages; }

@@ -8,7 +8,13 @@
  * (address space only; pages become resident when used). A page whose last block is freed is
  * handed back to the kernel at the next levy_pool_release (after a full collection, at the end
  * of an idle collector cycle), and reused before then. Larger blocks, and small ones once the
- * region is full, come from malloc. One thread at a time, as the state it serves. */
+ * region is full, come from malloc. One thread at a time, as the state it serves.
+ *
+ * Two arenas (levy_pool_set_arena): pages of arena 1 hold no block of arena 0 and the other
+ * way round. A generation's build copies each rule's self-test cases in arena 1 (sandbox.lua
+ * plain_rule): they live until the self-tests ran and are dropped then, and from arena 0 they
+ * filled the pages between the rule objects that live on, leaving holes that kept about 140
+ * pages resident (issue 21, h-mem23). An emptied page serves either arena next. */
 #ifndef LEVY_LUA_POOL_H
 #define LEVY_LUA_POOL_H
 
@@ -37,6 +43,9 @@ void levy_pool_drop_block(levy_pool *p, void *ptr);
 int levy_pool_owns(const levy_pool *p, const void *ptr);
 /* Hands the pages that hold no block back to the kernel (MADV_DONTNEED); returns how many. */
 size_t levy_pool_release(levy_pool *p);
+/* Blocks come from arena 0 or 1 from now on (pages of one arena hold no block of the other);
+ * returns the arena before. */
+int levy_pool_set_arena(levy_pool *p, int arena);
 /* Pages in use (holding a block) and pages touched but empty, for tests and /metrics. */
 size_t levy_pool_pages_used(const levy_pool *p);
 size_t levy_pool_pages_empty(const levy_pool *p);

@@ -104,6 +104,14 @@ static int h_set_registry(lua_State *L)
     return 0;
 }
 
+/* pool_arena(n) -> the arena before: the state's small blocks come from its pool's arena n
+ * (0 or 1) from now on (vm.h levy_vm_pool_arena). */
+static int h_pool_arena(lua_State *L)
+{
+    lua_pushinteger(L, levy_vm_pool_arena(L, (int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
 /* coroutine.create that gives the new thread its creator's context and budget hook. */
 static int h_co_create(lua_State *L)
 {
@@ -177,6 +185,7 @@ static const luaL_Reg host_helpers[] = {
     {"is_body", h_is_body},
     {"open_module", h_open_module},
     {"set_registry", h_set_registry},
+    {"pool_arena", h_pool_arena},
     {"co_create", h_co_create},
     {"co_adopt", h_co_adopt},
     {"gated", h_gated},

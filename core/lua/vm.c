@@ -283,6 +283,14 @@ int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref)
 
 int levy_vm_thread_pooled(const levy_vm *vm) { return vm->npool; }
 
+int levy_vm_pool_arena(lua_State *L, int arena)
+{
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) != vm_alloc || !ud || !((levy_vm *)ud)->blocks)
+        return 0;
+    return levy_pool_set_arena(((levy_vm *)ud)->blocks, arena);
+}
+
 levy_vm *levy_vm_of(lua_State *L)
 {
     void *ud = NULL;

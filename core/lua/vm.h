@@ -131,6 +131,9 @@ lua_State *levy_vm_thread_take(levy_vm *vm, int *ref);
  * Its stack is emptied, its context and hook cleared. Thread identity is therefore not per
  * call: `coroutine.running()` may return the same thread in a later call. */
 int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref);
+/** The state's small blocks come from its pool's arena 0 or 1 from now on (pool.h); returns
+ * the arena before (0 for a state without a pool). */
+int levy_vm_pool_arena(lua_State *L, int arena);
 /** Threads in the pool now (tests). */
 int levy_vm_thread_pooled(const levy_vm *vm);
 /** Bytes currently allocated by the state. */

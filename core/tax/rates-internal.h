@@ -37,14 +37,16 @@ typedef struct zip_extra {
 } zip_extra;
 
 typedef struct zip_row {
-    /* 44 bytes (the one-byte fields last; 60 with the marks of zip_extra in every row: issue 21) */
+    /* 40 bytes (the two- and one-byte fields last; 60 with the marks of zip_extra in every
+     * row, 44 with a 32-bit county_ix: issue 21) */
     uint32_t zip;
     uint32_t name; /* TaxRegionName, upper case */
     int32_t combined, state, county, city, special;
-    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
-     * counties + 1 (0 = not established); county_how says how it was established (ZC_*) */
-    uint32_t county_ix;
     uint32_t extra; /* index + 1 into levy_rates.extras of the row's marks; 0 = none */
+    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
+     * counties + 1 (0 = not established; the county file is refused past LEVY_RATES_MAX_COUNTIES
+     * rows); county_how says how it was established (ZC_*) */
+    uint16_t county_ix;
     char st[2];
     uint16_t table; /* index of the table (file set + vintage) the row came from */
     uint8_t county_how;
@@ -68,6 +70,9 @@ enum {
     ZC_RATE_REGION, /* ... the county of its region's other ZIPs */
     ZC_RATE_ODD     /* the crosswalk's county, whose usual rate differs from the row's */
 };
+
+/* zip_row.county_ix is 16 bits: the shipped Census file has 3,220 counties and equivalents */
+#define LEVY_RATES_MAX_COUNTIES 65535
 
 /* Census county (or county-equivalent) FIPS code: data/us/census-fips/counties-2017.csv */
 typedef struct fips_county {

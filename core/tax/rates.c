@@ -160,7 +160,7 @@ static void fit(void **p, size_t *cap, size_t n, size_t elsz)
 }
 #define FIT(r, arr, n, cap) fit((void **)&(r)->arr, &(r)->cap, (r)->n, sizeof *(r)->arr)
 
-_Static_assert(sizeof(zip_row) == 44, "zip_row: one-byte fields last (rates-internal.h)");
+_Static_assert(sizeof(zip_row) == 40, "zip_row: two- and one-byte fields last (rates-internal.h)");
 
 /* A row's marks (rates-internal.h, zip_extra): its own, or zx_none's for the rows without. */
 static const zip_extra zx_none = {.dist_base = -1};
@@ -1461,6 +1461,9 @@ static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy
         } else if (kind == FIPS_COUNTIES) {
             if (al != 2 || digits(b, bl, 5, &v) || cl == 0)
                 return ROWERR("%s:%d: bad county FIPS row", path, lineno);
+            if (r->ncounties >= LEVY_RATES_MAX_COUNTIES) /* zip_row.county_ix: 16 bits */
+                return ROWERR("%s:%d: more than %d counties", path, lineno,
+                              LEVY_RATES_MAX_COUNTIES);
             if (PUSH(r, counties, ncounties, counties_cap))
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
             fips_county *f = &r->counties[r->ncounties];

@@ -1,5 +1,6 @@
 /* Crypto: RFC 4231 HMAC vectors, SHA-256, NIST GCM, seal/open tamper, Base64, ids, key files,
- * and the Rillet webhook vector (docs rillet-api.md §4.5). */
+ * and the Rillet webhook vector (docs rillet-api.md §4.5); what initialises OpenSSL. */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,19 @@
 #include "crypto/hook.h"
 #include "harness.h"
 #include "log.h"
+
+/* Every initialisation of OpenSSL's library (its configuration, providers, the DRBG) goes
+ * through OPENSSL_init_crypto, which libcrypto calls through its PLT: this definition in the
+ * test executable comes first, counts the calls and forwards them. */
+static int ossl_inits;
+int OPENSSL_init_crypto(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings)
+{
+    static int (*real)(uint64_t, const OPENSSL_INIT_SETTINGS *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "OPENSSL_init_crypto");
+    ossl_inits++;
+    return real ? real(opts, settings) : 0;
+}
 
 static int unhex(const char *h, uint8_t *out)
 {
@@ -57,6 +71,111 @@ static void t_hmac_rfc4231(void)
         levy_crypto_hex(mac, 32, hex);
         CHECK_EQ_STR(hex, v[i].mac);
     }
+end:;
+}
+
+/* What levy does before it serves (hash files, draw ids and random bytes) leaves OpenSSL
+ * uninitialised: its providers cost about 2 MB of resident libcrypto (issue 21). The first
+ * HMAC initialises it. First in the table: no test before it has used OpenSSL. */
+static void t_no_openssl_init(void)
+{
+    uint8_t d[32], buf[600], mac[32];
+    char id[64];
+    levy_sha256_ctx c;
+    int before = ossl_inits;
+    CHECK_EQ_INT(levy_crypto_sha256("abc", 3, d, NULL), LEVY_OK);
+    levy_sha256_init(&c);
+    levy_sha256_update(&c, "ab", 2);
+    levy_sha256_final(&c, d);
+    CHECK_EQ_INT(levy_crypto_random(buf, sizeof buf, NULL), LEVY_OK);
+    CHECK_EQ_INT(levy_crypto_id("calc_", id, sizeof id, NULL), LEVY_OK);
+    CHECK_EQ_INT(ossl_inits, before);
+    CHECK_EQ_INT(levy_crypto_hmac_sha256("key", 3, "msg", 3, mac, NULL), LEVY_OK);
+    CHECK(ossl_inits > before);
+end:;
+}
+
+/* OpenSSL that cannot give HMAC (an openssl.cnf activating only the null provider): the first
+ * HMAC and the first seal are errors naming OpenSSL's reason, and what a start needs (SHA-256,
+ * random bytes, ids) still works. OpenSSL reads its configuration once per process, so the
+ * checks run in a child: this executable again, with OPENSSL_CONF set, running this test alone
+ * (readlink of /proc/self/exe gives the test's own path under valgrind too). */
+static void ossl_unavailable_child(void)
+{
+    uint8_t mac[32], key[LEVY_KEY_LEN] = {1}, out[64];
+    char id[64], hex[65];
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(levy_crypto_hmac_sha256("key", 3, "msg", 3, mac, &err) != LEVY_OK);
+    CHECK_EQ_STR(err.code, "crypto");
+    CHECK(strstr(err.message, "OpenSSL") && strstr(err.message, "unsupported"));
+    levy_err_clear(&err);
+    CHECK(levy_crypto_seal(key, "x", 1, NULL, 0, out, &err) != LEVY_OK);
+    CHECK(strstr(err.message, "OpenSSL") && strstr(err.message, "unsupported"));
+    CHECK_EQ_INT(levy_crypto_sha256("abc", 3, mac, NULL), LEVY_OK);
+    levy_crypto_hex(mac, 32, hex);
+    CHECK_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_EQ_INT(levy_crypto_id("calc_", id, sizeof id, NULL), LEVY_OK);
+end:;
+}
+
+static void t_ossl_unavailable(void)
+{
+    char conf[] = "/tmp/levy_ossl_null_XXXXXX";
+    int fd = -1;
+    if (getenv("LEVY_TEST_OSSL_CHILD")) {
+        ossl_unavailable_child();
+        return;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(n > 0);
+    self[n] = 0;
+    CHECK((fd = mkstemp(conf)) >= 0);
+    static const char cnf[] = "openssl_conf = oi\n[oi]\nproviders = ps\n[ps]\nnull = ns\n"
+                              "[ns]\nactivate = 1\n";
+    CHECK(write(fd, cnf, sizeof cnf - 1) == (ssize_t)(sizeof cnf - 1));
+    close(fd);
+    fd = -1;
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("OPENSSL_CONF", conf, 1);
+        setenv("LEVY_TEST_OSSL_CHILD", "1", 1);
+        execl(self, self, "ossl_unavailable", (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+end:
+    if (fd >= 0)
+        close(fd);
+    unlink(conf);
+}
+
+/* The streaming SHA-256 (the generation's tree hash) against FIPS 180-2's vectors, fed in
+ * uneven pieces across the 64-byte blocks. */
+static void t_sha256_stream(void)
+{
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    uint8_t d[32];
+    char hex[65];
+    levy_sha256_ctx c;
+    levy_sha256_init(&c);
+    for (size_t i = 0, step = 1; i < strlen(m); i += step, step = step * 3 % 17 + 1)
+        levy_sha256_update(&c, m + i, step < strlen(m) - i ? step : strlen(m) - i);
+    levy_sha256_final(&c, d);
+    levy_crypto_hex(d, 32, hex);
+    CHECK_EQ_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char a[1000];
+    memset(a, 'a', sizeof a);
+    levy_sha256_init(&c);
+    for (int i = 0; i < 1000; i++)
+        levy_sha256_update(&c, a, sizeof a);
+    levy_sha256_update(&c, a, 0);
+    levy_sha256_final(&c, d);
+    levy_crypto_hex(d, 32, hex);
+    CHECK_EQ_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 end:;
 }
 
@@ -509,7 +628,10 @@ static void t_hook_verify(void)
 end:;
 }
 
-static const levy_test tests[] = {{"ids_pool", t_ids_pool},
+static const levy_test tests[] = {{"no_openssl_init", t_no_openssl_init},
+                                  {"sha256_stream", t_sha256_stream},
+                                  {"ossl_unavailable", t_ossl_unavailable},
+                                  {"ids_pool", t_ids_pool},
                                   {"hmac_vs_openssl", t_hmac_vs_openssl},
                                   {"hmac_key_changes", t_hmac_key_changes},
                                   {"hmac_rfc4231", t_hmac_rfc4231},

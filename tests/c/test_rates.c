@@ -1053,6 +1053,44 @@ end:
     rmdir(dir);
 }
 
+/* A ZIP row's county index is 16 bits (rates-internal.h zip_row.county_ix): a county file
+ * with more rows than it can number is refused, not wrapped onto other counties. */
+static void t_counties_cap(void)
+{
+    char dir[] = "/tmp/levy_rates_cty_XXXXXX";
+    char path[256] = "";
+    levy_rates *r = NULL;
+    levy_err err;
+    FILE *f = NULL;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/counties.csv", dir);
+    for (int n = LEVY_RATES_MAX_COUNTIES; n <= LEVY_RATES_MAX_COUNTIES + 1; n++) {
+        CHECK((f = fopen(path, "w")) != NULL);
+        fputs("state,county_fips,name\n", f);
+        for (int i = 0; i < n; i++) /* 5-digit codes, not real ones */
+            fprintf(f, "AL,%05d,County %d\n", i, i);
+        fclose(f);
+        f = NULL;
+        levy_err_clear(&err);
+        int rc = levy_rates_open(&r, dir, NULL, &err);
+        if (n == LEVY_RATES_MAX_COUNTIES) {
+            CHECK_EQ_INT(rc, LEVY_OK);
+            CHECK_EQ_INT(r->ncounties, LEVY_RATES_MAX_COUNTIES);
+        } else {
+            CHECK(rc != LEVY_OK);
+            CHECK(strstr(err.message, "more than 65535 counties") != NULL);
+        }
+        levy_rates_free(r);
+        r = NULL;
+    }
+end:
+    if (f)
+        fclose(f);
+    levy_rates_free(r);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void t_import(void)
 {
     char dir[] = "/tmp/levy_rates_imp_XXXXXX";
@@ -1212,6 +1250,7 @@ static void t_free(void)
 }
 
 static const levy_test tests[] = {{"load", t_load},
+                                  {"counties_cap", t_counties_cap},
                                   {"zip", t_zip},
                                   {"zip_two_states", t_zip_two_states},
                                   {"unknown_zip", t_unknown_zip},

@@ -293,6 +293,46 @@ end:
     levy_pool_free(p);
 }
 
+/* Arenas: blocks made while arena 1 is chosen never share a page with arena 0's, so freeing
+ * them (a generation's self-test cases, dropped once run) empties whole pages; without arenas
+ * they would fill arena 0's pages between the blocks that stay. */
+static void t_pool_arena(void)
+{
+    enum { N = 40 }; /* 40 × 40 bytes of each arena: one page each (102 blocks fit) */
+    levy_pool *p = levy_pool_new(8 * LEVY_POOL_PAGE);
+    void *keep[N] = {0}, *drop[N] = {0};
+    CHECK(p);
+    for (int i = 0; i < N; i++) { /* interleaved, as a rule's copy and its cases were */
+        keep[i] = levy_pool_realloc(p, NULL, 0, 40);
+        CHECK_EQ_INT(levy_pool_set_arena(p, 1), 0);
+        drop[i] = levy_pool_realloc(p, NULL, 0, 40);
+        CHECK_EQ_INT(levy_pool_set_arena(p, 0), 1);
+        CHECK(keep[i] && drop[i] && levy_pool_owns(p, keep[i]) && levy_pool_owns(p, drop[i]));
+        CHECK((uintptr_t)keep[i] / LEVY_POOL_PAGE != (uintptr_t)drop[i] / LEVY_POOL_PAGE);
+    }
+    CHECK_EQ_INT(levy_pool_pages_used(p), 2);
+    for (int i = 0; i < N; i++) {
+        levy_pool_release_block(p, drop[i]);
+        drop[i] = NULL;
+    }
+    CHECK_EQ_INT(levy_pool_pages_used(p), 1); /* the kept blocks' page alone */
+    CHECK_EQ_INT(levy_pool_release(p), 1);
+    /* an emptied page serves either arena next: arena 0 takes it for a new class */
+    void *x = levy_pool_realloc(p, NULL, 0, 200);
+    CHECK(x && levy_pool_owns(p, x));
+    CHECK_EQ_INT(levy_pool_pages_used(p), 2);
+    CHECK_EQ_INT(levy_pool_pages_empty(p), 0);
+    levy_pool_release_block(p, x);
+end:
+    for (int i = 0; i < N; i++) {
+        if (keep[i])
+            levy_pool_release_block(p, keep[i]);
+        if (drop[i])
+            levy_pool_release_block(p, drop[i]);
+    }
+    levy_pool_free(p);
+}
+
 static long resident_kb(void)
 {
     long pages = 0, res = 0;
@@ -458,6 +498,7 @@ static const levy_test tests[] = {
     {"trim_after_big_call", t_trim_after_big_call},
     {"failing_allocator", t_failing_allocator},
     {"pool_pages", t_pool_pages},
+    {"pool_arena", t_pool_arena},
     {"pool_garbage_pages_return", t_pool_garbage_pages_return},
     {"context_gating", t_context_gating},
     {NULL, NULL},
