@@ -15,7 +15,7 @@
       /* Several legal entities (issue 17): the default settings, or one connection's own. */
       var seq = 0;
       var picker = L.entityPicker(function (e) { load(e); });
-      main.appendChild(h('div', { class: 'toolbar', id: 'settings-entity' }, picker));
+      main.appendChild(h('div', { class: 'toolbar', id: 'settings-entity-bar' }, picker));
       var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
       main.appendChild(slot);
       function load(entity) {
@@ -41,7 +41,7 @@
       if (L.tokensSection) main.appendChild(L.tokensSection(meP));
       /* store maintenance: "recount kept sums" (issue 20 operations) */
       main.appendChild(recountCard(function () { return alive; }));
-      meP.then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, '#settings-entity'); });
+      meP.then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, '#settings-entity-bar'); });
       return 'Settings';
     }
   });
