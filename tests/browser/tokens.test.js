@@ -217,7 +217,7 @@ async function main() {
     assert(await p.locator('#connect-rillet').isDisabled(), 'Connect is enabled for a full session');
     await p.close();
   });
-  await check('a read-only session: every page says "This session is read-only"; Settings\' controls are disabled', async () => {
+  await check('a read-only session: every page says "This session is read-only"; the controls of Settings, Regions, Integrations and Rules that change something are disabled', async () => {
     const mk = await http('POST', base + '/v1/tokens', { name: 'Viewer', role: 'read_only' }, auth);
     assert(mk.status === 201, 'create: ' + mk.status);
     const p = await sessionPage(mk.json.token);
@@ -235,6 +235,17 @@ async function main() {
     assert(!open.length, 'controls left enabled: ' + open.join(' | '));
     await p.goto(base + '/#/regions');
     await t.until('the Regions page says read-only', async () => await p.locator('#read-only-notice').count() === 1, 15000);
+    const sub = p.locator('main tbody input[name="subscribed"]').first();
+    await sub.waitFor();
+    await t.until('the regions\' switches disabled', async () => await sub.isDisabled(), 15000);
+    assert(await p.locator('main input[name="q"]').isEnabled(), 'the Regions search (a filter) is disabled');
+    await p.goto(base + '/#/integrations');
+    await t.until('Integrations says read-only', async () => await p.locator('#read-only-notice').count() === 1, 15000);
+    assert(await p.locator('#connect-rillet').isDisabled(), 'Connect is enabled for a read-only session');
+    await p.goto(base + '/#/rules');
+    await p.locator('#reload').waitFor();
+    await t.until('Reload disabled', async () => await p.locator('#reload').isDisabled(), 15000);
+    assert(await p.locator('main select[name="kind"]').isEnabled(), 'the Rules kind filter is disabled');
     await p.close();
   });
 

@@ -498,6 +498,9 @@
         }, delay);
       }
       load();
+      /* a read-only session (admin23): every control here changes a connection (the onboarding
+         checklist's own buttons only hide it in this browser) */
+      meP.then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, '.onboarding-slot'); });
       return 'Integrations';
     }
   });
