@@ -1041,17 +1041,96 @@ static void actor_of(levy_host *h, struct evhttp_request *req, char kind[32],
     }
 }
 
-/* Creating and revoking tokens is an admin's (tokens23): the API token, a UI session opened
- * with it or a sign-in code, an admin token or its sessions. A full token is answered 403
- * admin_required, so what a leaked full token could do ends with its revocation. 1 refused. */
-static int admin_refused(struct evhttp_request *req, const char *route, int role)
+/* What only an admin may do (tokens23, admin23): create and revoke named tokens, create or
+ * rotate the Sphere key, set or re-enter a Rillet connection's API key or webhook signing token
+ * (the Lua routes with auth = "admin"). An admin is the API token, a UI session opened with it or
+ * a sign-in code, an admin token or its sessions. Anyone else is answered 403 admin_required and
+ * the refusal is audited (access.refused: who, which route; never a credential), so what a
+ * leaked full token could do ends with its revocation, and its attempts are on the Activity
+ * page. what: the action in words for the message ("create or revoke tokens"). 1 refused. */
+static int admin_refused(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *route, const char *what)
 {
+    char kind[32], actor[LEVY_ACTOR_MAX];
+    int64_t by = 0;
+    int role = -1;
+    actor_of(h, req, kind, actor, &by, &role);
     if (role == LEVY_ROLE_ADMIN)
         return 0;
-    levy_http_error(req, route, 403, "admin_required",
-                    "only an admin may create or revoke tokens: the API token, a browser session "
-                    "opened with it, or a token created as admin (role \"admin\")");
+    if (h->store) {
+        char obj[160];
+        snprintf(obj, sizeof obj, "%s %s", method, route);
+        levy_buf ch = {0};
+        levy_buf_puts(&ch, "{\"role\":{\"before\":null,\"after\":");
+        const char *rn = role >= 0 ? levy_role_name(role) : "none";
+        levy_json_escape(&ch, rn, strlen(rn));
+        levy_buf_puts(&ch, "}}");
+        levy_err e;
+        levy_err_clear(&e);
+        if (ch.oom || levy_audit_insert(h->store, kind, actor, "access.refused", "route", obj, what,
+                                        ch.data, NULL, &e) != LEVY_OK)
+            hlog(HLOG_ERROR, "audit of a refused %s %s by %s: %s", method, route, actor,
+                 ch.oom ? "out of memory" : e.message);
+        levy_buf_free(&ch);
+    }
+    hlog(HLOG_WARN, "%s %s refused to %s (%s): admin only", method, route, actor,
+         role >= 0 ? levy_role_name(role) : "none");
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "only an admin may %s: the API token, a browser session opened with it or a sign-in "
+             "code, or a token created as admin (role \"admin\")",
+             what);
+    levy_http_error(req, route, 403, "admin_required", msg);
     return 1;
+}
+
+/* GET /v1/me → 200 {kind, actor, person, role, read_only, may: {change, secrets,
+ * manage_tokens}}: who this request is (admin23), for the UI to show only what its role may
+ * do. kind "api_token" | "named_token" | "ui_session"; actor the audit log's label ("Alice's
+ * token", "UI session of Alice 1a2b3c4d", "API token"); person the named token's name or null.
+ * Never a token, its hash, or anything a credential can be made from. */
+static void r_me(levy_host *h, struct evhttp_request *req)
+{
+    const char *route = "/v1/me";
+    size_t tn = 0;
+    const char *tok = bearer_of(req, &tn);
+    levy_auth_whois who;
+    if (!tok || !levy_auth_who(h->cfg, h->store, tok, tn, &who)) {
+        levy_http_error(req, route, 401, "unauthorized", "missing or wrong API token");
+        return;
+    }
+    char kind[32], actor[LEVY_ACTOR_MAX];
+    levy_auth_who_actor(&who, kind, sizeof kind, actor, sizeof actor);
+    int admin = who.role == LEVY_ROLE_ADMIN;
+    levy_buf b = {0};
+    levy_buf_puts(&b, "{\"kind\":");
+    levy_json_escape(&b, kind, strlen(kind));
+    levy_buf_puts(&b, ",\"actor\":");
+    levy_json_escape(&b, actor, strlen(actor));
+    levy_buf_puts(&b, ",\"person\":");
+    if (who.token_id)
+        levy_json_escape(&b, who.name, strlen(who.name));
+    else
+        levy_buf_puts(&b, "null");
+    levy_buf_puts(&b, ",\"role\":");
+    const char *rn = levy_role_name(who.role);
+    levy_json_escape(&b, rn, strlen(rn));
+    levy_buf_puts(&b, who.read_only ? ",\"read_only\":true" : ",\"read_only\":false");
+    levy_buf_puts(&b, who.read_only ? ",\"may\":{\"change\":false" : ",\"may\":{\"change\":true");
+    levy_buf_puts(&b, admin ? ",\"secrets\":true,\"manage_tokens\":true}}"
+                            : ",\"secrets\":false,\"manage_tokens\":false}}");
+    if (b.oom) {
+        levy_buf_free(&b);
+        levy_http_error(req, route, 503, "unavailable", "out of memory");
+        return;
+    }
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, b.data, b.len);
+    levy_buf_free(&b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 200, "application/json", out);
+    evbuffer_free(out);
+    levy_http_count(route, 200);
 }
 
 /* GET /v1/tokens → 200 {"tokens":[{name, created_at, created_by, last_used_at, read_only,
@@ -1092,12 +1171,12 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, route, 503, "unavailable", "no store");
         return;
     }
+    if (admin_refused(h, req, "POST", route, "create or revoke tokens"))
+        return;
     char kind[32], actor[LEVY_ACTOR_MAX];
     int64_t by = 0;
     int arole = -1;
     actor_of(h, req, kind, actor, &by, &arole);
-    if (admin_refused(req, route, arole))
-        return;
     const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
         levy_http_error(req, route, 415, "unsupported_media_type",
@@ -1208,14 +1287,14 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         levy_http_error(req, route, 503, "unavailable", "out of memory");
         return;
     }
+    if (admin_refused(h, req, "DELETE", route, "create or revoke tokens")) {
+        free(name);
+        return;
+    }
     char kind[32], actor[LEVY_ACTOR_MAX];
     int64_t by = 0;
     int arole = -1;
     actor_of(h, req, kind, actor, &by, &arole);
-    if (admin_refused(req, route, arole)) {
-        free(name);
-        return;
-    }
     levy_err e;
     levy_err_clear(&e);
     int64_t id = 0;
@@ -1340,6 +1419,7 @@ static const croute CROUTES[] = {
     {"GET", "/v1/tokens", r_tokens_list, LEVY_AUTH_TOKEN},
     {"POST", "/v1/tokens", r_tokens_create, LEVY_AUTH_TOKEN},
     {"GET", "/v1/audit/people", r_audit_people, LEVY_AUTH_TOKEN},
+    {"GET", "/v1/me", r_me, LEVY_AUTH_TOKEN},
 };
 
 /* ---- Lua routes ----------------------------------------------------------------------- */
@@ -1690,6 +1770,18 @@ static void add_allow(levy_host *h, struct evkeyvalq *oh, const char *path)
         evhttp_add_header(oh, "Allow", allow);
 }
 
+/* An auth = "admin" route's action in words, for its 403 (admin23). */
+static const char *admin_what(const char *route)
+{
+    if (strstr(route, "sphere"))
+        return "create or rotate the Sphere API key";
+    if (strstr(route, "webhook-secret"))
+        return "set or re-enter a Rillet webhook signing token";
+    if (strstr(route, "api-key") || strcmp(route, "/v1/connections") == 0)
+        return "set or re-enter a Rillet API key";
+    return "do this";
+}
+
 /* The server's dispatch callback (levy_server_ops.dispatch): a request that passed the
  * framing and canonical-target checks of core/http/server.c. */
 static void dispatch(void *ud, struct evhttp_request *req, const char *method, const char *path,
@@ -1784,6 +1876,9 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     if (found) {
         if (m.route->auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
             levy_http_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
+        } else if (m.route->auth == LEVY_AUTH_ADMIN &&
+                   admin_refused(h, req, rmethod, m.route->path, admin_what(m.route->path))) {
+            /* answered 403 admin_required (audited) */
         } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
                    route_cap(h, m.route)) {
             evhttp_add_header(oh, "Connection", "close");

@@ -445,9 +445,10 @@ static int extract(levy_gen *g, levy_err *err)
         snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -6));
         r->path = strdup(lua_tostring(L, -5));
         const char *auth = lua_tostring(L, -4);
-        r->auth = strcmp(auth, "token") == 0  ? LEVY_AUTH_TOKEN
-                  : strcmp(auth, "none") == 0 ? LEVY_AUTH_NONE
-                                              : LEVY_AUTH_DEFAULT;
+        r->auth = strcmp(auth, "token") == 0   ? LEVY_AUTH_TOKEN
+                  : strcmp(auth, "none") == 0  ? LEVY_AUTH_NONE
+                  : strcmp(auth, "admin") == 0 ? LEVY_AUTH_ADMIN
+                                               : LEVY_AUTH_DEFAULT;
         r->plugin = strdup(lua_tostring(L, -3));
         r->max_body = lua_isinteger(L, -1) ? (size_t)lua_tointeger(L, -1) : 0;
         lua_pop(L, 1); /* max_body: the handler is on top again */

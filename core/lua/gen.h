@@ -11,7 +11,10 @@
 
 /* A route without `auth` needs the API token like auth = "token": only an explicit
  * auth = "none" is open (the webhook intake, /healthz, the simulator). */
-enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2 };
+/* auth = "admin" (admin23): a token route only an admin's credential may call (the host answers
+ * anyone else 403 admin_required, audited, before the route runs): what would outlive a
+ * non-admin token's revocation (a Sphere key, a Rillet connection's secrets). */
+enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2, LEVY_AUTH_ADMIN = 3 };
 /* levy_gen_match's *path_known: which kinds of route have the path with another method */
 enum { LEVY_PATH_KNOWN_PROTECTED = 1, LEVY_PATH_KNOWN_OPEN = 2 };
 

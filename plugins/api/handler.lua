@@ -1120,7 +1120,9 @@ return {
     { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
     { method = "GET", path = "/v1/sphere-api-key", auth = "token", handler = sphere.get_key },
-    { method = "POST", path = "/v1/sphere-api-key", auth = "token",
+    -- creating or rotating the key is an admin's (admin23): a full token's key would outlive
+    -- its revocation (403 admin_required, audited); reading its hint and deleting it are not
+    { method = "POST", path = "/v1/sphere-api-key", auth = "admin",
       handler = function(req) return sphere.create_key(now_iso(), req) end },
     { method = "DELETE", path = "/v1/sphere-api-key", auth = "token", handler = sphere.delete_key },
   },

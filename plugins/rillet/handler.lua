@@ -736,8 +736,10 @@ return {
     { method = "GET", path = "/v1/reconciliation", auth = "token", handler = list_reconciliation },
     { method = "GET", path = "/v1/bulk", auth = "token", handler = bulk.list },
     { method = "GET", path = "/v1/bulk/{id}", auth = "token", handler = bulk.get },
-    -- the connect flow (CONTRACT §2.3), over conn.lua, backfill.lua, reconcile.lua
-    { method = "POST", path = "/v1/connections", auth = "token",
+    -- the connect flow (CONTRACT §2.3), over conn.lua, backfill.lua, reconcile.lua. Setting or
+    -- re-entering a secret (the API key, the webhook signing token) is an admin's (admin23):
+    -- a full token's key or token would outlive its revocation (403 admin_required, audited)
+    { method = "POST", path = "/v1/connections", auth = "admin",
       handler = function(req) return 201, exports.connection_create(body(req), nil, req) end },
     { method = "GET", path = "/v1/connections", auth = "token",
       handler = function() return 200, { data = json.array(exports.connection_list()), next_cursor = json.null } end },
@@ -747,9 +749,9 @@ return {
       handler = function(req) exports.connection_delete(req.params.id, req); return 204, "" end },
     { method = "POST", path = "/v1/connections/{id}/subsidiary", auth = "token",
       handler = conn_route(200, "connection_subsidiary", true) },
-    { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
+    { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "admin",
       handler = conn_route(200, "connection_secret", true) },
-    { method = "POST", path = "/v1/connections/{id}/api-key", auth = "token",
+    { method = "POST", path = "/v1/connections/{id}/api-key", auth = "admin",
       handler = conn_route(200, "connection_api_key", true) },
     { method = "POST", path = "/v1/connections/{id}/import", auth = "token",
       handler = conn_route(202, "connection_import") },

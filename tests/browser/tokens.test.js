@@ -8,7 +8,9 @@
  * Revoke asks first, then the row goes and the token is refused (401); a read-only token is
  * listed as such and refused a change (403); an admin token (tokens23: the Access choice) is
  * listed "Admin" and may create tokens, and revoking it names the token it made, still
- * working, for review. At 390x844 the
+ * working, for review; (admin23) a full token's session is not offered Create / Revoke, the
+ * Sphere key's creation nor Connect, and says why; a read-only session's pages say "This session
+ * is read-only" and Settings' controls are disabled. At 390x844 the
  * Settings page does not overflow and each token is a block with its Revoke button in view.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
@@ -168,6 +170,83 @@ async function main() {
     assert(bb && bb.x >= 0 && bb.x + bb.width <= 390, 'the Revoke button is out of view: ' + JSON.stringify(bb));
     await card.screenshot({ path: require('path').join(t.OUT, 'narrow-tokens.png') });
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  /* admin23: the page asks GET /v1/me and offers only what the session's role may do. Before,
+   * a full or read-only session saw Create / Revoke, "Create key" and Connect, and the click
+   * was answered 403; the read-only session was not told it was read-only. */
+  async function sessionPage(tok) {
+    const r = await http('POST', base + '/v1/session', { api_token: tok });
+    assert(r.status === 201, 'session: ' + r.status + ' ' + r.text);
+    const p = await ctx.newPage();
+    p.on('pageerror', e => errors.push('pageerror: ' + e.message));
+    await p.goto(base + '/#/home');
+    await p.evaluate(st => sessionStorage.setItem('levy.session', st), r.json.session_token);
+    return p;
+  }
+  await check('the admin session is offered everything: no read-only notice, no admin-only note', async () => {
+    await page.goto(base + '/#/home');
+    await page.goto(base + '/#/settings');
+    await page.locator('#token-create').waitFor();
+    await page.locator('#tokens-table tr[data-token] button').first().waitFor();
+    assert(await page.locator('#tokens-admin-only').isHidden(), 'the admin-only note shows to an admin');
+    assert(await page.locator('#read-only-notice').count() === 0, 'an admin session called read-only');
+    await page.locator('#sphere-key-h').waitFor();
+    assert(await page.locator('#sphere-key-admin').count() === 0, 'the Sphere key note shows to an admin');
+  });
+  await check('a full token\'s session: Settings offers no Create / Revoke nor a Sphere key, saying why; Connect is disabled', async () => {
+    const mk = await http('POST', base + '/v1/tokens', { name: 'Fred', role: 'full' }, auth);
+    assert(mk.status === 201, 'create: ' + mk.status);
+    const p = await sessionPage(mk.json.token);
+    await p.goto(base + '/#/settings');
+    const note = p.locator('#tokens-admin-only');
+    await note.waitFor();
+    assert(/Only an admin can create or revoke tokens/.test(await note.innerText()), 'note: ' + await note.innerText());
+    await p.locator('#tokens-table tr[data-token]').first().waitFor();
+    assert(await p.locator('#token-create').isHidden(), 'Create token is offered');
+    const shown = await p.locator('#tokens-table tr[data-token] button').evaluateAll(bs => bs.filter(b => !b.hidden).length);
+    assert(shown === 0, shown + ' Revoke buttons are offered');
+    await p.locator('#sphere-key-admin').waitFor();
+    assert(/Only an admin can create or replace this key/.test(await p.locator('#sphere-key-admin').innerText()), 'sphere note');
+    assert(await p.getByRole('button', { name: /^(Create|Replace) key$/ }).count() === 0, 'Create key is offered');
+    assert(await p.locator('#read-only-notice').count() === 0, 'a full session called read-only');
+    assert(await p.getByRole('button', { name: 'Save settings' }).isEnabled(), 'a full session may save the settings');
+    await p.goto(base + '/#/integrations');
+    await p.locator('#connect-admin-only').waitFor();
+    await t.until('the connections loaded', async () => !/Checking/.test(await p.locator('.tile p.muted').first().innerText()), 15000);
+    assert(await p.locator('#connect-rillet').isDisabled(), 'Connect is enabled for a full session');
+    await p.close();
+  });
+  await check('a read-only session: every page says "This session is read-only"; the controls of Settings, Regions, Integrations and Rules that change something are disabled', async () => {
+    const mk = await http('POST', base + '/v1/tokens', { name: 'Viewer', role: 'read_only' }, auth);
+    assert(mk.status === 201, 'create: ' + mk.status);
+    const p = await sessionPage(mk.json.token);
+    await p.goto(base + '/#/settings');
+    const ro = p.locator('#read-only-notice');
+    await ro.waitFor();
+    assert(/^This session is read-only/.test(await ro.innerText()), 'notice: ' + await ro.innerText());
+    const save = p.getByRole('button', { name: 'Save settings' });
+    await save.waitFor();
+    await t.until('Save settings disabled', async () => await save.isDisabled(), 15000);
+    assert(await p.locator('#recount-start').isDisabled(), 'Recount is enabled');
+    assert(await p.locator('#token-create').isHidden(), 'Create token is offered');
+    const open = await p.locator('main').evaluate(m => Array.from(m.querySelectorAll('input, select, textarea, button'))
+      .filter(el => !el.disabled && el.getClientRects().length).map(el => el.outerHTML.slice(0, 80)));
+    assert(!open.length, 'controls left enabled: ' + open.join(' | '));
+    await p.goto(base + '/#/regions');
+    await t.until('the Regions page says read-only', async () => await p.locator('#read-only-notice').count() === 1, 15000);
+    const sub = p.locator('main tbody input[name="subscribed"]').first();
+    await sub.waitFor();
+    await t.until('the regions\' switches disabled', async () => await sub.isDisabled(), 15000);
+    assert(await p.locator('main input[name="q"]').isEnabled(), 'the Regions search (a filter) is disabled');
+    await p.goto(base + '/#/integrations');
+    await t.until('Integrations says read-only', async () => await p.locator('#read-only-notice').count() === 1, 15000);
+    assert(await p.locator('#connect-rillet').isDisabled(), 'Connect is enabled for a read-only session');
+    await p.goto(base + '/#/rules');
+    await p.locator('#reload').waitFor();
+    await t.until('Reload disabled', async () => await p.locator('#reload').isDisabled(), 15000);
+    assert(await p.locator('main select[name="kind"]').isEnabled(), 'the Rules kind filter is disabled');
+    await p.close();
   });
 
   await check('no console errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });

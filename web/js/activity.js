@@ -22,6 +22,7 @@
     ['filing_sums.', 'Filing sums checked or rebuilt'],
     ['store.', 'Kept sums recounted'],
     ['sphere_api_key.', 'Sphere API key'],
+    ['access.refused', 'Refused: admin only (tokens, keys)'],
     ['jobs.', 'Retried background jobs'],
     ['document.', 'Invoices and credit memos recalculated'],
     ['master_key.', 'Master key rotations'],
@@ -126,6 +127,9 @@
       case 'connection.scope_changed': return 'changed ' + changeWords(ch).join('; ') + ' for ' + label;
       case 'connection.import_requested': return 'started the import of ' + label + ' again';
       case 'connection.deleted': return 'deleted ' + label + ' (its key and token erased)';
+      /* admin23: a non-admin's attempt at what only an admin may do (nothing changed) */
+      case 'access.refused': return 'was refused (only an admin may ' + (label || 'do this') + ')' +
+        (ch.role && ch.role.after ? ': the token is ' + String(ch.role.after).replace('_', '-') : '');
       case 'token.created': {
         /* the role (tokens23; older rows: only the state, "active (read-only)") */
         var rw = { admin: 'admin: may also create and revoke tokens', full: 'full access', read_only: 'read-only' };

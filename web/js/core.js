@@ -800,11 +800,50 @@
     });
     clear(main);
     var title = def.render(main, parts.slice(1)) || def.title;
+    readOnlyNotice(main);
     document.title = title + ' · levy';
     var h1 = main.querySelector('h1');
     if (h1 && L.navigated) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
     window.scrollTo(0, 0);
     L.navigated = true;
+  };
+  /* GET /v1/me (admin23): who this tab's session is — kind, role, read_only, may{change,
+   * secrets, manage_tokens} — asked once per session token; resolves null when it cannot be
+   * read (the pages then offer everything and the API's 403 says why). */
+  var me = null, meFor = null;
+  L.me = function () {
+    var t = L.token();
+    if (!me || meFor !== t) {
+      meFor = t;
+      me = L.api('GET', '/v1/me').then(function (r) { return r || null; }, function () { return null; });
+    }
+    return me;
+  };
+  L.READ_ONLY_SENTENCE = 'This session is read-only: you can look at everything, but not change anything. ' +
+    'Sign in with a full or admin token to make changes.';
+  /* Every page of a read-only session says so at the top (admin23). */
+  function readOnlyNotice(main) {
+    L.me().then(function (m) {
+      if (!m || !m.read_only || !document.body.contains(main) || main.querySelector('#read-only-notice')) return;
+      main.insertBefore(h('p', { class: 'notice', role: 'note', id: 'read-only-notice', text: L.READ_ONLY_SENTENCE }),
+        main.firstChild);
+    });
+  }
+  /* A read-only session's page whose every control writes (Settings): each control added to
+   * root, but those inside keep (a selector: the entity picker), is disabled while the page is
+   * shown, so nothing offers a change the API would refuse (403 read_only). */
+  L.lockWrites = function (root, keep) {
+    function lock() {
+      root.querySelectorAll('button, input, select, textarea').forEach(function (el) {
+        if (keep && el.closest(keep)) return;
+        if (el.closest('details.tech') && el.tagName === 'SUMMARY') return;
+        el.disabled = true;
+      });
+    }
+    lock();
+    var mo = new MutationObserver(lock);
+    mo.observe(root, { childList: true, subtree: true });
+    L.onLeave(function () { mo.disconnect(); });
   };
   L.go = function (hash) { if (location.hash === hash) L.route(); else location.hash = hash; };
 

@@ -59,6 +59,18 @@
       main.appendChild(listSlot);
 
       var pending = null;
+      /* GET /v1/me (admin23): connecting Rillet and entering its API key or signing token is an
+         admin's (a full token's key or token would outlive its revocation: 403 admin_required) */
+      var mayConnect = true;
+      var adminNote = h('p', { class: 'muted', id: 'connect-admin-only', hidden: true,
+        text: 'Only an admin can connect Rillet or enter its API key or signing token: the API token, a browser session ' +
+          'opened with it or a sign-in link, or a token created as admin.' });
+      connectBtn.parentNode.appendChild(adminNote);
+      var meP = L.me().then(function (m) {
+        mayConnect = !m || m.may.secrets;
+        if (!mayConnect) { connectBtn.disabled = true; adminNote.hidden = false; }
+        return m;
+      });
       connectBtn.addEventListener('click', function () {
         openConnect(pending, connectBtn, function () { if (alive) load(); });
       });
@@ -70,13 +82,18 @@
           L.clear(listSlot);
           pending = conns.filter(function (c) { return c.status === 'needs_subsidiary' || c.status === 'needs_webhook_secret'; })[0] || null;
           var live = conns.filter(function (c) { return c.status === 'connected' || c.status === 'error'; });
-          connectBtn.disabled = false;
+          connectBtn.disabled = !mayConnect;
           connectBtn.textContent = pending ? 'Continue setup' : live.length ? 'Connect another' : 'Connect';
           var attention = live.filter(function (c) { return c.health && (HEALTH[c.health.state] || {}).tone === 'error'; }).length;
           tileStatus.textContent = live.length ? live.length + ' connected' + (attention ? ' \u2014 ' + attention + ' need' + (attention === 1 ? 's' : '') + ' attention' : '')
             : pending ? 'Setup not finished' : 'Not connected';
           if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
           conns.forEach(function (c) { listSlot.appendChild(card(c)); });
+          meP.then(function () {
+            if (!mayConnect) listSlot.querySelectorAll('form.repair-form').forEach(function (f) {
+              f.querySelectorAll('input, button').forEach(function (el) { el.disabled = true; });
+            });
+          });
           if (focusAfterLoad) {
             var want = listSlot.querySelector('section.connection[data-id="' + focusAfterLoad.replace(/"/g, '') + '"] h3');
             focusAfterLoad = null;
@@ -171,8 +188,8 @@
         var code = c.health && c.health.action && c.health.action.code;
         var path = '/v1/connections/' + encodeURIComponent(c.id);
         function secretForm(label, name, button, api, done) {
-          var input = h('input', { type: 'password', name: name, autocomplete: 'off', spellcheck: 'false', required: true });
-          var btn = h('button', { type: 'submit', class: 'secondary', text: button });
+          var input = h('input', { type: 'password', name: name, autocomplete: 'off', spellcheck: 'false', required: true, disabled: !mayConnect });
+          var btn = h('button', { type: 'submit', class: 'secondary', text: button, disabled: !mayConnect });
           var msg = h('div');
           var form = h('form', { class: 'repair-form repair-' + name, novalidate: true },
             L.field({ label: label, input: input, field: name }), msg, h('div', { class: 'actions' }, btn));
@@ -481,6 +498,9 @@
         }, delay);
       }
       load();
+      /* a read-only session (admin23): every control here changes a connection (the onboarding
+         checklist's own buttons only hide it in this browser) */
+      meP.then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, '.onboarding-slot'); });
       return 'Integrations';
     }
   });

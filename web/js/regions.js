@@ -151,6 +151,8 @@
         });
       }
       load();
+      /* a read-only session (admin23): the rows' controls change regions; the filters stay */
+      L.me().then(function (m) { if (alive && m && m.read_only) L.lockWrites(tableSlot); });
       return 'Regions';
     }
   });

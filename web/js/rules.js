@@ -215,6 +215,8 @@
         });
       });
       load();
+      /* a read-only session (admin23): reload and retry change things; the kind filter stays */
+      L.me().then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, 'select[name="kind"]'); });
       return 'Rules';
     }
   });

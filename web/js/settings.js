@@ -15,7 +15,7 @@
       /* Several legal entities (issue 17): the default settings, or one connection's own. */
       var seq = 0;
       var picker = L.entityPicker(function (e) { load(e); });
-      main.appendChild(h('div', { class: 'toolbar' }, picker));
+      main.appendChild(h('div', { class: 'toolbar', id: 'settings-entity-bar' }, picker));
       var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
       main.appendChild(slot);
       function load(entity) {
@@ -28,14 +28,20 @@
       load(null);
       var keySlot = h('div');
       main.appendChild(keySlot);
-      L.api('GET', '/v1/sphere-api-key').then(function (k) { if (alive) L.clear(keySlot).appendChild(sphereKey(k || {})); },
-        function (err) { if (alive) L.showError(L.clear(keySlot), err); });
+      /* who this session is (GET /v1/me, admin23): a read-only one sees every control
+         disabled (the page says why, core.js); a full one is not offered what only an admin
+         may do — the Sphere key's creation and named tokens' creation and revocation */
+      var meP = L.me();
+      Promise.all([L.api('GET', '/v1/sphere-api-key'), meP]).then(function (r) {
+        if (alive) L.clear(keySlot).appendChild(sphereKey(r[0] || {}, r[1]));
+      }, function (err) { if (alive) L.showError(L.clear(keySlot), err); });
       /* physical presence per state (issue 20: web/js/exposure.js) */
       if (L.presenceSection) main.appendChild(L.presenceSection());
       /* named API tokens, one per person (issue 20: web/js/tokens.js) */
-      if (L.tokensSection) main.appendChild(L.tokensSection());
+      if (L.tokensSection) main.appendChild(L.tokensSection(meP));
       /* store maintenance: "recount kept sums" (issue 20 operations) */
       main.appendChild(recountCard(function () { return alive; }));
+      meP.then(function (m) { if (alive && m && m.read_only) L.lockWrites(main, '#settings-entity-bar'); });
       return 'Settings';
     }
   });
@@ -285,7 +291,8 @@
   }
 
   /* The key of POST /tax_api/calculate_tax (X-API-KEY): shown once when created. */
-  function sphereKey(k) {
+  /* me: GET /v1/me's answer or null (then everything is offered and the API decides) */
+  function sphereKey(k, me) {
     var status = h('div');
     var state = h('p', { id: 'sphere-key-state', text: k.configured ? 'A key is set (' + k.hint + ', created ' + k.created_at + ').' : 'No key yet: the endpoint accepts only the API token.' });
     var create = h('button', { type: 'button', text: k.configured ? 'Replace key' : 'Create key' });
@@ -297,6 +304,12 @@
       h('details', { class: 'tech', id: 'sphere-key-tech' }, h('summary', { text: 'Technical details' }),
         h('p', { class: 'muted', text: 'POST /tax_api/calculate_tax takes this key in the X-API-KEY header.' })),
       state, status, h('div', { class: 'actions' }, create, revoke));
+    if (me && !me.may.secrets && !me.read_only) {
+      /* a key a full token made would outlive the token's revocation: only an admin makes one */
+      create.hidden = true;
+      status.appendChild(h('p', { class: 'muted', id: 'sphere-key-admin', text: 'Only an admin can create or replace this key ' +
+        '(the API token, or a token created as admin): a key made with your token would keep working after it is revoked.' }));
+    }
     create.addEventListener('click', function () {
       L.clear(status);
       L.busy(create, true);

@@ -30,7 +30,10 @@
     return box;
   }
 
-  L.tokensSection = function () {
+  /* meP: a promise of GET /v1/me's answer (admin23): a session that is not an admin is not
+   * offered Create nor Revoke (the API would answer 403 admin_required), and is told why. */
+  L.tokensSection = function (meP) {
+    var admin = true;
     var status = h('div', { id: 'tokens-status' });
     var tbody = h('tbody', null, h('tr', null, h('td', { colspan: '6', class: 'loading', text: 'Loading…' })));
     var name = h('input', { type: 'text', name: 'token_name', id: 'token-name', autocomplete: 'off', maxlength: '64',
@@ -66,6 +69,7 @@
         list.forEach(function (t) {
           var revoke = h('button', { type: 'button', class: 'secondary', text: 'Revoke', 'aria-label': 'Revoke ' + t.name + '’s token' });
           revoke.addEventListener('click', function () { doRevoke(t.name, revoke); });
+          revoke.hidden = !admin;
           tbody.appendChild(h('tr', { 'data-token': t.name },
             h('td', { 'data-label': 'Name', class: 'token-name', text: t.name }),
             h('td', { 'data-label': 'Access', text: ACCESS[t.role] || (t.read_only ? 'Read-only' : 'Full') }),
@@ -129,7 +133,16 @@
         if (name.getAttribute('aria-invalid') === 'true') name.focus();
       }).then(function () { L.busy(create, false); });
     });
-    load();
+    var note = h('p', { class: 'muted', id: 'tokens-admin-only', hidden: true,
+      text: 'Only an admin can create or revoke tokens: the API token, a browser session opened with it or a sign-in ' +
+        'link, or a token created as admin. Ask an admin for a new token or to revoke one.' });
+    card.insertBefore(note, form);
+    (meP || Promise.resolve(null)).then(function (m) {
+      admin = !m || m.may.manage_tokens;
+      form.hidden = !admin;
+      note.hidden = admin;
+      load();
+    });
     return card;
   };
 })();

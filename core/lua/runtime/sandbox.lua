@@ -544,8 +544,8 @@ local function validate_plugin(name, file, p, role)
       local pat, perr = path_pattern(r.path)
       if not pat then fail(file, line, where .. ": " .. perr) end
       if type(r.handler) ~= "function" then fail(file, line, where .. ": handler must be a function") end
-      if r.auth ~= nil and r.auth ~= "token" and r.auth ~= "none" then
-        fail(file, line, where .. ": auth must be \"token\" or \"none\"")
+      if r.auth ~= nil and r.auth ~= "token" and r.auth ~= "none" and r.auth ~= "admin" then
+        fail(file, line, where .. ": auth must be \"token\", \"admin\" or \"none\"")
       end
       if r.max_body ~= nil and (not is_int(r.max_body) or r.max_body < 1 or r.max_body > 64 * 1024 * 1024) then
         fail(file, line, where .. ": max_body must be an integer number of bytes from 1 to 67108864")

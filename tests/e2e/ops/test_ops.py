@@ -595,6 +595,15 @@ def case_openapi(tmp):
         # tokens23: a full token may not make tokens (403 admin_required), opens the Sphere
         # endpoint; the audit log's people
         anon("POST", "/v1/tokens", {"name": "Ops Eve"}, headers={"Authorization": "Bearer " + ntok})
+        # admin23: who am I; the Sphere key is an admin's (403 admin_required to a full token)
+        st, js, _, _ = anon("GET", "/v1/me", headers={"Authorization": "Bearer " + ntok})
+        check("GET /v1/me of a full token: role full, may not touch secrets",
+              st == 200 and js.get("role") == "full" and js.get("may", {}).get("secrets") is False, js)
+        api("GET", "/v1/me")
+        anon("GET", "/v1/me")                                                   # 401
+        st, js, _, _ = anon("POST", "/v1/sphere-api-key", headers={"Authorization": "Bearer " + ntok})
+        check("a full token creating the Sphere key: 403 admin_required",
+              st == 403 and (js or {}).get("error", {}).get("code") == "admin_required", js)
         anon("POST", "/tax_api/calculate_tax",
              {"currency": "usd", "customer_address": {"address1": "2000 Main St", "city": "Irvine",
                                                       "state": "CA", "postal_code": "92614", "country": "US"},

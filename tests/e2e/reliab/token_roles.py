@@ -216,6 +216,7 @@ def run(env):
     st, js, text, tax = sphere(toks["Fred"])
     check("Fred's full token calculates too: 200", st == 200 and tax == want, "%s %s" % (st, text))
     rc, out, err = cli(env, "create", "--name", "Boss", "--admin")
+    toks["Boss"] = out.strip()
     st, js, text, tax = sphere(out.strip())
     check("an admin named token calculates: 200", st == 200 and tax == want, "%s %s" % (st, text))
     st, js, text, _ = sphere(toks["Rita"])
@@ -256,6 +257,105 @@ def run(env):
     p2 = {p["name"]: p for p in (js2 or {}).get("people", [])}
     check("Ada's name given again: listed live (full)",
           st == 201 and p2.get("Ada") == {"name": "Ada", "state": "live", "role": "full"}, p2)
+
+    whoami(env, toks, fsess)
+    admin_secrets(env, toks, fsess)
+
+
+def whoami(env, toks, fsess):
+    """admin23: GET /v1/me says who the request is (kind, the audit label, person, role,
+    read_only, may) and never a token; the UI shows only what the role may do from it."""
+    L = env.levy_url
+    st, _, text, _ = harness.req("GET", L + "/v1/me")
+    check("GET /v1/me without a bearer: 401", st == 401, "%s %s" % (st, text))
+    bsess = session_of(env, toks["Boss"])
+    rsess = session_of(env, toks["Rita"])
+    apisess = session_of(env, env.token)
+    admin_may = {"change": True, "secrets": True, "manage_tokens": True}
+    full_may = {"change": True, "secrets": False, "manage_tokens": False}
+    ro_may = {"change": False, "secrets": False, "manage_tokens": False}
+    cases = (
+        (env.token, "the API token", {"kind": "api_token", "actor": "API token", "person": None, "role": "admin",
+                                      "read_only": False, "may": admin_may}),
+        (apisess, "a UI session of the API token", {"kind": "ui_session", "person": None, "role": "admin",
+                                                    "read_only": False, "may": admin_may}),
+        (toks["Boss"], "Boss's admin token", {"kind": "named_token", "actor": "Boss's token", "person": "Boss",
+                                              "role": "admin", "read_only": False, "may": admin_may}),
+        (bsess, "a UI session of Boss's admin token", {"kind": "ui_session", "person": "Boss", "role": "admin",
+                                                       "read_only": False, "may": admin_may}),
+        (toks["Fred"], "Fred's full token", {"kind": "named_token", "actor": "Fred's token", "person": "Fred",
+                                             "role": "full", "read_only": False, "may": full_may}),
+        (fsess, "a UI session of Fred's full token", {"kind": "ui_session", "person": "Fred", "role": "full",
+                                                      "read_only": False, "may": full_may}),
+        (toks["Rita"], "Rita's read-only token", {"kind": "named_token", "actor": "Rita's token", "person": "Rita",
+                                                  "role": "read_only", "read_only": True, "may": ro_may}),
+        (rsess, "a UI session of Rita's read-only token", {"kind": "ui_session", "person": "Rita",
+                                                           "role": "read_only", "read_only": True, "may": ro_may}),
+    )
+    for cred, what, want in cases:
+        st, js, text, hd = harness.req("GET", L + "/v1/me", None, bearer(cred))
+        js = js or {}
+        got = {k: js.get(k) for k in want}
+        check("GET /v1/me as %s: 200 %s" % (what, want), st == 200 and got == want, "%s %s" % (st, text))
+        secrets = [t for t in list(toks.values()) + [env.token, cred] if t and len(t) > 8]
+        check("... holds no token and is not cached (%s)" % what,
+              not any(t in (text or "") for t in secrets) and (hd or {}).get("Cache-Control") == "no-store",
+              "%s %s" % (hd, text))
+    st, js, text, _ = harness.req("GET", L + "/v1/me", None, bearer(fsess))
+    check("a UI session's actor is its audit label, 8 hex digits of its hash",
+          st == 200 and js["actor"].startswith("UI session of Fred ") and len(js["actor"].split()[-1]) == 8,
+          "%s %s" % (st, text))
+
+
+def admin_secrets(env, toks, fsess):
+    """admin23: creating or rotating the Sphere key and setting or re-entering a Rillet API key or
+    signing token are an admin's: a full token's would outlive its revocation. Before, a full
+    token's POST /v1/sphere-api-key was 201 and its connection secrets were taken."""
+    L = env.levy_url
+
+    def audited():
+        st, js, text, _ = harness.req("GET", L + "/v1/audit?action=access.refused&limit=500", None,
+                                      bearer(env.token))
+        return st, (js or {}).get("data", []), text
+
+    _, before, _ = audited()
+    st, js, text, _ = harness.req("GET", L + "/v1/sphere-api-key", None, bearer(env.token))
+    check("no Sphere key yet", st == 200 and js.get("configured") is False, "%s %s" % (st, text))
+    routes = (("POST", "/v1/sphere-api-key", None),
+              ("POST", "/v1/connections", {"provider": "rillet", "api_key": "rk_fake_000000000000"}),
+              ("POST", "/v1/connections/con_nope/webhook-secret", {"signing_token": "whsec_fake_0000"}),
+              ("POST", "/v1/connections/con_nope/api-key", {"api_key": "rk_fake_000000000000"}))
+    for cred, who in ((toks["Fred"], "Fred's full token"), (fsess, "a UI session of Fred's full token")):
+        for method, path, body in routes:
+            st, js, text, _ = harness.req(method, L + path, body, bearer(cred))
+            check("%s: %s %s 403 admin_required" % (who, method, path),
+                  st == 403 and (js or {}).get("error", {}).get("code") == "admin_required"
+                  and "only an admin may" in (js or {}).get("error", {}).get("message", ""), "%s %s" % (st, text))
+    st, js, text, _ = harness.req("GET", L + "/v1/sphere-api-key", None, bearer(env.token))
+    check("the full token made no Sphere key", st == 200 and js.get("configured") is False, "%s %s" % (st, text))
+    st, js, text, _ = harness.req("GET", L + "/v1/connections", None, bearer(env.token))
+    check("the full token made no connection", st == 200 and js.get("data") == [], "%s %s" % (st, text))
+    _, rows, text = audited()
+    new = [r for r in rows if r["id"] not in {b["id"] for b in before}]
+    objs = [(r["actor"], r["object_id"]) for r in new]
+    check("each refusal is audited (access.refused, who, the route), 8 rows",
+          len(new) == 8 and all(r["object_kind"] == "route" and r["person"] == "Fred" for r in new)
+          and sorted(r["object_id"] for r in new if r["actor"] == "Fred's token")
+          == sorted("%s %s" % (m, p.replace("con_nope", "{id}")) for m, p, _ in routes), objs)
+    check("... and the audit rows hold no token nor secret",
+          not any(x in text for x in (toks["Fred"], fsess, env.token, "rk_fake", "whsec_fake")), text)
+    st, js, text, _ = harness.req("POST", L + "/v1/sphere-api-key", None, bearer(toks["Rita"]))
+    check("a read-only token: POST /v1/sphere-api-key 403 read_only",
+          st == 403 and (js or {}).get("error", {}).get("code") == "read_only", "%s %s" % (st, text))
+    # an admin passes the gate: Boss makes the key, then a full token may still remove it
+    st, js, text, _ = harness.req("POST", L + "/v1/sphere-api-key", None, bearer(toks["Boss"]))
+    check("Boss's admin token creates the Sphere key: 201", st == 201 and js.get("api_key"), "%s %s" % (st, text))
+    st, js, text, _ = harness.req("POST", L + "/v1/connections/con_nope/webhook-secret",
+                                  {"signing_token": "whsec_fake_0000"}, bearer(toks["Boss"]))
+    check("Boss's admin token reaches the connection route (404 for an unknown connection, not 403)",
+          st == 404, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("DELETE", L + "/v1/sphere-api-key", None, bearer(toks["Fred"]))
+    check("a full token may still revoke the Sphere key (nothing outlives it): 204", st == 204, "%s %s" % (st, text))
 
 
 if __name__ == "__main__":
