@@ -938,7 +938,7 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     /* an answer not yet written to the end is waited for too: the loop ending frees it with
      * its connection (a call that ended in the same loop pass as this poll came due had its
      * reply in the output buffer still, and the client saw the connection closed unanswered) */
-    if ((h->calls == 0 && !levy_jobs_runner_busy(h) && !reload_busy(h) &&
+    if ((h->calls == 0 && !levy_jobs_runner_busy(h) && !reload_busy(h) && h->audits_pending == 0 &&
          !levy_host_listen_busy(h)) ||
         ++ticks > 600) {
         if (h->calls)
