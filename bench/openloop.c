@@ -8,11 +8,13 @@
  * keep-alive connections (libevent evhttp client); when every connection is busy they queue.
  *
  * usage: openloop -p PORT -r RATE -d SECONDS [-H HOST] [-c CONNS] [-w WARMUP_S] [-t TIMEOUT_S]
- *                 [-i INTERVAL_S] FILE[:WEIGHT]...
+ *                 [-i INTERVAL_S] [-T TRACE_FILE] FILE[:WEIGHT]...
  * FILE holds raw HTTP/1.1 requests separated by a line "\0\n" (bench/gen_webhooks.py format;
  * bench/mkreq.py writes the others). Files are interleaved by WEIGHT (default 1); each file is
  * cycled through in order. Requests intended during the first WARMUP_S seconds are sent but
- * not counted. With -i, one line per interval goes to stderr (for the soak).
+ * not counted. With -i, one line per interval goes to stderr (for the soak). With -T, each
+ * counted request's intended send time (CLOCK_MONOTONIC seconds, the clock of Python's
+ * time.monotonic()) and latency in µs go to TRACE_FILE, one line each (bench/reloadtail.sh).
  * Prints one line of key=value to stdout. Exit status 0 if every counted request got a 2xx.
  *
  * Build: cc -O2 -o openloop bench/openloop.c -levent */
@@ -74,6 +76,8 @@ static uint32_t i_max;
 static double i_start;
 static int stopping;
 static double lag_sum, lag_max; /* intended -> actual send, counted requests */
+static const char *trace_path;  /* -T: each counted request's intended time and latency */
+static double *sent_at;         /* intended send time (CLOCK_MONOTONIC s) of lat[i] */
 static struct event *tick_ev, *ival_ev;
 
 static double now(void)
@@ -201,8 +205,14 @@ static void record(double intended, int counted, int code)
         n_non2xx++;
     else
         n_ok++;
-    if (nlat == caplat)
-        lat = realloc(lat, (caplat = caplat ? caplat * 2 : 1 << 16) * sizeof *lat);
+    if (nlat == caplat) {
+        caplat = caplat ? caplat * 2 : 1 << 16;
+        lat = realloc(lat, caplat * sizeof *lat);
+        if (trace_path)
+            sent_at = realloc(sent_at, caplat * sizeof *sent_at);
+    }
+    if (trace_path)
+        sent_at[nlat] = intended;
     lat[nlat++] = us;
 }
 
@@ -340,7 +350,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1";
     int port = 0, opt;
     nconns = 50;
-    while ((opt = getopt(argc, argv, "p:r:d:H:c:w:t:i:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:r:d:H:c:w:t:i:T:")) != -1) {
         switch (opt) {
         case 'p':
             port = atoi(optarg);
@@ -366,9 +376,12 @@ int main(int argc, char **argv)
         case 'i':
             ival = atof(optarg);
             break;
+        case 'T':
+            trace_path = optarg;
+            break;
         default:
             die("usage: openloop -p PORT -r RATE -d SECONDS [-H HOST] [-c CONNS] [-w WARMUP_S] [-t "
-                "TIMEOUT_S] [-i INTERVAL_S] FILE[:WEIGHT]...");
+                "TIMEOUT_S] [-i INTERVAL_S] [-T TRACE_FILE] FILE[:WEIGHT]...");
         }
     }
     if (port <= 0 || rate <= 0 || dur <= 0 || nconns <= 0 || optind >= argc)
@@ -419,6 +432,14 @@ int main(int argc, char **argv)
     event_base_dispatch(base);
     double elapsed = now() - t0;
     uint64_t unfinished = qlen + n_inflight; /* counted or not: report them all */
+    if (trace_path) { /* before the sort: "intended_s latency_us", CLOCK_MONOTONIC, answer order */
+        FILE *tf = fopen(trace_path, "w");
+        if (!tf)
+            die("cannot write the trace file");
+        for (size_t i = 0; i < nlat; i++)
+            fprintf(tf, "%.6f %u\n", sent_at[i], lat[i]);
+        fclose(tf);
+    }
     qsort(lat, nlat, sizeof *lat, cmp_u32);
     double span = dur - warm;
     printf("target_rps=%.0f duration_s=%.0f warmup_s=%.0f conns=%d counted_sent=%llu ok=%llu "

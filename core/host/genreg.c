@@ -146,11 +146,21 @@ int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, i
         levy_genreg_hash(g, rates);
     char *rt = levy_genreg_rates_text(rates);
     int rc = LEVY_OK;
+    /* On SQLite the registration's COMMIT does not wait for the disk (a replayable
+     * transaction, store.h): it runs on the loop at every reload, where its fdatasync stalled
+     * every request for 0.3-40 ms on a busy disk (bench/README.md, h-reload23). Nothing durable
+     * can refer to the seq without it: the WAL is one ordered file, so the first commit that
+     * waits for the disk after it (a calculation carrying the seq, any connection's) syncs its
+     * frames too; a power loss before that loses the row and the process that held the seq in
+     * memory alike, and the next start registers again. Not on PostgreSQL: there the server
+     * can lose an asynchronous commit while this process lives on with the seq, and another
+     * replica could then be issued the same seq. */
+    int lazy = levy_store_engine(st) != LEVY_STORE_POSTGRES;
     /* two replicas issuing a seq at once meet on seq's UNIQUE: the loser reads again */
     for (int attempt = 0; attempt < 8; attempt++) {
         int64_t seq = 0, max_seq = 0;
         char max_hash[65];
-        if ((rc = levy_store_begin(st, err)))
+        if ((rc = lazy ? levy_store_begin_replayable(st, err) : levy_store_begin(st, err)))
             break;
         rc = read_seqs(st, g->content_hash, &seq, &max_seq, max_hash, err);
         /* known content keeps its seq when it is the newest, or at a start while another live

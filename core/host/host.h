@@ -104,6 +104,7 @@ struct levy_host {
     int stopping;
     int calls; /* live calls of any kind */
     int http_inflight;
+    int audits_pending; /* reloads' audit rows on the writer (levy_reload_audit): a stop waits */
     int jobs_running;
     levy_call *call_head;
     struct event *sig_int, *sig_term, *sig_hup, *stop_timer, *jobs_timer;
@@ -210,8 +211,12 @@ char *levy_host_rates_summary(levy_host *h);
 
 /** The row of a reload that took (rules.reloaded, with the rates' vintages before / after when
  * they changed), written once the new generation serves; frees a's strings. A swap cannot be
- * undone, so a row that cannot be written is logged (ERROR). r NULL: nothing (stopped). */
-void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r);
+ * undone, so a row that cannot be written is logged (ERROR). r NULL: nothing (stopped). With
+ * the store's writer thread the row is written there (off the loop) and then(ud) runs on the
+ * loop once it is durable (or failed); without one (or none to write) then(ud) runs before
+ * this returns. then may be NULL. */
+void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r,
+                       void (*then)(void *ud), void *ud);
 
 /** levy_host_reload_async for work no API request asked (SIGHUP, --watch, the rates update
  * schedule): its row names kind/actor ("system"/"signal", "system"/"watch", ...). */

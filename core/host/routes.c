@@ -359,6 +359,8 @@ typedef struct reload_ask {
     levy_host *h;
     struct evhttp_request *req;
     levy_reload_ask ask;
+    struct evbuffer *body; /* the answer, made when the build is done */
+    int status;
 } reload_ask;
 
 char *levy_host_rates_summary(levy_host *h)
@@ -398,7 +400,31 @@ void levy_reload_ask_init(levy_host *h, levy_reload_ask *a, const char *kind, co
     a->rates_before = levy_host_rates_summary(h);
 }
 
-void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r)
+/* The reload's audit row is durable (or failed, logged): the continuation runs. */
+typedef struct audit_wait {
+    levy_host *h;
+    void (*then)(void *ud);
+    void *ud;
+} audit_wait;
+
+static void reload_audit_done(levy_wunit *u)
+{
+    audit_wait *w = u->ud;
+    w->h->audits_pending--;
+    if (u->rc != LEVY_OK) {
+        hlog(HLOG_ERROR, "reload: the audit row could not be written: %s", u->err.message);
+        if (w->h->store)
+            levy_store_note_failure(w->h->store, u->state, u->err.message);
+    } else if (w->h->store)
+        levy_store_note_ok(w->h->store);
+    if (w->then)
+        w->then(w->ud);
+    free(w);
+    levy_wunit_free(u);
+}
+
+void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_report *r,
+                       void (*then)(void *ud), void *ud)
 {
     char *rates_after = NULL;
     if (!r || !h->store || strcmp(r->status, "rejected") == 0 || r->generation == a->before)
@@ -420,11 +446,38 @@ void levy_reload_audit(levy_host *h, levy_reload_ask *a, const levy_reload_repor
     evbuffer_add_printf(b, "}");
     evbuffer_add(b, "", 1);
     const char *ch = (const char *)evbuffer_pullup(b, -1);
+    const char *kind = a->actor_kind[0] ? a->actor_kind : "system";
+    const char *actor = a->actor[0] ? a->actor : "levy";
+    /* Through the writer thread when one runs (issue 21, B4): this row's COMMIT on the loop's
+     * connection waited for an fdatasync on the loop at every reload (0.3-40 ms on a busy
+     * disk, every request stalled meanwhile; bench/README.md h-reload23). The continuation
+     * (the operator's answer) runs once the row is durable, as before. */
+    levy_wunit *u = ch && h->writer ? levy_audit_unit(kind, actor, "rules.reloaded", "generation",
+                                                      NULL, "Rules and plugins", ch, NULL)
+                                    : NULL;
+    audit_wait *w = u ? calloc(1, sizeof *w) : NULL;
+    if (w) {
+        levy_err se;
+        w->h = h;
+        w->then = then;
+        w->ud = ud;
+        u->done = reload_audit_done;
+        u->ud = w;
+        if (levy_writer_submit(h->writer, u, &se) == LEVY_OK) {
+            h->audits_pending++;
+            evbuffer_free(b);
+            free(rates_after);
+            free(a->rates_before);
+            a->rates_before = NULL;
+            return;
+        }
+        free(w);
+    }
+    levy_wunit_free(u); /* no writer (or it is stopping): on the loop's connection */
     levy_err e;
     levy_err_clear(&e);
-    if (!ch || levy_audit_insert(h->store, a->actor_kind[0] ? a->actor_kind : "system",
-                                 a->actor[0] ? a->actor : "levy", "rules.reloaded", "generation",
-                                 NULL, "Rules and plugins", ch, NULL, &e) != LEVY_OK)
+    if (!ch || levy_audit_insert(h->store, kind, actor, "rules.reloaded", "generation", NULL,
+                                 "Rules and plugins", ch, NULL, &e) != LEVY_OK)
         hlog(HLOG_ERROR, "reload: the audit row could not be written: %s",
              ch ? e.message : "out of memory");
     evbuffer_free(b);
@@ -432,13 +485,14 @@ done:
     free(rates_after);
     free(a->rates_before);
     a->rates_before = NULL;
+    if (then)
+        then(ud);
 }
 
 static void audited_reload_done(void *ud, const levy_reload_report *r)
 {
     reload_ask *a = ud;
-    levy_reload_audit(a->h, &a->ask, r);
-    free(a);
+    levy_reload_audit(a->h, &a->ask, r, free, a);
 }
 
 void levy_host_reload_audited(levy_host *h, const char *kind, const char *actor)
@@ -451,16 +505,27 @@ void levy_host_reload_audited(levy_host *h, const char *kind, const char *actor)
     levy_host_reload_async(h, a ? audited_reload_done : NULL, a);
 }
 
+/* The operator's answer, once the reload's audit row is durable (levy_reload_audit). */
+static void reload_send(void *ud)
+{
+    reload_ask *a = ud;
+    levy_http_reply(a->req, a->status, "application/json", a->body);
+    evbuffer_free(a->body);
+    levy_http_count("/admin/reload", a->status);
+    free(a);
+}
+
 static void reload_reply(void *ud, const levy_reload_report *r)
 {
     reload_ask *a = ud;
     struct evhttp_request *req = a->req;
-    levy_reload_audit(a->h, &a->ask, r);
-    free(a);
     if (!r) { /* shutting down before the build finished */
+        levy_reload_audit(a->h, &a->ask, r, NULL, NULL);
+        free(a);
         levy_http_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
         return;
     }
+    /* the report is valid during this call only: the answer is made now, sent after the row */
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r->status,
                         (unsigned long long)r->generation);
@@ -477,9 +542,9 @@ static void reload_reply(void *ud, const levy_reload_report *r)
         evbuffer_add_printf(b, "]");
     }
     evbuffer_add_printf(b, "}");
-    levy_http_reply(req, rejected ? 422 : 200, "application/json", b);
-    evbuffer_free(b);
-    levy_http_count("/admin/reload", rejected ? 422 : 200);
+    a->body = b;
+    a->status = rejected ? 422 : 200;
+    levy_reload_audit(a->h, &a->ask, r, reload_send, a);
 }
 
 /* POST /admin/reload: answered when the build (on a thread) is done. */

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The person of a row (core migration 0009): the named token's name in the label
@@ -34,6 +35,10 @@ int levy_audit_person(const char *actor_kind, const char *actor, char *out, size
     return 1;
 }
 
+#define INSERT_SQL                                                                                 \
+    "INSERT INTO audit_log(at, actor_kind, actor, action, object_kind, object_id, "                \
+    "object_label, changes, request_id, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,
                       const char *object_kind, const char *object_id, const char *label,
                       const char *changes_json, const char *request_id, levy_err *err)
@@ -41,11 +46,7 @@ int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor,
     char at[32], person[LEVY_AUDIT_PERSON_MAX];
     int has_person = levy_audit_person(actor_kind, actor, person, sizeof person);
     levy_time_iso(levy_clock_now_ms(), at, sizeof at);
-    levy_stmt *s = levy_store_prepare_cached(
-        st,
-        "INSERT INTO audit_log(at, actor_kind, actor, action, object_kind, object_id, "
-        "object_label, changes, request_id, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        err);
+    levy_stmt *s = levy_store_prepare_cached(st, INSERT_SQL, err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     const char *v[10] = {
@@ -56,4 +57,34 @@ int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor,
     int rc = levy_stmt_step(s, err);
     levy_store_release(st, s);
     return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+}
+
+levy_wunit *levy_audit_unit(const char *actor_kind, const char *actor, const char *action,
+                            const char *object_kind, const char *object_id, const char *label,
+                            const char *changes_json, const char *request_id)
+{
+    char at[32], person[LEVY_AUDIT_PERSON_MAX];
+    int has_person = levy_audit_person(actor_kind, actor, person, sizeof person);
+    levy_time_iso(levy_clock_now_ms(), at, sizeof at);
+    const char *v[10] = {
+        at,        actor_kind, actor,        action,     object_kind,
+        object_id, label,      changes_json, request_id, has_person ? person : NULL};
+    levy_wunit *u = levy_wunit_new(1);
+    if (!u)
+        return NULL;
+    levy_wstep *st = &u->steps[0];
+    st->kind = LEVY_WSTEP_SQL;
+    st->sql = strdup(INSERT_SQL);
+    st->params = calloc(10, sizeof *st->params);
+    if (!st->sql || !st->params) {
+        levy_wunit_free(u);
+        return NULL;
+    }
+    st->nparams = 10;
+    for (int i = 0; i < 10; i++)
+        if (v[i] && levy_wparam_text(&st->params[i], v[i], strlen(v[i])) != LEVY_OK) {
+            levy_wunit_free(u);
+            return NULL;
+        }
+    return u;
 }

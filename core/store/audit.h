@@ -5,6 +5,7 @@
  * which writes the same columns. Call it inside the transaction that makes the change. */
 #include "levy.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 /** The message of the 503 "unavailable" answered when a change's audit row is refused (the
  * change is rolled back with it); levy.audit.record raises the same. */
@@ -24,5 +25,14 @@ int levy_audit_person(const char *actor_kind, const char *actor, char *out, size
 int levy_audit_insert(levy_store *st, const char *actor_kind, const char *actor, const char *action,
                       const char *object_kind, const char *object_id, const char *label,
                       const char *changes_json, const char *request_id, levy_err *err);
+
+/** The row levy_audit_insert appends (stamped now), as a unit for the store's writer thread
+ * (writer.h): a row that is a change of its own, not part of a transaction of the caller's,
+ * is written off the loop and is durable when the unit's done runs (issue 21: the audit row
+ * of a reload, whose COMMIT's fdatasync stalled the event loop; bench/README.md h-reload23).
+ * NULL when out of memory. */
+levy_wunit *levy_audit_unit(const char *actor_kind, const char *actor, const char *action,
+                            const char *object_kind, const char *object_id, const char *label,
+                            const char *changes_json, const char *request_id);
 
 #endif

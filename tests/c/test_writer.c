@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/audit.h"
 #include "store/jobs.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -433,6 +434,47 @@ end:
     teardown();
 }
 
+/* levy_audit_unit (a reload's audit row, written by the writer off the loop: h-reload23) is
+ * the row levy_audit_insert writes: the same columns, the person read from the actor label,
+ * NULL where no value was given; the writer thread commits it. */
+static void t_audit_unit(void)
+{
+    setup();
+    levy_store *st = open_main();
+    levy_writer *w = NULL;
+    levy_err err = {0};
+    const char *ch = "{\"generation\":{\"after\":3,\"before\":2}}";
+    levy_wunit *u = levy_audit_unit("named_token", "Alice's token", "rules.reloaded", "generation",
+                                    NULL, "Rules and plugins", ch, NULL);
+    CHECK(st && u);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 2000, &err), LEVY_OK);
+    u->done = on_done;
+    CHECK_EQ_INT(levy_writer_submit(w, u, &err), LEVY_OK);
+    u = NULL;
+    wait_done(w, 1);
+    CHECK_EQ_INT(ndone, 1);
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_OK);
+    CHECK_EQ_INT(levy_audit_insert(st, "named_token", "Alice's token", "rules.reloaded",
+                                   "generation", NULL, "Rules and plugins", ch, NULL, &err),
+                 LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM audit_log"), 2);
+    /* the two rows alike in every column but the id and the time */
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM (SELECT DISTINCT actor_kind, actor, action, "
+                             "object_kind, object_id, object_label, changes, request_id, person "
+                             "FROM audit_log)"),
+                 1);
+    CHECK_EQ_INT(one_int(st,
+                         "SELECT count(*) FROM audit_log WHERE person = 'Alice' AND "
+                         "object_id IS NULL AND request_id IS NULL AND at LIKE '____-__-__T%Z'"),
+                 2);
+end:
+    levy_wunit_free(u);
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
 /* The group's COMMIT fails (a deferred foreign key, checked only then): the unit fails with
  * the commit's error, none of its rows stay, and the writer's connection is back outside a
  * transaction, so the next unit commits. */
@@ -484,5 +526,6 @@ static const levy_test tests[] = {{"group_isolation", t_group_isolation},
                                   {"keyed_job_once", t_keyed_job_once},
                                   {"run_here", t_run_here},
                                   {"checkpointer", t_checkpointer},
+                                  {"audit_unit", t_audit_unit},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
