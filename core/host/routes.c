@@ -48,9 +48,18 @@ static int has_prefix_seg(const char *path, const char *pre)
     return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
- * its length in *n; NULL when there is none. Points into the request's headers. */
-static const char *bearer_of(struct evhttp_request *req, size_t *n)
+/* The request dispatch() is handling and its bearer, read once: an API request asked for it
+ * three times (read-only check, token check, the audit's actor), each a scan of the headers by
+ * evhttp_find_header (~500 instructions; issue 21). Set and cleared around one synchronous
+ * dispatch (a later request may be allocated at the same address); the input headers do not
+ * change while it runs. */
+static struct {
+    struct evhttp_request *req;
+    const char *t;
+    size_t n;
+} bearer_memo;
+
+static const char *bearer_read(struct evhttp_request *req, size_t *n)
 {
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!a || strncasecmp(a, "Bearer ", 7) != 0)
@@ -62,6 +71,17 @@ static const char *bearer_of(struct evhttp_request *req, size_t *n)
     while (*n && t[*n - 1] == ' ')
         (*n)--;
     return t;
+}
+
+/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
+ * its length in *n; NULL when there is none. Points into the request's headers. */
+static const char *bearer_of(struct evhttp_request *req, size_t *n)
+{
+    if (req == bearer_memo.req) {
+        *n = bearer_memo.n;
+        return bearer_memo.t;
+    }
+    return bearer_read(req, n);
 }
 
 /* The API token, a browser session or a named token (host/auth.c, host/tokens.c) as Bearer. */
@@ -1590,12 +1610,28 @@ static void add_allow(levy_host *h, struct evkeyvalq *oh, const char *path)
         evhttp_add_header(oh, "Allow", allow);
 }
 
+static void dispatch_req(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query);
+
 /* The server's dispatch callback (levy_server_ops.dispatch): a request that passed the
- * framing and canonical-target checks of core/http/server.c. */
+ * framing and canonical-target checks of core/http/server.c. Its bearer is read once. */
 static void dispatch(void *ud, struct evhttp_request *req, const char *method, const char *path,
                      const char *query)
 {
-    levy_host *h = ud;
+    size_t n = 0;
+    const char *t = bearer_read(req, &n);
+    bearer_memo.t = t;
+    bearer_memo.n = t ? n : 0;
+    bearer_memo.req = req;
+    dispatch_req(ud, req, method, path, query);
+    bearer_memo.req = NULL;
+    bearer_memo.t = NULL;
+    bearer_memo.n = 0;
+}
+
+static void dispatch_req(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query)
+{
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
