@@ -1520,15 +1520,15 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     lua_setfield(co, -2, "remote");
 }
 
-/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
+/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields) (in C:
+ * levy_sandbox_make_req). */
 static int setup_req(lua_State *co)
 {
     req_setup *rs = lua_touserdata(co, 1);
     lua_pop(co, 1);
-    levy_sandbox_push_api(co, "make_req");
     push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id, rs->actor_kind,
                     rs->actor);
-    lua_call(co, 1, 1);
+    levy_sandbox_make_req(co);
     return 1;
 }
 
