@@ -498,7 +498,6 @@ int levy_json_doc_parse_keys(levy_json_doc *doc, const char *text, size_t len, i
     d.s = text;
     d.len = len;
     d.dup_last = dup_last;
-    doc->dup_last = dup_last;
     d.stk = d.stk0;
     d.capstk = sizeof d.stk0 / sizeof d.stk0[0];
     /* room for a typical body at once (a node per ~10 bytes of text, every string's bytes):

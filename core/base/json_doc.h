@@ -44,7 +44,6 @@ typedef struct levy_json_doc {
      * free per request body instead of three); an array that outgrows it moves out */
     void *block;
     size_t block_size;
-    int dup_last; /* the last parse kept repeated keys (levy_json_doc_parse_keys' dup_last) */
 } levy_json_doc;
 
 /* Parses text[0..len) into doc (emptied first). 0, or -1 with levy.json.decode's message in

@@ -42,36 +42,20 @@ static int j_type(levy_tax_in *in)
     return n ? n->type : LEVY_IN_NIL;
 }
 
-/* the key of member m is name (len bytes) */
-static inline __attribute__((always_inline)) int key_is(const levy_json_doc *doc, uint32_t m,
-                                                        const char *name, size_t len)
-{
-    const char *key = doc->strs + doc->nodes[m].key;
-    return doc->nodes[m].klen == len && key[0] == name[0] && memcmp(key, name, len) == 0;
-}
-
-/* top[name] of the object on top: name's len bytes, bit its levy_json_key_bit. pos (or NULL):
- * the member's place where the name was found last, tried before the scan and updated (issue
- * 21: a request's lines have their keys in one order, so the scan, ~50 key comparisons per
- * request, mostly becomes one). Only where keys are unique (the parse refused repeated ones:
- * the first match is the only one); with repeated keys kept, the scan finds the first. */
+/* top[name] of the object on top: name's len bytes, bit its levy_json_key_bit. */
 static inline __attribute__((always_inline)) int field_of(levy_tax_in *in, const char *name,
-                                                          size_t len, uint64_t bit, uint32_t *pos)
+                                                          size_t len, uint64_t bit)
 {
     const levy_json_node *t = jtop(in);
     const levy_json_doc *doc = ((levy_json_in *)in)->doc;
     if (t && t->type == LEVY_IN_TABLE && !t->array && t->n) {
         if (!((uint64_t)t->ival & bit))
             return jpush(in, NIL_NODE); /* not among the object's keys */
-        if (pos && *pos < t->n && key_is(doc, doc->kids[t->at + *pos], name, len))
-            return jpush(in, doc->kids[t->at + *pos]);
         for (uint32_t k = 0; k < t->n; k++) {
             uint32_t m = doc->kids[t->at + k];
-            if (key_is(doc, m, name, len)) {
-                if (pos)
-                    *pos = k;
+            const char *key = doc->strs + doc->nodes[m].key;
+            if (doc->nodes[m].klen == len && key[0] == name[0] && memcmp(key, name, len) == 0)
                 return jpush(in, m);
-            }
         }
     }
     return jpush(in, NIL_NODE);
@@ -81,7 +65,7 @@ static inline __attribute__((always_inline)) int field_of(levy_tax_in *in, const
 static int j_field_text(levy_tax_in *in, const char *name)
 {
     size_t len = strlen(name);
-    return field_of(in, name, len, levy_json_key_bit(name, len), NULL);
+    return field_of(in, name, len, levy_json_key_bit(name, len));
 }
 
 /* field: a string literal, its length and key bit kept by its address */
@@ -94,10 +78,8 @@ static int j_field(levy_tax_in *in, const char *name)
         ji->names[h].name = name;
         ji->names[h].len = (uint32_t)len;
         ji->names[h].bit = levy_json_key_bit(name, len);
-        ji->names[h].pos = 0;
     }
-    return field_of(in, name, ji->names[h].len, ji->names[h].bit,
-                    ji->doc->dup_last ? NULL : &ji->names[h].pos);
+    return field_of(in, name, ji->names[h].len, ji->names[h].bit);
 }
 
 static int j_item(levy_tax_in *in, long long i)

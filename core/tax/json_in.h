@@ -23,7 +23,6 @@ typedef struct levy_json_in {
     struct {
         const char *name;
         uint32_t len;
-        uint32_t pos; /* where it was last found among an object's keys: tried first */
         uint64_t bit;
     } names[16];
 } levy_json_in;

@@ -630,60 +630,6 @@ end:
     levy_buf_free(&b);
 }
 
-/* A name's place among an object's keys is remembered by the reader and tried first (issue
- * 21): objects whose keys come in other orders, fewer keys than the remembered place, a name
- * of the same first byte and length at the remembered place, and a doc that kept repeated keys
- * (the first member found, as the scan finds it) all read as a scan would. */
-static void t_field_places(void)
-{
-    levy_json_doc doc = {0};
-    char msg[320];
-    const char *text =
-        "[{\"a\":\"1\",\"ab\":\"2\",\"b\":\"3\"},{\"b\":\"4\",\"ab\":\"5\",\"a\":\"6\"},"
-        "{\"a\":\"7\"},{\"ac\":\"8\",\"ab\":\"9\"},{\"b\":\"10\"}]";
-    CHECK_EQ_INT(levy_json_doc_parse(&doc, text, strlen(text), msg, sizeof msg), 0);
-    levy_json_in ji;
-    levy_json_in_init(&ji, &doc);
-    levy_tax_in *in = &ji.in;
-    /* per object: a, ab, b as the reader should see them (NULL: absent) */
-    static const char *const want[5][3] = {
-        {"1", "2", "3"}, {"6", "5", "4"}, {"7", NULL, NULL}, {NULL, "9", NULL}, {NULL, NULL, "10"}};
-    static const char *const names[3] = {"a", "ab", "b"};
-    size_t len = 0;
-    for (int round = 0; round < 2; round++) /* the second with every place remembered */
-        for (int i = 0; i < 5; i++) {
-            CHECK_EQ_INT(in->item(in, i + 1), LEVY_IN_TABLE);
-            for (int k = 0; k < 3; k++) {
-                int t = in->field(in, names[k]);
-                if (want[i][k]) {
-                    CHECK_EQ_INT(t, LEVY_IN_STRING);
-                    CHECK_EQ_STR(in->text(in, &len), want[i][k]);
-                } else {
-                    CHECK_EQ_INT(t, LEVY_IN_NIL);
-                }
-                in->pop(in);
-            }
-            in->pop(in);
-        }
-    /* repeated keys kept: the first member, whichever place was found last */
-    const char *dup =
-        "[{\"y\":\"1\",\"z\":\"2\",\"x\":\"3\"},{\"y\":\"3\",\"x\":\"4\",\"x\":\"5\"}]";
-    CHECK_EQ_INT(levy_json_doc_parse_keys(&doc, dup, strlen(dup), 1, msg, sizeof msg), 0);
-    levy_json_in_init(&ji, &doc);
-    CHECK_EQ_INT(in->item(in, 1), LEVY_IN_TABLE);
-    CHECK_EQ_INT(in->field(in, "x"), LEVY_IN_STRING); /* found at place 2 */
-    CHECK_EQ_STR(in->text(in, &len), "3");
-    in->pop(in);
-    in->pop(in);
-    CHECK_EQ_INT(in->item(in, 2), LEVY_IN_TABLE);
-    CHECK_EQ_INT(in->field(in, "x"), LEVY_IN_STRING); /* place 2 holds the repeat */
-    CHECK_EQ_STR(in->text(in, &len), "4");
-    in->pop(in);
-    in->pop(in);
-end:
-    levy_json_doc_free(&doc);
-}
-
 static const levy_test tests[] = {{"parse_errors", t_parse_errors},
                                   {"values", t_values},
                                   {"block", t_block},
@@ -694,6 +640,5 @@ static const levy_test tests[] = {{"parse_errors", t_parse_errors},
                                   {"ctx_notes", t_ctx_notes},
                                   {"region_on_options", t_region_on_options},
                                   {"view", t_view},
-                                  {"field_places", t_field_places},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
