@@ -1296,6 +1296,9 @@ static void free_body(const void *data, size_t len, void *arg)
     free(arg);
 }
 
+/* levy_lua_testudata's registry slot for LEVY_BODY_MT (core/lua/lctx.h) */
+static const char body_mt_key = 0;
+
 static void lua_reply(levy_call *call, int status, int nres)
 {
     http_call *hc = call->ud;
@@ -1381,8 +1384,8 @@ static void lua_reply(levy_call *call, int status, int nres)
     /* encode the body on the finished coroutine (reusable after a normal return); a string or
      * a body held in C is what render_body would return as it is: no Lua call for those */
     levy_err e;
-    if (nres >= 2 &&
-        (lua_type(co, base + 1) == LUA_TSTRING || luaL_testudata(co, base + 1, LEVY_BODY_MT))) {
+    if (nres >= 2 && (lua_type(co, base + 1) == LUA_TSTRING ||
+                      levy_lua_testudata(co, base + 1, &body_mt_key, LEVY_BODY_MT))) {
         lua_pushvalue(co, base + 1);
     } else {
         levy_sandbox_push_api(co, "render_body");
@@ -1400,7 +1403,7 @@ static void lua_reply(levy_call *call, int status, int nres)
     }
     size_t n = 0;
     struct evbuffer *b = evbuffer_new();
-    levy_buf *cb = luaL_testudata(co, -1, LEVY_BODY_MT);
+    levy_buf *cb = levy_lua_testudata(co, -1, &body_mt_key, LEVY_BODY_MT);
     if (cb) { /* a body held in C (lctx.h): its bytes go to the reply without a copy */
         n = cb->len;
         if (st != 204 && st != 304 && n) {
