@@ -22,7 +22,7 @@ PORT=18870
 T=calcprof-token-0123456789
 TMP=$(mktemp -d /tmp/levy-calcprof.XXXXXX)
 trap 'kill "${P:-}" 2>/dev/null || true; wait 2>/dev/null || true; [[ -z ${CG_KEEP:-} ]] || { mkdir -p "$CG_KEEP"; cp "$TMP"/cg.out* "$CG_KEEP"/ 2>/dev/null || true; }; rm -rf "$TMP"' EXIT
-SETS="tx cacity euvat canada mixed"
+SETS=${SETS:-"tx cacity euvat canada mixed"} # SETS="euvat canada": only those
 for s in $SETS; do python3 "$HERE/mkreq.py" bodies 10 "$s" "$TMP/$s.txt"; done
 cd "$ROOT"
 

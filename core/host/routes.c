@@ -49,9 +49,18 @@ static int has_prefix_seg(const char *path, const char *pre)
     return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
- * its length in *n; NULL when there is none. Points into the request's headers. */
-static const char *bearer_of(struct evhttp_request *req, size_t *n)
+/* The request dispatch() is handling and its bearer, read once: an API request asked for it
+ * three times (read-only check, token check, the audit's actor), each a scan of the headers by
+ * evhttp_find_header (~500 instructions; issue 21). Set and cleared around one synchronous
+ * dispatch (a later request may be allocated at the same address); the input headers do not
+ * change while it runs. */
+static struct {
+    struct evhttp_request *req;
+    const char *t;
+    size_t n;
+} bearer_memo;
+
+static const char *bearer_read(struct evhttp_request *req, size_t *n)
 {
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!a || strncasecmp(a, "Bearer ", 7) != 0)
@@ -63,6 +72,17 @@ static const char *bearer_of(struct evhttp_request *req, size_t *n)
     while (*n && t[*n - 1] == ' ')
         (*n)--;
     return t;
+}
+
+/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
+ * its length in *n; NULL when there is none. Points into the request's headers. */
+static const char *bearer_of(struct evhttp_request *req, size_t *n)
+{
+    if (req == bearer_memo.req) {
+        *n = bearer_memo.n;
+        return bearer_memo.t;
+    }
+    return bearer_read(req, n);
 }
 
 /* The API token, a browser session or a named token (host/auth.c, host/tokens.c) as Bearer. */
@@ -1501,6 +1521,9 @@ static void free_body(const void *data, size_t len, void *arg)
     free(arg);
 }
 
+/* levy_lua_testudata's registry slot for LEVY_BODY_MT (core/lua/lctx.h) */
+static const char body_mt_key = 0;
+
 static void lua_reply(levy_call *call, int status, int nres)
 {
     http_call *hc = call->ud;
@@ -1586,8 +1609,8 @@ static void lua_reply(levy_call *call, int status, int nres)
     /* encode the body on the finished coroutine (reusable after a normal return); a string or
      * a body held in C is what render_body would return as it is: no Lua call for those */
     levy_err e;
-    if (nres >= 2 &&
-        (lua_type(co, base + 1) == LUA_TSTRING || luaL_testudata(co, base + 1, LEVY_BODY_MT))) {
+    if (nres >= 2 && (lua_type(co, base + 1) == LUA_TSTRING ||
+                      levy_lua_testudata(co, base + 1, &body_mt_key, LEVY_BODY_MT))) {
         lua_pushvalue(co, base + 1);
     } else {
         levy_sandbox_push_api(co, "render_body");
@@ -1605,7 +1628,7 @@ static void lua_reply(levy_call *call, int status, int nres)
     }
     size_t n = 0;
     struct evbuffer *b = evbuffer_new();
-    levy_buf *cb = luaL_testudata(co, -1, LEVY_BODY_MT);
+    levy_buf *cb = levy_lua_testudata(co, -1, &body_mt_key, LEVY_BODY_MT);
     if (cb) { /* a body held in C (lctx.h): its bytes go to the reply without a copy */
         n = cb->len;
         if (st != 204 && st != 304 && n) {
@@ -1732,15 +1755,15 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     lua_setfield(co, -2, "remote");
 }
 
-/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
+/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields) (in C:
+ * levy_sandbox_make_req). */
 static int setup_req(lua_State *co)
 {
     req_setup *rs = lua_touserdata(co, 1);
     lua_pop(co, 1);
-    levy_sandbox_push_api(co, "make_req");
     push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id, rs->actor_kind,
                     rs->actor, rs->key_role);
-    lua_call(co, 1, 1);
+    levy_sandbox_make_req(co);
     return 1;
 }
 
@@ -1847,8 +1870,11 @@ static const char *admin_what(const char *route)
     return "do this";
 }
 
+static void dispatch_req(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query);
+
 /* The server's dispatch callback (levy_server_ops.dispatch): a request that passed the
- * framing and canonical-target checks of core/http/server.c. */
+ * framing and canonical-target checks of core/http/server.c. Its bearer is read once. */
 static void dispatch(void *ud, struct evhttp_request *req, const char *method, const char *path,
                      const char *query)
 {
@@ -1860,6 +1886,20 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
         levy_start_answer(req, method, path);
         return;
     }
+    size_t n = 0;
+    const char *t = bearer_read(req, &n);
+    bearer_memo.t = t;
+    bearer_memo.n = t ? n : 0;
+    bearer_memo.req = req;
+    dispatch_req(h, req, method, path, query);
+    bearer_memo.req = NULL;
+    bearer_memo.t = NULL;
+    bearer_memo.n = 0;
+}
+
+static void dispatch_req(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query)
+{
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */

@@ -62,6 +62,8 @@ static int upv_gc(lua_State *L)
  * raises, out of memory -- and __gc = __close makes a second release a no-op (liolib /
  * bind_store style: created in the released state first). */
 #define LINES_LEASE_MT "levy.tax.lines"
+/* levy_lua_push_mt's registry slots (core/lua/lctx.h) */
+static const char lease_mt_key = 0, request_mt_key = 0, body_mt_key = 0;
 
 static int lease_close(lua_State *L)
 {
@@ -74,7 +76,8 @@ static levy_tax_lines_mem *lease_lines(lua_State *L, int nlines)
 {
     levy_tax_line_lease *l = lua_newuserdatauv(L, sizeof *l, 0);
     memset(l, 0, sizeof *l); /* released state first: nothing to free if we raise below */
-    luaL_setmetatable(L, LINES_LEASE_MT);
+    levy_lua_push_mt(L, &lease_mt_key, LINES_LEASE_MT);
+    lua_setmetatable(L, -2);
     lua_toclose(L, -1);
     levy_tax_lines_mem *use = levy_tax_lease_take(l, &upv(L)->lines, nlines);
     if (!use)
@@ -335,7 +338,9 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     if (want_text && (int_gen || !has_gen)) {
         levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0); /* top + 4 */
         memset(b, 0, sizeof *b);
-        if (luaL_newmetatable(L, LEVY_BODY_MT)) {
+        if (!levy_lua_push_mt(L, &body_mt_key, LEVY_BODY_MT)) {
+            lua_pop(L, 1);
+            luaL_newmetatable(L, LEVY_BODY_MT);
             lua_pushcfunction(L, jsbuf_gc);
             lua_setfield(L, -2, "__gc");
         }
@@ -419,7 +424,8 @@ static int tax_parse(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     levy_json_doc *doc = lua_newuserdatauv(L, sizeof *doc, 0);
     memset(doc, 0, sizeof *doc);
-    luaL_setmetatable(L, REQUEST_MT);
+    levy_lua_push_mt(L, &request_mt_key, REQUEST_MT);
+    lua_setmetatable(L, -2);
     char msg[320];
     if (levy_json_doc_parse(doc, s, len, msg, sizeof msg) != 0) {
         levy_json_doc_free(doc);
@@ -451,7 +457,7 @@ static int tax_calculate(lua_State *L)
     lua_settop(L, 2);
     levy_tax_problem p;
     levy_tax_problem_clear(&p);
-    levy_json_doc *doc = luaL_testudata(L, 1, REQUEST_MT);
+    levy_json_doc *doc = levy_lua_testudata(L, 1, &request_mt_key, REQUEST_MT);
     if (!doc && !lua_istable(L, 1)) {
         levy_tax_problem_add(&p, -1, "body", "must be a JSON object");
         return push_invalid(L, &p, "request body must be a JSON object");

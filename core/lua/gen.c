@@ -723,23 +723,38 @@ done:
 
 void levy_route_match_free(levy_route_match *m)
 {
-    free(m->scratch);
+    if (m->scratch != m->buf)
+        free(m->scratch);
     m->scratch = NULL;
 }
 
 int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy_route_match *m,
                    int *path_known)
 {
-    memset(m, 0, sizeof *m);
+    m->route = NULL;
+    m->ncaps = 0;
     *path_known = 0;
     char *segs[64];
     int n = 0;
-    m->scratch = strdup(path);
-    if (!m->scratch)
+    size_t pl = strlen(path);
+    if (pl < sizeof m->buf) {
+        memcpy(m->buf, path, pl + 1);
+        m->scratch = m->buf;
+    } else if (!(m->scratch = strdup(path))) {
         return 0;
-    char *save = NULL;
-    for (char *t = strtok_r(m->scratch, "/", &save); t && n < 64; t = strtok_r(NULL, "/", &save))
+    }
+    /* the non-empty segments between '/'s, as strtok_r(path, "/") gives them */
+    for (char *t = m->scratch; *t && n < 64;) {
+        while (*t == '/')
+            t++;
+        if (!*t)
+            break;
         segs[n++] = t;
+        while (*t && *t != '/')
+            t++;
+        if (*t)
+            *t++ = '\0';
+    }
     for (int i = 0; g && i < g->nroutes; i++) {
         const levy_route *r = &g->routes[i];
         if (r->nsegs != n)

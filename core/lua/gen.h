@@ -165,7 +165,9 @@ typedef struct levy_route_match {
     int ncaps;
     const char *names[16];
     char *values[16];
-    char *scratch;
+    char *scratch; /* the path's segments (values point into it): buf, or a heap copy */
+    char buf[256]; /* a path that fits (issue 21: no strdup / free per request); so a match is
+                      not copied by value while its values are in use */
 } levy_route_match;
 int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy_route_match *m,
                    int *path_known);

@@ -89,4 +89,33 @@ int levy_lua_is_api_error(lua_State *L, int idx);
  * without making a Lua string of them (core/host/routes.c lua_reply, core/host/calc.c). */
 #define LEVY_BODY_MT "levy.body"
 
+/* [-0, +1, m] Pushes the metatable luaL_newmetatable registered as tname (nil when there is
+ * none yet; returns 0 then), kept in a registry slot under key's address once found: no
+ * interning of tname per call as luaL_getmetatable / luaL_setmetatable / luaL_testudata do
+ * (issue 21: a few hundred instructions each when lua_getfield's by-address string cache
+ * misses, ~6 per POST /v1/calculate). key: a static object of the caller's. */
+static inline int levy_lua_push_mt(lua_State *L, const void *key, const char *tname)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE)
+        return 1;
+    lua_pop(L, 1);
+    if (luaL_getmetatable(L, tname) != LUA_TTABLE)
+        return 0;
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    return 1;
+}
+
+/* [-0, +0, m] luaL_testudata(L, ud, tname) through levy_lua_push_mt's slot. */
+static inline void *levy_lua_testudata(lua_State *L, int ud, const void *key, const char *tname)
+{
+    void *p = lua_touserdata(L, ud);
+    if (!p || !lua_getmetatable(L, ud))
+        return NULL;
+    levy_lua_push_mt(L, key, tname);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? p : NULL;
+}
+
 #endif

@@ -297,6 +297,39 @@ void levy_sandbox_push_api(lua_State *L, const char *name)
     push_registry_field(L, LEVY_SANDBOX_API, name);
 }
 
+/* registry keys (by address) of the request object's two shared parts, taken from the sandbox
+ * API once per state */
+static const char req_fields_mt_key = 0, req_ro_key = 0;
+
+static void push_api_kept(lua_State *L, const void *key, const char *name)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TNIL)
+        return;
+    lua_pop(L, 1);
+    levy_sandbox_push_api(L, name);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+void levy_sandbox_make_req(lua_State *L)
+{
+    /* what H.make_req (core/lua/runtime/sandbox.lua) does, without a Lua call (issue 21):
+     * setmetatable(fields, REQ_FIELDS_MT); setmetatable({}, {__index = fields, __newindex =
+     * REQ_RO, __metatable = false}) */
+    push_api_kept(L, &req_fields_mt_key, "req_fields_mt");
+    lua_setmetatable(L, -2);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    push_api_kept(L, &req_ro_key, "req_ro");
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_remove(L, -2);
+}
+
 void levy_sandbox_push_spec(lua_State *L, const char *name)
 {
     push_registry_field(L, LEVY_SPEC_API, name);

@@ -18,6 +18,9 @@
 int levy_sandbox_open(levy_vm *vm, levy_err *err);
 /** [-0, +1, -] Pushes the prelude API function `name` (or nil). */
 void levy_sandbox_push_api(lua_State *L, const char *name);
+/** [-1, +1, m] Replaces the request's fields table on top with the read-only request object
+ * handlers get, as the sandbox API's make_req(fields) returns it (without calling it). */
+void levy_sandbox_make_req(lua_State *L);
 /** [-0, +1, -] Pushes the spec runner's API function `name` (or nil: not a `levy test`
  * generation). */
 void levy_sandbox_push_spec(lua_State *L, const char *name);

@@ -268,11 +268,18 @@ int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref)
     if (vm->npool >= LEVY_VM_THREAD_POOL || T == vm->L || lua_status(T) != LUA_OK)
         return 0;
     levy_lua_set_ctx(T, NULL); /* a finalizer run on it before the next call is in no call */
-    /* Unwinds to the base (a finished call is there already), empties and shrinks the stack,
-     * closes what is still open (nothing after a normal return; a __close that fails makes
-     * it unfit). The hook and the budget are set afresh by the next call's
-     * levy_vm_budget_start; the thread's context by levy_lua_set_ctx. */
-    if (lua_resetthread(T) != LUA_OK)
+    /* A call that returned normally is at the thread's base already (no active function, so
+     * no open upvalue and no pending to-be-closed variable: both close as their function
+     * returns): emptying its stack is enough, and the stack keeps the size the call grew it
+     * to. lua_resetthread shrank it to its minimum, so the next call grew it again (issue 21:
+     * two luaD_growstack reallocations per request, ~2k instructions). Anything else unwinds
+     * to the base and closes what is still open (a __close that fails makes it unfit). The
+     * hook and the budget are set afresh by the next call's levy_vm_budget_start; the
+     * thread's context by levy_lua_set_ctx. */
+    lua_Debug ar;
+    if (lua_getstack(T, 0, &ar) == 0)
+        lua_settop(T, 0);
+    else if (lua_resetthread(T) != LUA_OK)
         return 0;
     lua_sethook(T, NULL, 0, 0); /* no budget counts while it waits */
     vm->pool[vm->npool] = T;

@@ -125,10 +125,12 @@ levy_vm *levy_vm_of(lua_State *L);
 lua_State *levy_vm_thread_take(levy_vm *vm, int *ref);
 /** [-0, +0, -] Offers thread T (anchored under ref) of a call that has ended for reuse: kept
  * (1; the caller must not unref it) when the pool has room and T is fit, i.e. its status is
- * LUA_OK (it returned normally: not dead of an error, not suspended) and lua_resetthread
- * closes it cleanly; else 0 and the caller unrefs it. The caller decides first whether the
- * call may be reused at all (not after a budget trip, an out-of-memory or a failed start).
- * Its stack is emptied, its context and hook cleared. Thread identity is therefore not per
+ * LUA_OK (it returned normally: not dead of an error, not suspended) and it is at its base
+ * (no function active) or lua_resetthread closes it cleanly; else 0 and the caller unrefs it.
+ * The caller decides first whether the call may be reused at all (not after a budget trip, an
+ * out-of-memory or a failed start). Its stack is emptied (a thread at its base keeps the
+ * stack's size: the GC's traversal shrinks a stack much larger than its use), its context and
+ * hook cleared. Thread identity is therefore not per
  * call: `coroutine.running()` may return the same thread in a later call. */
 int levy_vm_thread_give(levy_vm *vm, lua_State *T, int ref);
 /** The state's small blocks come from its pool's arena 0 or 1 from now on (pool.h); returns

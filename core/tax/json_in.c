@@ -193,13 +193,19 @@ int levy_tax_request_view_write(levy_tax_out *o, const levy_json_doc *doc)
         in->pop(in);
     }
     if (in->field(in, "lines") == LEVY_IN_TABLE) {
+        /* the array only when a line names a product (issue 21: most bodies name none, and
+         * build_opts reads nothing else of the lines) */
         long long nl = in->len(in, 1);
-        o->key(o, "lines", first);
-        o->open(o, 1, 0);
+        int opened = 0;
         for (long long i = 1; i <= nl; i++) {
             if (in->item(in, i) == LEVY_IN_TABLE) {
                 if (in->field(in, "product_id") == LEVY_IN_STRING) {
                     const char *v = in->text(in, &n);
+                    if (!opened) {
+                        o->key(o, "lines", first);
+                        o->open(o, 1, 0);
+                        opened = 1;
+                    }
                     o->open(o, 0, 1);
                     o->key(o, "product_id", 1);
                     bad |= o->str(o, v, n);
@@ -209,7 +215,8 @@ int levy_tax_request_view_write(levy_tax_out *o, const levy_json_doc *doc)
             }
             in->pop(in);
         }
-        o->close(o, 1);
+        if (opened)
+            o->close(o, 1);
     }
     in->pop(in);
     o->close(o, 0);

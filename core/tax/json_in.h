@@ -33,7 +33,7 @@ struct levy_tax_out;
  * (levy.tax.parse's view): {customer = {id?, tax_id?}?, ship_to = {country?}?, lines =
  * [{product_id}...]?} -- the strings only (a value of another type is left out, as build_opts
  * leaves it; customer and ship_to only when objects; a line without a string product_id is
- * not listed). Returns 0, or -1 when o refused a string. */
+ * not listed, and lines only when one is). Returns 0, or -1 when o refused a string. */
 int levy_tax_request_view_write(struct levy_tax_out *o, const levy_json_doc *doc);
 
 #endif

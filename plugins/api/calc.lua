@@ -14,18 +14,20 @@ local M = {}
 -- `ipairs`...) read in plugin code goes through the sandbox env's __index, a levy module's
 -- field through its read-only proxy's, and a levy.config field through a Lua function; the
 -- values cannot change within a generation (config is a snapshot made when it was opened).
-local type, pairs, ipairs, next = type, pairs, ipairs, next
+local type, pairs, ipairs = type, pairs, ipairs
 local is_object, is_string = util.is_object, util.is_string
 local tax_calculate = tax.calculate
 local ROLE, GENERATION = config.role, config.generation
 
--- Product ids named by the request's lines (ignores malformed lines: the engine reports them).
+-- Product ids named by the request's lines (ignores malformed lines: the engine reports them);
+-- nil when no line names one (issue 21: no table made for nothing).
 local function product_ids(request)
-  local ids = {}
+  local ids
   local lines = request.lines
   if type(lines) == "table" then
     for _, line in ipairs(lines) do
       if type(line) == "table" and is_string(line.product_id) and line.product_id ~= "" then
+        ids = ids or {}
         ids[line.product_id] = true
       end
     end
@@ -145,8 +147,14 @@ function M.build_opts(request, cid)
   -- issue 21 (calc22): the keys every calculation sets are in the constructor, so the table is
   -- made with room for them and for `seller` and `encode` (8): no rehash as keys are added
   -- (two per request before, ~2k instructions). customer_type: the customer type of a
-  -- customer that says none (issue 19), business unless set.
-  local opts = { products = {}, customers = {}, regions = regions,
+  -- customer that says none (issue 19), business unless set. products: the codes of the
+  -- lines' product ids (a fresh table either way: merge() writes into it).
+  local ids = product_ids(request)
+  local products
+  if ids then
+    products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)
+  end
+  local opts = { products = products or {}, customers = {}, regions = regions,
                  rounding = settings.rounding or "line",
                  customer_type = settings.default_customer_type, generation = GENERATION }
   if is_object(settings.seller_address) then opts.seller = settings.seller_address end
@@ -164,10 +172,6 @@ function M.build_opts(request, cid)
   -- sellers' flat-rate options"): Alabama's SSUT, Texas's single local use tax rate
   if settings.us_al_ssut == "yes" then opts.us_al_ssut = "yes" end
   if settings.us_tx_single_local == "yes" then opts.us_tx_single_local = "yes" end
-  local ids = product_ids(request)
-  if next(ids) ~= nil then
-    opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)
-  end
   local customer = request.customer
   if is_object(customer) and is_string(customer.id) and customer.id ~= "" then
     local c

@@ -121,6 +121,26 @@ static void t_accept(void)
     CHECK(!levy_gen_match(g, "GET", "/v1/zzz", &m, &known));
     CHECK_EQ_INT(known, 0);
     levy_route_match_free(&m);
+    /* segments as strtok_r split them: empty ones skipped; a path longer than the match's own
+     * buffer (a heap copy, freed) matches the same (issue 21: the split without strdup) */
+    CHECK(levy_gen_match(g, "GET", "//v1///a/42/", &m, &known));
+    CHECK_EQ_INT(m.ncaps, 1);
+    CHECK_EQ_STR(m.values[0], "42");
+    levy_route_match_free(&m);
+    {
+        char longp[600] = "/v1/a/";
+        memset(longp + 6, 'x', 500);
+        longp[506] = '\0';
+        CHECK(levy_gen_match(g, "GET", longp, &m, &known));
+        CHECK_EQ_INT((int)strlen(m.values[0]), 500);
+        CHECK(m.scratch != m.buf);
+        levy_route_match_free(&m);
+        longp[255] = '\0'; /* 255 bytes: in the buffer */
+        CHECK(levy_gen_match(g, "GET", longp, &m, &known));
+        CHECK_EQ_INT((int)strlen(m.values[0]), 249);
+        CHECK(m.scratch == m.buf);
+        levy_route_match_free(&m);
+    }
 end:
     levy_gen_errors_free(&errs);
     if (g)

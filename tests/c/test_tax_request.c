@@ -610,7 +610,9 @@ static void t_view(void)
          "{\"product_id\":\"p\u00e9\"}]}"},
         {"{\"ship_to\":{\"country\":\"US\",\"state\":\"TX\"},\"customer\":{\"tax_id\":\"DE1\"}}",
          "{\"customer\":{\"tax_id\":\"DE1\"},\"ship_to\":{\"country\":\"US\"}}"},
-        {"{\"lines\":{}}", "{\"lines\":[]}"},
+        {"{\"lines\":{}}", "{}"},
+        {"{\"lines\":[{\"x\":1},{\"product_id\":2}],\"ship_to\":{}}", "{\"ship_to\":{}}"},
+        {"{\"lines\":[{\"x\":1},{\"product_id\":\"a\"}]}", "{\"lines\":[{\"product_id\":\"a\"}]}"},
         {"{}", "{}"},
     };
     levy_json_doc doc;

@@ -1137,6 +1137,8 @@ function H.make_req(fields)
   setmetatable(fields, REQ_FIELDS_MT)
   return setmetatable({}, { __index = fields, __newindex = REQ_RO, __metatable = false })
 end
+-- the same object built in C by levy_sandbox_make_req (core/lua/sandbox.c) from these two
+H.req_fields_mt, H.req_ro = REQ_FIELDS_MT, REQ_RO
 
 -- Renders an API error table (from levy.http.error) to status, body, headers.
 function H.render_api_error(e)
