@@ -1,6 +1,6 @@
 -- "Recount kept sums" (issue 20, operations): every table levy keeps from the documents,
 -- rebuilt from the documents while levy serves. levy's own writers (and the triggers of
--- migrations 0024-0026, whatever writes the documents) keep them exact; they are wrong only
+-- migrations 0024-0028, whatever writes the documents) keep them exact; they are wrong only
 -- after the store was written behind levy's back without them: bench/storeclone.py, a restore
 -- of some tables only, a manual SQL fix of a kept table, a copy made with triggers disabled.
 --
@@ -13,7 +13,7 @@
 --     documents and decided documents per type, kept in shard 0 when wrong;
 --   doc_flags: invoices' and credit memos' calc_imprecise / calc_cert_expired (0024), FLAG_BATCH
 --     documents (by id) a chunk, against their current calculation's head;
---   us_days: rillet_us_days (0026), a document type and day a chunk (the filing check found a
+--   us_days: rillet_us_days (0026, keyed per type, day and state since 0028), a document type and day a chunk (the filing check found a
 --     month of a 100,000-document store summed at once over a job run's budget; a day holds
 --     about a thirtieth of a month's documents, unless they all share one date; not measured
 --     for the recount), against the documents' US-shipped USD sums (the migration's grouping);
@@ -203,16 +203,15 @@ end
 
 local function us_days_sql(t)
   local minor, bad = us_amount("COALESCE(d.net_amount, k.total_amount)")
-  return "SELECT d.doc_date, upper(k.ship_state) AS state, CASE WHEN d.customer_id IS NULL THEN 0 ELSE 1 END AS has_cust, " ..
-    "COALESCE(d.customer_id, '') AS customer_id, count(*) AS docs, " .. minor .. " AS minor, " .. bad .. " AS bad " ..
-    "FROM " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
+  return "SELECT d.doc_date, upper(k.ship_state) AS state, count(*) AS docs, " .. minor .. " AS minor, " .. bad ..
+    " AS bad FROM " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
     "WHERE d.doc_date = ? AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
     "AND k.ship_state IS NOT NULL AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL " ..
-    "GROUP BY d.doc_date, upper(k.ship_state), CASE WHEN d.customer_id IS NULL THEN 0 ELSE 1 END, COALESCE(d.customer_id, '')"
+    "GROUP BY d.doc_date, upper(k.ship_state)"
 end
 
 local function day_key(r)
-  return table.concat({ r.doc_date, r.state, tostring(r.has_cust), r.customer_id }, "\t")
+  return r.doc_date .. "\t" .. r.state
 end
 
 local function step_us_days(st)
@@ -235,7 +234,7 @@ local function step_us_days(st)
       actual[k] = a
       keys[#keys + 1] = k
     end
-    for _, x in ipairs(store.rows("SELECT doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days " ..
+    for _, x in ipairs(store.rows("SELECT doc_date, state, docs, minor, bad FROM rillet_us_days " ..
         "WHERE doc_type = ? AND doc_date = ?", dt, day)) do
       local k = day_key(x)
       kept[k] = x
@@ -248,15 +247,13 @@ local function step_us_days(st)
       local a, x = actual[k], kept[k]
       if not (a and x and a.docs == x.docs and a.minor == x.minor and a.bad == x.bad) then
         local g = a or x
-        store.exec("DELETE FROM rillet_us_days WHERE doc_type = ? AND doc_date = ? AND state = ? AND has_cust = ? " ..
-          "AND customer_id = ?", dt, g.doc_date, g.state, g.has_cust, g.customer_id)
+        store.exec("DELETE FROM rillet_us_days WHERE doc_type = ? AND doc_date = ? AND state = ?", dt, g.doc_date, g.state)
         if a then
-          store.exec("INSERT INTO rillet_us_days(doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad) " ..
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", dt, a.doc_date, a.state, a.has_cust, a.customer_id, a.docs, a.minor, a.bad)
+          store.exec("INSERT INTO rillet_us_days(doc_type, doc_date, state, docs, minor, bad) VALUES (?, ?, ?, ?, ?, ?)",
+            dt, a.doc_date, a.state, a.docs, a.minor, a.bad)
         end
         local function fig(v) return v and { documents = v.docs, cents = v.minor, unreadable = v.bad } or json.null end
-        found(st.ch, "us_days", { doc_type = dt, date = g.doc_date, state = g.state,
-          customer_id = g.has_cust == 1 and g.customer_id or json.null, kept = fig(x), actual = fig(a) })
+        found(st.ch, "us_days", { doc_type = dt, date = g.doc_date, state = g.state, kept = fig(x), actual = fig(a) })
       end
     end
     save("us_days", dt .. "\t" .. day, st.ch)

@@ -1041,19 +1041,22 @@ end
 -- decimals (the caller then reads the documents one by one: shipped_us_documents).
 -- doc_flags: JSON array of [type, id, marketplace (true/false)] (the reports plugin's flags
 -- per document); customers: JSON array of the marketplace customers' ids.
--- Read from the sums the triggers of migration 0026 keep per type, day, state and customer
--- (rillet_us_days: summing the documents was 1.6 s of CPU at 1M documents): a customer's rows
--- are marketplace when the customer is; a document flagged on its own whose flag differs from
--- its customer's is then moved from its customer's group to its own (its amount read by id).
+-- Read from the sums the triggers of migration 0028 keep per type, day and state
+-- (rillet_us_days: summing the documents was 1.6 s of CPU at 1M documents; keyed without the
+-- customer so the rows stay bounded by days × states however many customers there are), all
+-- counted as not marketplace; then each document whose flag is not "not marketplace" is
+-- moved to the marketplace group of its day and state, its amount read by id: the documents
+-- of the marketplace customers (few, and read through the index on (customer_id, doc_date))
+-- and the documents flagged on their own (whose flag wins over their customer's).
 -- A group left without documents is dropped: a day without documents is not a day of the report.
 function M.shipped_us_days(since, to, doc_flags, customers)
   local flags = json.decode(doc_flags)
   local custs = json.decode(customers)
   if type(flags) ~= "table" then flags = {} end
   if type(custs) ~= "table" then custs = {} end
-  local cust = {}
+  local cust, cust_list = {}, {}
   for _, c in ipairs(custs) do
-    if type(c) == "string" then cust[c] = true end
+    if type(c) == "string" and not cust[c] then cust[c] = true; cust_list[#cust_list + 1] = c end
   end
   local groups, order = {}, {}
   local function group(state, date, mk)
@@ -1076,37 +1079,43 @@ function M.shipped_us_days(since, to, doc_flags, customers)
     if dt == "invoice" then g.n = g.n + s * docs end
     g.bad = g.bad + s * bad
   end
-  for r in store.query("SELECT doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days " ..
+  for r in store.query("SELECT doc_type, doc_date, state, docs, minor, bad FROM rillet_us_days " ..
       "WHERE doc_date >= ? AND doc_date <= ?", since, to) do
-    local mk = (r.has_cust == 1 and cust[r.customer_id]) and 1 or 0
-    add(group(r.state, r.doc_date, mk), r.doc_type, r.docs, r.minor, r.bad, 1)
+    add(group(r.state, r.doc_date, 0), r.doc_type, r.docs, r.minor, r.bad, 1)
   end
-  -- the documents flagged on their own, by type: those whose flag is not their customer's
+  -- the documents flagged on their own, by type (their flag wins)
   local by_type = { invoice = {}, credit_memo = {} }
   for _, f in ipairs(flags) do
     if type(f) == "table" and by_type[f[1]] and type(f[2]) == "string" then by_type[f[1]][f[2]] = f[3] == true end
   end
-  for dt, ids in pairs(by_type) do
-    local list = {}
-    for id in pairs(ids) do list[#list + 1] = id end
+  -- a document of the kept sums (group 0) moved to the group of its flag
+  local function move(dt, r, now)
+    if now == 1 then
+      local minor = r.ok == 1 and math.tointeger(tonumber((r.amount:gsub("%.", "")))) or 0
+      local bad = r.ok == 1 and 0 or 1
+      add(group(r.state, r.date, 0), dt, 1, minor, bad, -1)
+      add(group(r.state, r.date, 1), dt, 1, minor, bad, 1)
+    end
+  end
+  local function read(dt, cond, list, each)
     for i = 1, #list, IN_CHUNK do
       local args = { since, to }
       local marks = {}
       for j = i, math.min(i + IN_CHUNK - 1, #list) do marks[#marks + 1] = "?"; args[#args + 1] = list[j] end
       local sql = "SELECT p.id, p.customer_id, p.date, p.state, p.amount, CASE WHEN " .. two_decimals("p.amount") ..
         " THEN 1 ELSE 0 END AS ok FROM (" .. shipped_us_sql(dt, "d.id AS id, d.customer_id AS customer_id, ",
-          " AND d.id IN (" .. table.concat(marks, ", ") .. ")") .. ") p"
-      for r in store.query(sql, table.unpack(args)) do
-        local was = (r.customer_id ~= nil and cust[r.customer_id]) and 1 or 0
-        local now = ids[r.id] and 1 or 0
-        if was ~= now then
-          local minor = r.ok == 1 and math.tointeger(tonumber((r.amount:gsub("%.", "")))) or 0
-          local bad = r.ok == 1 and 0 or 1
-          add(group(r.state, r.date, was), dt, 1, minor, bad, -1)
-          add(group(r.state, r.date, now), dt, 1, minor, bad, 1)
-        end
-      end
+          " AND " .. cond .. " IN (" .. table.concat(marks, ", ") .. ")") .. ") p"
+      for r in store.query(sql, table.unpack(args)) do each(r) end
     end
+  end
+  for dt, ids in pairs(by_type) do
+    -- the marketplace customers' documents (a document flagged on its own: below)
+    read(dt, "d.customer_id", cust_list, function(r)
+      if ids[r.id] == nil then move(dt, r, 1) end
+    end)
+    local list = {}
+    for id in pairs(ids) do list[#list + 1] = id end
+    read(dt, "d.id", list, function(r) move(dt, r, ids[r.id] and 1 or 0) end)
   end
   local out, bad = {}, 0
   for _, g in ipairs(order) do
