@@ -188,13 +188,14 @@ describe("rillet_us_days", function()
     local flags, own = {}, {}
     for r in store.query("SELECT 'invoice' AS t, id, customer_id FROM invoices WHERE id LIKE 'mx%' UNION ALL " ..
         "SELECT 'credit_memo', id, customer_id FROM credit_memos WHERE id LIKE 'mx%' ORDER BY 2") do
-      local n = tonumber(r.id:sub(3))
-      if n % 7 == 0 then -- flagged on its own: the opposite of its customer's flag, or the same
-        local v = (n % 14 == 0) == (not marketplace[r.customer_id or ""])
+      local num = tonumber(r.id:sub(3))
+      if num % 7 == 0 then -- flagged on its own: the opposite of its customer's flag, or the same
+        local v = (num % 14 == 0) == (not marketplace[r.customer_id or ""])
         own[r.t .. ":" .. r.id] = v
         flags[#flags + 1] = json.array({ r.t, r.id, v })
       end
     end
+    assert.equal(15, #flags) -- 108 documents: every 7th flagged
     local want = {}
     for r in store.query("SELECT 'invoice' AS t, d.id, d.customer_id, d.doc_date, upper(k.ship_state) AS st, " ..
         "k.total_amount AS a FROM invoices d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
