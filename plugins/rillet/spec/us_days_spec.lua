@@ -13,36 +13,45 @@ local json = require "levy.json"
 
 local TABLES = { invoice = "invoices", credit_memo = "credit_memos" }
 
--- the sums counted from the documents (the statement shipped_us_days ran before 0026)
-local function counted()
+-- the sums counted from the documents (the statement shipped_us_days ran before 0026); cust:
+-- per customer, for the customers of rillet_us_days_track (rillet_us_days_cust, 0028)
+local function counted(cust)
   local out = {}
+  local tracked = {}
+  for r in store.query("SELECT customer_id FROM rillet_us_days_track") do tracked[r.customer_id] = true end
   for dt, t in pairs(TABLES) do
-    for r in store.query("SELECT d.doc_date AS d, upper(k.ship_state) AS s, " ..
+    for r in store.query("SELECT d.doc_date AS d, upper(k.ship_state) AS s, d.customer_id AS c, " ..
         "COALESCE(d.net_amount, k.total_amount) AS a FROM " ..
         t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id WHERE d.deleted = 0 AND " ..
         "d.currency = 'USD' AND upper(k.ship_country) = 'US' AND k.ship_state IS NOT NULL AND " ..
         "COALESCE(d.net_amount, k.total_amount) IS NOT NULL") do
-      local key = table.concat({ dt, r.d, r.s }, "|")
-      local e = out[key] or { 0, 0, 0 }
-      out[key] = e
-      local ok = r.a:match("^%-?%d+%.%d%d$") and #r.a <= 18
-      e[1] = e[1] + 1
-      if ok then e[2] = e[2] + math.tointeger(tonumber((r.a:gsub("%.", "")))) else e[3] = e[3] + 1 end
+      if not cust or (r.c and tracked[r.c]) then
+        local key = table.concat({ dt, r.d, r.s, cust and r.c or nil }, "|")
+        local e = out[key] or { 0, 0, 0 }
+        out[key] = e
+        local ok = r.a:match("^%-?%d+%.%d%d$") and #r.a <= 18
+        e[1] = e[1] + 1
+        if ok then e[2] = e[2] + math.tointeger(tonumber((r.a:gsub("%.", "")))) else e[3] = e[3] + 1 end
+      end
     end
   end
   return out
 end
 
-local function kept()
+local function kept(cust)
   local out = {}
-  local sql = "SELECT doc_type, doc_date, state, docs, minor, bad FROM rillet_us_days"
+  local sql = "SELECT doc_type, doc_date, state, " .. (cust and "customer_id" or "NULL AS customer_id") ..
+    ", docs, minor, bad FROM " .. (cust and "rillet_us_days_cust" or "rillet_us_days")
   for r in store.query(sql) do
-    out[table.concat({ r.doc_type, r.doc_date, r.state }, "|")] = { r.docs, r.minor, r.bad }
+    out[table.concat({ r.doc_type, r.doc_date, r.state, r.customer_id }, "|")] = { r.docs, r.minor, r.bad }
   end
   return out
 end
 
-local function same() assert.same(counted(), kept()) end
+local function same()
+  assert.same(counted(), kept())
+  assert.same(counted(true), kept(true))
+end
 
 local n = 0
 local function calc(dt, id, state, total, country)
@@ -64,6 +73,9 @@ end
 describe("rillet_us_days", function()
   it("equals the sums counted from the documents after every kind of write", function()
     same()
+    -- the per-customer sums of tracked customers too (cu1, cu3: the marketplace ones)
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "cu1", "cu3" }))))
+    same()
     -- a head written before its document, and after it
     doc("invoice", "u1", "2026-02-01", calc("invoice", "u1", "nj", "10.00"), "cu1")
     doc("invoice", "u2", "2026-02-01", nil, nil)
@@ -81,6 +93,7 @@ describe("rillet_us_days", function()
       nil, "US-TX")
     same()
     assert.equal(1, store.row("SELECT docs FROM rillet_us_days WHERE state = 'TX'").docs)
+    assert.equal(2, store.row("SELECT count(*) AS n FROM rillet_us_days_cust WHERE customer_id = 'cu1'").n)
     -- not counted: another country, another currency, no state, no amount; a bad amount counted as bad
     doc("invoice", "x1", "2026-02-01", calc("invoice", "x1", "ON", "9.00", "CA"), nil)
     doc("invoice", "x2", "2026-02-01", calc("invoice", "x2", nil, "9.00"), nil)
@@ -107,6 +120,13 @@ describe("rillet_us_days", function()
     store.exec("DELETE FROM credit_memos WHERE id = 'm1'"); same()
     -- a row whose documents are gone is gone
     assert.is_nil(store.row("SELECT 1 AS x FROM rillet_us_days WHERE docs = 0"))
+    assert.is_nil(store.row("SELECT 1 AS x FROM rillet_us_days_cust WHERE docs = 0"))
+    -- a customer tracked later is counted from its documents; one dropped loses its rows
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "cu2" }))))
+    same()
+    assert.is_nil(store.row("SELECT 1 AS x FROM rillet_us_days_cust WHERE customer_id <> 'cu2'"))
+    assert.truthy(report_rows.us_days_track("[]"))
+    assert.is_nil(store.row("SELECT 1 AS x FROM rillet_us_days_cust"))
   end)
 
   it("the overview reads the kept sums, not the documents", function()
@@ -210,15 +230,35 @@ describe("rillet_us_days", function()
       local m = math.tointeger(tonumber((r.a:gsub("%.", ""))))
       if r.t == "invoice" then g.n = g.n + 1; g.minor = g.minor + m else g.minor = g.minor - m end
     end
-    local days, bad = report_rows.shipped_us_days("2027-02-01", "2027-02-28", json.encode(json.array(flags)),
-      json.encode(json.array({ "mc1", "mc2", "nobody" })))
-    assert.equal(0, bad)
-    local got = {}
-    for _, r in ipairs(days) do got[r.state .. "|" .. r.date .. "|" .. r.marketplace] = { n = r.n, minor = r.minor } end
+    local mks = json.encode(json.array({ "mc1", "mc2", "nobody" }))
+    local function answer()
+      local days, bad = report_rows.shipped_us_days("2027-02-01", "2027-02-28", json.encode(json.array(flags)), mks)
+      assert.equal(0, bad)
+      local got = {}
+      for _, r in ipairs(days) do
+        got[r.state .. "|" .. r.date .. "|" .. r.marketplace] = { n = r.n, minor = r.minor }
+      end
+      return got
+    end
+    -- the marketplace customers' documents read (their sums not kept yet)
+    local got = answer()
     assert.same(want, got)
     local mk = 0
     for key in pairs(got) do if key:sub(-1) == "1" then mk = mk + 1 end end
     assert.truthy(mk >= 6, "marketplace groups: " .. mk)
+    -- tracked, not counted yet (no budget share left): still their documents
+    assert.falsy(report_rows.us_days_track(mks, 0))
+    assert.equal(0, store.row("SELECT count(*) AS n FROM rillet_us_days_track WHERE ready = 1").n)
+    assert.same(want, answer())
+    -- their kept sums ready: the same answer
+    assert.truthy(report_rows.us_days_track(mks))
+    assert.equal(3, store.row("SELECT count(*) AS n FROM rillet_us_days_track WHERE ready = 1").n)
+    same()
+    assert.same(want, answer())
+    -- one tracked, one not
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "mc2" }))))
+    assert.same(want, answer())
+    assert.truthy(report_rows.us_days_track("[]"))
     store.exec("DELETE FROM invoices WHERE id LIKE 'mx%'")
     store.exec("DELETE FROM credit_memos WHERE id LIKE 'mx%'")
   end)
