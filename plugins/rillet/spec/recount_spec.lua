@@ -274,6 +274,36 @@ describe("recount kept sums", function()
     assert.truthy(memo_right())
   end)
 
+  it("rewrites a tracked customer's exposure rows (rillet_us_days_cust, 0028)", function()
+    setup()
+    store.exec("UPDATE invoices SET customer_id = 'mk' WHERE id IN ('i1', 'i2', 'i4')")
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "mk" }))))
+    local function cust_rows()
+      local out = {}
+      for r in store.query("SELECT doc_type, doc_date, state, customer_id, docs, minor, bad " ..
+          "FROM rillet_us_days_cust ORDER BY doc_type, doc_date, state, customer_id") do
+        out[#out + 1] = table.concat({ r.doc_type, r.doc_date, r.state, r.customer_id, r.docs, r.minor, r.bad }, "|")
+      end
+      return out
+    end
+    local right = cust_rows()
+    assert.same({ "invoice|2026-01-05|CA|mk|1|10000|0", "invoice|2026-01-20|CA|mk|1|4000|0",
+      "invoice|2026-03-09|CA|mk|1|1250|0" }, right)
+    store.exec("UPDATE rillet_us_days_cust SET minor = minor + 1 WHERE doc_date = '2026-01-20'")
+    store.exec("DELETE FROM rillet_us_days_cust WHERE doc_date = '2026-03-09'")
+    store.exec("INSERT INTO rillet_us_days_cust(doc_type, doc_date, state, customer_id, docs, minor, bad) " ..
+      "VALUES ('invoice', '2026-04-01', 'CA', 'mk', 1, 5, 0)")
+    recount.start(nil)
+    local st = finish()
+    assert.equal("done", st.state)
+    assert.same(right, cust_rows())
+    local t = by_table(st)
+    assert.equal(3, t.us_days.fixed)
+    local ex = t.us_days.examples[1]
+    assert.equal("mk", ex.customer_id)
+    assert.same(us_days_counted(), us_days_kept())
+  end)
+
   it("does not start a second recount beside a running one", function()
     setup()
     recount.start(nil)
