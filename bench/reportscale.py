@@ -270,7 +270,11 @@ if os.environ.get("RECOUNT") == "1":
                          "LIMIT 1").fetchone()
         if r and r[0] != last:
             runs, last = runs + 1, r[0]
-        x = json.loads(call("GET", "/v1/store/recount")[1])
+        try:  # a chunk holds levy's loop for seconds at 1M (the connection then closed unread)
+            x = json.loads(call("GET", "/v1/store/recount")[1])
+        except (OSError, http.client.HTTPException):
+            time.sleep(1)
+            continue
         if x["state"] not in ("idle", "running"):
             break
         time.sleep(0.2)

@@ -14,10 +14,13 @@
 --   doc_flags: invoices' and credit memos' calc_imprecise / calc_cert_expired (0024), FLAG_BATCH
 --     documents (by id) a chunk, against their current calculation's head;
 --   us_days: rillet_us_days (0026, keyed per type, day and state since 0028) and the
---     tracked customers' rillet_us_days_cust (0028), a document type and day a chunk (the filing check found a
---     month of a 100,000-document store summed at once over a job run's budget; a day holds
---     about a thirtieth of a month's documents, unless they all share one date; not measured
---     for the recount), against the documents' US-shipped USD sums (the migration's grouping);
+--     tracked customers' rillet_us_days_cust (0028), a document type and day a chunk (the
+--     filing check found a month of a 100,000-document store summed at once over a job run's
+--     budget; a day holds about a thirtieth of a month's documents, unless they all share one
+--     date: the 1M store of bench/storeclone.py holds 802,346 invoices on one day, a chunk over
+--     the run's budget on every attempt, so its recount never ends at the default budget —
+--     bench/README.md, h-expo23), against the documents' US-shipped USD sums (the migration's
+--     grouping);
 --   nc_memo: rillet_nc_memo (0023), a memo row a chunk: a row summed at its month's current
 --     generation is compared with the month summed again (a stale one is summed again anyway
 --     before a report reads it, so it is not "wrong");
