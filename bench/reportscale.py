@@ -9,7 +9,11 @@ env: RUNS (3) repeats of each request; CHECK=0 skips the sums check; CHECK_TIMEO
      EXPORT=0 skips the documents export; EXPORT_TIMEOUT (s, 1200); EXPORT_FORMAT (csv or
      ndjson, csv); EXPORT_SAVE=FILE: the finished export's parts in order written to FILE (to
      compare two builds' exports byte for byte); SKIP="name ..." requests
-     left out; BUDGET_MS: LEVY_LUA_TIME_MS for this levy (the cost, not cut off at the default).
+     left out; ONLY="name ...": only those requests; SAVE=DIR: each request's last answer
+     written to DIR/NAME (to compare two builds' answers byte for byte); BUDGET_MS:
+     LEVY_LUA_TIME_MS for this levy (the cost, not cut off at the default); RECOUNT=1: then
+     the recount of the kept sums (POST /v1/store/recount, polled until it is no longer
+     running; RECOUNT_TIMEOUT s, 3600): wall, levy CPU, job runs, per table checked/fixed.
 
 levy is started on DATA_DIR with no Rillet reachable (the reports read the store only) and
 waited for until no job is due. Per request (RUNS times): the HTTP status, the median wall
@@ -35,6 +39,8 @@ import time
 levy, src, ddir, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 RUNS = int(os.environ.get("RUNS", "3"))
 SKIP = set(os.environ.get("SKIP", "").split())
+ONLY = set(os.environ.get("ONLY", "").split())
+SAVE = os.environ.get("SAVE")
 TOKEN = "reportscale-token-0123456789abcdef"
 HZ = os.sysconf("SC_CLK_TCK")
 AUTH = {"Authorization": "Bearer " + TOKEN}
@@ -133,6 +139,7 @@ REQS = [
     ("not_collected_year", "/v1/reports/not-collected?" + YR),
     ("not_collected_year_csv", "/v1/reports/not-collected?" + YR + "&format=csv"),
     ("liability_year", "/v1/reports/liability?" + YR),
+    ("exposure_csv", "/v1/reports/exposure?format=csv"),
 ]
 HOME = [("home_filing_q%d" % q, "/v1/reports/filing?from=%s-%02d-01&to=%s-%02d-%02d" % (
     Y, 3 * q - 2, Y, 3 * q, (31, 30, 30, 31)[q - 1])) for q in (1, 2, 3, 4)] + [
@@ -151,6 +158,8 @@ HOME = [("home_filing_q%d" % q, "/v1/reports/filing?from=%s-%02d-01&to=%s-%02d-%
     ("home_products", "/v1/products?limit=500"),
     ("home_exposure", "/v1/reports/exposure"),
 ]
+if ONLY:
+    SKIP |= {n for n, _ in REQS + HOME if n not in ONLY}
 
 
 def measure(name, path):
@@ -162,6 +171,9 @@ def measure(name, path):
         walls.append((time.perf_counter() - t) * 1000)
         cpus.append(cpu_ms() - c0)
         size = len(body)
+        if SAVE:
+            with open(os.path.join(SAVE, name), "wb") as f:
+                f.write(body)
         if status != 200:
             print("  %s -> %d %s" % (name, status, body[:200].decode(errors="replace")), flush=True)
     print("%-30s %3d wall_ms=%6.0f cpu_ms=%6.0f bytes=%d" % (
@@ -247,6 +259,29 @@ if os.environ.get("EXPORT", "1") != "0":
                     f.write(part)
                     h.update(part)
             print("  saved %s sha256=%s" % (os.environ["EXPORT_SAVE"], h.hexdigest()), flush=True)
+
+if os.environ.get("RECOUNT") == "1":
+    c0, t = cpu_ms(), time.time()
+    st, body = call("POST", "/v1/store/recount")
+    timeout = float(os.environ.get("RECOUNT_TIMEOUT", "3600"))
+    runs, last, x = 0, None, json.loads(body)
+    while time.time() - t < timeout:
+        r = db().execute("SELECT updated_at FROM jobs WHERE kind = 'rillet.recount' ORDER BY created_at DESC "
+                         "LIMIT 1").fetchone()
+        if r and r[0] != last:
+            runs, last = runs + 1, r[0]
+        try:  # a chunk holds levy's loop for seconds at 1M (the connection then closed unread)
+            x = json.loads(call("GET", "/v1/store/recount")[1])
+        except (OSError, http.client.HTTPException):
+            time.sleep(1)
+            continue
+        if x["state"] not in ("idle", "running"):
+            break
+        time.sleep(0.2)
+    print("recount post=%d state=%s wall_s=%.1f cpu_s=%.1f fixed=%s job_runs_seen>=%d" % (
+        st, x["state"], time.time() - t, (cpu_ms() - c0) / 1000, x.get("fixed"), runs), flush=True)
+    for tb in x.get("tables") or []:
+        print("  %-12s checked=%s fixed=%s" % (tb.get("table"), tb.get("checked"), tb.get("fixed")), flush=True)
 
 print("load at end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]), flush=True)
 proc.terminate()

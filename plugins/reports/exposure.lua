@@ -28,6 +28,7 @@ local log = require "levy.log"
 local tax = require "levy.tax"
 local util = require "levy.util"
 local audit = require "levy.audit"
+local jobs = require "levy.jobs"
 local dates = require "dates"
 
 local null = util.orjnull
@@ -190,9 +191,25 @@ function M.marketplace_customer(id, b, req)
     if was ~= v then
       audit.record(req, { action = "marketplace.customer_flagged", object_kind = "customer", object_id = id,
                           label = id, changes = { marketplace = { before = was, after = v } } })
+      -- the rillet plugin's per-customer exposure sums follow the marketplace customers
+      jobs.enqueue { kind = "reports.marketplace_sums", key = "sync", payload = {} }
     end
   end)
   return { customer_id = id, marketplace = v }
+end
+
+-- The job reports.marketplace_sums: the rillet plugin keeps the exposure sums of the
+-- marketplace customers per customer (report_us_days_track, migration rillet 0028), so the
+-- overview need not read their documents; counting a customer added is a transaction per
+-- customer. Returns true when every marketplace customer's sums are ready.
+function M.sync_marketplace_sums()
+  local r = plugin("rillet")
+  if not (r and r.report_us_days_track) then return true end
+  local list = {}
+  for row in store.query("SELECT customer_id FROM reports_marketplace_customers ORDER BY customer_id") do
+    list[#list + 1] = row.customer_id
+  end
+  return r.report_us_days_track(json.encode(json.array(list)), 500)
 end
 
 -- One document sold (true) or not (false) through a marketplace facilitator, whatever its

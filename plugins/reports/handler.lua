@@ -2087,8 +2087,15 @@ return {
     -- an imported ECB rate file larger than a request checks (POST /v1/reports/fx-rates)
     ["reports.fx_check"] = { run = run_fx_check, max_attempts = 5, concurrency = 1,
                              base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- the rillet plugin's per-customer exposure sums of the marketplace customers (exposure.lua)
+    ["reports.marketplace_sums"] = { run = function()
+        if not exposure.sync_marketplace_sums() then return jobs.retry(0, "marketplace customers' sums: more to count") end
+      end, max_attempts = 100000, concurrency = 1, base_delay_ms = 1000, max_delay_ms = 60000 },
   },
   roles = { "serve" },
+  -- the marketplace customers' kept exposure sums counted if some are not (a store migrated
+  -- to rillet 0028 with marketplace customers set; a recount): the job is quick when none is
+  on_start = function() jobs.enqueue { kind = "reports.marketplace_sums", key = "sync", payload = {} } end,
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
     { method = "GET", path = "/v1/reports/not-collected", auth = "token", handler = get_not_collected },
@@ -2136,6 +2143,11 @@ return {
     -- logs a crossing even when nobody opens the Reports page
     { name = "reports.exposure", every_ms = 3600000, run = function()
         exposure.exposure(time.date(time.now_ms()), true)
+      end },
+    -- the marketplace customers' kept exposure sums (a store that had marketplace customers
+    -- before rillet migration 0028, or whose sums a recount made count again)
+    { name = "reports.marketplace_sums", every_ms = 600000, run = function()
+        jobs.enqueue { kind = "reports.marketplace_sums", key = "sync", payload = {} }
       end },
   },
   exports = {

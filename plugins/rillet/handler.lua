@@ -650,6 +650,8 @@ local exports = {
   report_shipped_documents = report_rows.shipped_documents,
   report_shipped_us_documents = report_rows.shipped_us_documents,
   report_shipped_us_days = report_rows.shipped_us_days,
+  -- customers: JSON array of the marketplace customers' ids (reports plugin); share: per mille
+  report_us_days_track = report_rows.us_days_track,
 }
 
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.
@@ -722,7 +724,7 @@ return {
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
     "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
     "rillet_liab_docs", "rillet_check_parts", "rillet_nc_months", "rillet_nc_memo",
-    "rillet_conn_doc_counts", "rillet_us_days", "rillet_recount",
+    "rillet_conn_doc_counts", "rillet_us_days", "rillet_recount", "rillet_us_days_track", "rillet_us_days_cust",
   },
   events = events,
   routes = {

@@ -280,7 +280,8 @@
     'rillet.backfill_preview': 'previewing a recalculation of past documents', 'rillet.bulk': 're-checking documents after a settings change',
     'rillet.customers_remap': 're-reading customers after a settings change', 'rillet.filing_sums': 'keeping the reports\' totals',
     'rillet.reconcile': 'comparing levy\'s tax with Rillet\'s', 'reports.export': 'exporting documents for a report',
-    'reports.fx_check': 'checking imported exchange rates', 'admin.demo_connect': 'connecting the demo'
+    'reports.fx_check': 'checking imported exchange rates', 'admin.demo_connect': 'connecting the demo',
+    'reports.marketplace_sums': 'counting the marketplace customers\' sales for the exposure report'
   };
   L.jobText = function (kind) { return JOB_WORDS[kind] || kind; };
   /* A list in a sentence (issue 20): ['Texas'] -> "Texas", ['Texas', 'Utah'] -> "Texas and

@@ -91,11 +91,11 @@ end
 local function us_days_counted()
   local out = {}
   for dt, t in pairs(TABLES) do
-    for r in store.query("SELECT d.doc_date AS d, upper(k.ship_state) AS s, COALESCE(d.customer_id, '') AS c, " ..
+    for r in store.query("SELECT d.doc_date AS d, upper(k.ship_state) AS s, " ..
         "COALESCE(d.net_amount, k.total_amount) AS a FROM " .. t .. " d JOIN rillet_calc_heads k ON " ..
         "k.calculation_id = d.calculation_id WHERE d.deleted = 0 AND d.currency = 'USD' AND " ..
         "upper(k.ship_country) = 'US' AND k.ship_state IS NOT NULL") do
-      local key = table.concat({ dt, r.d, r.s, r.c }, "|")
+      local key = table.concat({ dt, r.d, r.s }, "|")
       local e = out[key] or { 0, 0 }
       out[key] = e
       e[1] = e[1] + 1
@@ -106,8 +106,8 @@ local function us_days_counted()
 end
 local function us_days_kept()
   local out = {}
-  for r in store.query("SELECT doc_type, doc_date, state, customer_id, docs, minor FROM rillet_us_days") do
-    out[table.concat({ r.doc_type, r.doc_date, r.state, r.customer_id }, "|")] = { r.docs, r.minor }
+  for r in store.query("SELECT doc_type, doc_date, state, docs, minor FROM rillet_us_days") do
+    out[table.concat({ r.doc_type, r.doc_date, r.state }, "|")] = { r.docs, r.minor }
   end
   return out
 end
@@ -197,8 +197,8 @@ describe("recount kept sums", function()
     store.exec("UPDATE invoices SET calc_imprecise = 1 WHERE id = 'i4'")
     store.exec("DELETE FROM rillet_us_days WHERE doc_date = '2026-01-05'")
     store.exec("UPDATE rillet_us_days SET minor = minor + 100 WHERE doc_date = '2026-03-09'")
-    store.exec("INSERT INTO rillet_us_days(doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad) " ..
-      "VALUES ('credit_memo', '2025-12-31', 'NY', 0, '', 3, 999, 0)")
+    store.exec("INSERT INTO rillet_us_days(doc_type, doc_date, state, docs, minor, bad) " ..
+      "VALUES ('credit_memo', '2025-12-31', 'NY', 3, 999, 0)")
     local g = store.row("SELECT count(*) AS n FROM rillet_nc_memo m WHERE m.gen = COALESCE((SELECT x.gen FROM " ..
       "rillet_nc_months x WHERE x.month = m.month), 0) AND m.sums <> '[]'").n
     assert.truthy(g > 0, "a memo row to corrupt")
@@ -272,6 +272,36 @@ describe("recount kept sums", function()
     assert.equal("done", st.state)
     assert.equal(1, by_table(st).nc_memo.fixed)
     assert.truthy(memo_right())
+  end)
+
+  it("rewrites a tracked customer's exposure rows (rillet_us_days_cust, 0028)", function()
+    setup()
+    store.exec("UPDATE invoices SET customer_id = 'mk' WHERE id IN ('i1', 'i2', 'i4')")
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "mk" }))))
+    local function cust_rows()
+      local out = {}
+      for r in store.query("SELECT doc_type, doc_date, state, customer_id, docs, minor, bad " ..
+          "FROM rillet_us_days_cust ORDER BY doc_type, doc_date, state, customer_id") do
+        out[#out + 1] = table.concat({ r.doc_type, r.doc_date, r.state, r.customer_id, r.docs, r.minor, r.bad }, "|")
+      end
+      return out
+    end
+    local right = cust_rows()
+    assert.same({ "invoice|2026-01-05|CA|mk|1|10000|0", "invoice|2026-01-20|CA|mk|1|4000|0",
+      "invoice|2026-03-09|CA|mk|1|1250|0" }, right)
+    store.exec("UPDATE rillet_us_days_cust SET minor = minor + 1 WHERE doc_date = '2026-01-20'")
+    store.exec("DELETE FROM rillet_us_days_cust WHERE doc_date = '2026-03-09'")
+    store.exec("INSERT INTO rillet_us_days_cust(doc_type, doc_date, state, customer_id, docs, minor, bad) " ..
+      "VALUES ('invoice', '2026-04-01', 'CA', 'mk', 1, 5, 0)")
+    recount.start(nil)
+    local st = finish()
+    assert.equal("done", st.state)
+    assert.same(right, cust_rows())
+    local t = by_table(st)
+    assert.equal(3, t.us_days.fixed)
+    local ex = t.us_days.examples[1]
+    assert.equal("mk", ex.customer_id)
+    assert.same(us_days_counted(), us_days_kept())
   end)
 
   it("does not start a second recount beside a running one", function()

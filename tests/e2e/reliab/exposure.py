@@ -117,6 +117,18 @@ def run(env):
           and [(d["type"], d["id"], d["marketplace"]) for d in js["documents"]] == [("invoice", direct["id"], False)],
           text)
 
+    # -- the job reports.marketplace_sums counts M's exposure sums per customer (rillet 0028): the
+    # overview below then reads them, not M's documents (both answer the same; this checks the
+    # kept rows, on SQLite and on PostgreSQL)
+    def m_ready():
+        db = common.harness.store(env.levy_dir, readonly=True)
+        try:
+            r = db.execute("SELECT ready FROM rillet_us_days_track WHERE customer_id = ?", (M,)).fetchall()
+        finally:
+            db.close()
+        return r and str(r[0][0]) == "1" or None
+    check("the marketplace customer's exposure sums counted (reports.marketplace_sums)", wait_for(m_ready, 120, 0.5))
+
     # -- physical presence: NV inventory from 2025-03-01; bad input refused
     for body, field in (({"region": "Nevada", "kind": "inventory", "from": "2025-03-01"}, "region"),
                         ({"region": "US-OR", "kind": "inventory", "from": "2025-03-01"}, "region"),

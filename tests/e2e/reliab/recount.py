@@ -96,14 +96,13 @@ def cents(a):
 def us_days(env):
     out = {}
     for dt, t in TYPES.items():
-        for d, s, h, c, a in rows(env, "SELECT d.doc_date, upper(k.ship_state) AS s, CASE WHEN d.customer_id IS NULL "
-                                       "THEN 0 ELSE 1 END AS h, COALESCE(d.customer_id, '') AS c, "
-                                       "COALESCE(d.net_amount, k.total_amount) AS a "
+        for d, s, a in rows(env, "SELECT d.doc_date, upper(k.ship_state) AS s, "
+                                 "COALESCE(d.net_amount, k.total_amount) AS a "
                                        "FROM %s d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id "
                                        "WHERE d.deleted = 0 AND d.doc_date IS NOT NULL AND d.currency = 'USD' AND "
                                        "upper(k.ship_country) = 'US' AND k.ship_state IS NOT NULL AND "
                                        "COALESCE(d.net_amount, k.total_amount) IS NOT NULL" % t):
-            e = out.setdefault((dt, d, s, int(h), c), [0, 0, 0])
+            e = out.setdefault((dt, d, s), [0, 0, 0])
             m, bad = cents(a)
             e[0] += 1
             e[1] += m
@@ -112,8 +111,8 @@ def us_days(env):
 
 
 def kept_us_days(env):
-    return {(dt, d, s, int(h), c): (int(n), int(m), int(b)) for dt, d, s, h, c, n, m, b in rows(
-        env, "SELECT doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad FROM rillet_us_days")}
+    return {(dt, d, s): (int(n), int(m), int(b)) for dt, d, s, n, m, b in rows(
+        env, "SELECT doc_type, doc_date, state, docs, minor, bad FROM rillet_us_days")}
 
 
 def recount_state(env):
@@ -182,12 +181,11 @@ def run(env):
     if len(days) < 2:
         return
     d0, d1 = days[0], days[-1]
-    execute(env, "DELETE FROM rillet_us_days WHERE doc_type = '%s' AND doc_date = '%s' AND state = '%s' AND "
-                 "customer_id = '%s'" % (d0[0], d0[1], d0[2], d0[4]))
+    execute(env, "DELETE FROM rillet_us_days WHERE doc_type = '%s' AND doc_date = '%s' AND state = '%s'" % d0)
     execute(env, "UPDATE rillet_us_days SET minor = minor + 123 WHERE doc_type = '%s' AND doc_date = '%s' AND "
-                 "state = '%s' AND customer_id = '%s'" % (d1[0], d1[1], d1[2], d1[4]))
-    execute(env, "INSERT INTO rillet_us_days(doc_type, doc_date, state, has_cust, customer_id, docs, minor, bad) "
-                 "VALUES ('invoice', '2019-01-01', 'NY', 0, '', 2, 5000, 0)")
+                 "state = '%s'" % d1)
+    execute(env, "INSERT INTO rillet_us_days(doc_type, doc_date, state, docs, minor, bad) "
+                 "VALUES ('invoice', '2019-01-01', 'NY', 2, 5000, 0)")
     if check("a not-collected memo row to corrupt", len(memo) >= 1, len(memo)):
         m = memo[0]
         execute(env, "UPDATE rillet_nc_memo SET sums = '[]' WHERE month = '%s' AND region = '%s' AND doc_type = '%s'"
