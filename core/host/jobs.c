@@ -658,7 +658,20 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
         }
     }
     r->full_polls++;
-    if (levy_store_begin(h->store, &e) != LEVY_OK) {
+    /* SQLite (issue 21): the pass's COMMIT does not wait for the disk (store.replayable: the
+     * fdatasync of one commit per pass blocked the loop, 1-8 ms on a shared disk, while
+     * webhook ingest ran a process_inbox job per writer group). What a power loss may take
+     * is the claims and marks after the last commit that waited (WAL frames are a log: any
+     * later waiting commit, of this connection or the writer's, syncs them too), so it is
+     * always a suffix, never a claim whose job then committed an effect: a lost claim leaves
+     * its job queued, to be claimed again (after a power loss the process restarted: nothing
+     * runs it), a lost done or requeue mark leaves it running, requeued at the start — the
+     * at-least-once a crash before this commit always had. A kill -9 loses nothing (the
+     * frames are in the file). PostgreSQL keeps the waiting commit: its server can crash
+     * while this process lives, and a lost claim of a job running here could be claimed by
+     * another replica and run twice at once. */
+    if ((pg ? levy_store_begin(h->store, &e) : levy_store_begin_replayable(h->store, &e)) !=
+        LEVY_OK) {
         hlog(POLL_LEVEL(h), "jobs: cannot begin: %s", e.message);
         r->polling = 0;
         schedule_poll(r, 250);

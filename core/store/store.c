@@ -479,6 +479,8 @@ int levy_store_begin_replayable(levy_store *st, levy_err *err)
         if (rc == LEVY_OK &&
             (rc = levy_store_exec(st, "SET LOCAL synchronous_commit = off", err)) != LEVY_OK)
             levy_store_rollback(st, NULL);
+        if (rc == LEVY_OK)
+            st->replayable++;
         return rc;
     }
     int rc = txn_exec(st, &st->sync_normal, "PRAGMA synchronous=NORMAL", err);
@@ -488,6 +490,8 @@ int levy_store_begin_replayable(levy_store *st, levy_err *err)
     rc = begin_level(st, err);
     if (rc != LEVY_OK)
         sync_restore(st, NULL);
+    else
+        st->replayable++;
     return rc;
 }
 
@@ -859,6 +863,8 @@ int64_t levy_store_changes(levy_store *st)
 }
 
 int64_t levy_store_transactions(levy_store *st) { return st->transactions; }
+
+int64_t levy_store_replayable_transactions(levy_store *st) { return st->replayable; }
 
 int64_t levy_store_round_trips(levy_store *st) { return PG(st) ? levy_pg_round_trips(st) : 0; }
 

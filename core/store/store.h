@@ -252,6 +252,9 @@ int64_t levy_store_round_trips(levy_store *st);
 /* Top-level transactions begun on this connection (levy_store_begin at depth 0), both
  * engines: the job runner's idle poll begins none (tests/c/test_reload.c). */
 int64_t levy_store_transactions(levy_store *st);
+/* Of those, the ones begun replayable (levy_store_begin_replayable at depth 0): their COMMIT
+ * did not wait for the disk (the job runner's claims on SQLite, tests/c/test_reload.c). */
+int64_t levy_store_replayable_transactions(levy_store *st);
 /** Bytes SQLite holds in this process (page caches, schemas, prepared statements of every
  *  connection: sqlite3_memory_used); 0 with nothing open. */
 int64_t levy_store_sqlite_memory(void);

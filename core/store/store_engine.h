@@ -27,6 +27,7 @@ struct levy_store {
     char *path;         /* the path, or the URL without its password */
     int depth;
     int64_t transactions; /* top-level transactions begun (levy_store_transactions) */
+    int64_t replayable;   /* of those, begun replayable (levy_store_replayable_transactions) */
     int quiet;            /* while a quiet statement steps */
     unsigned tick;
     int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */

@@ -49,8 +49,19 @@ local function trace_row(sql, ...)
   return store.row(sql, ...)
 end
 
+-- warm_nc_memo's run: its statements prepared once ({[sql] = Stmt}), nil otherwise
+local run_stmts
+
 local function rows(sql, ...)
   if M.trace then M.trace(sql, ...) end
+  if run_stmts then
+    local st = run_stmts[sql]
+    if not st then
+      st = store.prepare(sql)
+      run_stmts[sql] = st
+    end
+    return st:rows(...)
+  end
   local out = {}
   for row in store.query(sql, ...) do out[#out + 1] = row end
   return out
@@ -767,6 +778,9 @@ local NC_SIMPLE_X = "(CASE WHEN x.tax_status IS DISTINCT FROM 'drift' AND x.c_ha
   "(x.wc_id IS NULL OR (x.wc_tax IS NULL AND x.wc_tax_lo IS NULL) OR " ..
   "(x.wc_tax IS NOT NULL AND x.wc_tax_lo = x.wc_tax_hi AND x.wc_tax_lo >= 0)) THEN 1 ELSE 0 END)"
 
+-- the same over the middle SELECT's (y: not_collected_candidates' sums)
+local NC_SIMPLE_Y = (NC_SIMPLE_X:gsub("%f[%w_]x%.", "y."))
+
 -- A region filter's own taxes in the candidates' tax figures (region_filter.head_taxes: CA-QC
 -- compares the QST calculated with the QST written, CA the GST/HST)
 local function nc_taxes(region, sql)
@@ -821,7 +835,11 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     -- calculation's tax rows, and NC_SIMPLE and `listed` name them about forty times a
     -- candidate (issue 20: the federal return's pass of a summary cost four times the
     -- unfiltered one)
-    local simple = NC_SIMPLE_X
+    -- NC_SIMPLE_X is computed once a candidate, in a middle SELECT (NC_SIMPLE_Y, the same LIMIT), as
+    -- nc_simple: named seven times in the sums it made the statement ~6 kB, and its prepare
+    -- (~2 M instructions, once per month, region filter and document type when the memo is
+    -- warmed) the largest part of a warming step (issue 21)
+    local simple = "x.nc_simple"
     local listed = "(" .. simple .. " = 1 AND x.c_tax <> COALESCE(x.wc_tax, 0))"
     -- the reason's inputs: a reason the document names itself (not empty, not 'written'), its
     -- tax_status, an invoice paid in Rillet, its connection (whose regions decide collecting)
@@ -841,8 +859,9 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "max(CASE WHEN " .. listed .. " THEN x.c_tax_hi END) AS calc_hi, " ..
       "min(CASE WHEN " .. listed .. " THEN x.wc_tax_lo END) AS w_lo, " ..
       "max(CASE WHEN " .. listed .. " THEN x.wc_tax_hi END) AS w_hi, " ..
-      "CAST(sum(CASE WHEN " .. simple .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex FROM (" ..
-      nc_taxes(region, inner) .. ") x GROUP BY " .. month .. ", x.region, x.currency, x.connection_id, " .. own ..
+      "CAST(sum(CASE WHEN " .. simple .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex FROM (SELECT y.*, " ..
+      NC_SIMPLE_Y .. " AS nc_simple FROM (" .. nc_taxes(region, inner) ..
+      ") y LIMIT 9223372036854775807) x GROUP BY " .. month .. ", x.region, x.currency, x.connection_id, " .. own ..
       ", x.tax_status, " .. paid, table.unpack(args))
   end
   local after = opts and opts.after
@@ -932,11 +951,22 @@ function M.warm_nc_memo(share)
       "CROSS JOIN (SELECT 'invoice' AS doc_type UNION SELECT 'credit_memo') t ORDER BY m.month DESC") do
     if r.memo_gen ~= r.gen then todo[#todo + 1] = r end
   end
-  for i, r in ipairs(todo) do
-    if i > 1 and require("levy.time").budget_used() >= share then return false end
-    nc_sums_memo(r.doc_type, r.month .. "-01", month_last(r.month), r.region ~= "" and r.region or nil)
-  end
-  return true
+  -- the same statement text for every month of a region filter and document type: prepared
+  -- once for the run (issue 21: a prepare was ~1.5 M instructions, and a start with five
+  -- months to warm asked 60), closed when the run ends, also by an error
+  run_stmts = {}
+  local ok, res = pcall(function()
+    for i, r in ipairs(todo) do
+      if i > 1 and require("levy.time").budget_used() >= share then return false end
+      nc_sums_memo(r.doc_type, r.month .. "-01", month_last(r.month), r.region ~= "" and r.region or nil)
+    end
+    return true
+  end)
+  local stmts = run_stmts
+  run_stmts = nil
+  for _, st in pairs(stmts) do st:close() end
+  if not ok then error(res, 0) end
+  return res
 end
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and

@@ -506,8 +506,10 @@ function M.process_inbox(job)
     -- deliveries that need no request to Rillet are applied in one commit, in order. That
     -- commit does not wait for the disk (store.replayable, issue 21): each delivery's effect
     -- commits with its processed mark, and its inbox row was durable before it was answered,
-    -- so a batch a power loss takes away is processed again (the job's run is durable: its
-    -- done mark is a later, waiting commit); the loop no longer blocks in its fsync
+    -- so a batch a power loss takes away is processed again (the job is then still queued or
+    -- running after the restart: its done mark, also a commit that does not wait on SQLite,
+    -- comes after the batch, and a power loss takes a suffix of the commits, core/host/jobs.c
+    -- poll_jobs); the loop no longer blocks in its fsync
     local n = 0
     local ok, e = pcall(store.replayable, function()
       for _, item in ipairs(items) do

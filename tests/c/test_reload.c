@@ -686,6 +686,83 @@ end:
     teardown();
 }
 
+/* One integer the statement answers (its first column of the first row), or -1. */
+static int64_t store_int(levy_store *st, const char *sql, const char *arg)
+{
+    levy_err e;
+    int64_t v = -1;
+    levy_stmt *s = levy_store_prepare_cached(st, sql, &e);
+    if (!s)
+        return -1;
+    if (arg)
+        levy_stmt_bind_text(s, 1, arg, -1);
+    if (levy_stmt_step(s, &e) == LEVY_STMT_ROW)
+        v = levy_stmt_column_int64(s, 0);
+    levy_store_release(st, s);
+    return v;
+}
+
+/* Issue 21: on SQLite the runner's full pass (done marks, requeues, claims: one transaction)
+ * commits without waiting for the disk (levy_store_begin_replayable), so the loop does not
+ * block in its fdatasync once per pass; every other transaction still waits (the connection is
+ * FULL again after each pass). A job claimed, run and marked done: the passes that claimed it
+ * and marked it done were replayable transactions, and no transaction of the runner waited.
+ * Why losing such a commit is safe: core/host/jobs.c poll_jobs; that a replayable commit is
+ * lost only after the last waiting one: test_powerloss powerloss_replayable. Counts, not
+ * timings. */
+static void t_jobs_claim_replayable(void)
+{
+    setup();
+    levy_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.role = "serve";
+    snprintf(cfg.plugins_dir, sizeof cfg.plugins_dir, "%s/plugins", root);
+    snprintf(cfg.scripts_dir, sizeof cfg.scripts_dir, "%s/scripts", root);
+    levy_host h;
+    memset(&h, 0, sizeof h);
+    h.cfg = &cfg;
+    levy_gen_errors errs = {0};
+    levy_err e;
+    char id[LEVY_JOB_ID_MAX], path[300];
+    int64_t tx0 = 0, rp0 = 0, done = 0;
+    snprintf(path, sizeof path, "%s/levy.db", root);
+    CHECK_EQ_INT(levy_host_build(&h, 1, &h.current, &errs, NULL, NULL), LEVY_OK);
+    CHECK_EQ_INT(levy_store_open(&h.store, path, 0, &e), LEVY_OK);
+    h.base = event_base_new();
+    CHECK(h.base != NULL);
+    levy_jobs_runner_start(&h);
+    CHECK(h.jobs != NULL);
+    CHECK_EQ_INT(levy_jobs_enqueue(h.store, "a.job", NULL, "{}", wall_ms() - 1, 0, id, &e),
+                 LEVY_OK);
+    tx0 = levy_store_transactions(h.store);
+    rp0 = levy_store_replayable_transactions(h.store);
+    for (int i = 0; i < 400 && done != 1; i++) {
+        event_base_loop(h.base, EVLOOP_ONCE);
+        done = store_int(h.store, "SELECT state = 'done' FROM jobs WHERE id = ?", id);
+    }
+    CHECK_EQ_INT((int)done, 1);
+    CHECK_EQ_INT((int)store_int(h.store, "SELECT attempts FROM jobs WHERE id = ?", id), 1);
+    /* the claim's pass and the done mark's pass, both replayable; none of the runner waited */
+    CHECK(levy_store_replayable_transactions(h.store) - rp0 >= 2);
+    CHECK_EQ_INT((int)(levy_store_transactions(h.store) - tx0),
+                 (int)(levy_store_replayable_transactions(h.store) - rp0));
+    /* FULL (2) again for every other transaction and statement */
+    CHECK_EQ_INT((int)store_int(h.store, "PRAGMA synchronous", NULL), 2);
+    CHECK_EQ_INT(levy_store_begin(h.store, &e), LEVY_OK);
+    CHECK_EQ_INT((int)store_int(h.store, "PRAGMA synchronous", NULL), 2);
+    CHECK_EQ_INT(levy_store_commit(h.store, &e), LEVY_OK);
+end:
+    levy_jobs_runner_stop(&h);
+    levy_gen_errors_free(&errs);
+    if (h.current)
+        levy_gen_unref(h.current);
+    if (h.store)
+        levy_store_close(h.store);
+    if (h.base)
+        event_base_free(h.base);
+    teardown();
+}
+
 static const levy_test tests[] = {
     {"accept", t_accept},
     {"selftests_dropped", t_selftests_dropped},
@@ -695,6 +772,7 @@ static const levy_test tests[] = {
     {"load_background_budget", t_load_background_budget},
     {"host_reload_and_drain", t_host_reload_and_drain},
     {"jobs_idle_poll", t_jobs_idle_poll},
+    {"jobs_claim_replayable", t_jobs_claim_replayable},
     {NULL, NULL},
 };
 
