@@ -4,8 +4,8 @@
  * (tokens.test.js), the pages that still offered writes: a document's Recalculate, a product's
  * tax code, a customer's form (save, "Use Rillet's value", the VIES check), its exemption
  * certificates (upload, delete; Download stays), the Filing report's frequency form, the
- * documents export (a POST job), the ECB rate import, and the Calculator (POST
- * /v1/calculate, refused to a read-only token too). Each is disabled under the page's "This
+ * documents export (a POST job), the ECB rate import, the Calculator (POST /v1/calculate,
+ * refused to a read-only token too) and the Exposure page's marketplace customers. Each is disabled under the page's "This
  * session is read-only" notice, while the filters stay usable; the admin's own session is
  * offered the same controls enabled (so the checks are of the role, not of a broken page).
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
@@ -47,7 +47,8 @@ async function main() {
         '#certificate-form button[type="submit"]'] },
     { hash: '#/filing', writes: ['#filing-frequencies button[type="submit"]', '#filing-docs-export', 'main input[name="oss-rates"]'],
       keep: 'main select[name="region"]' },
-    { hash: '#/calculator', writes: ['main form button[type="submit"]'] }
+    { hash: '#/calculator', writes: ['main form button[type="submit"]'] },
+    { hash: '#/exposure', writes: ['#marketplace-customers input[name="customer_id"]', '#marketplace-customers button[type="submit"]'] }
   ];
   /* every page visited, each control looked at; the ones not as wanted said together */
   async function visit(pg, want) {
@@ -74,7 +75,7 @@ async function main() {
 
   await check('the admin session is offered each page\'s write controls', async () => { await visit(page, false); });
 
-  await check('a read-only session: Recalculate, a product\'s tax code, the customer\'s form and certificates, the filing forms and export, Calculate are disabled', async () => {
+  await check('a read-only session: Recalculate, a product\'s tax code, the customer\'s form and certificates, the filing forms and export, Calculate, the marketplace customers are disabled', async () => {
     const mk = await http('POST', base + '/v1/tokens', { name: 'Auditor', role: 'read_only' }, auth);
     assert(mk.status === 201, 'create: ' + mk.status);
     assert((await http('POST', base + '/v1/calculate', { currency: 'USD', lines: [] }, { Authorization: 'Bearer ' + mk.json.token })).status === 403,
