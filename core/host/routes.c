@@ -1357,8 +1357,9 @@ static void r_tokens_create(levy_host *h, struct evhttp_request *req)
 }
 
 /* DELETE /v1/tokens/{name} → 200 {name, revoked_at, revoked_by, created_tokens: [{name,
- * created_at, role, revoked_at}]}: the token and every session opened with it are refused from
- * the next request on; the tokens it made are listed, to review. 403 admin_required, 404 no
+ * created_at, role, revoked_at}], secrets_set: [{secret, object_kind, object_id, label, set_at,
+ * action}]}: the token and every session opened with it are refused from the next request on;
+ * the tokens it made are listed, to review, and the secrets it set still in use, to replace. 403 admin_required, 404 no
  * live token of that name, 503 store. */
 static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char *enc)
 {

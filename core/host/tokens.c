@@ -359,6 +359,81 @@ static int made_by_json(levy_store *st, int64_t id, levy_buf *out, levy_err *err
     return rc;
 }
 
+/* The audit log's actions that set a secret which outlives the token that set it (ro23), each
+ * with the secret it sets (1 the Sphere key, 2 a connection's Rillet API key, 3 its webhook
+ * signing token), and the actions that end such a secret (the key deleted, the connection
+ * deleted). A CASE of it maps an action to its secret, 0 for any other. */
+#define SECRET_OF(col)                                                                             \
+    "CASE " col " WHEN 'sphere_api_key.created' THEN 1 WHEN 'sphere_api_key.replaced' THEN 1 "     \
+    "WHEN 'connection.created' THEN 2 WHEN 'connection.key_replaced' THEN 2 "                      \
+    "WHEN 'connection.connected' THEN 3 WHEN 'connection.webhook_token_replaced' THEN 3 ELSE 0 "   \
+    "END"
+
+static const char *const SECRET_NAMES[] = {"", "sphere_api_key", "rillet_api_key",
+                                           "rillet_signing_token"};
+
+/* The secrets the token named name set (the person of its audit rows, its own and its UI
+ * sessions') that are still in effect: no later row set the same secret of the same object
+ * again, nor ended it. Only rows after its token.created row count (a name can be given again
+ * after a revocation; the token of a name is its latest creation). Read through
+ * audit_log(action, id), the few rows that set a secret, at most 100, oldest first; its columns: the secret (1-3), object_kind, object_id,
+ * label, set_at, action. NULL on the store's error (err set). */
+static levy_stmt *secrets_set_query(levy_store *st, const char *name, levy_err *err)
+{
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT " SECRET_OF(
+            "a.action") ", a.object_kind, a.object_id, a.object_label, a.at, "
+                        "a.action FROM audit_log a WHERE a.action IN ('sphere_api_key.created', "
+                        "'sphere_api_key.replaced', 'connection.created', "
+                        "'connection.key_replaced', "
+                        "'connection.connected', 'connection.webhook_token_replaced') AND a.person "
+                        "= ? AND "
+                        "a.id > COALESCE((SELECT MAX(id) FROM audit_log WHERE object_kind = "
+                        "'token' AND "
+                        "object_id = ? AND action = 'token.created'), 0) AND NOT EXISTS (SELECT 1 "
+                        "FROM "
+                        "audit_log b WHERE b.object_kind = a.object_kind AND (b.object_id = "
+                        "a.object_id OR "
+                        "(b.object_id IS NULL AND a.object_id IS NULL)) AND b.id > a.id AND "
+                        "(b.action IN "
+                        "('sphere_api_key.deleted', 'connection.deleted') OR " SECRET_OF(
+                            "b.action") " = " SECRET_OF("a.action") ")) ORDER BY a.id LIMIT 100",
+        err);
+    if (s) {
+        levy_stmt_bind_text(s, 1, name, -1);
+        levy_stmt_bind_text(s, 2, name, -1);
+    }
+    return s;
+}
+
+/* secrets_set_query's rows as JSON [{"secret","object_kind","object_id","label","set_at",
+ * "action"}] into out. */
+static int secrets_set_json(levy_store *st, const char *name, levy_buf *out, levy_err *err)
+{
+    levy_stmt *s = secrets_set_query(st, name, err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    static const char *const K[] = {"object_kind", "object_id", "label", "set_at", "action"};
+    levy_buf_puts(out, "[");
+    int rc, n = 0;
+    while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        int64_t which = levy_stmt_column_int64(s, 0);
+        levy_buf_puts(out, n++ ? ",{\"secret\":" : "{\"secret\":");
+        put_str(out, which >= 1 && which <= 3 ? SECRET_NAMES[which] : "unknown");
+        for (int i = 0; i < 5; i++) {
+            levy_buf_puts(out, ",\"");
+            levy_buf_puts(out, K[i]);
+            levy_buf_puts(out, "\":");
+            put_str(out, levy_stmt_column_text(s, i + 1));
+        }
+        levy_buf_puts(out, "}");
+    }
+    levy_store_release(st, s);
+    levy_buf_puts(out, "]");
+    return rc;
+}
+
 int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
                        const char *request_id, int64_t *id, levy_buf *answer, levy_err *err)
 {
@@ -402,6 +477,10 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
         put_str(answer, actor);
         levy_buf_puts(answer, ",\"created_tokens\":");
         rc = made_by_json(st, *id, answer, err);
+        if (rc == LEVY_OK) {
+            levy_buf_puts(answer, ",\"secrets_set\":");
+            rc = secrets_set_json(st, name, answer, err);
+        }
         levy_buf_puts(answer, "}");
         if (rc == LEVY_OK && answer->oom)
             rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
@@ -581,7 +660,7 @@ static const char *role_word(int role)
 }
 
 /* levy token revoke: the tokens the revoked one made, to review (the live ones first said) */
-static void print_made(levy_store *st, int64_t id)
+static void print_made(levy_store *st, int64_t id, const char *name)
 {
     levy_err e;
     levy_err_clear(&e);
@@ -606,6 +685,24 @@ static void print_made(levy_store *st, int64_t id)
     levy_store_release(st, s);
     if (n == 0)
         printf("it made no tokens\n");
+    /* ro23: the secrets it set that outlive it, to replace */
+    if (!(s = secrets_set_query(st, name, &e)))
+        return;
+    static const char *const WORDS[] = {"", "the Sphere API key", "the Rillet API key of",
+                                        "the webhook signing token of"};
+    n = 0;
+    while (levy_stmt_step(s, &e) == LEVY_STMT_ROW) {
+        int64_t which = levy_stmt_column_int64(s, 0);
+        const char *obj = levy_stmt_column_text(s, 2);
+        if (n++ == 0)
+            printf("it set these secrets, still in use: replace them (they outlive the token):\n");
+        printf("  %s%s%s, set %s\n", which >= 1 && which <= 3 ? WORDS[which] : "a secret",
+               which >= 2 && obj ? " connection " : "", which >= 2 && obj ? obj : "",
+               levy_stmt_column_text(s, 4));
+    }
+    levy_store_release(st, s);
+    if (n == 0)
+        printf("it set no secret that is still in use\n");
 }
 
 #define TOKEN_USAGE                                                                                \
@@ -715,7 +812,7 @@ int levy_tokens_cli(const levy_config *cfg)
             printf("token \"%s\" revoked: it and the UI sessions opened with it are refused from "
                    "the next request on\n",
                    cfg->args[1]);
-            print_made(st, id);
+            print_made(st, id, cfg->args[1]);
         }
     }
     levy_store_close(st);

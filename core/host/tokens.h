@@ -64,8 +64,11 @@ int levy_tokens_create(levy_store *st, const char *name, int role, const char *a
 
 /** Revokes the live token named name, with its audit row, in one transaction; *id set.
  * answer (may be NULL): {"name","revoked_at","revoked_by","created_tokens":[{"name",
- * "created_at","role","revoked_at"}]}: the tokens it made (itself or through its UI sessions),
- * oldest first, for the admin to review (the live ones: revoked_at null).
+ * "created_at","role","revoked_at"}],"secrets_set":[{"secret","object_kind","object_id",
+ * "label","set_at","action"}]}: the tokens it made (itself or through its UI sessions),
+ * oldest first, for the admin to review (the live ones: revoked_at null), and the secrets it
+ * set that are still in use (the Sphere key, a connection's Rillet API key or signing token;
+ * from the audit log, at most 100), to replace.
  * @return LEVY_OK, LEVY_ENOTFOUND (no live token of that name) or the store's error. */
 int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
                        const char *request_id, int64_t *id, levy_buf *answer, levy_err *err);

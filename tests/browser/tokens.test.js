@@ -8,10 +8,11 @@
  * Revoke asks first, then the row goes and the token is refused (401); a read-only token is
  * listed as such and refused a change (403); an admin token (tokens23: the Access choice) is
  * listed "Admin" and may create tokens, and revoking it names the token it made, still
- * working, for review; (admin23) a full token's session is not offered Create / Revoke, the
- * Sphere key's creation nor Connect, and says why; a read-only session's pages say "This session
- * is read-only" and Settings' controls are disabled. At 390x844 the
- * Settings page does not overflow and each token is a block with its Revoke button in view.
+ * working, for review, and the Sphere key it made (ro23), to replace; (admin23) a full
+ * token's session is not offered Create / Revoke, the Sphere key's creation nor Connect, and
+ * says why; a read-only session's pages say "This session is read-only" and Settings' controls
+ * are disabled. At 390x844 the Settings page does not overflow and each token is a block with
+ * its Revoke button in view.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core.
  *
@@ -140,6 +141,8 @@ async function main() {
     assert(cells[1] === 'Admin', 'row: ' + cells.join(' | '));
     const mk = await http('POST', base + '/v1/tokens', { name: 'Helper' }, { Authorization: 'Bearer ' + ops });
     assert(mk.status === 201 && mk.json.created_by === 'Ops\'s token', 'Ops creates Helper: ' + mk.status + ' ' + mk.text);
+    const sk = await http('POST', base + '/v1/sphere-api-key', undefined, { Authorization: 'Bearer ' + ops });
+    assert(sk.status === 201, 'Ops makes the Sphere key: ' + sk.status + ' ' + sk.text);
     const full = await http('POST', base + '/v1/tokens', { name: 'Nope' }, { Authorization: 'Bearer ' + mk.json.token });
     assert(full.status === 403 && full.json.error.code === 'admin_required', 'a full token creates: ' + full.status);
     await page.goto(base + '/#/home');
@@ -149,6 +152,8 @@ async function main() {
     await page.locator('#token-revoked').waitFor();
     const said = await page.locator('#token-revoked').innerText();
     assert(/Review them/.test(said) && /Helper — Full, created .* still working/.test(said), 'notice: ' + said);
+    /* ro23: the Sphere key Ops made outlives it: named, to replace */
+    assert(/set these secrets, still in use/.test(said) && /The Sphere API key — set .*Replace key/.test(said), 'secrets: ' + said);
     assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + mk.json.token })).status === 200,
       'Helper stopped working when Ops was revoked');
     await shot('tokens-revoked-made');

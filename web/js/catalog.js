@@ -119,6 +119,7 @@
     var src = h('span', { class: 'source' }, sourceBadge(p.tax_code_source || 'default'));
     var st = h('td', { class: 'status-cell', role: 'status' });
     var sel = L.taxCodeSelect(p.tax_code, { name: 'tax_code', 'aria-label': 'Tax code for ' + (p.name || p.id) });
+    L.readOnlyOff(sel); /* a read-only session: PUT /v1/products/{id} is 403 read_only */
     var prev = sel.value;
     sel.addEventListener('change', function () {
       st.textContent = 'Saving…'; st.className = 'status-cell muted';
@@ -493,6 +494,9 @@
         h('dl', { class: 'tech' }, h('dt', { text: 'Rillet customer id' }), h('dd', { class: 'mono', text: c.id }),
           h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' })),
         h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' })));
+    /* a read-only session: every control of the customer's form changes something (PUT, the
+     * VIES check's POST): disabled, with the technical details still open to read */
+    L.me().then(function (m) { if (m && m.read_only && document.body.contains(form)) L.lockWrites(form); });
     return h('div', null, form, certSection(c), info);
   }
 
@@ -586,6 +590,8 @@
         L.field({ label: 'Expires', input: expires, field: 'expires', hint: 'Leave empty when it does not expire.' })),
       status, bulk.el,
       h('div', { class: 'actions' }, upload));
+    /* a read-only session: upload and delete are 403 read_only; Download stays */
+    L.me().then(function (m) { if (m && m.read_only && document.body.contains(form)) L.lockWrites(form, '.cert-download'); });
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       L.clear(status); L.clearFieldErrors(form);

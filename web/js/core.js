@@ -678,6 +678,7 @@
       said.map(function (t) { return h('p', { text: t }); }),
       h('p', { text: 'Found by the check of ' + (s.check.finished_at ? L.time(s.check.finished_at) : 'recently') +
         '. The figures may be wrong until the kept sums are rebuilt from the documents.' }), btn);
+    L.readOnlyOff(btn);
     btn.addEventListener('click', function () {
       btn.disabled = true;
       L.api('POST', '/v1/reports/filing/sums/rebuild').then(function () {
@@ -845,6 +846,15 @@
     var mo = new MutationObserver(lock);
     mo.observe(root, { childList: true, subtree: true });
     L.onLeave(function () { mo.disconnect(); });
+  };
+  /* A read-only session (GET /v1/me): these controls, each a change the API answers 403
+   * read_only, are disabled, titled with the page's notice sentence (ro23). */
+  L.readOnlyOff = function () {
+    var els = Array.prototype.slice.call(arguments);
+    L.me().then(function (m) {
+      if (!m || !m.read_only) return;
+      els.forEach(function (el) { if (el) { el.disabled = true; el.title = L.READ_ONLY_SENTENCE; } });
+    });
   };
   L.go = function (hash) { if (location.hash === hash) L.route(); else location.hash = hash; };
 

@@ -314,6 +314,7 @@
       var cur = currencyOf(d), tp = taxPair(d, cur);
       var notice = h('div', { id: 'recalc-notice' });
       var recalc = h('button', { type: 'button', id: 'recalculate', text: 'Recalculate' });
+      L.readOnlyOff(recalc); /* a read-only session: POST …/recalculate is 403 read_only */
       recalc.addEventListener('click', function () {
         L.busy(recalc, true);
         L.api('POST', K.path + '/' + encodeURIComponent(id) + '/recalculate', {}).then(function () {

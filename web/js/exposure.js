@@ -215,6 +215,7 @@
             h('option', { value: '', text: 'As the customer is set' }),
             h('option', { value: 'true', text: 'Marketplace sale' }),
             h('option', { value: 'false', text: 'Sold directly' }));
+          L.readOnlyOff(sel); /* a read-only session: the PUT is 403 read_only */
           sel.addEventListener('change', function () {
             var v = sel.value === '' ? null : sel.value === 'true';
             L.api('PUT', '/v1/reports/marketplace/' + (d.type === 'invoice' ? 'invoices/' : 'credit-memos/') + encodeURIComponent(d.id),
@@ -252,6 +253,8 @@
     box.appendChild(form);
     box.appendChild(err);
     box.appendChild(list);
+    /* a read-only session: marking and Remove are PUTs, 403 read_only (ro23) */
+    L.me().then(function (m) { if (m && m.read_only) L.lockWrites(box); });
     function load() {
       /* each customer by its name (issue 20), the Rillet id behind "Technical details"; a
        * customer levy cannot name stays listed by its id */

@@ -137,6 +137,8 @@
       var csv = h('button', { type: 'button', class: 'secondary', id: 'filing-csv', text: 'Download CSV' });
       var allDocs = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-export', text: 'Export all documents (audit CSV)' });
       var exportStatus = h('p', { class: 'muted', id: 'filing-export-status', 'aria-live': 'polite' });
+      /* the documents export is a job (POST …/exports), which a read-only token may not start */
+      L.readOnlyOff(allDocs);
       var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
       var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
         L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
@@ -224,6 +226,7 @@
         L.clear(docs).appendChild(h('h2', { id: 'filing-docs-title', tabindex: '-1', text: 'Documents: ' + label }));
         docs.appendChild(h('p', { class: 'muted', text: 'The documents that make up this row. The audit CSV has one row per document line and jurisdiction, with the inputs levy taxed, the rate tables used and the result.' }));
         docs.appendChild(h('div', { class: 'toolbar' }, dcsv));
+        L.readOnlyOff(dcsv);
         var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
         docs.appendChild(slot);
         var dstatus = h('p', { class: 'muted', id: 'filing-docs-export-status', 'aria-live': 'polite' });
@@ -487,6 +490,8 @@
     var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing frequency' },
       L.field({ label: 'Region', input: code, field: 'region' }), L.field({ label: 'Files', input: sel, field: 'frequency' }),
       h('button', { type: 'submit', class: 'secondary', text: 'Save' }));
+    /* a read-only session: PUT …/filing-frequencies is 403 read_only */
+    L.me().then(function (m) { if (m && m.read_only) L.lockWrites(form); });
     card.appendChild(h('h2', { text: 'Filing frequency' }));
     card.appendChild(list);
     card.appendChild(form);
@@ -541,6 +546,8 @@
       L.field({ label: 'ECB rate file (eurofxref-hist.csv)', input: file, field: 'file' }), importBtn);
     var files = h('ul', { class: 'plain', id: 'oss-rate-files' });
     var importMsg = h('div');
+    /* a read-only session: POST /v1/reports/fx-rates is 403 read_only */
+    L.me().then(function (m) { if (m && m.read_only) L.lockWrites(importForm); });
     card.appendChild(h('h2', { text: 'EU One-Stop-Shop (OSS) return, in euros' }));
     card.appendChild(h('p', { class: 'muted', text: 'The VAT you report in your quarterly OSS return: for each EU country your customers are in and each VAT rate, the sales and the VAT, in euros. Sales in another currency are converted at the European Central Bank rate of the last day of the quarter (or of the next day the ECB published one), as the EU VAT rules require. Credit memos of the quarter are subtracted.' }));
     card.appendChild(form);

@@ -2,7 +2,8 @@
  * system, so the Activity page says who made each change ("Alice's token"). Create (the token is
  * shown once, with a Copy button; its access: full, admin — may also create and revoke tokens —
  * or read-only: GET only), list (name, access, created, last used, created by) and revoke (the
- * answer names the tokens the revoked one made, to review). Only an admin may create or
+ * answer names the tokens the revoked one made, to review, and the secrets it set that are
+ * still in use — the Sphere key, a connection's Rillet API key or signing token — to replace). Only an admin may create or
  * revoke: anyone else is told so (403 admin_required). The API token from levy's configuration
  * is not listed here and keeps working. Routes: GET / POST /v1/tokens, DELETE
  * /v1/tokens/{name} (core/host/routes.c). */
@@ -27,8 +28,21 @@
           L.time(t.created_at) + (t.revoked_at ? ', revoked' : ', still working') });
       })));
     }
+    /* ro23: the secrets it set that are still in use, to replace (they outlive the token) */
+    var secrets = (r && r.secrets_set) || [];
+    if (secrets.length) {
+      box.appendChild(h('p', { text: who + '’s token set these secrets, still in use: replace them, as whoever held the token may still know them.' }));
+      box.appendChild(h('ul', { id: 'token-secrets' }, secrets.map(function (x) {
+        var what = SECRET_WORDS[x.secret] ? SECRET_WORDS[x.secret] + (x.object_id ? ' of Rillet connection ' + x.object_id : '') : (x.label || x.secret);
+        return h('li', { 'data-secret': x.secret, text: what + ' — set ' + L.time(x.set_at) + SECRET_WHERE[x.secret] });
+      })));
+    }
     return box;
   }
+  var SECRET_WORDS = { sphere_api_key: 'The Sphere API key', rillet_api_key: 'The Rillet API key',
+    rillet_signing_token: 'The webhook signing token' };
+  var SECRET_WHERE = { sphere_api_key: ' (Settings → Sphere API key: Replace key)',
+    rillet_api_key: ' (Integrations: re-enter the API key)', rillet_signing_token: ' (Integrations: re-enter the signing token)' };
 
   /* meP: a promise of GET /v1/me's answer (admin23): a session that is not an admin is not
    * offered Create nor Revoke (the API would answer 403 admin_required), and is told why. */

@@ -260,6 +260,7 @@ def run(env):
 
     whoami(env, toks, fsess)
     admin_secrets(env, toks, fsess)
+    secrets_outlive(env)
 
 
 def whoami(env, toks, fsess):
@@ -356,6 +357,63 @@ def admin_secrets(env, toks, fsess):
           st == 404, "%s %s" % (st, text))
     st, _, text, _ = harness.req("DELETE", L + "/v1/sphere-api-key", None, bearer(toks["Fred"]))
     check("a full token may still revoke the Sphere key (nothing outlives it): 204", st == 204, "%s %s" % (st, text))
+
+
+def secrets_outlive(env):
+    """ro23: revoking a token answers (and `levy token revoke` prints) the secrets it set, itself
+    or through its UI sessions, that are still in use: the Sphere key, a connection's Rillet API
+    key and webhook signing token, from the audit log (their person). One replaced since by
+    someone else, or a token that set nothing still in use, lists none. Before, the answer
+    named only the tokens it made, and the admin had to search the audit log for what to
+    rotate."""
+    L = env.levy_url
+    ok = env.start_sim()
+    check("the simulated Rillet starts", ok)
+    if not ok:
+        return
+    tk = {}
+    for name in ("Early", "Keyer"):
+        st, js, text = make(env, env.token, {"name": name, "role": "admin"})
+        check("POST /v1/tokens %s (admin): 201" % name, st == 201, "%s %s" % (st, text))
+        tk[name] = js.get("token", "lvt_" + "x" * 43)
+    st, js, text, _ = harness.req("POST", L + "/v1/sphere-api-key", None, bearer(tk["Early"]))
+    check("Early makes the Sphere key: 201", st == 201, "%s %s" % (st, text))
+    ksess = session_of(env, tk["Keyer"])
+
+    def keyer(method, path, body=None, timeout=30):
+        return harness.req(method, L + path, body, bearer(ksess), timeout=timeout)
+    c = harness.connect_steps(keyer, env.S, env.key, {"CUSTOMER": ["DELETED"]})
+    check("Keyer's UI session connects Rillet (API key, then the signing token): 200",
+          c.secret_status == 200, "%s %s" % (c.secret_status, c.secret_text))
+    st, js, text, _ = harness.req("POST", L + "/v1/sphere-api-key", None, bearer(tk["Keyer"]))
+    check("Keyer replaces Early's Sphere key: 201", st == 201, "%s %s" % (st, text))
+    rc, out, err = cli(env, "create", "--name", "Cli", "--admin")
+    tk["Cli"] = out.strip()
+    check("levy token create --name Cli --admin: exit 0", rc == 0 and tk["Cli"].startswith("lvt_"), err)
+    st, js, text, _ = harness.req("POST", L + "/v1/connections/%s/api-key" % c.cid, {"api_key": env.key},
+                                  bearer(tk["Cli"]))
+    check("Cli re-enters the connection's Rillet API key: 200", st == 200, "%s %s" % (st, text))
+
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Early", None, bearer(env.token))
+    check("revoking Early: secrets_set [] (its Sphere key was replaced by Keyer since)",
+          st == 200 and (js or {}).get("secrets_set") == [], "%s %s" % (st, text))
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Keyer", None, bearer(env.token))
+    got = sorted((x.get("secret"), x.get("object_id")) for x in (js or {}).get("secrets_set", []))
+    check("revoking Keyer: secrets_set names the Sphere key and the connection's signing token "
+          "(the API key Cli re-entered since is not Keyer's any more)",
+          st == 200 and got == [("rillet_signing_token", c.cid), ("sphere_api_key", None)]
+          and all(x.get("set_at") and x.get("label") and x.get("action") for x in js["secrets_set"]),
+          "%s %s" % (st, text))
+    check("... and holds no secret", env.key not in (text or "") and c.hook["signing_token"] not in (text or ""),
+          text)
+    rc, out, err = cli(env, "revoke", "Cli")
+    check("levy token revoke Cli: names the Rillet API key of the connection to replace",
+          rc == 0 and "the Rillet API key of connection " + c.cid in out and "Sphere" not in out,
+          "%s %r %r" % (rc, out, err))
+    st, js, text = make(env, env.token, {"name": "Keyer", "role": "admin"})
+    st2, js2, text2, _ = harness.req("DELETE", L + "/v1/tokens/Keyer", None, bearer(env.token))
+    check("a new token named Keyer, revoked: the old Keyer's secrets are not its own",
+          st == 201 and st2 == 200 and (js2 or {}).get("secrets_set") == [], "%s %s" % (st2, text2))
 
 
 if __name__ == "__main__":
