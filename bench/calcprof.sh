@@ -43,7 +43,7 @@ start() { # [wrapper...]
   LEVY_LUA_TIME_MS=60000 LEVY_API_TOKEN=$T "$@" "$LEVY" serve --listen 127.0.0.1:$PORT --data-dir "$TMP/d" \
     --scripts scripts --plugins plugins >"$TMP/serve.log" 2>&1 &
   P=$!
-  for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
+  for _ in $(seq 600); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
   for r in US-TX US-CA EU CA CA-BC CA-QC; do
     curl -s -o /dev/null -X PUT -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
       -d '{"subscribed":true,"tax_calculation":true}' "http://127.0.0.1:$PORT/v1/regions/$r"

@@ -185,6 +185,10 @@ static char *canon(const char *const *labels)
 static int *slots;
 static size_t nslots;
 static int index_ok;
+/* Bumped whenever a series may change its position (render sorts, clear and remove compact,
+ * reset forgets): a levy_metrics_ref taken in another epoch is looked up again. Appending a
+ * series keeps every position. Starts at 1: a zeroed ref is never current. */
+static uint64_t epoch = 1;
 
 static uint64_t key_hash(const char *name, const char *lab)
 {
@@ -333,6 +337,25 @@ int levy_metrics_inc(const char *name, const char *const *labels, int64_t n, lev
     return LEVY_OK;
 }
 
+int levy_metrics_inc_ref(levy_metrics_ref *ref, const char *name, const char *const *labels,
+                         int64_t n, levy_err *err)
+{
+    if (ref->epoch == epoch && ref->at >= 0 && ref->at < nall &&
+        all[ref->at].type == LEVY_METRIC_COUNTER) {
+        all[ref->at].value += n;
+        return LEVY_OK;
+    }
+    series *s = find(name, labels, LEVY_METRIC_COUNTER, err);
+    if (!s) {
+        ref->epoch = 0;
+        return err ? err->rc : LEVY_EINVAL;
+    }
+    s->value += n;
+    ref->epoch = epoch;
+    ref->at = (int)(s - all);
+    return LEVY_OK;
+}
+
 int levy_metrics_set(const char *name, const char *const *labels, int64_t v, levy_err *err)
 {
     series *s = find(name, labels, LEVY_METRIC_GAUGE, err);
@@ -368,6 +391,7 @@ void levy_metrics_clear(const char *name)
     }
     nall = j;
     index_ok = 0;
+    epoch++;
 }
 
 /* 1 when the canonical label string have (k="v",k2="v2") holds the pair canonical one
@@ -429,6 +453,7 @@ int levy_metrics_remove(const char *name, const char *const *labels, int *remove
     }
     nall = j;
     index_ok = 0;
+    epoch++;
     for (int k = 0; k < npairs; k++)
         free(want[k]);
     free(want);
@@ -450,6 +475,7 @@ void levy_metrics_reset(void)
     slots = NULL;
     nslots = 0;
     index_ok = 0;
+    epoch++;
     for (int i = 0; i < nfams; i++) {
         free(fams[i].name);
         free(fams[i].help);
@@ -565,6 +591,7 @@ int levy_metrics_render(char **out, size_t *len, levy_err *err)
     if (nall)
         qsort(all, (size_t)nall, sizeof *all, cmp_series);
     index_ok = 0; /* the series moved */
+    epoch++;
     if (nfams)
         qsort(fams, (size_t)nfams, sizeof *fams, cmp_family);
     sbuf b = {malloc(4096), 0, 4096, 0};

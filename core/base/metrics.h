@@ -19,6 +19,18 @@ int levy_metrics_describe(const char *name, levy_metric_type type, const char *h
 int levy_metrics_check_name(const char *name, levy_metric_type type, levy_err *err);
 /** labels: NULL-terminated array of key, value, key, value..., or NULL. Values escaped. */
 int levy_metrics_inc(const char *name, const char *const *labels, int64_t n, levy_err *err);
+/** A counter series the caller keeps finding (issue 21: every answer counts itself): its
+ * position in the registry and the registry's epoch then. Zeroed = not found yet. */
+typedef struct {
+    uint64_t epoch;
+    int at;
+} levy_metrics_ref;
+/** levy_metrics_inc through *ref: while no series moved since ref was filled (a render sorts,
+ * clear / remove / reset move them) the series is the one ref names, with no lookup; else
+ * looked up as levy_metrics_inc does and ref filled. The caller passes the same name and labels
+ * for one ref (it is the caller's memo of them). */
+int levy_metrics_inc_ref(levy_metrics_ref *ref, const char *name, const char *const *labels,
+                         int64_t n, levy_err *err);
 int levy_metrics_set(const char *name, const char *const *labels, int64_t v, levy_err *err);
 /** A duration in milliseconds into the histogram name (exposed in seconds: name ends in
  * _seconds, buckets 0.001 s .. 10 s). */

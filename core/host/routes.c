@@ -53,11 +53,16 @@ static int has_prefix_seg(const char *path, const char *pre)
  * three times (read-only check, token check, the audit's actor), each a scan of the headers by
  * evhttp_find_header (~500 instructions; issue 21). Set and cleared around one synchronous
  * dispatch (a later request may be allocated at the same address); the input headers do not
- * change while it runs. */
+ * change while it runs. Who that bearer is (levy_auth_who: a memset of the answer and the
+ * API token's constant-time compare, ~270 instructions) is worked out once too: the read-only
+ * check, the token check and the actor asked it three times; none of them changes what it
+ * answers, and they all run before the route itself. */
 static struct {
     struct evhttp_request *req;
     const char *t;
     size_t n;
+    int who_done, who_ok;
+    levy_auth_whois who;
 } bearer_memo;
 
 static const char *bearer_read(struct evhttp_request *req, size_t *n)
@@ -85,22 +90,41 @@ static const char *bearer_of(struct evhttp_request *req, size_t *n)
     return bearer_read(req, n);
 }
 
+/* Who the request's bearer is (levy_auth_who, its answer in *who; 0 and a zeroed *who for
+ * none), once per dispatch (bearer_memo). */
+static int bearer_who(levy_host *h, struct evhttp_request *req, levy_auth_whois *tmp,
+                      const levy_auth_whois **who)
+{
+    if (req == bearer_memo.req) {
+        if (!bearer_memo.who_done) {
+            bearer_memo.who_ok =
+                levy_auth_who(h->cfg, h->store, bearer_memo.t, bearer_memo.n, &bearer_memo.who);
+            bearer_memo.who_done = 1;
+        }
+        *who = &bearer_memo.who;
+        return bearer_memo.who_ok;
+    }
+    size_t n = 0;
+    const char *t = bearer_read(req, &n);
+    *who = tmp;
+    return levy_auth_who(h->cfg, h->store, t, n, tmp);
+}
+
 /* The API token, a browser session or a named token (host/auth.c, host/tokens.c) as Bearer. */
 static int token_ok(levy_host *h, struct evhttp_request *req)
 {
-    size_t n = 0;
-    const char *t = bearer_of(req, &n);
-    return t && levy_auth_bearer_ok(h->cfg, h->store, t, n);
+    levy_auth_whois tmp;
+    const levy_auth_whois *who;
+    return bearer_who(h, req, &tmp, &who);
 }
 
 /* A read-only named token (or a UI session opened with one) as Bearer: it may only GET / HEAD
  * (and sign out); levy_auth_who answers who it is (the API token first: no store read). */
 static int read_only_bearer(levy_host *h, struct evhttp_request *req)
 {
-    size_t n = 0;
-    const char *t = bearer_of(req, &n);
-    levy_auth_whois who;
-    return t && levy_auth_who(h->cfg, h->store, t, n, &who) && who.read_only;
+    levy_auth_whois tmp;
+    const levy_auth_whois *who;
+    return bearer_who(h, req, &tmp, &who) && who->read_only;
 }
 
 /* GET /metrics also opens with the read-only metrics token (--metrics-token,
@@ -1788,9 +1812,10 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
     char actor_kind[32], actor[LEVY_ACTOR_MAX];
-    size_t tn = 0;
-    const char *tok = bearer_of(req, &tn);
-    levy_auth_actor(h->cfg, h->store, tok, tn, actor_kind, sizeof actor_kind, actor, sizeof actor);
+    levy_auth_whois tmp;
+    const levy_auth_whois *who;
+    bearer_who(h, req, &tmp, &who);
+    levy_auth_who_actor(who, actor_kind, sizeof actor_kind, actor, sizeof actor);
     /* an open route that takes a key in X-API-KEY (the Sphere drop-in, CONTRACT §2.5): the API
      * token or a live named token there is who asks (its actor, its role in req.key_role; the
      * named token's last use stamped), as it would be as Bearer; a UI session is not a key */
@@ -1891,11 +1916,13 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
     const char *t = bearer_read(req, &n);
     bearer_memo.t = t;
     bearer_memo.n = t ? n : 0;
+    bearer_memo.who_done = 0;
     bearer_memo.req = req;
     dispatch_req(h, req, method, path, query);
     bearer_memo.req = NULL;
     bearer_memo.t = NULL;
     bearer_memo.n = 0;
+    bearer_memo.who_done = 0;
 }
 
 static void dispatch_req(levy_host *h, struct evhttp_request *req, const char *method,

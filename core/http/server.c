@@ -183,8 +183,25 @@ void levy_http_count(const char *route, int status)
     } else {
         snprintf(st, sizeof st, "%d", status);
     }
+    /* the last (route, status) counted and its series: a run of answers of one route and
+     * status (most of them) is counted without the label string, its hash and the lookup */
+    static struct {
+        char route[128];
+        int status;
+        levy_metrics_ref ref;
+    } last;
     const char *labels[] = {"route", route, "status", st, NULL};
-    levy_metrics_inc("levy_http_requests_total", labels, 1, NULL);
+    if (last.status == status && strcmp(last.route, route) == 0) {
+        levy_metrics_inc_ref(&last.ref, "levy_http_requests_total", labels, 1, NULL);
+        return;
+    }
+    last.ref.epoch = 0;
+    last.status = 0;
+    if (levy_metrics_inc_ref(&last.ref, "levy_http_requests_total", labels, 1, NULL) == LEVY_OK &&
+        strlen(route) < sizeof last.route) {
+        memcpy(last.route, route, strlen(route) + 1);
+        last.status = status;
+    }
 }
 
 /* An answer's head as evhttp writes it (libevent 2.1 http.c, evhttp_make_header and

@@ -760,9 +760,13 @@ int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy
         if (r->nsegs != n)
             continue;
         int ok = 1;
-        for (int j = 0; j < n && ok; j++)
-            if (r->segs[j][0] != '{' && strcmp(r->segs[j], segs[j]) != 0)
+        /* the first bytes first: most routes of as many segments differ there (a call to
+         * strcmp each was ~35 calls per request, issue 21) */
+        for (int j = 0; j < n && ok; j++) {
+            const char *a = r->segs[j];
+            if (a[0] != '{' && (a[0] != segs[j][0] || strcmp(a, segs[j]) != 0))
                 ok = 0;
+        }
         if (!ok)
             continue;
         if (strcmp(r->method, method) != 0) {

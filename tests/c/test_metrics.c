@@ -197,7 +197,65 @@ end:
     levy_metrics_reset();
 }
 
-static const levy_test tests[] = {
-    {"conventions", t_conventions}, {"render", t_render}, {"process", t_process},
-    {"remove", t_remove},           {"index", t_index},   {NULL, NULL}};
+/* levy_metrics_inc_ref (issue 21: the per-answer counter without a lookup): a ref counts into
+ * its own series while series are appended (the array reallocated), and after anything that
+ * moves series (render sorts, remove and clear compact, reset forgets) it is looked up again
+ * and counts into the right one still; a refused lookup leaves the ref unfilled. */
+static void t_ref(void)
+{
+    levy_metrics_reset();
+    char *txt = NULL;
+    char val[16];
+    levy_metrics_ref ra = {0}, rb = {0};
+    const char *la[] = {"route", "/v1/z", "status", "200", NULL};
+    const char *lb[] = {"route", "/v1/y", "status", "200", NULL};
+    const char *lo[] = {"route", val, NULL};
+    CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 1, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc_ref(&rb, "levy_ref_total", lb, 10, NULL) == LEVY_OK);
+    for (int i = 0; i < 200; i++) { /* appended: positions kept, the array reallocated */
+        snprintf(val, sizeof val, "a%03d", i);
+        CHECK(levy_metrics_inc("levy_aref_total", lo, 1, NULL) == LEVY_OK);
+        CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 1, NULL) == LEVY_OK);
+    }
+    CHECK((txt = render()) != NULL); /* sorts: levy_aref_total now before levy_ref_total */
+    free(txt);
+    txt = NULL;
+    CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 1000, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc_ref(&rb, "levy_ref_total", lb, 1000, NULL) == LEVY_OK);
+    const char *sel[] = {"route", "/v1/y", NULL};
+    int n = -1;
+    CHECK(levy_metrics_remove("levy_ref_total", sel, &n, NULL) == LEVY_OK && n == 1);
+    CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 10000, NULL) == LEVY_OK);
+    levy_metrics_clear("levy_aref_total");
+    CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 100000, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc_ref(&rb, "levy_ref_total", lb, 5, NULL) == LEVY_OK); /* anew */
+    CHECK((txt = render()) != NULL);
+    CHECK(strstr(txt, "levy_ref_total{route=\"/v1/z\",status=\"200\"} 111201\n") != NULL);
+    CHECK(strstr(txt, "levy_ref_total{route=\"/v1/y\",status=\"200\"} 5\n") != NULL);
+    CHECK(strstr(txt, "levy_aref_total") == NULL);
+    free(txt);
+    txt = NULL;
+    levy_metrics_reset();
+    CHECK(levy_metrics_inc_ref(&ra, "levy_ref_total", la, 2, NULL) == LEVY_OK);
+    CHECK((txt = render()) != NULL);
+    CHECK(strstr(txt, "levy_ref_total{route=\"/v1/z\",status=\"200\"} 2\n") != NULL);
+    free(txt);
+    txt = NULL;
+    /* a refused lookup (a gauge's name) leaves the ref unfilled */
+    levy_metrics_ref rc = {0};
+    levy_err e;
+    CHECK(levy_metrics_set("levy_refg", NULL, 1, &e) == LEVY_OK);
+    CHECK(levy_metrics_inc_ref(&rc, "levy_refg", NULL, 1, &e) == LEVY_EINVAL && rc.epoch == 0);
+end:
+    free(txt);
+    levy_metrics_reset();
+}
+
+static const levy_test tests[] = {{"conventions", t_conventions},
+                                  {"render", t_render},
+                                  {"process", t_process},
+                                  {"remove", t_remove},
+                                  {"index", t_index},
+                                  {"ref", t_ref},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
