@@ -1193,6 +1193,39 @@ static int admin_refused(levy_host *h, struct evhttp_request *req, const char *m
     return 1;
 }
 
+/* 200 with the JSON in *b (freed), Cache-Control: no-store: the answers about who a bearer
+ * is and about tokens. */
+static void reply_nostore(struct evhttp_request *req, const char *route, levy_buf *b)
+{
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, b->data, b->len);
+    levy_buf_free(b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    levy_http_reply(req, 200, "application/json", out);
+    evbuffer_free(out);
+    levy_http_count(route, 200);
+}
+
+/* GET /v1/tokens and GET /v1/audit/people: 200 with what list() writes, 503 when the store
+ * cannot be read. */
+static void reply_store_list(levy_host *h, struct evhttp_request *req, const char *route,
+                             int (*list)(levy_store *, levy_buf *, levy_err *))
+{
+    if (!h->store) {
+        levy_http_error(req, route, 503, "unavailable", "no store");
+        return;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    levy_buf b = {0};
+    if (list(h->store, &b, &e) != LEVY_OK) {
+        levy_buf_free(&b);
+        levy_http_error(req, route, 503, "unavailable", "the store could not be read");
+        return;
+    }
+    reply_nostore(req, route, &b);
+}
+
 /* GET /v1/me → 200 {kind, actor, person, role, read_only, may: {change, secrets,
  * manage_tokens}}: who this request is (admin23), for the UI to show only what its role may
  * do. kind "api_token" | "named_token" | "ui_session"; actor the audit log's label ("Alice's
@@ -1233,39 +1266,14 @@ static void r_me(levy_host *h, struct evhttp_request *req)
         levy_http_error(req, route, 503, "unavailable", "out of memory");
         return;
     }
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, b.data, b.len);
-    levy_buf_free(&b);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    levy_http_reply(req, 200, "application/json", out);
-    evbuffer_free(out);
-    levy_http_count(route, 200);
+    reply_nostore(req, route, &b);
 }
 
 /* GET /v1/tokens → 200 {"tokens":[{name, created_at, created_by, last_used_at, read_only,
  * role}]} (live ones, oldest first; never a token nor its hash). */
 static void r_tokens_list(levy_host *h, struct evhttp_request *req)
 {
-    const char *route = "/v1/tokens";
-    if (!h->store) {
-        levy_http_error(req, route, 503, "unavailable", "no store");
-        return;
-    }
-    levy_err e;
-    levy_err_clear(&e);
-    levy_buf b = {0};
-    if (levy_tokens_list_json(h->store, &b, &e) != LEVY_OK) {
-        levy_buf_free(&b);
-        levy_http_error(req, route, 503, "unavailable", "the store could not be read");
-        return;
-    }
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, b.data, b.len);
-    levy_buf_free(&b);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    levy_http_reply(req, 200, "application/json", out);
-    evbuffer_free(out);
-    levy_http_count(route, 200);
+    reply_store_list(h, req, "/v1/tokens", levy_tokens_list_json);
 }
 
 /* POST /v1/tokens {"name": NAME, "role": "admin"|"full"|"read_only"} → 201 {name, token,
@@ -1426,13 +1434,7 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         return;
     }
     levy_auth_sessions_end_token(id);
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, ans.data, ans.len);
-    levy_buf_free(&ans);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    levy_http_reply(req, 200, "application/json", out);
-    evbuffer_free(out);
-    levy_http_count(route, 200);
+    reply_nostore(req, route, &ans);
 }
 
 /* GET /v1/audit/people → 200 {"people":[{name, state: "live"|"revoked", role}],"truncated"}:
@@ -1440,26 +1442,7 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
  * one's too (their rows stay reachable), and every live token's name. Any token may read it. */
 static void r_audit_people(levy_host *h, struct evhttp_request *req)
 {
-    const char *route = "/v1/audit/people";
-    if (!h->store) {
-        levy_http_error(req, route, 503, "unavailable", "no store");
-        return;
-    }
-    levy_err e;
-    levy_err_clear(&e);
-    levy_buf b = {0};
-    if (levy_tokens_people_json(h->store, &b, &e) != LEVY_OK) {
-        levy_buf_free(&b);
-        levy_http_error(req, route, 503, "unavailable", "the store could not be read");
-        return;
-    }
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, b.data, b.len);
-    levy_buf_free(&b);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    levy_http_reply(req, 200, "application/json", out);
-    evbuffer_free(out);
-    levy_http_count(route, 200);
+    reply_store_list(h, req, "/v1/audit/people", levy_tokens_people_json);
 }
 
 /* /v1/tokens/{name}: the name part (percent-encoded) or NULL */
