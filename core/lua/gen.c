@@ -474,6 +474,12 @@ static int extract(levy_gen *g, levy_err *err)
         lua_pop(L, 1);
         if (frc != LEVY_OK)
             return frc;
+        levy_sandbox_push_api(L, "route_read_only_ok");
+        lua_pushinteger(L, i);
+        if (levy_vm_pcall_bg(g->vm, 1, 1, err))
+            return err ? err->rc : LEVY_EINVAL;
+        r->read_only_ok = lua_toboolean(L, -1);
+        lua_pop(L, 1);
     }
     levy_sandbox_push_api(L, "job_kinds");
     if (levy_vm_pcall_bg(g->vm, 0, 1, err))

@@ -66,6 +66,8 @@ typedef struct levy_route {
     char *plugin;
     int index;             /* 1-based index in the prelude's route list */
     levy_route_fast *fast; /* NULL: Lua only */
+    int read_only_ok;      /* a read-only token may call it (read_only_ok = true: an export, a
+                            * calculation; it changes no tax data, settings or secrets) */
 } levy_route;
 
 typedef struct levy_gen_file {

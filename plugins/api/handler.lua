@@ -1117,7 +1117,8 @@ return {
       handler = delete_cert },
     { method = "GET", path = "/v1/exemption-certificates", auth = "token", handler = list_expiring },
     { method = "POST", path = "/v1/customers/{id}/tax_id/verify", auth = "token", handler = verify_tax_id },
-    { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
+    -- read_only_ok: a calculation stores nothing, so a read-only token may use it
+    { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate, read_only_ok = true },
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
     { method = "GET", path = "/v1/sphere-api-key", auth = "token", handler = sphere.get_key },
     -- creating or rotating the key is an admin's (admin23): a full token's key would outlive

@@ -1605,6 +1605,9 @@ local function post_export(req)
       bytes, created_at) VALUES (?, ?, ?, ?, 'running', ?, ?, 0, 0, 0, ?)]], id, json.encode(params), format, filename,
       total, exact and 1 or 0, time.iso(now))
     jobs.enqueue { kind = "reports.export", key = id, payload = { id = id } }
+    -- who started it (a read-only token may: read_only_ok), in the export's transaction
+    audit.record(req, { action = "export.started", object_kind = "export", object_id = id, label = filename,
+                        changes = { export = { before = json.null, after = { format = format, params = params } } } })
   end)
   return 202, export_view(export_row(id)), { Location = "/v1/reports/filing/exports/" .. id }
 end
@@ -2126,7 +2129,10 @@ return {
       handler = filing_sums_call("check", 202) },
     { method = "POST", path = "/v1/reports/filing/sums/rebuild", auth = "token",
       handler = filing_sums_call("rebuild", 202) },
-    { method = "POST", path = "/v1/reports/filing/exports", auth = "token", handler = post_export },
+    -- read_only_ok: an auditor's read-only token starts the export (it writes the job and its
+    -- parts, audited as export.started, no tax data or setting)
+    { method = "POST", path = "/v1/reports/filing/exports", auth = "token", handler = post_export,
+      read_only_ok = true },
     { method = "GET", path = "/v1/reports/filing/exports", auth = "token", handler = list_exports },
     { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },
     { method = "GET", path = "/v1/reports/filing/exports/{id}/parts/{n}", auth = "token", handler = get_export_part },

@@ -550,6 +550,13 @@ local function validate_plugin(name, file, p, role)
       if r.max_body ~= nil and (not is_int(r.max_body) or r.max_body < 1 or r.max_body > 64 * 1024 * 1024) then
         fail(file, line, where .. ": max_body must be an integer number of bytes from 1 to 67108864")
       end
+      -- roexport24: a write a read-only token may make (it changes no tax data, settings or
+      -- secrets: an export job, a calculation); only on a token route, the host's gate honours it
+      if r.read_only_ok ~= nil and (type(r.read_only_ok) ~= "boolean" or (r.read_only_ok and
+          (r.method == "GET" or (r.auth or "token") ~= "token"))) then
+        fail(file, line, where .. ": read_only_ok must be true or false, and true only on a route " ..
+          "other than GET with auth = \"token\"")
+      end
       if r.fast ~= nil and (type(r.fast) ~= "table" or r.method ~= "POST" or r.auth ~= "none") then
         fail(file, line, where .. ": fast must be a table, on a POST route with auth = \"none\"")
       end
@@ -670,7 +677,7 @@ function H.load_plugin(name, dir, relpath, src, role)
     end
     route_keys[key] = name
     routes[#routes + 1] = { method = r.method, path = r.path, auth = r.auth or "", plugin = name, handler = r.handler,
-                            max_body = r.max_body, fast = r.fast }
+                            max_body = r.max_body, fast = r.fast, read_only_ok = r.read_only_ok == true }
   end
   for kind, j in pairs(p.jobs or {}) do
     if jobs[kind] then fail(relpath, fn_line(j.run), fmt("job kind '%s' already defined by plugin '%s'", kind, jobs[kind].plugin)) end
@@ -768,6 +775,8 @@ function H.route(i)
   local r = routes[i]
   return r.method, r.path, r.auth, r.plugin, r.handler, r.max_body
 end
+-- whether a read-only token may call the route (read_only_ok), read by gen.c
+function H.route_read_only_ok(i) return routes[i].read_only_ok end
 -- the route's fast-path declaration (docs/plugins.md "Fast webhook intake"), read by gen.c
 function H.route_fast(i) return routes[i].fast end
 function H.job_kinds()

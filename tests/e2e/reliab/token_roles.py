@@ -23,7 +23,10 @@ One levy serve (no simulator). Checks:
     tax as the API token), the token's last use stamped in GET /v1/tokens; a read-only one 403
     read_only; a revoked one, a UI session token, a made-up lvt_ token 401;
   * GET /v1/audit/people: every person of the audit log, a revoked one marked "revoked", live
-    tokens with their role, sorted by name; any token (read-only too) may read it; 401 without.
+    tokens with their role, sorted by name; any token (read-only too) may read it; 401 without;
+  * roexport24: a read-only token and its UI session start the documents export (202, audited
+    export.started with the person), download its part, and calculate (POST /v1/calculate,
+    the API token's answer); a setting, the sums' rebuild, the Sphere key stay 403 read_only.
 Runs on SQLite and, through tests/pg/run_on_pg.py, on PostgreSQL (reliab_token_roles_pg).
 """
 import os
@@ -259,6 +262,7 @@ def run(env):
           st == 201 and p2.get("Ada") == {"name": "Ada", "state": "live", "role": "full"}, p2)
 
     whoami(env, toks, fsess)
+    read_only_reads(env, toks)
     admin_secrets(env, toks, fsess)
     secrets_outlive(env)
 
@@ -272,9 +276,9 @@ def whoami(env, toks, fsess):
     bsess = session_of(env, toks["Boss"])
     rsess = session_of(env, toks["Rita"])
     apisess = session_of(env, env.token)
-    admin_may = {"change": True, "secrets": True, "manage_tokens": True}
-    full_may = {"change": True, "secrets": False, "manage_tokens": False}
-    ro_may = {"change": False, "secrets": False, "manage_tokens": False}
+    admin_may = {"change": True, "export": True, "calculate": True, "secrets": True, "manage_tokens": True}
+    full_may = {"change": True, "export": True, "calculate": True, "secrets": False, "manage_tokens": False}
+    ro_may = {"change": False, "export": True, "calculate": True, "secrets": False, "manage_tokens": False}
     cases = (
         (env.token, "the API token", {"kind": "api_token", "actor": "API token", "person": None, "role": "admin",
                                       "read_only": False, "may": admin_may}),
@@ -306,6 +310,66 @@ def whoami(env, toks, fsess):
     check("a UI session's actor is its audit label, 8 hex digits of its hash",
           st == 200 and js["actor"].startswith("UI session of Fred ") and len(js["actor"].split()[-1]) == 8,
           "%s %s" % (st, text))
+
+
+CALC = {"currency": "USD", "date": "2026-03-01",
+        "ship_to": {"line1": "2000 Main St", "city": "Irvine", "state": "CA", "zip_code": "92614", "country": "US"},
+        "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "general"}]}
+
+
+def read_only_reads(env, toks):
+    """roexport24: an auditor's read-only token (and its UI session) reads the books without
+    changing them: it starts the documents export (CSV and ndjson; audited as export.started
+    with its name), downloads its parts, and calculates (the same answer as the API token's);
+    every other write stays 403 read_only (a setting, the kept sums' rebuild, the Sphere key).
+    Before, both POSTs were 403 read_only."""
+    L = env.levy_url
+    rita, rsess = toks["Rita"], session_of(env, toks["Rita"])
+    st0, js0, text0, _ = harness.req("POST", L + "/v1/calculate", CALC, bearer(env.token))
+    check("the API token calculates: 200", st0 == 200 and "total_tax" in (js0 or {}), "%s %s" % (st0, text0))
+    for cred, who in ((rita, "Rita's read-only token"), (rsess, "a UI session of Rita's read-only token")):
+        st, js, text, _ = harness.req("POST", L + "/v1/calculate", CALC, bearer(cred))
+        check("%s calculates: 200, the API token's answer" % who,
+              st == 200 and (js or {}).get("total_tax") == js0.get("total_tax")
+              and (js or {}).get("lines") == js0.get("lines"), "%s %s" % (st, text))
+    for fmt, cred, who in (("csv", rita, "Rita's read-only token"),
+                           ("ndjson", rsess, "a UI session of Rita's read-only token")):
+        st, js, text, hd = harness.req("POST", L + "/v1/reports/filing/exports",
+                                       {"from": "2026-01-01", "to": "2026-12-31", "format": fmt}, bearer(cred))
+        ok = check("%s starts a %s documents export: 202" % (who, fmt),
+                   st == 202 and (js or {}).get("id", "").startswith("exp_")
+                   and (hd or {}).get("Location") == "/v1/reports/filing/exports/" + js["id"], "%s %s" % (st, text))
+        if not ok:
+            continue
+        xid, seen = js["id"], {}
+
+        def done():
+            s2, j2, _, _ = harness.req("GET", L + "/v1/reports/filing/exports/" + xid, None, bearer(cred))
+            seen["x"] = j2
+            return s2 == 200 and j2.get("state") == "done"
+        check("... the export finishes (state done)", common.wait_for(done, 120), seen.get("x"))
+        urls = (seen.get("x") or {}).get("part_urls") or []
+        st, _, text, hd = harness.req("GET", L + urls[0], None, bearer(cred)) if urls else (None, None, "", {})
+        check("... %s downloads part 1: 200%s" % (who, ", the CSV header" if fmt == "csv" else ""),
+              st == 200 and (fmt != "csv" or text.startswith("type,id,number,date,")),
+              "%s %r" % (st, (text or "")[:200]))
+        rows = [r for r in common_audit(env, "action=export.started") if r.get("object_id") == xid]
+        check("... audited: export.started by %s" % who,
+              len(rows) == 1 and rows[0]["person"] == "Rita"
+              and rows[0]["actor_kind"] == ("named_token" if cred == rita else "ui_session"), rows)
+    for method, path, body in (("PUT", "/v1/settings", {"rounding": "line"}),
+                               ("POST", "/v1/reports/filing/sums/rebuild", None),
+                               ("POST", "/v1/sphere-api-key", None),
+                               ("POST", "/tax_api/calculate_tax", SPHERE)):
+        for cred, who in ((rita, "Rita's token"), (rsess, "Rita's UI session")):
+            st, js, text, _ = harness.req(method, L + path, body, bearer(cred))
+            check("%s: %s %s still 403 read_only" % (who, method, path),
+                  st == 403 and (js or {}).get("error", {}).get("code") == "read_only", "%s %s" % (st, text))
+
+
+def common_audit(env, q):
+    st, js, text, _ = harness.req("GET", env.levy_url + "/v1/audit?" + q + "&limit=500", None, bearer(env.token))
+    return js.get("data", []) if st == 200 else []
 
 
 def admin_secrets(env, toks, fsess):
