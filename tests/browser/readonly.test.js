@@ -4,10 +4,12 @@
  * (tokens.test.js), the pages that still offered writes: a document's Recalculate, a product's
  * tax code, a customer's form (save, "Use Rillet's value", the VIES check), its exemption
  * certificates (upload, delete; Download stays), the Filing report's frequency form, the
- * documents export (a POST job), the ECB rate import, the Calculator (POST /v1/calculate,
- * refused to a read-only token too) and the Exposure page's marketplace customers. Each is disabled under the page's "This
+ * ECB rate import and the Exposure page's marketplace customers. Each is disabled under the page's "This
  * session is read-only" notice, while the filters stay usable; the admin's own session is
  * offered the same controls enabled (so the checks are of the role, not of a broken page).
+ * roexport24: the documents export (a POST job) and the Calculator (POST /v1/calculate) read
+ * the books without changing them: a read-only session is offered them, downloads the audit
+ * CSV (audited export.started to it) and calculates, while a setting stays 403 read_only.
  * A real `levy serve` + `levy sim` (tests/e2e/harness.py pair), Debian's Chromium through
  * playwright-core. Ports 48100-48109.
  *
@@ -28,7 +30,7 @@ async function main() {
   await t.signIn(page, tmp, base);
   await page.evaluate(() => localStorage.setItem('levy.onboarding.dismissed', '1'));
 
-  let invoice = null, customer = null;
+  let invoice = null, customer = null, auditor = null, roPage = null;
   await check('the simulated Rillet gave levy an invoice and a customer', async () => {
     const { key, usd } = await t.simReady(simUrl);
     await t.connectRillet(base, simUrl, key, usd, new Date().toISOString().slice(0, 4) + '-01-01', { INVOICE: EVENTS });
@@ -38,16 +40,18 @@ async function main() {
     assert(invoice && customer, 'invoice ' + invoice + ', customer ' + customer);
   });
 
-  /* each page's write controls (selectors) and a filter that must stay usable (or null) */
+  /* each page's write controls (selectors), a filter that must stay usable (or null), and the
+   * controls that write but change nothing in the books (the documents export, Calculate:
+   * read_only_ok routes, roexport24), enabled for every session */
   const PAGES = () => [
     { hash: '#/invoices/' + encodeURIComponent(invoice), writes: ['#recalculate'] },
     { hash: '#/products', writes: ['main tbody select[name="tax_code"]'], keep: 'main form[role="search"] button' },
     { hash: '#/customers/' + encodeURIComponent(customer),
       writes: ['#customer-form button[type="submit"]', '#customer-form input[name="tax_id"]', '#certificate-form input[name="number"]',
         '#certificate-form button[type="submit"]'] },
-    { hash: '#/filing', writes: ['#filing-frequencies button[type="submit"]', '#filing-docs-export', 'main input[name="oss-rates"]'],
-      keep: 'main select[name="region"]' },
-    { hash: '#/calculator', writes: ['main form button[type="submit"]'] },
+    { hash: '#/filing', writes: ['#filing-frequencies button[type="submit"]', 'main input[name="oss-rates"]'],
+      keep: 'main select[name="region"]', reads: ['#filing-docs-export'] },
+    { hash: '#/calculator', writes: [], reads: ['main form button[type="submit"]'] },
     { hash: '#/exposure', writes: ['#marketplace-customers input[name="customer_id"]', '#marketplace-customers button[type="submit"]'] }
   ];
   /* every page visited, each control looked at; the ones not as wanted said together */
@@ -63,6 +67,13 @@ async function main() {
           await t.until(d.hash + ' ' + sel + (want ? ' disabled' : ' enabled'), async () => (await el.isDisabled()) === want, 10000);
         } catch (e) { wrong.push(d.hash.replace(/\/[^/]*-[^/]*$/, '/ID') + ' ' + sel); }
       }
+      for (const sel of d.reads || []) {
+        const el = pg.locator(sel).first();
+        await el.waitFor({ state: 'attached', timeout: 20000 });
+        /* enabled, and still so once GET /v1/me has answered (the notice says it has) */
+        if (want) await pg.locator('#read-only-notice').waitFor();
+        if (await el.isDisabled()) wrong.push(d.hash + ' ' + sel + ' (a read, wanted enabled)');
+      }
       if (d.keep) assert(await pg.locator(d.keep).first().isEnabled(), d.hash + ': the filter ' + d.keep + ' is disabled');
       if (want) {
         const ro = pg.locator('#read-only-notice');
@@ -70,16 +81,15 @@ async function main() {
         assert(/^This session is read-only/.test(await ro.innerText()), d.hash + ' notice: ' + await ro.innerText());
       }
     }
-    assert(!wrong.length, (want ? 'enabled: ' : 'disabled: ') + wrong.join(' | '));
+    assert(!wrong.length, 'not as wanted (' + (want ? 'read-only' : 'admin') + ' session): ' + wrong.join(' | '));
   }
 
   await check('the admin session is offered each page\'s write controls', async () => { await visit(page, false); });
 
-  await check('a read-only session: Recalculate, a product\'s tax code, the customer\'s form and certificates, the filing forms and export, Calculate, the marketplace customers are disabled', async () => {
+  await check('a read-only session: Recalculate, a product\'s tax code, the customer\'s form and certificates, the filing forms, the marketplace customers are disabled; the documents export and Calculate are not', async () => {
     const mk = await http('POST', base + '/v1/tokens', { name: 'Auditor', role: 'read_only' }, auth);
     assert(mk.status === 201, 'create: ' + mk.status);
-    assert((await http('POST', base + '/v1/calculate', { currency: 'USD', lines: [] }, { Authorization: 'Bearer ' + mk.json.token })).status === 403,
-      'the API lets a read-only token POST /v1/calculate: the calculator should then stay enabled');
+    auditor = mk.json.token;
     const r = await http('POST', base + '/v1/session', { api_token: mk.json.token });
     assert(r.status === 201, 'session: ' + r.status + ' ' + r.text);
     const p = await ctx.newPage();
@@ -87,6 +97,38 @@ async function main() {
     await p.goto(base + '/#/home');
     await p.evaluate(st => { sessionStorage.setItem('levy.session', st); localStorage.setItem('levy.onboarding.dismissed', '1'); }, r.json.session_token);
     await visit(p, true);
+    roPage = p;
+  });
+
+  await check('the read-only session exports the documents (the audit CSV downloads) and calculates; a setting is still 403 read_only', async () => {
+    assert(roPage, 'no read-only page');
+    const p = roPage;
+    await p.goto(base + '/#/home');
+    await p.goto(base + '/#/filing');
+    const btn = p.locator('#filing-docs-export');
+    await btn.waitFor();
+    await p.locator('#read-only-notice').waitFor();
+    const [dl] = await Promise.all([p.waitForEvent('download', { timeout: 60000 }), btn.click()]);
+    const text = require('fs').readFileSync(await dl.path(), 'utf8');
+    assert(/^type,id,number,date,/.test(text), 'the export: ' + text.slice(0, 120));
+    assert(text.split('\n').filter(l => l.startsWith('invoice,')).length > 0, 'no invoice row in the export: ' + text.slice(0, 300));
+    await t.until('the export status', async () => /exported: /.test(await p.locator('#filing-export-status').innerText()), 20000);
+    const audit = await http('GET', base + '/v1/audit?action=export.started', undefined, auth);
+    assert(audit.status === 200 && audit.json.data.some(r => r.person === 'Auditor' && r.actor_kind === 'ui_session'),
+      'export.started not audited to the Auditor: ' + audit.text.slice(0, 300));
+    await p.goto(base + '/#/calculator');
+    await p.locator('#calc-form').waitFor();
+    await p.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
+    await p.getByRole('button', { name: 'Calculate' }).click();
+    await p.locator('#calc-total-tax').waitFor({ timeout: 20000 });
+    /* the breakdown shown, no error: the answer came (the API answered 403 before) */
+    assert(/\d\.\d\d/.test(await p.locator('#calc-total-tax').innerText()), 'total tax ' + await p.locator('#calc-total-tax').innerText());
+    assert(!(await p.locator('#calc-form .notice.error, #calc-result .notice.error').count()), 'an error notice on the calculator');
+    const st = await p.evaluate(() => sessionStorage.getItem('levy.session'));
+    for (const cred of [auditor, st]) {
+      const put = await http('PUT', base + '/v1/settings', { rounding: 'line' }, { Authorization: 'Bearer ' + cred });
+      assert(put.status === 403 && put.json.error.code === 'read_only', 'PUT /v1/settings: ' + put.status + ' ' + put.text);
+    }
     await p.close();
   });
 

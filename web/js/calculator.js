@@ -47,9 +47,9 @@
     var result = h('div', { id: 'calc-result', 'aria-live': 'polite' });
     var submit = h('button', { type: 'submit', text: 'Calculate' });
     var addBtn = h('button', { type: 'button', class: 'secondary', text: 'Add line' });
-    /* POST /v1/calculate changes nothing, but a read-only token may only GET (the API answers
-     * 403 read_only before any route): the session is told, not offered a click that fails */
-    L.readOnlyOff(submit);
+    /* POST /v1/calculate changes nothing: a read-only session calculates too (the route says
+     * read_only_ok; roexport24); offered as GET /v1/me's may.calculate says */
+    L.mayOff('calculate', submit);
 
     function renumber() {
       linesBody.querySelectorAll('tr').forEach(function (tr, i) {

@@ -821,7 +821,8 @@
     }
     return me;
   };
-  L.READ_ONLY_SENTENCE = 'This session is read-only: you can look at everything, but not change anything. ' +
+  L.READ_ONLY_SENTENCE = 'This session is read-only: you can look at everything, export the documents and use the ' +
+    'calculator, but not change anything. ' +
     'Sign in with a full or admin token to make changes.';
   /* Every page of a read-only session says so at the top (admin23). */
   function readOnlyNotice(main) {
@@ -853,6 +854,17 @@
     var els = Array.prototype.slice.call(arguments);
     L.me().then(function (m) {
       if (!m || !m.read_only) return;
+      els.forEach(function (el) { if (el) { el.disabled = true; el.title = L.READ_ONLY_SENTENCE; } });
+    });
+  };
+  /* What GET /v1/me's `may` says a session may not do (may[what] false: 'export', 'calculate'):
+   * these controls disabled, titled with the read-only sentence. The documents export and the
+   * calculator are open to a read-only session (roexport24: the routes say read_only_ok), so
+   * they follow `may`, not read_only. */
+  L.mayOff = function (what) {
+    var els = Array.prototype.slice.call(arguments, 1);
+    L.me().then(function (m) {
+      if (!m || !m.may || m.may[what] !== false) return;
       els.forEach(function (el) { if (el) { el.disabled = true; el.title = L.READ_ONLY_SENTENCE; } });
     });
   };

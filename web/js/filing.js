@@ -137,8 +137,9 @@
       var csv = h('button', { type: 'button', class: 'secondary', id: 'filing-csv', text: 'Download CSV' });
       var allDocs = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-export', text: 'Export all documents (audit CSV)' });
       var exportStatus = h('p', { class: 'muted', id: 'filing-export-status', 'aria-live': 'polite' });
-      /* the documents export is a job (POST …/exports), which a read-only token may not start */
-      L.readOnlyOff(allDocs);
+      /* the documents export is a job (POST …/exports) a read-only session may start too (an
+       * auditor's export: read_only_ok; roexport24), as GET /v1/me's may.export says */
+      L.mayOff('export', allDocs);
       var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
       var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
         L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
@@ -226,7 +227,7 @@
         L.clear(docs).appendChild(h('h2', { id: 'filing-docs-title', tabindex: '-1', text: 'Documents: ' + label }));
         docs.appendChild(h('p', { class: 'muted', text: 'The documents that make up this row. The audit CSV has one row per document line and jurisdiction, with the inputs levy taxed, the rate tables used and the result.' }));
         docs.appendChild(h('div', { class: 'toolbar' }, dcsv));
-        L.readOnlyOff(dcsv);
+        L.mayOff('export', dcsv);
         var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
         docs.appendChild(slot);
         var dstatus = h('p', { class: 'muted', id: 'filing-docs-export-status', 'aria-live': 'polite' });
