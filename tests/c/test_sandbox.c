@@ -101,6 +101,19 @@ static const struct {
      "function() end } } }",
      "path must start with '/'"},
     {"return 42", "must return a table"},
+    /* read_only_ok (roexport24): only true on a non-GET route with auth = "token" */
+    {"return { name = 'p', version = '1', routes = { { method = 'GET', path = '/v1/p', "
+     "read_only_ok = true, handler = function() end } } }",
+     "read_only_ok must be true or false, and true only on a route other than GET"},
+    {"return { name = 'p', version = '1', routes = { { method = 'POST', path = '/v1/p', "
+     "auth = 'none', read_only_ok = true, handler = function() end } } }",
+     "read_only_ok must be true or false"},
+    {"return { name = 'p', version = '1', routes = { { method = 'POST', path = '/v1/p', "
+     "auth = 'admin', read_only_ok = true, handler = function() end } } }",
+     "read_only_ok must be true or false"},
+    {"return { name = 'p', version = '1', routes = { { method = 'POST', path = '/v1/p', "
+     "read_only_ok = 'yes', handler = function() end } } }",
+     "read_only_ok must be true or false"},
     /* finalizers (issue 15 finding 2): Lua runs __gc with hooks off, outside the budget */
     {"setmetatable({}, {__gc = function() end})", "__gc field is not allowed"},
     {"setmetatable({}, {__gc = false})", "__gc field is not allowed"},
@@ -195,7 +208,10 @@ static void t_valid_plugin(void)
         "local ok, e = pcall(type)\n"
         "assert(not ok and e:find(\"bad argument #1 to 'type' (value expected)\", 1, true), e)\n"
         "return { name = 'p', version = '1', routes = {\n"
-        "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end } } "
+        "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end },\n"
+        "  { method = 'POST', path = '/v1/p', read_only_ok = true, handler = function() end },\n"
+        "  { method = 'PUT', path = '/v1/p', auth = 'token', read_only_ok = false,\n"
+        "    handler = function() end } } "
         "}\n",
         &err);
     if (rc != LEVY_OK)

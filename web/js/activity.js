@@ -30,6 +30,7 @@
     ['marketplace.', 'Marketplace flags'],
     ['filing_frequency.updated', 'Filing frequencies'],
     ['fx_rates.imported', 'ECB exchange rates'],
+    ['export.started', 'Documents exports started'],
     ['rules.reloaded', 'Rule and rate reloads'],
   ];
   var ACTORS = [['', 'Anyone'], ['api_token', 'The API token'], ['named_token', 'A named token'],
@@ -171,6 +172,12 @@
         return (ch.marketplace && ch.marketplace.after ? 'marked ' : ch.marketplace && ch.marketplace.after === false ? 'unmarked ' : 'reset the marketplace flag of ') +
           r.object_kind.replace('_', ' ') + ' ' + label + (ch.marketplace && ch.marketplace.after !== null ? ' as sold through a marketplace' : '');
       case 'fx_rates.imported': return 'imported ' + label.charAt(0).toLowerCase() + label.slice(1);
+      case 'export.started': {
+        var xp = (ch.export && ch.export.after) || {};
+        var xq = xp.params || {};
+        return 'started a documents export (' + value(xp.format) + ', ' + value(xq.from) + ' to ' + value(xq.to) +
+          (xq.region ? ', ' + L.regionLabel(xq.region) : '') + '): ' + label;
+      }
       case 'jobs.retried_all': return 'retried ' + value(ch.retried && ch.retried.after) + ' ' + label.charAt(0).toLowerCase() + label.slice(1);
       default: {
         var w = changeWords(ch);
