@@ -410,19 +410,19 @@ describe("recount kept sums", function()
     recount.DAY_RESTARTS = 2
     big_day()
     recount.start(nil)
-    local n = 0
+    local writes = 0
     for _ = 1, 100 do
       if recount.status().state ~= "running" then break end
       recount.job({ attempts = 1 })
       local c = store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor
       if c and c:sub(1, 1) == "{" then
-        n = n + 1
-        doc("invoice", "w" .. n, "conn_a", "2026-01-05", "1.00", "0.07", false)
+        writes = writes + 1
+        doc("invoice", "w" .. writes, "conn_a", "2026-01-05", "1.00", "0.07", false)
       end
       if store.row("SELECT phase FROM rillet_recount WHERE id = 1").phase == "filing" then run_filing() end
     end
     assert.equal("done", recount.status().state)
-    assert.equal(2, n) -- a chunk, a chunk after the first restart; the second restart sums the day at once
+    assert.equal(2, writes) -- a chunk, a chunk after the first restart; the second restart sums the day at once
     assert.same(us_days_counted(), us_days_kept())
     local t = by_table(recount.status())
     assert.equal(2, t.us_days.day_restarts)
