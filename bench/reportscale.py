@@ -281,7 +281,8 @@ if os.environ.get("RECOUNT") == "1":
     print("recount post=%d state=%s wall_s=%.1f cpu_s=%.1f fixed=%s job_runs_seen>=%d" % (
         st, x["state"], time.time() - t, (cpu_ms() - c0) / 1000, x.get("fixed"), runs), flush=True)
     for tb in x.get("tables") or []:
-        print("  %-12s checked=%s fixed=%s" % (tb.get("table"), tb.get("checked"), tb.get("fixed")), flush=True)
+        more = "".join(" %s=%s" % (k, tb[k]) for k in ("chunks_within_days", "day_restarts") if k in tb)
+        print("  %-12s checked=%s fixed=%s%s" % (tb.get("table"), tb.get("checked"), tb.get("fixed"), more), flush=True)
 
 print("load at end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]), flush=True)
 proc.terminate()

@@ -14,13 +14,13 @@
 --   doc_flags: invoices' and credit memos' calc_imprecise / calc_cert_expired (0024), FLAG_BATCH
 --     documents (by id) a chunk, against their current calculation's head;
 --   us_days: rillet_us_days (0026, keyed per type, day and state since 0028) and the
---     tracked customers' rillet_us_days_cust (0028), a document type and day a chunk (the
---     filing check found a month of a 100,000-document store summed at once over a job run's
---     budget; a day holds about a thirtieth of a month's documents, unless they all share one
---     date: the 1M store of bench/storeclone.py holds 802,346 invoices on one day, a chunk over
---     the run's budget on every attempt, so its recount never ends at the default budget —
---     bench/README.md, h-expo23), against the documents' US-shipped USD sums (the migration's
---     grouping);
+--     tracked customers' rillet_us_days_cust (0028), against the documents' US-shipped USD
+--     sums (the migration's grouping): a document type and day a chunk, and a day of more
+--     than DAY_CHUNK documents in chunks of DAY_CHUNK by id (the report index of 0023), its
+--     partial sums carried in the cursor (the filing check found a month of a 100,000-
+--     document store summed at once over a job run's budget; the 1M store of bench/storeclone.py holds 802,346
+--     invoices on one day: summed at once, a chunk over the run's budget on every attempt,
+--     so the recount never ended at the default budget — bench/README.md, h-expo23, recount24);
 --   nc_memo: rillet_nc_memo (0023), a memo row a chunk: a row summed at its month's current
 --     generation is compared with the month summed again (a stale one is summed again anyway
 --     before a report reads it, so it is not "wrong");
@@ -193,7 +193,7 @@ end
 -- (a cursor "credit_memo\t" has after = "": every id is > '')
 
 -- ---------------------------------------------------------------------------------------
--- us_days: a document type and month a chunk
+-- us_days: a document type and day a chunk, a big day in chunks of DAY_CHUNK documents
 
 -- the cents of a plain two-decimal amount A (else the document is bad): migration 0026's test
 local function us_amount(a)
@@ -205,30 +205,46 @@ local function us_amount(a)
     "CAST(sum(CASE WHEN " .. ok .. " THEN 0 ELSE 1 END) AS BIGINT)"
 end
 
--- cust: per customer, for the tracked customers (rillet_us_days_cust, 0028)
-local function us_days_sql(t, cust)
+-- cust: per customer, for the tracked customers (rillet_us_days_cust, 0028); the documents
+-- of the day with after < id <= upto (upto nil: to the day's end): their ids first, from the
+-- report index (0023: doc_date, id, ...) sought at both ends of the (doc_date, id) range, then
+-- each document by its key (read at once, the planner takes the exposure index, 0015, which
+-- covers the columns summed, and walks the whole day)
+local function us_days_sql(t, cust, upto)
   local minor, bad = us_amount("COALESCE(d.net_amount, k.total_amount)")
-  return "SELECT d.doc_date, upper(k.ship_state) AS state, " .. (cust and "d.customer_id, " or "") ..
+  return "WITH r AS MATERIALIZED (SELECT x.id FROM " .. t .. " x WHERE (x.doc_date, x.id) > (?, ?) AND " ..
+    (upto and "(x.doc_date, x.id) <= (?, ?)" or "x.doc_date <= ?") .. " ORDER BY x.doc_date, x.id) " ..
+    "SELECT d.doc_date, upper(k.ship_state) AS state, " .. (cust and "d.customer_id, " or "") ..
     "count(*) AS docs, " .. minor .. " AS minor, " .. bad ..
-    " AS bad FROM " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
-    "WHERE d.doc_date = ? AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
+    " AS bad FROM r CROSS JOIN " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
+    "WHERE d.id = r.id AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
     "AND k.ship_state IS NOT NULL AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL " ..
     (cust and "AND d.customer_id IN (SELECT t.customer_id FROM rillet_us_days_track t) " or "") ..
     "GROUP BY d.doc_date, upper(k.ship_state)" .. (cust and ", d.customer_id" or "")
+end
+
+M.us_days_sql = us_days_sql -- the spec reads its plan
+
+-- the id ending the chunk of the day after (day, after): its DAY_CHUNK-th document (none: the
+-- rest of the day is the last chunk)
+function M.us_days_bound_sql(t)
+  return "SELECT id FROM " .. t .. " WHERE (doc_date, id) > (?, ?) AND doc_date <= ? ORDER BY doc_date, id LIMIT 1 " ..
+    "OFFSET " .. math.tointeger(M.DAY_CHUNK - 1)
 end
 
 local function day_key(r)
   return r.doc_date .. "\t" .. r.state .. "\t" .. (r.customer_id or "")
 end
 
--- one day's kept rows of one table compared with the documents, the rows that differ rewritten
-local function us_days_compare(st, dt, day, cust)
+-- one day's kept rows of one table compared with the documents' sums ACTUAL (day_key ->
+-- {docs, minor, bad}, summed over the day's chunks), the rows that differ rewritten
+local function us_days_compare(st, dt, day, cust, actual_sums, dry)
   local tbl = cust and "rillet_us_days_cust" or "rillet_us_days"
   local cols = cust and "doc_date, state, customer_id, docs, minor, bad" or "doc_date, state, docs, minor, bad"
   local actual, kept, keys = {}, {}, {}
-  for _, a in ipairs(store.rows(us_days_sql(DOC_TABLE[dt], cust), day)) do
-    local k = day_key(a)
-    actual[k] = a
+  for k, v in pairs(actual_sums) do
+    local d, s, c = k:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    actual[k] = { doc_date = d, state = s, customer_id = cust and c or nil, docs = v[1], minor = v[2], bad = v[3] }
     keys[#keys + 1] = k
   end
   for _, x in ipairs(store.rows("SELECT " .. cols .. " FROM " .. tbl .. " WHERE doc_type = ? AND doc_date = ?", dt, day)) do
@@ -237,6 +253,14 @@ local function us_days_compare(st, dt, day, cust)
     if not actual[k] then keys[#keys + 1] = k end
   end
   table.sort(keys)
+  if dry then
+    local n = 0
+    for _, k in ipairs(keys) do
+      local a, x = actual[k], kept[k]
+      if not (a and x and a.docs == x.docs and a.minor == x.minor and a.bad == x.bad) then n = n + 1 end
+    end
+    return n
+  end
   local e = entry(st.ch, "us_days")
   e.checked = e.checked + #keys
   for _, k in ipairs(keys) do
@@ -265,24 +289,116 @@ local function us_days_compare(st, dt, day, cust)
   end
 end
 
+-- everything a day's sums are compared with, in one string: its kept rows of both tables and
+-- the tracked customers. A write between two chunks of the day that changes its sums changes
+-- its kept rows (the triggers of 0028 run in the writer's transaction); a customer tracked or
+-- made ready meanwhile changes which documents the per-customer sums take.
+local function us_days_kept_mark(dt, day)
+  local out = {}
+  for r in store.query("SELECT state, docs, minor, bad FROM rillet_us_days WHERE doc_type = ? AND doc_date = ? " ..
+      "ORDER BY state", dt, day) do
+    out[#out + 1] = table.concat({ r.state, r.docs, r.minor, r.bad }, ",")
+  end
+  out[#out + 1] = "|"
+  for r in store.query("SELECT state, customer_id, docs, minor, bad FROM rillet_us_days_cust WHERE doc_type = ? AND " ..
+      "doc_date = ? ORDER BY state, customer_id", dt, day) do
+    out[#out + 1] = table.concat({ r.state, r.customer_id, r.docs, r.minor, r.bad }, ",")
+  end
+  out[#out + 1] = "|"
+  for r in store.query("SELECT customer_id, ready FROM rillet_us_days_track ORDER BY customer_id") do
+    out[#out + 1] = r.customer_id .. "," .. r.ready
+  end
+  return table.concat(out, "\n")
+end
+
+local function add_sums(into, rows)
+  for _, a in ipairs(rows) do
+    local k = day_key(a)
+    local v = into[k] or { 0, 0, 0 }
+    into[k] = { v[1] + a.docs, v[2] + a.minor, v[3] + a.bad }
+  end
+end
+
+-- A day a chunk when it holds at most DAY_CHUNK documents (of every kind: the bound is rows
+-- read, not rows summed); a bigger day in chunks of DAY_CHUNK documents by id (the report
+-- index (doc_date, id, ...), migration 0023), the partial sums carried in the cursor (JSON)
+-- from chunk to chunk and compared with the kept rows once the day is summed. Each chunk
+-- checks first that the day's kept rows (and the tracked customers) are still those of the day's first chunk:
+-- a write meanwhile may have changed documents already summed, so the day starts again; after
+-- DAY_RESTARTS such restarts (a day written all the time) the day is summed in one chunk, as
+-- before chunks within a day (it then takes what that costs, once).
+M.DAY_CHUNK = 20000
+M.DAY_RESTARTS = 3
+
 local function step_us_days(st)
-  local dt, after = split(st.cursor)
-  dt = dt or "invoice"
-  after = after or ""
+  local p
+  if st.cursor and st.cursor:sub(1, 1) == "{" then
+    p = json.decode(st.cursor)
+    if type(p) ~= "table" or not DOC_TABLE[p.t] or type(p.day) ~= "string" then p = nil end
+  end
+  local dt, day
+  if p then
+    dt, day = p.t, p.day
+  else
+    local after
+    dt, after = split(st.cursor)
+    dt = dt or "invoice"
+    after = after or ""
+    local t = DOC_TABLE[dt]
+    local r = store.row("SELECT min(x) AS d FROM (SELECT min(doc_date) AS x FROM " .. t .. " WHERE doc_date > ? " ..
+      "UNION ALL SELECT min(doc_date) FROM rillet_us_days WHERE doc_type = ? AND doc_date > ? " ..
+      "UNION ALL SELECT min(doc_date) FROM rillet_us_days_cust WHERE doc_type = ? AND doc_date > ?) q",
+      after, dt, after, dt, after)
+    day = r and r.d
+  end
   local t = DOC_TABLE[dt]
-  local r = store.row("SELECT min(x) AS d FROM (SELECT min(doc_date) AS x FROM " .. t .. " WHERE doc_date > ? " ..
-    "UNION ALL SELECT min(doc_date) FROM rillet_us_days WHERE doc_type = ? AND doc_date > ? " ..
-    "UNION ALL SELECT min(doc_date) FROM rillet_us_days_cust WHERE doc_type = ? AND doc_date > ?) q",
-    after, dt, after, dt, after)
-  local day = r and r.d
   store.transaction(function()
     if not day then
       if dt == "invoice" then save("us_days", "credit_memo\t", st.ch) else save("nc_memo", nil, st.ch) end
       return
     end
     lock_documents()
-    us_days_compare(st, dt, day, false)
-    us_days_compare(st, dt, day, true)
+    local mark = us_days_kept_mark(dt, day)
+    if not p then
+      p = { t = dt, day = day, id = "", a = {}, c = {}, k = mark, restarts = 0 }
+    elseif p.k ~= mark then
+      p = { t = dt, day = day, id = "", a = {}, c = {}, k = mark, restarts = (p.restarts or 0) + 1,
+            confirm = p.confirm }
+    end
+    local upto
+    if p.restarts < M.DAY_RESTARTS and not p.confirm then
+      local b = store.row(M.us_days_bound_sql(t), day, p.id, day)
+      upto = b and b.id
+    end
+    local args = upto and { day, p.id, day, upto } or { day, p.id, day }
+    add_sums(p.a, store.rows(us_days_sql(t, false, upto), table.unpack(args)))
+    add_sums(p.c, store.rows(us_days_sql(t, true, upto), table.unpack(args)))
+    if upto then
+      p.id = upto
+      local e = entry(st.ch, "us_days")
+      e.chunks_within_days = (e.chunks_within_days or 0) + 1
+      save("us_days", json.encode(p), st.ch)
+      return
+    end
+    if p.id ~= "" and (us_days_compare(st, dt, day, false, p.a, true) > 0 or
+        us_days_compare(st, dt, day, true, p.c, true) > 0) then
+      -- a day summed in chunks differs from its kept rows: summed again in one chunk before
+      -- anything is rewritten. The kept rows' mark catches a write between two chunks that
+      -- changed the day's sums, but not two writes whose changes cancel in every row (one to
+      -- a document already summed, one to a document not yet summed); a fix is never made
+      -- from a sum that may be torn
+      p = { t = dt, day = day, id = "", a = {}, c = {}, k = mark, restarts = p.restarts, confirm = true }
+      local e = entry(st.ch, "us_days")
+      e.days_confirmed_whole = (e.days_confirmed_whole or 0) + 1
+      save("us_days", json.encode(p), st.ch)
+      return
+    end
+    us_days_compare(st, dt, day, false, p.a)
+    us_days_compare(st, dt, day, true, p.c)
+    if p.restarts > 0 then
+      local e = entry(st.ch, "us_days")
+      e.day_restarts = (e.day_restarts or 0) + p.restarts
+    end
     save("us_days", dt .. "\t" .. day, st.ch)
   end)
 end
@@ -419,6 +535,9 @@ function M.status()
                   examples = json.array(e.examples or {}) }
       if e.kinds then t.kinds = e.kinds end
       if e.after_rebuild then t.after_rebuild = e.after_rebuild end
+      if e.chunks_within_days then t.chunks_within_days = e.chunks_within_days end
+      if e.day_restarts then t.day_restarts = e.day_restarts end
+      if e.days_confirmed_whole then t.days_confirmed_whole = e.days_confirmed_whole end
       tables[#tables + 1] = t
     end
   end

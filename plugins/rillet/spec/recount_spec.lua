@@ -164,6 +164,8 @@ describe("recount kept sums", function()
   after_each(function()
     recount.BUDGET_SHARE = 300
     recount.FLAG_BATCH = 1000
+    recount.DAY_CHUNK = 20000
+    recount.DAY_RESTARTS = 3
   end)
 
   it("leaves a store whose kept sums are right as it is, and says so", function()
@@ -302,6 +304,154 @@ describe("recount kept sums", function()
     local ex = t.us_days.examples[1]
     assert.equal("mk", ex.customer_id)
     assert.same(us_days_counted(), us_days_kept())
+  end)
+
+  -- issue 20 (recount24): a day of more documents than a chunk (the 1M store holds 802,346
+  -- invoices on one day) is summed in chunks of DAY_CHUNK documents, its partial sums carried
+  -- from chunk to chunk: the same sums as the day at once, each chunk bounded by rows
+  local function big_day()
+    setup()
+    for i = 1, 7 do doc("invoice", "d" .. i, "conn_a", "2026-01-05", i .. ".25", "0.10", false) end
+    store.exec("UPDATE invoices SET customer_id = 'mk' WHERE id IN ('d2', 'd5', 'd6', 'i1')")
+    assert.truthy(report_rows.us_days_track(json.encode(json.array({ "mk" }))))
+  end
+  local function cust_rows()
+    local out = {}
+    for r in store.query("SELECT doc_type, doc_date, state, customer_id, docs, minor, bad " ..
+        "FROM rillet_us_days_cust ORDER BY doc_type, doc_date, state, customer_id") do
+      out[#out + 1] = table.concat({ r.doc_type, r.doc_date, r.state, r.customer_id, r.docs, r.minor, r.bad }, "|")
+    end
+    return out
+  end
+  -- runs the recount a chunk a run, returning the mid-day cursors it went through
+  local function finish_seen()
+    local seen = {}
+    for _ = 1, 500 do
+      if recount.status().state ~= "running" then return recount.status(), seen end
+      recount.job({ attempts = 1 })
+      local row = store.row("SELECT phase, cursor FROM rillet_recount WHERE id = 1")
+      if row.cursor and row.cursor:sub(1, 1) == "{" then seen[#seen + 1] = json.decode(row.cursor) end
+      if row.phase == "filing" then run_filing() end
+    end
+    error("the recount never finished")
+  end
+
+  it("sums a day of more documents than a chunk in chunks, to the same sums", function()
+    recount.DAY_CHUNK = 2
+    big_day()
+    local right_cust = cust_rows()
+    assert.same({ "invoice|2026-01-05|CA|mk|4|11375|0" }, right_cust) -- d2, d5, d6, i1
+    local right = us_days_kept()
+    assert.same({ 8, 2975 + 10000 }, right["invoice|2026-01-05|CA"]) -- d1..d7: 1.25 .. 7.25
+    -- behind levy's back: the big day's rows wrong, in both tables
+    store.exec("UPDATE rillet_us_days SET minor = minor + 100, docs = docs - 3 WHERE doc_date = '2026-01-05'")
+    store.exec("DELETE FROM rillet_us_days_cust WHERE doc_date = '2026-01-05'")
+    recount.start(nil)
+    local st, seen = finish_seen()
+    assert.equal("done", st.state)
+    assert.same(right, us_days_kept())
+    assert.same(us_days_counted(), us_days_kept())
+    assert.same(right_cust, cust_rows())
+    local t = by_table(st)
+    assert.equal(2, t.us_days.fixed)
+    -- the day went through chunks of two documents each: d2, d4, d6, i1 (ids in order)
+    local ids = {}
+    for _, c in ipairs(seen) do
+      assert.equal("2026-01-05", c.day)
+      ids[#ids + 1] = c.id
+    end
+    -- then, its sums differing from the kept rows, the day once more in one chunk (cursor id
+    -- "") before the rows are rewritten
+    assert.same({ "d2", "d4", "d6", "i1", "" }, ids)
+    assert.equal(4, t.us_days.chunks_within_days)
+    assert.equal(1, t.us_days.days_confirmed_whole)
+    -- each chunk's bound and sums seek the report index's (doc_date, id) range: rows read, not the day
+    local function plan(sql, ...)
+      local out = {}
+      for r in store.query("EXPLAIN QUERY PLAN " .. sql, ...) do out[#out + 1] = r.detail end
+      return table.concat(out, "\n")
+    end
+    for _, cust in ipairs({ false, true }) do
+      local p = plan(recount.us_days_sql("invoices", cust, "d4"), "2026-01-05", "d2", "2026-01-05", "d4")
+      assert.truthy(p:find("INDEX invoices_report ((doc_date,id)>(?,?) AND (doc_date,id)<(?,?))", 1, true), p)
+      assert.truthy(p:find("SEARCH d USING INDEX sqlite_autoindex_invoices_1 (id=?)", 1, true), p)
+      assert.falsy(p:find("invoices_exposure", 1, true), p)
+      p = plan(recount.us_days_sql("invoices", cust, nil), "2026-01-05", "d6", "2026-01-05")
+      assert.truthy(p:find("INDEX invoices_report ((doc_date,id)>(?,?) AND doc_date<?)", 1, true), p)
+      assert.falsy(p:find("invoices_exposure", 1, true), p)
+    end
+    local p = plan(recount.us_days_bound_sql("invoices"), "2026-01-05", "d2", "2026-01-05")
+    assert.truthy(p:find("INDEX invoices_report ((doc_date,id)>(?,?) AND doc_date<?)", 1, true), p)
+    assert.falsy(p:find("TEMP B-TREE", 1, true), p)
+  end)
+
+  it("never rewrites a day from chunks torn by two writes whose changes cancel", function()
+    recount.DAY_CHUNK = 2
+    big_day()
+    recount.start(nil)
+    for _ = 1, 50 do
+      recount.job({ attempts = 1 })
+      local c = store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor
+      if c and c:sub(1, 1) == "{" and json.decode(c).id == "d4" then break end
+    end
+    assert.equal("d4", json.decode(store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor).id)
+    -- one document already summed gains a dollar, one not yet summed loses one (same day, state,
+    -- no tracked customer): the day's kept rows, and so its mark, are unchanged
+    store.exec("UPDATE invoices SET net_amount = '2.25' WHERE id = 'd1'")
+    store.exec("UPDATE invoices SET net_amount = '6.25' WHERE id = 'd7'")
+    local st = finish_seen()
+    assert.equal("done", st.state)
+    assert.same(us_days_counted(), us_days_kept())
+    local t = by_table(st)
+    assert.equal(0, t.us_days.fixed) -- the torn sum (a dollar short) was not written
+    assert.equal(1, t.us_days.days_confirmed_whole)
+  end)
+
+  it("starts a day again when a write changed it between two of its chunks", function()
+    recount.DAY_CHUNK = 2
+    big_day()
+    store.exec("UPDATE rillet_us_days SET minor = minor + 100 WHERE doc_date = '2026-01-05'")
+    recount.start(nil)
+    for _ = 1, 50 do
+      recount.job({ attempts = 1 })
+      local c = store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor
+      if c and c:sub(1, 1) == "{" and json.decode(c).id == "d4" then break end
+    end
+    assert.equal("d4", json.decode(store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor).id)
+    -- levy writes meanwhile: a document of the day before the cursor (already summed), and
+    -- one already summed changes its amount
+    doc("invoice", "d0", "conn_a", "2026-01-05", "3.00", "0.20", false)
+    store.exec("UPDATE invoices SET net_amount = '9.99' WHERE id = 'd1'")
+    local st = finish_seen()
+    assert.equal("done", st.state)
+    assert.same(us_days_counted(), us_days_kept())
+    local t = by_table(st)
+    assert.equal(1, t.us_days.day_restarts)
+    assert.equal(1, t.us_days.fixed) -- the +100 only: the writes were counted, not "fixed"
+  end)
+
+  it("sums a day written between every two chunks at once after DAY_RESTARTS restarts", function()
+    recount.DAY_CHUNK = 2
+    recount.DAY_RESTARTS = 2
+    big_day()
+    recount.start(nil)
+    local writes = 0
+    for _ = 1, 100 do
+      if recount.status().state ~= "running" then break end
+      recount.job({ attempts = 1 })
+      local c = store.row("SELECT cursor FROM rillet_recount WHERE id = 1").cursor
+      if c and c:sub(1, 1) == "{" then
+        writes = writes + 1
+        doc("invoice", "w" .. writes, "conn_a", "2026-01-05", "1.00", "0.07", false)
+      end
+      if store.row("SELECT phase FROM rillet_recount WHERE id = 1").phase == "filing" then run_filing() end
+    end
+    assert.equal("done", recount.status().state)
+    assert.equal(2, writes) -- a chunk, a chunk after the first restart; the second restart sums the day at once
+    assert.same(us_days_counted(), us_days_kept())
+    local t = by_table(recount.status())
+    assert.equal(2, t.us_days.day_restarts)
+    assert.equal(0, t.us_days.fixed)
   end)
 
   it("does not start a second recount beside a running one", function()
