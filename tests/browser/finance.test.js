@@ -357,7 +357,11 @@ async function main() {
     }
     const mine = [];
     for (const c of staleRegions) if (((await api('GET', '/v1/regions/' + c)).json || {}).subscribed) mine.push(c);
+    /* the page is already at /#/home: a goto to the same URL does not load it again, so Home
+     * could still show the item it drew before the two subscriptions (seen in a CI run: five
+     * names of seven, no "2 more"); load it afresh */
     await page.goto(base + '/#/home');
+    await page.reload();
     const item = page.locator('#attention-rates-stale');
     await item.waitFor();
     const text = await item.innerText();
