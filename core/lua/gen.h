@@ -83,6 +83,7 @@ typedef struct levy_job_kind {
     int64_t base_delay_ms, max_delay_ms;
 } levy_job_kind;
 
+#define LEVY_GEN_IDX_SEGS 8
 typedef struct levy_gen {
     levy_vm *vm;
     uint64_t id;
@@ -97,6 +98,14 @@ typedef struct levy_gen {
     int64_t seq;
     levy_route *routes;
     int nroutes;
+    /* The route match's index (levy_gen_index_routes): for a path of n segments, 1 <= n <=
+     * LEVY_GEN_IDX_SEGS, and the first byte b of its key segment (the second, or the only
+     * one), ridx[ridx_at[k]] .. ridx[ridx_at[k + 1] - 1], k = (n - 1) * 256 + b, are the
+     * indices of the routes of n segments whose key segment is a capture or starts with b, in
+     * route order: the only ones the scan could match, met in the same order. NULL: every
+     * route is scanned (as for a path of 0 or more than LEVY_GEN_IDX_SEGS segments). */
+    int *ridx;
+    int ridx_at[LEVY_GEN_IDX_SEGS * 256 + 1];
     levy_gen_file *files;
     int nfiles;
     levy_job_kind *jobs;
@@ -171,6 +180,9 @@ typedef struct levy_route_match {
     char buf[256]; /* a path that fits (issue 21: no strdup / free per request); so a match is
                       not copied by value while its values are in use */
 } levy_route_match;
+/* Builds g's route match index (g->ridx) from g->routes (levy_gen_build does it after loading;
+ * a hand-built generation may call it). LEVY_OK, or LEVY_ENOMEM (no index: the match scans). */
+int levy_gen_index_routes(levy_gen *g);
 int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy_route_match *m,
                    int *path_known);
 void levy_route_match_free(levy_route_match *m);

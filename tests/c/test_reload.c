@@ -763,8 +763,107 @@ end:
     teardown();
 }
 
+/* The route match's index (issue 21, levy_gen_index_routes): the same route, captures and
+ * path_known as the scan of every route, for routes whose key segment is a capture (in every
+ * bucket, met before a later literal), a key byte above 127, one segment, more segments than
+ * the index covers, and a generation without an index. */
+static void t_route_index(void)
+{
+    static const struct {
+        const char *method, *path;
+        int auth;
+    } R[] = {
+        {"GET", "/v1/{x}", LEVY_AUTH_TOKEN},
+        {"GET", "/v1/calculate", LEVY_AUTH_TOKEN},
+        {"POST", "/v1/calculate", LEVY_AUTH_TOKEN},
+        {"GET", "/a", LEVY_AUTH_NONE},
+        {"GET", "/v1/b/c/d/e/f/g/h/i", LEVY_AUTH_TOKEN},
+        {"PUT", "/v1/{x}/z", LEVY_AUTH_TOKEN},
+        {"GET", "/w1/y/z", LEVY_AUTH_TOKEN},
+        {"GET", "/{p}/\xc3\xa9/z", LEVY_AUTH_TOKEN},
+    };
+    static const struct {
+        const char *method, *path;
+        int route, known, ncaps; /* route -1: none */
+        const char *cap0;
+    } Q[] = {
+        {"GET", "/v1/calculate", 0, 0, 1, "calculate"},
+        {"POST", "/v1/calculate", 2, 1, 0, NULL},
+        {"DELETE", "/v1/calculate", -1, 1, 0, NULL},
+        {"GET", "/v1/\xc3\xa9t\xc3\xa9", 0, 0, 1, "\xc3\xa9t\xc3\xa9"},
+        {"GET", "/a", 3, 0, 0, NULL},
+        {"POST", "/a", -1, 2, 0, NULL},
+        {"GET", "/b", -1, 0, 0, NULL},
+        {"GET", "/v1/b/c/d/e/f/g/h/i", 4, 0, 0, NULL},
+        {"GET", "/v1/b/c/d/e/f/g/h/j", -1, 0, 0, NULL},
+        {"GET", "/v1/q/z", -1, 1, 0, NULL},
+        {"PUT", "/v1/q/z", 5, 0, 1, "q"},
+        {"GET", "/w1/y/z", 6, 0, 0, NULL},
+        {"GET", "/w1/\xc3\xa9/z", 7, 0, 1, "w1"},
+        {"GET", "/", -1, 0, 0, NULL},
+    };
+    int nr = (int)(sizeof R / sizeof R[0]);
+    levy_gen *g = calloc(1, sizeof *g);
+    CHECK(g != NULL);
+    g->routes = calloc((size_t)nr, sizeof *g->routes);
+    CHECK(g->routes != NULL);
+    for (int i = 0; i < nr; i++) {
+        levy_route *r = &g->routes[g->nroutes++];
+        snprintf(r->method, sizeof r->method, "%s", R[i].method);
+        r->auth = R[i].auth;
+        r->index = i + 1;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", R[i].path);
+        r->segs = calloc(16, sizeof *r->segs);
+        CHECK(r->segs != NULL);
+        char *sv = NULL;
+        for (char *t = strtok_r(buf, "/", &sv); t; t = strtok_r(NULL, "/", &sv))
+            r->segs[r->nsegs++] = strdup(t);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            CHECK_EQ_INT(levy_gen_index_routes(g), LEVY_OK);
+        else {
+            free(g->ridx);
+            g->ridx = NULL; /* no index: the scan of every route, the same answers */
+        }
+        CHECK(pass == 1 || g->ridx != NULL);
+        for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
+            levy_route_match m;
+            int known = -1;
+            int found = levy_gen_match(g, Q[q].method, Q[q].path, &m, &known);
+            if (found != (Q[q].route >= 0) || (found && m.route != &g->routes[Q[q].route]) ||
+                known != Q[q].known || (found && m.ncaps != Q[q].ncaps) ||
+                (found && Q[q].cap0 && strcmp(m.values[0], Q[q].cap0) != 0))
+                fprintf(stderr, "  pass %d: %s %s: found %d route %d known %d\n", pass, Q[q].method,
+                        Q[q].path, found, found ? (int)(m.route - g->routes) : -1, known);
+            CHECK_EQ_INT(found, Q[q].route >= 0);
+            if (found) {
+                CHECK(m.route == &g->routes[Q[q].route]);
+                CHECK_EQ_INT(m.ncaps, Q[q].ncaps);
+                if (Q[q].cap0)
+                    CHECK_EQ_STR(m.values[0], Q[q].cap0);
+            }
+            CHECK_EQ_INT(known, Q[q].known);
+            levy_route_match_free(&m);
+        }
+    }
+end:
+    if (g) {
+        for (int i = 0; i < g->nroutes; i++) {
+            for (int j = 0; j < g->routes[i].nsegs; j++)
+                free(g->routes[i].segs[j]);
+            free(g->routes[i].segs);
+        }
+        free(g->routes);
+        free(g->ridx);
+        free(g);
+    }
+}
+
 static const levy_test tests[] = {
     {"accept", t_accept},
+    {"route_index", t_route_index},
     {"selftests_dropped", t_selftests_dropped},
     {"reject", t_reject},
     {"rules_lib", t_rules_lib},
