@@ -96,5 +96,7 @@ for v in ${VARIANTS:-none kept others tracked}; do
     printf '%-8s %-7s Ir per document: %8d  over none: %8d\n' "$v" "$phase" "$per" $((per - BASE[$phase]))
   done
 done
-echo "rows kept for $((2 * N)) documents: $(sqlite3 "$TMP/kept.2.db" "SELECT count(*) FROM rillet_us_days")" \
-  "(tracked: $(sqlite3 "$TMP/tracked.2.db" "SELECT count(*) FROM rillet_us_days_cust" 2>/dev/null || echo -) per customer)"
+if [ -f "$TMP/kept.2.db" ]; then
+  echo "rows kept for $((2 * N)) documents: $(sqlite3 "$TMP/kept.2.db" "SELECT count(*) FROM rillet_us_days")" \
+    "(tracked: $(sqlite3 "$TMP/tracked.2.db" "SELECT count(*) FROM rillet_us_days_cust" 2>/dev/null || echo -) per customer)"
+fi
