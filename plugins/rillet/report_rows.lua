@@ -51,6 +51,8 @@ end
 
 -- warm_nc_memo's run: its statements prepared once ({[sql] = Stmt}), nil otherwise
 local run_stmts
+-- warm_nc_memo's run: the memo rows it summed, written together when it ends (nil otherwise)
+local run_memo
 
 local function rows(sql, ...)
   if M.trace then M.trace(sql, ...) end
@@ -793,6 +795,8 @@ end
 -- rows for a month whose candidates changed since (nc_docs.bump: its generation moved) and for
 -- a month the range covers in part. The rows are the same (they are per month).
 local nc_sums_memo
+local NC_MEMO_PUT = "INSERT INTO rillet_nc_memo(month, region, doc_type, gen, sums) VALUES (?, ?, ?, ?, ?) " ..
+  "ON CONFLICT (month, region, doc_type) DO UPDATE SET gen = excluded.gen, sums = excluded.sums"
 
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   if opts and opts.sums and not opts.by_day and not opts.live then
@@ -919,9 +923,12 @@ function nc_sums_memo(doc_type, from, to, region)
     for k = i, j do
       local e = stale[k]
       e.rows = per[e.month]
-      store.exec("INSERT INTO rillet_nc_memo(month, region, doc_type, gen, sums) VALUES (?, ?, ?, ?, ?) " ..
-        "ON CONFLICT (month, region, doc_type) DO UPDATE SET gen = excluded.gen, sums = excluded.sums",
-        e.month, rk, doc_type, e.gen, json.encode(json.array(e.rows)))
+      local row = { e.month, rk, doc_type, e.gen, json.encode(json.array(e.rows)) }
+      if run_memo then
+        run_memo[#run_memo + 1] = row
+      else
+        store.exec(NC_MEMO_PUT, table.unpack(row))
+      end
     end
     i = j + 1
   end
@@ -936,6 +943,26 @@ end
 -- CA-BC, CA-MB, CA-QC, CA-SK: a summary with Canadian documents asks them too, reports
 -- handler split_canada) and every filter a report kept; a month a step, the next only while
 -- the run has used less than `share` per mille of its budget. Returns true when none is left.
+-- The memo rows a run sums are written together, in one transaction that does not wait for the
+-- disk (store.replayable, issue 21: one autocommit each waited for an fsync on the loop, ~12 a
+-- tick for a month changed): the memo is summed from the documents and a row carries the
+-- generation it was summed at, so a row a power loss takes is found stale and summed again. They
+-- are written when the run ends (also by an ordinary error), and before a step that starts past
+-- half its share: a run cut by its budget (whose writes roll back) loses at most that much work,
+-- and its next run starts its cut step with at least 1000 - share / 2 per mille left.
+-- (a field so that nc_memo_spec can see the calls; levy.store itself is read-only)
+M.replayable = store.replayable
+
+local function put_memo_rows()
+  local batch = run_memo
+  if not batch or #batch == 0 then return end
+  run_memo = {}
+  M.replayable(function()
+    local st <close> = store.prepare(NC_MEMO_PUT)
+    for _, row in ipairs(batch) do st:exec(table.unpack(row)) end
+  end)
+end
+
 function M.warm_nc_memo(share)
   local todo = {}
   for r in store.query("SELECT m.month, m.gen, f.region, t.doc_type, " ..
@@ -954,10 +981,14 @@ function M.warm_nc_memo(share)
   -- the same statement text for every month of a region filter and document type: prepared
   -- once for the run (issue 21: a prepare was ~1.5 M instructions, and a start with five
   -- months to warm asked 60), closed when the run ends, also by an error
-  run_stmts = {}
+  run_stmts, run_memo = {}, {}
   local ok, res = pcall(function()
     for i, r in ipairs(todo) do
-      if i > 1 and require("levy.time").budget_used() >= share then return false end
+      if i > 1 then
+        local used = require("levy.time").budget_used()
+        if used >= share then return false end
+        if used >= share // 2 then put_memo_rows() end
+      end
       nc_sums_memo(r.doc_type, r.month .. "-01", month_last(r.month), r.region ~= "" and r.region or nil)
     end
     return true
@@ -965,7 +996,10 @@ function M.warm_nc_memo(share)
   local stmts = run_stmts
   run_stmts = nil
   for _, st in pairs(stmts) do st:close() end
+  local put_ok, put_err = pcall(put_memo_rows)
+  run_memo = nil
   if not ok then error(res, 0) end
+  if not put_ok then error(put_err, 0) end
   return res
 end
 

@@ -142,4 +142,29 @@ describe("the not-collected sums kept per month", function()
     assert.equal(true, ok)
     assert.equal(24, store.row("SELECT count(*) AS n FROM rillet_nc_memo WHERE month IN ('2026-07', '2026-08')").n)
   end)
+
+  it("is written by the job in one transaction a run, one that does not wait for the disk", function()
+    -- issue 21: each memo row was an autocommit of its own (an fsync on the loop each, ~12 a
+    -- tick for a month changed); now a run's rows are one store.replayable transaction
+    calculated("i", "2026-09-05", "7.25", "US-CA")
+    calculated("j", "2026-10-05", "2.00", "CA")
+    store.exec("DELETE FROM rillet_nc_memo")
+    local function kept() return store.row("SELECT count(*) AS n FROM rillet_nc_memo").n end
+    local real = report_rows.replayable
+    local seen = {}
+    report_rows.replayable = function(fn, ...)
+      local before = kept()
+      local res = table.pack(real(fn, ...))
+      seen[#seen + 1] = { before, kept() }
+      return table.unpack(res, 1, res.n)
+    end
+    local ok, done = pcall(report_rows.warm_nc_memo, 1001)
+    report_rows.replayable = real
+    assert.equal(true, ok, tostring(done))
+    assert.equal(true, done)
+    -- two months, six filters, two types: all of them written in the one replayable call
+    assert.same({ { 0, 24 } }, seen)
+    assert.equal(24, kept())
+    same_as_rows("warmed in one transaction")
+  end)
 end)

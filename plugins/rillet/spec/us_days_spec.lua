@@ -116,6 +116,21 @@ describe("rillet_us_days", function()
       "(SELECT calculation_id FROM credit_memos WHERE id = 'm1')"); same()
     store.exec("DELETE FROM rillet_calc_heads WHERE calculation_id = " ..
       "(SELECT calculation_id FROM invoices WHERE id = 'x4')"); same()
+    -- a tracked customer's documents whose heads come after them and are removed (the heads'
+    -- per-customer triggers, 0029: their WHEN reads the document's customer)
+    for i, dt in ipairs({ "invoice", "credit_memo" }) do
+      local id, cid = "t" .. i, "calc_us_later" .. i
+      doc(dt, id, "2026-02-04", nil, i == 1 and "cu1" or "cu3")
+      store.exec("UPDATE " .. TABLES[dt] .. " SET calculation_id = ? WHERE id = ?", cid, id); same()
+      store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, created_at,
+        created_ms) VALUES (?, ?, ?, 'f', '{}', '{}', 'US-TX', 'x', 0)]], cid, dt, id)
+      calc_rows.record(cid, { ship_to = { country = "US", state = "TX" } }, { total_amount = "4.00", lines = {} },
+        nil, "US-TX")
+      same()
+      assert.equal(1, store.row("SELECT docs FROM rillet_us_days_cust WHERE doc_type = ? AND doc_date = '2026-02-04'",
+        dt).docs)
+      store.exec("DELETE FROM rillet_calc_heads WHERE calculation_id = ?", cid); same()
+    end
     store.exec("DELETE FROM invoices WHERE id = 'u2'"); same()
     store.exec("DELETE FROM credit_memos WHERE id = 'm1'"); same()
     -- a row whose documents are gone is gone
