@@ -967,8 +967,10 @@ static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
 }
 
 /* After a rule's calculate(ctx) (which returns each tax by name): every group-g entry gets
- * the authority code and note of the resolution's jurisdiction of the same name and level;
- * one the rule added itself is said to be the rule's (issue 19, names that file correctly). */
+ * the authority code and note of the resolution's jurisdiction of the same name and level
+ * (whatever the rule handed back for it); one the rule added itself keeps the authority_code
+ * and jurisdiction_note the rule gave it (issue 19, law26: Texas's single local use tax rate,
+ * "48"), or is said to be the rule's, with no code (issue 19, names that file correctly). */
 #define NOTE_RULE_ADDED "jurisdiction added by the region's rule script: no authority code"
 static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int g)
 {
@@ -976,18 +978,20 @@ static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int
         levy_tax_line *l = &req->lines[i];
         for (int k = 0; k < l->n; k++) {
             levy_tax_entry *e = &l->e[k];
-            if (e->group != g || e->code || e->note)
+            if (e->group != g)
                 continue;
-            e->note = NOTE_RULE_ADDED;
             const levy_tax_resolution *lr = req->meta[i].pos ? &d->pos_res : &d->res;
-            for (int r = 0; r < lr->n; r++) {
+            int found = 0;
+            for (int r = 0; r < lr->n && !found; r++) {
                 const levy_tax_entry *re = &lr->e[r];
                 if (re->group == g && re->level == e->level && same_name(re, e)) {
                     e->code = re->code;
                     e->note = re->note;
-                    break;
+                    found = 1;
                 }
             }
+            if (!found && !e->code && !e->note)
+                e->note = NOTE_RULE_ADDED;
         }
     }
 }

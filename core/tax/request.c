@@ -628,14 +628,42 @@ void levy_tax_read_rule_names(levy_tax_in *in, levy_tax_rule *r, levy_tax_raise_
 /* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back. */
 typedef struct ctx_tax {
     const char *name, *title;
+    const char *code, *note; /* authority_code, jurisdiction_note: NULL when absent or null */
     int level, type;
     int64_t rate, fraction, unit_from, unit_to;
 } ctx_tax;
+
+/* A rule's authority_code (issue 19, law26: a jurisdiction the rule adds, which the
+ * resolution does not hold, names its code at its authority, e.g. Texas's single local use
+ * tax rate, remitted to the Comptroller: "48"): 1 to 16 characters, A-Z, 0-9 or '-'. */
+static void ctx_code_check(levy_tax_fields *v, const levy_tax_field *f, void *out,
+                           const char *name, const char *s, size_t len)
+{
+    int ok = s == NULL || (len >= 1 && len <= 16);
+    for (size_t i = 0; ok && s && i < len; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
+    if (!ok)
+        field_fail(v, f, name, f->msg);
+    *OUT(out, f, const char *) = s;
+}
+
+/* A rule's jurisdiction_note: a non-empty string of at most 512 bytes. */
+static void ctx_note_check(levy_tax_fields *v, const levy_tax_field *f, void *out,
+                           const char *name, const char *s, size_t len)
+{
+    if (s && (len == 0 || len > 512 || strlen(s) != len))
+        field_fail(v, f, name, f->msg);
+    *OUT(out, f, const char *) = s;
+}
 
 static const levy_tax_field ctx_tax_fields[] = {
     {"jurisdiction", LEVY_FT_STR, .flags = LEVY_F_REQ, .at = AT(ctx_tax, name),
      .msg = "%s.jurisdiction must be a string"},
     {"name", LEVY_FT_STR, .at = AT(ctx_tax, title), .msg = "%s.name must be a string"},
+    {"authority_code", LEVY_FT_STR, .at = AT(ctx_tax, code), .check = ctx_code_check,
+     .msg = "%s.authority_code must be a string of 1 to 16 characters A-Z, 0-9 or '-'"},
+    {"jurisdiction_note", LEVY_FT_STR, .at = AT(ctx_tax, note), .check = ctx_note_check,
+     .msg = "%s.jurisdiction_note must be a string of 1 to 512 bytes"},
     {"level", LEVY_FT_ENUM, .flags = LEVY_F_REQ, .at = AT(ctx_tax, level),
      .msg = "%s: bad level or type", .from = levy_tax_level_from, .dflt = -1},
     {"type", LEVY_FT_ENUM, .flags = LEVY_F_REQ, .at = AT(ctx_tax, type),
@@ -711,6 +739,8 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
             levy_tax_fields_read(&tv, ctx_tax_fields, NFIELDS(ctx_tax_fields), &ct, NULL);
             en->name = ct.name;   /* kept alive by ctx (the caller's) */
             en->title = ct.title; /* NULL when absent (issue 19: a local tax's own name) */
+            en->code = ct.code;   /* the rule's, for a jurisdiction it adds: restore_codes */
+            en->note = ct.note;
             en->level = (uint8_t)ct.level;
             en->type = (uint8_t)ct.type;
             en->rate = ct.rate;

@@ -318,7 +318,9 @@ end
 -- entries' fraction; the others are kept. A seller whose address is in the state (ctx.seller)
 -- is not a remote seller, and a date no row covers has no sourced rate: then the destination's
 -- rates stay and a note says why. spec: election, state ("AL"), label, replace, rows, and the
--- new entry's jurisdiction, name, level. Returns true when it replaced.
+-- new entry's jurisdiction, name, level, and optionally its authority_code and
+-- jurisdiction_note (law26: used when the resolution has no jurisdiction of that name and
+-- level; the answer and the filing report show them). Returns true when it replaced.
 function M.remote_election(ctx, spec)
   local chosen = ctx.seller_elections
   if type(chosen) ~= "table" or not chosen[spec.election] then
@@ -358,7 +360,8 @@ function M.remote_election(ctx, spec)
       end
       if fraction ~= nil then
         keep[#keep + 1] = { jurisdiction = spec.jurisdiction, name = spec.name, level = spec.level,
-                            type = "SALES_TAX", percentage = row.rate, fraction = fraction }
+                            type = "SALES_TAX", percentage = row.rate, fraction = fraction,
+                            authority_code = spec.authority_code, jurisdiction_note = spec.jurisdiction_note }
         line.taxes = keep
         if spec.replace == "all" and line.reason == "reduced_rated" then line.reason = "standard_rated" end
         n = n + 1

@@ -62,6 +62,17 @@ return common.state{
       election = "us_tx_single_local", state = "TX", label = "Texas single local use tax rate",
       replace = "local", jurisdiction = "TEXAS SINGLE LOCAL USE TAX",
       name = "Texas single local use tax rate (remote seller)", level = "district",
+      -- its authority (law26): the Comptroller, to whom it is remitted -- Tex. Gov't Code
+      -- 403.107(a) (lawserver.com/law/state/texas/tx-codes/texas_government_code_403-107, current
+      -- as of 2024): "The comptroller shall deposit revenue remitted to the comptroller from
+      -- taxes computed using the single local use tax rate under Section 151.0595(b)(2), Tax
+      -- Code, in the state treasury ... held in trust for the benefit of eligible taxing units",
+      -- which it distributes monthly (403.107(c)). Texas's FIPS code, 48, is the state's code
+      -- levy's other Texas entries carry; no stored source gives the tax a local code of its own
+      -- (the Comptroller's local codes, 2xxxxxx city, 4xxxxxx county, 5xxxxxx district, name
+      -- the taxing units it is shared among).
+      authority_code = "48",
+      jurisdiction_note = "remitted to the Texas Comptroller (state code 48), who holds it in trust for the local taxing units and distributes it (Tex. Gov't Code 403.107); no local code of its own",
       known = "1.75 % from 2019-10-01 to 2021-12-31 and in 2023; 2022 and 2024 on not sourced",
       rows = {
         { from = "2019-10-01", to = "2020-12-31", rate = "1.75",
@@ -80,8 +91,9 @@ return common.state{
       us_tx_single_local = "yes",
       request = common.request("TX", "Austin", "78701", "2021-06-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated",
-        taxes = { { level = "state", percentage = "6.25", amount = "6.25" },
-                  { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", level = "district", percentage = "1.75", amount = "1.75" } } } },
+        taxes = { { level = "state", percentage = "6.25", amount = "6.25", authority_code = "48" },
+                  { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", level = "district", percentage = "1.75", amount = "1.75",
+                    authority_code = "48" } } } },
         notes = { { code = "remote_election" } } } },
     { name = "single local rate elected, 2019-10-01 (in force): 8.00",
       us_tx_single_local = "yes",
@@ -127,7 +139,7 @@ return common.state{
       request = common.request("TX", "Austin", "78701", "2021-06-01", { common.line("1", "100.00", "1", "general"),
         common.line("2", "300.00", "1", "food_grocery"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "8.40", lines = { { tax = "8.00" }, { tax = "0.00" }, { tax = "0.40",
-        taxes = { { level = "state", amount = "0.31" }, { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", amount = "0.09" } } } } } },
+        taxes = { { level = "state", amount = "0.31" }, { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", amount = "0.09", authority_code = "48" } } } } } },
     { name = "single local rate setting with a seller in Texas (not a remote seller): Austin's 8.25 %, with a note",
       us_tx_single_local = "yes",
       request = common.request("TX", "Austin", "78701", "2021-06-01", { common.line("1", "100.00", "1", "general") },

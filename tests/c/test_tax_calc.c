@@ -375,6 +375,44 @@ LUA_TEST(t_raise_releases_buffer,
          "r = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), ALL)); "
          "eq(r.total_tax, '8.25')\n")
 
+/* Issue 19, law26: a jurisdiction a rule adds (Texas's single local use tax rate) carries the
+ * authority_code and jurisdiction_note the rule gives it, so the answer and the filing report
+ * show one; without them it is the rule's, with no code; a jurisdiction of the resolution
+ * keeps the resolution's code whatever the rule hands back; a malformed code is the rule's
+ * error. (Before the change the rule's authority_code was not read: the added entry answered
+ * authority_code null with the note "jurisdiction added by the region's rule script".) */
+LUA_TEST(t_rule_authority_code,
+         "local function rule(extra)\n"
+         "  return {region='US-TX', name='T', tax_type='SALES_TAX', taxability={},\n"
+         "    calculate=function(ctx) for _, l in ipairs(ctx.lines) do\n"
+         "      for _, t in ipairs(l.taxes) do if t.level == 'state' then t.authority_code = '99' end end\n"
+         "      local e = {jurisdiction='ADDED', level='district', type='SALES_TAX', percentage='1.00'}\n"
+         "      for k, v in pairs(extra) do e[k] = v end\n"
+         "      l.taxes[#l.taxes + 1] = e end end}\n"
+         "end\n"
+         "local function added(r) for _, t in ipairs(r.lines[1].taxes) do\n"
+         "  if t.jurisdiction == 'ADDED' then return t end end end\n"
+         "local function state(r) for _, t in ipairs(r.lines[1].taxes) do\n"
+         "  if t.level == 'state' then return t end end end\n"
+         "local r = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true,\n"
+         "  rule=rule({authority_code='48', jurisdiction_note='remitted to the Comptroller'})}))\n"
+         "eq(added(r).authority_code, '48'); eq(added(r).jurisdiction_note, 'remitted to the Comptroller')\n"
+         "eq(state(r).authority_code, '48')\n"
+         "r = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true,\n"
+         "  rule=rule({})}))\n"
+         "assert(added(r).authority_code == nil or added(r).authority_code == json.null)\n"
+         "assert(added(r).jurisdiction_note:find('added by the region', 1, true))\n"
+         "eq(state(r).authority_code, '48')\n"
+         "for _, bad in ipairs({'tx!', '', string.rep('9', 17), 48}) do\n"
+         "  local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('100.00')}),\n"
+         "    {all_regions=true, rule=rule({authority_code=bad})})\n"
+         "  assert(not ok and tostring(e):find('authority_code must be a string of 1 to 16', 1, true),\n"
+         "    tostring(e))\n"
+         "end\n"
+         "local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('100.00')}),\n"
+         "  {all_regions=true, rule=rule({jurisdiction_note=''})})\n"
+         "assert(not ok and tostring(e):find('jurisdiction_note must be a string', 1, true), tostring(e))\n")
+
 /* Issue 15 finding 6: the unit price was cast from 128 bits to int64 unchecked, so
  * 100000.00 / 0.000001 wrapped negative and NY clothing went "under $110" (0.00 tax, 200).
  * Every amount, quantity and unit price is range-checked now, with the field named. */
@@ -890,6 +928,7 @@ static const levy_test tests[] = {
     {"ctx_notes", t_ctx_notes},
     {"ctx_lines_raw", t_ctx_lines_raw},
     {"raise_releases_buffer", t_raise_releases_buffer},
+    {"rule_authority_code", t_rule_authority_code},
     {"ranges", t_ranges},
     {"unit_amount_exponents", t_unit_amount_exponents},
     {"threshold_decimals", t_threshold_decimals},
