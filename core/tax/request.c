@@ -636,8 +636,8 @@ typedef struct ctx_tax {
 /* A rule's authority_code (issue 19, law26: a jurisdiction the rule adds, which the
  * resolution does not hold, names its code at its authority, e.g. Texas's single local use
  * tax rate, remitted to the Comptroller: "48"): 1 to 16 characters, A-Z, 0-9 or '-'. */
-static void ctx_code_check(levy_tax_fields *v, const levy_tax_field *f, void *out,
-                           const char *name, const char *s, size_t len)
+static void ctx_code_check(levy_tax_fields *v, const levy_tax_field *f, void *out, const char *name,
+                           const char *s, size_t len)
 {
     int ok = s == NULL || (len >= 1 && len <= 16);
     for (size_t i = 0; ok && s && i < len; i++)
@@ -648,8 +648,8 @@ static void ctx_code_check(levy_tax_fields *v, const levy_tax_field *f, void *ou
 }
 
 /* A rule's jurisdiction_note: a non-empty string of at most 512 bytes. */
-static void ctx_note_check(levy_tax_fields *v, const levy_tax_field *f, void *out,
-                           const char *name, const char *s, size_t len)
+static void ctx_note_check(levy_tax_fields *v, const levy_tax_field *f, void *out, const char *name,
+                           const char *s, size_t len)
 {
     if (s && (len == 0 || len > 512 || strlen(s) != len))
         field_fail(v, f, name, f->msg);
