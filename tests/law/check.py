@@ -1212,10 +1212,11 @@ case("remote seller", "TX single local rate elected 2022-12-31: no stored source
      "Tex. Tax Code 151.0595(b)(1), (d): the rate is published per calendar year; 2022's not found in a stored source",
      elect(us("TX", "78701", G, date="2022-12-31", city="Austin"), us_tx_single_local=1),
      has_jur=[("AUSTIN", "city", "4805000")], note="remote_election_no_rate")
-case("remote seller", "TX single local rate elected 2023-01-01: 1.75 % (2023 rate, Sovos 2023-05-10, secondary)",
-     SLUT + SOVOS23,
+case("remote seller", "TX single local rate elected 2023-01-01: 1.75 % (2023 rate, Sovos 2023-05-10, secondary); authority code 48",
+     SLUT + SOVOS23 + "; Tex. Gov't Code 403.107(a): revenue computed at the single local use tax rate is remitted to the "
+     "Comptroller and held in trust for the eligible local taxing units (law26: the entry's authority is the state's, code 48)",
      elect(us("TX", "78701", G, date="2023-01-01", city="Austin"), us_tx_single_local=1), total_tax="8.00",
-     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city", note="remote_election")
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", "48")], no_level="city", note="remote_election")
 case("remote seller", "TX single local rate elected 2023-12-31: 1.75 % (2023 rate)",
      SLUT + SOVOS23,
      elect(us("TX", "78701", G, date="2023-12-31", city="Austin"), us_tx_single_local=1), total_tax="8.00",
@@ -1228,7 +1229,7 @@ case("remote seller", "TX single local rate: delivery of taxable goods taxed at 
      SLUT + "; 34 TAC 3.303 (delivery of a taxable item is part of its price)",
      elect(us("TX", "78701", [("100.00", "general"), ("10.00", "shipping")], date="2020-06-01", city="Austin"),
            us_tx_single_local=1), line_taxable={2: "10.00"}, line_tax={1: "8.00"},
-     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", None)], no_level="city")
+     has_jur=[("TEXAS SINGLE LOCAL USE TAX", "district", "48")], no_level="city")
 case("remote seller", "TX single local rate setting, seller located in Texas: not a remote seller, local taxes",
      "Comptroller Single Local Use Tax Rate page: businesses located in Texas are not remote sellers",
      elect(dict(us("TX", "78701", G, date="2020-06-01", city="Austin"),
@@ -1293,6 +1294,13 @@ for date, total in [("2009-08-31", "6.75"), ("2009-09-01", "7.75"), ("2011-06-30
 for date, total in [("2009-08-31", "7.25"), ("2009-09-01", "8.25"), ("2011-06-30", "8.25"), ("2011-07-01", "7.25")]:
     case("rates with dates", "NC Charlotte %s: %s %% combined (Mecklenburg, its 0.5 %% transit tax)" % (date, total), NC09,
          us("NC", "28202", G, date=date, city="Charlotte"), total_tax=total)
+NC09_8 = (NC09 + "; the same NCDOR table: 7 % (4.5 % + 2.5 %) in Alexander, Catawba, Cumberland, Haywood, Martin, Pitt, "
+          "Sampson and Surry counties; their 2.5 % became 2.25 % on 2009-10-01 as the State took a quarter cent (law26)")
+for date, total in [("2008-10-01", "7.00"), ("2009-08-31", "7.00"), ("2009-09-30", "8.00"), ("2009-10-01", "8.00")]:
+    case("rates with dates", "NC Hickory (Catawba County) %s: %s %% combined" % (date, total), NC09_8,
+         us("NC", "28601", G, date=date, city="Hickory"), total_tax=total)
+    case("rates with dates", "NC Greenville (Pitt County) %s: %s %% combined" % (date, total), NC09_8,
+         us("NC", "27858", G, date=date, city="Greenville"), total_tax=total)
 
 # Norway's reduced rate on food (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012
 NO_FOOD = {"2005": "dinside.no 'Billigere mat over nyttar' (2004-12): from 1 January the general rate goes to 25 % and food "
