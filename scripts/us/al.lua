@@ -66,6 +66,17 @@ return common.state{
     -- start is the Act's effective date, 2015-10-01 (the brief's 2016-01-01 is when ALDOR's
     -- economic-nexus rule began requiring remote sellers over $250,000 to collect, Ala. Admin.
     -- Code r. 810-6-2-.90.03, per the Alabama Retail Association).
+    -- Marketplace sales (law26, found, not yet acted on: a calculation has no field saying a sale
+    -- went through a marketplace): Ala. Code 40-23-199.2 (Act 2018-539, in force 2019-01-01),
+    -- ALDOR notice "Alabama Simplified Sellers Use Tax and Marketplace Facilitators Guidance"
+    -- (2021-07-26, revenue.alabama.gov): "the responsibility for collecting and remitting
+    -- Simplified Sellers Use Tax (SSUT) or reporting such sales ... falls on the company operating
+    -- the marketplace rather than on the individual marketplace sellers"; a facilitator over
+    -- $250,000 registers for SSUT (8 % on all its marketplace sales into Alabama) or complies with
+    -- the reporting provisions of 40-23-199.2(m); 40-23-191(b)(2): the eligible sellers include
+    -- "a marketplace facilitator ... for all sales made through the marketplace facilitator's
+    -- marketplace by or on behalf of a marketplace seller". Doubt: when the facilitator chooses to
+    -- report instead of collecting, the seller's duty is not settled by these sources.
     common.remote_election(ctx, {
       election = "us_al_ssut", state = "AL", label = "Alabama Simplified Sellers Use Tax",
       replace = "all", jurisdiction = "ALABAMA", name = "Alabama Simplified Sellers Use Tax",

@@ -54,7 +54,17 @@ return common.state{
   -- allowed: 151.0595(b)(1)) with the note remote_election_no_rate. Add a row here, with its
   -- Texas Register citation, to decide them.
   -- The rate is not available to a marketplace provider (Comptroller page above): levy does not
-  -- model marketplace sales. Delivery follows the goods (34 TAC 3.303): its share is taxed at the
+  -- model marketplace sales. Sources for when it does (law26, found, not yet acted on: a
+  -- calculation has no field saying a sale went through a marketplace): Tex. Tax Code 151.0242
+  -- (H.B. 1525, 86th Leg., 2019; casetext copy current to 2023-11-21): (b) a marketplace
+  -- provider "has the rights and duties of a seller or retailer ... with respect to sales made
+  -- through the marketplace", (c)(2) collects the taxes on them, and (d) a marketplace seller who
+  -- in good faith accepts the provider's certification "shall exclude sales made through the
+  -- marketplace from the marketplace seller's report"; the provider collects the destination's
+  -- local rate, not the single rate (stateandlocaltax.com on the Comptroller's guidance: "For
+  -- marketplace providers required to collect and remit sales and use tax, the local tax rate is
+  -- based on the shipping destination"). So a marketplace seller's line sold through the
+  -- marketplace is collected by the provider, not by the seller, elected or not. Delivery follows the goods (34 TAC 3.303): its share is taxed at the
   -- single rate too (core/tax/calc.c carry_added).
   calculate_election = "us_tx_single_local", -- calculate runs only for a seller that elected it
   calculate = function(ctx)
