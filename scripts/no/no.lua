@@ -38,7 +38,7 @@ return {
     training = "exempt", -- merverdiavgiftsloven §3-5: educational services are exempt
     shipping = "taxable",
     clothing = "taxable",
-    food_grocery = "reduced", -- §5-2: food at the reduced rate, by date in data/intl/national.csv (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012-01-01 (Skatteetaten M-5-2.2); the first reduced rate, 12 % from 2001-07-01 to 2004-12-31, is not modelled (no row before 2005, the standard row's start too)
+    food_grocery = "reduced", -- §5-2: food at the reduced rate, by date in data/intl/national.csv (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012-01-01 (Skatteetaten M-5-2.2); 12 % from 2001-07-01 to 2004-12-31 (law26: Skatteetaten M-5-2.2, 'fra og med 1. juli 2001 ... Satsen var opprinnelig på 12 %, som ... utgjorde en halvdel av daværende ordinær merverdiavgiftssats på 24 %'; ordinary 24 % in those years). Before 2001-07-01 no row: levy answers no_tax_in_region, wrongly (Norway's VAT is older: 'Frem til merverdiavgiftsreformen i 2001 hadde Norge kun én merverdiavgiftssats i tillegg til nullsats', NOU 2019:11 ch. 4.1; that single rate's value and dates are not in a stored source)
     exempt = "exempt",
     -- e-books (issue 19, taxability with dates; law22): zero-rated from 2019-07-01 like printed
     -- books (merverdiavgiftsloven § 6-4 as amended by the 2019 budget, in force after the EFTA
@@ -111,6 +111,50 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
       },
       expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "reduced_rated" } } } },
+    -- law26: the first reduced food rate, 12 % from 2001-07-01 (half the ordinary 24 %; Skatteetaten M-5-2.2), to
+    -- 2004-12-31 (11 % and 25 % from 2005-01-01, dinside.no); both sides of 2005-01-01
+    { name = "groceries 2001-07-01: 12 % (the reduced food rate's first day)",
+      request = {
+        currency = "NOK", date = "2001-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2004-12-31: 12 %",
+      request = {
+        currency = "NOK", date = "2004-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries 2005-01-01: 11 %",
+      request = {
+        currency = "NOK", date = "2005-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "reduced_rated" } } } },
+    { name = "general goods 2001-07-01: 24 % (the ordinary rate then)",
+      request = {
+        currency = "NOK", date = "2001-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 2004-12-31: 24 %",
+      request = {
+        currency = "NOK", date = "2004-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 2005-01-01: 25 %",
+      request = {
+        currency = "NOK", date = "2005-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
     { name = "groceries 2005-12-31: 11 % (2005)",
       request = {
         currency = "NOK", date = "2005-12-31",
