@@ -101,7 +101,7 @@ return common.state{
       us_tx_single_local = "yes",
       request = common.request("TX", "Austin", "78701", "2021-06-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated",
-        taxes = { { level = "state", percentage = "6.25", amount = "6.25", authority_code = "48" },
+        taxes = { { level = "state", percentage = "6.25", amount = "6.25" },
                   { jurisdiction = "TEXAS SINGLE LOCAL USE TAX", level = "district", percentage = "1.75", amount = "1.75",
                     authority_code = "48" } } } },
         notes = { { code = "remote_election" } } } },

@@ -1328,7 +1328,10 @@ local function run(rules, rule, test)
       local zero = line.reverse_charge or line.zero
       for j, t in ipairs(line.taxes) do
         if not zero then tax = tax + amounts[j] end
+        -- authority_code: the one a rule gives a jurisdiction it adds (law26, calc.c restore_codes;
+        -- this reference knows no US resolution codes, so a self-test pins only the rule's)
         taxes[#taxes + 1] = { jurisdiction = t.jurisdiction, level = t.level, type = t.type, name = t.name,
+                              authority_code = type(t.authority_code) == "string" and t.authority_code or nil,
                               percentage = pct_str(t.percentage),
                               amount = cents_str(zero and 0 or amounts[j], exp),
                               taxable_amount = cents_str(line.zero and 0 or taxables[j], exp) }
