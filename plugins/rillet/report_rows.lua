@@ -1098,6 +1098,15 @@ local function two_decimals(a)
     b .. ", length(" .. b .. ") - 2) AND rtrim(" .. b .. ", '0123456789') = substr(" .. b .. ", 1, length(" .. b .. ") - 2))"
 end
 
+-- Documents of a marketplace customer counted a transaction (the job's chunk): M.TRACK_CHUNK
+-- when set (a spec sets fewer), else --marketplace-chunk / LEVY_MARKETPLACE_CHUNK (default
+-- 20,000: about 80 ms of SQL at 1M documents, 0.35 s per 88,000 of one customer's).
+M.TRACK_CHUNK = nil
+local function track_chunk_size()
+  local n = M.TRACK_CHUNK or require("levy.config").marketplace_chunk or 20000
+  return math.tointeger(n)
+end
+
 -- The same documents summed per state, date and marketplace flag (the exposure overview
 -- needs no single document: its thresholds are tested on each day's totals): {state, date,
 -- marketplace (0/1), n (invoices), minor (Σ invoice amounts - Σ credit memo amounts, cents)} in the
@@ -1180,9 +1189,9 @@ function M.shipped_us_days(since, to, doc_flags, customers)
       local n = 0
       for _, tbl in pairs(DOC_TABLE) do
         n = n + store.row("SELECT count(*) AS n FROM (SELECT 1 FROM " .. tbl .. " WHERE customer_id = ? LIMIT " ..
-          math.tointeger(M.TRACK_CHUNK + 1) .. ") q", c).n
+          track_chunk_size() + 1 .. ") q", c).n
       end
-      if n <= M.TRACK_CHUNK then
+      if n <= track_chunk_size() then
         slow[#slow + 1] = c
       else
         local t = store.row("SELECT counted_docs, total_docs FROM rillet_us_days_track WHERE customer_id = ?", c)
@@ -1247,9 +1256,6 @@ function M.shipped_us_days(since, to, doc_flags, customers)
   return out, bad, json.array(counting)
 end
 
--- Documents of a marketplace customer counted a transaction (the job's chunk; a spec sets fewer).
--- 20,000 is about 80 ms of SQL at 1M documents (0.35 s per 88,000 of one customer's).
-M.TRACK_CHUNK = 20000
 
 -- The per-customer sums' test of migration 0030, for the statements here and in recount.lua:
 -- document d of type dt (alias a) belongs to a tracked customer whose counting has passed it
@@ -1298,7 +1304,7 @@ local function track_chunk(c)
     local after = t.counted_through
     local cond = after and " AND x.id > ?" or ""
     local bound = store.row("SELECT max(q.id) AS hi, count(*) AS n FROM (SELECT x.id FROM " .. tbl .. " x " ..
-      "WHERE x.customer_id = ?" .. cond .. " ORDER BY x.id LIMIT " .. math.tointeger(M.TRACK_CHUNK) .. ") q",
+      "WHERE x.customer_id = ?" .. cond .. " ORDER BY x.id LIMIT " .. track_chunk_size() .. ") q",
       table.unpack(after and { c, after } or { c }))
     if bound.n == 0 then -- the phase's documents all counted
       local phase = t.phase + 1

@@ -316,7 +316,9 @@ describe("rillet_us_days", function()
       local days, bad, counting = report_rows.shipped_us_days("2027-03-01", "2027-03-31", "[]", mks)
       assert.equal(0, bad)
       local got = {}
-      for _, r in ipairs(days) do got[r.state .. "|" .. r.date .. "|" .. r.marketplace] = { n = r.n, minor = r.minor } end
+      for _, r in ipairs(days) do
+        got[r.state .. "|" .. r.date .. "|" .. r.marketplace] = { n = r.n, minor = r.minor }
+      end
       return got, counting
     end
     local function track() return store.row("SELECT * FROM rillet_us_days_track WHERE customer_id = 'bg'") end
