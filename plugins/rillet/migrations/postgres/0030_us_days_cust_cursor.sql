@@ -18,10 +18,10 @@
 -- Here the per-customer statements live in the functions of 0029 (rillet_doc_us_days_cust,
 -- rillet_head_us_days_cust), replaced; the triggers stay.
 
-ALTER TABLE rillet_us_days_track ADD COLUMN phase INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rillet_us_days_track ADD COLUMN phase BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE rillet_us_days_track ADD COLUMN counted_through TEXT;
-ALTER TABLE rillet_us_days_track ADD COLUMN counted_docs INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE rillet_us_days_track ADD COLUMN total_docs INTEGER;
+ALTER TABLE rillet_us_days_track ADD COLUMN counted_docs BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rillet_us_days_track ADD COLUMN total_docs BIGINT;
 UPDATE rillet_us_days_track SET phase = 2 WHERE ready = 1;
 DELETE FROM rillet_us_days_cust WHERE customer_id IN (SELECT customer_id FROM rillet_us_days_track WHERE ready = 0);
 CREATE INDEX invoices_customer_id ON invoices(customer_id, id);
