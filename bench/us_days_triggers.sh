@@ -82,6 +82,11 @@ variant() { # $1: variant, $2: the database made from the fresh store
     sqlite3 "$2" "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 99)
       INSERT INTO rillet_us_days_track(customer_id, ready) SELECT 'cust_b' || i, 1 FROM s" ;;
   esac
+  # rillet 0030: a ready customer's counting is done (phase 2); without it the triggers would
+  # take the customers as not counted yet and skip them
+  if sqlite3 "$2" "SELECT phase FROM rillet_us_days_track LIMIT 0" >/dev/null 2>&1; then
+    sqlite3 "$2" "UPDATE rillet_us_days_track SET phase = 2 WHERE ready = 1"
+  fi
 }
 declare -A BASE
 for v in ${VARIANTS:-none kept others tracked}; do

@@ -236,6 +236,10 @@ static const flag_doc FLAGS[] = {
      "how often the connector checks whether a sweep or\n"
      "reconciliation is due and prunes the inbox, 1..3600 s; default 60",
      C_SERVE, C_SERVE},
+    {"--marketplace-chunk N", "LEVY_MARKETPLACE_CHUNK",
+     "documents of a marketplace customer's exposure sums counted\n"
+     "a transaction, 1..1000000; default 20000",
+     C_SERVE, C_SERVE},
     {"--rates-update-every S", "LEVY_RATES_UPDATE_S",
      "run `levy rates update` every S seconds and reload when it\n"
      "installed a vintage (0 = off, the default)",
@@ -663,6 +667,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     c->webhook_max_body = LEVY_WEBHOOK_MAX_BODY_DEFAULT;
     c->inbox_retention_days = LEVY_INBOX_RETENTION_DEFAULT;
     c->schedule_tick_s = LEVY_SCHEDULE_TICK_DEFAULT;
+    c->marketplace_chunk = LEVY_MARKETPLACE_CHUNK_DEFAULT;
     const num_setting nums[] = {
         {"--rillet-rate-limit", "LEVY_RILLET_RATE_LIMIT", "an integer 0..100000", 0, 100000,
          &c->rillet_rate_limit, NULL},
@@ -675,6 +680,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
          LEVY_INBOX_RETENTION_MAX, &c->inbox_retention_days, NULL},
         {"--schedule-tick", "LEVY_SCHEDULE_TICK_S", "an integer 1..3600 (seconds)",
          LEVY_SCHEDULE_TICK_MIN, LEVY_SCHEDULE_TICK_MAX, &c->schedule_tick_s, NULL},
+        {"--marketplace-chunk", "LEVY_MARKETPLACE_CHUNK", "an integer 1..1000000 (documents)", 1,
+         LEVY_MARKETPLACE_CHUNK_MAX, &c->marketplace_chunk, NULL},
         {"--rates-update-every", "LEVY_RATES_UPDATE_S", "an integer 0..31622400 (seconds, 0 = off)",
          0, 31622400, &c->rates_update_s, NULL},
     };

@@ -20,6 +20,8 @@
 #define LEVY_SCHEDULE_TICK_DEFAULT 60 /* seconds */
 #define LEVY_SCHEDULE_TICK_MIN 1
 #define LEVY_SCHEDULE_TICK_MAX 3600
+#define LEVY_MARKETPLACE_CHUNK_DEFAULT 20000 /* documents */
+#define LEVY_MARKETPLACE_CHUNK_MAX 1000000
 /* levy.files.remove moves a file to <data>/files/.removed/<dir>/<name> (its ctime = when) and
  * drops those older than this; `levy backup` takes those removed since it began, so a row its
  * database snapshot holds is never without its file (core/host/backup.c) */
@@ -58,6 +60,8 @@ typedef struct levy_config {
     int inbox_retention_days; /* processed webhook bodies kept this long (ids kept always) */
     int schedule_tick_s;      /* period of the connector's checks: sweep, reconciliation, inbox
                               * prune due? (--schedule-tick); their intervals are settings */
+    int marketplace_chunk;    /* documents of a marketplace customer's exposure sums counted a
+                               * transaction (--marketplace-chunk; rillet report_rows.lua) */
     int watch;
     int rates_update_s; /* levy serve runs `levy rates update` this often (0 = off, default;
                          * --rates-update-every / LEVY_RATES_UPDATE_S) */

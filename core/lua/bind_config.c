@@ -69,6 +69,8 @@ int luaopen_levy_config(lua_State *L)
     lua_setfield(L, -2, "inbox_retention_days");
     lua_pushinteger(L, c->schedule_tick_s);
     lua_setfield(L, -2, "schedule_tick_s");
+    lua_pushinteger(L, c->marketplace_chunk);
+    lua_setfield(L, -2, "marketplace_chunk");
     set_str(L, "data_dir", c->data_dir);
     if (c->demo_auto) {
         lua_createtable(L, 0, 3);

@@ -200,8 +200,9 @@ end
 
 -- The job reports.marketplace_sums: the rillet plugin keeps the exposure sums of the
 -- marketplace customers per customer (report_us_days_track, migration rillet 0028), so the
--- overview need not read their documents; counting a customer added is a transaction per
--- customer. Returns true when every marketplace customer's sums are ready.
+-- overview need not read their documents; a customer added is counted in chunks of
+-- LEVY_MARKETPLACE_CHUNK documents, a transaction each, over as many runs as it takes (rillet
+-- 0030). Returns true when every marketplace customer's sums are ready.
 function M.sync_marketplace_sums()
   local r = plugin("rillet")
   if not (r and r.report_us_days_track) then return true end
@@ -271,7 +272,8 @@ local function us_documents(since, to, only, want_docs)
       flags[#flags + 1] = json.array({ dt, id, v })
     end
     for c in pairs(cust) do custs[#custs + 1] = c end
-    local days, nbad = r.report_shipped_us_days(since, to, json.encode(json.array(flags)), json.encode(json.array(custs)))
+    local days, nbad, counting = r.report_shipped_us_days(since, to, json.encode(json.array(flags)),
+      json.encode(json.array(custs)))
     if nbad == 0 then
       for _, row in ipairs(days) do
         if not only or row.state == only then
@@ -283,7 +285,7 @@ local function us_documents(since, to, only, want_docs)
           l[#l + 1] = row
         end
       end
-      return by_state
+      return by_state, counting
     end
   end
   local parse = money.parse
@@ -440,7 +442,10 @@ function M.exposure(as_of, persist, only, want_docs)
   local states = {}
   for st in pairs(ths) do states[#states + 1] = st end
   table.sort(states)
-  local docs = us_documents(earliest(ths, as_of), as_of, only, want_docs)
+  -- counting: the marketplace customers whose sums are still being counted (rillet 0030: too
+  -- many documents for one job run; their sales counted as direct ones meanwhile)
+  local docs, counting = us_documents(earliest(ths, as_of), as_of, only, want_docs)
+  counting = counting or json.array({})
   local presence = presence_at(as_of)
   local logged = {}
   for r in store.query("SELECT state, logged_at FROM reports_nexus_crossings") do logged[r.state] = r.logged_at end
@@ -453,7 +458,10 @@ function M.exposure(as_of, persist, only, want_docs)
     local region = "US-" .. st
     local subscribed = registered[region] and true or false
     local pres = presence[st]
-    if persist and best.status == "exceeded" and not logged[st] then
+    -- a crossing is logged once and for good: not while a marketplace customer's sales, which
+    -- this state excludes, are still counted as direct ones
+    local unsure = #counting > 0 and th.marketplace == "excluded"
+    if persist and not unsure and best.status == "exceeded" and not logged[st] then
       local n = store.exec([[INSERT INTO reports_nexus_crossings(state, logged_at, as_of, period_start,
         period_end, sales, transactions, sales_threshold, transactions_threshold, combine)
         VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING]], st, now, as_of, best.from, best.to, money.format(best.sales, "USD"),
@@ -509,7 +517,7 @@ function M.exposure(as_of, persist, only, want_docs)
     end
     data[#data + 1] = row
   end
-  return data
+  return data, counting
 end
 
 local CSV_COLUMNS = { "region", "state", "nexus_status", "nexus_since", "crossed_on", "subscribed", "problem",

@@ -205,7 +205,9 @@ local function us_amount(a)
     "CAST(sum(CASE WHEN " .. ok .. " THEN 0 ELSE 1 END) AS BIGINT)"
 end
 
--- cust: per customer, for the tracked customers (rillet_us_days_cust, 0028); the documents
+-- cust: per customer, for the tracked customers (rillet_us_days_cust, 0028) and, of a customer
+-- being counted, the documents its counting has passed (0030: report_rows.us_days_counted_sql,
+-- the triggers' own test); the documents
 -- of the day with after < id <= upto (upto nil: to the day's end): their ids first, from the
 -- report index (0023: doc_date, id, ...) sought at both ends of the (doc_date, id) range, then
 -- each document by its key (read at once, the planner takes the exposure index, 0015, which
@@ -219,7 +221,7 @@ local function us_days_sql(t, cust, upto)
     " AS bad FROM r CROSS JOIN " .. t .. " d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
     "WHERE d.id = r.id AND d.deleted = 0 AND d.currency = 'USD' AND upper(k.ship_country) = 'US' " ..
     "AND k.ship_state IS NOT NULL AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL " ..
-    (cust and "AND d.customer_id IN (SELECT t.customer_id FROM rillet_us_days_track t) " or "") ..
+    (cust and "AND " .. report_rows.us_days_counted_sql(t == "invoices" and "invoice" or "credit_memo") .. " " or "") ..
     "GROUP BY d.doc_date, upper(k.ship_state)" .. (cust and ", d.customer_id" or "")
 end
 
@@ -291,8 +293,9 @@ end
 
 -- everything a day's sums are compared with, in one string: its kept rows of both tables and
 -- the tracked customers. A write between two chunks of the day that changes its sums changes
--- its kept rows (the triggers of 0028 run in the writer's transaction); a customer tracked or
--- made ready meanwhile changes which documents the per-customer sums take.
+-- its kept rows (the triggers of 0028 run in the writer's transaction); a customer tracked,
+-- made ready or whose counting moved on meanwhile (0030: its cursor) changes which documents
+-- the per-customer sums take.
 local function us_days_kept_mark(dt, day)
   local out = {}
   for r in store.query("SELECT state, docs, minor, bad FROM rillet_us_days WHERE doc_type = ? AND doc_date = ? " ..
@@ -305,8 +308,9 @@ local function us_days_kept_mark(dt, day)
     out[#out + 1] = table.concat({ r.state, r.customer_id, r.docs, r.minor, r.bad }, ",")
   end
   out[#out + 1] = "|"
-  for r in store.query("SELECT customer_id, ready FROM rillet_us_days_track ORDER BY customer_id") do
-    out[#out + 1] = r.customer_id .. "," .. r.ready
+  for r in store.query("SELECT customer_id, ready, phase, counted_through FROM rillet_us_days_track " ..
+      "ORDER BY customer_id") do
+    out[#out + 1] = r.customer_id .. "," .. r.ready .. "," .. r.phase .. "," .. (r.counted_through or "")
   end
   return table.concat(out, "\n")
 end

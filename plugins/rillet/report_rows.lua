@@ -1098,6 +1098,15 @@ local function two_decimals(a)
     b .. ", length(" .. b .. ") - 2) AND rtrim(" .. b .. ", '0123456789') = substr(" .. b .. ", 1, length(" .. b .. ") - 2))"
 end
 
+-- Documents of a marketplace customer counted a transaction (the job's chunk): M.TRACK_CHUNK
+-- when set (a spec sets fewer), else --marketplace-chunk / LEVY_MARKETPLACE_CHUNK (default
+-- 20,000: about 80 ms of SQL at 1M documents, 0.35 s per 88,000 of one customer's).
+M.TRACK_CHUNK = nil
+local function track_chunk_size()
+  local n = M.TRACK_CHUNK or require("levy.config").marketplace_chunk or 20000
+  return math.tointeger(n)
+end
+
 -- The same documents summed per state, date and marketplace flag (the exposure overview
 -- needs no single document: its thresholds are tested on each day's totals): {state, date,
 -- marketplace (0/1), n (invoices), minor (Σ invoice amounts - Σ credit memo amounts, cents)} in the
@@ -1169,9 +1178,27 @@ function M.shipped_us_days(since, to, doc_flags, customers)
       ready[r.customer_id] = true
     end
   end)
-  local ready_list = {}
+  -- a customer not ready yet: its documents read (below) when there are at most TRACK_CHUNK of
+  -- them (a bounded count), else (0030: being counted over several runs) its sales stay
+  -- counted as direct ones and the answer says so: counting {customer_id, counted, documents}
+  local ready_list, counting = {}, {}
   for _, c in ipairs(cust_list) do
-    if ready[c] then ready_list[#ready_list + 1] = c else slow[#slow + 1] = c end
+    if ready[c] then
+      ready_list[#ready_list + 1] = c
+    else
+      local n = 0
+      for _, tbl in pairs(DOC_TABLE) do
+        n = n + store.row("SELECT count(*) AS n FROM (SELECT 1 FROM " .. tbl .. " WHERE customer_id = ? LIMIT " ..
+          track_chunk_size() + 1 .. ") q", c).n
+      end
+      if n <= track_chunk_size() then
+        slow[#slow + 1] = c
+      else
+        local t = store.row("SELECT counted_docs, total_docs FROM rillet_us_days_track WHERE customer_id = ?", c)
+        counting[#counting + 1] = { customer_id = c, counted = t and t.counted_docs or 0,
+                                    documents = t and t.total_docs or json.null }
+      end
+    end
   end
   chunks(ready_list, function(marks, args)
     args[#args + 1] = since
@@ -1226,21 +1253,98 @@ function M.shipped_us_days(since, to, doc_flags, customers)
     if a.date ~= b.date then return a.date < b.date end
     return a.marketplace < b.marketplace
   end)
-  return out, bad
+  return out, bad, json.array(counting)
+end
+
+
+-- The per-customer sums' test of migration 0030, for the statements here and in recount.lua:
+-- document d of type dt (alias a) belongs to a tracked customer whose counting has passed it
+-- (an invoice: the credit memos are being counted or all is done, or its id is at or below the
+-- cursor; a credit memo: all is done, or the credit memos are being counted and its id is at
+-- or below the cursor). The triggers of 0030 test the same.
+function M.us_days_counted_sql(dt, a)
+  a = a or "d"
+  local cond = dt == "invoice" and ("t.phase > 0 OR " .. a .. ".id <= t.counted_through")
+    or ("t.phase > 1 OR (t.phase = 1 AND " .. a .. ".id <= t.counted_through)")
+  return "EXISTS (SELECT 1 FROM rillet_us_days_track t WHERE t.customer_id = " .. a .. ".customer_id AND (" ..
+    cond .. "))"
+end
+
+local PHASE_TYPE = { [0] = "invoice", [1] = "credit_memo" }
+
+-- One chunk of customer c's counting (a transaction of its own, replayable: the cursor moves
+-- with the rows it counted): the next TRACK_CHUNK documents of the phase's type after the
+-- cursor, in id order, added to its rows; none left: the next phase (after the credit memos:
+-- ready). Returns true when the customer is ready.
+local function track_chunk(c)
+  local done = false
+  store.transaction(function()
+    -- PostgreSQL: no document write of another transaction between the count and the rows
+    -- (they would add their delta to a row counted without them: recount.lua's lock)
+    if store.engine() == "postgres" then
+      store.exec("LOCK TABLE invoices, credit_memos, calculations, rillet_calc_heads IN SHARE ROW EXCLUSIVE MODE")
+    end
+    local t = store.row("SELECT phase, counted_through, counted_docs, total_docs FROM rillet_us_days_track " ..
+      "WHERE customer_id = ? AND ready = 0", c)
+    if not t then done = true; return end
+    if t.total_docs == nil then
+      local n = 0
+      for _, tbl in pairs(DOC_TABLE) do
+        n = n + store.row("SELECT count(*) AS n FROM " .. tbl .. " WHERE customer_id = ?", c).n
+      end
+      store.exec("UPDATE rillet_us_days_track SET total_docs = ? WHERE customer_id = ?", n, c)
+    end
+    local dt = PHASE_TYPE[t.phase]
+    if not dt then -- phase 2 without ready: done
+      store.exec("UPDATE rillet_us_days_track SET ready = 1 WHERE customer_id = ?", c)
+      done = true
+      return
+    end
+    local tbl = DOC_TABLE[dt]
+    local after = t.counted_through
+    local cond = after and " AND x.id > ?" or ""
+    local bound = store.row("SELECT max(q.id) AS hi, count(*) AS n FROM (SELECT x.id FROM " .. tbl .. " x " ..
+      "WHERE x.customer_id = ?" .. cond .. " ORDER BY x.id LIMIT " .. track_chunk_size() .. ") q",
+      table.unpack(after and { c, after } or { c }))
+    if bound.n == 0 then -- the phase's documents all counted
+      local phase = t.phase + 1
+      store.exec("UPDATE rillet_us_days_track SET phase = ?, counted_through = NULL, ready = ? WHERE customer_id = ?",
+        phase, phase >= 2 and 1 or 0, c)
+      done = phase >= 2
+      return
+    end
+    local a = "COALESCE(d.net_amount, k.total_amount)"
+    local args = { c }
+    if after then args[#args + 1] = after end
+    args[#args + 1] = bound.hi
+    store.exec("INSERT INTO rillet_us_days_cust AS u(doc_type, doc_date, state, customer_id, docs, minor, bad) " ..
+      "SELECT '" .. dt .. "', d.doc_date, upper(k.ship_state), d.customer_id, count(*), " ..
+      "CAST(sum(CASE WHEN " .. two_decimals(a) .. " THEN CAST(replace(" .. a .. ", '.', '') AS BIGINT) ELSE 0 END) " ..
+      "AS BIGINT), CAST(sum(CASE WHEN " .. two_decimals(a) .. " THEN 0 ELSE 1 END) AS BIGINT) FROM " .. tbl .. " d " ..
+      "JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id WHERE d.customer_id = ? AND " ..
+      (after and "d.id > ? AND " or "") .. "d.id <= ? AND " ..
+      "d.deleted = 0 AND d.doc_date IS NOT NULL AND d.currency = 'USD' AND upper(k.ship_country) = 'US' AND " ..
+      "k.ship_state IS NOT NULL AND " .. a .. " IS NOT NULL GROUP BY d.doc_date, upper(k.ship_state), d.customer_id " ..
+      "ON CONFLICT (doc_type, doc_date, state, customer_id) DO UPDATE SET docs = u.docs + excluded.docs, " ..
+      "minor = u.minor + excluded.minor, bad = u.bad + excluded.bad", table.unpack(args))
+    store.exec("UPDATE rillet_us_days_track SET counted_through = ?, counted_docs = counted_docs + ? " ..
+      "WHERE customer_id = ?", bound.hi, bound.n, c)
+  end)
+  return done
 end
 
 -- The customers whose exposure sums are kept per customer (rillet_us_days_cust, migration
 -- 0028) made the marketplace customers (reports plugin: its job reports.marketplace_sums calls
 -- this after a customer's flag changed, at start and every 10 minutes): customers: JSON array
--- of their ids. A
--- customer no longer listed is dropped with its rows; a new one is tracked (the triggers keep
--- its rows from then on) and counted from its documents, a customer a transaction, as long as
--- the running call's budget share allows (share: per mille, default 500); its rows are read
--- (ready = 1) only then. Returns true when every listed customer is ready, false when some are
--- left for the next call. A customer is counted in one statement per document type: one whose
--- documents take longer than a job run's budget (about 70 ms of SQL per 18,000 invoices at 1M)
--- is never ready, and the overview keeps reading its documents.
-function M.us_days_track(customers, share)
+-- of their ids. A customer no longer listed is dropped with its rows; a new one is tracked and
+-- counted from its documents in chunks of TRACK_CHUNK documents by id, each chunk a
+-- transaction that moves the customer's cursor (migration 0030: the triggers keep a document
+-- once the cursor has passed it, so a document written meanwhile is counted once), as long as
+-- the running call's budget share allows (share: per mille, default 500; max_chunks: at most
+-- that many chunks this call, for a spec); a customer too big for one run goes on at the next.
+-- Its rows are read (ready = 1) only once the cursor has passed all its documents. Returns true
+-- when every listed customer is ready, false when some are left for the next call.
+function M.us_days_track(customers, share, max_chunks)
   local list = json.decode(customers)
   if type(list) ~= "table" then list = {} end
   local want = {}
@@ -1255,33 +1359,19 @@ function M.us_days_track(customers, share)
       end
     end
     for c in pairs(want) do
-      store.exec("INSERT INTO rillet_us_days_track(customer_id, ready) VALUES (?, 0) ON CONFLICT (customer_id) " ..
-        "DO NOTHING", c)
+      store.exec("INSERT INTO rillet_us_days_track(customer_id, ready, phase) VALUES (?, 0, 0) " ..
+        "ON CONFLICT (customer_id) DO NOTHING", c)
     end
   end)
   share = share or 500
-  local a = "COALESCE(d.net_amount, k.total_amount)"
+  local chunks = 0
   for _, r in ipairs(store.rows("SELECT customer_id FROM rillet_us_days_track WHERE ready = 0 ORDER BY customer_id")) do
-    if time.budget_used() >= share then return false end
-    store.transaction(function()
-      -- PostgreSQL: no document write of another transaction between the count and the rows
-      -- (they would add their delta to a row counted without them: recount.lua's lock)
-      if store.engine() == "postgres" then
-        store.exec("LOCK TABLE invoices, credit_memos, calculations, rillet_calc_heads IN SHARE ROW EXCLUSIVE MODE")
-      end
-      store.exec("DELETE FROM rillet_us_days_cust WHERE customer_id = ?", r.customer_id)
-      for dt, t in pairs(DOC_TABLE) do
-        store.exec("INSERT INTO rillet_us_days_cust(doc_type, doc_date, state, customer_id, docs, minor, bad) " ..
-          "SELECT '" .. dt .. "', d.doc_date, upper(k.ship_state), d.customer_id, count(*), " ..
-          "CAST(sum(CASE WHEN " .. two_decimals(a) .. " THEN CAST(replace(" .. a .. ", '.', '') AS BIGINT) ELSE 0 END) " ..
-          "AS BIGINT), CAST(sum(CASE WHEN " .. two_decimals(a) .. " THEN 0 ELSE 1 END) AS BIGINT) FROM " .. t .. " d " ..
-          "JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id WHERE d.customer_id = ? AND " ..
-          "d.deleted = 0 AND d.doc_date IS NOT NULL AND d.currency = 'USD' AND upper(k.ship_country) = 'US' AND " ..
-          "k.ship_state IS NOT NULL AND " .. a .. " IS NOT NULL GROUP BY d.doc_date, upper(k.ship_state), d.customer_id",
-          r.customer_id)
-      end
-      store.exec("UPDATE rillet_us_days_track SET ready = 1 WHERE customer_id = ?", r.customer_id)
-    end)
+    local done = false
+    while not done do
+      if time.budget_used() >= share or (max_chunks and chunks >= max_chunks) then return false end
+      chunks = chunks + 1
+      done = track_chunk(r.customer_id)
+    end
   end
   return true
 end

@@ -121,9 +121,20 @@
       main.appendChild(err);
       main.appendChild(out);
       main.appendChild(marketplaceSection());
-      var rows = [];
+      var rows = [], counting = [];
       function show() {
         L.clear(out);
+        /* marketplace customers whose sums are still being counted (too many documents for one
+         * job run, docs/reports.md): their sales count as direct ones until then */
+        if (counting.length) {
+          out.appendChild(h('div', { class: 'notice', role: 'status', id: 'exposure-counting' },
+            h('strong', { text: 'Marketplace sales still being counted.' }), ' ',
+            counting.map(function (c) {
+              return 'Customer ' + c.customer_id + ': ' + Number(c.counted).toLocaleString('en-US') + ' of ' +
+                (c.documents == null ? 'its' : Number(c.documents).toLocaleString('en-US')) + ' documents counted.';
+            }).join(' '),
+            ' Until then its sales count as direct sales here, so a state that excludes marketplace sales may show more than it will.'));
+        }
         var problems = rows.filter(function (r) { return r.problem; });
         if (problems.length) {
           out.appendChild(h('div', { class: 'notice error', role: 'alert', id: 'exposure-problems' },
@@ -164,6 +175,7 @@
           var r = all[0];
           if (!alive) return;
           rows = (r && r.data) || [];
+          counting = (r && r.marketplace_counting) || [];
           show();
         }, function (e) { if (alive) { L.clear(out); L.showError(err, e, form); } });
       }

@@ -278,6 +278,108 @@ describe("rillet_us_days", function()
     store.exec("DELETE FROM credit_memos WHERE id LIKE 'mx%'")
   end)
 
+  it("a customer bigger than one chunk is counted over several runs, each document once (0030)", function()
+    -- issue 20: a marketplace customer too big for one job run was counted in one transaction
+    -- and never became ready; now TRACK_CHUNK documents a transaction, the cursor in
+    -- rillet_us_days_track, the triggers keeping the documents already counted
+    local chunk = report_rows.TRACK_CHUNK
+    report_rows.TRACK_CHUNK = 7
+    for i = 1, 40 do -- customer bg: 30 invoices, 10 credit memos, 3 days, 2 states
+      local dt = i % 4 == 0 and "credit_memo" or "invoice"
+      local id = string.format("bg%03d", i)
+      doc(dt, id, "2027-03-0" .. (i % 3 + 1), calc(dt, id, i % 2 == 0 and "VT" or "WV",
+        string.format("%d.%02d", i * 11, i)), "bg")
+    end
+    for i = 1, 5 do -- another customer's, on the same days
+      local id = string.format("cx%03d", i)
+      doc("invoice", id, "2027-03-01", calc("invoice", id, "VT", "10.00"), "cx")
+    end
+    local mks = json.encode(json.array({ "bg" }))
+    -- the documents' own grouping, bg's counted as marketplace sales or not
+    local function want(mk)
+      local w = {}
+      for r in store.query("SELECT 'invoice' AS t, d.customer_id, d.doc_date, upper(k.ship_state) AS st, " ..
+          "COALESCE(d.net_amount, k.total_amount) AS a FROM invoices d JOIN rillet_calc_heads k ON " ..
+          "k.calculation_id = d.calculation_id WHERE d.doc_date LIKE '2027-03-%' AND d.deleted = 0 UNION ALL " ..
+          "SELECT 'credit_memo', d.customer_id, d.doc_date, upper(k.ship_state), " ..
+          "COALESCE(d.net_amount, k.total_amount) FROM credit_memos d JOIN rillet_calc_heads k ON " ..
+          "k.calculation_id = d.calculation_id WHERE d.doc_date LIKE '2027-03-%' AND d.deleted = 0") do
+        local key = r.st .. "|" .. r.doc_date .. "|" .. ((mk and r.customer_id == "bg") and 1 or 0)
+        local g = w[key] or { n = 0, minor = 0 }
+        w[key] = g
+        local m = math.tointeger(tonumber((r.a:gsub("%.", ""))))
+        if r.t == "invoice" then g.n = g.n + 1; g.minor = g.minor + m else g.minor = g.minor - m end
+      end
+      return w
+    end
+    local function answer()
+      local days, bad, counting = report_rows.shipped_us_days("2027-03-01", "2027-03-31", "[]", mks)
+      assert.equal(0, bad)
+      local got = {}
+      for _, r in ipairs(days) do
+        got[r.state .. "|" .. r.date .. "|" .. r.marketplace] = { n = r.n, minor = r.minor }
+      end
+      return got, counting
+    end
+    local function track() return store.row("SELECT * FROM rillet_us_days_track WHERE customer_id = 'bg'") end
+    -- one run, one chunk: not ready, the cursor on the 7th invoice
+    assert.falsy(report_rows.us_days_track(mks, 1000, 1))
+    local t = track()
+    assert.equal(0, t.ready)
+    assert.equal(0, t.phase)
+    assert.equal("bg009", t.counted_through)
+    assert.equal(7, t.counted_docs)
+    assert.equal(40, t.total_docs)
+    -- the overview meanwhile: bg's documents not read, its sales counted as direct ones, and
+    -- the counting said (7 of 40)
+    local got, counting = answer()
+    assert.same(want(false), got)
+    assert.same({ { customer_id = "bg", counted = 7, documents = 40 } }, counting)
+    -- documents written while bg is counted: below the cursor (counted: the triggers keep
+    -- them) and above it (the job counts them when it gets there)
+    store.exec("UPDATE invoices SET net_amount = '999.99' WHERE id = 'bg001'")
+    store.exec("UPDATE invoices SET net_amount = '5.55' WHERE id = 'bg030'")
+    doc("invoice", "bg0005", "2027-03-02", calc("invoice", "bg0005", "VT", "70.00"), "bg")
+    doc("invoice", "bg100", "2027-03-03", calc("invoice", "bg100", "WV", "80.00"), "bg")
+    store.exec("DELETE FROM credit_memos WHERE id = 'bg004'")
+    store.exec("UPDATE rillet_calc_heads SET ship_state = 'WV' WHERE calculation_id = " ..
+      "(SELECT calculation_id FROM invoices WHERE id = 'bg002')")
+    store.exec("UPDATE rillet_calc_heads SET total_amount = '1.23' WHERE calculation_id = " ..
+      "(SELECT calculation_id FROM invoices WHERE id = 'bg031')")
+    store.exec("UPDATE invoices SET customer_id = 'bg' WHERE id = 'cx005'") -- moved in, above the cursor
+    store.exec("UPDATE invoices SET customer_id = 'cx' WHERE id = 'bg003'") -- moved out, counted
+    local runs, edited = 1, false
+    while not report_rows.us_days_track(mks, 1000, 1) do
+      runs = runs + 1
+      assert.truthy(runs < 30, "never ready")
+      t = track()
+      if t.phase == 1 and t.counted_through and not edited then
+        -- credit memos: one counted, one not yet
+        edited = true
+        store.exec("UPDATE credit_memos SET net_amount = '3.33' WHERE id = 'bg008'")
+        store.exec("UPDATE credit_memos SET net_amount = '4.44' WHERE id = 'bg040'")
+        assert.same(want(false), (answer()))
+      end
+    end
+    assert.truthy(edited)
+    assert.truthy(runs >= 6, "runs: " .. runs)
+    t = track()
+    assert.equal(1, t.ready)
+    assert.equal(2, t.phase)
+    -- exact: the kept rows equal the documents' sums, and the overview moves bg's to marketplace
+    same()
+    got, counting = answer()
+    assert.same(want(true), got)
+    assert.same({}, counting)
+    -- kept on write once ready
+    store.exec("UPDATE invoices SET net_amount = '6.66' WHERE id = 'bg030'")
+    same()
+    report_rows.TRACK_CHUNK = chunk
+    assert.truthy(report_rows.us_days_track("[]"))
+    store.exec("DELETE FROM invoices WHERE doc_date LIKE '2027-03-%'")
+    store.exec("DELETE FROM credit_memos WHERE doc_date LIKE '2027-03-%'")
+  end)
+
   it("a group whose sum leaves 64 bits counts as bad, never wrapped or a float", function()
     store.exec("DELETE FROM rillet_us_days")
     local big = math.maxinteger - 10
