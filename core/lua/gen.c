@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,44 +268,43 @@ static void gen_free_trim(levy_gen *g)
  * queue in order. Nothing else of the state is reachable once its count is 0: the host's
  * pointers and every call hold a reference; the remaining finalizers (bind_json, bind_tax,
  * sandbox, vm) only free memory, and scripts cannot set a __gc (runtime/sandbox.lua); the
- * release callback drops the rate set's atomic count. The mutex hands the state over whole. It
+ * release callback drops the rate set's atomic count. The queue's atomics order the hand-over. It
  * runs at nice 19: nothing waits for it but memory, and on a core shared with the loop (levy
  * pinned to one CPU) a request that arrives preempts it at once. The earlier attempt (h-reload21,
  * b19bdb6) made a thread per generation and joined the previous one on the loop. */
-static pthread_mutex_t reap_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reap_work = PTHREAD_COND_INITIALIZER; /* queued, or stop */
-static pthread_cond_t reap_idle = PTHREAD_COND_INITIALIZER; /* queue empty, none being freed */
-static levy_gen *reap_head, **reap_tail = &reap_head;
-static int reap_busy, reap_stop, reap_started;
+static _Atomic(levy_gen *) reap_in; /* pushed by the owner's unref, newest first */
+static sem_t reap_sem;                /* one post per push, and one to stop */
+static _Atomic uint64_t queued, reaped;
+static _Atomic int reap_stop;
+static int reap_started;
 static pthread_t reap_th, reap_owner;
 static _Atomic int reaper_on; /* read by any thread's unref; the owner writes it */
-static _Atomic uint64_t reaped;
 
 static void *reaper_main(void *arg)
 {
     (void)arg;
     /* cannot fail upward; levy.service's SystemCallFilter= allows setpriority (host.c) */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-    pthread_mutex_lock(&reap_mu);
     for (;;) {
-        while (!reap_head && !reap_stop)
-            pthread_cond_wait(&reap_work, &reap_mu);
-        if (!reap_head)
-            break; /* stop, and nothing left */
-        levy_gen *g = reap_head;
-        reap_head = g->reap_next;
-        if (!reap_head)
-            reap_tail = &reap_head;
-        reap_busy = 1;
-        pthread_mutex_unlock(&reap_mu);
-        gen_free_trim(g);
-        reaped++;
-        pthread_mutex_lock(&reap_mu);
-        reap_busy = 0;
-        if (!reap_head)
-            pthread_cond_broadcast(&reap_idle);
+        while (sem_wait(&reap_sem) != 0 && errno == EINTR)
+            ;
+        int stop = reap_stop; /* read first: every push made before the stop is seen below */
+        levy_gen *l = atomic_exchange(&reap_in, NULL), *order = NULL;
+        if (!l && stop)
+            break;
+        while (l) { /* oldest first */
+            levy_gen *n = l->reap_next;
+            l->reap_next = order;
+            order = l;
+            l = n;
+        }
+        while (order) {
+            levy_gen *n = order->reap_next;
+            gen_free_trim(order);
+            reaped++;
+            order = n;
+        }
     }
-    pthread_mutex_unlock(&reap_mu);
     return NULL;
 }
 
@@ -314,7 +315,8 @@ void levy_gen_reaper(int on)
             return;
         reap_stop = 0;
         /* a thread that cannot be made leaves the frees in place, as before */
-        reap_started = pthread_create(&reap_th, NULL, reaper_main, NULL) == 0;
+        reap_started = sem_init(&reap_sem, 0, 0) == 0 &&
+                       pthread_create(&reap_th, NULL, reaper_main, NULL) == 0;
         reap_owner = pthread_self();
         reaper_on = reap_started;
         return;
@@ -322,20 +324,20 @@ void levy_gen_reaper(int on)
     reaper_on = 0;
     if (!reap_started)
         return;
-    pthread_mutex_lock(&reap_mu);
     reap_stop = 1;
-    pthread_cond_signal(&reap_work);
-    pthread_mutex_unlock(&reap_mu);
+    sem_post(&reap_sem);
     pthread_join(reap_th, NULL); /* it empties the queue first */
+    sem_destroy(&reap_sem);
     reap_started = 0;
 }
 
 void levy_gen_reap_wait(void)
 {
-    pthread_mutex_lock(&reap_mu);
-    while (reap_head || reap_busy)
-        pthread_cond_wait(&reap_idle, &reap_mu);
-    pthread_mutex_unlock(&reap_mu);
+    /* for tests and the owner's stop only: the loop never waits for the reaper */
+    while (reaped != queued) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 uint64_t levy_gen_reaped_count(void) { return reaped; }
@@ -349,12 +351,12 @@ void levy_gen_unref(levy_gen *g)
     hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
     if (reaper_on && pthread_equal(pthread_self(), reap_owner)) {
         levy_lua_store_close_all(levy_vm_state(g->vm));
-        g->reap_next = NULL;
-        pthread_mutex_lock(&reap_mu);
-        *reap_tail = g;
-        reap_tail = &g->reap_next;
-        pthread_cond_signal(&reap_work);
-        pthread_mutex_unlock(&reap_mu);
+        /* no lock the loop could wait on: a push, and a post that wakes the reaper */
+        g->reap_next = atomic_load(&reap_in);
+        while (!atomic_compare_exchange_weak(&reap_in, &g->reap_next, g))
+            ;
+        queued++;
+        sem_post(&reap_sem);
         return;
     }
     gen_free_trim(g);
