@@ -7,6 +7,8 @@
 # over RELOADS (default 10) POST /admin/reload, each after touching one rule file (new content:
 # a new generation is built, registered, swapped in, the old one freed, the audit row written).
 # Prints perf trace's summary: calls, total, min, avg, max per system call. PORT (47420).
+# STAT=1: `perf stat -i` (no inherit: the build threads the loop starts are not counted) on the loop thread instead, over
+# the same reloads (the loop's own CPU for RELOADS reloads, the admin requests included).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LEVY=$(realpath "${1:-$ROOT/build/levy}")
@@ -29,7 +31,11 @@ LEVY_API_TOKEN=$T "$LEVY" serve --listen 127.0.0.1:$PORT --data-dir "$TMP/d" \
 P=$!
 for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 sleep 1
-perf trace -t "$P" -s -o "$TMP/trace.txt" &
+if [[ ${STAT:-0} == 1 ]]; then
+  perf stat -i -e task-clock,context-switches -t "$P" -o "$TMP/trace.txt" &
+else
+  perf trace -t "$P" -s -o "$TMP/trace.txt" &
+fi
 PT=$!
 sleep 1
 for i in $(seq "$N"); do
@@ -39,5 +45,10 @@ for i in $(seq "$N"); do
   sleep 0.3
 done
 kill -INT "$PT"; wait "$PT" 2>/dev/null || true
+if [[ ${STAT:-0} == 1 ]]; then
+  echo "levy $LEVY: $N reloads; the loop thread (perf stat):"
+  grep -E "task-clock|context-switches|elapsed" "$TMP/trace.txt"
+  exit 0
+fi
 echo "levy $LEVY: $N reloads; system calls of the loop thread (perf trace -s):"
 grep -E '^\s+(syscall|-----|[a-z_0-9]+ +[0-9]+ )' "$TMP/trace.txt"

@@ -1729,7 +1729,9 @@ int levy_host_serve(levy_config *cfg)
         goto done;
     }
     thread_started = 1;
+    levy_gen_reaper(1); /* a replaced generation is freed off the loop (gen.c) */
     event_base_dispatch(h->base);
+    levy_gen_reaper(0);
     if (job.failed)
         goto done;
     if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "modules.h"
 #include "vm.h"
 #include "store/jobs.h"
 #include "store/store.h"
@@ -32,7 +33,61 @@ int luaopen_levy_store(lua_State *L);
 typedef struct lstmt {
     levy_stmt *stmt; /* NULL when closed */
     levy_store *st;
+    /* the state's open statements (levy_lua_store_close_all), linked while stmt != NULL */
+    struct lstmt *prev, *next, **head;
 } lstmt;
+
+static const char STMTS_KEY = 0; /* registry: a userdata holding the list's head (lstmt *) */
+
+static lstmt **stmts_head(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STMTS_KEY) != LUA_TUSERDATA) {
+        lua_pop(L, 1);
+        lstmt **h = lua_newuserdatauv(L, sizeof *h, 0);
+        *h = NULL;
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &STMTS_KEY);
+        return h;
+    }
+    lstmt **h = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return h;
+}
+
+static void stmt_link(lstmt **head, lstmt *p)
+{
+    p->head = head;
+    p->prev = NULL;
+    p->next = *p->head;
+    if (p->next)
+        p->next->prev = p;
+    *p->head = p;
+}
+
+/* Finalizes p's statement (if open) and takes it off the state's list. */
+static void stmt_close(lstmt *p)
+{
+    if (!p->stmt)
+        return;
+    if (p->prev)
+        p->prev->next = p->next;
+    else if (p->head)
+        *p->head = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+    levy_stmt_finalize(p->stmt);
+    p->stmt = NULL;
+}
+
+void levy_lua_store_close_all(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STMTS_KEY) == LUA_TUSERDATA) {
+        lstmt **h = lua_touserdata(L, -1);
+        while (*h)
+            stmt_close(*h);
+    }
+    lua_pop(L, 1);
+}
 
 static levy_store *get_store(lua_State *L)
 {
@@ -504,11 +559,7 @@ static lstmt *check_stmt(lua_State *L, int idx)
 
 static int stmt_gc(lua_State *L)
 {
-    lstmt *p = luaL_checkudata(L, 1, STMT_MT);
-    if (p->stmt) {
-        levy_stmt_finalize(p->stmt);
-        p->stmt = NULL;
-    }
+    stmt_close(luaL_checkudata(L, 1, STMT_MT));
     return 0;
 }
 
@@ -519,12 +570,16 @@ static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
     lstmt *p = lua_newuserdatauv(L, sizeof *p, 0); /* closed state first */
     p->stmt = NULL;
     p->st = st;
+    p->prev = p->next = NULL;
+    p->head = NULL;
     luaL_setmetatable(L, STMT_MT);
+    lstmt **head = stmts_head(L); /* may raise (memory): before the statement exists */
     const char *tail = NULL;
     levy_err err = {0};
     int src = levy_store_prepare(st, sql, &p->stmt, &tail, &err);
     if (src != LEVY_OK)
         raise_sql(L, src, &err, fname);
+    stmt_link(head, p);
     while (tail &&
            (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
         tail++;
@@ -573,8 +628,7 @@ static int query_next(lua_State *L)
         push_row(L, p->stmt);
         return 1;
     }
-    levy_stmt_finalize(p->stmt);
-    p->stmt = NULL;
+    stmt_close(p);
     raise_if_budget(L, src, &err);
     if (src != LEVY_OK)
         return raise_sql(L, src, &err, "levy.store.query");

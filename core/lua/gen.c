@@ -1,11 +1,17 @@
 /* Generation build, file hashing, route matching and refcounting (see gen.h). */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -14,6 +20,7 @@
 #include "gen.h"
 #include "hlog.h"
 #include "lctx.h"
+#include "modules.h"
 #include "sandbox.h"
 
 static _Atomic int live_gens; /* generations are built on a reload thread */
@@ -232,28 +239,132 @@ static void gen_free(levy_gen *g)
         free(g->jobs[i].plugin);
     }
     free(g->jobs);
+    /* after the state: its finalizers may still read the rate tables (the set's count is
+     * atomic, host.c rates_set_unref) */
     if (g->release)
         g->release(g->release_ud);
     free(g);
     live_gens--;
 }
 
+/* gen_free, then the memory handed back: once per generation freed after serving. */
+static void gen_free_trim(levy_gen *g)
+{
+    gen_free(g);
+    /* A generation is megabytes of small Lua objects (and its rule tables) freed at once,
+     * in the middle of the heap, under the one that replaced it: glibc keeps such pages
+     * until a trim, so every reload left RSS ~6-11 MB higher than before it (issue 21
+     * soak: 25 -> 36 MB in ten reloads, flat after). Handed back here, once per reload. */
+    malloc_trim(0);
+}
+
+/* ---- the reaper (issue 21, B4) ---------------------------------------------------------
+ * Freeing a replaced generation was the largest thing a reload left on the event loop:
+ * lua_close walks and frees every object of its state (2-10 ms for 166 rule files), then the
+ * unmap of its 64 MB pool region and malloc_trim's ~190 madvise calls (0.4-35 ms under load,
+ * bench/README.md h-reload23). With the reaper on, the owner's (the loop's) last unref does
+ * there only what must stay there: it finalizes the state's levy.store statements (they belong
+ * to the loop's NOMUTEX connection) and queues the generation. One long-lived thread frees the
+ * queue in order. Nothing else of the state is reachable once its count is 0: the host's
+ * pointers and every call hold a reference; the remaining finalizers (bind_json, bind_tax,
+ * sandbox, vm) only free memory, and scripts cannot set a __gc (runtime/sandbox.lua); the
+ * release callback drops the rate set's atomic count. The queue's atomics order the hand-over. It
+ * runs at nice 19: nothing waits for it but memory, and on a core shared with the loop (levy
+ * pinned to one CPU) a request that arrives preempts it at once. The earlier attempt (h-reload21,
+ * b19bdb6) made a thread per generation and joined the previous one on the loop. */
+static _Atomic(levy_gen *) reap_in; /* pushed by the owner's unref, newest first */
+static sem_t reap_sem;                /* one post per push, and one to stop */
+static _Atomic uint64_t queued, reaped;
+static _Atomic int reap_stop;
+static int reap_started;
+static pthread_t reap_th, reap_owner;
+static _Atomic int reaper_on; /* read by any thread's unref; the owner writes it */
+
+static void *reaper_main(void *arg)
+{
+    (void)arg;
+    /* cannot fail upward; levy.service's SystemCallFilter= allows setpriority (host.c) */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+    for (;;) {
+        while (sem_wait(&reap_sem) != 0 && errno == EINTR)
+            ;
+        int stop = reap_stop; /* read first: every push made before the stop is seen below */
+        levy_gen *l = atomic_exchange(&reap_in, NULL), *order = NULL;
+        if (!l && stop)
+            break;
+        while (l) { /* oldest first */
+            levy_gen *n = l->reap_next;
+            l->reap_next = order;
+            order = l;
+            l = n;
+        }
+        while (order) {
+            levy_gen *n = order->reap_next;
+            gen_free_trim(order);
+            reaped++;
+            order = n;
+        }
+    }
+    return NULL;
+}
+
+void levy_gen_reaper(int on)
+{
+    if (on) {
+        if (reaper_on)
+            return;
+        reap_stop = 0;
+        /* a thread that cannot be made leaves the frees in place, as before */
+        reap_started = sem_init(&reap_sem, 0, 0) == 0 &&
+                       pthread_create(&reap_th, NULL, reaper_main, NULL) == 0;
+        reap_owner = pthread_self();
+        reaper_on = reap_started;
+        return;
+    }
+    reaper_on = 0;
+    if (!reap_started)
+        return;
+    reap_stop = 1;
+    sem_post(&reap_sem);
+    pthread_join(reap_th, NULL); /* it empties the queue first */
+    sem_destroy(&reap_sem);
+    reap_started = 0;
+}
+
+void levy_gen_reap_wait(void)
+{
+    /* for tests and the owner's stop only: the loop never waits for the reaper */
+    while (reaped != queued) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+uint64_t levy_gen_reaped_count(void) { return reaped; }
+
 void levy_gen_ref(levy_gen *g) { g->refs++; }
 
 void levy_gen_unref(levy_gen *g)
 {
-    if (g && --g->refs == 0) {
-        hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
-        gen_free(g);
-        /* A generation is megabytes of small Lua objects (and its rule tables) freed at once,
-         * in the middle of the heap, under the one that replaced it: glibc keeps such pages
-         * until a trim, so every reload left RSS ~6-11 MB higher than before it (issue 21
-         * soak: 25 -> 36 MB in ten reloads, flat after). Handed back here, once per reload. */
-        malloc_trim(0);
+    if (!g || --g->refs != 0)
+        return;
+    hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
+    if (reaper_on && pthread_equal(pthread_self(), reap_owner)) {
+        levy_lua_store_close_all(levy_vm_state(g->vm));
+        /* no lock the loop could wait on: a push, and a post that wakes the reaper */
+        g->reap_next = atomic_load(&reap_in);
+        while (!atomic_compare_exchange_weak(&reap_in, &g->reap_next, g))
+            ;
+        queued++;
+        sem_post(&reap_sem);
+        return;
     }
+    gen_free_trim(g);
 }
 
 int levy_gen_live_count(void) { return live_gens; }
+
+
 
 /* Adds the error at the top of the main stack (after a failed pcall it is in err). */
 static void add_err(levy_gen_errors *errs, const char *file, const levy_err *e)

@@ -115,6 +115,7 @@ typedef struct levy_gen {
      * the rate set the generation was built on). */
     void (*release)(void *ud);
     void *release_ud;
+    struct levy_gen *reap_next; /* the reaper's queue (gen.c), once no reference is left */
 } levy_gen;
 
 /* One load error: file, line (0 when unknown), message. */
@@ -165,6 +166,16 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
 void levy_gen_ref(levy_gen *g);
 /** Drops a reference; frees the generation at zero. */
 void levy_gen_unref(levy_gen *g);
+/** The reaper (issue 21, B4): on (1), a generation whose last reference the calling thread
+ * (the event loop) drops later has its store statements finalized there and the rest (lua_close
+ * of its state, the unmap of its pool region, its tables, malloc_trim) queued to one thread of
+ * its own at nice 19, so the loop spends microseconds on it, not milliseconds. An unref on any
+ * other thread, or with the reaper off, frees in place. Off (0) waits for the queue and joins
+ * the thread. levy_gen_reap_wait returns when every generation queued so far is freed. */
+void levy_gen_reaper(int on);
+void levy_gen_reap_wait(void);
+/** Generations the reaper thread has freed so far. */
+uint64_t levy_gen_reaped_count(void);
 /** Number of live (not yet freed) generations, for drain tests. */
 int levy_gen_live_count(void);
 

@@ -18,6 +18,10 @@ int luaopen_levy_json(lua_State *L);
 int luaopen_levy_money(lua_State *L);
 int luaopen_levy_crypto(lua_State *L);
 int luaopen_levy_store(lua_State *L);
+/** Finalizes every statement the state's levy.store still holds open (they belong to the
+ * store's connection, which only its own thread may touch): a generation's state can then be
+ * closed on another thread (levy_gen_unref with the reaper on). */
+void levy_lua_store_close_all(lua_State *L);
 int luaopen_levy_jobs(lua_State *L);
 int luaopen_levy_log(lua_State *L);
 int luaopen_levy_time(lua_State *L);

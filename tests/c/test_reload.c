@@ -1,5 +1,6 @@
 /* Reload: accept, reject with file/line, unchanged, and drain (the old generation is freed
  * only when its last user ends). Builds generations from temp trees. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -861,8 +862,63 @@ end:
     }
 }
 
+static void *unref_elsewhere(void *g)
+{
+    levy_gen_unref(g);
+    return NULL;
+}
+
+/* The reaper (issue 21, B4): with it on, a replaced generation that a request still holds is
+ * not freed when the host drops it, only when that request ends, and then on the reaper's
+ * thread (counted there), not on the loop's; an unref on another thread frees in place. The
+ * sanitizer and valgrind variants check that everything is freed, once, and that the state
+ * closed on the reaper touches nothing the loop owns. */
+static void t_reaper(void)
+{
+    setup();
+    levy_gen *g[3] = {NULL, NULL, NULL};
+    levy_gen *req = NULL;
+    levy_gen_errors errs;
+    int live0 = levy_gen_live_count();
+    uint64_t reaped0 = levy_gen_reaped_count();
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(build(&g[i], &errs, (uint64_t)i + 1), LEVY_OK);
+        levy_gen_errors_free(&errs);
+    }
+    CHECK_EQ_INT(levy_gen_live_count(), live0 + 3);
+    levy_gen_reaper(1);
+    req = g[0];
+    levy_gen_ref(req); /* a request in flight on generation 1 */
+    levy_gen_unref(g[0]); /* the host's reference: a reload replaced it */
+    g[0] = NULL;
+    levy_gen_reap_wait();
+    CHECK_EQ_INT(levy_gen_live_count(), live0 + 3); /* not before its last request ends */
+    CHECK_EQ_INT((int)(levy_gen_reaped_count() - reaped0), 0);
+    levy_gen_unref(req); /* that request ends */
+    req = NULL;
+    levy_gen_unref(g[1]); /* queued behind it */
+    g[1] = NULL;
+    levy_gen_reap_wait();
+    CHECK_EQ_INT(levy_gen_live_count(), live0 + 1);
+    CHECK_EQ_INT((int)(levy_gen_reaped_count() - reaped0), 2); /* freed on the reaper */
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, unref_elsewhere, g[2]), 0);
+    pthread_join(th, NULL);
+    g[2] = NULL;
+    CHECK_EQ_INT(levy_gen_live_count(), live0); /* in place, on that thread */
+    CHECK_EQ_INT((int)(levy_gen_reaped_count() - reaped0), 2);
+end:
+    if (req)
+        levy_gen_unref(req);
+    levy_gen_reaper(0);
+    for (int i = 0; i < 3; i++)
+        levy_gen_unref(g[i]);
+    teardown();
+}
+
 static const levy_test tests[] = {
     {"accept", t_accept},
+    {"reaper", t_reaper},
     {"route_index", t_route_index},
     {"selftests_dropped", t_selftests_dropped},
     {"reject", t_reject},
