@@ -265,6 +265,7 @@ def run(env):
     read_only_reads(env, toks)
     admin_secrets(env, toks, fsess)
     secrets_outlive(env)
+    refusals_collapse(env, toks)
 
 
 def whoami(env, toks, fsess):
@@ -478,6 +479,59 @@ def secrets_outlive(env):
     st2, js2, text2, _ = harness.req("DELETE", L + "/v1/tokens/Keyer", None, bearer(env.token))
     check("a new token named Keyer, revoked: the old Keyer's secrets are not its own",
           st == 201 and st2 == 200 and (js2 or {}).get("secrets_set") == [], "%s %s" % (st2, text2))
+
+
+def refused_metric(env, route):
+    """levy_access_refused_total{route=...} from /metrics (0 when absent, None when unreadable)."""
+    st, _, text, _ = harness.req("GET", env.levy_url + "/metrics", None, bearer(env.token))
+    if st != 200:
+        return None
+    want = 'levy_access_refused_total{route="%s"} ' % route
+    for line in (text or "").splitlines():
+        if line.startswith(want):
+            return int(float(line[len(want):]))
+    return 0
+
+
+def refusals_collapse(env, toks):
+    """issue 20 #1: a script hammering an admin route with a full token wrote one access.refused
+    row per request. Now the first 3 refusals per (actor, route) of a minute get their own row,
+    the rest are counted in one summary row (written when the minute ends, or when levy stops),
+    and every refusal is counted in levy_access_refused_total{route}. No timing is asserted:
+    the 15 requests may straddle a window's end (then up to 6 rows of their own), but rows of
+    their own plus the summaries' counts are exactly 15 once levy has stopped. Before, the 15
+    requests wrote 15 rows and there was no metric."""
+    route = "POST /v1/sphere-api-key"
+    gus = toks["Gus"]
+
+    def gus_rows():
+        return [r for r in common_audit(env, "action=access.refused&person=Gus")
+                if r["object_id"] == route and r["actor"] == "Gus's token"]
+    m0 = refused_metric(env, route)
+    for i in range(15):
+        st, js, text, _ = harness.req("POST", env.levy_url + "/v1/sphere-api-key", None, bearer(gus))
+        if st != 403:
+            check("Gus's full token hammering POST /v1/sphere-api-key: 403 each", False, "%s %s" % (st, text))
+            return
+    m1 = refused_metric(env, route)
+    check("every refusal counted in levy_access_refused_total{route=\"%s\"}: +15" % route,
+          m0 is not None and m1 is not None and m1 - m0 == 15, (m0, m1))
+    rows = gus_rows()
+    own = [r for r in rows if "refusals" not in (r.get("changes") or {})]
+    check("15 refusals in a row: at most 3 rows of their own per window (at most 2 windows), not 15",
+          1 <= len(own) <= 6, [(r["at"], r["changes"]) for r in rows])
+    # levy stops: the held-back count is written as one summary row per key, not lost
+    harness.stop(env.levy)
+    check("levy restarts", env.start_levy())
+    rows = gus_rows()
+    own = [r for r in rows if "refusals" not in (r.get("changes") or {})]
+    summ = [r for r in rows if "refusals" in (r.get("changes") or {})]
+    counted = sum(int(r["changes"]["refusals"]["after"]) for r in summ)
+    check("after the stop: the rows of their own plus the summaries' counts are all 15 refusals",
+          summ and len(own) + counted == 15 and all(r["object_kind"] == "route" and r["person"] == "Gus"
+                                                    and r["changes"].get("role", {}).get("after") == "full"
+                                                    for r in rows),
+          [(r["at"], r["changes"], r["object_label"]) for r in rows])
 
 
 if __name__ == "__main__":
