@@ -17,8 +17,7 @@ static int same_key(const levy_refusal_key *k, const char *kind, const char *act
     copy(ki, sizeof ki, kind);
     copy(a, sizeof a, actor);
     copy(ro, sizeof ro, route);
-    return strcmp(k->s.kind, ki) == 0 && strcmp(k->s.actor, a) == 0 &&
-           strcmp(k->s.route, ro) == 0;
+    return strcmp(k->s.kind, ki) == 0 && strcmp(k->s.actor, a) == 0 && strcmp(k->s.route, ro) == 0;
 }
 
 int levy_refusals_note(levy_refusals *r, int64_t now_ms, const char *kind, const char *actor,

@@ -31,7 +31,7 @@ typedef struct levy_refusal_summary {
 } levy_refusal_summary;
 
 typedef struct levy_refusal_key {
-    levy_refusal_summary s; /* the key (kind, actor, route) and what was held back */
+    levy_refusal_summary s;  /* the key (kind, actor, route) and what was held back */
     int64_t window_start_ms; /* 0: free slot */
     int shown;               /* rows written in this window */
 } levy_refusal_key;

@@ -148,8 +148,9 @@ static void t_plugin_dir(void)
      * and 0003 are recorded) was accepted: only records above the highest were applied, so
      * nothing ran and nothing was said. It is refused now, naming the plugin and the number;
      * levy does not re-apply it (its changes may be in the store already). */
-    CHECK_EQ_INT(levy_store_exec(st, "DELETE FROM schema_migrations WHERE plugin='demo' AND "
-                                     "version=2",
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DELETE FROM schema_migrations WHERE plugin='demo' AND "
+                                 "version=2",
                                  &e),
                  LEVY_OK);
     CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
@@ -158,8 +159,9 @@ static void t_plugin_dir(void)
     CHECK_EQ_STR(e.source, "0002_more.sql");
     CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='demo'"), 2);
     /* the first record missing is the same refusal */
-    CHECK_EQ_INT(levy_store_exec(st, "UPDATE schema_migrations SET version=2 WHERE "
-                                     "plugin='demo' AND version=1",
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "UPDATE schema_migrations SET version=2 WHERE "
+                                 "plugin='demo' AND version=1",
                                  &e),
                  LEVY_OK);
     CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
