@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1176,8 +1177,8 @@ static void audit_refusal(levy_host *h, const char *kind, const char *actor, con
         snprintf(num, sizeof num, ",\"refusals\":{\"before\":null,\"after\":%lld}",
                  (long long)sum->count);
         levy_buf_puts(&ch, num);
-        snprintf(label, sizeof label,
-                 "%s, %lld more times from %s to %s", what, (long long)sum->count, a, b);
+        snprintf(label, sizeof label, "%s, %lld more times from %s to %s", what,
+                 (long long)sum->count, a, b);
     } else {
         snprintf(label, sizeof label, "%s", what);
     }
@@ -1497,17 +1498,48 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         free(name);
         return;
     }
+    /* ?cascade=tokens (issue 20): the live tokens it made are revoked in the same act */
+    int cascade = 0;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (q && *q) {
+        struct evkeyvalq qs;
+        TAILQ_INIT(&qs);
+        const char *cv = NULL;
+        int bad = evhttp_parse_query_str(q, &qs) != 0;
+        if (!bad) {
+            cv = evhttp_find_header(&qs, "cascade");
+            bad = cv && strcmp(cv, "tokens") != 0;
+            cascade = cv != NULL && !bad;
+        }
+        evhttp_clear_headers(&qs);
+        if (bad) {
+            free(name);
+            levy_http_error(req, route, 422, "validation_failed",
+                            "cascade: the only value is \"tokens\" (revoke the live tokens it "
+                            "made too)");
+            return;
+        }
+    }
     char kind[32], actor[LEVY_ACTOR_MAX];
     int64_t by = 0;
     int arole = -1;
     actor_of(h, req, kind, actor, &by, &arole);
     levy_err e;
     levy_err_clear(&e);
-    int64_t id = 0;
+    int64_t id = 0, *also = NULL;
+    size_t nalso = 0;
     levy_buf ans = {0};
-    int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &ans, &e);
-    if (rc == LEVY_OK)
-        hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
+    int rc = levy_tokens_revoke_with_created(h->store, name, cascade, kind, actor, NULL, &id, &also,
+                                             &nalso, &ans, &e);
+    if (rc == LEVY_OK) {
+        if (cascade)
+            hlog(HLOG_INFO,
+                 "named token \"%.64s\" revoked by %s with the %zu live token(s) it made", name,
+                 actor, nalso);
+        else
+            hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
+    }
     free(name);
     if (rc == LEVY_ENOTFOUND) {
         levy_buf_free(&ans);
@@ -1522,6 +1554,9 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         return;
     }
     levy_auth_sessions_end_token(id);
+    for (size_t i = 0; i < nalso; i++)
+        levy_auth_sessions_end_token(also[i]);
+    free(also);
     reply_nostore(req, route, &ans);
 }
 

@@ -266,6 +266,7 @@ def run(env):
     admin_secrets(env, toks, fsess)
     secrets_outlive(env)
     refusals_collapse(env, toks)
+    cascade_revoke(env)
 
 
 def whoami(env, toks, fsess):
@@ -532,6 +533,65 @@ def refusals_collapse(env, toks):
                                                     and r["changes"].get("role", {}).get("after") == "full"
                                                     for r in rows),
           [(r["at"], r["changes"], r["object_label"]) for r in rows])
+
+
+def cascade_revoke(env):
+    """issue 20 #2: an admin token's creations outlived its revocation; the answer only listed
+    them. DELETE /v1/tokens/{name}?cascade=tokens (and levy token revoke NAME --with-created)
+    revokes the live tokens it made in the same act, each audited token.revoked with
+    revoked_with: its maker, and their UI sessions end; a token it made that was already
+    revoked, and one made by someone else, are untouched; the secrets it set stay listed, never
+    rotated. A cascade value other than "tokens" is 422 and revokes nothing. Before, the query
+    was ignored: Kid1 kept working after Chief's revocation."""
+    L = env.levy_url
+    st, js, text = make(env, env.token, {"name": "Chief", "role": "admin"})
+    chief = js.get("token", "x")
+    kids = {}
+    for name, role in (("Kid1", "full"), ("Kid2", "read_only"), ("Kid4", "full")):
+        st, js, text = make(env, chief, {"name": name, "role": role})
+        kids[name] = js.get("token", "x")
+    csess = session_of(env, chief)
+    st, js, text = make(env, csess, {"name": "Kid3"})
+    kids["Kid3"] = js.get("token", "x")
+    st, js, text = make(env, env.token, {"name": "Other"})
+    other = js.get("token", "x")
+    st2, _, _, _ = harness.req("DELETE", L + "/v1/tokens/Kid4", None, bearer(env.token))
+    check("Chief (admin) made Kid1-4 (Kid3 through its UI session), Kid4 revoked since",
+          all(k in tokens(env) for k in ("Kid1", "Kid2", "Kid3")) and st2 == 200, tokens(env))
+    k1sess = session_of(env, kids["Kid1"])
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Chief?cascade=all", None, bearer(env.token))
+    check("DELETE /v1/tokens/Chief?cascade=all: 422 validation_failed naming cascade, nothing revoked",
+          st == 422 and (js or {}).get("error", {}).get("code") == "validation_failed" and "cascade" in text
+          and "Chief" in tokens(env), "%s %s" % (st, text))
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Chief?cascade=tokens", None, bearer(env.token))
+    made = {t["name"]: t for t in (js or {}).get("created_tokens", [])}
+    check("DELETE /v1/tokens/Chief?cascade=tokens: 200, revoked_with_it Kid1-3, every token it made revoked",
+          st == 200 and js.get("revoked_with_it") == ["Kid1", "Kid2", "Kid3"]
+          and sorted(made) == ["Kid1", "Kid2", "Kid3", "Kid4"]
+          and all(t["revoked_at"] for t in made.values()), "%s %s" % (st, text))
+    for cred, what in ((kids["Kid1"], "Kid1's token"), (k1sess, "Kid1's UI session"), (kids["Kid3"], "Kid3's token")):
+        st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(cred))
+        check("%s is refused at once: 401" % what, st == 401, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(other))
+    check("a token someone else made keeps working: 200", st == 200, "%s %s" % (st, text))
+    rows = [r for r in common_audit(env, "action=token.revoked") if r["object_id"] in ("Kid1", "Kid2", "Kid3")]
+    check("each is audited token.revoked with revoked_with: Chief, by the API token",
+          len(rows) == 3 and all(r["changes"].get("revoked_with", {}).get("after") == "Chief"
+                                 and r["actor"] == "API token" for r in rows), rows)
+    # the CLI
+    rc, out, err = cli(env, "create", "--name", "Chief2", "--admin")
+    st, js, text = make(env, out.strip(), {"name": "Kid5"})
+    kid5 = js.get("token", "x")
+    rc, out, err = cli(env, "revoke", "Kid5", "--admin")
+    check("levy token revoke NAME --admin: exit 2 (a create flag)", rc == 2, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "list", "--with-created")
+    check("levy token list --with-created: exit 2, --with-created goes with revoke",
+          rc == 2 and "--with-created" in err, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "revoke", "Chief2", "--with-created")
+    check("levy token revoke Chief2 --with-created: exit 0, says 1 token revoked with it",
+          rc == 0 and "revoked with it" in out and "1 token" in out and "Kid5" in out, "%s %r %r" % (rc, out, err))
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(kid5))
+    check("Kid5 (made by Chief2) is refused: 401", st == 401, "%s %s" % (st, text))
 
 
 if __name__ == "__main__":
