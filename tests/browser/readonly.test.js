@@ -116,6 +116,9 @@ async function main() {
     const audit = await http('GET', base + '/v1/audit?action=export.started', undefined, auth);
     assert(audit.status === 200 && audit.json.data.some(r => r.person === 'Auditor' && r.actor_kind === 'ui_session'),
       'export.started not audited to the Auditor: ' + audit.text.slice(0, 300));
+    /* issue 20 #3: the Filing page's recent exports say who started each (the row had no creator) */
+    await t.until('the recent exports list the Auditor', async () =>
+      /UI session of Auditor/.test(await p.locator('#filing-exports').textContent()), 20000);
     await p.goto(base + '/#/calculator');
     await p.locator('#calc-form').waitFor();
     await p.getByLabel('Line 1 amount', { exact: true }).fill('100.00');

@@ -359,6 +359,13 @@ def read_only_reads(env, toks):
         check("... audited: export.started by %s" % who,
               len(rows) == 1 and rows[0]["person"] == "Rita"
               and rows[0]["actor_kind"] == ("named_token" if cred == rita else "ui_session"), rows)
+        # issue 20 #3: the export's row says who started it (before: no creator in the answer)
+        st, lst, text, _ = harness.req("GET", L + "/v1/reports/filing/exports", None, bearer(env.token))
+        mine = [x for x in (lst or {}).get("data", []) if x.get("id") == xid]
+        check("... GET /v1/reports/filing/exports names who started it: %s, person Rita" % who,
+              st == 200 and len(mine) == 1 and mine[0].get("created_by_person") == "Rita"
+              and mine[0].get("created_by") == (rows[0]["actor"] if rows else None)
+              and (seen.get("x") or {}).get("created_by") == mine[0].get("created_by"), mine)
     for method, path, body in (("PUT", "/v1/settings", {"rounding": "line"}),
                                ("POST", "/v1/reports/filing/sums/rebuild", None),
                                ("POST", "/v1/sphere-api-key", None),
