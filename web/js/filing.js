@@ -160,7 +160,7 @@
        * auditor's export: read_only_ok; roexport24), as GET /v1/me's may.export says */
       L.mayOff('export', allDocs);
       var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
-      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period', 'data-read': true },
         L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
         L.field({ label: 'Region', input: region, field: 'region' }),
         L.field({ label: 'Filing periods', input: freq, field: 'frequency' }),
@@ -560,7 +560,7 @@
     }));
     quarter.value = 'Q' + (Math.floor((Number(L.today().slice(5, 7)) - 1) / 3) + 1);
     var csvBtn = h('button', { type: 'button', class: 'secondary', id: 'oss-csv', text: 'Download CSV' });
-    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'OSS quarter' },
+    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'OSS quarter', 'data-read': true },
       L.field({ label: 'Year', input: year, field: 'year' }), L.field({ label: 'Quarter', input: quarter, field: 'period' }),
       h('button', { type: 'submit', class: 'secondary', text: 'Show OSS return' }), csvBtn);
     var out = h('div', { id: 'oss-result', 'aria-live': 'polite' });
