@@ -130,7 +130,8 @@ static const command COMMANDS[] = {
      "DIR's (\"already copied\", exit 0: a re-run is safe). Sealed secrets are copied sealed:\n"
      "serve the copy with DIR's master key (levy serve --data-dir DIR --database URL). Exit 0\n"
      "copied or already copied, 1 refused or failed, 2 usage."},
-    {"token", C_TOKEN, "create --name NAME [--admin | --read-only] | list | revoke NAME [flags]",
+    {"token", C_TOKEN,
+     "create --name NAME [--admin | --read-only] | list | revoke NAME [--with-created] [flags]",
      "named API tokens: one per person or system, named in the audit log",
      "levy token create --name NAME: makes a token for NAME (a person or a system) and prints\n"
      "it once on stdout: levy keeps only its hash. It opens the API and the web UI like the\n"
@@ -143,8 +144,10 @@ static const command COMMANDS[] = {
      "last used.\n"
      "levy token revoke NAME: the token, and every UI session opened with it, is refused from\n"
      "the next request on (a running levy needs no restart); the tokens it made are listed,\n"
-     "to review (revoke them too if they should not stay). Each create and revoke is in the\n"
-     "audit log. Exit 0 ok, 1 failed (no store, no such token, name taken), 2 usage."},
+     "to review (revoke them too if they should not stay). --with-created: revoke the live\n"
+     "tokens it made in the same act (the secrets it set are listed to replace, never\n"
+     "changed). Each create and revoke is in the audit log. Exit 0 ok, 1 failed (no store,\n"
+     "no such token, name taken), 2 usage."},
     {"version", C_VERSION, "", "print levy's and its libraries' versions", NULL},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -171,6 +174,7 @@ static const flag_doc FLAGS[] = {
      C_TOKEN},
     {"--read-only", NULL, "the token may only read (GET, HEAD)", C_TOKEN, C_TOKEN},
     {"--admin", NULL, "the token may also create and revoke tokens", C_TOKEN, C_TOKEN},
+    {"--with-created", NULL, "revoke: also revoke the live tokens it made", C_TOKEN, C_TOKEN},
     {"--from DIR", NULL, "the data dir whose SQLite store to copy (same as --data-dir)", C_MIGSTORE,
      C_MIGSTORE},
     {"--to URL", NULL, "postgres://...: the target database (same as --database)", C_MIGSTORE,
@@ -859,6 +863,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             c->token_read_only = 1;
         } else if (strcmp(a, "--admin") == 0) {
             c->token_admin = 1;
+        } else if (strcmp(a, "--with-created") == 0) {
+            c->token_with_created = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = usage_error(cmd, "unknown flag %s", a); /* a flag of the table not handled */
         } else {

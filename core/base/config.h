@@ -87,9 +87,10 @@ typedef struct levy_config {
     char new_key_file[1024]; /* --new-key-file FILE: Base64 of the new 32-byte key */
     int yes_env;             /* --yes-env: rotate although LEVY_MASTER_KEY is set */
     /* token */
-    int token_read_only;  /* --read-only: the token may only GET / HEAD */
-    int token_admin;      /* --admin: the token may also create and revoke tokens */
-    char token_name[128]; /* --name NAME of levy token create (checked by core/host/tokens.c) */
+    int token_read_only;    /* --read-only: the token may only GET / HEAD */
+    int token_admin;        /* --admin: the token may also create and revoke tokens */
+    int token_with_created; /* --with-created: revoke also the live tokens it made */
+    char token_name[128];   /* --name NAME of levy token create (checked by core/host/tokens.c) */
     /* limits */
     size_t max_body;         /* 1 MiB */
     size_t webhook_max_body; /* body cap of /webhooks/ routes: 8 MiB (--webhook-max-body) */

@@ -1779,6 +1779,7 @@ done:
     levy_gen_errors_free(&job.errs);
     levy_schedule_stop(h);
     levy_jobs_runner_stop(h);
+    levy_host_refusals_stop(h); /* the held-back refusals' summaries, while the store is open */
     levy_host_listen_free(h);
     if (h->stop_timer)
         event_free(h->stop_timer);

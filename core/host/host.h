@@ -159,6 +159,10 @@ struct levy_host {
      * for the loop (a replica renamed: its metrics are set on the loop) */
     int starting;
     int start_renamed;
+    /* access.refused rows held back per (actor, route) and minute (host/refusals.h, issue 20
+     * #1; routes.c admin_refused) and the timer that writes their summaries */
+    struct levy_refusals *refusals;
+    struct event *refusals_ev;
 };
 
 /** The store's integrity check at start (host/storecheck.c): a SQLite store larger than
@@ -275,5 +279,8 @@ void levy_host_listen_stop(levy_host *h);
 /* 1 while an answer on either listener is not written to the end (levy_server_busy). */
 int levy_host_listen_busy(levy_host *h);
 void levy_host_listen_free(levy_host *h);
+/** Writes the access.refused summaries still held back (host/refusals.h; levy stops, the store
+ * still open) and frees their table and timer (routes.c). Safe when there are none. */
+void levy_host_refusals_stop(levy_host *h);
 
 #endif

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <ctype.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <lauxlib.h>
@@ -26,6 +28,7 @@
 #include "hlog.h"
 #include "host/auth.h"
 #include "host/genreg.h"
+#include "host/refusals.h"
 #include "host/host.h"
 #include "host/starting.h"
 #include "host/tokens.h"
@@ -202,6 +205,9 @@ void levy_host_metrics_describe(void)
          "Always 1; the labels name the levy version and the commit it was built from."},
         {"levy_http_requests_total", LEVY_METRIC_COUNTER,
          "HTTP requests answered, by route template and status code."},
+        {"levy_access_refused_total", LEVY_METRIC_COUNTER,
+         "Requests refused 403 admin_required (a non-admin at what only an admin may do), by "
+         "route; every one is counted, while the audit log collapses repeats (access.refused)."},
         {"levy_http_accept_paused_total", LEVY_METRIC_COUNTER,
          "Times levy paused accepting connections, by reason (connection_limit, accept_error)."},
         {"levy_webhook_deliveries_total", LEVY_METRIC_COUNTER,
@@ -1150,13 +1156,92 @@ static void actor_of(levy_host *h, struct evhttp_request *req, char kind[32],
     }
 }
 
+/* The access.refused row of a refusal (own) or of a summary of n held back (issue 20 #1):
+ * object "route", id the method and route, label the action in words (a summary's says how
+ * many and when), changes {"role":{after}} and, for a summary, {"refusals":{after: n}}. */
+static void audit_refusal(levy_host *h, const char *kind, const char *actor, const char *obj,
+                          const char *what, const char *rn, const levy_refusal_summary *sum)
+{
+    if (!h->store)
+        return;
+    levy_buf ch = {0};
+    char label[320];
+    levy_buf_puts(&ch, "{\"role\":{\"before\":null,\"after\":");
+    levy_json_escape(&ch, rn, strlen(rn));
+    levy_buf_puts(&ch, "}");
+    if (sum) {
+        char a[32], b[32];
+        levy_time_iso(sum->first_ms, a, sizeof a);
+        levy_time_iso(sum->last_ms, b, sizeof b);
+        char num[64];
+        snprintf(num, sizeof num, ",\"refusals\":{\"before\":null,\"after\":%lld}",
+                 (long long)sum->count);
+        levy_buf_puts(&ch, num);
+        snprintf(label, sizeof label, "%s, %lld more times from %s to %s", what,
+                 (long long)sum->count, a, b);
+    } else {
+        snprintf(label, sizeof label, "%s", what);
+    }
+    levy_buf_puts(&ch, "}");
+    levy_err e;
+    levy_err_clear(&e);
+    if (ch.oom || levy_audit_insert(h->store, kind, actor, "access.refused", "route", obj, label,
+                                    ch.data, NULL, &e) != LEVY_OK)
+        hlog(HLOG_ERROR, "audit of a refused %s by %s: %s", obj, actor,
+             ch.oom ? "out of memory" : e.message);
+    levy_buf_free(&ch);
+}
+
+/* Writes the summaries of the refusals held back whose minute has ended (every one when
+ * all: levy stops), then re-arms the timer for the next one. */
+static void refusals_flush(levy_host *h, int all)
+{
+    levy_refusal_summary due[8];
+    size_t n;
+    if (!h->refusals)
+        return;
+    do {
+        n = levy_refusals_due(h->refusals, all ? -1 : levy_clock_now_ms(), due, 8);
+        for (size_t i = 0; i < n; i++)
+            audit_refusal(h, due[i].kind, due[i].actor, due[i].route, due[i].what, due[i].role,
+                          &due[i]);
+    } while (n == 8);
+    int64_t next = levy_refusals_next_due(h->refusals);
+    if (all || next < 0 || !h->refusals_ev)
+        return;
+    int64_t wait = next - levy_clock_now_ms();
+    struct timeval tv = {.tv_sec = wait > 0 ? wait / 1000 : 0,
+                         .tv_usec = wait > 0 ? (wait % 1000) * 1000 : 0};
+    evtimer_add(h->refusals_ev, &tv);
+}
+
+static void refusals_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    refusals_flush(arg, 0);
+}
+
+void levy_host_refusals_stop(levy_host *h)
+{
+    refusals_flush(h, 1);
+    if (h->refusals_ev)
+        event_free(h->refusals_ev);
+    h->refusals_ev = NULL;
+    free(h->refusals);
+    h->refusals = NULL;
+}
+
 /* What only an admin may do (tokens23, admin23): create and revoke named tokens, create or
  * rotate the Sphere key, set or re-enter a Rillet connection's API key or webhook signing token
  * (the Lua routes with auth = "admin"). An admin is the API token, a UI session opened with it or
  * a sign-in code, an admin token or its sessions. Anyone else is answered 403 admin_required and
  * the refusal is audited (access.refused: who, which route; never a credential), so what a
  * leaked full token could do ends with its revocation, and its attempts are on the Activity
- * page. what: the action in words for the message ("create or revoke tokens"). 1 refused. */
+ * page. A script hammering the route does not fill the log (issue 20 #1): per (actor, route),
+ * the first LEVY_REFUSALS_SHOWN refusals of a minute get a row each, the later ones one summary
+ * row with their count when the minute ends (or levy stops; host/refusals.h), and every one is
+ * counted in levy_access_refused_total{route}. what: the action in words for the message
+ * ("create or revoke tokens"). 1 refused. */
 static int admin_refused(levy_host *h, struct evhttp_request *req, const char *method,
                          const char *route, const char *what)
 {
@@ -1166,24 +1251,26 @@ static int admin_refused(levy_host *h, struct evhttp_request *req, const char *m
     actor_of(h, req, kind, actor, &by, &role);
     if (role == LEVY_ROLE_ADMIN)
         return 0;
-    if (h->store) {
-        char obj[160];
-        snprintf(obj, sizeof obj, "%s %s", method, route);
-        levy_buf ch = {0};
-        levy_buf_puts(&ch, "{\"role\":{\"before\":null,\"after\":");
-        const char *rn = role >= 0 ? levy_role_name(role) : "none";
-        levy_json_escape(&ch, rn, strlen(rn));
-        levy_buf_puts(&ch, "}}");
-        levy_err e;
-        levy_err_clear(&e);
-        if (ch.oom || levy_audit_insert(h->store, kind, actor, "access.refused", "route", obj, what,
-                                        ch.data, NULL, &e) != LEVY_OK)
-            hlog(HLOG_ERROR, "audit of a refused %s %s by %s: %s", method, route, actor,
-                 ch.oom ? "out of memory" : e.message);
-        levy_buf_free(&ch);
+    char obj[160];
+    snprintf(obj, sizeof obj, "%s %s", method, route);
+    const char *rn = role >= 0 ? levy_role_name(role) : "none";
+    const char *labels[] = {"route", obj, NULL};
+    levy_metrics_inc("levy_access_refused_total", labels, 1, NULL);
+    int own = 1;
+    if (!h->refusals)
+        h->refusals = calloc(1, sizeof *h->refusals);
+    if (h->refusals) {
+        if (!h->refusals_ev && h->base)
+            h->refusals_ev = evtimer_new(h->base, refusals_timer_cb, h);
+        refusals_flush(h, 0); /* an ended minute's summary before this refusal's row */
+        own = levy_refusals_note(h->refusals, levy_clock_now_ms(), kind, actor, obj, what, rn);
+        if (!own && h->refusals_ev && !evtimer_pending(h->refusals_ev, NULL))
+            refusals_flush(h, 0); /* arms the timer for this minute's end */
     }
-    hlog(HLOG_WARN, "%s %s refused to %s (%s): admin only", method, route, actor,
-         role >= 0 ? levy_role_name(role) : "none");
+    if (own)
+        audit_refusal(h, kind, actor, obj, what, rn, NULL);
+    hlog(HLOG_WARN, "%s %s refused to %s (%s): admin only%s", method, route, actor, rn,
+         own ? "" : " (counted; audited in the minute's summary)");
     char msg[320];
     snprintf(msg, sizeof msg,
              "only an admin may %s: the API token, a browser session opened with it or a sign-in "
@@ -1411,17 +1498,48 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         free(name);
         return;
     }
+    /* ?cascade=tokens (issue 20): the live tokens it made are revoked in the same act */
+    int cascade = 0;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (q && *q) {
+        struct evkeyvalq qs;
+        TAILQ_INIT(&qs);
+        const char *cv = NULL;
+        int bad = evhttp_parse_query_str(q, &qs) != 0;
+        if (!bad) {
+            cv = evhttp_find_header(&qs, "cascade");
+            bad = cv && strcmp(cv, "tokens") != 0;
+            cascade = cv != NULL && !bad;
+        }
+        evhttp_clear_headers(&qs);
+        if (bad) {
+            free(name);
+            levy_http_error(req, route, 422, "validation_failed",
+                            "cascade: the only value is \"tokens\" (revoke the live tokens it "
+                            "made too)");
+            return;
+        }
+    }
     char kind[32], actor[LEVY_ACTOR_MAX];
     int64_t by = 0;
     int arole = -1;
     actor_of(h, req, kind, actor, &by, &arole);
     levy_err e;
     levy_err_clear(&e);
-    int64_t id = 0;
+    int64_t id = 0, *also = NULL;
+    size_t nalso = 0;
     levy_buf ans = {0};
-    int rc = levy_tokens_revoke(h->store, name, kind, actor, NULL, &id, &ans, &e);
-    if (rc == LEVY_OK)
-        hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
+    int rc = levy_tokens_revoke_with_created(h->store, name, cascade, kind, actor, NULL, &id, &also,
+                                             &nalso, &ans, &e);
+    if (rc == LEVY_OK) {
+        if (cascade)
+            hlog(HLOG_INFO,
+                 "named token \"%.64s\" revoked by %s with the %zu live token(s) it made", name,
+                 actor, nalso);
+        else
+            hlog(HLOG_INFO, "named token \"%.64s\" revoked by %s", name, actor);
+    }
     free(name);
     if (rc == LEVY_ENOTFOUND) {
         levy_buf_free(&ans);
@@ -1436,6 +1554,9 @@ static void r_tokens_revoke(levy_host *h, struct evhttp_request *req, const char
         return;
     }
     levy_auth_sessions_end_token(id);
+    for (size_t i = 0; i < nalso; i++)
+        levy_auth_sessions_end_token(also[i]);
+    free(also);
     reply_nostore(req, route, &ans);
 }
 

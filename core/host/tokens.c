@@ -434,12 +434,103 @@ static int secrets_set_json(levy_store *st, const char *name, levy_buf *out, lev
     return rc;
 }
 
+/* One token's revocation inside the caller's transaction: the row stamped and its audit row
+ * (changes: state active -> revoked, and for a token revoked with the one that made it,
+ * revoked_with: that one's name). */
+static int revoke_one(levy_store *st, int64_t id, const char *name, const char *at,
+                      const char *actor_kind, const char *actor, const char *request_id,
+                      const char *with, levy_err *err)
+{
+    char label[LEVY_TOKEN_NAME_MAX + 16];
+    label_of(name ? name : "", label, sizeof label);
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?", err);
+    int rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
+    if (s) {
+        levy_stmt_bind_text(s, 1, at, -1);
+        levy_stmt_bind_text(s, 2, actor, -1);
+        levy_stmt_bind_int64(s, 3, id);
+        rc = levy_stmt_step(s, err);
+        rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+        levy_store_release(st, s);
+    }
+    if (rc == LEVY_OK) {
+        char *ch = with ? two_changes("state", "active", "revoked", "revoked_with", NULL, with)
+                        : one_change("state", "active", "revoked");
+        rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.revoked", "token", name, label,
+                                    ch, request_id, err)
+                : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
+        free(ch);
+    }
+    return rc;
+}
+
+/* The live tokens token id made (created_by_token), oldest first: their ids and names (each
+ * malloc'd; *n of them) for levy_tokens_revoke_with_created. */
+static int live_made_by(levy_store *st, int64_t id, int64_t **ids, char ***names, size_t *n,
+                        levy_err *err)
+{
+    *ids = NULL;
+    *names = NULL;
+    *n = 0;
+    levy_stmt *s = levy_store_prepare_cached(st,
+                                             "SELECT id, name FROM api_tokens WHERE "
+                                             "created_by_token = ? AND revoked_at IS NULL "
+                                             "ORDER BY id",
+                                             err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_int64(s, 1, id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            int64_t *ni = realloc(*ids, nc * sizeof *ni);
+            if (ni)
+                *ids = ni;
+            char **nn = ni ? realloc(*names, nc * sizeof *nn) : NULL;
+            if (nn)
+                *names = nn;
+            if (!ni || !nn) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+                break;
+            }
+            cap = nc;
+        }
+        char *nm = strdup(levy_stmt_column_text(s, 1) ? levy_stmt_column_text(s, 1) : "");
+        if (!nm) {
+            rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+            break;
+        }
+        (*ids)[*n] = levy_stmt_column_int64(s, 0);
+        (*names)[(*n)++] = nm;
+    }
+    levy_store_release(st, s);
+    return rc;
+}
+
 int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
                        const char *request_id, int64_t *id, levy_buf *answer, levy_err *err)
 {
-    char at[32], label[LEVY_TOKEN_NAME_MAX + 16];
+    return levy_tokens_revoke_with_created(st, name, 0, actor_kind, actor, request_id, id, NULL,
+                                           NULL, answer, err);
+}
+
+int levy_tokens_revoke_with_created(levy_store *st, const char *name, int with_created,
+                                    const char *actor_kind, const char *actor,
+                                    const char *request_id, int64_t *id, int64_t **also,
+                                    size_t *nalso, levy_buf *answer, levy_err *err)
+{
+    char at[32];
+    int64_t *ids = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    if (also)
+        *also = NULL;
+    if (nalso)
+        *nalso = 0;
     now_iso(at, sizeof at);
-    label_of(name ? name : "", label, sizeof label);
     int rc = levy_store_begin(st, err);
     if (rc != LEVY_OK)
         return rc;
@@ -447,26 +538,13 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
     if (rc == LEVY_ENOTFOUND)
         levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no token named \"%s\" (levy token list)",
                      name);
-    if (rc == LEVY_OK) {
-        levy_stmt *s = levy_store_prepare_cached(
-            st, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?", err);
-        rc = s ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
-        if (s) {
-            levy_stmt_bind_text(s, 1, at, -1);
-            levy_stmt_bind_text(s, 2, actor, -1);
-            levy_stmt_bind_int64(s, 3, *id);
-            rc = levy_stmt_step(s, err);
-            rc = rc == LEVY_STMT_ROW ? LEVY_OK : rc;
-            levy_store_release(st, s);
-        }
-    }
-    if (rc == LEVY_OK) {
-        char *ch = one_change("state", "active", "revoked");
-        rc = ch ? levy_audit_insert(st, actor_kind, actor, "token.revoked", "token", name, label,
-                                    ch, request_id, err)
-                : levy_err_set(err, LEVY_EINTERNAL, "oom", "out of memory");
-        free(ch);
-    }
+    if (rc == LEVY_OK)
+        rc = revoke_one(st, *id, name, at, actor_kind, actor, request_id, NULL, err);
+    /* issue 20: the live tokens it made, revoked in the same act, each with its audit row */
+    if (rc == LEVY_OK && with_created)
+        rc = live_made_by(st, *id, &ids, &names, &n, err);
+    for (size_t i = 0; rc == LEVY_OK && i < n; i++)
+        rc = revoke_one(st, ids[i], names[i], at, actor_kind, actor, request_id, name, err);
     /* the answer, read in the revocation's transaction: the tokens it made, to review */
     if (rc == LEVY_OK && answer) {
         levy_buf_puts(answer, "{\"name\":");
@@ -478,7 +556,13 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
         levy_buf_puts(answer, ",\"created_tokens\":");
         rc = made_by_json(st, *id, answer, err);
         if (rc == LEVY_OK) {
-            levy_buf_puts(answer, ",\"secrets_set\":");
+            levy_buf_puts(answer, ",\"revoked_with_it\":[");
+            for (size_t i = 0; i < n; i++) {
+                if (i)
+                    levy_buf_puts(answer, ",");
+                put_str(answer, names[i]);
+            }
+            levy_buf_puts(answer, "],\"secrets_set\":");
             rc = secrets_set_json(st, name, answer, err);
         }
         levy_buf_puts(answer, "}");
@@ -489,6 +573,15 @@ int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind,
         rc = levy_store_commit(st, err);
     else
         levy_store_rollback(st, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == LEVY_OK && also && nalso) {
+        *also = ids;
+        *nalso = n;
+        ids = NULL;
+    }
+    free(ids);
     return rc;
 }
 
@@ -707,19 +800,21 @@ static void print_made(levy_store *st, int64_t id, const char *name)
 
 #define TOKEN_USAGE                                                                                \
     "usage: levy token create --name NAME [--admin | --read-only] | list | revoke NAME "           \
-    "[--data-dir DIR] [--database URL]\n"
+    "[--with-created] [--data-dir DIR] [--database URL]\n"
 
 int levy_tokens_cli(const levy_config *cfg)
 {
     const char *sub = cfg->nargs > 0 ? cfg->args[0] : "";
     int create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
         revoke = strcmp(sub, "revoke") == 0;
-    int flags = cfg->token_name[0] || cfg->token_read_only || cfg->token_admin;
+    int flags = cfg->token_name[0] || cfg->token_read_only || cfg->token_admin ||
+                (cfg->token_with_created && !revoke);
     if ((!create && !list && !revoke) || (create && (cfg->nargs != 1 || !cfg->token_name[0])) ||
         (list && cfg->nargs != 1) || (revoke && cfg->nargs != 2) || (!create && flags) ||
         (create && cfg->token_admin && cfg->token_read_only)) {
         fprintf(stderr, "levy token: %s; see levy token --help\n",
-                create   ? (cfg->nargs != 1       ? "create takes no argument besides --name NAME"
+                cfg->token_with_created && !revoke ? "--with-created goes with revoke only"
+                : create ? (cfg->nargs != 1       ? "create takes no argument besides --name NAME"
                             : !cfg->token_name[0] ? "create needs --name NAME"
                                                   : "--admin and --read-only exclude each other")
                 : list   ? "list takes no argument"
@@ -804,16 +899,22 @@ int levy_tokens_cli(const levy_config *cfg)
             OPENSSL_cleanse(tok, sizeof tok);
         }
     } else {
-        int64_t id = 0;
-        if (levy_tokens_revoke(st, cfg->args[1], "cli", actor, NULL, &id, NULL, &e) != LEVY_OK) {
+        int64_t id = 0, *also = NULL;
+        size_t nalso = 0;
+        if (levy_tokens_revoke_with_created(st, cfg->args[1], cfg->token_with_created, "cli", actor,
+                                            NULL, &id, &also, &nalso, NULL, &e) != LEVY_OK) {
             fprintf(stderr, "levy token revoke: %s\n", e.message);
             rc = 1;
         } else {
             printf("token \"%s\" revoked: it and the UI sessions opened with it are refused from "
                    "the next request on\n",
                    cfg->args[1]);
+            if (cfg->token_with_created)
+                printf("revoked with it (--with-created): %zu token(s) it made that were live\n",
+                       nalso);
             print_made(st, id, cfg->args[1]);
         }
+        free(also);
     }
     levy_store_close(st);
     return rc;

@@ -73,6 +73,17 @@ int levy_tokens_create(levy_store *st, const char *name, int role, const char *a
 int levy_tokens_revoke(levy_store *st, const char *name, const char *actor_kind, const char *actor,
                        const char *request_id, int64_t *id, levy_buf *answer, levy_err *err);
 
+/** levy_tokens_revoke, and with with_created also the live tokens it made (created_by_token),
+ * in the same transaction, each with its own token.revoked audit row (changes revoked_with:
+ * this token's name) (issue 20: DELETE /v1/tokens/{name}?cascade=tokens, levy token revoke
+ * NAME --with-created). The answer adds "revoked_with_it": [names]; *also (malloc'd, the
+ * caller frees; may be NULL) receives their ids, *nalso how many, to end their UI sessions.
+ * Secrets it set are listed, never changed. */
+int levy_tokens_revoke_with_created(levy_store *st, const char *name, int with_created,
+                                    const char *actor_kind, const char *actor,
+                                    const char *request_id, int64_t *id, int64_t **also,
+                                    size_t *nalso, levy_buf *answer, levy_err *err);
+
 /** The live tokens, oldest first, as JSON {"tokens":[{"name","created_at","created_by",
  * "last_used_at","read_only","role"}...]} into out. @return LEVY_OK or the store's error. */
 int levy_tokens_list_json(levy_store *st, levy_buf *out, levy_err *err);

@@ -1563,7 +1563,7 @@ local function export_view(x)
   return { id = x.id, state = x.state, format = x.format, params = json.decode(x.params), total = x.total,
            total_exact = x.total_exact ~= 0, done = x.done_docs, parts = x.parts, bytes = x.bytes, created_at = x.created_at,
            finished_at = null(x.finished_at), error = null(x.error), part_urls = parts,
-           filename = x.filename }
+           filename = x.filename, created_by = null(x.created_by), created_by_person = null(x.created_by_person) }
 end
 
 local function export_row(id)
@@ -1601,9 +1601,11 @@ local function post_export(req)
     local old = time.iso(now - EXPORT_KEEP_DAYS * 86400000)
     store.exec("DELETE FROM reports_export_parts WHERE export_id IN (SELECT id FROM reports_exports WHERE created_at < ?)", old)
     store.exec("DELETE FROM reports_exports WHERE created_at < ?", old)
+    -- who started it, on the row (issue 20; reports migration 0007): the audit log's actor and person
+    local by_kind, by = req.actor_kind or "system", req.actor or "levy"
     store.exec([[INSERT INTO reports_exports(id, params, format, filename, state, total, total_exact, done_docs, parts,
-      bytes, created_at) VALUES (?, ?, ?, ?, 'running', ?, ?, 0, 0, 0, ?)]], id, json.encode(params), format, filename,
-      total, exact and 1 or 0, time.iso(now))
+      bytes, created_at, created_by, created_by_person) VALUES (?, ?, ?, ?, 'running', ?, ?, 0, 0, 0, ?, ?, ?)]], id,
+      json.encode(params), format, filename, total, exact and 1 or 0, time.iso(now), by, audit.person(by_kind, by))
     jobs.enqueue { kind = "reports.export", key = id, payload = { id = id } }
     -- who started it (a read-only token may: read_only_ok), in the export's transaction
     audit.record(req, { action = "export.started", object_kind = "export", object_id = id, label = filename,

@@ -52,6 +52,10 @@ async function main() {
     { hash: '#/filing', writes: ['#filing-frequencies button[type="submit"]', 'main input[name="oss-rates"]'],
       keep: 'main select[name="region"]', reads: ['#filing-docs-export'] },
     { hash: '#/calculator', writes: [], reads: ['main form button[type="submit"]'] },
+    /* the pages without a listed write control, for the forms check below (issue 20 #4) */
+    { hash: '#/home', writes: [] }, { hash: '#/settings', writes: [] }, { hash: '#/rules', writes: [] },
+    { hash: '#/regions', writes: [] }, { hash: '#/integrations', writes: [] }, { hash: '#/activity', writes: [] },
+    { hash: '#/invoices', writes: [] }, { hash: '#/credit-memos', writes: [] }, { hash: '#/reports', writes: [] },
     { hash: '#/exposure', writes: ['#marketplace-customers input[name="customer_id"]', '#marketplace-customers button[type="submit"]'] }
   ];
   /* every page visited, each control looked at; the ones not as wanted said together */
@@ -73,6 +77,19 @@ async function main() {
         /* enabled, and still so once GET /v1/me has answered (the notice says it has) */
         if (want) await pg.locator('#read-only-notice').waitFor();
         if (await el.isDisabled()) wrong.push(d.hash + ' ' + sel + ' (a read, wanted enabled)');
+      }
+      /* issue 20 #4: beyond the listed controls, a read-only session has no enabled form that
+       * changes something: every form of the page whose submit is enabled once GET /v1/me has
+       * answered is a read (role="search", or data-read: a filter, Calculate, the period
+       * pickers). A new form is a write unless it says otherwise, so a form added without
+       * L.lockWrites / L.readOnlyOff fails here. */
+      if (want) {
+        await pg.locator('#read-only-notice').waitFor();
+        const open = await pg.evaluate(() => Array.from(document.querySelectorAll('main form'))
+          .filter(f => !f.matches('[role="search"], [data-read]'))
+          .filter(f => Array.from(f.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]')).some(b => !b.disabled))
+          .map(f => f.getAttribute('aria-label') || f.id || f.className || 'a form'));
+        for (const f of open) wrong.push(d.hash + ' form "' + f + '" (a write form left enabled)');
       }
       if (d.keep) assert(await pg.locator(d.keep).first().isEnabled(), d.hash + ': the filter ' + d.keep + ' is disabled');
       if (want) {
@@ -116,6 +133,9 @@ async function main() {
     const audit = await http('GET', base + '/v1/audit?action=export.started', undefined, auth);
     assert(audit.status === 200 && audit.json.data.some(r => r.person === 'Auditor' && r.actor_kind === 'ui_session'),
       'export.started not audited to the Auditor: ' + audit.text.slice(0, 300));
+    /* issue 20 #3: the Filing page's recent exports say who started each (the row had no creator) */
+    await t.until('the recent exports list the Auditor', async () =>
+      /UI session of Auditor/.test(await p.locator('#filing-exports').textContent()), 20000);
     await p.goto(base + '/#/calculator');
     await p.locator('#calc-form').waitFor();
     await p.getByLabel('Line 1 amount', { exact: true }).fill('100.00');

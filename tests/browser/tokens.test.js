@@ -159,6 +159,35 @@ async function main() {
     await shot('tokens-revoked-made');
   });
 
+  /* issue 20 #2: the revoke dialog offers to revoke the live tokens the token made in the same
+   * act (DELETE ?cascade=tokens); before, it only said them afterwards, and they kept working */
+  await check('Revoking an admin token: the dialog lists the tokens it made, a checkbox revokes them too', async () => {
+    const boss = await http('POST', base + '/v1/tokens', { name: 'Boss', role: 'admin' }, auth);
+    assert(boss.status === 201, 'create Boss: ' + boss.status);
+    const kid = await http('POST', base + '/v1/tokens', { name: 'Kid' }, { Authorization: 'Bearer ' + boss.json.token });
+    assert(kid.status === 201, 'Boss creates Kid: ' + kid.status + ' ' + kid.text);
+    await page.goto(base + '/#/home');
+    await page.goto(base + '/#/settings');
+    await page.locator('#tokens-table tr[data-token="Boss"] button').click();
+    const box = page.locator('#confirm #revoke-created');
+    await box.waitFor({ timeout: 5000 });
+    const said = await page.locator('#confirm').innerText();
+    assert(/Kid/.test(said) && /also revoke/i.test(said), 'dialog: ' + said);
+    assert(!(await box.isChecked()), 'the checkbox starts unchecked');
+    await box.check();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#token-revoked').waitFor();
+    const note = await page.locator('#token-revoked').innerText();
+    assert(/Revoked with it: Kid/.test(note), 'notice: ' + note);
+    assert((await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + kid.json.token })).status === 401,
+      'Kid still works after Boss was revoked with its tokens');
+    await page.locator('#tokens-table tr[data-token="Kid"]').waitFor({ state: 'detached' });
+    /* the next dialog without tokens made shows no checkbox */
+    await page.locator('#tokens-table tr[data-token] button').first().click();
+    assert((await page.locator('#confirm #revoke-created').count()) === 0, 'a stale checkbox stayed in the dialog');
+    await page.locator('#confirm button[value="cancel"]').click();
+  });
+
   await check('390x844: Settings with a token listed does not overflow; each token a block, Revoke in view', async () => {
     const mk = await http('POST', base + '/v1/tokens', { name: 'ci-deploy (the nightly export job)' }, auth);
     assert(mk.status === 201, 'create: ' + mk.status);

@@ -563,6 +563,52 @@ static void t_token_roles(void)
           strstr(ans.data, "{\"name\":\"Sam\"") && strstr(ans.data, "\"role\":\"read_only\""));
     levy_buf_free(&ans);
     CHECK_EQ_INT(levy_auth_who(&c, st, made, strlen(made), &w), 1); /* Sam's lives on */
+    /* issue 20 #2: revoking with the tokens it made (?cascade=tokens, --with-created): Root
+     * made Leaf1 (live) and Leaf2 (revoked before): Leaf1 is revoked in the same act with its
+     * audit row naming Root; Leaf2 and Sam (Ada's) are not touched */
+    {
+        char root[LEVY_NAMED_TOKEN_LEN + 1], leaf1[LEVY_NAMED_TOKEN_LEN + 1];
+        int64_t *also = NULL;
+        size_t nalso = 9;
+        CHECK_EQ_INT(levy_tokens_create(st, "Root", LEVY_ROLE_ADMIN, "api_token", "API token", 0,
+                                        NULL, root, sizeof root, NULL, &e),
+                     LEVY_OK);
+        CHECK_EQ_INT(levy_auth_who(&c, st, root, strlen(root), &w), 1);
+        int64_t root_id = w.token_id;
+        CHECK_EQ_INT(levy_tokens_create(st, "Leaf1", LEVY_ROLE_FULL, "named_token", "Root's token",
+                                        root_id, NULL, leaf1, sizeof leaf1, NULL, &e),
+                     LEVY_OK);
+        CHECK_EQ_INT(levy_auth_who(&c, st, leaf1, strlen(leaf1), &w), 1);
+        int64_t leaf1_id = w.token_id;
+        CHECK_EQ_INT(levy_tokens_create(st, "Leaf2", LEVY_ROLE_FULL, "named_token", "Root's token",
+                                        root_id, NULL, made, sizeof made, NULL, &e),
+                     LEVY_OK);
+        CHECK_EQ_INT(
+            levy_tokens_revoke(st, "Leaf2", "cli", "levy token revoke", NULL, &id, NULL, &e),
+            LEVY_OK);
+        CHECK_EQ_INT(levy_tokens_revoke_with_created(st, "Root", 1, "api_token", "API token", NULL,
+                                                     &id, &also, &nalso, &ans, &e),
+                     LEVY_OK);
+        CHECK_EQ_INT(nalso, 1);
+        CHECK(also && also[0] == leaf1_id);
+        free(also);
+        CHECK(ans.data && strstr(ans.data, "\"revoked_with_it\":[\"Leaf1\"]"));
+        levy_buf_free(&ans);
+        CHECK_EQ_INT(levy_auth_who(&c, st, leaf1, strlen(leaf1), &w), 0);
+        char chg[200] = "";
+        CHECK_EQ_INT(levy_store_query_text(st,
+                                           "SELECT changes FROM audit_log WHERE action = "
+                                           "'token.revoked' AND object_id = ?",
+                                           "Leaf1", chg, sizeof chg, &e),
+                     LEVY_OK);
+        CHECK(strstr(chg, "\"revoked_with\":{\"before\":null,\"after\":\"Root\"}") != NULL);
+        CHECK_EQ_INT(levy_store_query_text(st,
+                                           "SELECT count(*) FROM audit_log WHERE action = "
+                                           "'token.revoked' AND object_id = ?",
+                                           "Leaf2", chg, sizeof chg, &e),
+                     LEVY_OK);
+        CHECK_EQ_STR(chg, "1"); /* Leaf2's own revocation only */
+    }
     /* the people: Ada (revoked) is one by the token.created rows of Mallory and Sam (her
      * label's person); live tokens are listed with their roles, made changes or not */
     levy_buf ppl = {0};

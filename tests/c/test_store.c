@@ -144,6 +144,35 @@ static void t_plugin_dir(void)
     CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
     levy_store_schema_version(st, "demo", &v, &e);
     CHECK_EQ_INT(v, 3);
+    /* issue 20 #5: a store whose schema_migrations lost a middle record (0002 gone while 0001
+     * and 0003 are recorded) was accepted: only records above the highest were applied, so
+     * nothing ran and nothing was said. It is refused now, naming the plugin and the number;
+     * levy does not re-apply it (its changes may be in the store already). */
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DELETE FROM schema_migrations WHERE plugin='demo' AND "
+                                 "version=2",
+                                 &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_unrecorded");
+    CHECK(strstr(e.message, "demo") && strstr(e.message, "0002_more.sql"));
+    CHECK_EQ_STR(e.source, "0002_more.sql");
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='demo'"), 2);
+    /* the first record missing is the same refusal */
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "UPDATE schema_migrations SET version=2 WHERE "
+                                 "plugin='demo' AND version=1",
+                                 &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_unrecorded");
+    CHECK(strstr(e.message, "0001_things.sql") != NULL);
+    /* a fresh start of the plugin (records and tables gone) migrates as before */
+    CHECK_EQ_INT(levy_store_exec(st, "DELETE FROM schema_migrations WHERE plugin='demo'", &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "DROP TABLE demo_things; DROP TABLE demo_half", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='demo'"), 3);
     /* bad names */
     snprintf(f3, sizeof f3, "%s/5_short.sql", mdir);
     write_file(f3, "SELECT 1;");

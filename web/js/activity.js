@@ -129,7 +129,10 @@
       case 'connection.import_requested': return 'started the import of ' + label + ' again';
       case 'connection.deleted': return 'deleted ' + label + ' (its key and token erased)';
       /* admin23: a non-admin's attempt at what only an admin may do (nothing changed) */
-      case 'access.refused': return 'was refused (only an admin may ' + (label || 'do this') + ')' +
+      /* issue 20: after 3 refusals of one route in a minute, the rest are one row with their
+       * count (changes.refusals; the label says how many and when) */
+      case 'access.refused': return (ch.refusals ? 'was refused again, counted in one row' : 'was refused') +
+        ' (only an admin may ' + (label || 'do this') + ')' +
         (ch.role && ch.role.after ? ': the token is ' + String(ch.role.after).replace('_', '-') : '');
       case 'token.created': {
         /* the role (tokens23; older rows: only the state, "active (read-only)") */

@@ -92,7 +92,7 @@
     addBtn.addEventListener('click', function () { addLine('', 'general').querySelector('input').focus(); });
 
     function fld(label, el, path, cls) { return L.field({ label: label, input: el, field: path, cls: cls }); }
-    var f = h('form', { class: 'card', novalidate: true, id: 'calc-form' },
+    var f = h('form', { class: 'card', novalidate: true, id: 'calc-form', 'data-read': true /* stores nothing: read_only_ok */ },
       h('div', { class: 'grid2' }, fld('Currency', currency, 'currency'), fld('Date', date, 'date')),
       h('fieldset', null, h('legend', { text: 'Ship-to address' }),
         h('div', { class: 'grid2' },

@@ -417,16 +417,22 @@
   };
 
   /* ---------- dialogs ---------- */
-  L.confirm = function (title, text, okLabel) {
+  /* extra (optional): an element shown under the text while the dialog is open (issue 20: the
+   * token revocation's "also revoke the tokens it made" checkbox), removed when it closes; the
+   * caller reads it after the promise resolves */
+  L.confirm = function (title, text, okLabel, extra) {
     var dlg = document.getElementById('confirm');
     var opener = document.activeElement;
     document.getElementById('confirm-title').textContent = title;
     document.getElementById('confirm-text').textContent = text;
     document.getElementById('confirm-ok').textContent = okLabel || 'Confirm';
+    var actions = dlg.querySelector('.actions');
+    if (extra) actions.parentNode.insertBefore(extra, actions);
     dlg.returnValue = '';
     return new Promise(function (resolve) {
       dlg.addEventListener('close', function once() {
         dlg.removeEventListener('close', once);
+        if (extra && extra.parentNode) extra.parentNode.removeChild(extra);
         if (opener && opener.focus && document.contains(opener)) opener.focus();
         resolve(dlg.returnValue === 'ok');
       });

@@ -106,7 +106,7 @@
       var all = h('input', { type: 'checkbox', name: 'all' });
       var err = h('div');
       var out = h('div', { id: 'exposure-table', style: 'min-height:6rem' });
-      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Exposure date' },
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Exposure date', 'data-read': true },
         L.field({ label: 'As of', input: asOf, field: 'as_of' }),
         h('label', { class: 'check' }, all, ' Show every state'),
         h('button', { type: 'submit', text: 'Show' }),

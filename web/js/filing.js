@@ -48,6 +48,25 @@
     a.click();
     setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
   }
+  /* The recent documents exports (GET /v1/reports/filing/exports, the last 20, kept 7 days) with
+   * who started each (issue 20: created_by, the audit log's actor), into el. */
+  function loadExports(el) {
+    return L.api('GET', '/v1/reports/filing/exports').then(function (r) {
+      var list = (r && r.data) || [];
+      L.clear(el);
+      if (!list.length) { el.appendChild(h('p', { class: 'muted', text: 'No documents export in the last 7 days.' })); return; }
+      var tbody = h('tbody');
+      list.forEach(function (x) {
+        tbody.appendChild(h('tr', { 'data-export': x.id },
+          h('td', { 'data-label': 'Started', text: L.time(x.created_at) }),
+          h('td', { 'data-label': 'Started by', text: x.created_by || 'unknown' }),
+          h('td', { 'data-label': 'File', text: x.filename }),
+          h('td', { 'data-label': 'State', text: x.state === 'done' ? 'Done' : x.state === 'failed' ? 'Failed' : 'Running' }),
+          h('td', { 'data-label': 'Documents', class: 'num', text: L.groupDigits(String(x.state === 'done' ? x.total : x.done)) })));
+      });
+      el.appendChild(L.tableWrap(['Started', 'Started by', 'File', 'State', 'Documents'], tbody, { id: 'filing-exports-table' }));
+    }, function () { L.clear(el); el.appendChild(h('p', { class: 'muted', text: 'The recent exports could not be read.' })); });
+  }
   /* The documents export as a job (POST /v1/reports/filing/exports: any number of documents,
    * issue 20): its progress in `status` ("N of M documents"), then its parts fetched in order
    * and saved as one file. alive(): the page is still shown. */
@@ -141,7 +160,7 @@
        * auditor's export: read_only_ok; roexport24), as GET /v1/me's may.export says */
       L.mayOff('export', allDocs);
       var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
-      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period', 'data-read': true },
         L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
         L.field({ label: 'Region', input: region, field: 'region' }),
         L.field({ label: 'Filing periods', input: freq, field: 'frequency' }),
@@ -155,6 +174,9 @@
       main.appendChild(h('p', { class: 'muted', text: 'What you owe for each filing period and region: sales (exempt, non-taxable, taxable), the tax Rillet holds, credit-memo adjustments and the tax due. Tax levy calculated but Rillet does not hold is shown separately and is not in the tax due.' }));
       main.appendChild(form);
       main.appendChild(exportStatus);
+      var recent = h('div', { id: 'filing-exports' });
+      main.appendChild(h('details', { class: 'card' }, h('summary', { text: 'Recent documents exports (who started each)' }), recent));
+      loadExports(recent);
       main.appendChild(chart);
       main.appendChild(table);
       main.appendChild(docs);
@@ -217,7 +239,8 @@
       allDocs.addEventListener('click', function () {
         var p = params();
         exportDocs({ from: p.from, to: p.to, region: p.region, frequency: p.frequency }, 'csv', exportStatus, allDocs,
-          function () { return alive; }).then(null, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); });
+          function () { return alive; }).then(function () { if (alive) loadExports(recent); },
+          function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); });
       });
 
       function showDocs(row, p) {
@@ -233,7 +256,7 @@
         var dstatus = h('p', { class: 'muted', id: 'filing-docs-export-status', 'aria-live': 'polite' });
         docs.appendChild(dstatus);
         dcsv.addEventListener('click', function () {
-          exportDocs(q, 'csv', dstatus, dcsv, function () { return alive; }).then(null, function (err) {
+          exportDocs(q, 'csv', dstatus, dcsv, function () { return alive; }).then(function () { if (alive) loadExports(recent); }, function (err) {
             L.clear(slot).appendChild(L.errorNotice(err));
           });
         });
@@ -537,7 +560,7 @@
     }));
     quarter.value = 'Q' + (Math.floor((Number(L.today().slice(5, 7)) - 1) / 3) + 1);
     var csvBtn = h('button', { type: 'button', class: 'secondary', id: 'oss-csv', text: 'Download CSV' });
-    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'OSS quarter' },
+    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'OSS quarter', 'data-read': true },
       L.field({ label: 'Year', input: year, field: 'year' }), L.field({ label: 'Quarter', input: quarter, field: 'period' }),
       h('button', { type: 'submit', class: 'secondary', text: 'Show OSS return' }), csvBtn);
     var out = h('div', { id: 'oss-result', 'aria-live': 'polite' });

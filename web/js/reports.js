@@ -89,7 +89,7 @@
       var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
       var nc = h('div', { id: 'not-collected' });
       var expo = h('div', { id: 'exposure', style: 'min-height:6rem' });
-      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Report period' },
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Report period', 'data-read': true },
         L.field({ label: 'From', input: from, field: 'from' }), L.field({ label: 'To', input: to, field: 'to' }),
         L.field({ label: 'Region', input: region, field: 'region' }),
         h('button', { type: 'submit', text: 'Show' }), csv);

@@ -17,8 +17,11 @@
   function madeNotice(who, r) {
     var made = (r && r.created_tokens) || [];
     var live = made.filter(function (t) { return !t.revoked_at; });
+    var withIt = (r && r.revoked_with_it) || [];
     var box = h('div', { class: 'notice ok', role: 'status', id: 'token-revoked' },
       h('p', { text: who + '’s token is revoked.' + (made.length ? '' : ' It made no other token.') }));
+    /* issue 20: the live tokens it made, revoked in the same act when the dialog's box was ticked */
+    if (withIt.length) box.appendChild(h('p', { id: 'token-revoked-with', text: 'Revoked with it: ' + withIt.join(', ') + '.' }));
     if (made.length) {
       box.appendChild(h('p', { text: live.length
         ? who + '’s token made these tokens. Review them: revoke any that should not stay.'
@@ -34,20 +37,23 @@
       box.appendChild(h('p', { text: who + '’s token set these secrets, still in use: replace them, as whoever held the token may still know them.' }));
       box.appendChild(h('ul', { id: 'token-secrets' }, secrets.map(function (x) {
         var what = SECRET_WORDS[x.secret] ? SECRET_WORDS[x.secret] + (x.object_id ? ' of Rillet connection ' + x.object_id : '') : (x.label || x.secret);
-        return h('li', { 'data-secret': x.secret, text: what + ' — set ' + L.time(x.set_at) + SECRET_WHERE[x.secret] });
+        /* a link to where it is replaced: levy never rotates an external secret by itself */
+        return h('li', { 'data-secret': x.secret }, what + ' — set ' + L.time(x.set_at) + ' (',
+          h('a', { href: SECRET_LINK[x.secret] || '#/settings', text: SECRET_WHERE[x.secret] || 'replace it' }), ')');
       })));
     }
     return box;
   }
   var SECRET_WORDS = { sphere_api_key: 'The Sphere API key', rillet_api_key: 'The Rillet API key',
     rillet_signing_token: 'The webhook signing token' };
-  var SECRET_WHERE = { sphere_api_key: ' (Settings → Sphere API key: Replace key)',
-    rillet_api_key: ' (Integrations: re-enter the API key)', rillet_signing_token: ' (Integrations: re-enter the signing token)' };
+  var SECRET_WHERE = { sphere_api_key: 'Settings → Sphere API key: Replace key',
+    rillet_api_key: 'Integrations: re-enter the API key', rillet_signing_token: 'Integrations: re-enter the signing token' };
+  var SECRET_LINK = { sphere_api_key: '#/settings', rillet_api_key: '#/integrations', rillet_signing_token: '#/integrations' };
 
   /* meP: a promise of GET /v1/me's answer (admin23): a session that is not an admin is not
    * offered Create nor Revoke (the API would answer 403 admin_required), and is told why. */
   L.tokensSection = function (meP) {
-    var admin = true;
+    var admin = true, tokenList = [];
     var status = h('div', { id: 'tokens-status' });
     var tbody = h('tbody', null, h('tr', null, h('td', { colspan: '6', class: 'loading', text: 'Loading…' })));
     var name = h('input', { type: 'text', name: 'token_name', id: 'token-name', autocomplete: 'off', maxlength: '64',
@@ -76,6 +82,7 @@
       L.api('GET', '/v1/tokens').then(function (r) {
         L.clear(tbody);
         var list = (r && r.tokens) || [];
+        tokenList = list;
         if (!list.length) {
           tbody.appendChild(h('tr', null, h('td', { colspan: '6', class: 'muted', text: 'No named tokens yet.' })));
           return;
@@ -95,13 +102,30 @@
       }, function (err) { L.clear(tbody); L.showError(status, err); });
     }
 
+    /* the live tokens who's token made, by their "Created by" (its own label or one of its
+     * UI sessions'); the server revokes by the token's id, and its answer says what it did */
+    function madeBy(who) {
+      return tokenList.filter(function (t) {
+        return t.created_by === who + "'s token" || (t.created_by || '').indexOf('UI session of ' + who + ' ') === 0;
+      });
+    }
+
     function doRevoke(who, btn) {
+      var kids = madeBy(who), box = null, extra = null;
+      if (kids.length) {
+        /* issue 20: offer to revoke them in the same act (DELETE ?cascade=tokens) */
+        box = h('input', { type: 'checkbox', id: 'revoke-created' });
+        extra = h('p', { class: 'field' }, h('label', { for: 'revoke-created' }, box,
+          ' Also revoke the ' + (kids.length === 1 ? 'token' : kids.length + ' tokens') + ' ' + who + '’s token made, still working: ' +
+          kids.map(function (t) { return t.name; }).join(', ')));
+      }
       L.confirm('Revoke ' + who + '’s token?', who + '’s token, and every browser session opened with it, will stop ' +
-        'working at once. This cannot be undone: a new token can be created for ' + who + ' afterwards.', 'Revoke').then(function (ok) {
+        'working at once. This cannot be undone: a new token can be created for ' + who + ' afterwards.', 'Revoke', extra).then(function (ok) {
         if (!ok) return;
+        var cascade = box && box.checked;
         L.clear(status);
         L.busy(btn, true);
-        L.api('DELETE', '/v1/tokens/' + encodeURIComponent(who)).then(function (r) {
+        L.api('DELETE', '/v1/tokens/' + encodeURIComponent(who) + (cascade ? '?cascade=tokens' : '')).then(function (r) {
           status.appendChild(madeNotice(who, r));
           load();
         }, function (err) { L.busy(btn, false); L.showError(status, err); });

@@ -356,6 +356,34 @@ def case_upgrade(tmp):
             check("after 0002, %s keeps every v1 row" % t, rows_of(db, t, v1[t][0]) == v1[t][1])
     finally:
         db.close()
+    # issue 20 #5: a store that lost a middle record of schema_migrations (here rillet's
+    # second-newest, while the newest is recorded) is refused with the plugin and the file
+    # named; before, levy started without applying it or saying so (only records above the
+    # highest were looked at)
+    db = sqlite3.connect(dbp)
+    mid_v = probe_v - 2
+    saved = db.execute("SELECT plugin, version, name, sha256, applied_at FROM schema_migrations "
+                       "WHERE plugin='rillet' AND version=?", (mid_v,)).fetchone()
+    db.execute("DELETE FROM schema_migrations WHERE plugin='rillet' AND version=?", (mid_v,))
+    db.commit()
+    db.close()
+    r = subprocess.run([LEVY, "serve", "--listen", "127.0.0.1:%d" % opslib.free_port(), "--data-dir", data,
+                        "--api-token", fx["api_token"], "--plugins", plugins,
+                        "--scripts", os.path.join(SRC, "scripts")],
+                       capture_output=True, text=True, timeout=60,
+                       env={"PATH": "/usr/bin:/bin", "LEVY_MASTER_KEY": fx["master_key"]})
+    out = r.stdout + r.stderr
+    check("levy refuses to start on a store missing rillet's record %04d (0 < it < the newest)" % mid_v,
+          r.returncode != 0 and "not recorded as applied" in out and "rillet" in out
+          and saved is not None and saved[2] in out, out[-800:])
+    db = sqlite3.connect(dbp)
+    check("... and records nothing (the missing record stays missing)",
+          db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='rillet' AND version=?",
+                     (mid_v,)).fetchone()[0] == 0)
+    db.execute("INSERT INTO schema_migrations(plugin, version, name, sha256, applied_at) VALUES (?,?,?,?,?)",
+               saved)
+    db.commit()
+    db.close()
     # an edited v1 migration is refused (append-only is enforced, not just tested here)
     with open(os.path.join(plugins, "rillet/migrations/0001_rillet.sql"), "a") as f:
         f.write("\n-- edited after release\n")

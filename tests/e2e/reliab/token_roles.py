@@ -265,6 +265,8 @@ def run(env):
     read_only_reads(env, toks)
     admin_secrets(env, toks, fsess)
     secrets_outlive(env)
+    refusals_collapse(env, toks)
+    cascade_revoke(env)
 
 
 def whoami(env, toks, fsess):
@@ -357,6 +359,13 @@ def read_only_reads(env, toks):
         check("... audited: export.started by %s" % who,
               len(rows) == 1 and rows[0]["person"] == "Rita"
               and rows[0]["actor_kind"] == ("named_token" if cred == rita else "ui_session"), rows)
+        # issue 20 #3: the export's row says who started it (before: no creator in the answer)
+        st, lst, text, _ = harness.req("GET", L + "/v1/reports/filing/exports", None, bearer(env.token))
+        mine = [x for x in (lst or {}).get("data", []) if x.get("id") == xid]
+        check("... GET /v1/reports/filing/exports names who started it: %s, person Rita" % who,
+              st == 200 and len(mine) == 1 and mine[0].get("created_by_person") == "Rita"
+              and mine[0].get("created_by") == (rows[0]["actor"] if rows else None)
+              and (seen.get("x") or {}).get("created_by") == mine[0].get("created_by"), mine)
     for method, path, body in (("PUT", "/v1/settings", {"rounding": "line"}),
                                ("POST", "/v1/reports/filing/sums/rebuild", None),
                                ("POST", "/v1/sphere-api-key", None),
@@ -478,6 +487,118 @@ def secrets_outlive(env):
     st2, js2, text2, _ = harness.req("DELETE", L + "/v1/tokens/Keyer", None, bearer(env.token))
     check("a new token named Keyer, revoked: the old Keyer's secrets are not its own",
           st == 201 and st2 == 200 and (js2 or {}).get("secrets_set") == [], "%s %s" % (st2, text2))
+
+
+def refused_metric(env, route):
+    """levy_access_refused_total{route=...} from /metrics (0 when absent, None when unreadable)."""
+    st, _, text, _ = harness.req("GET", env.levy_url + "/metrics", None, bearer(env.token))
+    if st != 200:
+        return None
+    want = 'levy_access_refused_total{route="%s"} ' % route
+    for line in (text or "").splitlines():
+        if line.startswith(want):
+            return int(float(line[len(want):]))
+    return 0
+
+
+def refusals_collapse(env, toks):
+    """issue 20 #1: a script hammering an admin route with a full token wrote one access.refused
+    row per request. Now the first 3 refusals per (actor, route) of a minute get their own row,
+    the rest are counted in one summary row (written when the minute ends, or when levy stops),
+    and every refusal is counted in levy_access_refused_total{route}. No timing is asserted:
+    the 15 requests may straddle a window's end (then up to 6 rows of their own), but rows of
+    their own plus the summaries' counts are exactly 15 once levy has stopped. Before, the 15
+    requests wrote 15 rows and there was no metric."""
+    route = "POST /v1/sphere-api-key"
+    gus = toks["Gus"]
+
+    def gus_rows():
+        return [r for r in common_audit(env, "action=access.refused&person=Gus")
+                if r["object_id"] == route and r["actor"] == "Gus's token"]
+    m0 = refused_metric(env, route)
+    for i in range(15):
+        st, js, text, _ = harness.req("POST", env.levy_url + "/v1/sphere-api-key", None, bearer(gus))
+        if st != 403:
+            check("Gus's full token hammering POST /v1/sphere-api-key: 403 each", False, "%s %s" % (st, text))
+            return
+    m1 = refused_metric(env, route)
+    check("every refusal counted in levy_access_refused_total{route=\"%s\"}: +15" % route,
+          m0 is not None and m1 is not None and m1 - m0 == 15, (m0, m1))
+    rows = gus_rows()
+    own = [r for r in rows if "refusals" not in (r.get("changes") or {})]
+    check("15 refusals in a row: at most 3 rows of their own per window (at most 2 windows), not 15",
+          1 <= len(own) <= 6, [(r["at"], r["changes"]) for r in rows])
+    # levy stops: the held-back count is written as one summary row per key, not lost
+    harness.stop(env.levy)
+    check("levy restarts", env.start_levy())
+    rows = gus_rows()
+    own = [r for r in rows if "refusals" not in (r.get("changes") or {})]
+    summ = [r for r in rows if "refusals" in (r.get("changes") or {})]
+    counted = sum(int(r["changes"]["refusals"]["after"]) for r in summ)
+    check("after the stop: the rows of their own plus the summaries' counts are all 15 refusals",
+          summ and len(own) + counted == 15 and all(r["object_kind"] == "route" and r["person"] == "Gus"
+                                                    and r["changes"].get("role", {}).get("after") == "full"
+                                                    for r in rows),
+          [(r["at"], r["changes"], r["object_label"]) for r in rows])
+
+
+def cascade_revoke(env):
+    """issue 20 #2: an admin token's creations outlived its revocation; the answer only listed
+    them. DELETE /v1/tokens/{name}?cascade=tokens (and levy token revoke NAME --with-created)
+    revokes the live tokens it made in the same act, each audited token.revoked with
+    revoked_with: its maker, and their UI sessions end; a token it made that was already
+    revoked, and one made by someone else, are untouched; the secrets it set stay listed, never
+    rotated. A cascade value other than "tokens" is 422 and revokes nothing. Before, the query
+    was ignored: Kid1 kept working after Chief's revocation."""
+    L = env.levy_url
+    st, js, text = make(env, env.token, {"name": "Chief", "role": "admin"})
+    chief = js.get("token", "x")
+    kids = {}
+    for name, role in (("Kid1", "full"), ("Kid2", "read_only"), ("Kid4", "full")):
+        st, js, text = make(env, chief, {"name": name, "role": role})
+        kids[name] = js.get("token", "x")
+    csess = session_of(env, chief)
+    st, js, text = make(env, csess, {"name": "Kid3"})
+    kids["Kid3"] = js.get("token", "x")
+    st, js, text = make(env, env.token, {"name": "Other"})
+    other = js.get("token", "x")
+    st2, _, _, _ = harness.req("DELETE", L + "/v1/tokens/Kid4", None, bearer(env.token))
+    check("Chief (admin) made Kid1-4 (Kid3 through its UI session), Kid4 revoked since",
+          all(k in tokens(env) for k in ("Kid1", "Kid2", "Kid3")) and st2 == 200, tokens(env))
+    k1sess = session_of(env, kids["Kid1"])
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Chief?cascade=all", None, bearer(env.token))
+    check("DELETE /v1/tokens/Chief?cascade=all: 422 validation_failed naming cascade, nothing revoked",
+          st == 422 and (js or {}).get("error", {}).get("code") == "validation_failed" and "cascade" in text
+          and "Chief" in tokens(env), "%s %s" % (st, text))
+    st, js, text, _ = harness.req("DELETE", L + "/v1/tokens/Chief?cascade=tokens", None, bearer(env.token))
+    made = {t["name"]: t for t in (js or {}).get("created_tokens", [])}
+    check("DELETE /v1/tokens/Chief?cascade=tokens: 200, revoked_with_it Kid1-3, every token it made revoked",
+          st == 200 and js.get("revoked_with_it") == ["Kid1", "Kid2", "Kid3"]
+          and sorted(made) == ["Kid1", "Kid2", "Kid3", "Kid4"]
+          and all(t["revoked_at"] for t in made.values()), "%s %s" % (st, text))
+    for cred, what in ((kids["Kid1"], "Kid1's token"), (k1sess, "Kid1's UI session"), (kids["Kid3"], "Kid3's token")):
+        st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(cred))
+        check("%s is refused at once: 401" % what, st == 401, "%s %s" % (st, text))
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(other))
+    check("a token someone else made keeps working: 200", st == 200, "%s %s" % (st, text))
+    rows = [r for r in common_audit(env, "action=token.revoked") if r["object_id"] in ("Kid1", "Kid2", "Kid3")]
+    check("each is audited token.revoked with revoked_with: Chief, by the API token",
+          len(rows) == 3 and all(r["changes"].get("revoked_with", {}).get("after") == "Chief"
+                                 and r["actor"] == "API token" for r in rows), rows)
+    # the CLI
+    rc, out, err = cli(env, "create", "--name", "Chief2", "--admin")
+    st, js, text = make(env, out.strip(), {"name": "Kid5"})
+    kid5 = js.get("token", "x")
+    rc, out, err = cli(env, "revoke", "Kid5", "--admin")
+    check("levy token revoke NAME --admin: exit 2 (a create flag)", rc == 2, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "list", "--with-created")
+    check("levy token list --with-created: exit 2, --with-created goes with revoke",
+          rc == 2 and "--with-created" in err, "%s %r" % (rc, err))
+    rc, out, err = cli(env, "revoke", "Chief2", "--with-created")
+    check("levy token revoke Chief2 --with-created: exit 0, says 1 token revoked with it",
+          rc == 0 and "revoked with it" in out and "1 token" in out and "Kid5" in out, "%s %r %r" % (rc, out, err))
+    st, _, text, _ = harness.req("GET", L + "/v1/regions", None, bearer(kid5))
+    check("Kid5 (made by Chief2) is refused: 401", st == 401, "%s %s" % (st, text))
 
 
 if __name__ == "__main__":
