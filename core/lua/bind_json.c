@@ -605,11 +605,10 @@ static int l_array(lua_State *L)
 
 static int empty_newindex(lua_State *L) { return luaL_error(L, "json.empty_array is read-only"); }
 
-static const luaL_Reg json_funcs[] = {{"decode", l_decode},       {"encode", l_encode},
-                                      {"canonical", l_canonical}, {"number", l_number},
-                                      {"is_number", l_is_number}, {"decimal", l_decimal},
-                                      {"array", l_array},         {"peek", l_peek},
-                                      {NULL, NULL}};
+static const luaL_Reg json_funcs[] = {
+    {"decode", l_decode}, {"encode", l_encode},       {"canonical", l_canonical},
+    {"number", l_number}, {"is_number", l_is_number}, {"decimal", l_decimal},
+    {"array", l_array},   {"peek", l_peek},           {NULL, NULL}};
 
 int luaopen_levy_json(lua_State *L)
 {
