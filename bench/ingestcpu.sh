@@ -23,7 +23,7 @@ T=ingestcpu-token-0123456789
 TMP=$(mktemp -d /tmp/levy-ingestcpu.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"' EXIT
-wait_http() { for _ in $(seq 1200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+wait_http() { for _ in $(seq 1200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; } # 2xx: a starting levy answers 503
 cd "$ROOT"
 mkdir -p "$TMP/sim" "$TMP/d"
 taskset -c 1 "$LEVY" sim --listen 127.0.0.1:$PS --data-dir "$TMP/sim" --plugins plugins --scripts scripts \

@@ -401,6 +401,30 @@ local function item_doc(item)
   return d or nil
 end
 
+-- The three members of a document delivery's body that decide how it is applied — id,
+-- subsidiary_id, items — read without decoding the document (levy.json.peek: decode's parse,
+-- not its walk into Lua tables; issue 21: a ~2 KB invoice's decode was ~88 k instructions on
+-- the loop, the parse ~25 k). item.pk = true (an object), false (valid JSON, not an object)
+-- or nil (not JSON); kept per attempt like item_doc.
+local function item_peek(item)
+  if item.pk == nil and type(item.body) == "string" then
+    local ok, id, sub, items = json.peek(item.body, util.LENIENT, "id", "subsidiary_id", "items")
+    item.pk, item.pk_id, item.pk_sub, item.pk_items = ok, id, sub, items
+  end
+  return item.pk
+end
+
+-- docs.apply's first checks on the body itself (apply_doc: an object with a string id, a
+-- subsidiary other than the connection's; items present, so the body is the document and
+-- not a payment-shaped one to fetch): the outcome `other_subsidiary`, from the peek alone.
+local function other_subsidiary(crow, item)
+  if item_peek(item) ~= true or nn(item.pk_items) == nil or type(item.pk_id) ~= "string" then
+    return false
+  end
+  local sub = nn(item.pk_sub)
+  return (crow.subsidiary_id and sub and sub ~= crow.subsidiary_id) and true or false
+end
+
 -- Applies one inbox row; `done(outcome)` marks it processed inside the same transaction as
 -- its effect (so a crash never applies a delivery twice or loses one). Returns the outcome,
 -- or nil, err when a fetch from Rillet failed (the row stays unprocessed). May do HTTP
@@ -444,6 +468,8 @@ local function process_one(crow, item, done)
     outcome = "invalid_body"
   elseif ev ~= "CREATED" and ev ~= "UPDATED" and ev ~= "PAYMENT_UPDATED" then
     outcome = "ignored"
+  elseif other_subsidiary(crow, item) then
+    outcome = "other_subsidiary" -- what docs.apply answers for it, before any write
   else
     local doc = item_doc(item)
     local raw_text = item.body
@@ -482,8 +508,10 @@ local function needs_fetch(item)
   end
   if not DOC_ENTITIES[item.entity] then return false end
   if item.event ~= "CREATED" and item.event ~= "UPDATED" and item.event ~= "PAYMENT_UPDATED" then return false end
-  local doc = item_doc(item)
-  return doc ~= nil and nn(doc.items) == nil
+  -- a JSON object without items (or items null). An array body no longer counts: it was
+  -- taken for a payment-shaped one, yet names no document (no string id), so process_one
+  -- answers it `invalid_body` without a request either way; it is now applied in its batch
+  return item_peek(item) == true and nn(item.pk_items) == nil
 end
 
 M.BATCH = 50
@@ -520,7 +548,7 @@ function M.process_inbox(job)
     end)
     if not ok then
       n = 0 -- rolled back: redo one by one to isolate the failing delivery
-      for _, item in ipairs(items) do item.doc = nil end
+      for _, item in ipairs(items) do item.doc, item.pk = nil, nil end
       log.warn("rillet inbox batch failed, retrying one by one", { connection = cid,
         error = type(e) == "table" and tostring(e.message) or tostring(e) })
     end

@@ -422,6 +422,104 @@ end:
     lua_close(L);
 }
 
+/* Issue 21: json.peek reads a few top-level members through decode's parse. Hostile texts
+ * (truncated, escaped quotes and escaped keys, repeated keys, huge numbers, ill-formed UTF-8,
+ * the key inside a string or a nested object) give what decode gives for those members; then
+ * a differential fuzz: mutated invoice bodies, peek and decode agree on every text. */
+static void t_peek(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(
+        L,
+        "local LEN = { duplicate_keys = 'last' }\n"
+        "local ok, a, b, c = json.peek('{\"id\":\"x\",\"sub\":\"s1\",\"items\":[1]}', nil, 'id', "
+        "'sub', 'items')\n"
+        "assert(ok == true and a == 'x' and b == 's1' and c == json.nested, 'plain')\n"
+        "assert(json.nested ~= json.null)\n"
+        "ok, a = json.peek('{\"id\":\"x\"', nil, 'id'); assert(ok == nil and a:find('offset'), "
+        "'truncated')\n"
+        "ok, a = json.peek('{\"id\":\"x\\\\\"', nil, 'id'); assert(ok == nil, 'truncated after an "
+        "escape')\n"
+        "ok, a = json.peek('{\"id\":\"a\\\\\"b\",\"sub\":1}', nil, 'id', 'sub')\n"
+        "assert(ok and a == 'a\"b', 'escaped quote in a value')\n"
+        "ok, a = json.peek('{\"x\":\"\\\\\"id\\\\\":\\\\\"no\",\"y\":{\"id\":\"nested\"}}', nil, "
+        "'id')\n"
+        "assert(ok == true and a == nil, 'the key in a string or a nested object is not a "
+        "member')\n"
+        "ok, a = json.peek('{\"\\\\u0069d\":\"esc\"}', nil, 'id'); assert(ok and a == 'esc', "
+        "'escaped key')\n"
+        "ok, a, c = json.peek('{\"id\":\"1\",\"id\":\"2\"}', nil, 'id'); assert(ok == nil and c == "
+        "'invalid_json', 'repeat refused')\n"
+        "ok, a = json.peek('{\"id\":\"1\",\"q\":0,\"id\":\"2\"}', LEN, 'id'); assert(ok and a == "
+        "'2', 'last wins')\n"
+        "ok, a = json.peek('{\"id\":null,\"id\":{\"k\":1}}', LEN, 'id'); assert(ok and a == "
+        "json.nested, 'last wins, nested')\n"
+        "ok, a = json.peek('{\"id\":{\"k\":1},\"id\":null}', LEN, 'id'); assert(ok and a == "
+        "json.null, 'last wins, null')\n"
+        "ok, a, b = json.peek('{\"n\":123456789012345678901234567890,\"m\":-9223372036854775808}', "
+        "nil, 'n', 'm')\n"
+        "assert(ok and a == '\\0' .. '123456789012345678901234567890' and b == math.mininteger, "
+        "'huge numbers')\n"
+        "ok, a = json.peek('{\"id\":\"\\xff\"}', nil, 'id'); assert(ok == nil, 'ill-formed UTF-8 "
+        "value')\n"
+        "ok, a = json.peek('{\"\\xc0\\xaf\":1}', nil, 'id'); assert(ok == nil, 'overlong key')\n"
+        "ok, a = json.peek('{\"id\":\"\\\\ud800\"}', nil, 'id'); assert(ok == nil, 'lone "
+        "surrogate')\n"
+        "ok, a = json.peek('{\"id\":\"x\"} x', nil, 'id'); assert(ok == nil, 'trailing bytes')\n"
+        "assert(json.peek('[1,2]', nil, 'id') == false and json.peek('\"s\"', nil) == false, 'not "
+        "an object')\n"
+        "ok, a, b = json.peek('{\"t\":true,\"f\":false}', nil, 't', 'f'); assert(ok and a == true "
+        "and b == false)\n"
+        "assert(select('#', json.peek('{}', nil, 'a', 'b', 'c')) == 4)\n"
+        "assert(not pcall(json.peek, '{}', { duplicate_keys = 'first' }, 'a'))\n"
+        "assert(not pcall(json.peek, '{}', nil, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
+        "16, 17))\n"
+        /* differential: mutated texts */
+        "local base = "
+        "'{\"id\":\"inv_1\",\"subsidiary_id\":\"sub_\\\\\"q\",\"items\":[{\"id\":\"l1\",'\n"
+        "  .. '\"price\":{\"amount\":\"1.00\"}}],\"memo\":\"\\\\u00e9\\\\ud83d\\\\ude00 "
+        "x\",\"total\":12.50,\"n\":1e400,\"z\":null}'\n"
+        "assert(json.decode(base), 'base decodes')\n"
+        "local alphabet = { '\"', '\\\\', '{', '}', '[', ']', ':', ',', 'i', 'd', '\\xff', "
+        "'\\xc3', '0', 'u', ' ', 'n' }\n"
+        "math.randomseed(21)\n"
+        "local keys = { 'id', 'subsidiary_id', 'items', 'memo', 'total', 'n', 'z', 'absent' }\n"
+        "local agreed, objects = 0, 0\n"
+        "for i = 1, 20000 do\n"
+        "  local t = base\n"
+        "  for _ = 1, math.random(1, 3) do\n"
+        "    local p, r = math.random(1, #t), math.random(1, 4)\n"
+        "    if r == 1 then t = t:sub(1, p)\n"
+        "    elseif r == 2 then t = t:sub(1, p - 1) .. t:sub(p + 1)\n"
+        "    elseif r == 3 then t = t:sub(1, p - 1) .. alphabet[math.random(#alphabet)] .. "
+        "t:sub(p)\n"
+        "    else t = t:sub(1, p - 1) .. t:sub(p, p + math.random(0, 20)):rep(2) .. t:sub(p + 21) "
+        "end\n"
+        "  end\n"
+        "  for _, o in ipairs({ LEN, false }) do\n"
+        "    local opts = o or nil\n"
+        "    local v, vmsg = json.decode(t, opts)\n"
+        "    local r = table.pack(json.peek(t, opts, table.unpack(keys)))\n"
+        "    if v == nil then assert(r[1] == nil and r[2] == vmsg, 'error differs: ' .. t)\n"
+        "    elseif type(v) ~= 'table' or getmetatable(v) == json.array_mt then\n"
+        "      assert(r[1] == false and r.n == 1, 'not an object: ' .. t)\n"
+        "    else\n"
+        "      objects = objects + 1\n"
+        "      assert(r[1] == true and r.n == #keys + 1, t)\n"
+        "      for k, key in ipairs(keys) do\n"
+        "        local want = v[key]\n"
+        "        if type(want) == 'table' then want = json.nested end\n"
+        "        assert(r[k + 1] == want, 'member ' .. key .. ' differs: ' .. t)\n"
+        "      end\n"
+        "    end\n"
+        "    agreed = agreed + 1\n"
+        "  end\n"
+        "end\n"
+        "assert(agreed == 40000 and objects > 1000, objects)\n"));
+end:
+    lua_close(L);
+}
+
 /* Issue 21: the decoder once moved members into their table 16 at a time (sized tables);
  * since issue 18 a table is created at its parsed size and the parse finds repeats one by one
  * up to 16 keys, then in a hash set: objects and arrays of every size around that boundary
@@ -1172,6 +1270,7 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"fuzz", t_fuzz},
                                   {"utf8", t_utf8},
                                   {"duplicate_keys", t_duplicate_keys},
+                                  {"peek", t_peek},
                                   {"decode_chunks", t_decode_chunks},
                                   {"decoders_agree", t_decoders_agree},
                                   {"decode_reentry", t_decode_reentry},
