@@ -39,7 +39,9 @@ if(LEVY_CLANG AND LEVY_SH)
     # 60 s of fuzzing after a clang ASan build of its sources: the build's time follows the
     # machine's load (the two tax targets compile all of core/tax), and a clean-clone CI beside
     # a CPU hog timed both out at 300 s; the fuzzing itself stays 60 s.
-    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 900)
+    # COST: at least its 60 s of fuzzing, whatever the build takes (tests/costs.txt, measured,
+    # overrides it), so the fuzzers start early instead of last
+    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 900 COST 60)
   endforeach()
   # issue 15: the HTTP request path (evhttp + core/http/server.c and core/host/routes.c over
   # a real host, token-leak and one-response-per-request properties) and the rule loader
@@ -52,7 +54,7 @@ if(LEVY_CLANG AND LEVY_SH)
              COMMAND ${LEVY_SH} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_reliab_fuzz.sh ${CMAKE_SOURCE_DIR}
                      ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 30
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 400
+    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 400 COST 30
                          RESOURCE_LOCK levy_fuzz_core_objs)
   endforeach()
 endif()
