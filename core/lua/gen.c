@@ -273,7 +273,7 @@ static void gen_free_trim(levy_gen *g)
  * pinned to one CPU) a request that arrives preempts it at once. The earlier attempt (h-reload21,
  * b19bdb6) made a thread per generation and joined the previous one on the loop. */
 static _Atomic(levy_gen *) reap_in; /* pushed by the owner's unref, newest first */
-static sem_t reap_sem;                /* one post per push, and one to stop */
+static sem_t reap_sem;              /* one post per push, and one to stop */
 static _Atomic uint64_t queued, reaped;
 static _Atomic int reap_stop;
 static int reap_started;
@@ -363,8 +363,6 @@ void levy_gen_unref(levy_gen *g)
 }
 
 int levy_gen_live_count(void) { return live_gens; }
-
-
 
 /* Adds the error at the top of the main stack (after a failed pcall it is in err). */
 static void add_err(levy_gen_errors *errs, const char *file, const levy_err *e)

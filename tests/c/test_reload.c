@@ -888,7 +888,7 @@ static void t_reaper(void)
     CHECK_EQ_INT(levy_gen_live_count(), live0 + 3);
     levy_gen_reaper(1);
     req = g[0];
-    levy_gen_ref(req); /* a request in flight on generation 1 */
+    levy_gen_ref(req);    /* a request in flight on generation 1 */
     levy_gen_unref(g[0]); /* the host's reference: a reload replaced it */
     g[0] = NULL;
     levy_gen_reap_wait();
