@@ -404,10 +404,10 @@ static int in_transaction(levy_store *st)
 
 int levy_store_in_transaction(levy_store *st) { return in_transaction(st); }
 
-int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own)
+/* The pragma's value: a read transaction of its own (~3k instructions). 1, or 0 when it
+ * fails. */
+static int pragma_data_version(levy_store *st, int64_t *v)
 {
-    if (!st || PG(st) || !st->db || in_transaction(st))
-        return 0;
     if (!st->data_version &&
         sqlite3_prepare_v3(st->db, "PRAGMA main.data_version", -1, SQLITE_PREPARE_PERSISTENT,
                            &st->data_version, NULL) != SQLITE_OK) {
@@ -416,11 +416,101 @@ int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own)
         return 0;
     }
     int rc = sqlite3_step(st->data_version);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st->data_version, 0) : 0;
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(st->data_version, 0) : 0;
     sqlite3_reset(st->data_version);
-    if (rc != SQLITE_ROW)
+    return rc == SQLITE_ROW;
+}
+
+/* One text-valued pragma into buf; 1 on a row. */
+static int pragma_word(sqlite3 *db, const char *sql, char *buf, size_t n)
+{
+    sqlite3_stmt *s = NULL;
+    int ok = 0;
+    buf[0] = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        if (t) {
+            snprintf(buf, n, "%s", (const char *)t);
+            ok = 1;
+        }
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+/* The WAL-index header from the -shm mapping, read as SQLite's readers read it (walIndexTryHdr
+ * in wal.c): copy 0, a barrier, copy 1; a writer stores copy 1, a barrier, copy 0, so two
+ * equal copies are one whole header. Every commit of every connection, in this process or
+ * another, rewrites it (mxFrame and the running checksum of the frames grow; a WAL restart
+ * draws new salts; iChange counts transactions), before its data is visible to any reader.
+ * Used only in WAL mode with normal locking: in exclusive (heap-memory) mode the -shm file is
+ * not the index, and a connection in rollback-journal mode has none. 1 with the 48 bytes, or
+ * 0 (the caller takes the pragma). */
+static int shm_header(levy_store *st, unsigned char hdr[48])
+{
+    if (st->shm_ok < 0)
         return 0;
-    *other = v;
+    if (st->shm_ok == 0) {
+        char jm[16], lm[16];
+        sqlite3_file *f = NULL;
+        if (!pragma_word(st->db, "PRAGMA main.journal_mode", jm, sizeof jm) ||
+            strcmp(jm, "wal") != 0 ||
+            !pragma_word(st->db, "PRAGMA main.locking_mode", lm, sizeof lm) ||
+            strcmp(lm, "normal") != 0 ||
+            sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+            !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap) {
+            st->shm_ok = -1;
+            return 0;
+        }
+        st->shm_file = f;
+        st->shm_ok = 1;
+    }
+    volatile void *p = NULL;
+    /* region 0 of 32 KiB (WALINDEX_PGSZ), not extended: NULL when it does not exist */
+    if (st->shm_file->pMethods->xShmMap(st->shm_file, 0, 32768, 0, &p) != SQLITE_OK || !p)
+        return 0;
+    /* 8-byte loads (the mapping is page-aligned): a copy may tear between words, never
+     * inside one, and a torn copy differs from the other one */
+    const volatile uint64_t *h = p;
+    uint64_t w0[6], w1[6];
+    for (int i = 0; i < 6; i++)
+        w0[i] = h[i];
+    atomic_thread_fence(memory_order_seq_cst);
+    for (int i = 0; i < 6; i++)
+        w1[i] = h[6 + i];
+    memcpy(hdr, w0, 48);
+    /* isInit (byte 12) set, and the two copies equal: else a writer is between them, or
+     * the index awaits recovery, which a reader's transaction runs */
+    return hdr[12] != 0 && memcmp(w0, w1, 48) == 0;
+}
+
+int levy_store_data_version(levy_store *st, int64_t *other, int64_t *own)
+{
+    if (!st || PG(st) || !st->db || in_transaction(st))
+        return 0;
+    unsigned char hdr[48];
+    int64_t v = 0;
+    /* the first call runs the pragma before it looks at the header: the connection has then
+     * read the database, so in WAL mode it has opened the -shm mapping, and journal_mode
+     * reports what it is */
+    if (st->dv_src == 0 && !pragma_data_version(st, &v))
+        return 0;
+    if (shm_header(st, hdr)) {
+        if (st->dv_src != 1 || memcmp(hdr, st->dv_hdr, sizeof hdr) != 0) {
+            memcpy(st->dv_hdr, hdr, sizeof hdr);
+            st->dv_src = 1;
+            st->dv_seq++;
+        }
+    } else {
+        if (!pragma_data_version(st, &v))
+            return 0;
+        if (st->dv_src != 2 || v != st->dv_pragma) {
+            st->dv_pragma = v;
+            st->dv_src = 2;
+            st->dv_seq++;
+        }
+    }
+    *other = st->dv_seq;
     *own = sqlite3_total_changes64(st->db);
     return 1;
 }

@@ -153,8 +153,12 @@ void levy_store_note_ok(levy_store *st);
 int levy_store_in_transaction(levy_store *st);
 /* Whether the database may have changed, without reading a table (issue 21: the api plugin's
  * calculation cache checks its stamp only when this moved). SQLite, outside a transaction:
- * 1 with *other = PRAGMA data_version (moves when another connection, in this process or
- * another, committed) and *own = sqlite3_total_changes64 (rows this connection's statements
+ * 1 with *other = a counter that moves when any connection, in this process or another,
+ * committed (it may also move when none did: after this connection's own commits, a
+ * checkpoint's restart of the WAL) — the WAL-index header in the -shm mapping compared with
+ * the last call's, ~100 instructions; PRAGMA data_version (a read transaction, ~3k) on the
+ * first call, outside WAL mode, with exclusive locking or while a writer is between the
+ * header's two copies — and *own = sqlite3_total_changes64 (rows this connection's statements
  * changed, triggers included, committed or not); when neither moved since an earlier call,
  * no committed row of the main database differs. 0 (nothing set) inside a transaction, on
  * PostgreSQL (no such counter: another replica's commit is seen only by reading) or when the

@@ -60,6 +60,15 @@ struct levy_store {
     int sync_lazy;
     /* SQLite: PRAGMA data_version, prepared once (levy_store_data_version) */
     struct sqlite3_stmt *data_version;
+    /* levy_store_data_version's cheap check (issue 21): the WAL-index header as last seen in
+     * the -shm mapping, and `dv_seq`, the `other` it reports, moved whenever the header or
+     * the pragma's value differs from the last call's or the check changed source
+     * (dv_src: 0 none yet, 1 header, 2 pragma); shm_file: the main database's file once
+     * the connection is known to be in WAL mode with normal locking (shm_ok 1; -1 never) */
+    unsigned char dv_hdr[48];
+    int64_t dv_seq, dv_pragma;
+    int dv_src, shm_ok;
+    struct sqlite3_file *shm_file;
 };
 
 /* Records a state change (one log line per episode); store.c. */
