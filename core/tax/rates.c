@@ -2754,7 +2754,7 @@ static void mark_partial_districts(levy_rates *r)
     }
     for (size_t k = 0; k < ncand; k++) {
         zip_row *z = &r->zips[cand[k]];
-        int32_t base = -1;
+        int32_t base = -1, base_cap = -1; /* base_cap: the lowest within DIST_MAX */
         int how = DIST_NONE;
         char pre[128];
         snprintf(pre, sizeof pre, "%s", P(r, z->name));
@@ -2772,9 +2772,21 @@ static void mark_partial_districts(levy_rates *r)
                 if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), pre) != 0)
                     break;
                 if (m->county == z->county && m->city == z->city && m->special < z->special &&
-                    plain_row(r, m) && (base < 0 || m->special < base))
-                    base = m->special;
+                    plain_row(r, m)) {
+                    if (base < 0 || m->special < base)
+                        base = m->special;
+                    if (z->special - m->special <= DIST_MAX &&
+                        (base_cap < 0 || m->special < base_cap))
+                        base_cap = m->special;
+                }
             }
+            /* the city's lowest plain rate more than a district's cap below: the district
+             * lies in a part of the city under other districts too, layered (downtown Kansas
+             * City's "1200 MAIN TL" over the Main Street Rail TDD, 64105 at 3.125 against the
+             * city's 0.125 elsewhere and 1.125 downtown): the lowest plain rate of the city
+             * within the cap is that part's, when there is one */
+            if (base >= 0 && z->special - base > DIST_MAX && base_cap >= 0)
+                base = base_cap;
             if (base >= 0)
                 how = DIST_BY_CITY;
         }

@@ -471,6 +471,22 @@ static void t_partial_districts(void)
     CHECK(res.ambiguous);
     CHECK_EQ_INT(total(&res), 8750000);
     CHECK_EQ_INT(res.cand[1].rate, 9750000);
+    /* MO 64105, 64106 "KANSAS CITY 1200 MAIN TL" (the 1200 Main/South Loop TDD, a downtown
+     * block) at special 3.125: Kansas City's lowest plain special rate in Jackson County (0.125,
+     * the zoo district) is more than a district's cap below -- downtown's districts are
+     * layered -- so the outside rate is Kansas City's lowest plain special within the cap:
+     * 1.125 (the zoo's 0.125 + the Main Street Rail TDD's 1 %, 64102), 9.975 in all */
+    const char *const kc[] = {"64105", "64106"};
+    for (size_t i = 0; i < sizeof kc / sizeof *kc; i++) {
+        CHECK_EQ_INT(resolve("US", "MO", NULL, kc[i], "2026-03-01", &res, &err), 0);
+        CHECK(res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 2);
+        CHECK_EQ_INT(total(&res), 9975000);
+        CHECK(res.cand[0].is_default);
+        CHECK_EQ_INT(res.cand[0].rate, 9975000);
+        CHECK_EQ_INT(res.cand[1].rate, 11975000);
+        CHECK_EQ_STR(res.cand[1].district, "KANSAS CITY 1200 MAIN TL");
+    }
     /* area-wide districts are not flagged: Chicago's MPEA (60601), El Paso's transit (79901),
      * a county T-SPLOST (31901), an ordinary city (63038 ELLISVILLE at its lower rate), a
      * regional transit authority (80106) */
