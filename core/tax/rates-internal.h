@@ -28,6 +28,10 @@ typedef struct zip_extra {
      * ZIPs spanning several rates; mark_plain_specials): index + 1 of the region's row at the
      * lowest special rate below this row's (0 = not flagged) */
     uint32_t special_low;
+    /* a ZIP of a county-rate state (North Carolina) the crosswalk puts in one county whose
+     * usual rate the row does not carry (issue 19, h-addr26; mark_county_decides): index + 1
+     * of a row of that county at its usual rate, which is charged (0 = not flagged) */
+    uint32_t county_row;
     uint8_t dist_how;
     /* 1 when special_low's gap is wider than a district's cap (DIST_MAX, 2 percentage points: issue 19,
      * wide gaps between a ZIP's candidate rates -- a tribal tax on a county's reservation ZIPs,

@@ -1956,6 +1956,7 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 }
 
 static int ends_with(const char *s, const char *tail);
+static void mark_county_decides(levy_rates *r);
 static void mark_partial_districts(levy_rates *r);
 static void mark_partial_cities(levy_rates *r);
 static void mark_plain_specials(levy_rates *r);
@@ -2130,6 +2131,7 @@ void levy_rates_finish(levy_rates *r)
         mark_partial_districts(r);
         mark_partial_cities(r);
         mark_plain_specials(r);
+        mark_county_decides(r);
     }
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
@@ -2754,7 +2756,7 @@ static void mark_partial_districts(levy_rates *r)
     }
     for (size_t k = 0; k < ncand; k++) {
         zip_row *z = &r->zips[cand[k]];
-        int32_t base = -1;
+        int32_t base = -1, base_cap = -1; /* base_cap: the lowest within DIST_MAX */
         int how = DIST_NONE;
         char pre[128];
         snprintf(pre, sizeof pre, "%s", P(r, z->name));
@@ -2772,9 +2774,21 @@ static void mark_partial_districts(levy_rates *r)
                 if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), pre) != 0)
                     break;
                 if (m->county == z->county && m->city == z->city && m->special < z->special &&
-                    plain_row(r, m) && (base < 0 || m->special < base))
-                    base = m->special;
+                    plain_row(r, m)) {
+                    if (base < 0 || m->special < base)
+                        base = m->special;
+                    if (z->special - m->special <= DIST_MAX &&
+                        (base_cap < 0 || m->special < base_cap))
+                        base_cap = m->special;
+                }
             }
+            /* the city's lowest plain rate more than a district's cap below: the district
+             * lies in a part of the city under other districts too, layered (downtown Kansas
+             * City's "1200 MAIN TL" over the Main Street Rail TDD, 64105 at 3.125 against the
+             * city's 0.125 elsewhere and 1.125 downtown): the lowest plain rate of the city
+             * within the cap is that part's, when there is one */
+            if (base >= 0 && z->special - base > DIST_MAX && base_cap >= 0)
+                base = base_cap;
             if (base >= 0)
                 how = DIST_BY_CITY;
         }
@@ -2794,6 +2808,108 @@ static void mark_partial_districts(levy_rates *r)
     }
     free(keys);
     free(cand);
+}
+
+/* County-rate states (issue 19, h-addr26): states where every local sales tax is a county's
+ * (county and county transit taxes; no city or district sales taxes), so the county an
+ * address is in decides its rate. North Carolina: "Listed below by county are the total (4.75%
+ * State rate plus applicable local and transit rates) sales and use tax rates" (NC DOR, Sales
+ * and Use Tax Rates Effective July 1, 2024; ncdor.gov/current-sales-and-use-tax-rates). */
+static const char county_rate_states[] = "NC";
+
+/* The rows with no mark, of a county-rate state, whose ZIP the crosswalk puts in one county
+ * alone (a single-county ZIP). */
+static int county_rate_row(const levy_rates *r, const zip_row *z, uint32_t *county)
+{
+    if (z->extra || memcmp(z->st, county_rate_states, 2) != 0)
+        return 0;
+    size_t f, n = zc_find(r, z->zip, z->st, &f);
+    if (n != 1)
+        return 0;
+    *county = county_index(r, r->zc[f].fips);
+    return *county != 0;
+}
+
+/* For each single-county ZIP of a county-rate state whose (county, city, special) rates are
+ * not its county's usual ones -- the ZIP table named it after a neighbouring county's
+ * higher-rated region (27312 Pittsboro, Chatham County: "ORANGE CO TR" 7.5 %, Chatham 7 %) --
+ * the index + 1 of a row of the county at the usual rates (county_row). A county's usual rates
+ * are those of its single-county ZIPs the table names after the county itself ("CHATHAM"), when
+ * they agree; with none so named, those most of them carry, at least two and no tie ("STOKES"
+ * 27022 at 6.75 % decides Stokes County, whose 27042 and 27046 the table names ROCKINGHAM at 7
+ * %, two against two). The rows are sorted by ZIP and a state's ZIPs are one range, so only
+ * that range is scanned. */
+typedef struct county_set {
+    int32_t county, city, special;
+    uint32_t n, named, row;
+} county_set;
+
+static void mark_county_decides(levy_rates *r)
+{
+    size_t lo = 0;
+    while (lo < r->nzips && memcmp(r->zips[lo].st, county_rate_states, 2) != 0)
+        lo++;
+    size_t hi = r->nzips;
+    while (hi > lo && memcmp(r->zips[hi - 1].st, county_rate_states, 2) != 0)
+        hi--;
+    if (lo == hi)
+        return;
+    uint32_t *cty = calloc(hi - lo, sizeof *cty); /* each row's single county, or 0 */
+    if (!cty)
+        return;
+    for (size_t i = lo; i < hi; i++)
+        if (!county_rate_row(r, &r->zips[i], &cty[i - lo]))
+            cty[i - lo] = 0;
+    for (size_t i = lo; i < hi; i++) {
+        zip_row *z = &r->zips[i];
+        uint32_t c = cty[i - lo];
+        if (!c)
+            continue;
+        county_set set[8]; /* the rate sets of the county's single-county ZIPs */
+        size_t ns = 0;
+        const char *cn = P(r, r->counties[c - 1].name);
+        for (size_t k = lo; k < hi; k++) {
+            const zip_row *m = &r->zips[k];
+            if (cty[k - lo] != c)
+                continue;
+            size_t s = 0;
+            while (s < ns && !(set[s].county == m->county && set[s].city == m->city &&
+                               set[s].special == m->special))
+                s++;
+            if (s == ns) {
+                if (ns == sizeof set / sizeof *set)
+                    continue;
+                set[ns++] = (county_set){m->county, m->city, m->special, 0, 0, (uint32_t)k + 1};
+            }
+            set[s].n++;
+            if (county_named(cn, P(r, m->name)) && !set[s].named++)
+                set[s].row = (uint32_t)k + 1; /* the county's own row answers */
+        }
+        size_t best = 0, nnamed = 0;
+        int tie = 0;
+        for (size_t s = 0; s < ns; s++)
+            if (set[s].named && nnamed++ == 0)
+                best = s;
+        if (nnamed == 0) {
+            for (size_t s = 1; s < ns; s++) {
+                if (set[s].n > set[best].n) {
+                    best = s;
+                    tie = 0;
+                } else if (set[s].n == set[best].n) {
+                    tie = 1;
+                }
+            }
+            if (!ns || tie || set[best].n < 2)
+                continue;
+        } else if (nnamed > 1) {
+            continue;
+        }
+        if (set[best].county == z->county && set[best].city == z->city &&
+            set[best].special == z->special)
+            continue;
+        zx_set(r, z)->county_row = set[best].row;
+    }
+    free(cty);
 }
 
 /* Partial-ZIP cities (issue 19, address precision). The ZIP table gives a ZIP one tax region,
@@ -3851,6 +3967,14 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             city_decided = 1;
         }
     }
+    /* a county-rate state's single-county ZIP named after another county's region: the
+     * county's usual rates (mark_county_decides), the ZIP table's listed */
+    const zip_row *table_row = NULL;
+    if (zx(r, row)->county_row && !is_ca && !city_decided) {
+        table_row = row;
+        row = &r->zips[zx(r, row)->county_row - 1];
+        rname = P(r, row->name);
+    }
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
         int64_t special = row->special + (row->combined - comps); /* rounding slack */
@@ -3920,6 +4044,18 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             city_candidates(r, row, res);
         else if (zx(r, row)->special_low)
             special_candidates(r, row, res);
+        if (table_row && res->ncand == 0) {
+            const fips_county *tc = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+            const fips_county *oc =
+                table_row->county_ix ? &r->counties[table_row->county_ix - 1] : NULL;
+            city_cand(r, row, tc, NULL, "zip_county", 0, &res->cand[0]);
+            res->cand[0].area = tc ? P(r, tc->name) : rname;
+            res->cand[0].is_default = 1;
+            city_cand(r, table_row, oc, NULL, "zip_table_region", 0, &res->cand[1]);
+            res->ncand = res->ncand_all = 2;
+            res->ambiguous = res->cand[0].rate != res->cand[1].rate;
+            snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
+        }
     }
 overlays:
     if (wa_n >= 2 && res->ncand == 0) { /* the answer charged (default) and the city's codes */

@@ -313,7 +313,8 @@ static void t_compact(void)
 end:;
 }
 
-/* The marks of levy_rates_finish (partial-ZIP districts and cities, plain-named specials) are
+/* The marks of levy_rates_finish (partial-ZIP districts and cities, plain-named specials, a
+ * county-rate state's ZIP named after another county's region) are
  * kept apart for the few rows that have any (zip_extra; issue 21, idle memory: a row is 40
  * bytes, not 60; its county index 16 bits): each row with marks has its own, holding at least one mark, none is spare,
  * and the rows the marks name are rows of the index. */
@@ -321,7 +322,7 @@ static void t_extras(void)
 {
     levy_rates *r = rates();
     unsigned char *seen = NULL;
-    size_t with = 0, kinds[5] = {0};
+    size_t with = 0, kinds[6] = {0};
     CHECK(r && r->nzips > 41000);
     CHECK(sizeof(zip_row) == 40);
     for (size_t i = 0; i < r->nzips; i++)
@@ -337,9 +338,11 @@ static void t_extras(void)
         seen[z->extra - 1] = 1;
         with++;
         const zip_extra *x = &r->extras[z->extra - 1];
-        CHECK(x->dist_base >= 0 || x->city_out || x->city_alt || x->special_low);
+        CHECK(x->dist_base >= 0 || x->city_out || x->city_alt || x->special_low || x->county_row);
         CHECK(x->dist_base < 0 || (x->dist_base < z->special && x->dist_how != DIST_NONE));
-        CHECK(x->city_alt <= r->nzips && x->special_low <= r->nzips);
+        CHECK(x->city_alt <= r->nzips && x->special_low <= r->nzips && x->county_row <= r->nzips);
+        /* a county-rate state's row is charged another row of its county (h-addr26) */
+        CHECK(!x->county_row || r->zips[x->county_row - 1].extra == 0);
         CHECK(!x->special_wide || x->special_low);
         CHECK(!x->out_county || x->city_out);
         kinds[0] += x->dist_base >= 0;
@@ -347,13 +350,14 @@ static void t_extras(void)
         kinds[2] += x->city_alt != 0;
         kinds[3] += x->out_county != 0;
         kinds[4] += x->special_low != 0;
+        kinds[5] += x->county_row != 0;
     }
     CHECK_EQ_INT(with, r->nextras);
     fprintf(stderr,
             "  %zu of %zu rows with marks: district %zu, outside cities %zu, city/PJ %zu, "
-            "county name %zu, lower special %zu\n",
-            with, r->nzips, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
-    for (int k = 0; k < 5; k++)
+            "county name %zu, lower special %zu, county decides %zu\n",
+            with, r->nzips, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], kinds[5]);
+    for (int k = 0; k < 6; k++)
         CHECK(kinds[k] > 0);
 end:
     free(seen);

@@ -471,6 +471,22 @@ static void t_partial_districts(void)
     CHECK(res.ambiguous);
     CHECK_EQ_INT(total(&res), 8750000);
     CHECK_EQ_INT(res.cand[1].rate, 9750000);
+    /* MO 64105, 64106 "KANSAS CITY 1200 MAIN TL" (the 1200 Main/South Loop TDD, a downtown
+     * block) at special 3.125: Kansas City's lowest plain special rate in Jackson County (0.125,
+     * the zoo district) is more than a district's cap below -- downtown's districts are
+     * layered -- so the outside rate is Kansas City's lowest plain special within the cap:
+     * 1.125 (the zoo's 0.125 + the Main Street Rail TDD's 1 %, 64102), 9.975 in all */
+    const char *const kc[] = {"64105", "64106"};
+    for (size_t i = 0; i < sizeof kc / sizeof *kc; i++) {
+        CHECK_EQ_INT(resolve("US", "MO", NULL, kc[i], "2026-03-01", &res, &err), 0);
+        CHECK(res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 2);
+        CHECK_EQ_INT(total(&res), 9975000);
+        CHECK(res.cand[0].is_default);
+        CHECK_EQ_INT(res.cand[0].rate, 9975000);
+        CHECK_EQ_INT(res.cand[1].rate, 11975000);
+        CHECK_EQ_STR(res.cand[1].district, "KANSAS CITY 1200 MAIN TL");
+    }
     /* area-wide districts are not flagged: Chicago's MPEA (60601), El Paso's transit (79901),
      * a county T-SPLOST (31901), an ordinary city (63038 ELLISVILLE at its lower rate), a
      * regional transit authority (80106) */
@@ -481,6 +497,47 @@ static void t_partial_districts(void)
         CHECK(!res.ambiguous);
         CHECK_EQ_INT(res.ncand, 0);
     }
+end:;
+}
+
+/* County-rate states (issue 19, h-addr26): in North Carolina every local sales tax is a
+ * county's, so the county the crosswalk puts a ZIP in decides its rate; the ZIP table names
+ * some single-county ZIPs after a neighbouring county's higher-rated region. NC DOR, Sales and
+ * Use Tax Rates Effective July 1, 2024: Chatham 7 %, Watauga 6.75 %, Orange 7.5 %. */
+static void t_county_decides(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* 27312 Pittsboro (Chatham County only): the table's "ORANGE CO TR" 7.5 %, Chatham's 7 % */
+    CHECK_EQ_INT(resolve("US", "NC", NULL, "27312", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 7000000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 7000000);
+    CHECK_EQ_STR(res.cand[0].area_kind, "zip_county");
+    CHECK_EQ_STR(res.cand[0].jur[1], "CHATHAM COUNTY");
+    CHECK_EQ_INT(res.cand[1].rate, 7500000);
+    CHECK_EQ_STR(res.cand[1].area, "ORANGE CO TR");
+    CHECK_EQ_STR(res.cand[1].area_kind, "zip_table_region");
+    /* 28607 Boone (Watauga County only): the table's "WILKES" 7 %, Watauga's 6.75 % */
+    CHECK_EQ_INT(resolve("US", "NC", "Boone", "28607", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6750000);
+    int county = -1;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_COUNTY)
+            county = k;
+    CHECK(county >= 0);
+    CHECK_EQ_STR(res.e[county].name, "WATAUGA COUNTY");
+    /* a ZIP at its county's rate: nothing to say (27006 Bermuda Run, Davie 6.75 %) */
+    CHECK_EQ_INT(resolve("US", "NC", NULL, "27006", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6750000);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    /* other states are untouched: 27312's kind does not reach a county-line ZIP of Missouri */
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "63038", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
 end:;
 }
 
@@ -1258,6 +1315,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"ca_candidates", t_ca_candidates},
                                   {"ca_region_elsewhere", t_ca_region_elsewhere},
                                   {"partial_districts", t_partial_districts},
+                                  {"county_decides", t_county_decides},
                                   {"partial_cities", t_partial_cities},
                                   {"plain_specials", t_plain_specials},
                                   {"wide_specials", t_wide_specials},

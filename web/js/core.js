@@ -387,9 +387,13 @@
       // 2 points apart, a tax of another kind on part of the region, e.g. a tribal nation's)
       var wide = byArea && amb.candidates.some(function (c) { return c.area_kind === 'higher_special_wide'; });
       var bySpecial = byArea && (wide || amb.candidates.some(function (c) { return c.area_kind === 'higher_special'; }));
+      // a county-rate state's ZIP the table names after another county's region (c.area_kind
+      // zip_county, the ZIP's own county, charged; zip_table_region, the table's)
+      var byCounty = byArea && amb.candidates.some(function (c) { return c.area_kind === 'zip_county'; });
       var AREA = { city: 'inside the city ', police_jurisdiction: 'police jurisdiction ', outside_cities: 'outside any city: ',
         higher_special: 'inside the special district: ', lower_special: 'outside it: ',
-        higher_special_wide: 'inside the area of the higher special tax: ', lower_special_wide: 'outside it: ' };
+        higher_special_wide: 'inside the area of the higher special tax: ', lower_special_wide: 'outside it: ',
+        zip_county: 'the county the ZIP lies in: ', zip_table_region: 'the ZIP code table\'s region: ' };
       var byCity = !byDistrict && !byArea && amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
       var rows = amb.candidates.map(function (c) {
         var where = byArea ? (AREA[c.area_kind] || '') + (c.area || '') + (c['default'] ? ' (charged)' : '') :
@@ -403,6 +407,7 @@
       notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
         h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
         wide ? ' The ZIP code table prices ' + (amb.candidates[0].area || 'this place') + ' at two rates more than 2 points apart: a tax of part of it (such as a tribal nation\'s on its reservation) applies to this ZIP\'s row, and the table cannot say whether this address is inside; this answer charges the ZIP table\'s rate for this ZIP (the first row). If the address is in a town of the county, give its name; or the ZIP+4 / street address with the state\'s boundary file imported.'
+          : byCounty ? ' The ZIP code table names this ZIP after a region of another county; the rates here are set by county, and this answer charges the rate of the county the ZIP lies in (the first row). If the address is in the other county, give its ZIP+4 / street address with the state\'s boundary file imported.'
           : bySpecial ? ' The ZIP code table prices ' + (amb.candidates[0].area || 'this place') + ' at two special rates: a special district covers part of it, and the table cannot say whether this address is inside; this answer charges the ZIP table\'s rate for this ZIP (the first row). Give the ZIP+4 or street address with the state\'s boundary file imported to get the exact rate.'
           : byArea ? ' A city covers only part of this ZIP; this answer charges the ZIP table\'s rate (the first row). If the address is outside the city limits, give the name of the place it is in (another town of the county decides) or the ZIP+4 / street address with the state\'s boundary file imported.'
           : byDistrict ? ' A special district covers only part of this ZIP; this answer charges the rate outside it. Give the ZIP+4 (or the street address) of an address inside the district to get its rate.'

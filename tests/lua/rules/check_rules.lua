@@ -302,7 +302,8 @@ end
 -- charged the special rate outside the district: the region its leading words name (same
 -- county and city rates, a plain name, a lower special rate), else the lowest special rate of
 -- the plain-named rows sharing a county with the ZIP at the same county rate; only when the
--- district's part is above 0 and at most 2 %.
+-- district's part is above 0 and at most 2 %. When the city's lowest is more than 2 % below
+-- (layered districts: Kansas City's "1200 MAIN TL"), the city's lowest within 2 % is taken.
 local function later_word(n, codes)
   local first = true
   for w in string.gmatch(n, "[^ /]+") do
@@ -369,12 +370,17 @@ local function district_base(st, zip, row)
     local shorter = pre:match("^(.*)[ /][^ /]*$")
     if shorter == nil then break end
     pre = shorter:gsub("[ /]+$", "")
+    local capped -- the lowest of them within the cap: used when the lowest is too far below
     for _, r in pairs(zip_table(st)) do
       if r.name == pre and plain_named(r.name) and micro(r.county) == micro(row.county)
           and micro(r.city) == micro(row.city) and micro(r.district) < sp then
         base = math.min(base or math.maxinteger, micro(r.district))
+        if sp - micro(r.district) <= 20000 then
+          capped = math.min(capped or math.maxinteger, micro(r.district))
+        end
       end
     end
+    if base ~= nil and sp - base > 20000 and capped ~= nil then base = capped end
   end
   if base == nil then
     for z, r in pairs(zip_table(st)) do
