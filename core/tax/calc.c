@@ -1261,6 +1261,18 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                  levy_tax_level_name(d->res.history_level), asked, from, pct);
         levy_tax_decision_add_note(d, LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN, msg);
     }
+    /* a date before levy's first national rate of the country (doubts26): no rate, so no tax,
+     * and the answer says so rather than answering a silent zero */
+    if (d->res.unknown_before) {
+        char from[11], asked[11], msg[LEVY_TAX_NOTE_MAX];
+        levy_tax_date_fmt(from, d->res.unknown_before);
+        levy_tax_date_fmt(asked, req->date);
+        snprintf(msg, sizeof msg,
+                 "levy does not know the rate of %s in force on %s: its dated rates of it begin "
+                 "on %s (data/intl/national.csv); no tax is charged, check the rate of that day",
+                 d->res.unknown_before_name ? d->res.unknown_before_name : "?", asked, from);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN, msg);
+    }
     /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
      * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
      * Büsingen) counts as that country for the rules and the reverse-charge comparison. */

@@ -515,7 +515,15 @@ local function resolve(req)
     end
   elseif NATIONAL[cc] then
     local ty, std, reduced = national_at(cc, req.date)
-    if std == nil then return { { region = cc, taxes = {} } } end
+    if std == nil then
+      -- before the country's first standard rate: no tax, and the note rate_history_unknown
+      -- (core/tax/calc.c, res.unknown_before; doubts26)
+      local first
+      for _, r in ipairs(NATIONAL[cc]) do
+        if r.key == "standard" and (first == nil or r.from < first) then first = r.from end
+      end
+      return { { region = cc, taxes = {}, history_unknown = first ~= nil and req.date < first } }
+    end
     return { { region = cc, reduced = reduced, taxes = { { jurisdiction = cc, level = "country",
       type = ty, percentage = std, fraction = "1" } } } }
   end
