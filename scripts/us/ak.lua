@@ -43,7 +43,6 @@ local MEMBERS = {
   ["JUNEAU"] = "2020-02-03", ["KENAI PENINSULA"] = "2020-02-24", ["HAINES"] = "2020-03-10",
   ["SITKA"] = "2020-04-29", ["KETCHIKAN GATEWAY"] = "2020-07-20",
 }
-local FIRST_START = "2020-04-01" -- the earliest start of any member (Juneau and the 2020-02-24 members)
 
 local DAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
 -- The first day of collection for a code adopted on `adopted` ("YYYY-MM-DD"): 30 days after it,
@@ -61,8 +60,11 @@ local function start_of(adopted)
   if m > 12 then m, y = 1, y + 1 end
   return ("%04d-%02d-01"):format(y, m)
 end
-local START = {}
-for name, adopted in pairs(MEMBERS) do START[name] = start_of(adopted) end
+local START, LAST_START = {}, ""
+for name, adopted in pairs(MEMBERS) do
+  START[name] = start_of(adopted)
+  if START[name] > LAST_START then LAST_START = START[name] end
+end
 assert(START["JUNEAU CITY AND BOROUGH"] == "2020-04-01", "Juneau: effective 2020-04-01 (Sales Tax Institute)")
 
 local LEAVE = { reverse_charge = true, customer_exempt = true, product_exempt = true, not_collecting = true,
@@ -100,7 +102,7 @@ return common.state{
   -- a remote seller's sale dated before a member's collection start: that member's tax is not
   -- collected (no retroactive application, above), the note regime_not_in_force says from when
   calculate = function(ctx)
-    if ctx.date >= "2020-10-01" then return end -- every dated member collects by then
+    if ctx.date >= LAST_START then return end -- every dated member collects by then (2020-10-01)
     local seller = ctx.seller
     if type(seller) == "table" and seller.country == "US" and seller.state == "AK" then return end
     local noted = {}
