@@ -1266,6 +1266,24 @@ case("taxability with dates", "AK: remote seller into Cordova 2020-06-01: 7 %",
      dict(us("AK", "99574", G, date="2020-06-01", city="Cordova"), ship_from=REMOTE),
      total_tax="7.00", reason="standard_rated")
 
+# Marketplace sales (doubts26): the facilitator collects from the law's start; both sides
+TX_MPF = ("Tex. Tax Code 151.0242(b)-(d) (H.B. 1525, 2019): the marketplace provider collects on sales made through "
+          "the marketplace, the seller excludes them; effective 2019-10-01 (mjsalestax.com on H.B. 1525)")
+AL_MPF = ("Ala. Code 40-23-199.2 (Act 2018-539, from 2019-01-01); ALDOR notice 2021-07-26: collecting and remitting "
+          "SSUT on marketplace sales falls on the facilitator rather than on the marketplace sellers")
+case("remote seller", "TX marketplace sale 2019-10-01: collected by the provider, not the seller", TX_MPF,
+     dict(us("TX", "78701", G, date="2019-10-01", city="Austin"), marketplace=True),
+     total_tax="0.00", reason="not_collecting", note="marketplace_facilitator")
+case("remote seller", "TX marketplace sale 2019-09-30 (before 151.0242): charged, with a note", TX_MPF,
+     dict(us("TX", "78701", G, date="2019-09-30", city="Austin"), marketplace=True),
+     total_tax="8.25", reason="standard_rated", note="marketplace_not_modelled")
+case("remote seller", "AL marketplace sale 2019-01-01: collected by the facilitator", AL_MPF,
+     dict(us("AL", "35203", G, date="2019-01-01", city="Birmingham"), marketplace=True),
+     total_tax="0.00", reason="not_collecting", note="marketplace_facilitator")
+case("remote seller", "AL marketplace sale 2018-12-31 (before 40-23-199.2): charged, with a note", AL_MPF,
+     dict(us("AL", "35203", G, date="2018-12-31", city="Birmingham"), marketplace=True),
+     total_tax="10.00", reason="standard_rated", note="marketplace_not_modelled")
+
 # Norway's ordinary rate before the 2001 reform (doubts26), and a day before any sourced rate
 NO23 = "mondaq 'Taxation in Norway: Indirect Taxes': 'From January 1st, 1995 the tax rate is 23 %'"
 NO24 = "NTB via dagbladet.no (2001 budget agreement): 'Den generelle momssatsen okes fra 23 til 24 prosent fra 1. januar'"
