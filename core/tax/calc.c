@@ -1216,6 +1216,34 @@ _Static_assert(offsetof(levy_tax_decision, res) < offsetof(levy_tax_decision, po
                        _Alignof(levy_tax_decision), /* rule_note last: padding after it */
                "levy_tax_decide clears the decision around res, pos_res and rule_note");
 
+/* The note on lines sold through a marketplace facilitator (doubts26): collected by the
+ * facilitator under the state's law (off), or charged because the state's rule cites no such law
+ * in force on the date. */
+static void marketplace_note(const levy_tax_request *req, levy_tax_decision *d, int off)
+{
+    const levy_tax_rule *r0 = d->rule[0];
+    const char *region = d->res.group_region[0];
+    char msg[LEVY_TAX_NOTE_MAX];
+    if (off) {
+        char from[11];
+        levy_tax_date_fmt(from, r0->marketplace_from);
+        snprintf(msg, sizeof msg,
+                 "%s: sold through a marketplace facilitator, which collects and remits the tax "
+                 "on these lines, not the seller (from %s: %.250s)",
+                 region, from, r0->marketplace_law);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_MARKETPLACE, msg);
+    } else {
+        char asked[11];
+        levy_tax_date_fmt(asked, req->date);
+        snprintf(msg, sizeof msg,
+                 "%s: sold through a marketplace facilitator, but levy's rule cites no marketplace "
+                 "facilitator law of the state in force on %s; the tax is charged as on the "
+                 "seller's own sale (check whether the marketplace collects it)",
+                 region, asked);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_MARKETPLACE_NOT_MODELLED, msg);
+    }
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     /* All but its three large parts (issue 21: the whole decision is 9.8 KB, a memset of it
@@ -1261,6 +1289,18 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                  levy_tax_level_name(d->res.history_level), asked, from, pct);
         levy_tax_decision_add_note(d, LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN, msg);
     }
+    /* a date before levy's first national rate of the country (doubts26): no rate, so no tax,
+     * and the answer says so rather than answering a silent zero */
+    if (d->res.unknown_before) {
+        char from[11], asked[11], msg[LEVY_TAX_NOTE_MAX];
+        levy_tax_date_fmt(from, d->res.unknown_before);
+        levy_tax_date_fmt(asked, req->date);
+        snprintf(msg, sizeof msg,
+                 "levy does not know the rate of %s in force on %s: its dated rates of it begin "
+                 "on %s (data/intl/national.csv); no tax is charged, check the rate of that day",
+                 d->res.unknown_before_name ? d->res.unknown_before_name : "?", asked, from);
+        levy_tax_decision_add_note(d, LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN, msg);
+    }
     /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
      * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
      * Büsingen) counts as that country for the rules and the reverse-charge comparison. */
@@ -1294,6 +1334,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     customer(req, d);
     customer_type(req, d);
     int any_on = 0, any_tax_on = 0, rc_on[2] = {0, 0};
+    int market_off = 0, market_on = 0; /* marketplace lines the facilitator collects / charged */
     d->reverse = 0;
     for (int g = 0; g < d->res.ngroups; g++) {
         any_on |= d->on[g];
@@ -1346,6 +1387,18 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             l->reason = LEVY_REASON_NO_TAX;
             continue;
         }
+        /* sold through a marketplace facilitator (doubts26): in a US state whose rule cites its
+         * facilitator law in force on the date, the facilitator collects, not the seller */
+        if ((req->marketplace || req->meta[i].marketplace) && strcmp(d->res.country, "US") == 0) {
+            const levy_tax_rule *r0 = d->rule[0];
+            if (r0 && r0->marketplace_from && req->date >= r0->marketplace_from) {
+                l->n = 0; /* no entries: the seller charges nothing on it */
+                l->reason = LEVY_REASON_NOT_COLLECTING;
+                market_off = 1;
+                continue;
+            }
+            market_on = 1;
+        }
         if (d->customer_exempt) {
             for (int e = 0; e < l->n; e++)
                 l->e[e].zero = 1;
@@ -1384,6 +1437,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         }
         calc_groups = 1;
     }
+    if (market_off | market_on)
+        marketplace_note(req, d, market_off);
     if (d->pos_here | d->pos_out)
         pos_note(req, d);
     /* the note tax_id_invalid only where the id decided something: lines were taxed and the

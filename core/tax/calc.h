@@ -162,6 +162,11 @@ typedef struct levy_tax_rule {
      * (YYYYMMDD; 0 = none), and from it only as calculate_for says (none: never): a regime's
      * start that concerns every line */
     int32_t calc_before;
+    /* marketplace_from / marketplace_law (doubts26; docs/rules.md "Marketplace sales"): from
+     * this day (YYYYMMDD; 0 = the rule cites no such law) a US state's marketplace facilitator
+     * collects the tax on sales made through it, not the seller; the law, as cited (borrowed) */
+    int32_t marketplace_from;
+    const char *marketplace_law;
     /* calculate_election (issue 19, law24): calculate also runs for a request whose seller has
      * made this election (bit i: levy_tax_election_name(i); 0 = none), and, with neither
      * calculate_for nor calculate_before, only then: a remote seller's flat-rate option */
@@ -257,16 +262,17 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
-    int follows;  /* set by levy_tax_decide: the line's treatment follows the goods (decided
+    int follows;     /* set by levy_tax_decide: the line's treatment follows the goods (decided
                   * after every other line's treatment) */
-    unsigned oos; /* bit g: group g's calculate(ctx) put the line out of scope (issue 19: a
+    unsigned oos;    /* bit g: group g's calculate(ctx) put the line out of scope (issue 19: a
                    * foreign-seller regime not yet in force for that tax only) */
-    int pos;      /* set by levy_tax_decide: the rule's place_of_supply placed the line at the
+    int pos;         /* set by levy_tax_decide: the rule's place_of_supply placed the line at the
                    * seller's address (levy_tax_decision.pos_res) */
-    int pos_by;   /* the row of place_of_supply that decided the line (placed or out of
+    int pos_by;      /* the row of place_of_supply that decided the line (placed or out of
                    * scope), -1 none */
-    int code_ix;  /* set by levy_tax_decide: tax_code's index in levy_tax_codes, -1 when it is
+    int code_ix;     /* set by levy_tax_decide: tax_code's index in levy_tax_codes, -1 when it is
                    * a code only a rule names (looked up once per line: issue 21) */
+    int marketplace; /* lines[].marketplace: sold through a marketplace facilitator (doubts26) */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
@@ -322,6 +328,8 @@ struct levy_tax_request {
     char customer_idbuf[24]; /* the text of an integer customer.id */
     const char *tax_id;      /* NULL or non-empty (request's customer.tax_id) */
     int customer_exempt;     /* request's customer.exempt */
+    int marketplace;         /* request's marketplace: every line sold through a marketplace
+                              * facilitator (doubts26; a line's own lines[].marketplace too) */
     int customer_type;       /* request's customer.type (enum levy_tax_customer_type) */
     int org_customer_type;   /* the org's default (UNSET: business, levy's rules before) */
     levy_tax_customer_rec stored;
@@ -490,6 +498,13 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
  * unknown): the answer uses the rate levy knows from the next day it knows one, and says so
  * (issue 19) */
 #define LEVY_TAX_NOTE_RATE_HISTORY_UNKNOWN "rate_history_unknown"
+
+/* lines sold through a marketplace facilitator (request marketplace / lines[].marketplace,
+ * doubts26): in a US state whose rule cites its marketplace facilitator law in force on the
+ * date, the facilitator collects (the lines answer not_collecting); else the tax is charged
+ * and the second note says the rule cites no such law for that day */
+#define LEVY_TAX_NOTE_MARKETPLACE "marketplace_facilitator"
+#define LEVY_TAX_NOTE_MARKETPLACE_NOT_MODELLED "marketplace_not_modelled"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge

@@ -340,6 +340,35 @@ int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg
     return 0;
 }
 
+/* marketplace_from (doubts26): a date YYYY-MM-DD, with marketplace_law naming the law */
+int levy_tax_rule_marketplace_from(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    b->r.marketplace_from = 0;
+    int type = in->type(in);
+    if (type == LEVY_IN_NIL) {
+        if (b->r.marketplace_law) {
+            snprintf(msg, cap, "rule %s: marketplace_law without marketplace_from", region);
+            return -2;
+        }
+        return 0;
+    }
+    size_t n = 0;
+    const char *ds = type == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+    int32_t dv;
+    if (!ds || levy_tax_date_parse(ds, n, &dv) != 0) {
+        snprintf(msg, cap, "rule %s: marketplace_from must be a date YYYY-MM-DD", region);
+        return -2;
+    }
+    if (!b->r.marketplace_law || !b->r.marketplace_law[0]) {
+        snprintf(msg, cap, "rule %s: marketplace_from without marketplace_law (its citation)",
+                 region);
+        return -2;
+    }
+    b->r.marketplace_from = dv;
+    return 0;
+}
+
 int levy_tax_rule_calc_election(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
 {
     const char *region = b->r.region ? b->r.region : "";
@@ -579,6 +608,11 @@ void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_rai
         raise(ud, msg);
     in->field(in, "calculate_before");
     rc = levy_tax_rule_calc_before(b, in, msg, sizeof msg);
+    in->pop(in);
+    if (rc != 0)
+        raise(ud, msg);
+    in->field(in, "marketplace_from");
+    rc = levy_tax_rule_marketplace_from(b, in, msg, sizeof msg);
     in->pop(in);
     if (rc != 0)
         raise(ud, msg);

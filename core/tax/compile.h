@@ -74,6 +74,9 @@ int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, s
 /* The rule's `calculate_before` on top (nil, or "YYYY-MM-DD"; docs/rules.md section 3): 0, -2
  * with msg (not a date; without calculate). */
 int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
+/* The rule's `marketplace_from` (nil, or "YYYY-MM-DD" with `marketplace_law`, doubts26): 0, -2
+ * with msg (not a date; without its law; a law without a date). */
+int levy_tax_rule_marketplace_from(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
 /* The rule's `calculate_election` on top (nil, or an election's name, levy_tax_election_name;
  * docs/rules.md section 2, "Remote sellers' flat-rate options"): 0, -2 with msg (an unknown
  * name; without calculate). */

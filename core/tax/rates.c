@@ -4282,10 +4282,20 @@ static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolut
     snprintf(res->region, sizeof res->region, "%s", res->country);
     snprintf(res->group_region[0], 8, "%s", res->country);
     res->ngroups = 1;
+    int32_t first = 0; /* the first day of the country's first standard rate */
+    const char *first_name = NULL;
+    int std_on = 0;
     for (size_t i = 0; i < r->nnat; i++) {
         const nat_row *n = &r->nat[i];
-        if (strcmp(n->country, res->country) != 0 || date < n->from || date > n->to)
+        if (strcmp(n->country, res->country) != 0)
             continue;
+        if (strcmp(P(r, n->key), "standard") == 0 && (!first || n->from < first)) {
+            first = n->from;
+            first_name = P(r, n->name);
+        }
+        if (date < n->from || date > n->to)
+            continue;
+        std_on |= strcmp(P(r, n->key), "standard") == 0;
         use_table(res, table_of(r, "national"));
         snprintf(res->region, sizeof res->region, "%s", n->region);
         snprintf(res->group_region[0], 8, "%s", n->region);
@@ -4300,6 +4310,10 @@ static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolut
             if (e)
                 e->code = n->country; /* ISO 3166 alpha-2 */
         }
+    }
+    if (!std_on && first && date < first) {
+        res->unknown_before = first;
+        res->unknown_before_name = first_name;
     }
 }
 

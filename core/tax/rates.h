@@ -93,6 +93,12 @@ typedef struct levy_tax_resolution {
     const char *history_name;
     int history_level;
     int64_t history_rate;
+    /* a national rate table (data/intl/national.csv) with no standard rate of the country in
+     * force on the date asked for, which is before the first one levy has: that first day
+     * (yyyymmdd; 0 otherwise) and its jurisdiction. No tax is charged (levy knows no rate);
+     * the answer says why instead of a silent zero (issue 19, doubts26) */
+    int32_t unknown_before;
+    const char *unknown_before_name;
 } levy_tax_resolution;
 
 typedef struct levy_rates_table {

@@ -305,6 +305,7 @@ static const levy_tax_field request_fields[] = {
     {"currency", LEVY_FT_STR, .flags = LEVY_F_REQ, .name = "currency",
      .msg = "is required (ISO 4217 code)", .check = check_currency},
     {"date", LEVY_FT_STR, .name = "date", .check = check_date},
+    {"marketplace", LEVY_FT_BOOL, .at = AT(levy_tax_request, marketplace), .name = "marketplace"},
 };
 
 static const levy_tax_field customer_fields[] = {
@@ -378,7 +379,7 @@ static const levy_tax_field line_fields[] = {
 
 /* then the rest of the line */
 typedef struct line_rest {
-    int inclusive;
+    int inclusive, marketplace;
     const char *product_id, *tax_code;
 } line_rest;
 
@@ -386,6 +387,7 @@ static const levy_tax_field line_rest_fields[] = {
     {"tax_inclusive", LEVY_FT_BOOL, .at = AT(line_rest, inclusive), .name = ".tax_inclusive"},
     {"product_id", LEVY_FT_STR, .at = AT(line_rest, product_id), .name = ".product_id"},
     {"tax_code", LEVY_FT_STR, .at = AT(line_rest, tax_code), .name = ".tax_code"},
+    {"marketplace", LEVY_FT_BOOL, .at = AT(line_rest, marketplace), .name = ".marketplace"},
 };
 
 void levy_tax_request_read_lines(levy_tax_request *req, levy_tax_in *in,
@@ -430,9 +432,10 @@ void levy_tax_request_read_lines(levy_tax_request *req, levy_tax_in *in,
         signed char got[NFIELDS(line_fields)];
         levy_tax_fields_read(&v, line_fields, NFIELDS(line_fields), l, got);
         levy_tax_check_line(req, i, got[0], got[1], got[2], max_amount, p);
-        line_rest rest;
+        line_rest rest = {0};
         levy_tax_fields_read(&v, line_rest_fields, NFIELDS(line_rest_fields), &rest, NULL);
         l->inclusive = rest.inclusive;
+        m->marketplace = rest.marketplace;
         m->tax_code = rest.tax_code;
         if (!m->tax_code && rest.product_id && product)
             m->tax_code = product(ud, rest.product_id);
@@ -605,6 +608,7 @@ static const levy_tax_field rule_name_fields[] = {
             "or \"b2b_qst_specified\" (docs/rules.md)",
      .from = levy_tax_reverse_charge_from},
     {"calculate", LEVY_FT_FUNC, .at = AT(levy_tax_rule, has_calculate)},
+    {"marketplace_law", LEVY_FT_STR, .flags = LEVY_F_LAX, .at = AT(levy_tax_rule, marketplace_law)},
 };
 
 static void raise_init(levy_tax_fields *v, levy_tax_in *in, levy_tax_raise_fn raise, void *ud)

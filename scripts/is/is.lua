@@ -6,7 +6,8 @@
 -- and 14 % on food until 2007-02-28 (visir.is 2007, "Tax Reduction Hits at Midnight": food "from
 -- 14% to 7%", books and CDs "from 24.5% to 7%"), 25.5 % from January 2010 (Avalara VATlive
 -- 2014-09-10: "hiked to 25.5% in January 2010"). Not found: since when 24.5 % and 14 % applied
--- (rows need a start), so no rows are added. Foreign sellers are not affected: their regime
+-- (rows need a start), so no rows are added; such a day answers no tax with the note
+-- rate_history_unknown (doubts26, core/tax/calc.c), not a silent zero. Foreign sellers are not affected: their regime
 -- starts 2011-11-01 (below).
 -- Electronic services from abroad: a foreign seller of electronically supplied services to
 -- non-registered persons registers and charges VAT (Act 50/1988 art. 5 and art. 35 a, in force
@@ -117,6 +118,24 @@ return {
         lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "2400", lines = { { tax = "2400", taxability_reason = "standard_rated" } } } },
+    -- doubts26: before levy's first standard rate (25.5 % from 2010-01-01) no tax, and the note rate_history_unknown
+    -- (core/tax/calc.c) says levy does not know that day's rate (24.5 % until 2009: start not found, header)
+    { name = "general goods 2009-12-31: no sourced standard rate, no tax, note rate_history_unknown",
+      request = {
+        currency = "ISK", date = "2009-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "2 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "no_tax_in_region" } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "general goods 2010-01-01: 25.5 %",
+      request = {
+        currency = "ISK", date = "2010-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "2 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "2550", lines = { { tax = "2550", taxability_reason = "standard_rated" } } } },
     { name = "food before 2015: 7 %",
       request = {
         currency = "ISK", date = "2014-12-31",

@@ -15,6 +15,7 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+
 -- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
 -- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
 -- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
@@ -38,7 +39,17 @@ return {
     training = "exempt", -- merverdiavgiftsloven §3-5: educational services are exempt
     shipping = "taxable",
     clothing = "taxable",
-    food_grocery = "reduced", -- §5-2: food at the reduced rate, by date in data/intl/national.csv (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012-01-01 (Skatteetaten M-5-2.2); 12 % from 2001-07-01 to 2004-12-31 (law26: Skatteetaten M-5-2.2, 'fra og med 1. juli 2001 ... Satsen var opprinnelig på 12 %, som ... utgjorde en halvdel av daværende ordinær merverdiavgiftssats på 24 %'; ordinary 24 % in those years). Before 2001-07-01 no row: levy answers no_tax_in_region, wrongly (Norway's VAT is older: 'Frem til merverdiavgiftsreformen i 2001 hadde Norge kun én merverdiavgiftssats i tillegg til nullsats', NOU 2019:11 ch. 4.1; that single rate's value and dates are not in a stored source)
+    -- food: before 2001-07-01 Norway had one rate besides zero ('Frem til merverdiavgiftsreformen i
+    -- 2001 hadde Norge kun én merverdiavgiftssats i tillegg til nullsats', NOU 2019:11 ch. 4.1), so
+    -- food bore the ordinary rate: 23 % from 1995-01-01, 24 % from 2001-01-01 (doubts26: mondaq
+    -- 'Taxation in Norway: Indirect Taxes'; NTB via dagbladet.no on the 2001 budget; rows and
+    -- sources in data/intl/national.csv). Before 1995-01-01 levy has no sourced rate: no tax, and
+    -- the engine adds the note rate_history_unknown (core/tax/calc.c, any national table's country).
+    food_grocery = {
+      { "taxable", to = "2001-06-30", cite = "one ordinary rate until the 2001 reform (NOU 2019:11 ch. 4.1)" },
+      -- §5-2: food at the reduced rate, by date in data/intl/national.csv (law25): 11 % in 2005, 13 % in 2006, 14 % 2007-2011, 15 % since 2012-01-01 (Skatteetaten M-5-2.2); 12 % from 2001-07-01 to 2004-12-31 (law26: Skatteetaten M-5-2.2, 'fra og med 1. juli 2001 ... Satsen var opprinnelig på 12 %, som ... utgjorde en halvdel av daværende ordinær merverdiavgiftssats på 24 %'; ordinary 24 % in those years)
+      { "reduced", from = "2001-07-01", cite = "merverdiavgiftsloven § 5-2 (Skatteetaten M-5-2.2: the reduced food rate from 2001-07-01)" },
+    },
     exempt = "exempt",
     -- e-books (issue 19, taxability with dates; law22): zero-rated from 2019-07-01 like printed
     -- books (merverdiavgiftsloven § 6-4 as amended by the 2019 budget, in force after the EFTA
@@ -113,6 +124,50 @@ return {
       expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "reduced_rated" } } } },
     -- law26: the first reduced food rate, 12 % from 2001-07-01 (half the ordinary 24 %; Skatteetaten M-5-2.2), to
     -- 2004-12-31 (11 % and 25 % from 2005-01-01, dinside.no); both sides of 2005-01-01
+    -- doubts26: 23 % from 1995-01-01 (mondaq), 24 % from 2001-01-01 (2001 budget, NTB/dagbladet.no), food at the
+    -- ordinary rate until 2001-06-30 (one rate, NOU 2019:11); before 1995-01-01 no sourced rate: 0 and a note
+    { name = "general goods 1994-12-31: no sourced rate, no tax, note rate_history_unknown",
+      request = {
+        currency = "NOK", date = "1994-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "no_tax_in_region" } }, notes = { { code = "rate_history_unknown" } } } },
+    { name = "general goods 1995-01-01: 23 %",
+      request = {
+        currency = "NOK", date = "1995-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "23.00", lines = { { tax = "23.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 2000-12-31: 23 %",
+      request = {
+        currency = "NOK", date = "2000-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "23.00", lines = { { tax = "23.00", taxability_reason = "standard_rated" } } } },
+    { name = "general goods 2001-01-01: 24 %",
+      request = {
+        currency = "NOK", date = "2001-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries 1995-01-01: the ordinary 23 % (one rate before the 2001 reform)",
+      request = {
+        currency = "NOK", date = "1995-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "23.00", lines = { { tax = "23.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries 2001-06-30: the ordinary 24 % (the day before the reduced food rate)",
+      request = {
+        currency = "NOK", date = "2001-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
     { name = "groceries 2001-07-01: 12 % (the reduced food rate's first day)",
       request = {
         currency = "NOK", date = "2001-07-01",

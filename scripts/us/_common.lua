@@ -165,6 +165,8 @@ function M.state(spec)
     taxability = tax,
     calculate_for = spec.calculate_for, -- the codes calculate acts on (docs/rules.md section 3)
     calculate_election = spec.calculate_election, -- a remote seller's election it acts on (section 2)
+    marketplace_from = spec.marketplace_from, -- the state's marketplace facilitator law in force from (doubts26)
+    marketplace_law = spec.marketplace_law,   -- ... and its citation (docs/rules.md "Marketplace sales")
     calculate = spec.calculate,
     selftest = spec.selftest or {},
   }

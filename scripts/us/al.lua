@@ -33,6 +33,11 @@ return common.state{
   calculate_for = { "food_grocery" }, -- calculate acts on these lines only
   -- and on every line of a seller in the Simplified Sellers Use Tax program (below)
   calculate_election = "us_al_ssut",
+  -- Marketplace sales (doubts26): a line sold through a marketplace answers not_collecting from
+  -- 2019-01-01 with the note marketplace_facilitator (core/tax/calc.c). Law and doubt: below,
+  -- at the SSUT election (a facilitator that reports instead of collecting: not settled).
+  marketplace_from = "2019-01-01",
+  marketplace_law = "Ala. Code 40-23-199.2 (Act 2018-539); ALDOR notice 2021-07-26: collecting and remitting SSUT on marketplace sales, or reporting them, falls on the marketplace facilitator rather than on the marketplace sellers",
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2023-09-01", rate = "4.00", reason = "standard_rated" },
@@ -66,8 +71,8 @@ return common.state{
     -- start is the Act's effective date, 2015-10-01 (the brief's 2016-01-01 is when ALDOR's
     -- economic-nexus rule began requiring remote sellers over $250,000 to collect, Ala. Admin.
     -- Code r. 810-6-2-.90.03, per the Alabama Retail Association).
-    -- Marketplace sales (law26, found, not yet acted on: a calculation has no field saying a sale
-    -- went through a marketplace): Ala. Code 40-23-199.2 (Act 2018-539, in force 2019-01-01),
+    -- Marketplace sales (law26 found the law; doubts26 acts on it: marketplace_from above):
+    -- Ala. Code 40-23-199.2 (Act 2018-539, in force 2019-01-01),
     -- ALDOR notice "Alabama Simplified Sellers Use Tax and Marketplace Facilitators Guidance"
     -- (2021-07-26, revenue.alabama.gov): "the responsibility for collecting and remitting
     -- Simplified Sellers Use Tax (SSUT) or reporting such sales ... falls on the company operating
@@ -88,6 +93,16 @@ return common.state{
     })
   end,
   selftest = {
+    -- doubts26: a sale through a marketplace: the facilitator collects (or reports) from
+    -- 2019-01-01 (40-23-199.2); before, charged with a note; both sides
+    { name = "marketplace sale 2019-01-01: not collecting, note marketplace_facilitator",
+      request = common.request("AL", "Birmingham", "35203", "2019-01-01", { common.line("1", "100.00", "1", "general") }, { marketplace = true }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "not_collecting" } },
+        notes = { { code = "marketplace_facilitator" } } } },
+    { name = "marketplace sale 2018-12-31 (before 40-23-199.2): the ZIP rate, note marketplace_not_modelled",
+      request = common.request("AL", "Birmingham", "35203", "2018-12-31", { common.line("1", "100.00", "1", "general") }, { marketplace = true }),
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } },
+        notes = { { code = "marketplace_not_modelled" } } } },
     { name = "general goods at the ZIP rate (10%)",
       request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },

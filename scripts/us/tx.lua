@@ -53,9 +53,8 @@ return common.state{
   -- notices and found none); for those dates levy charges the destination's local rates (always
   -- allowed: 151.0595(b)(1)) with the note remote_election_no_rate. Add a row here, with its
   -- Texas Register citation, to decide them.
-  -- The rate is not available to a marketplace provider (Comptroller page above): levy does not
-  -- model marketplace sales. Sources for when it does (law26, found, not yet acted on: a
-  -- calculation has no field saying a sale went through a marketplace): Tex. Tax Code 151.0242
+  -- The rate is not available to a marketplace provider (Comptroller page above). Marketplace
+  -- sales (law26 found the law; doubts26 acts on it: marketplace_from below): Tex. Tax Code 151.0242
   -- (H.B. 1525, 86th Leg., 2019; casetext copy current to 2023-11-21): (b) a marketplace
   -- provider "has the rights and duties of a seller or retailer ... with respect to sales made
   -- through the marketplace", (c)(2) collects the taxes on them, and (d) a marketplace seller who
@@ -66,6 +65,13 @@ return common.state{
   -- based on the shipping destination"). So a marketplace seller's line sold through the
   -- marketplace is collected by the provider, not by the seller, elected or not. Delivery follows the goods (34 TAC 3.303): its share is taxed at the
   -- single rate too (core/tax/calc.c carry_added).
+  -- Marketplace sales (doubts26): a line sold through a marketplace (request `marketplace` or
+  -- lines[].marketplace) answers not_collecting from 2019-10-01 with the note
+  -- marketplace_facilitator (core/tax/calc.c): the provider collects, elected or not (above).
+  -- Start: "Also effective October 1, 2019, Marketplace Providers ... will [be] required to
+  -- collect and remit sales tax on behalf of third-party sellers" (mjsalestax.com on H.B. 1525).
+  marketplace_from = "2019-10-01",
+  marketplace_law = "Tex. Tax Code 151.0242(b)-(d) (H.B. 1525, 2019): the marketplace provider has a seller's duties on sales made through the marketplace and collects the tax; the marketplace seller excludes them from its report",
   calculate_election = "us_tx_single_local", -- calculate runs only for a seller that elected it
   calculate = function(ctx)
     common.remote_election(ctx, {
@@ -95,6 +101,22 @@ return common.state{
     })
   end,
   selftest = {
+    -- doubts26: a sale through a marketplace (request marketplace = true, or the line's own flag):
+    -- the provider collects from 2019-10-01 (151.0242); before, charged with a note; both sides
+    { name = "marketplace sale 2019-10-01: not collecting, note marketplace_facilitator",
+      request = common.request("TX", "Austin", "78701", "2019-10-01", { common.line("1", "100.00", "1", "general") }, { marketplace = true }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "not_collecting" } },
+        notes = { { code = "marketplace_facilitator" } } } },
+    { name = "marketplace sale 2019-09-30 (before 151.0242): Austin's 8.25 %, note marketplace_not_modelled",
+      request = common.request("TX", "Austin", "78701", "2019-09-30", { common.line("1", "100.00", "1", "general") }, { marketplace = true }),
+      expect = { total_tax = "8.25", lines = { { tax = "8.25", taxability_reason = "standard_rated" } },
+        notes = { { code = "marketplace_not_modelled" } } } },
+    { name = "one line through the marketplace, one the seller's own, 2026-03-01: only the second is charged",
+      request = common.request("TX", "Austin", "78701", "2026-03-01", {
+        { id = "1", amount = "100.00", quantity = "1", tax_code = "general", marketplace = true },
+        common.line("2", "100.00", "1", "general") }),
+      expect = { total_tax = "8.25", lines = { { tax = "0.00", taxability_reason = "not_collecting" },
+        { tax = "8.25", taxability_reason = "standard_rated" } }, notes = { { code = "marketplace_facilitator" } } } },
     -- the single local use tax rate (us_tx_single_local = "yes"): state 6.25 % + 1.75 % in place
     -- of Austin's city 1 % + special 1 %; both sides of 2019-10-01 and of 2021-12-31
     { name = "single local rate elected, 2021-06-01: 6.25 % + 1.75 % = 8.00 on $100",

@@ -1000,6 +1000,20 @@ static void t_national(void)
     CHECK_EQ_INT(resolve("BR", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
     CHECK_EQ_STR(res.region, "BR");
     CHECK_EQ_INT(res.n, 0);
+    CHECK_EQ_INT(res.unknown_before, 0); /* no data at all: not "before" anything */
+    /* a date before the country's first standard rate (doubts26): no entry, and the resolution
+     * names that first day (the note rate_history_unknown); Norway 23 % from 1995-01-01 */
+    CHECK_EQ_INT(resolve("NO", NULL, NULL, NULL, "1994-12-31", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 0);
+    CHECK_EQ_INT(res.unknown_before, 19950101);
+    CHECK_EQ_STR(res.unknown_before_name, "NORWAY");
+    CHECK_EQ_INT(resolve("NO", NULL, NULL, NULL, "1995-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 23000000);
+    CHECK_EQ_INT(res.unknown_before, 0);
+    CHECK_EQ_INT(resolve("NO", NULL, NULL, NULL, "2000-12-31", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 23000000);
+    CHECK_EQ_INT(resolve("NO", NULL, NULL, NULL, "2001-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 24000000);
     /* digital-services countries (issue 19): dated rows, both sides of a change */
     CHECK_EQ_INT(resolve("MX", NULL, NULL, NULL, "2009-12-31", &res, &err), 0);
     CHECK_EQ_STR(res.region, "MX");

@@ -455,6 +455,22 @@ static void t_rule_compile(void)
                  "rule EU: calculate_before must be a date YYYY-MM-DD");
     CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate_before", S("2026-01-01")))),
                  "rule EU: calculate_before without calculate");
+    /* marketplace_from / marketplace_law (doubts26): a date, with the law it cites */
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-TX")), F("marketplace_from", S("2019-10-01")),
+                                    F("marketplace_law", S("Tex. Tax Code 151.0242")))),
+                 "");
+    CHECK_EQ_INT(b.r.marketplace_from, 20191001);
+    CHECK_EQ_STR(b.r.marketplace_law, "Tex. Tax Code 151.0242");
+    CHECK_EQ_STR(
+        compile_rule(&b, T(F("region", S("US-TX")), F("marketplace_from", S("2019-10-01")))),
+        "rule US-TX: marketplace_from without marketplace_law (its citation)");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-TX")), F("marketplace_from", S("2019-13-01")),
+                                    F("marketplace_law", S("x")))),
+                 "rule US-TX: marketplace_from must be a date YYYY-MM-DD");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-TX")), F("marketplace_law", S("x")))),
+                 "rule US-TX: marketplace_law without marketplace_from");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-TX")))), "");
+    CHECK_EQ_INT(b.r.marketplace_from, 0);
     /* calculate_election (issue 19, law24): an election's name, with calculate */
     CHECK_EQ_STR(compile_rule(&b, T(F("region", S("US-AL")), F("calculate", FN),
                                     F("calculate_election", S("us_al_ssut")))),

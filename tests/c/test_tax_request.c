@@ -237,6 +237,11 @@ static void t_bad_requests(void)
          "\"\"},\"lines\":[{\"amount\":\"1.00\"}]}",
          "customer.exempt: must be true or false|customer.type: must be \"business\" or "
          "\"individual\""},
+        /* doubts26: the marketplace flags are booleans */
+        {"{\"currency\":\"USD\",\"marketplace\":\"yes\",\"ship_to\":{\"country\":\"US\","
+         "\"state\":\"TX\",\"zip_code\":\"78701\"},\"lines\":[{\"amount\":\"1.00\","
+         "\"marketplace\":1}]}",
+         "marketplace: must be true or false|lines[0].marketplace: must be true or false"},
         {"{\"currency\":\"EUR\",\"date\":\"2026-02-30\",\"ship_to\":{\"country\":\"DE\"},"
          "\"ship_from\":{\"country\":\"FR\"},\"customer\":{\"tax_id\":\"DE123456789\"},\"lines\":[{"
          "\"amount\":\"100.00\",\"tax_code\":\"saas\"}]}",
@@ -281,7 +286,7 @@ static void t_good_request(void)
         "\"type\":\"individual\",\"tax_id\":\"\"},\"ship_to\":{\"country\":\"us\",\"state\":\"tx\","
         "\"city\":\"Austin\",\"zip_code\":\"78701\",\"line1\":\"1 Main\"},\"lines\":[{\"id\":7,"
         "\"amount\":\"100.00\",\"discount\":\"0.50\",\"quantity\":\"2\",\"tax_code\":\"saas\","
-        "\"tax_inclusive\":true},{\"amount\":\"-3.10\",\"id\":\"b\"}]}";
+        "\"tax_inclusive\":true,\"marketplace\":true},{\"amount\":\"-3.10\",\"id\":\"b\"}]}";
     levy_json_doc doc = {0};
     levy_tax_request req;
     static levy_tax_problem p;
@@ -312,6 +317,9 @@ static void t_good_request(void)
     CHECK_EQ_INT(L_[1].qty, LEVY_TAX_QTY_ONE);
     CHECK_EQ_INT((long long)M_[1].idlen, 1);
     CHECK_EQ_STR(M_[1].tax_code, "general");
+    CHECK_EQ_INT(req.marketplace, 0); /* absent: the seller's own sale */
+    CHECK_EQ_INT(M_[0].marketplace, 1);
+    CHECK_EQ_INT(M_[1].marketplace, 0);
 end:
     levy_json_doc_free(&doc);
 }

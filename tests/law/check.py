@@ -1245,6 +1245,60 @@ case("taxability", "AK: SaaS by a remote seller into Juneau (ARSSTC member) is t
 case("taxability", "AK: a digital download (e-book) by a remote seller into Juneau is taxed", ARSSTC,
      us("AK", "99801", [("100.00", "digital_books")], date="2025-12-15", city="Juneau"), reason="standard_rated")
 
+# Alaska (doubts26): a member's code binds a remote seller only from the first day of the month after
+# 30 days from adoption, never retroactively; both sides of Juneau's start
+ARSSTC_START = ("arsstc.org FAQs for Sellers: 'the rules go into effect the beginning of the month following 30 days "
+                "after adoption ... There is no retroactive application'; Sales Tax Institute: Juneau adopted the "
+                "code 2020-02-03, effective 2020-04-01")
+REMOTE = {"country": "US", "state": "WA", "zip_code": "98101", "city": "Seattle", "line1": "2 Main St"}
+case("taxability with dates", "AK: remote seller into Juneau 2020-03-31, before the member's start: not collected",
+     ARSSTC_START, dict(us("AK", "99801", G, date="2020-03-31", city="Juneau"), ship_from=REMOTE),
+     total_tax="0.00", reason="not_collecting", note="regime_not_in_force")
+case("taxability with dates", "AK: remote seller into Juneau 2020-04-01, the member's first day: 5 %",
+     ARSSTC_START, dict(us("AK", "99801", G, date="2020-04-01", city="Juneau"), ship_from=REMOTE),
+     total_tax="5.00", reason="standard_rated")
+case("taxability with dates", "AK: remote seller into Cordova 2020-05-31 (adopted 2020-04-01, from 2020-06-01): not collected",
+     "arsstc.org home page: City of Cordova (Effective 4.1.2020); FAQs: first of the month after 30 days",
+     dict(us("AK", "99574", G, date="2020-05-31", city="Cordova"), ship_from=REMOTE),
+     total_tax="0.00", reason="not_collecting", note="regime_not_in_force")
+case("taxability with dates", "AK: remote seller into Cordova 2020-06-01: 7 %",
+     "arsstc.org home page: City of Cordova (Effective 4.1.2020); FAQs: first of the month after 30 days",
+     dict(us("AK", "99574", G, date="2020-06-01", city="Cordova"), ship_from=REMOTE),
+     total_tax="7.00", reason="standard_rated")
+
+# Marketplace sales (doubts26): the facilitator collects from the law's start; both sides
+TX_MPF = ("Tex. Tax Code 151.0242(b)-(d) (H.B. 1525, 2019): the marketplace provider collects on sales made through "
+          "the marketplace, the seller excludes them; effective 2019-10-01 (mjsalestax.com on H.B. 1525)")
+AL_MPF = ("Ala. Code 40-23-199.2 (Act 2018-539, from 2019-01-01); ALDOR notice 2021-07-26: collecting and remitting "
+          "SSUT on marketplace sales falls on the facilitator rather than on the marketplace sellers")
+case("remote seller", "TX marketplace sale 2019-10-01: collected by the provider, not the seller", TX_MPF,
+     dict(us("TX", "78701", G, date="2019-10-01", city="Austin"), marketplace=True),
+     total_tax="0.00", reason="not_collecting", note="marketplace_facilitator")
+case("remote seller", "TX marketplace sale 2019-09-30 (before 151.0242): charged, with a note", TX_MPF,
+     dict(us("TX", "78701", G, date="2019-09-30", city="Austin"), marketplace=True),
+     total_tax="8.25", reason="standard_rated", note="marketplace_not_modelled")
+case("remote seller", "AL marketplace sale 2019-01-01: collected by the facilitator", AL_MPF,
+     dict(us("AL", "35203", G, date="2019-01-01", city="Birmingham"), marketplace=True),
+     total_tax="0.00", reason="not_collecting", note="marketplace_facilitator")
+case("remote seller", "AL marketplace sale 2018-12-31 (before 40-23-199.2): charged, with a note", AL_MPF,
+     dict(us("AL", "35203", G, date="2018-12-31", city="Birmingham"), marketplace=True),
+     total_tax="10.00", reason="standard_rated", note="marketplace_not_modelled")
+
+# Norway's ordinary rate before the 2001 reform (doubts26), and a day before any sourced rate
+NO23 = "mondaq 'Taxation in Norway: Indirect Taxes': 'From January 1st, 1995 the tax rate is 23 %'"
+NO24 = "NTB via dagbladet.no (2001 budget agreement): 'Den generelle momssatsen okes fra 23 til 24 prosent fra 1. januar'"
+case("rates with dates", "NO general goods 1995-01-01: 23 %", NO23,
+     intl("NO", G, pc="0150", cur="NOK", date="1995-01-01", seller="NO"), total_tax="23.00", reason="standard_rated")
+case("rates with dates", "NO general goods 2000-12-31: 23 %", NO23 + "; " + NO24,
+     intl("NO", G, pc="0150", cur="NOK", date="2000-12-31", seller="NO"), total_tax="23.00", reason="standard_rated")
+case("rates with dates", "NO general goods 2001-01-01: 24 %", NO24,
+     intl("NO", G, pc="0150", cur="NOK", date="2001-01-01", seller="NO"), total_tax="24.00", reason="standard_rated")
+case("rates with dates", "NO groceries 2001-06-30: the one ordinary rate, 24 %",
+     NO24 + "; NOU 2019:11 ch. 4.1: one rate besides zero until the 2001 reform; Skatteetaten M-5-2.2: food 12 % from 2001-07-01",
+     intl("NO", [("100.00", "food_grocery")], pc="0150", cur="NOK", date="2001-06-30", seller="NO"), total_tax="24.00", reason="standard_rated")
+case("rates with dates", "NO 1994-12-31, before levy's first sourced rate: no tax, and the answer says so", NO23,
+     intl("NO", G, pc="0150", cur="NOK", date="1994-12-31", seller="NO"), total_tax="0.00", note="rate_history_unknown")
+
 # State rates with dates (issue 19, law24: the brief's dated doubts), both sides of each change; the
 # state's own rate is pinned (level_pct), the local rates of the day being outside these sources
 def st_rate(st, zip_code, city, date, pct, src, note=None):

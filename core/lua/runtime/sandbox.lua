@@ -908,7 +908,8 @@ local function validate_rule(file, r)
   end
   if r.calculate ~= nil and type(r.calculate) ~= "function" then fail(file, 0, "calculate must be a function") end
   -- calculate_for (and what else of the table C compiles): checked by the compiler itself
-  if (r.calculate_for ~= nil or r.calculate_before ~= nil or r.calculate_election ~= nil or r.place_of_supply ~= nil)
+  if (r.calculate_for ~= nil or r.calculate_before ~= nil or r.calculate_election ~= nil or r.place_of_supply ~= nil
+      or r.marketplace_from ~= nil or r.marketplace_law ~= nil)
      and C.has_module("levy.tax") then
     local ok, e = pcall(open_module("levy.tax").check_rule, r)
     if not ok then fail(file, 0, tostring(e)) end

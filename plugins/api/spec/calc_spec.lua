@@ -69,3 +69,23 @@ describe("calculation options", function()
     assert.equal("not_collecting", reason(assert(calc.run(REQ))))
   end)
 end)
+
+describe("marketplace sales (doubts26)", function()
+  it("a line sold through a marketplace in Texas is not collected by the seller, the other is", function()
+    store.exec("INSERT INTO regions(code, subscribed, tax_calculation, updated_at) VALUES ('US-TX', 1, 1, 'x')")
+    local req = { currency = "USD", date = "2026-03-01",
+      ship_to = { line1 = "1 Main", city = "Austin", state = "TX", zip_code = "78701", country = "US" },
+      lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general", marketplace = true },
+                { id = "2", amount = "100.00", quantity = "1", tax_code = "general" } } }
+    local r = assert(calc.run(req))
+    assert.equal("not_collecting", r.lines[1].taxability_reason)
+    assert.equal("0.00", r.lines[1].tax)
+    assert.equal("standard_rated", r.lines[2].taxability_reason)
+    assert.equal("8.25", r.total_tax)
+    assert.equal("marketplace_facilitator", r.notes[1].code)
+    local whole = assert(calc.run({ currency = "USD", date = "2026-03-01", marketplace = true,
+      ship_to = req.ship_to, lines = { req.lines[2] } }))
+    assert.equal("not_collecting", whole.lines[1].taxability_reason)
+  end)
+end)
+

@@ -521,7 +521,15 @@ local function resolve(req)
     end
   elseif NATIONAL[cc] then
     local ty, std, reduced = national_at(cc, req.date)
-    if std == nil then return { { region = cc, taxes = {} } } end
+    if std == nil then
+      -- before the country's first standard rate: no tax, and the note rate_history_unknown
+      -- (core/tax/calc.c, res.unknown_before; doubts26)
+      local first
+      for _, r in ipairs(NATIONAL[cc]) do
+        if r.key == "standard" and (first == nil or r.from < first) then first = r.from end
+      end
+      return { { region = cc, taxes = {}, history_unknown = first ~= nil and req.date < first } }
+    end
     return { { region = cc, reduced = reduced, taxes = { { jurisdiction = cc, level = "country",
       type = ty, percentage = std, fraction = "1" } } } }
   end
@@ -1185,6 +1193,7 @@ local function run(rules, rule, test)
       pos_reg, pos_live = place_of_supply(r, req, regions, rc_on, test)
     end
     local pos_ids = {}
+    local market_off, market_on = false, false
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
       local parent = TAX_CODE_PARENT[code] or code
@@ -1222,12 +1231,26 @@ local function run(rules, rule, test)
         line.taxes, line.reason = {}, "no_tax_in_region"
       else
         line.taxes, line.reason = apply(treat, line, taxes, lreg.reduced, (req.customer or {}).type)
+        -- sold through a marketplace facilitator (doubts26; calc.c): in a US state whose rule
+        -- cites its law in force on the date, not collected; else charged, with a note
+        if (l.marketplace == true or req.marketplace == true) and reg.region:sub(1, 3) == "US-" then
+          if r.marketplace_from ~= nil and req.date >= r.marketplace_from then
+            line.taxes, line.reason, market_off = {}, "not_collecting", true
+          else
+            market_on = true
+          end
+        end
       end
       if treat == "follows_goods" or treat == "follows_goods_any" then follows[i] = treat end
       ctx.lines[i] = line
     end
     for i, line in ipairs(ctx.lines) do
       if follows[i] and #line.taxes > 0 then follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows) end
+    end
+    if market_off then
+      notes[#notes + 1] = { code = "marketplace_facilitator" }
+    elseif market_on then
+      notes[#notes + 1] = { code = "marketplace_not_modelled" }
     end
     if #pos_ids > 0 then
       notes[#notes + 1] = { code = "place_of_supply", message = reg.region .. ": lines " .. table.concat(pos_ids, ", ") }
@@ -1255,7 +1278,7 @@ local function run(rules, rule, test)
     local cust_exempt = (req.customer or {}).exempt == true
     if cust_exempt then
       for _, line in ipairs(ctx.lines) do
-        if line.reason ~= "no_tax_in_region" then
+        if line.reason ~= "no_tax_in_region" and line.reason ~= "not_collecting" then
           line.taxes = {}
           for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
           line.reason, line.zero = "customer_exempt", true
