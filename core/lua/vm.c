@@ -116,9 +116,14 @@ void levy_budget_slice_end(levy_budget *b)
     if (b->slice_start_ns) {
         int64_t w = wall_ns() - b->slice_wall_ns;
         /* a thread runs at most as long as the wall clock moved: a short slice is charged its
-         * wall time, an upper bound of its CPU time within LEVY_VM_SLICE_WALL_NS; a longer
-         * one (it may have waited, descheduled) exactly its CPU time */
-        b->spent_ns += w >= 0 && w < LEVY_VM_SLICE_WALL_NS ? w : mono_ns() - b->slice_start_ns;
+         * wall time, an upper bound of its CPU time within LEVY_VM_SLICE_WALL_NS, as long as
+         * the call's short slices stay within LEVY_VM_SLICE_WALL_MAX_NS in all; any other
+         * (it may have waited, been descheduled) exactly its CPU time */
+        if (w >= 0 && w < LEVY_VM_SLICE_WALL_NS && b->short_ns + w <= LEVY_VM_SLICE_WALL_MAX_NS) {
+            b->spent_ns += w;
+            b->short_ns += w;
+        } else
+            b->spent_ns += mono_ns() - b->slice_start_ns;
     }
     b->slice_start_ns = 0;
 }
@@ -235,6 +240,7 @@ void levy_vm_budget_reset(levy_vm *vm, lua_State *L, levy_budget *b)
     b->limit_ns = vm->time_ns;
     b->spent_ns = 0;
     b->slice_start_ns = 0;
+    b->short_ns = 0;
     levy_vm_arm(L);
 }
 

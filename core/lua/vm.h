@@ -21,6 +21,7 @@ typedef struct levy_budget {
     int64_t spent_ns;       /* running time of finished slices (yields excluded) */
     int64_t slice_start_ns; /* the thread's CPU clock at the running slice's start, 0 = none */
     int64_t slice_wall_ns;  /* CLOCK_MONOTONIC at the running slice's start */
+    int64_t short_ns;       /* wall time charged for short slices (LEVY_VM_SLICE_WALL_NS) */
     int64_t limit_ns;       /* running-time cap, 0 = unlimited */
     int tripped; /* LEVY_BUDGET_INSTR / _TIME once exceeded: every further instruction raises */
 } levy_budget;
@@ -41,6 +42,11 @@ typedef struct levy_vm_limits {
  * more) without reading it again, a longer one its CPU time; the hook reads it only once the
  * slice's wall time could have reached the budget (levy_budget_slice_end, budget_hook). */
 #define LEVY_VM_SLICE_WALL_NS 100000
+/* A call is charged wall time for short slices up to this much in all (then every slice reads
+ * the CPU clock at its end too): a call parked and resumed many times (a job's pages of
+ * outbound HTTP) on a loaded machine, descheduled inside its short slices, is charged at most
+ * this much more than its CPU time (2.5 % of the 80 ms request budget). */
+#define LEVY_VM_SLICE_WALL_MAX_NS 2000000
 /* Background work runs under this many times the VM's instruction and running-time budgets:
  * jobs, schedules and on_start (core/host/call.c), and building a generation (executing each
  * plugin's and rule script's top-level chunk, the self-tests; levy_vm_pcall_bg). The one

@@ -512,6 +512,15 @@ static void t_budget_clock_reads(void)
         ones = levy_budget_cpu_reads() - r0 == 1;
     }
     CHECK(ones);
+    /* the wall time charged for short slices is bounded per call: past
+     * LEVY_VM_SLICE_WALL_MAX_NS every slice reads the CPU clock at its end too */
+    b.short_ns = LEVY_VM_SLICE_WALL_MAX_NS;
+    for (int i = 0; i < 20; i++) {
+        r0 = levy_budget_cpu_reads();
+        levy_budget_slice_begin(&b);
+        levy_budget_slice_end(&b);
+        CHECK_EQ_INT((int)(levy_budget_cpu_reads() - r0), 2);
+    }
     /* a slice that sleeps 3x the bound: the wait is not charged as running time */
     int64_t before = b.spent_ns;
     double c0 = cpu_s();
