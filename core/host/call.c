@@ -111,8 +111,7 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     c->ctx.base = h ? h->base : NULL;
     c->ctx.resume = resume_parked;
     levy_lua_set_ctx(c->co, &c->ctx);
-    levy_vm_budget_start(gen->vm, c->co, &c->budget);
-    c->budget.slice_start_ns = 0;
+    levy_vm_budget_reset(gen->vm, c->co, &c->budget); /* the clock is read by the slices */
     /* The VM default is 40 M instructions / 80 ms of CPU. Requests keep the 80 ms CPU cap
      * (a runaway handler dies within ~100 ms, as the contract asks) but may run 5x the
      * instructions, since real handlers do more per instruction in C; background work

@@ -86,20 +86,58 @@ static levy_budget *budget_of(lua_State *L)
 /* The time budget counts CPU time of the running thread, not wall time: a call blocked in
  * fsync or descheduled on a loaded machine has not run away, and must not be killed for it
  * (the reload thread's builds are measured on their own thread's clock). */
+static _Atomic uint64_t cpu_reads;
+
+uint64_t levy_budget_cpu_reads(void) { return cpu_reads; }
+
 static int64_t mono_ns(void)
 {
     struct timespec ts;
+    cpu_reads++;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void levy_budget_slice_begin(levy_budget *b) { b->slice_start_ns = mono_ns(); }
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void levy_budget_slice_begin(levy_budget *b)
+{
+    b->slice_start_ns = mono_ns();
+    b->slice_wall_ns = wall_ns();
+}
 
 void levy_budget_slice_end(levy_budget *b)
 {
-    if (b->slice_start_ns)
-        b->spent_ns += mono_ns() - b->slice_start_ns;
+    if (b->slice_start_ns) {
+        int64_t w = wall_ns() - b->slice_wall_ns;
+        /* a thread runs at most as long as the wall clock moved: a short slice is charged its
+         * wall time, an upper bound of its CPU time within LEVY_VM_SLICE_WALL_NS, as long as
+         * the call's short slices stay within LEVY_VM_SLICE_WALL_MAX_NS in all; any other
+         * (it may have waited, been descheduled) exactly its CPU time */
+        if (w >= 0 && w < LEVY_VM_SLICE_WALL_NS && b->short_ns + w <= LEVY_VM_SLICE_WALL_MAX_NS) {
+            b->spent_ns += w;
+            b->short_ns += w;
+        } else
+            b->spent_ns += mono_ns() - b->slice_start_ns;
+    }
     b->slice_start_ns = 0;
+}
+
+/* The running slice's CPU time has taken the budget past its time limit. Its wall time bounds
+ * its CPU time, so the CPU clock is read only once the wall time alone would be past it. */
+static int slice_over_time(const levy_budget *b)
+{
+    if (!b->limit_ns || !b->slice_start_ns)
+        return 0;
+    int64_t w = wall_ns() - b->slice_wall_ns;
+    if (w >= 0 && b->spent_ns + w <= b->limit_ns)
+        return 0;
+    return b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns;
 }
 
 void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor)
@@ -130,8 +168,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
     b->used += LEVY_VM_HOOK_STEP;
     int over = b->limit && b->used > b->limit ? LEVY_BUDGET_INSTR : 0;
-    if (!over && b->limit_ns && b->slice_start_ns &&
-        b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns)
+    if (!over && slice_over_time(b))
         over = LEVY_BUDGET_TIME;
     if (over) {
         b->tripped = over;
@@ -152,8 +189,7 @@ int levy_vm_account(lua_State *L, uint64_t steps)
         b->used += steps;
         if (b->limit && b->used > b->limit)
             b->tripped = LEVY_BUDGET_INSTR;
-        else if (b->limit_ns && b->slice_start_ns &&
-                 b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns)
+        else if (slice_over_time(b))
             b->tripped = LEVY_BUDGET_TIME;
     }
     return b->tripped;
@@ -196,15 +232,22 @@ void levy_vm_charge(lua_State *L, uint64_t steps)
 
 void levy_vm_arm(lua_State *L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, LEVY_VM_HOOK_STEP); }
 
-void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b)
+void levy_vm_budget_reset(levy_vm *vm, lua_State *L, levy_budget *b)
 {
     b->used = 0;
     b->tripped = 0;
     b->limit = vm->instr_budget;
     b->limit_ns = vm->time_ns;
     b->spent_ns = 0;
-    b->slice_start_ns = mono_ns();
+    b->slice_start_ns = 0;
+    b->short_ns = 0;
     levy_vm_arm(L);
+}
+
+void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b)
+{
+    levy_vm_budget_reset(vm, L, b);
+    levy_budget_slice_begin(b);
 }
 
 int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)

@@ -19,7 +19,9 @@ typedef struct levy_budget {
     uint64_t used;          /* instructions executed so far (in hook steps) */
     uint64_t limit;         /* 0 = unlimited */
     int64_t spent_ns;       /* running time of finished slices (yields excluded) */
-    int64_t slice_start_ns; /* start of the running slice (monotonic), 0 = not running */
+    int64_t slice_start_ns; /* the thread's CPU clock at the running slice's start, 0 = none */
+    int64_t slice_wall_ns;  /* CLOCK_MONOTONIC at the running slice's start */
+    int64_t short_ns;       /* wall time charged for short slices (LEVY_VM_SLICE_WALL_NS) */
     int64_t limit_ns;       /* running-time cap, 0 = unlimited */
     int tripped; /* LEVY_BUDGET_INSTR / _TIME once exceeded: every further instruction raises */
 } levy_budget;
@@ -34,6 +36,17 @@ typedef struct levy_vm_limits {
 #define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
 #define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
 #define LEVY_VM_HOOK_STEP 1000
+/* The time budget counts the thread's CPU time; reading it is a system call (no vDSO), the
+ * wall clock is not. A running slice reads the CPU clock at its start; one that ends within
+ * this much wall time is charged its wall time (at least its CPU time, at most this much
+ * more) without reading it again, a longer one its CPU time; the hook reads it only once the
+ * slice's wall time could have reached the budget (levy_budget_slice_end, budget_hook). */
+#define LEVY_VM_SLICE_WALL_NS 100000
+/* A call is charged wall time for short slices up to this much in all (then every slice reads
+ * the CPU clock at its end too): a call parked and resumed many times (a job's pages of
+ * outbound HTTP) on a loaded machine, descheduled inside its short slices, is charged at most
+ * this much more than its CPU time (2.5 % of the 80 ms request budget). */
+#define LEVY_VM_SLICE_WALL_MAX_NS 2000000
 /* Background work runs under this many times the VM's instruction and running-time budgets:
  * jobs, schedules and on_start (core/host/call.c), and building a generation (executing each
  * plugin's and rule script's top-level chunk, the self-tests; levy_vm_pcall_bg). The one
@@ -150,9 +163,15 @@ void levy_vm_set_mem_cap(levy_vm *vm, size_t cap);
 
 /** Starts a fresh budget (limit from the VM) and arms the hook on thread L. */
 void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b);
+/** The same without starting a slice (a call's budget: its slices are marked around each
+ * lua_resume). */
+void levy_vm_budget_reset(levy_vm *vm, lua_State *L, levy_budget *b);
 /** Marks the start / end of a running slice of a call (around lua_resume). */
 void levy_budget_slice_begin(levy_budget *b);
 void levy_budget_slice_end(levy_budget *b);
+/** Tests: how many times this process read a thread's CPU clock for budgets (a system call,
+ * no vDSO, on Linux). */
+uint64_t levy_budget_cpu_reads(void);
 /** Multiplies the call's limits (jobs get a larger budget than requests). */
 void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor);
 /** [-0, +0, v] Charges `steps` units of work done in C (pattern matching) to the budget of

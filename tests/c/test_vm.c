@@ -488,7 +488,54 @@ end:
     levy_vm_free(vm2);
 }
 
+/* The time budget's clock (issue 21): a running slice of a call that ends within
+ * LEVY_VM_SLICE_WALL_NS of wall time reads the thread's CPU clock (a system call) once, at its
+ * start, not again at its end; a fresh call's budget reads none before its first slice. Tried
+ * many times: a pair descheduled past the bound reads the CPU clock twice, as it must, and one
+ * pair in 200 within it is enough. A slice that waited (slept) is charged its CPU time, not
+ * the wait. */
+static void t_budget_clock_reads(void)
+{
+    levy_vm *vm = mkvm(0, 0);
+    CHECK(vm != NULL);
+    levy_budget b;
+    memset(&b, 0, sizeof b);
+    uint64_t r0 = levy_budget_cpu_reads();
+    levy_vm_budget_reset(vm, levy_vm_state(vm), &b);
+    CHECK_EQ_INT((int)(levy_budget_cpu_reads() - r0), 0);
+    CHECK(b.limit_ns > 0);
+    int ones = 0;
+    for (int i = 0; i < 200 && !ones; i++) {
+        r0 = levy_budget_cpu_reads();
+        levy_budget_slice_begin(&b);
+        levy_budget_slice_end(&b);
+        ones = levy_budget_cpu_reads() - r0 == 1;
+    }
+    CHECK(ones);
+    /* the wall time charged for short slices is bounded per call: past
+     * LEVY_VM_SLICE_WALL_MAX_NS every slice reads the CPU clock at its end too */
+    b.short_ns = LEVY_VM_SLICE_WALL_MAX_NS;
+    for (int i = 0; i < 20; i++) {
+        r0 = levy_budget_cpu_reads();
+        levy_budget_slice_begin(&b);
+        levy_budget_slice_end(&b);
+        CHECK_EQ_INT((int)(levy_budget_cpu_reads() - r0), 2);
+    }
+    /* a slice that sleeps 3x the bound: the wait is not charged as running time */
+    int64_t before = b.spent_ns;
+    double c0 = cpu_s();
+    levy_budget_slice_begin(&b);
+    struct timespec nap = {0, 3 * LEVY_VM_SLICE_WALL_NS};
+    nanosleep(&nap, NULL);
+    levy_budget_slice_end(&b);
+    double dc = cpu_s() - c0;
+    CHECK((double)(b.spent_ns - before) <= dc * 1e9 + 1);
+end:
+    levy_vm_free(vm);
+}
+
 static const levy_test tests[] = {
+    {"budget_clock_reads", t_budget_clock_reads},
     {"pcall_traceback", t_pcall_traceback},
     {"budget_runaway", t_budget_runaway},
     {"budget_names_limit", t_budget_names_limit},
