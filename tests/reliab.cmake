@@ -37,7 +37,8 @@ if(LEVY_CLANG AND LEVY_SH)
                      ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 60
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
     # 60 s of fuzzing after a clang ASan build of its sources: the build's time follows the
-    # machine's load (the two tax targets compile all of core/tax), and a clean-clone CI beside
+    # machine's load (the two tax targets share one build of core/tax, the second waiting for the
+    # first's: tests/fuzz/run_reliab_fuzz.sh tax_objs), and a clean-clone CI beside
     # a CPU hog timed both out at 300 s; the fuzzing itself stays 60 s.
     # COST: at least its 60 s of fuzzing, whatever the build takes (tests/costs.txt, measured,
     # overrides it), so the fuzzers start early instead of last

@@ -9,9 +9,11 @@
 #ifndef LEVY_VERSION
 #define LEVY_VERSION "0.0.0"
 #endif
-#ifndef LEVY_COMMIT /* the commit levy was built from (CMake: git rev-parse), for levy_build_info */
-#define LEVY_COMMIT "unknown"
-#endif
+/* The commit levy was built from (CMake: git rev-parse --short=12 at configure time, or
+ * -DLEVY_COMMIT=; "unknown" outside a git checkout), for levy_build_info. Defined in the
+ * generated build/generated/levy_commit.c (core/base/levy_commit.c.in), so that a new
+ * commit recompiles that one file instead of every object. */
+const char *levy_build_commit(void);
 
 enum {
     LEVY_OK = 0,

@@ -251,7 +251,7 @@ void levy_host_metrics_describe(void)
     };
     for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
         levy_metrics_describe(core[i].name, core[i].type, core[i].help, NULL);
-    const char *build[] = {"version", LEVY_VERSION, "commit", LEVY_COMMIT, NULL};
+    const char *build[] = {"version", LEVY_VERSION, "commit", levy_build_commit(), NULL};
     levy_metrics_set("levy_build_info", build, 1, NULL);
     levy_metrics_inc("levy_reloads_total", NULL, 0, NULL);
     levy_metrics_inc("levy_reload_failures_total", NULL, 0, NULL);

@@ -8,9 +8,16 @@
  *
  * A failed CHECK prints file:line and jumps to the test's `end:` label, where the test
  * frees what it owns. main() runs every test (or those named in argv) and prints the
- * closing line "N passed, N failed", exiting non-zero on any failure. */
+ * closing line "N passed, N failed", exiting non-zero on any failure.
+ *
+ * LEVY_TEST_SHARD=i/n (0 <= i < n) runs only shard i of n: the tests whose index among the
+ * ones not named "setup" or "teardown" is i modulo n, and "setup" and "teardown" in every
+ * shard. The n shards together run every test once. tests/CMakeLists.txt splits the longest
+ * valgrind_ units this way so that the two cores share them (suite27); the closing line
+ * names the shard and how many tests it left to the others. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct levy_test {
@@ -51,8 +58,23 @@ static int levy_test_failed_;
 
 static inline int levy_test_run(const levy_test *tests, int argc, char **argv)
 {
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, shard = 0, nshards = 1, index = 0, others = 0, own = 0;
+    const char *sh = getenv("LEVY_TEST_SHARD");
+    if (sh && *sh) {
+        char *end = NULL;
+        shard = (int)strtol(sh, &end, 10);
+        nshards = end && *end == '/' ? (int)strtol(end + 1, NULL, 10) : 0;
+        if (nshards < 1 || shard < 0 || shard >= nshards) {
+            fprintf(stderr, "LEVY_TEST_SHARD=%s: want i/n with 0 <= i < n\n", sh);
+            return 2;
+        }
+    }
     for (const levy_test *t = tests; t->name; t++) {
+        if (strcmp(t->name, "setup") != 0 && strcmp(t->name, "teardown") != 0 &&
+            index++ % nshards != shard) {
+            others++;
+            continue;
+        }
         if (argc > 1) {
             int want = 0;
             for (int i = 1; i < argc; i++)
@@ -61,6 +83,8 @@ static inline int levy_test_run(const levy_test *tests, int argc, char **argv)
             if (!want)
                 continue;
         }
+        if (strcmp(t->name, "setup") != 0 && strcmp(t->name, "teardown") != 0)
+            own++;
         levy_test_failed_ = 0;
         t->fn();
         if (levy_test_failed_) {
@@ -69,6 +93,13 @@ static inline int levy_test_run(const levy_test *tests, int argc, char **argv)
         } else {
             passed++;
             fprintf(stderr, "ok   %s\n", t->name);
+        }
+    }
+    if (nshards > 1) {
+        printf("shard %d/%d (%d tests in the other shards): ", shard, nshards, others);
+        if (own == 0 && argc <= 1) { /* more shards than tests: a shard that checks nothing */
+            printf("no test in this shard\n");
+            return 1;
         }
     }
     printf("%d passed, %d failed\n", passed, failed);
