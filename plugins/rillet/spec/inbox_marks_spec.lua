@@ -99,7 +99,8 @@ describe("process_inbox's done marks", function()
     end
     list[#list + 1] = { ids[7], "second" }
     mark_done(list)
-    assert.equal(119, store.row("SELECT count(*) AS n FROM inbox WHERE connection_id = 'con_mk3' AND outcome = 'first' AND processed_at IS NOT NULL").n)
+    assert.equal(119, store.row([[SELECT count(*) AS n FROM inbox WHERE connection_id = 'con_mk3'
+      AND outcome = 'first' AND processed_at IS NOT NULL]]).n)
     assert.equal("second", row(ids[7]).outcome)
   end)
 end)
