@@ -528,16 +528,18 @@ M.GIVE_UP_RAISES = 5
 local MARK_WIDTH = 50
 local MARK_SQL = "UPDATE inbox SET processed_at = ?, outcome = ? WHERE id IN (" ..
   string.rep("?", MARK_WIDTH, ",") .. ")"
+local NO_OUTCOME = {}
 function M.mark_done(marks)
   local last, groups, outcomes = {}, {}, {}
   for i, m in ipairs(marks) do last[m[1]] = i end
   for i, m in ipairs(marks) do
     if last[m[1]] == i then
-      local g = groups[m[2]]
+      local key = m[2] == nil and NO_OUTCOME or m[2] -- a nil outcome is stored NULL, as before
+      local g = groups[key]
       if not g then
         g = {}
-        groups[m[2]] = g
-        outcomes[#outcomes + 1] = m[2]
+        groups[key] = g
+        outcomes[#outcomes + 1] = key
       end
       g[#g + 1] = m[1]
     end
@@ -545,6 +547,7 @@ function M.mark_done(marks)
   local now = now_iso()
   for _, o in ipairs(outcomes) do
     local ids = groups[o]
+    if o == NO_OUTCOME then o = nil end
     for k = 1, #ids, MARK_WIDTH do
       store.exec(MARK_SQL, now, o, table.unpack(ids, k, k + MARK_WIDTH - 1)) -- padded with NULL
     end

@@ -98,9 +98,12 @@ describe("process_inbox's done marks", function()
       list[#list + 1] = { ids[i], "first" }
     end
     list[#list + 1] = { ids[7], "second" }
+    list[#list + 1] = { ids[9], nil } -- stored NULL, as the per-delivery UPDATE did
     mark_done(list)
-    assert.equal(119, store.row([[SELECT count(*) AS n FROM inbox WHERE connection_id = 'con_mk3'
+    assert.equal(118, store.row([[SELECT count(*) AS n FROM inbox WHERE connection_id = 'con_mk3'
       AND outcome = 'first' AND processed_at IS NOT NULL]]).n)
     assert.equal("second", row(ids[7]).outcome)
+    assert.is_nil(row(ids[9]).outcome)
+    assert.truthy(row(ids[9]).processed_at)
   end)
 end)
