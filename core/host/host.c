@@ -554,8 +554,10 @@ static int migrate_check_aside(levy_host *h, levy_gen *g, levy_gen_errors *errs)
     levy_store *st = NULL;
     levy_err e;
     levy_err_clear(&e);
-    if (levy_store_connect(&st, path, LEVY_STORE_READONLY, &e) != LEVY_OK)
+    if (levy_store_connect(&st, path, LEVY_STORE_READONLY, &e) != LEVY_OK) {
+        hlog(HLOG_DEBUG, "reload: plugin migrations checked on the loop (%s)", e.message);
         return 0;
+    }
     levy_store_set_log_quiet(st, 1);
     int pending = 0;
     int rc = plugin_migrations(h, g, st, &pending, errs);
