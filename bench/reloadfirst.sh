@@ -38,7 +38,7 @@ LEVY_LUA_TIME_MS=60000 LEVY_API_TOKEN=$T valgrind --tool=callgrind --callgrind-o
   --listen 127.0.0.1:$PORT --data-dir "$TMP/d" --scripts "$TMP/scripts100" --plugins "$ROOT/plugins" \
   >"$TMP/serve.log" 2>&1 &
 P=$!
-for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
+for _ in $(seq 1500); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done  # 200: served (503 while starting)
 curl -s -o /dev/null -X PUT -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
   -d '{"subscribed":true,"tax_calculation":true}' "http://127.0.0.1:$PORT/v1/regions/US-TX"
 python3 - "$PORT" "$T" "$TMP/bodies.txt" "$RELOADS" "$N" "$TMP" <<'PY'

@@ -194,8 +194,8 @@ struct event_base *levy_host_event_base_new(void);
 /** Arms the idle collector: once the loop has nothing else ready, small steps of the current
  * generation's Lua collector run until its cycle ends (levy_vm_gc_idle_step). */
 void levy_host_gc_idle(levy_host *h);
-/** Reload without blocking the loop: the generation is built on a thread, migrations and
- * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
+/** Reload without blocking the loop: the generation is built and its plugin migrations
+ * checked on a thread; new migrations (if any) and the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
  * its errors are valid during the call only). Requests arriving meanwhile join the next
  * build. Returns at once. */
 void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);

@@ -108,8 +108,10 @@ int levy_store_schema_version(levy_store *st, const char *plugin, int *version, 
     return rc;
 }
 
-int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
-                             size_t n, levy_err *err)
+/* Applies files, or with pending != NULL only checks them (no lock, no write: a read-only
+ * connection will do) and sets *pending to the number not yet applied. */
+static int migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
+                         size_t n, int *pending, levy_err *err)
 {
     levy_stmt *sel = NULL, *ins = NULL;
     mfile *ms = NULL;
@@ -118,9 +120,9 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
         return levy_err_set(err, LEVY_EINVAL, "migration_failed",
                             "migrations cannot run inside a transaction");
     /* two processes starting on one PostgreSQL database: one migrates, the other waits */
-    if ((rc = levy_store_lock_migrations(st, 1, err)) != LEVY_OK)
+    if (!pending && (rc = levy_store_lock_migrations(st, 1, err)) != LEVY_OK)
         return rc;
-    if ((rc = levy_store_exec(st, schema_sql, err)) != LEVY_OK)
+    if (!pending && (rc = levy_store_exec(st, schema_sql, err)) != LEVY_OK)
         goto done;
     ms = calloc(n ? n : 1, sizeof *ms);
     if (!ms) {
@@ -201,6 +203,11 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
         rc = src;
         goto done;
     }
+    if (pending) {
+        *pending = (int)(n - (size_t)applied);
+        rc = LEVY_OK;
+        goto done;
+    }
     if ((rc = levy_store_prepare(st,
                                  "INSERT INTO schema_migrations(plugin, version, name, sha256, "
                                  "applied_at) VALUES (?,?,?,?,?)",
@@ -279,8 +286,15 @@ done:
     levy_stmt_finalize(sel);
     levy_stmt_finalize(ins);
     free(ms);
-    levy_store_lock_migrations(st, 0, NULL);
+    if (!pending)
+        levy_store_lock_migrations(st, 0, NULL);
     return rc;
+}
+
+int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
+                             size_t n, levy_err *err)
+{
+    return migrate_files(st, plugin, files, n, NULL, err);
 }
 
 int levy_store_migrate_core(levy_store *st, levy_err *err)
@@ -326,7 +340,8 @@ static int keep_sql(void *ud, const char *path, const char *name, const struct s
     return nl >= 5 && strcmp(name + nl - 4, ".sql") == 0;
 }
 
-int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
+static int migrate_dir(levy_store *st, const char *plugin, const char *dir, int *pending,
+                       levy_err *err)
 {
     char pgdir[4096];
     if (levy_store_engine(st) == LEVY_STORE_POSTGRES) {
@@ -339,7 +354,7 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
     size_t n;
     if (levy_dir_list(dir, keep_sql, NULL, &names, &n) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            return levy_store_migrate_files(st, plugin, NULL, 0, err);
+            return migrate_files(st, plugin, NULL, 0, pending, err);
         if (errno == ENOMEM)
             return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
         return levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", dir, strerror(errno));
@@ -359,10 +374,22 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
         files[nf].len = len;
     }
     if (rc == LEVY_OK)
-        rc = levy_store_migrate_files(st, plugin, files, n, err);
+        rc = migrate_files(st, plugin, files, n, pending, err);
     for (size_t i = 0; i < nf; i++)
         free((char *)files[i].sql);
     free(files);
     levy_dir_list_free(names); /* the files' names */
     return rc;
+}
+
+int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
+{
+    return migrate_dir(st, plugin, dir, NULL, err);
+}
+
+int levy_store_migrate_dir_check(levy_store *st, const char *plugin, const char *dir, int *pending,
+                                 levy_err *err)
+{
+    *pending = 0;
+    return migrate_dir(st, plugin, dir, pending, err);
 }

@@ -286,6 +286,13 @@ int levy_store_migrate_core(levy_store *st, levy_err *err);
 /* Applies a plugin's migrations from dir (missing dir = no migrations = OK). On PostgreSQL
  * they are read from dir/postgres/ (the same numbers as the SQLite files in dir). */
 int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err);
+/* The same checks as levy_store_migrate_dir without applying anything (no lock, no write:
+ * a read-only connection, another thread's, will do; issue 21, a reload's check off the
+ * loop): the files' names and numbers, every applied version present, recorded in order and
+ * unchanged (the same errors and messages). LEVY_OK with *pending = how many files are not
+ * applied yet. A store without schema_migrations fails (the caller migrates instead). */
+int levy_store_migrate_dir_check(levy_store *st, const char *plugin, const char *dir, int *pending,
+                                 levy_err *err);
 /* One migration source file (for callers with in-memory files). */
 typedef struct levy_migration_file {
     const char *name; /* "0001_core.sql" */
