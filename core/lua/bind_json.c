@@ -128,11 +128,11 @@ static void push_node(lua_State *L, const levy_json_doc *doc, uint32_t k, int ar
     }
 }
 
-/* json.decode(text[, opts]); opts.duplicate_keys = "error" (default) | "last". */
-static int l_decode(lua_State *L)
+/* opts.duplicate_keys at index 2 of json.decode / json.peek: "error" (default) | "last";
+ * 1 for "last", else 0; raises the caller's error for any other value. Leaves the stack as
+ * it found it. */
+static int dup_keys_opt(lua_State *L, const char *fn)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
     int dup_last = 0;
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
@@ -141,8 +141,18 @@ static int l_decode(lua_State *L)
         if (dk && strcmp(dk, "last") == 0)
             dup_last = 1;
         else if (!lua_isnil(L, -1) && !(dk && strcmp(dk, "error") == 0))
-            return luaL_error(L, "json.decode: duplicate_keys must be \"error\" or \"last\"");
+            return luaL_error(L, "%s: duplicate_keys must be \"error\" or \"last\"", fn);
+        lua_pop(L, 1);
     }
+    return dup_last;
+}
+
+/* json.decode(text[, opts]); opts.duplicate_keys = "error" (default) | "last". */
+static int l_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    int dup_last = dup_keys_opt(L, "json.decode");
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
     levy_json_doc *doc = take_doc(L);                 /* 3 */
@@ -171,17 +181,7 @@ static int l_peek(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    int dup_last = 0;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_getfield(L, 2, "duplicate_keys");
-        const char *dk = lua_tostring(L, -1);
-        if (dk && strcmp(dk, "last") == 0)
-            dup_last = 1;
-        else if (!lua_isnil(L, -1) && !(dk && strcmp(dk, "error") == 0))
-            return luaL_error(L, "json.peek: duplicate_keys must be \"error\" or \"last\"");
-        lua_pop(L, 1);
-    }
+    int dup_last = dup_keys_opt(L, "json.peek");
     int nk = lua_gettop(L) - 2;
     if (nk < 0)
         nk = 0;
