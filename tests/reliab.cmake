@@ -282,6 +282,11 @@ levy_reliab_test(reliab_certificates certificates 240 24000)
 # (ID, unknown), the date a threshold was crossed (checked independently), physical presence
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
+# Issues 19/20, registration thresholds abroad (a foreign seller's, data/intl/foreign-seller-
+# thresholds.csv): documents converted with their own exchange rate, a currency without one
+# listed and not counted, the crossing date, first-sale countries, a worldwide threshold not
+# measured. Ports 49900-49949.
+levy_reliab_test(reliab_exposure_abroad exposure_abroad 180 49900)
 levy_reliab_test(reliab_backup_files backup_files 240 24400)
 # Issue 19, address precision in California: a ZIP that the shipped files show spanning several
 # rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
