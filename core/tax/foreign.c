@@ -24,7 +24,16 @@ const char *const levy_foreign_scopes[] = {
     "worldwide", /* the seller's worldwide turnover: not measurable from levy's documents */
     NULL};
 
-enum { COL_COUNTRY, COL_THRESHOLD, COL_CURRENCY, COL_PERIOD, COL_SCOPE, COL_EFFECTIVE, COL_SOURCE, COL_N };
+enum {
+    COL_COUNTRY,
+    COL_THRESHOLD,
+    COL_CURRENCY,
+    COL_PERIOD,
+    COL_SCOPE,
+    COL_EFFECTIVE,
+    COL_SOURCE,
+    COL_N
+};
 static const char *const col_names[COL_N] = {"country", "threshold",      "currency", "period",
                                              "scope",   "effective_from", "source"};
 

@@ -37,7 +37,6 @@ static const char *const col_names[COL_N] = {"state",   "sales_threshold", "tran
                                              "combine", "period",          "effective_from",
                                              "source",  "marketplace",     "marketplace_source"};
 
-
 /* Splits one line into fields (RFC 4180 quotes, "" escapes) copied into buf. Returns the
  * field count, or -1 on a malformed quote / too many fields. (Also the foreign-seller
  * threshold table's splitter: core/tax/foreign.c.) */

@@ -39,7 +39,6 @@ void levy_nexus_free(levy_nexus *n);
 /* One CSV line (RFC 4180 quotes, "" escapes; fields trimmed) split into at most
  * LEVY_CSV_MAXF fields copied into buf. Returns the field count, or -1 when malformed. */
 #define LEVY_CSV_MAXF 16
-int levy_nexus_split(const char *line, size_t len, char *buf, size_t cap,
-                     char *f[LEVY_CSV_MAXF]);
+int levy_nexus_split(const char *line, size_t len, char *buf, size_t cap, char *f[LEVY_CSV_MAXF]);
 
 #endif

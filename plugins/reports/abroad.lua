@@ -50,7 +50,7 @@ local function scale(minor, from, to, rate, mul)
   if not int or #int + #frac > 15 then return nil end
   local digits = math.tointeger(tonumber(int .. frac))
   if not digits or digits <= 0 then return nil end
-  local num, den = minor, 1
+  local num, den = minor
   local function times(v, k)
     for _ = 1, k do
       if v > MAXI // 10 or v < -(MAXI // 10) then return nil end

@@ -106,18 +106,21 @@ static void t_malformed(void)
     CHECK(strstr(err.message, "fields") != NULL);
     CHECK_EQ_INT(parse("AU,75000,AUD,previous_12_months,b2c,,\"s\n", &err), LEVY_EINVAL);
     /* a good row then a bad one: the whole file is refused, the bad line named */
-    CHECK_EQ_INT(parse("AU,75000,AUD,previous_12_months,b2c,,s\nNZ,6O000,NZD,previous_12_months,b2c,,s\n",
-                       &err),
-                 LEVY_EINVAL);
+    CHECK_EQ_INT(
+        parse("AU,75000,AUD,previous_12_months,b2c,,s\nNZ,6O000,NZD,previous_12_months,b2c,,s\n",
+              &err),
+        LEVY_EINVAL);
     CHECK(strstr(err.message, "t.csv:3") != NULL);
-    CHECK_EQ_INT(parse("AU,75000,AUD,previous_12_months,b2c,,a\nAU,80000,AUD,previous_12_months,b2c,,b\n",
-                       &err),
-                 LEVY_EINVAL); /* duplicate country + date */
+    CHECK_EQ_INT(
+        parse("AU,75000,AUD,previous_12_months,b2c,,a\nAU,80000,AUD,previous_12_months,b2c,,b\n",
+              &err),
+        LEVY_EINVAL); /* duplicate country + date */
     CHECK(strstr(err.message, "duplicate") != NULL);
-    CHECK_EQ_INT(parse("AU,75000,AUD,previous_12_months,b2c,,a\nAU,80000,AUD,previous_12_months,b2c,"
-                       "2030-01-01,b\n",
-                       &err),
-                 LEVY_OK);
+    CHECK_EQ_INT(
+        parse("AU,75000,AUD,previous_12_months,b2c,,a\nAU,80000,AUD,previous_12_months,b2c,"
+              "2030-01-01,b\n",
+              &err),
+        LEVY_OK);
     levy_foreign *t = NULL;
     levy_err_clear(&err);
     CHECK_EQ_INT(levy_foreign_parse(&t, "t.csv", "country,threshold\nAU,1\n", &err), LEVY_EINVAL);
@@ -127,8 +130,6 @@ static void t_malformed(void)
 end:;
 }
 
-static const levy_test tests[] = {{"shipped", t_shipped},
-                                  {"valid", t_valid},
-                                  {"malformed", t_malformed},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"shipped", t_shipped}, {"valid", t_valid}, {"malformed", t_malformed}, {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
