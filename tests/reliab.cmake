@@ -360,7 +360,7 @@ if(LEVY_PG_INITDB)
   set_property(TEST e2e_host_pg APPEND PROPERTY ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200
-               province_reports:18620 address_precision:30300)
+               province_reports:18620 address_precision:30300 exposure_abroad:49950)
     string(REPLACE ":" ";" pair ${pair})
     list(GET pair 0 script)
     list(GET pair 1 port)
