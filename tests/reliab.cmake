@@ -283,6 +283,11 @@ levy_reliab_test(reliab_certificates certificates 240 24000)
 # (ID, unknown), the date a threshold was crossed (checked independently), physical presence
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
+# Issues 19/20, registration thresholds abroad (a foreign seller's, data/intl/foreign-seller-
+# thresholds.csv): documents converted with their own exchange rate, a currency without one
+# listed and not counted, the crossing date, first-sale countries, a worldwide threshold not
+# measured. Ports 49900-49949.
+levy_reliab_test(reliab_exposure_abroad exposure_abroad 180 49900)
 levy_reliab_test(reliab_backup_files backup_files 240 24400)
 # Issue 19, address precision in California: a ZIP that the shipped files show spanning several
 # rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
@@ -356,7 +361,7 @@ if(LEVY_PG_INITDB)
   set_property(TEST e2e_host_pg APPEND PROPERTY ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200
-               province_reports:18620 address_precision:30300)
+               province_reports:18620 address_precision:30300 exposure_abroad:49950)
     string(REPLACE ":" ";" pair ${pair})
     list(GET pair 0 script)
     list(GET pair 1 port)

@@ -32,6 +32,46 @@
 #include "tax/request.h"
 #include "tax/territory.h"
 
+/* [-1, +0, -] __gc of the box holding a loaded foreign-seller table (NULL once freed). */
+static int foreign_box_gc(lua_State *L)
+{
+    levy_foreign **box = lua_touserdata(L, 1);
+    if (box && *box) {
+        levy_foreign_free(*box);
+        *box = NULL;
+    }
+    return 0;
+}
+
+/* tax.foreign_thresholds() -> array of {country, threshold, currency, period, scope,
+ * effective_from|nil, source} read from <data root>/intl/foreign-seller-thresholds.csv; raises
+ * when the file is missing or malformed (the table is shipped data). */
+static int tax_foreign_thresholds(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.tax.foreign_thresholds", LEVY_CTX_LOAD | LEVY_CTX_REQUEST);
+    const levy_config *cfg = levy_lua_host(L, LEVY_HOST_CONFIG);
+    const char *root = (cfg && cfg->data_root[0]) ? cfg->data_root : "data";
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", root, LEVY_FOREIGN_FILE);
+    levy_foreign **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "levy.ForeignBox")) {
+        lua_pushcfunction(L, foreign_box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_foreign_load(box, path, &err) != LEVY_OK)
+        return luaL_error(L, "levy.tax.foreign_thresholds: %s", err.message);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
+    levy_tax_foreign_write(&lo.o, *box); /* tax/info.h */
+    levy_foreign_free(*box);
+    *box = NULL;
+    return levy_lua_out_end(L);
+}
+
 int luaopen_levy_tax(lua_State *L);
 
 /* ------------------------------------------------------------------ the module's state */
@@ -676,6 +716,7 @@ int luaopen_levy_tax(lua_State *L)
                                      {"rates_info", tax_rates_info},
                                      {"resolve", tax_resolve},
                                      {"nexus_thresholds", tax_nexus_thresholds},
+                                     {"foreign_thresholds", tax_foreign_thresholds},
                                      {NULL, NULL}};
     lua_createtable(L, 0, (int)LEVY_ARRAY_LEN(funcs));
     if (luaL_newmetatable(L, REQUEST_MT)) {

@@ -211,6 +211,22 @@ int levy_tax_nexus_write(levy_tax_out *o, const levy_nexus *nx)
                        (int)(sizeof nexus_fields / sizeof nexus_fields[0]));
 }
 
+static const out_field foreign_fields[] = {
+    OF(levy_foreign_row, "country", OF_CHARS, 0, country),
+    OF(levy_foreign_row, "currency", OF_CHARS, 0, currency),
+    OF(levy_foreign_row, "effective_from", OF_CHARS, OF_OPT, effective_from),
+    OF(levy_foreign_row, "period", OF_CHARS, 0, period),
+    OF(levy_foreign_row, "scope", OF_CHARS, 0, scope),
+    OF(levy_foreign_row, "source", OF_STR, 0, source),
+    OF(levy_foreign_row, "threshold", OF_CHARS, 0, threshold),
+};
+
+int levy_tax_foreign_write(levy_tax_out *o, const levy_foreign *t)
+{
+    return put_records(o, t->rows, sizeof *t->rows, (int)t->n, foreign_fields,
+                       (int)(sizeof foreign_fields / sizeof foreign_fields[0]));
+}
+
 /* parent: absent for the ten roots */
 static const out_field code_fields[] = {
     OF(levy_tax_code_info, "code", OF_STR, 0, code),

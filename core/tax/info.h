@@ -9,6 +9,7 @@
  * allocation. Each returns 0, or -1 when the reader refused a string. */
 #include "tax/calc.h"
 #include "tax/nexus.h"
+#include "tax/foreign.h"
 
 /* A region levy has a rule for: levy.rules[code] and levy.rule_files[code]. Borrowed. */
 typedef struct levy_tax_region_info {
@@ -53,6 +54,9 @@ int levy_tax_rates_table_members_write(levy_tax_out *o, const levy_rates *rates,
  * period, sales_threshold, source, state, transactions_threshold?}] (combine and
  * transactions_threshold only for a state with a transaction count). */
 int levy_tax_nexus_write(levy_tax_out *o, const levy_nexus *nx);
+/* The foreign-seller thresholds: [{country, currency, effective_from?, period, scope, source,
+ * threshold}] (core/tax/foreign.h). */
+int levy_tax_foreign_write(levy_tax_out *o, const levy_foreign *t);
 
 /* The product tax codes (levy_tax_codes): [{code, description, name, parent?}]. */
 int levy_tax_codes_write(levy_tax_out *o);

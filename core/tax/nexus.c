@@ -37,16 +37,15 @@ static const char *const col_names[COL_N] = {"state",   "sales_threshold", "tran
                                              "combine", "period",          "effective_from",
                                              "source",  "marketplace",     "marketplace_source"};
 
-#define MAXF 16
-
 /* Splits one line into fields (RFC 4180 quotes, "" escapes) copied into buf. Returns the
- * field count, or -1 on a malformed quote / too many fields. */
-static int split(const char *line, size_t len, char *buf, size_t cap, char *f[MAXF])
+ * field count, or -1 on a malformed quote / too many fields. (Also the foreign-seller
+ * threshold table's splitter: core/tax/foreign.c.) */
+int levy_nexus_split(const char *line, size_t len, char *buf, size_t cap, char *f[LEVY_CSV_MAXF])
 {
     size_t i = 0, w = 0;
     int n = 0;
     for (;;) {
-        if (n >= MAXF || w >= cap)
+        if (n >= LEVY_CSV_MAXF || w >= cap)
             return -1;
         f[n++] = buf + w;
         if (i < len && line[i] == '"') {
@@ -199,7 +198,7 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
     int col[COL_N];
     int have_header = 0, lineno = 0;
     char buf[2048];
-    char *f[MAXF];
+    char *f[LEVY_CSV_MAXF];
     if (!nx)
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     const char *p = text;
@@ -216,7 +215,7 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
             k++;
         if (k == len || line[k] == '#')
             continue; /* blank lines and comments */
-        int nf = split(line, len, buf, sizeof buf, f);
+        int nf = levy_nexus_split(line, len, buf, sizeof buf, f);
         if (nf < 0) {
             BAD("%s:%d: malformed CSV line", path, lineno);
             goto done;

@@ -36,4 +36,9 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
 int levy_nexus_load(levy_nexus **out, const char *path, levy_err *err);
 void levy_nexus_free(levy_nexus *n);
 
+/* One CSV line (RFC 4180 quotes, "" escapes; fields trimmed) split into at most
+ * LEVY_CSV_MAXF fields copied into buf. Returns the field count, or -1 when malformed. */
+#define LEVY_CSV_MAXF 16
+int levy_nexus_split(const char *line, size_t len, char *buf, size_t cap, char *f[LEVY_CSV_MAXF]);
+
 #endif

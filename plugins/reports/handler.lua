@@ -27,6 +27,7 @@ local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
 local exposure = require "exposure"
+local abroad = require "abroad"
 local filing = require "filing"
 
 local LEVEL_ORDER = { country = 1, state = 2, province = 3, county = 4, city = 5, district = 6 }
@@ -2068,7 +2069,10 @@ local function get_exposure(req)
   -- marketplace_counting: the marketplace customers whose sums are still being counted (too many
   -- documents for one job run: rillet 0030), {customer_id, counted, documents}; meanwhile their
   -- sales count as direct ones (marketplace_sales leaves them out)
-  return 200, { as_of = as_of, data = json.array(data), marketplace_counting = counting }
+  -- international (issues 19/20): the registration thresholds of a foreign seller per country
+  -- (plugins/reports/abroad.lua), beside the US rows, which keep CONTRACT §2.6's fields
+  return 200, { as_of = as_of, data = json.array(data), marketplace_counting = counting,
+                international = json.array(abroad.exposure(as_of)) }
 end
 
 return {

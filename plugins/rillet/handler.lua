@@ -649,6 +649,7 @@ local exports = {
   report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
   report_shipped_us_documents = report_rows.shipped_us_documents,
+  report_shipped_foreign_documents = report_rows.shipped_foreign_documents,
   report_shipped_us_days = report_rows.shipped_us_days,
   -- customers: JSON array of the marketplace customers' ids (reports plugin); share: per mille
   report_us_days_track = report_rows.us_days_track,

@@ -1089,6 +1089,39 @@ function M.shipped_us_documents(since, to, state)
   return rows(sql, since, to, since, to)
 end
 
+-- Documents shipped outside the US (the Exposure report's registration thresholds abroad,
+-- issues 19/20), oldest first: {type, id, number, customer_id, date, country (upper case),
+-- currency, amount (pre-tax net_amount, else the calculation's total_amount), reverse_charge
+-- (1 when the calculation reverse-charged a line: a B2B sale to a customer with a usable tax
+-- id, core/tax/calc.c), fx_base, fx_target, fx_rate (the document's own exchange_rate from
+-- Rillet's copy, nil when it has none or it is not an object of strings)}. The country is the
+-- ship-to of the document's latest calculation; documents never calculated are not counted.
+-- The exchange rate is read from the stored copy (no column keeps it), so only for these
+-- documents, a small share of a US seller's.
+function M.shipped_foreign_documents(since, to)
+  local function sql(dt)
+    return "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.customer_id AS customer_id, " ..
+      "d.doc_date AS date, upper(k.ship_country) AS country, d.currency AS currency, " ..
+      "COALESCE(d.net_amount, k.total_amount) AS amount, d.raw AS raw, " ..
+      "CASE WHEN EXISTS (SELECT 1 FROM rillet_calc_sales s WHERE s.calculation_id = d.calculation_id " ..
+      "AND s.reason = 'reverse_charge') THEN 1 ELSE 0 END AS reverse_charge FROM " .. DOC_TABLE[dt] .. " d " ..
+      "JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
+      "WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND k.ship_country IS NOT NULL " ..
+      "AND upper(k.ship_country) <> 'US' AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL"
+  end
+  local out = rows("SELECT * FROM (" .. sql("invoice") .. " UNION ALL " .. sql("credit_memo") ..
+    ") s ORDER BY country, date, type, id", since, to, since, to)
+  for _, r in ipairs(out) do
+    local ok, doc = pcall(json.decode, r.raw)
+    local fx = ok and type(doc) == "table" and doc.exchange_rate or nil
+    if type(fx) == "table" and type(fx.base) == "string" and type(fx.target) == "string" and type(fx.rate) == "string" then
+      r.fx_base, r.fx_target, r.fx_rate = fx.base, fx.target, fx.rate
+    end
+    r.raw = nil
+  end
+  return out
+end
+
 -- an amount with exactly two decimals: an optional "-", digits, "." and two digits, at most
 -- 18 characters (LIKE, ltrim and rtrim with a set of characters, not GLOB: PostgreSQL has no
 -- GLOB, SQLite no regex; the trims are a third of the CPU of a replace per digit)

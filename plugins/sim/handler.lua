@@ -492,6 +492,16 @@ local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (th
       errs.add("external_references", "must be an array")
     else inv.external_references = json.array(b.external_references) end
   end
+  -- Rillet's ExchangeRate {base, target, rate, date} (rillet-openapi.json), kept as given
+  if b.exchange_rate ~= nil and b.exchange_rate ~= json.null then
+    local x = b.exchange_rate
+    if not lutil.is_object(x) or type(x.base) ~= "string" or not x.base:match("^%u%u%u$")
+        or type(x.target) ~= "string" or not x.target:match("^%u%u%u$")
+        or type(x.rate) ~= "string" or not x.rate:match("^%d+%.?%d*$")
+        or type(x.date) ~= "string" or not time.valid_date(x.date) then
+      errs.add("exchange_rate", "must be an ExchangeRate {base, target, rate (a decimal string), date}")
+    else inv.exchange_rate = { base = x.base, target = x.target, rate = x.rate, date = x.date } end
+  end
   if b.scope ~= nil and b.scope ~= "FULL" then
     errs.add("scope", "only the FULL scope is supported by the simulator")
   end

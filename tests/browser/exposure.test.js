@@ -47,6 +47,21 @@ async function main() {
       }, simH);
       assert(r.status === 200 || r.status === 201, 'sim invoice: ' + r.status + ' ' + r.text.slice(0, 200));
     }
+    /* abroad (issues 19/20), another customer: Australia 60,000 USD at 1.5 AUD/USD = 90,000 AUD
+     * over A$75,000 today; New Zealand 100 USD without an exchange rate (not converted) */
+    const other = ((await http('GET', simUrl + '/customers?limit=10', undefined, simH)).json.customers || [])[1];
+    assert(other, 'simulator: no second customer');
+    for (const [cc, city, st, zip, amount, fx] of [['AU', 'Sydney', 'NSW', '2000', '60000.00', { base: 'USD', target: 'AUD', rate: '1.5', date: TODAY }],
+      ['NZ', 'Auckland', 'AUK', '1010', '100.00', null]]) {
+      const body = {
+        customer_id: other.id, subsidiary_id: usd.id, invoice_date: TODAY,
+        shipping_address: { line1: '1 Example St', city, state: st, zip_code: zip, country: cc },
+        items: [{ description: 'subscription', price: { product_id: product.id, quantity: 1, amount_per_unit: { amount, currency: 'USD' } } }]
+      };
+      if (fx) body.exchange_rate = fx;
+      const r = await http('POST', simUrl + '/invoices', body, simH);
+      assert(r.status === 200 || r.status === 201, 'sim invoice: ' + r.status + ' ' + r.text.slice(0, 200));
+    }
     const auth = { Authorization: 'Bearer ' + TOKEN };
     await t.connectRillet(base, simUrl, key, usd, PREV + '-01-01', { CUSTOMER: ['DELETED'] });
     await t.until('AZ over its threshold', async () => {
@@ -116,6 +131,21 @@ async function main() {
     await shot('exposure-list');
   });
 
+  await check('Exposure abroad: Australia must register (90,000.00 AUD, crossed today, by name); New Zealand names its USD invoice as not converted', async () => {
+    await page.locator('#exposure-abroad-rows tr[data-country="AU"]').waitFor();
+    const au = await page.locator('#exposure-abroad-rows tr[data-country="AU"]').innerText();
+    assert(/Must register/.test(au) && au.includes('90,000.00') && au.includes(TODAY) && /Australia \(AU\)/.test(au) &&
+      /75,000\.00/.test(au), 'AU row: ' + au);
+    const nz = await page.locator('#exposure-abroad-rows tr[data-country="NZ"]').innerText();
+    assert(/Not converted, not counted: 1 document in USD/.test(nz) && /Below/.test(nz), 'NZ row: ' + nz);
+    const de = await page.locator('#exposure-abroad-rows tr[data-country="DE"]').innerText();
+    assert(/None: from the first sale/.test(de), 'DE row: ' + de);
+    const probs = await page.locator('#exposure-abroad-problems').innerText();
+    assert(probs.includes('AU: the AU registration threshold (75000.00 AUD) was crossed on ' + TODAY) && probs.includes('NZ: documents in USD could not be converted'),
+      'abroad problems: ' + probs);
+    await shot('exposure-abroad');
+  });
+
   await check('Exposure: marketplace customer added and listed', async () => {
     const sec = page.locator('#marketplace-customers');
     await sec.getByLabel('Customer id (from Rillet)').fill('cus_market_1');
@@ -151,7 +181,7 @@ async function main() {
     await shot('exposure-drill');
   });
 
-  await check('Home: Arizona over its threshold with the day it crossed, Nevada by its physical presence, both by name', async () => {
+  await check('Home: Arizona over its threshold with the day it crossed, Nevada by its physical presence, Australia over its foreign-seller threshold, all by name', async () => {
     await page.goto(base + '/#/home');
     const az = page.locator('#attention-nexus-US-AZ');
     await az.waitFor();
@@ -167,6 +197,13 @@ async function main() {
     const paText = await pa.innerText();
     assert(paText.startsWith('Pennsylvania (US-PA) is approaching its economic-nexus threshold (85'), 'Home: ' + paText);
     assert(await pa.locator('a').getAttribute('href') === '#/exposure/US-PA', 'the link does not open the drill-down');
+    /* abroad (issues 19/20): Australia over its foreign-seller threshold, by name, with the day */
+    const au = page.locator('#attention-abroad-AU');
+    await au.waitFor();
+    const auText = await au.innerText();
+    assert(auText.startsWith('Australia (AU) is over its registration threshold for foreign sellers (90,000.00 AUD of 75,000.00 AUD a year), crossed on ' + TODAY),
+      'Home: ' + auText);
+    assert(!(await page.locator('#attention-abroad-NZ').count()), 'New Zealand (below) listed on Home');
     await shot('exposure-home');
   });
 

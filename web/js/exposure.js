@@ -120,8 +120,10 @@
       main.appendChild(form);
       main.appendChild(err);
       main.appendChild(out);
+      var abroadOut = h('section', { id: 'exposure-abroad', 'aria-labelledby': 'exposure-abroad-h' });
+      main.appendChild(abroadOut);
       main.appendChild(marketplaceSection());
-      var rows = [], counting = [];
+      var rows = [], counting = [], intl = [];
       function show() {
         L.clear(out);
         /* marketplace customers whose sums are still being counted (too many documents for one
@@ -176,7 +178,9 @@
           if (!alive) return;
           rows = (r && r.data) || [];
           counting = (r && r.marketplace_counting) || [];
+          intl = (r && r.international) || [];
           show();
+          showAbroad(abroadOut, intl);
         }, function (e) { if (alive) { L.clear(out); L.showError(err, e, form); } });
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
@@ -185,6 +189,50 @@
       return 'Exposure';
     }
   });
+
+  /* Registration thresholds abroad (issues 19/20): a US seller is a foreign (non-resident) seller
+   * elsewhere; per country of data/intl/foreign-seller-thresholds.csv, the sales counted in the
+   * threshold's currency (converted with each document's own exchange rate; a document without
+   * one is named, not guessed at), the status and the date the threshold was crossed. */
+  var ABROAD_STATUS = { exceeded: 'Must register', approaching: 'Approaching (80 % or more)', below: 'Below',
+    not_measured: 'Not measured', registered: 'Registered' };
+  var ABROAD_TONE = { exceeded: 'bad', approaching: 'warn', below: '', not_measured: '', registered: 'ok' };
+  var SCOPE = { b2c: 'consumer sales (B2B left out)', all: 'all sales', worldwide: 'worldwide turnover' };
+  function showAbroad(box, list) {
+    L.clear(box);
+    box.appendChild(h('h2', { id: 'exposure-abroad-h', text: 'Registration thresholds abroad' }));
+    box.appendChild(h('p', { class: 'muted', text: 'As a seller established outside these countries, you must register for their VAT or GST ' +
+      'once your sales there reach the threshold below (or from the first sale where there is none: the EU countries and Mexico). ' +
+      'Amounts are in the threshold\'s currency, converted with each document\'s own exchange rate.' }));
+    if (!list.length) { box.appendChild(h('p', { class: 'muted', text: 'No country thresholds are loaded.' })); return; }
+    var problems = list.filter(function (r) { return r.problem; });
+    if (problems.length) {
+      box.appendChild(h('div', { class: 'notice error', role: 'alert', id: 'exposure-abroad-problems' },
+        h('strong', { text: problems.length === 1 ? 'One country needs attention:' : problems.length + ' countries need attention:' }),
+        h('ul', null, problems.map(function (r) { return h('li', null, r.country + ': ' + r.problem + '.'); }))));
+    }
+    var tbody = h('tbody', null, list.map(function (r) {
+      var st = r.status;
+      var thr = r.period === 'first_sale' ? 'None: from the first sale' : L.money(r.threshold, r.currency) + ' a year';
+      var unconv = (r.unconverted || []).map(function (u) {
+        return u.documents + (u.documents === 1 ? ' document' : ' documents') + ' in ' + u.currency + (u.amount ? ' (' + L.money(u.amount, u.currency) + ')' : '');
+      });
+      return h('tr', { 'data-country': r.country },
+        h('th', { scope: 'row', text: L.regionName(r.country) === r.country ? r.country : L.regionName(r.country) + ' (' + r.country + ')' }),
+        h('td', null, h('span', { class: 'badge ' + (ABROAD_TONE[st] || ''), text: ABROAD_STATUS[st] || st }),
+          r.note ? h('div', { class: 'muted', text: r.note }) : null),
+        h('td', { class: 'num' }, r.scope === 'worldwide' ? '—' : L.money(r.sales, r.currency),
+          r.percent ? h('div', { class: 'muted', text: r.percent + ' %' }) : null,
+          unconv.length ? h('div', { class: 'muted not-converted', text: 'Not converted, not counted: ' + unconv.join('; ') }) : null),
+        h('td', null, thr, h('div', { class: 'muted', text: 'counts ' + (SCOPE[r.scope] || r.scope) })),
+        h('td', { class: 'date', text: r.crossed_on || '—' }),
+        h('td', null, r.subscribed ? h('span', { class: 'badge ok', text: 'Yes' }) : h('span', { class: r.crossed_on ? 'badge bad' : 'badge', text: 'No' })),
+        /* the citation is long: folded, so the figures keep their width */
+        h('td', null, h('details', null, h('summary', { text: 'Citation' }), h('p', { class: 'muted', text: r.source }))));
+    }));
+    box.appendChild(L.tableWrap(['Country', 'Status', 'Sales (12 months)', 'Threshold', 'Crossed on', 'levy collects', 'Source'],
+      tbody, { id: 'exposure-abroad-rows' }));
+  }
 
   /* #/exposure/US-XX: the state's measurement and the documents that count. */
   function drill(main, region) {

@@ -271,6 +271,18 @@
             items[items.length - 1].id = 'attention-nexus-' + code;
           }
         });
+        /* abroad (issues 19/20): a country whose foreign-seller registration threshold was
+         * crossed (or whose first sale was made) where levy does not collect */
+        ((r && r.international) || []).forEach(function (x) {
+          if (x.status !== 'exceeded') return;
+          var name = L.regionName(x.country) === x.country ? x.country : L.regionName(x.country) + ' (' + x.country + ')';
+          add('error', x.period === 'first_sale'
+            ? name + ': a foreign seller registers there from the first sale, made on ' + x.crossed_on + ': register there and subscribe the region.'
+            : name + ' is over its registration threshold for foreign sellers (' + L.money(x.sales, x.currency) + ' of ' +
+              L.money(x.threshold, x.currency) + ' a year), crossed on ' + x.crossed_on + ': register there and subscribe the region.',
+            '#/exposure', 'See exposure');
+          items[items.length - 1].id = 'attention-abroad-' + x.country;
+        });
       }));
       return 'Home';
     }
