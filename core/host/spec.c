@@ -77,11 +77,18 @@ static int add_file(spec_list *l, const char *plugins_dir, const char *plugin, c
         l->v = v;
         l->cap = cap;
     }
-    spec_file *f = &l->v[l->n++];
-    snprintf(f->path, sizeof f->path, "%s/%s/spec/%s", plugins_dir, plugin, name);
-    snprintf(f->rel, sizeof f->rel, "plugins/%s/spec/%s", plugin, name);
-    snprintf(f->plugin, sizeof f->plugin, "%s", plugin);
-    snprintf(f->plugins_dir, sizeof f->plugins_dir, "%s", plugins_dir);
+    spec_file *f = &l->v[l->n];
+    /* a name that does not fit is refused, never run under a truncated path */
+    int a = snprintf(f->path, sizeof f->path, "%s/%s/spec/%s", plugins_dir, plugin, name);
+    int b = snprintf(f->rel, sizeof f->rel, "plugins/%s/spec/%s", plugin, name);
+    int c = snprintf(f->plugin, sizeof f->plugin, "%s", plugin);
+    int d = snprintf(f->plugins_dir, sizeof f->plugins_dir, "%s", plugins_dir);
+    if (a < 0 || (size_t)a >= sizeof f->path || b < 0 || (size_t)b >= sizeof f->rel || c < 0 ||
+        (size_t)c >= sizeof f->plugin || d < 0 || (size_t)d >= sizeof f->plugins_dir) {
+        fprintf(stderr, "levy test: %s/%s/spec/%s: path too long\n", plugins_dir, plugin, name);
+        return -1;
+    }
+    l->n++;
     return 0;
 }
 
